@@ -1,0 +1,26 @@
+"""hic-envs: leader-follower (Stackelberg) learning in differentiable games.
+
+``import hic_envs`` registers every library game in PettingZoo's registries, so
+``pettingzoo.make("parallel", "hic/Duopoly-v0")`` works.
+"""
+
+from hic_envs import games
+from hic_envs.env import FOLLOWER, LEADER, GameEnv, aec_env
+from hic_envs.registration import list_envs, make_env_fns, register_game
+from hic_envs.registration import _register_library as _reg
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FOLLOWER",
+    "LEADER",
+    "GameEnv",
+    "aec_env",
+    "games",
+    "list_envs",
+    "make_env_fns",
+    "register_game",
+]
+
+_reg()
+del _reg

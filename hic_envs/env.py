@@ -1,0 +1,266 @@
+"""One generic PettingZoo ParallelEnv over any :class:`~hic_envs.games.Game`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+from pettingzoo.utils.conversions import parallel_to_aec
+
+from hic_envs.games.base import Game
+
+__all__ = ["LEADER", "FOLLOWER", "GameEnv", "aec_env"]
+
+LEADER = "leader_0"
+FOLLOWER = "follower_0"
+
+
+class GameEnv(ParallelEnv):
+    """A repeated differentiable game as a PettingZoo parallel environment.
+
+    ## Description
+    Each stage is one simultaneous play of ``game``: the leader ``"leader_0"`` chooses
+    ``x`` in ``X``, the follower ``"follower_0"`` chooses ``y`` in ``Y``, and each is paid its
+    payoff at the joint action. Leader-follower structure (commitment, learning on two
+    timescales) lives in the agents, not in the env: the env is the stage game played again and
+    again, as in Algorithm 1 of the Hi-C paper.
+
+    ## Action Space
+    Each player's action space is its strategy box in the game's own units,
+    ``Box(game.leader_low, game.leader_high, dtype=float64)`` for the leader and likewise for
+    the follower. float64 keeps small perturbations (``1e-3`` on a payoff of ``300``) from being
+    lost to rounding.
+
+    ## Observation Space
+    Each player observes the other player's action at the stage just played, so the leader's
+    observation space is the follower's box and vice versa. **At reset** (before any stage has
+    been played) each player observes the centre of the other player's box, and
+    ``infos[agent]["stage"]`` is 0.
+
+    ## Rewards
+    ``rewards["leader_0"] = f1(x, y) + w1`` and ``rewards["follower_0"] = f2(x, y) + w2`` with
+    ``w1, w2 ~ N(0, noise_std^2)`` independent (the paper's zero-mean noise ``w_t``), as Python
+    floats.
+
+    ## Out-of-bounds and invalid actions
+    An action outside its box is projected onto the box (the paper's projection); the env plays
+    the projected action, reports it in the observations, and sets
+    ``infos[agent]["projected"] = True``. A NaN or infinite entry, a wrong shape, an unknown agent
+    name, or a missing action raises ``ValueError`` naming the problem. ``step`` before ``reset``
+    raises ``RuntimeError``.
+
+    ## Episode End
+    No termination. Truncation after ``max_cycles`` stages, when ``agents`` becomes empty.
+
+    ## Infos
+    ``infos[agent]`` holds ``"stage"`` (stages played this episode), ``"projected"`` (bool) and,
+    after a step, ``"payoff"``: the noiseless payoff.
+
+    ## Arguments
+    * ``game`` (:class:`~hic_envs.games.Game`): the stage game.
+    * ``max_cycles`` (int, default 1000): stages per episode.
+    * ``noise_std`` (float, default 0.0): standard deviation of the payoff noise.
+    * ``render_mode`` (``None``, ``"ansi"`` or ``"rgb_array"``).
+
+    ## Seeding
+    Only through ``reset(seed=...)``, which reseeds the env's own ``np.random.Generator``
+    (used for the payoff noise). ``reset()`` without a seed continues the current generator.
+
+    ## Version History
+    * v0: initial version.
+    """
+
+    metadata = {
+        "name": "hic_game_v0",
+        "render_modes": ["ansi", "rgb_array"],
+        "render_fps": 10,
+        "is_parallelizable": True,
+    }
+
+    def __init__(
+        self,
+        game: Game,
+        max_cycles: int = 1000,
+        noise_std: float = 0.0,
+        render_mode: str | None = None,
+    ) -> None:
+        if not isinstance(game, Game):
+            raise TypeError(f"game must be a hic_envs.games.Game, got {type(game).__name__}")
+        if isinstance(max_cycles, bool) or not isinstance(max_cycles, (int, np.integer)) or (
+            max_cycles < 1
+        ):
+            raise ValueError(f"max_cycles must be a positive integer, got {max_cycles!r}")
+        if not (np.isfinite(noise_std) and noise_std >= 0):
+            raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode must be None or one of {self.metadata['render_modes']}, "
+                f"got {render_mode!r}"
+            )
+        self.game = game
+        self.max_cycles = int(max_cycles)
+        self.noise_std = float(noise_std)
+        self.render_mode = render_mode
+        self.metadata = {**type(self).metadata, "name": f"{_snake(game.name)}_v0"}
+
+        self.possible_agents = [LEADER, FOLLOWER]
+        self.agents: list[str] = []
+        self._action_spaces = {
+            LEADER: spaces.Box(game.leader_low, game.leader_high, dtype=np.float64),
+            FOLLOWER: spaces.Box(game.follower_low, game.follower_high, dtype=np.float64),
+        }
+        self._observation_spaces = {
+            LEADER: self._action_spaces[FOLLOWER],
+            FOLLOWER: self._action_spaces[LEADER],
+        }
+        self._shapes = {LEADER: (game.d1,), FOLLOWER: (game.d2,)}
+        self._bounds = {
+            LEADER: (game.leader_low, game.leader_high),
+            FOLLOWER: (game.follower_low, game.follower_high),
+        }
+        self._np_random: np.random.Generator | None = None
+        self._stage = 0
+        self._last: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ spaces
+    def observation_space(self, agent: str) -> spaces.Box:
+        """The other player's strategy box (the same object on every call)."""
+        try:
+            return self._observation_spaces[agent]
+        except KeyError:
+            raise ValueError(
+                f"unknown agent {agent!r}; expected one of {self.possible_agents}"
+            ) from None
+
+    def action_space(self, agent: str) -> spaces.Box:
+        """The agent's own strategy box (the same object on every call)."""
+        try:
+            return self._action_spaces[agent]
+        except KeyError:
+            raise ValueError(
+                f"unknown agent {agent!r}; expected one of {self.possible_agents}"
+            ) from None
+
+    @property
+    def np_random(self) -> np.random.Generator:
+        """The env's generator (payoff noise). Created unseeded on first use if needed."""
+        if self._np_random is None:
+            self._np_random = np.random.default_rng()
+        return self._np_random
+
+    # ------------------------------------------------------------------ API
+    def reset(
+        self, seed: int | None = None, options: dict | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
+        """Start an episode. See the class docstring for the observation at reset."""
+        if seed is not None:
+            self._np_random = np.random.default_rng(seed)
+        self.agents = self.possible_agents[:]
+        self._stage = 0
+        self._last = None
+        g = self.game
+        obs = {
+            LEADER: 0.5 * (g.follower_low + g.follower_high),
+            FOLLOWER: 0.5 * (g.leader_low + g.leader_high),
+        }
+        infos = {a: {"stage": 0, "projected": False} for a in self.agents}
+        return obs, infos
+
+    def step(self, actions: dict[str, Any]):
+        """Play one stage. Returns ``(obs, rewards, terminations, truncations, infos)``."""
+        if not self.agents:
+            if self._last is None and self._stage == 0:
+                raise RuntimeError("step() called before reset(); call env.reset(seed=...) first")
+            raise RuntimeError("step() called after the episode ended; call env.reset() first")
+        if not isinstance(actions, dict):
+            raise ValueError(
+                f"actions must be a dict keyed by agent name, got {type(actions).__name__}"
+            )
+        if len(actions) != 2 or LEADER not in actions or FOLLOWER not in actions:
+            unknown = [k for k in actions if k not in self._shapes]
+            if unknown:
+                raise ValueError(
+                    f"unknown agent name(s) {unknown}; expected {self.possible_agents}"
+                )
+            missing = [a for a in self.agents if a not in actions]
+            raise ValueError(f"missing action for agent(s) {missing}")
+        x, px = self._check_action(LEADER, actions[LEADER])
+        y, py = self._check_action(FOLLOWER, actions[FOLLOWER])
+
+        f1, f2 = self.game.payoffs(x, y)
+        f1, f2 = float(f1), float(f2)
+        if self.noise_std > 0.0:
+            w = self.np_random.normal(0.0, self.noise_std, size=2)
+            r1, r2 = f1 + float(w[0]), f2 + float(w[1])
+        else:
+            r1, r2 = f1, f2
+
+        self._stage += 1
+        stage = self._stage
+        truncated = stage >= self.max_cycles
+        self._last = {"x": x, "y": y, "f1": f1, "f2": f2}
+        obs = {LEADER: y.copy(), FOLLOWER: x.copy()}
+        rewards = {LEADER: r1, FOLLOWER: r2}
+        terms = {LEADER: False, FOLLOWER: False}
+        truncs = {LEADER: truncated, FOLLOWER: truncated}
+        infos = {
+            LEADER: {"stage": stage, "projected": px, "payoff": f1},
+            FOLLOWER: {"stage": stage, "projected": py, "payoff": f2},
+        }
+        if truncated:
+            self.agents = []
+        return obs, rewards, terms, truncs, infos
+
+    def _check_action(self, agent: str, action: Any) -> tuple[np.ndarray, bool]:
+        # A copy, so the caller may reuse or mutate the array it passed in.
+        a = np.array(action, dtype=np.float64)
+        if a.shape != self._shapes[agent]:
+            raise ValueError(
+                f"action for {agent!r} must have shape {self._shapes[agent]}, got shape {a.shape}"
+            )
+        if not np.isfinite(a).all():
+            raise ValueError(f"action for {agent!r} must be finite, got {a.tolist()}")
+        lo, hi = self._bounds[agent]
+        if (a < lo).any() or (a > hi).any():
+            return np.clip(a, lo, hi), True
+        return a, False
+
+    # ------------------------------------------------------------------ rendering
+    def render(self) -> str | np.ndarray | None:
+        """``"ansi"``: one line of text for the stage just played; ``"rgb_array"``: the joint
+        strategy on the leader's payoff landscape (uint8, H x W x 3)."""
+        if self.render_mode is None:
+            return None
+        from hic_envs import rendering  # local import keeps the env import light
+
+        if self.render_mode == "ansi":
+            return rendering.ansi(self)
+        return rendering.rgb_array(self)
+
+    def state(self) -> np.ndarray:
+        """The last joint action ``[x, y]`` (the reset observations' centres before any stage)."""
+        if self._last is None:
+            g = self.game
+            return np.concatenate(
+                [0.5 * (g.leader_low + g.leader_high), 0.5 * (g.follower_low + g.follower_high)]
+            )
+        return np.concatenate([self._last["x"], self._last["y"]])
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def aec_env(game: Game, **kwargs) -> Any:
+    """The AEC face of :class:`GameEnv` (``parallel_to_aec`` with order enforcement)."""
+    return parallel_to_aec(GameEnv(game, **kwargs))
+
+
+def _snake(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i > 0 and not name[i - 1].isupper():
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)

@@ -1,0 +1,390 @@
+"""The game interface: two-player differentiable games with their ground truth.
+
+A game has a leader with strategy ``x`` in a box ``X`` in R^d1 and a follower with strategy
+``y`` in a box ``Y`` in R^d2. Both players *maximise* their payoffs ``f1(x, y)`` and
+``f2(x, y)``.
+
+Every method works on a leading batch axis: ``x`` has shape ``(..., d1)`` and ``y`` has shape
+``(..., d2)``; the leading axes broadcast against each other. Payoffs have shape ``(...)``,
+gradients ``(..., d)``, Hessian blocks ``(..., d_a, d_b)``. Arrays are float64.
+
+Subclasses implement the two payoffs and, where they know them, the analytic derivatives, the
+closed-form best response and equilibria. Everything else has a numeric default here
+(central finite differences, scipy's bounded optimiser), so a game given only its payoffs is
+still complete. This module imports NumPy and SciPy only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+from scipy import optimize
+
+__all__ = ["Equilibrium", "Game", "as_bounds"]
+
+Array = np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class Equilibrium:
+    """A joint strategy ``(x, y)`` with both payoffs there.
+
+    Attributes:
+        x: leader strategy, shape ``(d1,)``.
+        y: follower strategy, shape ``(d2,)``.
+        leader_payoff: ``f1(x, y)``.
+        follower_payoff: ``f2(x, y)``.
+    """
+
+    x: Array
+    y: Array
+    leader_payoff: float
+    follower_payoff: float
+
+    def __repr__(self) -> str:
+        fmt = lambda a: np.array2string(np.asarray(a), precision=6, separator=", ")  # noqa: E731
+        return (
+            f"Equilibrium(x={fmt(self.x)}, y={fmt(self.y)}, "
+            f"f1={self.leader_payoff:.6g}, f2={self.follower_payoff:.6g})"
+        )
+
+
+def as_bounds(low, high, name: str) -> tuple[Array, Array]:
+    """Validate a box ``[low, high]`` and return it as two float64 1-D arrays.
+
+    Raises:
+        ValueError: if the bounds are not finite, not 1-D, of unequal length, or ``low >= high``.
+    """
+    lo = np.atleast_1d(np.asarray(low, dtype=np.float64))
+    hi = np.atleast_1d(np.asarray(high, dtype=np.float64))
+    if lo.ndim != 1 or hi.ndim != 1 or lo.shape != hi.shape or lo.size == 0:
+        raise ValueError(
+            f"{name} bounds must be two non-empty 1-D sequences of equal length, "
+            f"got low shape {lo.shape} and high shape {hi.shape}"
+        )
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        raise ValueError(f"{name} bounds must be finite, got low={lo.tolist()}, high={hi.tolist()}")
+    if np.any(lo >= hi):
+        raise ValueError(f"{name} bounds need low < high everywhere, got low={lo.tolist()}, "
+                         f"high={hi.tolist()}")
+    return lo, hi
+
+
+def _fd_jacobian(fn: Callable[[Array], Array], z: Array, scale: Array) -> Array:
+    """Central-difference Jacobian of ``fn`` w.r.t. the last axis of ``z``.
+
+    ``fn`` maps ``(..., n)`` to ``(..., *out)``; the result has shape ``(..., *out, n)``.
+    """
+    n = z.shape[-1]
+    h = 1e-6 * np.maximum(1.0, np.abs(z)) * scale  # relative step, robust for large strategies
+    cols = []
+    for i in range(n):
+        e = np.zeros(z.shape)
+        e[..., i] = h[..., i]
+        diff = fn(z + e) - fn(z - e)
+        out_ndim = diff.ndim - (z.ndim - 1)
+        step = h[..., i].reshape(h.shape[:-1] + (1,) * out_ndim)
+        cols.append(diff / (2.0 * step))
+    return np.stack(cols, axis=-1)
+
+
+class Game:
+    """Base class of every game. Subclasses set the bounds and implement the payoffs.
+
+    Subclass contract:
+        * call ``super().__init__(leader_low, leader_high, follower_low, follower_high, ...)``;
+        * implement :meth:`leader_payoff` and :meth:`follower_payoff`;
+        * override any derivative, :meth:`best_response`, :meth:`stackelberg` or :meth:`nash`
+          they know in closed form (the numeric defaults are slower and approximate).
+
+    Attributes:
+        name: CamelCase name used in environment IDs (``hic/<name>-v0``).
+        leader_low, leader_high: the leader's box ``X``, shape ``(d1,)``.
+        follower_low, follower_high: the follower's box ``Y``, shape ``(d2,)``.
+        mu: strong-concavity constant of ``f2`` in ``y`` (Assumption 4.8) where known, else None.
+        K2: smoothness constant of ``f2`` in ``y`` (Assumption 4.8) where known, else None.
+    """
+
+    name: str = "Game"
+
+    def __init__(
+        self,
+        leader_low,
+        leader_high,
+        follower_low,
+        follower_high,
+        *,
+        mu: float | None = None,
+        K2: float | None = None,
+    ) -> None:
+        self.leader_low, self.leader_high = as_bounds(leader_low, leader_high, "leader")
+        self.follower_low, self.follower_high = as_bounds(follower_low, follower_high, "follower")
+        for nm, v in (("mu", mu), ("K2", K2)):
+            if v is not None and not (np.isfinite(v) and v > 0):
+                raise ValueError(f"{nm} must be a positive finite number or None, got {v!r}")
+        self.mu = None if mu is None else float(mu)
+        self.K2 = None if K2 is None else float(K2)
+        self._stackelberg_cache: Equilibrium | None = None
+        self._nash_cache: tuple[Equilibrium | None] | None = None
+
+    # ------------------------------------------------------------------ dimensions
+    @property
+    def d1(self) -> int:
+        """Leader dimension."""
+        return self.leader_low.shape[0]
+
+    @property
+    def d2(self) -> int:
+        """Follower dimension."""
+        return self.follower_low.shape[0]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(d1={self.d1}, d2={self.d2})"
+
+    # ------------------------------------------------------------------ payoffs
+    def leader_payoff(self, x: Array, y: Array) -> Array:
+        """``f1(x, y)``, shape ``(...)``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement leader_payoff")
+
+    def follower_payoff(self, x: Array, y: Array) -> Array:
+        """``f2(x, y)``, shape ``(...)``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement follower_payoff")
+
+    def payoffs(self, x: Array, y: Array) -> tuple[Array, Array]:
+        """Both payoffs at once; games may override to share work."""
+        return self.leader_payoff(x, y), self.follower_payoff(x, y)
+
+    # ------------------------------------------------------------------ first derivatives
+    def leader_grad(self, x: Array, y: Array) -> Array:
+        """``grad_x f1(x, y)``, shape ``(..., d1)``. Default: central differences."""
+        x, y = self._broadcast(x, y)
+        return _fd_jacobian(lambda z: self.leader_payoff(z, y), x, self._x_scale)
+
+    def follower_grad(self, x: Array, y: Array) -> Array:
+        """``grad_y f2(x, y)``, shape ``(..., d2)``. Default: central differences."""
+        x, y = self._broadcast(x, y)
+        return _fd_jacobian(lambda z: self.follower_payoff(x, z), y, self._y_scale)
+
+    def leader_grad_y(self, x: Array, y: Array) -> Array:
+        """``grad_y f1(x, y)``, shape ``(..., d2)``: what the leader's payoff does when the
+        follower moves. Default: central differences."""
+        x, y = self._broadcast(x, y)
+        return _fd_jacobian(lambda z: self.leader_payoff(x, z), y, self._y_scale)
+
+    # ------------------------------------------------------------------ second derivatives
+    def follower_hess_yy(self, x: Array, y: Array) -> Array:
+        """``grad_yy f2(x, y)``, shape ``(..., d2, d2)``. Default: differences of
+        :meth:`follower_grad`."""
+        x, y = self._broadcast(x, y)
+        return _fd_jacobian(lambda z: self.follower_grad(x, z), y, self._y_scale)
+
+    def follower_hess_yx(self, x: Array, y: Array) -> Array:
+        """``grad_yx f2(x, y)``: the Jacobian of ``grad_y f2`` w.r.t. ``x``, shape
+        ``(..., d2, d1)``. Default: differences of :meth:`follower_grad`."""
+        x, y = self._broadcast(x, y)
+        return _fd_jacobian(lambda z: self.follower_grad(z, y), x, self._x_scale)
+
+    # ------------------------------------------------------------------ hierarchical quantities
+    def total_leader_grad(self, x: Array, y: Array) -> Array:
+        """The hierarchical gradient ``D(x, y)`` of Eq. (7), with the chain rule corrected.
+
+        ``D(x, y) = grad_x f1 - (grad_yx f2)^T (grad_yy f2)^{-T} grad_y f1``. At ``y = r(x)``
+        this is the total derivative ``grad_x [f1(x, r(x))]`` because, by the implicit function
+        theorem, ``grad_x r = -(grad_yy f2)^{-1} grad_yx f2``. (The paper's Eq. (6) prints
+        ``grad_y f2`` where the chain rule gives ``grad_y f1``; at a best response ``grad_y f2`` is
+        zero, so the printed form would reduce to ``grad_x f1``.) Shape ``(..., d1)``.
+        """
+        x, y = self._broadcast(x, y)
+        g1x = self.leader_grad(x, y)
+        g1y = self.leader_grad_y(x, y)
+        hyy = self.follower_hess_yy(x, y)
+        hyx = self.follower_hess_yx(x, y)
+        # v = (H_yy)^{-T} grad_y f1 solves H_yy^T v = grad_y f1.
+        v = np.linalg.solve(np.swapaxes(hyy, -1, -2), g1y[..., None])[..., 0]
+        return g1x - np.einsum("...ij,...i->...j", hyx, v)
+
+    def hierarchical_payoff(self, x: Array) -> Array:
+        """The leader's Stackelberg objective ``f1(x, r(x))``, shape ``(...)``."""
+        x = np.asarray(x, dtype=np.float64)
+        return self.leader_payoff(x, self.best_response(x))
+
+    def hierarchical_grad(self, x: Array) -> Array:
+        """``grad_x [f1(x, r(x))] = D(x, r(x))``, shape ``(..., d1)``."""
+        x = np.asarray(x, dtype=np.float64)
+        return self.total_leader_grad(x, self.best_response(x))
+
+    def hierarchical_hess(self, x: Array) -> Array:
+        """``grad_xx [f1(x, r(x))]`` by central differences of :meth:`hierarchical_grad`,
+        symmetrised. Shape ``(..., d1, d1)``."""
+        x = np.asarray(x, dtype=np.float64)
+        h = _fd_jacobian(self.hierarchical_grad, x, self._x_scale * 100.0)
+        return 0.5 * (h + np.swapaxes(h, -1, -2))
+
+    # ------------------------------------------------------------------ best response
+    def best_response(self, x: Array) -> Array:
+        """``r(x) = argmax_y f2(x, y)`` over the box ``Y``, shape ``(..., d2)``.
+
+        Default: L-BFGS-B on ``-f2`` from the centre of ``Y``, one problem per batch element.
+        """
+        x = np.asarray(x, dtype=np.float64)
+        batch = x.shape[:-1]
+        out = np.empty(batch + (self.d2,))
+        for idx in np.ndindex(*batch):
+            out[idx] = self._numeric_best_response(x[idx])
+        return out
+
+    def _numeric_best_response(self, x: Array, y0: Array | None = None) -> Array:
+        bounds = list(zip(self.follower_low, self.follower_high, strict=True))
+        y0 = 0.5 * (self.follower_low + self.follower_high) if y0 is None else y0
+        res = optimize.minimize(
+            lambda y: -float(self.follower_payoff(x, y)),
+            y0,
+            jac=lambda y: -np.asarray(self.follower_grad(x, y), dtype=np.float64),
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 10_000},
+        )
+        return np.clip(res.x, self.follower_low, self.follower_high)
+
+    # ------------------------------------------------------------------ equilibria
+    def stackelberg(self) -> Equilibrium:
+        """The differential Stackelberg equilibrium ``(x*, r(x*))`` (Definition 3.3).
+
+        Default: maximise ``f1(x, r(x))`` over ``X`` with L-BFGS-B from a deterministic set of
+        starting points (the centre and a grid of interior points), keeping the best. The result
+        is cached. Games that know it in closed form override :meth:`_stackelberg`.
+        """
+        if self._stackelberg_cache is None:
+            self._stackelberg_cache = self._stackelberg()
+        return self._stackelberg_cache
+
+    def nash(self) -> Equilibrium | None:
+        """A differential Nash equilibrium (Definition 3.1), or None where none exists.
+
+        Default: solve ``grad_x f1 = 0, grad_y f2 = 0`` from several starting points and keep a
+        solution inside the boxes where both ``grad_xx f1`` and ``grad_yy f2`` are negative
+        definite. Cached. Games that know the answer override :meth:`_nash`.
+        """
+        if self._nash_cache is None:
+            self._nash_cache = (self._nash(),)
+        return self._nash_cache[0]
+
+    def _stackelberg(self) -> Equilibrium:
+        lo, hi = self.leader_low, self.leader_high
+        best_x, best_v = None, -np.inf
+        for x0 in self._starts(lo, hi):
+            res = optimize.minimize(
+                lambda x: -float(self.hierarchical_payoff(x)),
+                x0,
+                jac=lambda x: -np.asarray(self.hierarchical_grad(x), dtype=np.float64),
+                method="L-BFGS-B",
+                bounds=list(zip(lo, hi, strict=True)),
+                options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10_000},
+            )
+            x = np.clip(res.x, lo, hi)
+            v = float(self.hierarchical_payoff(x))
+            if v > best_v + 1e-12:
+                best_x, best_v = x, v
+        return self.equilibrium_at(best_x, self.best_response(best_x))
+
+    def _nash(self) -> Equilibrium | None:
+        lo = np.concatenate([self.leader_low, self.follower_low])
+        hi = np.concatenate([self.leader_high, self.follower_high])
+        d1 = self.d1
+
+        def omega(z: Array) -> Array:
+            return np.concatenate(
+                [self.leader_grad(z[:d1], z[d1:]), self.follower_grad(z[:d1], z[d1:])]
+            )
+
+        for z0 in self._starts(lo, hi):
+            sol = optimize.root(omega, z0, method="hybr", options={"xtol": 1e-13})
+            z = sol.x
+            if not sol.success or np.any(z < lo) or np.any(z > hi):
+                continue
+            if np.linalg.norm(omega(z)) > 1e-7 * max(1.0, np.abs(z).max()):
+                continue
+            x, y = z[:d1], z[d1:]
+            hxx = _fd_jacobian(lambda u, y=y: self.leader_grad(u, y), x, self._x_scale)
+            hyy = self.follower_hess_yy(x, y)
+            if _is_negative_definite(hxx) and _is_negative_definite(hyy):
+                return self.equilibrium_at(x, y)
+        return None
+
+    @staticmethod
+    def _starts(lo: Array, hi: Array, n: int = 5) -> list[Array]:
+        """Deterministic starting points: the centre, then points of a low-discrepancy set."""
+        starts = [0.5 * (lo + hi)]
+        fracs = np.array([0.25, 0.75, 0.1, 0.9, 0.4, 0.6])[: n - 1]
+        d = lo.shape[0]
+        for k, f in enumerate(fracs):
+            shift = (f + np.arange(d) * 0.61803398875 * (k + 1)) % 1.0
+            starts.append(lo + (hi - lo) * (0.05 + 0.9 * shift))
+        return starts
+
+    def equilibrium_at(self, x: Array, y: Array) -> Equilibrium:
+        """Package ``(x, y)`` as an :class:`Equilibrium` with both payoffs."""
+        x = np.asarray(x, dtype=np.float64).copy()
+        y = np.asarray(y, dtype=np.float64).copy()
+        x.flags.writeable = False
+        y.flags.writeable = False
+        return Equilibrium(
+            x=x,
+            y=y,
+            leader_payoff=float(self.leader_payoff(x, y)),
+            follower_payoff=float(self.follower_payoff(x, y)),
+        )
+
+    # ------------------------------------------------------------------ projections and helpers
+    def project_leader(self, x: Array) -> Array:
+        """Euclidean projection onto ``X`` (a clip, since ``X`` is a box)."""
+        return np.clip(x, self.leader_low, self.leader_high)
+
+    def project_follower(self, y: Array) -> Array:
+        """Euclidean projection onto ``Y``."""
+        return np.clip(y, self.follower_low, self.follower_high)
+
+    def distance_to_stackelberg(self, x: Array) -> Array:
+        """``||x - x*||`` for leader strategies of shape ``(..., d1)``."""
+        return np.linalg.norm(np.asarray(x) - self.stackelberg().x, axis=-1)
+
+    def info(self) -> dict:
+        """A JSON-friendly summary: name, dimensions, bounds, constants and equilibria."""
+        dse = self.stackelberg()
+        ne = self.nash()
+        return {
+            "name": self.name,
+            "d1": self.d1,
+            "d2": self.d2,
+            "leader_bounds": [self.leader_low.tolist(), self.leader_high.tolist()],
+            "follower_bounds": [self.follower_low.tolist(), self.follower_high.tolist()],
+            "mu": self.mu,
+            "K2": self.K2,
+            "stackelberg": {"x": dse.x.tolist(), "y": dse.y.tolist(),
+                            "f1": dse.leader_payoff, "f2": dse.follower_payoff},
+            "nash": None if ne is None else {"x": ne.x.tolist(), "y": ne.y.tolist(),
+                                             "f1": ne.leader_payoff, "f2": ne.follower_payoff},
+        }
+
+    @property
+    def _x_scale(self) -> Array:
+        return np.ones(self.d1)
+
+    @property
+    def _y_scale(self) -> Array:
+        return np.ones(self.d2)
+
+    @staticmethod
+    def _broadcast(x: Array, y: Array) -> tuple[Array, Array]:
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        batch = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
+        return (np.broadcast_to(x, batch + x.shape[-1:]),
+                np.broadcast_to(y, batch + y.shape[-1:]))
+
+
+def _is_negative_definite(h: Array) -> bool:
+    h = 0.5 * (h + h.T)
+    return bool(np.all(np.linalg.eigvalsh(h) < 0))

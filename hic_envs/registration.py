@@ -1,0 +1,115 @@
+"""Environment factories and the registration table.
+
+Library games are registered by ``import hic_envs`` under ``hic/<Name>-v0`` in PettingZoo's
+parallel and AEC registries. Users add their own with :func:`register_game`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pettingzoo
+from pettingzoo.utils.conversions import parallel_to_aec_wrapper
+from pettingzoo.utils.wrappers import OrderEnforcingWrapper
+
+from hic_envs.env import GameEnv
+from hic_envs.games.base import Game
+
+__all__ = ["LIBRARY_GAMES", "list_envs", "make_env_fns", "register_game"]
+
+#: The library's registration table: environment ID -> ``"module:GameClass"``.
+LIBRARY_GAMES: dict[str, str] = {
+    "hic/Duopoly-v0": "hic_envs.games.duopoly:Duopoly",
+}
+
+_ID_RE = re.compile(r"^(?:[\w.-]+/)?[A-Za-z][\w.]*-v\d+$")
+_registered: list[str] = []
+
+
+def _build_game(game_factory: Callable[..., Game], game_kwargs: dict[str, Any]) -> Game:
+    game = game_factory(**game_kwargs)
+    if not isinstance(game, Game):
+        raise TypeError(
+            f"game factory {game_factory!r} returned {type(game).__name__}, expected a "
+            "hic_envs.games.Game"
+        )
+    return game
+
+
+def _parallel_env(
+    game_factory: Callable[..., Game],
+    max_cycles: int = 1000,
+    noise_std: float = 0.0,
+    render_mode: str | None = None,
+    **game_kwargs: Any,
+) -> GameEnv:
+    return GameEnv(
+        _build_game(game_factory, game_kwargs),
+        max_cycles=max_cycles,
+        noise_std=noise_std,
+        render_mode=render_mode,
+    )
+
+
+def _raw_env(game_factory: Callable[..., Game], **kwargs: Any):
+    return parallel_to_aec_wrapper(_parallel_env(game_factory, **kwargs))
+
+
+def _env(game_factory: Callable[..., Game], **kwargs: Any):
+    return OrderEnforcingWrapper(_raw_env(game_factory, **kwargs))
+
+
+def make_env_fns(game_factory: Callable[..., Game]) -> tuple[Callable, Callable, Callable]:
+    """The ``(env, parallel_env, raw_env)`` factories of a game, as PettingZoo modules expose.
+
+    Each takes ``max_cycles``, ``noise_std`` and ``render_mode`` for the env; every other
+    keyword argument goes to ``game_factory``. ``env`` is the AEC face with order enforcement,
+    ``raw_env`` the unwrapped AEC face, ``parallel_env`` the :class:`GameEnv`.
+    """
+    return (
+        functools.partial(_env, game_factory),
+        functools.partial(_parallel_env, game_factory),
+        functools.partial(_raw_env, game_factory),
+    )
+
+
+def register_game(
+    env_id: str, game_factory: Callable[..., Game], *, max_cycles: int | None = None
+) -> None:
+    """Register a game under ``env_id`` in PettingZoo's parallel and AEC registries.
+
+    Args:
+        env_id: ``"namespace/Name-vN"``, e.g. ``"mylab/Bargain-v0"``.
+        game_factory: a callable returning a :class:`~hic_envs.games.Game` (a class, or a
+            function building a :class:`~hic_envs.games.CustomGame`); keyword arguments given to
+            ``pettingzoo.make`` that are not env arguments reach it.
+        max_cycles: default episode length for this ID (the env's default when None).
+
+    Raises:
+        ValueError: if ``env_id`` is not of the form ``[namespace/]Name-vN``.
+        TypeError: if ``game_factory`` is not callable.
+    """
+    if not isinstance(env_id, str) or not _ID_RE.match(env_id):
+        raise ValueError(f"env_id must look like 'namespace/Name-v0', got {env_id!r}")
+    if not callable(game_factory):
+        raise TypeError(f"game_factory must be callable, got {type(game_factory).__name__}")
+    env_fn, parallel_fn, _ = make_env_fns(game_factory)
+    pettingzoo.register("parallel", env_id, entry_point=parallel_fn, max_cycles=max_cycles)
+    pettingzoo.register("aec", env_id, entry_point=env_fn, max_cycles=max_cycles)
+    if env_id not in _registered:
+        _registered.append(env_id)
+
+
+def list_envs() -> list[str]:
+    """The IDs registered through hic_envs (library games first, then users' games)."""
+    return list(_registered)
+
+
+def _register_library() -> None:
+    for env_id, target in LIBRARY_GAMES.items():
+        module, _, attr = target.partition(":")
+        game_cls = getattr(__import__(module, fromlist=[attr]), attr)
+        register_game(env_id, game_cls)
