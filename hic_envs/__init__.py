@@ -6,8 +6,8 @@
 
 from hic_envs import games
 from hic_envs.env import FOLLOWER, LEADER, GameEnv, aec_env
-from hic_envs.registration import list_envs, make_env_fns, register_game
 from hic_envs.registration import _register_library as _reg
+from hic_envs.registration import list_envs, make_env_fns, register_game
 
 __version__ = "0.1.0"
 

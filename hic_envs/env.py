@@ -88,8 +88,10 @@ class GameEnv(ParallelEnv):
     ) -> None:
         if not isinstance(game, Game):
             raise TypeError(f"game must be a hic_envs.games.Game, got {type(game).__name__}")
-        if isinstance(max_cycles, bool) or not isinstance(max_cycles, (int, np.integer)) or (
-            max_cycles < 1
+        if (
+            isinstance(max_cycles, bool)
+            or not isinstance(max_cycles, (int, np.integer))
+            or (max_cycles < 1)
         ):
             raise ValueError(f"max_cycles must be a positive integer, got {max_cycles!r}")
         if not (np.isfinite(noise_std) and noise_std >= 0):

@@ -1,0 +1,282 @@
+"""The Hi-C leader: Hierarchical learning with Commitments (Algorithm 1)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from agents.base import Agent, SeedLike
+from agents.schedules import as_schedule, check_spsa_schedules, evaluate
+
+__all__ = ["AdaptiveCommitment", "HiCLeader"]
+
+
+@dataclasses.dataclass(frozen=True)
+class AdaptiveCommitment:
+    """End a commitment interval once the follower has settled (beyond the paper).
+
+    An interval ends at the first stage ``t >= min_length`` at which the follower's observed
+    action moved by less than ``tol * delta_n`` (max-norm) since the previous stage, and at
+    ``max_length`` at the latest. It uses only what the leader observes, so the leader stays
+    uncoupled and needs neither ``beta`` nor ``mu``.
+
+    Attributes:
+        tol: settling tolerance relative to the current perturbation ``delta_n`` (> 0).
+        min_length: fewest stages per interval (>= 1).
+        max_length: most stages per interval (>= min_length).
+    """
+
+    tol: float = 0.01
+    min_length: int = 1
+    max_length: int = 10_000
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.tol) and self.tol > 0):
+            raise ValueError(f"tol must be a positive finite number, got {self.tol!r}")
+        for nm in ("min_length", "max_length"):
+            v = getattr(self, nm)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{nm} must be a positive integer, got {v!r}")
+        if self.max_length < self.min_length:
+            raise ValueError(
+                f"max_length={self.max_length} must be >= min_length={self.min_length}"
+            )
+
+
+class HiCLeader(Agent):
+    """Hi-C: the uncoupled leader of Algorithm 1 (Loftin et al.).
+
+    For update ``n = 0, 1, ...`` the leader samples ``Delta_n`` uniformly from ``{-1, 1}^d1``,
+    commits to ``x~_n = x_n + delta_n Delta_n`` for ``k_n`` stages while the follower adapts,
+    and then takes the one-measurement SPSA step of Eq. (11)::
+
+        x_{n+1}^i = proj_X( x_n^i + alpha_n * s_n / (delta_n * Delta_n^i) )
+
+    where ``s_n`` is the payoff observed at the last stage of the interval (so ``y~_n`` is the
+    follower's last action). It uses nothing but its own observed payoffs: it never sees a game
+    object.
+
+    Options beyond the paper (all off by default, so the default is Algorithm 1 exactly). Each
+    keeps the gradient estimate unbiased:
+
+    * ``baseline=lam``: subtract ``b_n``, an exponential moving average (weight ``lam``) of past
+      interval payoffs, from ``s_n``. ``b_n`` is fixed before ``Delta_n`` is drawn and
+      ``E[1 / Delta_n^i] = 0``, so ``E[b_n / (delta_n Delta_n^i)] = 0``: the mean of the update
+      is unchanged and only its variance falls. The first interval only initialises ``b``
+      (no step). The published Hi-C code uses ``lam = 0.9``.
+    * ``average_last=m``: use the mean payoff of the last ``m`` stages of the interval instead
+      of the last one. It is the payoff at ``x~_n`` against the follower's recent actions, so
+      its bias is the tracking error of those stages (the same order as Eq. 17 once the
+      follower has converged); with payoff noise its variance falls by up to ``m``.
+    * ``two_sided=True``: antithetic SPSA. Two intervals per update, at ``x_n + delta_n
+      Delta_n`` and ``x_n - delta_n Delta_n``, and the step ``alpha_n (s+ - s-) / (2 delta_n
+      Delta_n^i)``. The ``f1(x_n, r(x_n))`` term cancels exactly, so the estimate is unbiased
+      up to ``O(delta_n^2)`` and its variance no longer scales with the payoff's magnitude.
+
+    Args:
+        action_space: the leader's ``gymnasium.spaces.Box`` (the env's ``action_space``).
+        step_size: ``alpha_n``, a schedule or a number.
+        perturbation: ``delta_n``, a schedule or a number.
+        commitment: ``k_n``, a schedule or a positive integer, or an
+            :class:`AdaptiveCommitment` (beyond the paper).
+        seed: seed of the leader's generator (``Delta_n`` and ``x_0``).
+        num_envs: ``None`` for one leader, or ``S`` to run ``S`` leaders in lockstep.
+        init: the initial mean strategy ``x_0``; sampled uniformly from ``X`` when None
+            (Algorithm 1, line 2).
+        baseline: moving-average weight ``lam`` in ``[0, 1)``, or None (off).
+        average_last: ``m >= 1`` stages to average over, or None (off: last stage only).
+        two_sided: use the antithetic two-interval estimate.
+        check_assumptions: warn when ``(alpha_n, delta_n)`` break Assumption 4.4.
+
+    The perturbed strategy is clipped to ``X`` (the env would project it anyway); the mean
+    strategy is projected onto ``X`` after each step.
+    """
+
+    def __init__(
+        self,
+        action_space: spaces.Box,
+        step_size: Any,
+        perturbation: Any,
+        commitment: Any,
+        *,
+        seed: SeedLike = None,
+        num_envs: int | None = None,
+        init=None,
+        baseline: float | None = None,
+        average_last: int | None = None,
+        two_sided: bool = False,
+        check_assumptions: bool = True,
+    ) -> None:
+        if not isinstance(action_space, spaces.Box):
+            raise TypeError(
+                f"action_space must be a gymnasium.spaces.Box, got {type(action_space).__name__}"
+            )
+        super().__init__(action_space.low, action_space.high, num_envs=num_envs, seed=seed)
+        self.step_size = as_schedule(step_size, "step_size")
+        self.perturbation = as_schedule(perturbation, "perturbation")
+        if isinstance(commitment, AdaptiveCommitment):
+            self.commitment = commitment
+        else:
+            if isinstance(commitment, (float, np.floating)) and not float(commitment).is_integer():
+                raise ValueError(f"commitment must be a whole number of stages, got {commitment!r}")
+            self.commitment = as_schedule(commitment, "commitment")
+        if baseline is not None and not (0.0 <= float(baseline) < 1.0):
+            raise ValueError(f"baseline must be None or a weight in [0, 1), got {baseline!r}")
+        if average_last is not None and (
+            isinstance(average_last, bool)
+            or not isinstance(average_last, (int, np.integer))
+            or average_last < 1
+        ):
+            raise ValueError(
+                f"average_last must be None or a positive integer, got {average_last!r}"
+            )
+        self.baseline = None if baseline is None else float(baseline)
+        self.average_last = None if average_last is None else int(average_last)
+        self.two_sided = bool(two_sided)
+        if self.two_sided and self.baseline is not None:
+            raise ValueError(
+                "baseline has no effect with two_sided=True (the payoff level cancels in "
+                "s+ - s-); pass one or the other"
+            )
+        self._init = init
+        if check_assumptions:
+            check_spsa_schedules(self.step_size, self.perturbation)
+        self._adaptive = isinstance(self.commitment, AdaptiveCommitment)
+
+    # ------------------------------------------------------------------ state
+    def _reset(self) -> None:
+        S, d = self._S, self.dim
+        self._x = self._initial(self._init)  # mean strategies x_n, (S, d)
+        self._n = np.zeros(S, dtype=np.int64)  # updates made per row
+        self._t = 0  # stages observed
+        self._start = np.zeros(S, dtype=np.int64)  # stage at which each interval began
+        self._k = np.zeros(S, dtype=np.int64)  # length (or max length) of each interval
+        self._delta = np.zeros(S)
+        self._Delta = np.zeros((S, d))
+        self._xt = np.zeros((S, d))  # the strategy committed to, x~_n
+        self._acc = np.zeros(S)  # payoff sum over the averaging window
+        self._sign = np.ones(S)  # +1 / -1: which half of a two-sided update
+        self._s_plus = np.zeros(S)
+        self._b = np.zeros(S)
+        self._b_ready = np.zeros(S, dtype=bool)
+        self._prev_obs: np.ndarray | None = None
+        self._begin(np.arange(S), new_direction=True)
+        self._schedule_next_event()
+
+    def _begin(self, rows: np.ndarray, new_direction: bool) -> None:
+        """Start a commitment interval for ``rows`` at the current stage."""
+        n = self._n[rows]
+        if new_direction:
+            self._Delta[rows] = (
+                2.0 * self.np_random.integers(0, 2, size=(rows.size, self.dim)) - 1.0
+            )
+            self._sign[rows] = 1.0
+        self._delta[rows] = evaluate(self.perturbation, n, "perturbation")
+        if self._adaptive:
+            self._k[rows] = self.commitment.max_length
+        else:
+            k = evaluate(self.commitment, n, "commitment")
+            if np.any(k != np.floor(k)):
+                i = int(np.argmax(k != np.floor(k)))
+                raise ValueError(
+                    f"commitment must give whole numbers of stages, got {k[i]!r} at n={int(n[i])}"
+                )
+            self._k[rows] = k.astype(np.int64)
+        self._start[rows] = self._t
+        self._acc[rows] = 0.0
+        xt = self._x[rows] + (self._sign[rows] * self._delta[rows])[:, None] * self._Delta[rows]
+        self._xt[rows] = np.clip(xt, self.low, self.high)  # Alg. 1, line 5
+
+    def _schedule_next_event(self) -> None:
+        # Stage count at which _observe must do array work; before it, nothing happens.
+        due = self._start + self._k
+        if self.average_last is not None:
+            due = due - self.average_last + 1  # first stage of the averaging window
+        if self._adaptive:
+            # Watch from one stage before the earliest allowed end, to have a previous action.
+            due = np.minimum(due, self._start + max(self.commitment.min_length - 1, 1))
+        self._next_event = max(int(due.min()), self._t + 1)
+
+    # ------------------------------------------------------------------ play
+    def _act(self, obs: np.ndarray) -> np.ndarray:
+        return self._xt  # Alg. 1, line 7: play x~_n for the whole interval
+
+    def _strategy(self) -> np.ndarray:
+        return self._x
+
+    def _observe(self, reward: np.ndarray, obs: np.ndarray) -> None:
+        self._t += 1
+        if self._t < self._next_event:
+            return  # mid-interval: nothing to record (Alg. 1, lines 6-9)
+        played = self._t - self._start  # stages played in each row's interval
+        if self.average_last is not None:
+            window = played > self._k - self.average_last
+            self._acc[window] += reward[window]
+        done = played >= self._k
+        if self._adaptive:
+            ac = self.commitment
+            if self._prev_obs is not None:
+                moved = np.abs(obs - self._prev_obs).max(axis=1)
+                done |= (played >= ac.min_length) & (moved < ac.tol * self._delta)
+            self._prev_obs = obs.copy()
+        if done.any():
+            rows = np.flatnonzero(done)
+            if self.average_last is not None:
+                s = self._acc[rows] / np.minimum(played[rows], self.average_last)
+            else:
+                s = reward[rows]  # Alg. 1, line 8: the payoff at the interval's last stage
+            self._finish(rows, s)
+        self._schedule_next_event()
+
+    def _finish(self, rows: np.ndarray, s: np.ndarray) -> None:
+        """Close the intervals of ``rows`` whose measured payoffs are ``s``."""
+        if self.two_sided:
+            first = self._sign[rows] > 0
+            if first.any():
+                r1 = rows[first]
+                self._s_plus[r1] = s[first]
+                self._sign[r1] = -1.0
+                self._begin(r1, new_direction=False)
+            rows, s = rows[~first], s[~first]
+            if rows.size == 0:
+                return
+            g_scale = (self._s_plus[rows] - s) / 2.0
+            step = rows
+        elif self.baseline is not None:
+            ready = self._b_ready[rows]
+            g_scale = s - self._b[rows]
+            lam = self.baseline
+            self._b[rows] = np.where(ready, lam * self._b[rows] + (1 - lam) * s, s)
+            self._b_ready[rows] = True
+            step = rows[ready]
+            g_scale = g_scale[ready]
+        else:
+            g_scale = s
+            step = rows
+        if step.size:
+            alpha = evaluate(self.step_size, self._n[step], "step_size")
+            coef = alpha * g_scale / self._delta[step]
+            # Eq. (11): x_{n+1}^i = x_n^i + alpha_n s / (delta_n Delta_n^i), then project.
+            self._x[step] = np.clip(
+                self._x[step] + coef[:, None] / self._Delta[step], self.low, self.high
+            )
+        self._n[rows] += 1
+        self.updates += int(rows.size)
+        self._begin(rows, new_direction=True)
+
+    # ------------------------------------------------------------------ introspection
+    @property
+    def update_index(self) -> np.ndarray | int:
+        """``n``: updates completed (per row when batched)."""
+        self._require_reset()
+        return int(self._n[0]) if self.num_envs is None else self._n.copy()
+
+    @property
+    def committed(self) -> np.ndarray:
+        """``x~_n``: the strategy committed to in the current interval."""
+        self._require_reset()
+        return self._xt[0].copy() if self.num_envs is None else self._xt.copy()

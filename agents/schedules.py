@@ -1,0 +1,247 @@
+"""Schedules: callables ``n -> value`` of the update index ``n = 0, 1, 2, ...``.
+
+A schedule accepts a Python int or an integer array (one index per batch row) and returns a
+float, or a float array of the same shape. Anywhere a schedule is expected, a plain number means
+a constant and any other callable is accepted as is (it is called once per distinct index).
+
+Provided:
+    * :class:`Constant`;
+    * :class:`PowerLaw`, ``a / (n + 1 + A) ** gamma`` (Spall's usual exponents are 0.602 for the
+      step size and 0.101 for the perturbation);
+    * :class:`Logarithmic`, ``a / log(n + base)``;
+    * :class:`CommitmentSchedule`, the commitment times of Corollary 4.11, Eq. (28).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "CommitmentSchedule",
+    "Constant",
+    "Logarithmic",
+    "PowerLaw",
+    "Schedule",
+    "as_schedule",
+    "check_spsa_schedules",
+    "evaluate",
+]
+
+
+def _positive(name: str, value: Any) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return v
+
+
+class Schedule:
+    """Base class of the vectorised schedules. Subclasses implement :meth:`__call__`."""
+
+    def __call__(self, n):  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclasses.dataclass(frozen=True)
+class Constant(Schedule):
+    """``value`` for every ``n``."""
+
+    value: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", _positive("value", self.value))
+
+    def __call__(self, n):
+        if np.ndim(n) == 0:
+            return self.value
+        return np.full(np.shape(n), self.value)
+
+
+@dataclasses.dataclass(frozen=True)
+class PowerLaw(Schedule):
+    """``a / (n + 1 + A) ** gamma``.
+
+    Attributes:
+        a: scale (> 0).
+        gamma: exponent (>= 0). Spall recommends 0.602 for steps and 0.101 for perturbations.
+        A: stability offset (>= 0), Spall's "A" (often ~10% of the planned number of updates).
+    """
+
+    a: float
+    gamma: float
+    A: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "a", _positive("a", self.a))
+        g, A = float(self.gamma), float(self.A)
+        if not (math.isfinite(g) and g >= 0):
+            raise ValueError(f"gamma must be a finite number >= 0, got {self.gamma!r}")
+        if not (math.isfinite(A) and A >= 0):
+            raise ValueError(f"A must be a finite number >= 0, got {self.A!r}")
+        object.__setattr__(self, "gamma", g)
+        object.__setattr__(self, "A", A)
+
+    def __call__(self, n):
+        if np.ndim(n) == 0:
+            return self.a / (float(n) + 1.0 + self.A) ** self.gamma
+        return self.a / (np.asarray(n, dtype=np.float64) + 1.0 + self.A) ** self.gamma
+
+
+@dataclasses.dataclass(frozen=True)
+class Logarithmic(Schedule):
+    """``a / log(n + base)``: decays slower than any power law (``base > 1``)."""
+
+    a: float
+    base: float = math.e
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "a", _positive("a", self.a))
+        b = float(self.base)
+        if not (math.isfinite(b) and b > 1):
+            raise ValueError(f"base must be a finite number > 1, got {self.base!r}")
+        object.__setattr__(self, "base", b)
+
+    def __call__(self, n):
+        if np.ndim(n) == 0:
+            return self.a / math.log(float(n) + self.base)
+        return self.a / np.log(np.asarray(n, dtype=np.float64) + self.base)
+
+
+@dataclasses.dataclass(frozen=True)
+class CommitmentSchedule(Schedule):
+    """Commitment times of Corollary 4.11 for a gradient-ascent follower, Eq. (28).
+
+    ``k_n = ceil(2 (ln delta_n - ln B - p ln n) / ln(1 - beta mu))``, at least 1.
+
+    With this schedule ``||y~_n - r(x~_n)|| / delta_n <= 1 / n^p`` (Eq. 23-27), so Assumption
+    4.5 holds. At ``n = 0`` the term ``p ln n`` is taken as 0 (``xi_0 = 1``), since ``1 / 0^p``
+    is undefined.
+
+    Attributes:
+        beta: the follower's gradient step size, ``0 < beta <= 1 / K2``.
+        mu: the follower payoff's strong-concavity constant (Assumption 4.8).
+        B: bound on ``||y_t - r(x~_n)||`` (Assumption 4.10), e.g. the diameter of ``Y``.
+        p: decay exponent of ``xi_n = n^-p`` (> 0).
+        perturbation: the leader's perturbation schedule ``delta_n`` (a schedule or number).
+    """
+
+    beta: float
+    mu: float
+    B: float
+    p: float
+    perturbation: Any
+
+    def __post_init__(self) -> None:
+        for nm in ("beta", "mu", "B", "p"):
+            object.__setattr__(self, nm, _positive(nm, getattr(self, nm)))
+        if not self.beta * self.mu < 1:
+            raise ValueError(
+                f"need 0 < beta * mu < 1 for Corollary 4.11, got beta={self.beta!r}, "
+                f"mu={self.mu!r} (beta * mu = {self.beta * self.mu!r})"
+            )
+        object.__setattr__(self, "perturbation", as_schedule(self.perturbation, "perturbation"))
+
+    def __call__(self, n):
+        scalar = np.ndim(n) == 0
+        n_arr = np.atleast_1d(np.asarray(n, dtype=np.float64))
+        delta = np.asarray(evaluate(self.perturbation, n_arr.astype(np.int64)), dtype=np.float64)
+        log_n = np.log(np.maximum(n_arr, 1.0))
+        k = np.ceil(
+            2.0
+            * (np.log(delta) - math.log(self.B) - self.p * log_n)
+            / math.log(1.0 - self.beta * self.mu)
+        )
+        k = np.maximum(k, 1.0).astype(np.int64)
+        return int(k[0]) if scalar else k
+
+
+def as_schedule(value: Any, name: str = "schedule") -> Callable:
+    """A plain number becomes :class:`Constant`; callables pass through.
+
+    Raises:
+        TypeError: for anything else (naming ``name`` and the value).
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a number or a callable n -> value, got {value!r}")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        try:
+            return Constant(value)
+        except ValueError:
+            raise ValueError(f"{name} must be positive, got {value!r}") from None
+    if callable(value):
+        return value
+    raise TypeError(f"{name} must be a number or a callable n -> value, got {value!r}")
+
+
+def evaluate(schedule: Callable, n: np.ndarray, name: str = "schedule") -> np.ndarray:
+    """Evaluate ``schedule`` at the integer indices ``n`` (1-D array), as a float array.
+
+    :class:`Schedule` objects are called once on the whole array; other callables once per
+    distinct index. Every value must be finite and positive.
+
+    Raises:
+        ValueError: naming the first index whose value is not a positive finite number.
+    """
+    if isinstance(schedule, Schedule):
+        out = np.asarray(schedule(n), dtype=np.float64)
+    else:
+        uniq, inv = np.unique(n, return_inverse=True)
+        vals = np.array([schedule(int(u)) for u in uniq], dtype=np.float64)
+        out = vals[inv]
+    bad = ~(np.isfinite(out) & (out > 0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"{name} must give positive finite values, got {out[i]!r} at n={int(n[i])}"
+        )
+    return out
+
+
+def check_spsa_schedules(
+    step_size: Callable, perturbation: Callable, horizon: int = 1_000_000
+) -> list[str]:
+    """Warn where ``(alpha_n, delta_n)`` break Assumption 4.4; returns the messages.
+
+    Assumption 4.4 asks ``alpha_n -> 0``, ``delta_n -> 0``, ``sum alpha_n = inf`` and
+    ``sum alpha_n^2 / delta_n^2 < inf``. For power laws the conditions are exact statements
+    about the exponents; for other schedules they are judged numerically on ``n <= horizon``
+    (the tail of the sums), which can only flag likely violations.
+    """
+    msgs: list[str] = []
+    a, d = step_size, perturbation
+    if isinstance(a, PowerLaw) and isinstance(d, PowerLaw):
+        if a.gamma <= 0:
+            msgs.append(f"step size does not decay (gamma={a.gamma})")
+        if d.gamma <= 0:
+            msgs.append(f"perturbation does not decay (gamma={d.gamma})")
+        if a.gamma > 1:
+            msgs.append(f"sum of step sizes is finite (gamma={a.gamma} > 1)")
+        if 2 * (a.gamma - d.gamma) <= 1:
+            msgs.append(
+                f"sum alpha^2/delta^2 diverges (2*(gamma_alpha - gamma_delta) = "
+                f"{2 * (a.gamma - d.gamma):.3g} <= 1)"
+            )
+    else:
+        n = np.unique(np.geomspace(1, horizon, 200).astype(np.int64))
+        av = evaluate(a, n, "step_size")
+        dv = evaluate(d, n, "perturbation")
+        if av[-1] > 0.5 * av[0]:
+            msgs.append("step size does not appear to decay")
+        if dv[-1] > 0.5 * dv[0]:
+            msgs.append("perturbation does not appear to decay")
+        # Tail terms of a convergent series must fall faster than 1/n.
+        ratio = av**2 / dv**2
+        if ratio[-1] * n[-1] > 0.5 * ratio[len(n) // 2] * n[len(n) // 2]:
+            msgs.append("alpha^2/delta^2 does not appear to fall faster than 1/n")
+    for m in msgs:
+        warnings.warn(f"Assumption 4.4 may not hold: {m}", UserWarning, stacklevel=3)
+    return msgs
