@@ -299,10 +299,20 @@ class Game:
                 [self.leader_grad(z[:d1], z[d1:]), self.follower_grad(z[:d1], z[d1:])]
             )
 
+        def omega_boxed(z: Array) -> Array:
+            # The solver may step outside the boxes, where a payoff can be undefined (a log, a
+            # square root). Evaluate at the projection and extend linearly: inside the boxes
+            # this is omega itself, and roots outside them are rejected below anyway.
+            zc = np.clip(z, lo, hi)
+            return omega(zc) - (z - zc)
+
         for z0 in self._starts(lo, hi):
-            sol = optimize.root(omega, z0, method="hybr", options={"xtol": 1e-13})
+            with np.errstate(all="ignore"):
+                sol = optimize.root(omega_boxed, z0, method="hybr", options={"xtol": 1e-13})
             z = sol.x
-            if not sol.success or np.any(z < lo) or np.any(z > hi):
+            # hybr reports failure when xtol is too tight to make progress even at an exact
+            # root, so judge the solution by its residual, not by ``sol.success``.
+            if not np.all(np.isfinite(z)) or np.any(z < lo) or np.any(z > hi):
                 continue
             if np.linalg.norm(omega(z)) > 1e-7 * max(1.0, np.abs(z).max()):
                 continue
