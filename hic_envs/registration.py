@@ -23,6 +23,13 @@ __all__ = ["LIBRARY_GAMES", "list_envs", "make_env_fns", "register_game"]
 #: The library's registration table: environment ID -> ``"module:GameClass"``.
 LIBRARY_GAMES: dict[str, str] = {
     "hic/Duopoly-v0": "hic_envs.games.duopoly:Duopoly",
+    "hic/Quadratic-v0": "hic_envs.games.quadratic:QuadraticGame",
+    "hic/ZeroSum-v0": "hic_envs.games.zero_sum:ZeroSumNoNash",
+    "hic/Cooperative-v0": "hic_envs.games.cooperative:CooperativeGame",
+    "hic/DiracGAN-v0": "hic_envs.games.dirac_gan:DiracGAN",
+    "hic/Security-v0": "hic_envs.games.security:SecurityGame",
+    "hic/RandomQuadratic-v0": "hic_envs.games.random_quadratic:RandomQuadraticGame",
+    "hic/Nonlinear-v0": "hic_envs.games.nonlinear:NonlinearGame",
 }
 
 _ID_RE = re.compile(r"^(?:[\w.-]+/)?[A-Za-z][\w.]*-v\d+$")
