@@ -1,19 +1,23 @@
 """hic-envs: leader-follower (Stackelberg) learning in differentiable games.
 
 ``import hic_envs`` registers every library game in PettingZoo's registries, so
-``pettingzoo.make("parallel", "hic/Duopoly-v0")`` works.
+``pettingzoo.make("parallel", "hic/Duopoly-v0")`` works, and their single-agent views in
+Gymnasium's registry, so ``gymnasium.make("hic/Duopoly-Follower-v0")`` works.
 """
 
 from hic_envs import games
 from hic_envs.env import FOLLOWER, LEADER, GameEnv, aec_env
 from hic_envs.registration import _register_library as _reg
 from hic_envs.registration import list_envs, make_env_fns, register_game
+from hic_envs.views import FollowerView, LeaderView
 
 __version__ = "0.1.0"
 
 __all__ = [
     "FOLLOWER",
+    "FollowerView",
     "LEADER",
+    "LeaderView",
     "GameEnv",
     "aec_env",
     "games",

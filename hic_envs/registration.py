@@ -86,7 +86,9 @@ def make_env_fns(game_factory: Callable[..., Game]) -> tuple[Callable, Callable,
 def register_game(
     env_id: str, game_factory: Callable[..., Game], *, max_cycles: int | None = None
 ) -> None:
-    """Register a game under ``env_id`` in PettingZoo's parallel and AEC registries.
+    """Register a game under ``env_id`` in PettingZoo's parallel and AEC registries, and its
+    Gymnasium single-agent views ``<Name>-Follower-vN`` and ``<Name>-Leader-vN``
+    (:func:`hic_envs.views.register_views`).
 
     Args:
         env_id: ``"namespace/Name-vN"``, e.g. ``"mylab/Bargain-v0"``.
@@ -106,6 +108,9 @@ def register_game(
     env_fn, parallel_fn, _ = make_env_fns(game_factory)
     pettingzoo.register("parallel", env_id, entry_point=parallel_fn, max_cycles=max_cycles)
     pettingzoo.register("aec", env_id, entry_point=env_fn, max_cycles=max_cycles)
+    from hic_envs.views import DEFAULT_MAX_EPISODE_STEPS, register_views  # views import us
+
+    register_views(env_id, game_factory, max_episode_steps=max_cycles or DEFAULT_MAX_EPISODE_STEPS)
     if env_id not in _registered:
         _registered.append(env_id)
 
