@@ -1,8 +1,11 @@
 """Loops that make a leader and a follower play: :func:`play` through a PettingZoo env, and
-:func:`run_batch`, the same loop on a batch of seeds without the env's per-stage bookkeeping.
+:func:`run_batch` / :class:`BatchRunner`, the same loop on a batch of seeds without the env's
+per-stage bookkeeping.
 
 Both derive their random streams the same way from one ``seed``, so a batch of one with seed
-``s`` reproduces ``play(..., seed=s)`` exactly.
+``s`` reproduces ``play(..., seed=s)`` exactly. :class:`BatchRunner` runs in chunks (its state
+pickles, so a run can be checkpointed and resumed) and thins what it records
+(:class:`Thinning`), so long many-seed runs stream to disk in bounded memory.
 """
 
 from __future__ import annotations
@@ -15,7 +18,16 @@ from agents.base import Agent
 from hic_envs.env import FOLLOWER, LEADER, GameEnv
 from hic_envs.games.base import Game
 
-__all__ = ["BatchHistory", "History", "derive_seeds", "play", "run_batch"]
+__all__ = [
+    "BatchHistory",
+    "BatchRunner",
+    "History",
+    "Thinning",
+    "as_thinning",
+    "derive_seeds",
+    "play",
+    "run_batch",
+]
 
 
 def derive_seeds(seed: int | None) -> tuple[int, np.random.SeedSequence, np.random.SeedSequence]:
@@ -68,11 +80,12 @@ def _check_pair(leader: Agent, follower: Agent, num_envs: int | None, d1: int, d
             raise ValueError(f"{role} has dimension {agent.dim}, but the game's is {d}")
 
 
-def _check_stages(stages) -> int:
-    if isinstance(stages, float) and stages.is_integer():
+def _check_stages(stages, name: str = "stages", minimum: int = 1) -> int:
+    if isinstance(stages, (float, np.floating)) and float(stages).is_integer():
         stages = int(stages)
-    if isinstance(stages, bool) or not isinstance(stages, (int, np.integer)) or stages < 1:
-        raise ValueError(f"stages must be a positive integer, got {stages!r}")
+    if isinstance(stages, bool) or not isinstance(stages, (int, np.integer)) or stages < minimum:
+        word = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"{name} must be a {word} integer, got {stages!r}")
     return int(stages)
 
 
@@ -104,18 +117,22 @@ def play(
     r1 = np.empty(stages)
     r2 = np.empty(stages)
     upd_t, upd_x, upd_y = [0], [leader.strategy], [follower.strategy]
+    # Bound methods hoisted out of the loop: this loop is the single-seed hot path.
+    l_act, f_act, l_obs, f_obs = leader.act, follower.act, leader.observe, follower.observe
+    step = env.step
     for t in range(stages):
         if not env.agents:
             obs, _ = env.reset()
-        actions = {LEADER: leader.act(obs[LEADER]), FOLLOWER: follower.act(obs[FOLLOWER])}
-        obs, rewards, _, _, _ = env.step(actions)
+        obs, rewards, _, _, _ = step({LEADER: l_act(obs[LEADER]), FOLLOWER: f_act(obs[FOLLOWER])})
         before = leader.updates
-        leader.observe(rewards[LEADER], obs[LEADER])
-        follower.observe(rewards[FOLLOWER], obs[FOLLOWER])
-        xs[t] = obs[FOLLOWER]
-        ys[t] = obs[LEADER]
-        r1[t] = rewards[LEADER]
-        r2[t] = rewards[FOLLOWER]
+        ol, of_ = obs[LEADER], obs[FOLLOWER]
+        rl, rf = rewards[LEADER], rewards[FOLLOWER]
+        l_obs(rl, ol)
+        f_obs(rf, of_)
+        xs[t] = of_
+        ys[t] = ol
+        r1[t] = rl
+        r2[t] = rf
         if leader.updates != before:
             upd_t.append(t + 1)
             upd_x.append(leader.strategy)
@@ -123,6 +140,95 @@ def play(
     return History(xs, ys, r1, r2, np.array(upd_t), np.array(upd_x), np.array(upd_y))
 
 
+# ---------------------------------------------------------------------------------- thinning
+_POW10 = 10 ** np.arange(19, dtype=np.int64)
+
+
+@dataclasses.dataclass(frozen=True)
+class Thinning:
+    """Which leader updates ``n`` a batched run records (``n = 0``, the start, always).
+
+    Exactly one rule applies:
+
+    * ``every=K``: updates ``n`` with ``n % K == 0`` (``K = 1`` records every update);
+    * ``log_digits=p``: every update below ``10**p``, then ``9 * 10**(p-1)`` evenly spaced
+      round numbers per decade (``p = 2``: all of 0..99, then 100, 110, ..., 990, then 1000,
+      1100, ...), so a run of ``U`` updates keeps about ``90 log10(U)`` of them per seed;
+    * ``none=True``: only ``n = 0`` (the final strategies are returned separately).
+
+    Attributes:
+        every: keep every ``every``-th update (when ``log_digits`` is None and not ``none``).
+        log_digits: significant decimal digits kept on the log scale, or None.
+        none: record no updates after the start.
+    """
+
+    every: int = 1
+    log_digits: int | None = None
+    none: bool = False
+
+    def __post_init__(self) -> None:
+        for nm, v in (("every", self.every), ("log_digits", self.log_digits)):
+            if v is None and nm == "log_digits":
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"Thinning.{nm} must be a positive integer, got {v!r}")
+
+    def keep(self, n: np.ndarray) -> np.ndarray:
+        """Boolean mask over update indices ``n`` (non-negative ints)."""
+        n = np.asarray(n, dtype=np.int64)
+        if self.none:
+            return n == 0
+        if self.log_digits is None:
+            return n % self.every == 0
+        digits = np.searchsorted(_POW10, n, side="right")  # decimal digits of n (0 for n = 0)
+        step = _POW10[np.maximum(digits - self.log_digits, 0)]
+        return n % step == 0
+
+    def describe(self) -> str:
+        """A short human-readable description (for summaries and docs)."""
+        if self.none:
+            return "none (initial and final strategies only)"
+        if self.log_digits is None:
+            return "every update" if self.every == 1 else f"every {self.every}th update"
+        p = self.log_digits
+        return (
+            f"log-spaced: every update below {10**p}, then {9 * 10 ** (p - 1)} round "
+            "update indices per decade"
+        )
+
+
+def as_thinning(value) -> Thinning:
+    """``"all"`` (or 1), ``"log"`` (``log_digits=2``), ``"log:p"``, ``"none"``/None, a positive
+    int ``K`` (every K-th update), or a :class:`Thinning`.
+
+    Raises:
+        ValueError: for anything else, naming the value.
+    """
+    if isinstance(value, Thinning):
+        return value
+    if value is None:
+        return Thinning(none=True)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return Thinning(every=int(value))
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v == "all":
+            return Thinning(every=1)
+        if v == "none":
+            return Thinning(none=True)
+        if v == "log":
+            return Thinning(log_digits=2)
+        if v.startswith("log:") and v[4:].isdigit() and int(v[4:]) >= 1:
+            return Thinning(log_digits=int(v[4:]))
+        if v.isdigit() and int(v) >= 1:
+            return Thinning(every=int(v))
+    raise ValueError(
+        f"record must be 'all', 'log', 'log:<digits>', 'none' or a positive integer K, "
+        f"got {value!r}"
+    )
+
+
+# ---------------------------------------------------------------------------------- batch
 @dataclasses.dataclass
 class BatchHistory:
     """Per-update records of :func:`run_batch`, one row per (seed row, update).
@@ -148,6 +254,164 @@ class BatchHistory:
         m = self.row == i
         return self.stage[m], self.leader_strategies[m], self.follower_strategies[m]
 
+    def __len__(self) -> int:
+        return self.row.shape[0]
+
+    @classmethod
+    def concatenate(cls, parts: list[BatchHistory]) -> BatchHistory:
+        """Join the histories of consecutive :meth:`BatchRunner.run` calls (finals: the last)."""
+        if not parts:
+            raise ValueError("concatenate needs at least one BatchHistory")
+        return cls(
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in _RECORD_FIELDS),
+            parts[-1].final_leader,
+            parts[-1].final_follower,
+        )
+
+
+_RECORD_FIELDS = ("row", "update", "stage", "leader_strategies", "follower_strategies")
+
+
+class BatchRunner:
+    """``S`` independent copies of (leader, follower) playing in lockstep, run in chunks.
+
+    Each stage is what :class:`~hic_envs.GameEnv` does for one seed, on a leading batch axis:
+    project the actions onto the boxes, evaluate both payoffs through ``game``, add noise, and
+    let each agent observe its reward and the other's action. Observations at the start of
+    each ``max_cycles``-stage episode are the box centres, as after ``env.reset()``. No
+    algorithm is copied here: the agents' own batch hooks do all the learning.
+
+    :meth:`run` may be called repeatedly; ``run(a)`` then ``run(b)`` gives exactly what
+    ``run(a + b)`` gives. The runner (game, agents, noise generator and counters) pickles, which
+    is how experiments checkpoint and resume.
+
+    Args:
+        game: the stage game.
+        leader, follower: agents built with the same ``num_envs=S``. They are reset here.
+        seed: the run's seed (split as in :func:`play`, so ``S = 1`` reproduces it).
+        noise_std: payoff noise scale (the env's ``noise_std``).
+        max_cycles: episode length (the env's ``max_cycles``).
+        record: which updates to record, anything :func:`as_thinning` accepts.
+    """
+
+    def __init__(
+        self,
+        game: Game,
+        leader: Agent,
+        follower: Agent,
+        seed: int | None = None,
+        *,
+        noise_std: float = 0.0,
+        max_cycles: int = 1000,
+        record="all",
+    ) -> None:
+        if not isinstance(game, Game):
+            raise TypeError(f"game must be a hic_envs.games.Game, got {type(game).__name__}")
+        S = getattr(leader, "num_envs", None)
+        if S is None and isinstance(leader, Agent):
+            raise ValueError("run_batch needs agents built with num_envs=S; use play() for one")
+        _check_pair(leader, follower, S, game.d1, game.d2)
+        if not (np.isfinite(noise_std) and noise_std >= 0):
+            raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
+        self.max_cycles = _check_stages(max_cycles, "max_cycles")
+        self.game, self.leader, self.follower = game, leader, follower
+        self.num_envs = S
+        self.noise_std = float(noise_std)
+        self.thinning = as_thinning(record)
+        env_seed, leader_ss, follower_ss = derive_seeds(seed)
+        self.noise_rng = np.random.default_rng(env_seed)
+        leader.reset(seed=leader_ss)
+        follower.reset(seed=follower_ss)
+        #: Stages played so far.
+        self.stage = 0
+        self._obs_l: np.ndarray | None = None
+        self._obs_f: np.ndarray | None = None
+        self._n_seen = np.zeros(S, dtype=np.int64)
+        self._started = False
+
+    @property
+    def updates(self) -> np.ndarray:
+        """Leader updates made so far, per batch row, shape ``(S,)``."""
+        return self._n_seen.copy()
+
+    def run(self, stages: int) -> BatchHistory:
+        """Play ``stages`` more stages; return the (thinned) records of updates made in them.
+
+        The first call also returns the initial strategies (update 0, stage 0).
+        """
+        stages = _check_stages(stages, minimum=0)
+        game, leader, follower = self.game, self.leader, self.follower
+        S, thin, max_cycles = self.num_envs, self.thinning, self.max_cycles
+        lx, hx = game.leader_low, game.leader_high
+        ly, hy = game.follower_low, game.follower_high
+        # Bounds at full batch shape: same-shape ufuncs skip NumPy's slower broadcasting loop.
+        lx_s, hx_s = (np.broadcast_to(b, (S, game.d1)).copy() for b in (lx, hx))
+        ly_s, hy_s = (np.broadcast_to(b, (S, game.d2)).copy() for b in (ly, hy))
+        rec: dict[str, list] = {f: [] for f in _RECORD_FIELDS}
+        if not self._started:
+            self._started = True
+            rec["row"].append(np.arange(S))
+            rec["update"].append(np.zeros(S, dtype=np.int64))
+            rec["stage"].append(np.zeros(S, dtype=np.int64))
+            rec["leader_strategies"].append(leader._strategy().copy())
+            rec["follower_strategies"].append(follower._strategy().copy())
+        n_seen = self._n_seen
+        track_n = hasattr(leader, "_n")
+        every_update = thin.log_digits is None and not thin.none and thin.every == 1
+        noise_std, noise_rng = self.noise_std, self.noise_rng
+        obs_l, obs_f = self._obs_l, self._obs_f
+        l_act, f_act = leader._act, follower._act
+        l_obs, f_obs = leader._observe, follower._observe
+        payoffs = game.payoffs
+        maximum, minimum = np.maximum, np.minimum
+        t0 = self.stage
+        for t in range(t0, t0 + stages):
+            if t % max_cycles == 0:
+                obs_l = np.broadcast_to(0.5 * (ly + hy), (S, game.d2))
+                obs_f = np.broadcast_to(0.5 * (lx + hx), (S, game.d1))
+            # The env's projection onto the boxes (np.clip, as two ufuncs: same values).
+            x = minimum(maximum(l_act(obs_l), lx_s), hx_s)
+            y = minimum(maximum(f_act(obs_f), ly_s), hy_s)
+            f1, f2 = payoffs(x, y)
+            if noise_std > 0.0:
+                w = noise_rng.normal(0.0, noise_std, size=(S, 2))
+                f1 = f1 + w[:, 0]
+                f2 = f2 + w[:, 1]
+            before = leader.updates
+            l_obs(f1, y)
+            f_obs(f2, x)
+            obs_l, obs_f = y, x
+            if leader.updates != before:
+                if track_n:
+                    rows = np.flatnonzero(leader._n != n_seen)
+                    n_seen[rows] = leader._n[rows]
+                else:
+                    rows = np.arange(S)
+                    n_seen += 1
+                if not every_update:
+                    rows = rows[thin.keep(n_seen[rows])]
+                    if rows.size == 0:
+                        continue
+                rec["row"].append(rows)
+                rec["update"].append(n_seen[rows].copy())
+                rec["stage"].append(np.full(rows.size, t + 1))
+                rec["leader_strategies"].append(leader._strategy()[rows].copy())
+                rec["follower_strategies"].append(follower._strategy()[rows].copy())
+        self.stage = t0 + stages
+        self._obs_l, self._obs_f = obs_l, obs_f
+        if not rec["row"]:  # nothing recorded in this chunk
+            for f, empty in zip(_RECORD_FIELDS, self._empty_records(), strict=True):
+                rec[f].append(empty)
+        return BatchHistory(
+            *(np.concatenate(rec[f]) for f in _RECORD_FIELDS),
+            leader._strategy().copy(),
+            follower._strategy().copy(),
+        )
+
+    def _empty_records(self) -> tuple[np.ndarray, ...]:
+        i = np.empty(0, dtype=np.int64)
+        return i, i, i, np.empty((0, self.game.d1)), np.empty((0, self.game.d2))
+
 
 def run_batch(
     game: Game,
@@ -158,72 +422,22 @@ def run_batch(
     *,
     noise_std: float = 0.0,
     max_cycles: int = 1000,
+    record="all",
 ) -> BatchHistory:
     """Play ``S`` independent copies of (leader, follower) in lockstep on arrays.
 
-    The agents must be built with the same ``num_envs=S``. Each stage is what
-    :class:`~hic_envs.GameEnv` does for one seed, on a leading batch axis: project the
-    actions onto the boxes, evaluate both payoffs through ``game``, add noise, and let each
-    agent observe its reward and the other's action. Observations at the start of each
-    ``max_cycles``-stage episode are the box centres, as after ``env.reset()``.
+    The agents must be built with the same ``num_envs=S``. See :class:`BatchRunner` (this is
+    ``BatchRunner(...).run(stages)``). With ``S = 1`` this reproduces :func:`play` on
+    ``GameEnv(game, max_cycles, noise_std)`` with the same seed, bit for bit.
 
-    With ``S = 1`` this reproduces :func:`play` on ``GameEnv(game, max_cycles, noise_std)``
-    with the same seed, bit for bit.
+    Args:
+        game, leader, follower, seed, noise_std, max_cycles: as for :class:`BatchRunner`.
+        stages: stages to play.
+        record: which updates to record (:func:`as_thinning`): ``"all"`` (default), ``"log"``,
+            an int ``K`` (every K-th update) or ``None`` (only the start and the finals).
     """
     stages = _check_stages(stages)
-    S = leader.num_envs
-    if S is None:
-        raise ValueError("run_batch needs agents built with num_envs=S; use play() for one")
-    _check_pair(leader, follower, S, game.d1, game.d2)
-    if not (np.isfinite(noise_std) and noise_std >= 0):
-        raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
-    env_seed, leader_ss, follower_ss = derive_seeds(seed)
-    noise_rng = np.random.default_rng(env_seed)
-    leader.reset(seed=leader_ss)
-    follower.reset(seed=follower_ss)
-
-    x_centre = np.broadcast_to(0.5 * (game.leader_low + game.leader_high), (S, game.d1))
-    y_centre = np.broadcast_to(0.5 * (game.follower_low + game.follower_high), (S, game.d2))
-    rec_row = [np.arange(S)]
-    rec_n = [np.zeros(S, dtype=np.int64)]
-    rec_t = [np.zeros(S, dtype=np.int64)]
-    rec_x = [leader._strategy().copy()]
-    rec_y = [follower._strategy().copy()]
-    n_seen = np.zeros(S, dtype=np.int64)
-    track_n = hasattr(leader, "_n")
-    obs_l, obs_f = y_centre, x_centre
-    for t in range(stages):
-        if t % max_cycles == 0:
-            obs_l, obs_f = y_centre, x_centre
-        x = np.clip(leader._act(obs_l), game.leader_low, game.leader_high)
-        y = np.clip(follower._act(obs_f), game.follower_low, game.follower_high)
-        f1, f2 = game.payoffs(x, y)
-        if noise_std > 0.0:
-            w = noise_rng.normal(0.0, noise_std, size=(S, 2))
-            f1 = f1 + w[:, 0]
-            f2 = f2 + w[:, 1]
-        before = leader.updates
-        leader._observe(f1, y)
-        follower._observe(f2, x)
-        obs_l, obs_f = y, x
-        if leader.updates != before:
-            if track_n:
-                rows = np.flatnonzero(leader._n != n_seen)
-                n_seen[rows] = leader._n[rows]
-            else:
-                rows = np.arange(S)
-                n_seen += 1
-            rec_row.append(rows)
-            rec_n.append(n_seen[rows].copy())
-            rec_t.append(np.full(rows.size, t + 1))
-            rec_x.append(leader._strategy()[rows].copy())
-            rec_y.append(follower._strategy()[rows].copy())
-    return BatchHistory(
-        np.concatenate(rec_row),
-        np.concatenate(rec_n),
-        np.concatenate(rec_t),
-        np.concatenate(rec_x),
-        np.concatenate(rec_y),
-        leader._strategy().copy(),
-        follower._strategy().copy(),
+    runner = BatchRunner(
+        game, leader, follower, seed, noise_std=noise_std, max_cycles=max_cycles, record=record
     )
+    return runner.run(stages)
