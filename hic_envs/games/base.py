@@ -273,12 +273,20 @@ class Game:
 
     def _stackelberg(self) -> Equilibrium:
         lo, hi = self.leader_low, self.leader_high
+
+        def neg_value_and_grad(x: Array) -> tuple[float, Array]:
+            # One best response serves both the value and the gradient: with a numeric best
+            # response it is the expensive part.
+            y = self.best_response(x)
+            g = np.asarray(self.total_leader_grad(x, y), dtype=np.float64)
+            return -float(self.leader_payoff(x, y)), -g
+
         best_x, best_v = None, -np.inf
         for x0 in self._starts(lo, hi):
             res = optimize.minimize(
-                lambda x: -float(self.hierarchical_payoff(x)),
+                neg_value_and_grad,
                 x0,
-                jac=lambda x: -np.asarray(self.hierarchical_grad(x), dtype=np.float64),
+                jac=True,
                 method="L-BFGS-B",
                 bounds=list(zip(lo, hi, strict=True)),
                 options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10_000},
