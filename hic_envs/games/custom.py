@@ -147,9 +147,10 @@ class CustomGame(Game):
         callable is vectorised; the result has shape ``batch + tail``."""
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
-        if self.vectorized:
-            return np.asarray(fn(x, y), dtype=np.float64)
         batch = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
+        if self.vectorized:
+            out = np.asarray(fn(x, y), dtype=np.float64)
+            return out if out.shape == batch + tail else np.broadcast_to(out, batch + tail).copy()
         x = np.broadcast_to(x, batch + x.shape[-1:])
         y = np.broadcast_to(y, batch + y.shape[-1:])
         out = np.empty(batch + tail)
@@ -177,6 +178,11 @@ class CustomGame(Game):
         fn = self._fns["leader_grad_y"]
         return super().leader_grad_y(x, y) if fn is None else self._map(fn, x, y, (self.d2,))
 
+    @property
+    def _outer_step(self) -> float:
+        """Step multiplier of the outer difference of a second derivative."""
+        return 1.0 if self._fns["follower_grad"] is not None else _SECOND_ORDER_SCALE
+
     def _coarse_follower_grad(self, x, y):
         """``grad_y f2`` with the second-order step when it is itself a difference."""
         if self._fns["follower_grad"] is not None:
@@ -190,7 +196,7 @@ class CustomGame(Game):
         if fn is not None:
             return self._map(fn, x, y, (self.d2, self.d2))
         x, y = self._broadcast(x, y)
-        scale = self._y_scale * (1.0 if self._fns["follower_grad"] else _SECOND_ORDER_SCALE)
+        scale = self._y_scale * self._outer_step
         h = _fd_jacobian(lambda z: self._coarse_follower_grad(x, z), y, scale)
         return 0.5 * (h + np.swapaxes(h, -1, -2))
 
@@ -199,7 +205,7 @@ class CustomGame(Game):
         if fn is not None:
             return self._map(fn, x, y, (self.d2, self.d1))
         x, y = self._broadcast(x, y)
-        scale = self._x_scale * (1.0 if self._fns["follower_grad"] else _SECOND_ORDER_SCALE)
+        scale = self._x_scale * self._outer_step
         return _fd_jacobian(lambda z: self._coarse_follower_grad(z, y), x, scale)
 
     # ------------------------------------------------------------------ best response
@@ -209,7 +215,9 @@ class CustomGame(Game):
             return super().best_response(x)
         x = np.asarray(x, dtype=np.float64)
         if self.vectorized:
-            return np.asarray(fn(x), dtype=np.float64)
+            out = np.asarray(fn(x), dtype=np.float64)
+            shape = x.shape[:-1] + (self.d2,)
+            return out if out.shape == shape else np.broadcast_to(out, shape).copy()
         out = np.empty(x.shape[:-1] + (self.d2,))
         for idx in np.ndindex(*x.shape[:-1]):
             out[idx] = fn(x[idx])

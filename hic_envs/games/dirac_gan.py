@@ -55,7 +55,7 @@ class DiracGAN(Game):
     * Nash: none in the differential sense (see above).
 
     ## Arguments
-    * ``c`` (float, default 1): location of the data; non-zero so the DSE is not the origin.
+    * ``c`` (float, default 1): location of the data (the DSE's ``theta*``); any finite value.
     * ``gamma`` (float, default 1): the discriminator's weight decay; positive.
 
     ## Version History

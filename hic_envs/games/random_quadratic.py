@@ -61,19 +61,21 @@ class RandomQuadraticGame(Game):
     orthogonal, ``G ~ N(0, 1/d1)``, ``h ~ N(0, 1/4)``, ``B ~ coupling * N(0, 1/d2)``, ``C``
     symmetric with eigenvalues in ``[0, 1]``, ``c ~ N(0, 1/4)``, ``P`` symmetric with eigenvalues
     in ``[1, 2]``, ``x* ~ U[-leader_bound / 2, leader_bound / 2]^d1``. Then
-    ``A = P + B R + R^T B^T`` and ``a`` is set so that the DSE is at ``x*``.
+    ``A = P + B R + R^T B^T + s I``, with the smallest shift ``s >= 0`` that makes the smallest
+    eigenvalue of ``A`` at least ``1/2``, and ``a`` is set so that the DSE is at ``x*``.
 
     ## Equilibria
     * Best response: ``r(x) = H^{-1} (G x + h) = R x + r0``.
     * DSE: substituting ``r`` gives a quadratic with Hessian
-      ``-M = -(A - B R - R^T B^T + R^T C R) = -(P + R^T C R)``, negative definite by the choice
-      of ``A``; its maximiser solves ``M x* = a + B r0 + R^T (c - C r0)``, ``y* = r(x*)``.
-      ``x*`` lies in ``[-leader_bound / 2, leader_bound / 2]^d1``.
+      ``-M = -(A - B R - R^T B^T + R^T C R) = -(P + s I + R^T C R)``, negative definite by the
+      choice of ``A``; its maximiser solves ``M x* = a + B r0 + R^T (c - C r0)``,
+      ``y* = r(x*)``. ``x*`` lies in ``[-leader_bound / 2, leader_bound / 2]^d1``.
     * Nash: ``grad_x f1 = 0`` and ``grad_y f2 = 0`` give ``y = r(x)`` and
-      ``(A - B R) x = a + B r0``. It is a DNE iff ``A`` is positive definite (``grad_yy f2 = -H``
-      always is); :meth:`nash` returns it when it is a DNE inside ``X`` and None otherwise.
-      With the default ``coupling = 0.5`` this holds for most seeds at every dimension tried
-      (``A`` is positive definite for all of them); larger couplings make Nash rarer.
+      ``(A - B R) x = a + B r0``. Since ``grad_xx f1 = -A`` and ``grad_yy f2 = -H`` are negative
+      definite by construction, the solution is a DNE; :meth:`nash` returns it when it lies
+      inside ``X`` and None otherwise. With the defaults it lies inside for 18 of the seeds
+      0-19 at ``d1 = d2 = 2`` and 13 of them at ``d1 = d2 = 256``; the mean distance between the
+      leader's DSE and Nash strategies grows from about 0.25 (``d = 2``) to 3 (``d = 256``).
 
     ## Arguments
     * ``d1``, ``d2`` (int, default 2): the players' dimensions.
@@ -139,6 +141,9 @@ class RandomQuadraticGame(Game):
         BR = B @ R
         A = P + BR + BR.T
         A = 0.5 * (A + A.T)
+        # Shift A (not the hierarchical curvature, which only gains) so that the leader's own
+        # payoff is strictly concave in x and a Nash equilibrium, when in X, is a DNE.
+        A += max(0.0, 0.5 - float(np.linalg.eigvalsh(A)[0])) * np.eye(d1)
         M = A - BR - BR.T + R.T @ C @ R
         M = 0.5 * (M + M.T)
         a = M @ x_star - (B @ r0 + R.T @ (c - C @ r0))

@@ -75,7 +75,8 @@ class SecurityGame(Game):
     * Best response: ``r_i(x) = exp(U_a_i(x) / tau)``, in closed form.
     * DSE: no closed form; computed numerically by the base class (bounded L-BFGS-B on
       ``f1(x, r(x))`` with its exact gradient, from several starts). With the defaults it is
-      interior, ``x* ~ (0.5693, 0.4253, 0.1973)``, over budget by about 0.19.
+      interior, ``x* ~ (0.5693, 0.4253, 0.1973)``, over budget by about 0.19. Other payoffs can
+      put it on the boundary of ``X`` (a target not worth covering), outside Definition 3.3.
     * Nash: no closed form; :meth:`_nash` solves the defender's first-order condition along the
       attacker's best response, ``grad_x f1(x, r(x)) = 0``, and returns the solution if it is
       interior; ``grad_xx f1 = -coverage_cost I - 2 budget_penalty max(0, sum x - budget) 11^T``
@@ -85,7 +86,7 @@ class SecurityGame(Game):
       attacks, over-covers the most valuable target and under-covers the least valuable one.
 
     ## Arguments
-    * ``n`` (int, default 3): number of targets.
+    * ``n`` (int, default 3): number of targets, at least 2.
     * ``defender_reward``, ``defender_penalty``, ``attacker_reward``, ``attacker_penalty``
       (float or sequence of ``n`` floats, default None): the payoffs ``R_d``, ``P_d``, ``R_a``,
       ``P_a``; None gives the defaults ``R_d = (0.5, 0.5, 0.5)``,
@@ -117,6 +118,10 @@ class SecurityGame(Game):
         budget_penalty: float = 10.0,
     ) -> None:
         self.n = n = _checks.positive_int("n", n)
+        if n < 2:
+            raise ValueError(
+                f"n must be at least 2 (one target leaves the attacker no choice), got {n!r}"
+            )
         given = {
             "defender_reward": defender_reward,
             "defender_penalty": defender_penalty,
