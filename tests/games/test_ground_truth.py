@@ -1,0 +1,456 @@
+"""Ground truth of every game: derivatives, batch axis, best response, DSE and Nash.
+
+Every library game (at its defaults and at other parameters) and two :class:`CustomGame`
+instances go through the same checks: analytic derivatives against central differences,
+batched calls against per-point calls, closed forms against the base class's numeric solvers,
+and the conditions of Definitions 3.1 and 3.3 at the equilibria.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from hic_envs.games import (
+    CooperativeGame,
+    CustomGame,
+    DiracGAN,
+    Duopoly,
+    Game,
+    NonlinearGame,
+    QuadraticGame,
+    RandomQuadraticGame,
+    SecurityGame,
+    ZeroSumNoNash,
+)
+
+# ---------------------------------------------------------------------------- custom games
+
+
+def duopoly_f1(x, y):
+    return x[0] * (50.0 - (x[0] + y[0]) - 1.0)
+
+
+def duopoly_f2(x, y):
+    return y[0] * (50.0 - (x[0] + y[0]) - 1.0)
+
+
+def custom_duopoly() -> CustomGame:
+    """The default duopoly from plain per-point functions, every derivative numeric."""
+    return CustomGame(duopoly_f1, duopoly_f2, [0.0], [50.0], [0.0], [50.0], name="CustomDuopoly")
+
+
+def custom_vectorized_quadratic() -> CustomGame:
+    """A 2x2 random quadratic game from vectorised callables, derivatives numeric."""
+    ref = RandomQuadraticGame(2, 2, seed=1)
+    return CustomGame(
+        ref.leader_payoff,
+        ref.follower_payoff,
+        ref.leader_low,
+        ref.leader_high,
+        ref.follower_low,
+        ref.follower_high,
+        mu=ref.mu,
+        K2=ref.K2,
+        vectorized=True,
+        name="CustomQuadratic",
+    )
+
+
+# ---------------------------------------------------------------------------- the cases
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    make: Callable[[], Game]
+    #: tolerance of quantities computed from numeric derivatives or solvers, relative to scale
+    tol: float = 1e-7
+    #: whether the game has analytic derivatives to check against differences
+    analytic: bool = True
+    #: whether r(X) is interior to Y for every x in X (the duopoly's follower produces nothing
+    #: when the leader floods the market, x > a - c2)
+    interior_br: bool = True
+    #: for a custom game, the library game it rebuilds (its closed forms are the reference)
+    reference: Callable[[], Game] | None = None
+
+
+CASES = {
+    "duopoly": Case(Duopoly, interior_br=False),
+    "quadratic": Case(QuadraticGame),
+    "quadratic-params": Case(lambda: QuadraticGame(k=-0.5, lam=2.0, t=1.0, s=0.5, m=3.0)),
+    "zero_sum": Case(ZeroSumNoNash),
+    "zero_sum-with-nash": Case(lambda: ZeroSumNoNash(a=-1.0, b=1.0, c=2.0, bound=2.0)),
+    "cooperative": Case(CooperativeGame),
+    "cooperative-params": Case(lambda: CooperativeGame(v=2.0, s=1.0, alpha=3.0, beta=0.8)),
+    "dirac_gan": Case(DiracGAN),
+    "dirac_gan-params": Case(lambda: DiracGAN(c=-1.5, gamma=0.5)),
+    "security": Case(SecurityGame, tol=1e-6),
+    "security-n4": Case(lambda: SecurityGame(n=4, tau=0.7), tol=1e-6),
+    "random_quadratic": Case(RandomQuadraticGame),
+    "random_quadratic-3x5": Case(lambda: RandomQuadraticGame(3, 5, seed=1)),
+    "random_quadratic-4x1": Case(lambda: RandomQuadraticGame(4, 1, seed=2, mu=0.5, K2=3.0)),
+    "random_quadratic-6x3": Case(lambda: RandomQuadraticGame(6, 3, seed=4, coupling=1.0)),
+    "random_quadratic-nash-outside": Case(lambda: RandomQuadraticGame(2, 2, seed=3)),
+    "nonlinear": Case(NonlinearGame),
+    "nonlinear-dim2": Case(lambda: NonlinearGame(k=2.0, t=[0.5, -1.0], dim=2)),
+    "custom-duopoly": Case(
+        custom_duopoly, tol=1e-5, analytic=False, interior_br=False, reference=Duopoly
+    ),
+    "custom-vectorized": Case(
+        custom_vectorized_quadratic,
+        tol=1e-5,
+        analytic=False,
+        reference=lambda: RandomQuadraticGame(2, 2, seed=1),
+    ),
+}
+
+_cache: dict[str, Game] = {}
+
+
+@pytest.fixture(params=list(CASES), scope="module")
+def case(request) -> tuple[Game, Case]:
+    spec = CASES[request.param]
+    if request.param not in _cache:
+        _cache[request.param] = spec.make()
+    return _cache[request.param], spec
+
+
+def sample(game: Game, rng: np.random.Generator, shape: tuple[int, ...]):
+    """Points drawn uniformly from the inner 90% of the boxes, ``x`` and ``y`` of ``shape``."""
+
+    def draw(lo, hi):
+        u = rng.uniform(0.05, 0.95, shape + lo.shape)
+        return lo + u * (hi - lo)
+
+    return draw(game.leader_low, game.leader_high), draw(game.follower_low, game.follower_high)
+
+
+def central_diff(fn, z: np.ndarray) -> np.ndarray:
+    """Central differences of ``fn`` w.r.t. the last axis of ``z``: shape ``(..., *out, n)``."""
+    cols = []
+    for i in range(z.shape[-1]):
+        h = 1e-6 * max(1.0, float(np.abs(z[..., i]).max()))
+        e = np.zeros_like(z)
+        e[..., i] = h
+        cols.append((fn(z + e) - fn(z - e)) / (2 * h))
+    return np.stack(cols, axis=-1)
+
+
+def scale_of(*arrays) -> float:
+    return max([1.0] + [float(np.abs(a).max()) for a in arrays])
+
+
+def is_negative_definite(h: np.ndarray) -> bool:
+    return bool(np.all(np.linalg.eigvalsh(0.5 * (h + np.swapaxes(h, -1, -2))) < 0))
+
+
+def leader_hess_xx(game: Game, x, y) -> np.ndarray:
+    return central_diff(lambda u: game.leader_grad(u, y), x)
+
+
+# ---------------------------------------------------------------------------- derivatives
+
+
+def test_derivatives_match_central_differences(case):
+    game, spec = case
+    rng = np.random.default_rng(0)
+    x, y = sample(game, rng, (6,))
+    f_scale = scale_of(game.leader_payoff(x, y), game.follower_payoff(x, y))
+    atol = 1e-8 * f_scale + 1e-7
+    rtol = 1e-6 if spec.analytic else 1e-5
+
+    np.testing.assert_allclose(
+        game.leader_grad(x, y),
+        central_diff(lambda u: game.leader_payoff(u, y), x),
+        rtol=rtol,
+        atol=atol,
+    )
+    np.testing.assert_allclose(
+        game.follower_grad(x, y),
+        central_diff(lambda v: game.follower_payoff(x, v), y),
+        rtol=rtol,
+        atol=atol,
+    )
+    np.testing.assert_allclose(
+        game.leader_grad_y(x, y),
+        central_diff(lambda v: game.leader_payoff(x, v), y),
+        rtol=rtol,
+        atol=atol,
+    )
+    # Second derivatives: differences of the (analytic) follower gradient, and of the payoff
+    # itself with a wider step so that the check does not only test self-consistency.
+    hyy = game.follower_hess_yy(x, y)
+    hyx = game.follower_hess_yx(x, y)
+    assert hyy.shape == (6, game.d2, game.d2)
+    assert hyx.shape == (6, game.d2, game.d1)
+    g_scale = scale_of(game.follower_grad(x, y))
+    h_atol = (1e-6 if spec.analytic else 1e-4) * max(g_scale, scale_of(hyy, hyx))
+    np.testing.assert_allclose(
+        hyy, central_diff(lambda v: game.follower_grad(x, v), y), rtol=1e-5, atol=h_atol
+    )
+    np.testing.assert_allclose(
+        hyx, central_diff(lambda u: game.follower_grad(u, y), x), rtol=1e-5, atol=h_atol
+    )
+    np.testing.assert_allclose(hyy, np.swapaxes(hyy, -1, -2), atol=h_atol)
+
+
+def test_total_leader_grad_is_the_derivative_of_the_hierarchical_payoff(case):
+    game, spec = case
+    rng = np.random.default_rng(1)
+    x, _ = sample(game, rng, (3,))
+    expected = central_diff(game.hierarchical_payoff, x)
+    scale = scale_of(expected, game.hierarchical_payoff(x))
+    np.testing.assert_allclose(game.hierarchical_grad(x), expected, atol=100 * spec.tol * scale)
+
+
+# ---------------------------------------------------------------------------- batch axis
+
+PAIR_METHODS = [
+    "leader_payoff",
+    "follower_payoff",
+    "leader_grad",
+    "follower_grad",
+    "leader_grad_y",
+    "follower_hess_yy",
+    "follower_hess_yx",
+    "total_leader_grad",
+]
+X_METHODS = ["best_response", "hierarchical_payoff", "hierarchical_grad"]
+
+
+@pytest.mark.parametrize("shape", [(5,), (2, 3)])
+def test_batch_axis_equals_per_point_calls(case, shape):
+    game, spec = case
+    rng = np.random.default_rng(2)
+    x, y = sample(game, rng, shape)
+    # Finite differences amplify the rounding differences of batched and single BLAS calls.
+    tol = 1e-12 if spec.analytic else 1e-7
+    for name in PAIR_METHODS:
+        method = getattr(game, name)
+        batched = method(x, y)
+        single = np.stack([method(x[i], y[i]) for i in np.ndindex(*shape)])
+        np.testing.assert_allclose(
+            batched.reshape(single.shape), single, rtol=tol, atol=tol, err_msg=name
+        )
+        assert batched.shape[: len(shape)] == shape, name
+    f1, f2 = game.payoffs(x, y)
+    np.testing.assert_allclose(f1, game.leader_payoff(x, y), rtol=1e-14)
+    np.testing.assert_allclose(f2, game.follower_payoff(x, y), rtol=1e-14)
+    for name in X_METHODS:
+        method = getattr(game, name)
+        batched = method(x)
+        single = np.stack([method(x[i]) for i in np.ndindex(*shape)])
+        np.testing.assert_allclose(
+            batched.reshape(single.shape), single, rtol=1e-9, atol=1e-9, err_msg=name
+        )
+        assert batched.shape[: len(shape)] == shape, name
+
+
+def test_leading_axes_broadcast(case):
+    game, spec = case
+    rng = np.random.default_rng(3)
+    x, y = sample(game, rng, (4,))
+    tol = 1e-12 if spec.analytic else 1e-7
+    for name in PAIR_METHODS:
+        method = getattr(game, name)
+        # One leader strategy against a batch of follower strategies, and vice versa.
+        np.testing.assert_allclose(
+            method(x[0], y), np.stack([method(x[0], yi) for yi in y]), atol=tol, err_msg=name
+        )
+        np.testing.assert_allclose(
+            method(x, y[0]), np.stack([method(xi, y[0]) for xi in x]), atol=tol, err_msg=name
+        )
+        # Outer product of batches: (4, 1, d1) with (1, 4, d2).
+        outer = method(x[:, None, :], y[None, :, :])
+        assert outer.shape[:2] == (4, 4), name
+
+
+# ---------------------------------------------------------------------------- best response
+
+
+def test_best_response_matches_numeric_solver(case):
+    game, spec = case
+    rng = np.random.default_rng(4)
+    x, _ = sample(game, rng, (4,))
+    closed = game.best_response(x)
+    numeric = Game.best_response(game, x)  # the unbound base method: always numeric
+    width = game.follower_high - game.follower_low
+    np.testing.assert_allclose(closed, numeric, atol=1e-6 * width.max())
+    # Interior and stationary, as Eq. (4) and the text after it assume.
+    assert np.all(closed > game.follower_low) and np.all(closed < game.follower_high)
+    g = game.follower_grad(x, closed)
+    assert np.abs(g).max() <= 1e3 * spec.tol * scale_of(game.follower_grad(x, game.follower_low))
+
+
+def test_best_response_is_interior_on_the_whole_leader_box(case):
+    game, spec = case
+    if not spec.interior_br:
+        pytest.skip("the best response reaches the follower's bound for some x in X")
+    # The corners of X (or a sample of them) map inside Y.
+    d1 = game.d1
+    rng = np.random.default_rng(5)
+    signs = rng.integers(0, 2, size=(8, d1)).astype(bool)
+    corners = np.where(signs, game.leader_high, game.leader_low)
+    r = game.best_response(corners)
+    assert np.all(r > game.follower_low) and np.all(r < game.follower_high)
+
+
+# ---------------------------------------------------------------------------- equilibria
+
+
+def test_stackelberg_matches_numeric_solver(case):
+    game, spec = case
+    dse = game.stackelberg()
+    # A custom game's DSE is the numeric one already: compare it with the closed form instead.
+    numeric = spec.reference().stackelberg() if spec.reference else Game._stackelberg(game)
+    width = (game.leader_high - game.leader_low).max()
+    np.testing.assert_allclose(dse.x, numeric.x, atol=1e-5 * width)
+    np.testing.assert_allclose(dse.y, numeric.y, atol=1e-5 * width)
+    payoff_tol = 1e-9 if spec.reference is None else 1e-7
+    assert dse.leader_payoff >= numeric.leader_payoff - payoff_tol * scale_of(dse.leader_payoff)
+
+
+def test_nash_matches_numeric_solver(case):
+    game, spec = case
+    ne = game.nash()
+    numeric = spec.reference().nash() if spec.reference else Game._nash(game)
+    assert (ne is None) == (numeric is None)
+    if ne is not None:
+        width = (game.leader_high - game.leader_low).max()
+        np.testing.assert_allclose(ne.x, numeric.x, atol=1e-6 * width)
+        np.testing.assert_allclose(ne.y, numeric.y, atol=1e-6 * width)
+
+
+def test_stackelberg_satisfies_definition_3_3(case):
+    game, spec = case
+    dse = game.stackelberg()
+    x, y = dse.x, dse.y
+    assert x.shape == (game.d1,) and y.shape == (game.d2,)
+    # Strictly interior, as the paper assumes.
+    assert np.all(x > game.leader_low) and np.all(x < game.leader_high)
+    assert np.all(y > game.follower_low) and np.all(y < game.follower_high)
+    # y* = r(x*)
+    np.testing.assert_allclose(y, game.best_response(x), atol=1e-9)
+    # (I): the total leader gradient (corrected chain rule) and the follower gradient vanish.
+    g_scale = scale_of(game.leader_grad(x, y))
+    assert np.abs(game.hierarchical_grad(x)).max() <= 10 * spec.tol * g_scale
+    assert np.abs(game.follower_grad(x, y)).max() <= 10 * spec.tol * g_scale
+    # (II): both Hessians negative definite.
+    assert is_negative_definite(game.hierarchical_hess(x))
+    assert is_negative_definite(game.follower_hess_yy(x, y))
+    # The recorded payoffs are the payoffs there.
+    assert dse.leader_payoff == pytest.approx(float(game.leader_payoff(x, y)))
+    assert dse.follower_payoff == pytest.approx(float(game.follower_payoff(x, y)))
+
+
+def test_stackelberg_is_a_local_maximum_of_the_hierarchical_payoff(case):
+    game, _ = case
+    dse = game.stackelberg()
+    rng = np.random.default_rng(6)
+    width = game.leader_high - game.leader_low
+    nearby = np.clip(
+        dse.x + 1e-2 * width * rng.uniform(-1, 1, (16, game.d1)),
+        game.leader_low,
+        game.leader_high,
+    )
+    assert np.all(game.hierarchical_payoff(nearby) <= dse.leader_payoff + 1e-9)
+
+
+def test_nash_satisfies_definition_3_1(case):
+    game, spec = case
+    ne = game.nash()
+    if ne is None:
+        pytest.skip("no differential Nash equilibrium")
+    x, y = ne.x, ne.y
+    assert np.all(x > game.leader_low) and np.all(x < game.leader_high)
+    assert np.all(y > game.follower_low) and np.all(y < game.follower_high)
+    g_scale = scale_of(game.leader_grad(x, game.follower_low))
+    assert np.abs(game.leader_grad(x, y)).max() <= 10 * spec.tol * g_scale
+    assert np.abs(game.follower_grad(x, y)).max() <= 10 * spec.tol * g_scale
+    assert is_negative_definite(leader_hess_xx(game, x, y))
+    assert is_negative_definite(game.follower_hess_yy(x, y))
+
+
+def test_strong_concavity_constants(case):
+    game, _ = case
+    if game.mu is None:
+        pytest.skip("mu unknown")
+    rng = np.random.default_rng(7)
+    x, y = sample(game, rng, (20,))
+    corners_y = np.stack([game.follower_low, game.follower_high])
+    for xs, ys in ((x, y), (x[:2], corners_y)):
+        eig = np.linalg.eigvalsh(-game.follower_hess_yy(xs, ys))
+        assert eig.min() >= game.mu * (1 - 1e-6)
+        assert eig.max() <= game.K2 * (1 + 1e-6)
+    assert game.mu <= game.K2
+
+
+# ---------------------------------------------------------------------------- known values
+
+EXPECTED = {
+    # game: (DSE x*, DSE y*, Nash x, Nash y), from the closed forms in the docstrings
+    "duopoly": ([24.5], [12.25], [49 / 3], [49 / 3]),
+    "quadratic": ([1.0], [1.0], [-1.0], [-1.0]),
+    "zero_sum": ([0.0], [0.0], None, None),
+    "zero_sum-with-nash": ([0.0], [0.0], [0.0], [0.0]),
+    "cooperative": ([4.0], [3.0], [2.0], [2.0]),
+    "dirac_gan": ([1.0], [0.0], None, None),
+    "dirac_gan-params": ([-1.5], [0.0], None, None),
+    "nonlinear": ([0.711121], [0.347979], [0.0], [0.0]),
+    "custom-duopoly": ([24.5], [12.25], [49 / 3], [49 / 3]),
+}
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_equilibria_at_known_values(name):
+    game = _cache.get(name) or CASES[name].make()
+    dse_x, dse_y, ne_x, ne_y = EXPECTED[name]
+    dse = game.stackelberg()
+    atol = 1e-4 if name.startswith("custom") else 1e-6
+    np.testing.assert_allclose(dse.x, dse_x, atol=atol)
+    np.testing.assert_allclose(dse.y, dse_y, atol=atol)
+    ne = game.nash()
+    if ne_x is None:
+        assert ne is None
+    else:
+        np.testing.assert_allclose(ne.x, ne_x, atol=atol)
+        np.testing.assert_allclose(ne.y, ne_y, atol=atol)
+
+
+@pytest.mark.parametrize(
+    "name, min_distance",
+    [("duopoly", 5.0), ("quadratic", 2.0), ("cooperative", 2.0), ("nonlinear", 0.5)],
+)
+def test_stackelberg_differs_from_nash(name, min_distance):
+    game = CASES[name].make()
+    dse, ne = game.stackelberg(), game.nash()
+    distance = np.linalg.norm(np.concatenate([dse.x - ne.x, dse.y - ne.y]))
+    assert distance >= min_distance
+    # Commitment never hurts the leader.
+    assert dse.leader_payoff > ne.leader_payoff
+
+
+# ---------------------------------------------------------------------------- misc
+
+
+def test_library_games_pickle(case):
+    game, spec = case
+    if isinstance(game, CustomGame):
+        pytest.skip("custom games pickle only with module-level callables (test_custom_game)")
+    clone = pickle.loads(pickle.dumps(game))
+    x, y = sample(game, np.random.default_rng(8), (3,))
+    np.testing.assert_array_equal(clone.leader_payoff(x, y), game.leader_payoff(x, y))
+    np.testing.assert_array_equal(clone.best_response(x), game.best_response(x))
+
+
+def test_info_is_json_friendly(case):
+    import json
+
+    game, _ = case
+    info = json.loads(json.dumps(game.info()))
+    assert info["name"] == game.name
+    assert info["d1"] == game.d1 and info["d2"] == game.d2
