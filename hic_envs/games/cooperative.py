@@ -84,41 +84,41 @@ class CooperativeGame(Game):
         y_high = 2 * (self.v + self.s * x_high) / self.beta
         super().__init__([0.0], [x_high], [0.0], [y_high], mu=self.beta, K2=self.beta)
 
-    def _common(self, x, y):
+    def _common(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.v * (x + y) + self.s * x * y
 
-    def leader_payoff(self, x, y):
+    def leader_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         x, y = x[..., 0], y[..., 0]
         return self._common(x, y) - 0.5 * self.alpha * x**2
 
-    def follower_payoff(self, x, y):
+    def follower_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         x, y = x[..., 0], y[..., 0]
         return self._common(x, y) - 0.5 * self.beta * y**2
 
-    def payoffs(self, x, y):
+    def payoffs(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x, y = x[..., 0], y[..., 0]
         common = self._common(x, y)
         return common - 0.5 * self.alpha * x**2, common - 0.5 * self.beta * y**2
 
-    def leader_grad(self, x, y):
+    def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.v + self.s * y - self.alpha * x
 
-    def follower_grad(self, x, y):
+    def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.v + self.s * x - self.beta * y
 
-    def leader_grad_y(self, x, y):
+    def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         g = self.v + self.s * x
         return np.broadcast_to(g, np.broadcast_shapes(g.shape, y.shape)).copy()
 
-    def follower_hess_yy(self, x, y):
+    def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
         return np.full(shape, -self.beta)
 
-    def follower_hess_yx(self, x, y):
+    def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
         return np.full(shape, self.s)
 
-    def best_response(self, x):
+    def best_response(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         return np.clip((self.v + self.s * x) / self.beta, self.follower_low, self.follower_high)
 

@@ -142,7 +142,7 @@ class CustomGame(Game):
         return f"CustomGame(name={self.name!r}, d1={self.d1}, d2={self.d2})"
 
     # ------------------------------------------------------------------ evaluation helpers
-    def _map(self, fn: Callable, x, y, tail: tuple[int, ...]):
+    def _map(self, fn: Callable, x, y, tail: tuple[int, ...]) -> np.ndarray:
         """Evaluate a user callable on broadcast ``(x, y)``, looping over the batch unless the
         callable is vectorised; the result has shape ``batch + tail``."""
         x = np.asarray(x, dtype=np.float64)
@@ -159,22 +159,22 @@ class CustomGame(Game):
         return out
 
     # ------------------------------------------------------------------ payoffs
-    def leader_payoff(self, x, y):
+    def leader_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self._map(self._f1, x, y, ())
 
-    def follower_payoff(self, x, y):
+    def follower_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self._map(self._f2, x, y, ())
 
     # ------------------------------------------------------------------ derivatives
-    def leader_grad(self, x, y):
+    def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         fn = self._fns["leader_grad"]
         return super().leader_grad(x, y) if fn is None else self._map(fn, x, y, (self.d1,))
 
-    def follower_grad(self, x, y):
+    def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         fn = self._fns["follower_grad"]
         return super().follower_grad(x, y) if fn is None else self._map(fn, x, y, (self.d2,))
 
-    def leader_grad_y(self, x, y):
+    def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         fn = self._fns["leader_grad_y"]
         return super().leader_grad_y(x, y) if fn is None else self._map(fn, x, y, (self.d2,))
 
@@ -183,7 +183,7 @@ class CustomGame(Game):
         """Step multiplier of the outer difference of a second derivative."""
         return 1.0 if self._fns["follower_grad"] is not None else _SECOND_ORDER_SCALE
 
-    def _coarse_follower_grad(self, x, y):
+    def _coarse_follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``grad_y f2`` with the second-order step when it is itself a difference."""
         if self._fns["follower_grad"] is not None:
             return self.follower_grad(x, y)
@@ -191,7 +191,7 @@ class CustomGame(Game):
             lambda z: self.follower_payoff(x, z), y, self._y_scale * _SECOND_ORDER_SCALE
         )
 
-    def follower_hess_yy(self, x, y):
+    def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         fn = self._fns["follower_hess_yy"]
         if fn is not None:
             return self._map(fn, x, y, (self.d2, self.d2))
@@ -200,7 +200,7 @@ class CustomGame(Game):
         h = _fd_jacobian(lambda z: self._coarse_follower_grad(x, z), y, scale)
         return 0.5 * (h + np.swapaxes(h, -1, -2))
 
-    def follower_hess_yx(self, x, y):
+    def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         fn = self._fns["follower_hess_yx"]
         if fn is not None:
             return self._map(fn, x, y, (self.d2, self.d1))
@@ -209,7 +209,7 @@ class CustomGame(Game):
         return _fd_jacobian(lambda z: self._coarse_follower_grad(z, y), x, scale)
 
     # ------------------------------------------------------------------ best response
-    def best_response(self, x):
+    def best_response(self, x: np.ndarray) -> np.ndarray:
         fn = self._fns["best_response"]
         if fn is None:
             return super().best_response(x)

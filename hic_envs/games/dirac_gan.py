@@ -36,13 +36,13 @@ class DiracGAN(Game):
       ``psi' = c - theta - gamma psi``) and converges to ``(c, 0)`` for small enough steps.
 
     ## Strategy spaces
-    | player                 | dim | low   | high  | meaning                             |
-    |------------------------|-----|-------|-------|-------------------------------------|
-    | leader (generator)     | 1   | ``-L`` | ``L`` | ``theta``, the generated point      |
-    | follower (discriminator) | 1 | ``-M`` | ``M`` | ``psi``, the discriminator's slope  |
+    | player                   | dim | low    | high  | meaning                            |
+    |--------------------------|-----|--------|-------|------------------------------------|
+    | leader (generator)       | 1   | ``-L`` | ``L`` | ``theta``, the generated point     |
+    | follower (discriminator) | 1   | ``-M`` | ``M`` | ``psi``, the discriminator's slope |
 
-    with ``L = 2 max(1, |c|)`` and ``M = (|c| + L) / gamma + 1``, so that ``c`` is interior and
-    ``r(X)`` is interior to ``Y``. Defaults: ``X = [-2, 2]``, ``Y = [-4, 4]``.
+    with ``L = 2 max(1, abs(c))`` and ``M = (abs(c) + L) / gamma + 1``, so that ``c`` is
+    interior and ``r(X)`` is interior to ``Y``. Defaults: ``X = [-2, 2]``, ``Y = [-4, 4]``.
 
     ## Payoffs
     ``f2(theta, psi) = psi (c - theta) - gamma psi^2 / 2`` and ``f1 = -f2``.
@@ -71,35 +71,35 @@ class DiracGAN(Game):
         y_half = (abs(self.c) + x_half) / self.gamma + 1.0
         super().__init__([-x_half], [x_half], [-y_half], [y_half], mu=self.gamma, K2=self.gamma)
 
-    def follower_payoff(self, x, y):
+    def follower_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         psi = y[..., 0]
         return psi * (self.c - x[..., 0]) - 0.5 * self.gamma * psi**2
 
-    def leader_payoff(self, x, y):
+    def leader_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -self.follower_payoff(x, y)
 
-    def payoffs(self, x, y):
+    def payoffs(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         f2 = self.follower_payoff(x, y)
         return -f2, f2
 
-    def leader_grad(self, x, y):
+    def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.broadcast_to(y, np.broadcast_shapes(x.shape, y.shape)).copy()
 
-    def follower_grad(self, x, y):
+    def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.c - x - self.gamma * y
 
-    def leader_grad_y(self, x, y):
+    def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return x - self.c + self.gamma * y
 
-    def follower_hess_yy(self, x, y):
+    def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
         return np.full(shape, -self.gamma)
 
-    def follower_hess_yx(self, x, y):
+    def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
         return np.full(shape, -1.0)
 
-    def best_response(self, x):
+    def best_response(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         return np.clip((self.c - x) / self.gamma, self.follower_low, self.follower_high)
 

@@ -92,21 +92,21 @@ class NonlinearGame(Game):
         self.stackelberg()  # raises ValueError if the DSE is not inside the leader's box
 
     # ------------------------------------------------------------------ payoffs
-    def leader_payoff(self, x, y):
+    def leader_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -0.5 * ((y - self.t) ** 2).sum(axis=-1) - 0.5 * self.lam * (x * x).sum(axis=-1)
 
-    def follower_payoff(self, x, y):
+    def follower_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -0.5 * (y * y).sum(axis=-1) - self.k * _log_cosh(y - x).sum(axis=-1)
 
     # ------------------------------------------------------------------ derivatives
-    def leader_grad(self, x, y):
+    def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         g = -self.lam * x
         return np.broadcast_to(g, np.broadcast_shapes(g.shape, y.shape)).copy()
 
-    def follower_grad(self, x, y):
+    def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -y - self.k * np.tanh(y - x)
 
-    def leader_grad_y(self, x, y):
+    def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         g = self.t - y
         return np.broadcast_to(g, np.broadcast_shapes(x.shape, g.shape)).copy()
 
@@ -116,16 +116,18 @@ class NonlinearGame(Game):
         out[..., idx, idx] = values
         return out
 
-    def follower_hess_yy(self, x, y):
+    def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         sech2 = 1.0 - np.tanh(y - x) ** 2
         return self._diag(-1.0 - self.k * sech2)
 
-    def follower_hess_yx(self, x, y):
+    def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         sech2 = 1.0 - np.tanh(y - x) ** 2
         return self._diag(self.k * sech2)
 
     # ------------------------------------------------------------------ best response
-    def best_response(self, x, *, tol: float = 1e-14, max_iter: int = 100):
+    def best_response(
+        self, x: np.ndarray, *, tol: float = 1e-14, max_iter: int = 100
+    ) -> np.ndarray:
         """``r(x)``: the root of ``y + k tanh(y - x) = 0``, shape ``(..., dim)``.
 
         Newton's method on the whole batch at once, safeguarded by the bracket ``[-k, k]``

@@ -23,10 +23,10 @@ class QuadraticGame(Game):
     clearly differ, and everything about it is in closed form.
 
     ## Strategy spaces
-    | player   | dim | low                | high             |
-    |----------|-----|--------------------|------------------|
-    | leader   | 1   | ``-bound``         | ``bound``        |
-    | follower | 1   | ``-(|k| bound + 1)`` | ``|k| bound + 1`` |
+    | player   | dim | low                     | high                 |
+    |----------|-----|-------------------------|----------------------|
+    | leader   | 1   | ``-bound``              | ``bound``            |
+    | follower | 1   | ``-(abs(k) bound + 1)`` | ``abs(k) bound + 1`` |
 
     The follower's box contains ``r(X) = k X`` with a margin of 1, so its best response is
     interior for every leader strategy.
@@ -84,32 +84,32 @@ class QuadraticGame(Game):
         y_half = abs(self.k) * self.bound + 1.0
         super().__init__([-self.bound], [self.bound], [-y_half], [y_half], mu=self.m, K2=self.m)
 
-    def leader_payoff(self, x, y):
+    def leader_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -0.5 * (y[..., 0] - self.t) ** 2 - 0.5 * self.lam * (x[..., 0] - self.s) ** 2
 
-    def follower_payoff(self, x, y):
+    def follower_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -0.5 * self.m * (y[..., 0] - self.k * x[..., 0]) ** 2
 
-    def leader_grad(self, x, y):
+    def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         g = -self.lam * (x - self.s)
         return np.broadcast_to(g, np.broadcast_shapes(g.shape, y.shape)).copy()
 
-    def follower_grad(self, x, y):
+    def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -self.m * (y - self.k * x)
 
-    def leader_grad_y(self, x, y):
+    def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         g = -(y - self.t)
         return np.broadcast_to(g, np.broadcast_shapes(x.shape, g.shape)).copy()
 
-    def follower_hess_yy(self, x, y):
+    def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
         return np.full(shape, -self.m)
 
-    def follower_hess_yx(self, x, y):
+    def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
         return np.full(shape, self.m * self.k)
 
-    def best_response(self, x):
+    def best_response(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         return np.clip(self.k * x, self.follower_low, self.follower_high)
 

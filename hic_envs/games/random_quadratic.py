@@ -160,44 +160,44 @@ class RandomQuadraticGame(Game):
         return f"RandomQuadraticGame(d1={self.d1}, d2={self.d2}, seed={self.seed})"
 
     # ------------------------------------------------------------------ payoffs
-    def leader_payoff(self, x, y):
+    def leader_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         own = (x * (-0.5 * (x @ self.A) + y @ self._Bt + self.a)).sum(axis=-1)
         return own + (y * (-0.5 * (y @ self.C) + self.c)).sum(axis=-1)
 
-    def follower_payoff(self, x, y):
+    def follower_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return (y * (-0.5 * (y @ self.H) + x @ self._Gt + self.h)).sum(axis=-1)
 
     # ------------------------------------------------------------------ derivatives
-    def leader_grad(self, x, y):
+    def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -(x @ self.A) + y @ self._Bt + self.a
 
-    def follower_grad(self, x, y):
+    def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -(y @ self.H) + x @ self._Gt + self.h
 
-    def leader_grad_y(self, x, y):
+    def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return x @ self.B - y @ self.C + self.c
 
-    def follower_hess_yy(self, x, y):
+    def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``-H`` broadcast to ``(..., d2, d2)``: a read-only view."""
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
         return np.broadcast_to(self._neg_H, shape + self._neg_H.shape)
 
-    def follower_hess_yx(self, x, y):
+    def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``G`` broadcast to ``(..., d2, d1)``: a read-only view."""
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
         return np.broadcast_to(self.G, shape + self.G.shape)
 
-    def total_leader_grad(self, x, y):
+    def total_leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         # -(grad_yx f2)^T (grad_yy f2)^{-T} = G^T H^{-1} = R^T: no solve per call.
         return self.leader_grad(x, y) + self.leader_grad_y(x, y) @ self._R
 
-    def hierarchical_hess(self, x):
+    def hierarchical_hess(self, x: np.ndarray) -> np.ndarray:
         """``-M`` broadcast to ``(..., d1, d1)`` (exact; a read-only view)."""
         x = np.asarray(x, dtype=np.float64)
         return np.broadcast_to(-self._M, x.shape[:-1] + self._M.shape)
 
     # ------------------------------------------------------------------ ground truth
-    def best_response(self, x):
+    def best_response(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         return x @ self._Rt + self._r0
 

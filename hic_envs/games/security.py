@@ -80,7 +80,7 @@ class SecurityGame(Game):
     * Nash: no closed form; :meth:`_nash` solves the defender's first-order condition along the
       attacker's best response, ``grad_x f1(x, r(x)) = 0``, and returns the solution if it is
       interior; ``grad_xx f1 = -coverage_cost I - 2 budget_penalty max(0, sum x - budget) 11^T``
-      is negative definite iff ``coverage_cost > 0`` (for ``n > 1``), so with
+      is negative definite iff ``coverage_cost > 0`` (as ``n >= 2``), so with
       ``coverage_cost = 0`` there is no DNE. With the defaults it is
       ``x ~ (0.6190, 0.4324, 0.1407)``: at Nash the defender ignores that coverage deters
       attacks, over-covers the most valuable target and under-covers the least valuable one.
@@ -174,53 +174,53 @@ class SecurityGame(Game):
         )
 
     # ------------------------------------------------------------------ game-specific helpers
-    def defender_utility(self, x):
+    def defender_utility(self, x: np.ndarray) -> np.ndarray:
         """``U_d(x)``: the defender's utility if each target is attacked, shape ``(..., n)``."""
         return self.defender_penalty + x * self._dD
 
-    def attacker_utility(self, x):
+    def attacker_utility(self, x: np.ndarray) -> np.ndarray:
         """``U_a(x)``: the attacker's utility for attacking each target, shape ``(..., n)``."""
         return self.attacker_reward - x * self._dA
 
-    def attack_distribution(self, y):
+    def attack_distribution(self, y: np.ndarray) -> np.ndarray:
         """``p(y) = y / sum(y)``: the attack probabilities of weights ``y``, shape ``(..., n)``."""
         y = np.asarray(y, dtype=np.float64)
         return y / y.sum(axis=-1, keepdims=True)
 
-    def quantal_response(self, x):
+    def quantal_response(self, x: np.ndarray) -> np.ndarray:
         """``softmax(U_a(x) / tau)``: the attack distribution at the best response,
         shape ``(..., n)``."""
         z = self.attacker_utility(np.asarray(x, dtype=np.float64)) / self.tau
         return np.exp(z - logsumexp(z, axis=-1, keepdims=True))
 
-    def _over_budget(self, x):
+    def _over_budget(self, x: np.ndarray) -> np.ndarray:
         return np.maximum(x.sum(axis=-1) - self.budget, 0.0)
 
     # ------------------------------------------------------------------ payoffs
-    def leader_payoff(self, x, y):
+    def leader_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         p = y / y.sum(axis=-1, keepdims=True)
         value = (p * self.defender_utility(x)).sum(axis=-1)
         cost = 0.5 * self.coverage_cost * (x * x).sum(axis=-1)
         return value - cost - self.budget_penalty / 3.0 * self._over_budget(x) ** 3
 
-    def follower_payoff(self, x, y):
+    def follower_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return (y * self.attacker_utility(x) - self.tau * (y * np.log(y) - y)).sum(axis=-1)
 
-    def leader_grad(self, x, y):
+    def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         p = y / y.sum(axis=-1, keepdims=True)
         over = self._over_budget(x)[..., None]
         return p * self._dD - self.coverage_cost * x - self.budget_penalty * over**2
 
-    def follower_grad(self, x, y):
+    def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.attacker_utility(x) - self.tau * np.log(y)
 
-    def leader_grad_y(self, x, y):
+    def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         total = y.sum(axis=-1, keepdims=True)
         ud = self.defender_utility(x)
         mean = (y * ud).sum(axis=-1, keepdims=True) / total
         return (ud - mean) / total
 
-    def follower_hess_yy(self, x, y):
+    def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
         diag = np.broadcast_to(-self.tau / y, shape + (self.n,))
         out = np.zeros(shape + (self.n, self.n))
@@ -228,18 +228,23 @@ class SecurityGame(Game):
         out[..., idx, idx] = diag
         return out
 
-    def follower_hess_yx(self, x, y):
+    def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
         out = np.zeros(shape + (self.n, self.n))
         idx = np.arange(self.n)
         out[..., idx, idx] = -self._dA
         return out
 
-    def best_response(self, x):
+    def best_response(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         return np.exp(self.attacker_utility(x) / self.tau)
 
     def _nash(self) -> Equilibrium | None:
+        # grad_xx f1 = -coverage_cost I - 2 budget_penalty max(0, sum x - budget) 11^T is
+        # negative definite iff coverage_cost > 0 (11^T is singular for n >= 2).
+        if self.coverage_cost <= 0:
+            return None
+
         # At a Nash equilibrium the attacker plays its best response, so it suffices to solve the
         # defender's first-order condition along y = r(x): n equations instead of 2n, and y stays
         # in its box (the log in f2 is undefined outside it).
@@ -248,16 +253,10 @@ class SecurityGame(Game):
 
         lo, hi = self.leader_low, self.leader_high
         for x0 in [self.stackelberg().x, *self._starts(lo, hi)]:
-            sol = optimize.root(foc, x0, method="hybr", options={"xtol": 1e-13})
-            x = sol.x
-            if not sol.success or np.any(x <= lo) or np.any(x >= hi):
+            with np.errstate(all="ignore"):
+                x = optimize.root(foc, x0, method="hybr", options={"xtol": 1e-13}).x
+            if not np.all(np.isfinite(x)) or np.any(x <= lo) or np.any(x >= hi):
                 continue
-            if np.linalg.norm(foc(x)) > 1e-9:
-                continue
-            # grad_xx f1 = -coverage_cost I - 2 budget_penalty max(0, sum x - budget) 11^T is
-            # negative definite iff coverage_cost > 0 (or n = 1 and the budget binds).
-            over = float(self._over_budget(x))
-            if self.coverage_cost > 0 or (self.n == 1 and self.budget_penalty * over > 0):
+            if np.linalg.norm(foc(x)) <= 1e-9:
                 return self.equilibrium_at(x, self.best_response(x))
-            return None
         return None

@@ -27,10 +27,10 @@ class ZeroSumNoNash(Game):
     ``b^2 - a c = 3``, so the SGA flow circles the origin and discrete SGA spirals outwards.
 
     ## Strategy spaces
-    | player   | dim | low                      | high                   |
-    |----------|-----|--------------------------|------------------------|
-    | leader   | 1   | ``-bound``               | ``bound``              |
-    | follower | 1   | ``-(|b| bound / c + 1)`` | ``|b| bound / c + 1``  |
+    | player   | dim | low                         | high                     |
+    |----------|-----|-----------------------------|--------------------------|
+    | leader   | 1   | ``-bound``                  | ``bound``                |
+    | follower | 1   | ``-(abs(b) bound / c + 1)`` | ``abs(b) bound / c + 1`` |
 
     The follower's box contains ``r(X)`` with a margin of 1, so the best response is interior
     for every leader strategy (no clipping ever happens).
@@ -73,38 +73,38 @@ class ZeroSumNoNash(Game):
         y_half = abs(self.b) * self.bound / self.c + 1.0
         super().__init__([-self.bound], [self.bound], [-y_half], [y_half], mu=self.c, K2=self.c)
 
-    def _L(self, x, y):
+    def _L(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         x, y = x[..., 0], y[..., 0]
         return -0.5 * self.a * x**2 + self.b * x * y - 0.5 * self.c * y**2
 
-    def leader_payoff(self, x, y):
+    def leader_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -self._L(x, y)
 
-    def follower_payoff(self, x, y):
+    def follower_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self._L(x, y)
 
-    def payoffs(self, x, y):
+    def payoffs(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         L = self._L(x, y)
         return -L, L
 
-    def leader_grad(self, x, y):
+    def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.a * x - self.b * y
 
-    def follower_grad(self, x, y):
+    def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.b * x - self.c * y
 
-    def leader_grad_y(self, x, y):
+    def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -self.b * x + self.c * y
 
-    def follower_hess_yy(self, x, y):
+    def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
         return np.full(shape, -self.c)
 
-    def follower_hess_yx(self, x, y):
+    def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
         return np.full(shape, self.b)
 
-    def best_response(self, x):
+    def best_response(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         return np.clip(self.b * x / self.c, self.follower_low, self.follower_high)
 
