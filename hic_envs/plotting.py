@@ -1,0 +1,404 @@
+"""Figures of many-seed runs: distance to the DSE, leader payoff, and leader trajectories.
+
+Matplotlib is imported only when a figure is drawn, and through its object-oriented API with
+the Agg canvas (no pyplot, no global backend switch), so ``import hic_envs`` stays light and
+plotting works on machines without a display.
+
+The functions take :class:`RunData` (what ``agents.experiment.load_results`` reads from a run
+directory) and the run's game, and write PNG files.
+
+Conventions:
+    * Curves over seeds are the median and the inter-quartile band (25th-75th percentiles) of
+      each seed's most recent recorded value at each stage (records are per leader update, so a
+      seed's value is a step function of the stage).
+    * "Leader payoff" is the hierarchical payoff ``f1(x_n, r(x_n))`` of the leader's mean
+      strategy ``x_n``: what the leader earns at ``x_n`` once the follower has best-responded.
+      It is free of the perturbation and of the follower's tracking error, and it is the
+      quantity the DSE maximises (Definition 3.3), so the DSE payoff ``f1(x*, y*)`` is its
+      target.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "RunData",
+    "plot_comparison",
+    "plot_distance",
+    "plot_payoff",
+    "plot_run",
+    "plot_trajectory",
+    "stage_grid",
+    "step_values",
+]
+
+#: Colours for several runs or seeds (colour-blind friendly, Okabe-Ito; vermillion is kept
+#: for the Nash equilibrium and black for the DSE).
+COLORS = ("#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#999999")
+DSE_STYLE = {"color": "#000000", "marker": "*", "s": 260, "zorder": 6, "edgecolors": "white"}
+NASH_STYLE = {"color": "#D55E00", "marker": "X", "s": 160, "zorder": 6, "edgecolors": "white"}
+
+
+@dataclasses.dataclass
+class RunData:
+    """The records of one run: one row per recorded (seed, update).
+
+    Attributes:
+        seed: ``(R,)`` seed (batch row) of each record.
+        update: ``(R,)`` update index ``n``.
+        stage: ``(R,)`` stage at which ``x_n`` was made.
+        leader: ``(R, d1)`` leader mean strategies ``x_n``.
+        follower: ``(R, d2)`` follower strategies at those stages.
+        distance: ``(R,)`` ``||x_n - x*||``.
+        summary: the run's ``summary.json`` contents (may be empty).
+    """
+
+    seed: np.ndarray
+    update: np.ndarray
+    stage: np.ndarray
+    leader: np.ndarray
+    follower: np.ndarray
+    distance: np.ndarray
+    summary: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def seeds(self) -> np.ndarray:
+        """The distinct seeds, sorted."""
+        return np.unique(self.seed)
+
+    @property
+    def label(self) -> str:
+        """A short description: leader, follower, game, seeds."""
+        cfg = self.summary.get("config", {})
+        if not cfg:
+            return f"{self.seeds.size} seeds"
+        return f"{cfg['leader']} vs {cfg['follower']} on {cfg['env_id']}, {cfg['seeds']} seeds"
+
+
+# ---------------------------------------------------------------------------------- numbers
+def stage_grid(max_stage: int, points: int = 200) -> np.ndarray:
+    """Log-spaced integer stages from 1 to ``max_stage`` (unique, sorted)."""
+    max_stage = max(int(max_stage), 1)
+    return np.unique(np.geomspace(1, max_stage, points).round().astype(np.int64))
+
+
+def step_values(run: RunData, values: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Each seed's most recent recorded value at each grid stage.
+
+    Args:
+        run: the records.
+        values: ``(R, ...)`` one value per record (e.g. ``run.distance``).
+        grid: stages, shape ``(G,)``.
+
+    Returns:
+        ``(S, G, ...)`` for the ``S`` seeds of ``run.seeds`` (NaN before a seed's first record).
+    """
+    seeds = run.seeds
+    out = np.full((seeds.size, grid.size) + values.shape[1:], np.nan)
+    order = np.lexsort((run.update, run.stage, run.seed))
+    seed_sorted = run.seed[order]
+    for i, s in enumerate(seeds):
+        lo, hi = np.searchsorted(seed_sorted, [s, s + 1])
+        idx = order[lo:hi]
+        pos = np.searchsorted(run.stage[idx], grid, side="right") - 1
+        ok = pos >= 0
+        out[i, ok] = values[idx[pos[ok]]]
+    return out
+
+
+def _bands(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    with np.errstate(all="ignore"):
+        q25, med, q75 = np.nanquantile(v, [0.25, 0.5, 0.75], axis=0)
+    return q25, med, q75
+
+
+def _numeric_best_response(game) -> bool:
+    from hic_envs.games.base import Game
+
+    return type(game).best_response is Game.best_response
+
+
+def _hier_payoff(game, x: np.ndarray) -> np.ndarray:
+    flat = x.reshape(-1, x.shape[-1])
+    ok = np.all(np.isfinite(flat), axis=1)
+    out = np.full(flat.shape[0], np.nan)
+    if ok.any():
+        out[ok] = game.hierarchical_payoff(flat[ok])
+    return out.reshape(x.shape[:-1])
+
+
+# ---------------------------------------------------------------------------------- figures
+def _figure(width: float = 7.0, height: float = 4.5, ncols: int = 1):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, ncols)
+    return fig, axes
+
+
+def _style(ax, xlabel: str, ylabel: str) -> None:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.grid(True, which="minor", alpha=0.1)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _save(fig, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def _curve_label(label: str, run: RunData, n_runs: int) -> str:
+    what = f"median and IQR over {run.seeds.size} seeds"
+    return what if n_runs == 1 else f"{label} ({what})"
+
+
+def _runs(runs) -> dict[str, RunData]:
+    return {runs.label: runs} if isinstance(runs, RunData) else dict(runs)
+
+
+def plot_distance(runs, path, *, title: str | None = None, tolerance: float | None = None) -> Path:
+    """Distance to the DSE against stages: median and inter-quartile band over seeds.
+
+    Args:
+        runs: a :class:`RunData` or a mapping label -> RunData (several curves).
+        path: the PNG to write.
+        title: figure title (default: the run's label).
+        tolerance: draw a horizontal line at this distance, if given.
+    """
+    runs = _runs(runs)
+    fig, ax = _figure()
+    max_stage = max(int(r.stage.max()) for r in runs.values())
+    grid = stage_grid(max_stage)
+    for (label, run), color in zip(runs.items(), COLORS, strict=False):
+        q25, med, q75 = _bands(step_values(run, run.distance, grid))
+        ax.fill_between(grid, q25, q75, color=color, alpha=0.2, linewidth=0)
+        ax.plot(grid, med, color=color, linewidth=2, label=_curve_label(label, run, len(runs)))
+    if tolerance is not None:
+        ax.axhline(tolerance, color="0.4", linestyle=":", linewidth=1, label=f"{tolerance:g}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _style(ax, "stage", r"$\|x_n - x^*\|$ (distance to the DSE)")
+    ax.set_title(title or next(iter(runs.values())).label, fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
+    return _save(fig, path)
+
+
+def plot_payoff(runs, game, path, *, title: str | None = None) -> Path:
+    """Leader payoff ``f1(x_n, r(x_n))`` against stages, DSE (and Nash) payoffs marked.
+
+    Args:
+        runs: a :class:`RunData` or a mapping label -> RunData.
+        game: the run's game (for ``r`` and the equilibria).
+        path: the PNG to write.
+        title: figure title.
+    """
+    runs = _runs(runs)
+    fig, ax = _figure()
+    max_stage = max(int(r.stage.max()) for r in runs.values())
+    grid = stage_grid(max_stage, 120)
+    note = ""
+    for (label, run), color in zip(runs.items(), COLORS, strict=False):
+        sub = run
+        if _numeric_best_response(game) and run.seeds.size > 32:
+            keep = np.isin(run.seed, run.seeds[:32])  # numeric r(x): one solve per point
+            sub = dataclasses.replace(
+                run,
+                **{
+                    f: getattr(run, f)[keep]
+                    for f in ("seed", "update", "stage", "leader", "follower", "distance")
+                },
+            )
+            note = " (first 32 seeds)"
+        x = step_values(sub, sub.leader, grid)
+        q25, med, q75 = _bands(_hier_payoff(game, x))
+        ax.fill_between(grid, q25, q75, color=color, alpha=0.2, linewidth=0)
+        ax.plot(
+            grid, med, color=color, linewidth=2, label=_curve_label(label, run, len(runs)) + note
+        )
+    dse = game.stackelberg()
+    ax.axhline(
+        dse.leader_payoff,
+        color="black",
+        linestyle="--",
+        linewidth=1.2,
+        label=f"DSE payoff {dse.leader_payoff:.4g}",
+    )
+    ne = game.nash()
+    if ne is not None:
+        ax.axhline(
+            ne.leader_payoff,
+            color=NASH_STYLE["color"],
+            linestyle=":",
+            linewidth=1.2,
+            label=f"Nash payoff {ne.leader_payoff:.4g}",
+        )
+    ax.set_xscale("log")
+    _style(ax, "stage", r"leader payoff $f_1(x_n, r(x_n))$")
+    ax.set_title(title or next(iter(runs.values())).label, fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    return _save(fig, path)
+
+
+def plot_trajectory(runs, game, path, *, max_seeds: int = 4, title: str | None = None):
+    """Leader trajectories over the landscape of ``f1(x, r(x))``, DSE and Nash marked.
+
+    1-D leaders: the curve ``f1(x, r(x))`` with each shown seed's ``x_n`` on it, next to
+    ``x_n`` against stages (median and IQR over all seeds). 2-D leaders: the contour of
+    ``f1(x, r(x))`` with the paths of ``x_n``. Other dimensions: nothing (returns None).
+
+    Args:
+        runs: a :class:`RunData` or mapping label -> RunData (one colour per run; with a
+            single run, one colour per seed).
+        game: the run's game.
+        path: the PNG to write.
+        max_seeds: seeds drawn per run.
+        title: figure title.
+    """
+    runs = _runs(runs)
+    if game.d1 not in (1, 2):
+        return None
+    numeric = _numeric_best_response(game)
+    dse, ne = game.stackelberg(), game.nash()
+    lo, hi = game.leader_low, game.leader_high
+    single = len(runs) == 1
+    title = title or (next(iter(runs.values())).label if single else game.name)
+    if game.d1 == 1:
+        fig, (ax, ax2) = _figure(11.0, 4.5, ncols=2)
+        xs = np.linspace(lo[0], hi[0], 120 if numeric else 600)[:, None]
+        ax.plot(
+            xs[:, 0], _hier_payoff(game, xs), color="0.3", linewidth=1.5, label=r"$f_1(x, r(x))$"
+        )
+        for li, (label, run) in enumerate(runs.items()):
+            for si, s in enumerate(run.seeds[:max_seeds]):
+                m = run.seed == s
+                order = np.argsort(run.stage[m], kind="stable")
+                x = run.leader[m][order]
+                color = COLORS[si % len(COLORS)] if single else COLORS[li % len(COLORS)]
+                lab = f"seed {s}" if single else (label if si == 0 else None)
+                ax.scatter(
+                    x[:, 0],
+                    _hier_payoff(game, x),
+                    s=10,
+                    color=color,
+                    alpha=0.5,
+                    label=lab,
+                    zorder=3,
+                )
+                ax.scatter(
+                    x[-1:, 0],
+                    _hier_payoff(game, x[-1:]),
+                    s=50,
+                    color=color,
+                    edgecolors="black",
+                    zorder=5,
+                )
+            grid = stage_grid(int(run.stage.max()))
+            q25, med, q75 = _bands(step_values(run, run.leader[:, 0], grid))
+            color = COLORS[li % len(COLORS)]
+            ax2.fill_between(grid, q25, q75, color=color, alpha=0.2, linewidth=0)
+            ax2.plot(grid, med, color=color, linewidth=2, label=_curve_label(label, run, len(runs)))
+        ax.scatter(dse.x[0], dse.leader_payoff, label="DSE", **DSE_STYLE)
+        ax2.axhline(
+            dse.x[0],
+            color="black",
+            linestyle="--",
+            linewidth=1.2,
+            label=f"DSE $x^*$ = {dse.x[0]:.4g}",
+        )
+        if ne is not None:
+            ax.scatter(
+                ne.x[0], float(_hier_payoff(game, ne.x[None])[0]), label="Nash", **NASH_STYLE
+            )
+            ax2.axhline(
+                ne.x[0],
+                color=NASH_STYLE["color"],
+                linestyle=":",
+                linewidth=1.2,
+                label=f"Nash x = {ne.x[0]:.4g}",
+            )
+        _style(ax, "leader strategy x", r"$f_1(x, r(x))$")
+        ax.set_title(
+            "trajectories on the leader's hierarchical payoff (large dot: last)", fontsize=9
+        )
+        ax.legend(fontsize=8, frameon=False, loc="lower center")
+        ax2.set_xscale("log")
+        _style(ax2, "stage", r"leader strategy $x_n$")
+        ax2.set_title("leader strategy over seeds", fontsize=9)
+        ax2.legend(fontsize=8, framealpha=0.9)
+        fig.suptitle(title, fontsize=10)
+        return _save(fig, path)
+
+    fig, ax = _figure(6.4, 5.6)
+    n = 35 if numeric else 120
+    g0, g1 = np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n)
+    X0, X1 = np.meshgrid(g0, g1)
+    Z = _hier_payoff(game, np.stack([X0, X1], axis=-1))
+    cs = ax.contourf(X0, X1, Z, levels=20, cmap="Greys_r", alpha=0.85)
+    ax.contour(X0, X1, Z, levels=20, colors="white", linewidths=0.3, alpha=0.6)
+    fig.colorbar(cs, ax=ax, label=r"$f_1(x, r(x))$", shrink=0.85)
+    for li, (label, run) in enumerate(runs.items()):
+        for si, s in enumerate(run.seeds[:max_seeds]):
+            m = run.seed == s
+            order = np.argsort(run.stage[m], kind="stable")
+            x = run.leader[m][order]
+            color = COLORS[si % len(COLORS)] if single else COLORS[li % len(COLORS)]
+            lab = f"seed {s}" if single else (label if si == 0 else None)
+            ax.plot(x[:, 0], x[:, 1], color=color, linewidth=1.3, alpha=0.9, label=lab)
+            ax.scatter(
+                x[:1, 0], x[:1, 1], s=30, color=color, marker="o", edgecolors="white", zorder=5
+            )
+            ax.scatter(
+                x[-1:, 0], x[-1:, 1], s=60, color=color, marker="s", edgecolors="white", zorder=5
+            )
+    ax.scatter(dse.x[0], dse.x[1], label="DSE", **DSE_STYLE)
+    if ne is not None:
+        ax.scatter(ne.x[0], ne.x[1], label="Nash", **NASH_STYLE)
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_xlabel(r"$x_1$")
+    ax.set_ylabel(r"$x_2$")
+    ax.set_title(
+        f"{title}\nleader paths on $f_1(x, r(x))$ (circle: start, square: end)", fontsize=9
+    )
+    ax.legend(fontsize=8, loc="upper left", framealpha=0.8)
+    return _save(fig, path)
+
+
+def plot_run(run: RunData, game, out_dir, *, prefix: str = "") -> list[Path]:
+    """All figures of one run: ``distance.png``, ``payoff.png`` and (1-D/2-D leaders)
+    ``trajectory.png`` in ``out_dir``. Returns the paths written."""
+    out = Path(out_dir)
+    paths = [
+        plot_distance(run, out / f"{prefix}distance.png"),
+        plot_payoff(run, game, out / f"{prefix}payoff.png"),
+    ]
+    traj = plot_trajectory(run, game, out / f"{prefix}trajectory.png")
+    if traj is not None:
+        paths.append(traj)
+    return paths
+
+
+def plot_comparison(runs: dict[str, RunData], game, out_dir, *, prefix: str = "") -> list[Path]:
+    """Several runs on one game, one colour each: distance, payoff and trajectory figures."""
+    out = Path(out_dir)
+    title = f"{game.name}: " + ", ".join(runs)
+    paths = [
+        plot_distance(runs, out / f"{prefix}distance.png", title=title),
+        plot_payoff(runs, game, out / f"{prefix}payoff.png", title=title),
+    ]
+    traj = plot_trajectory(runs, game, out / f"{prefix}trajectory.png", max_seeds=2, title=title)
+    if traj is not None:
+        paths.append(traj)
+    return paths

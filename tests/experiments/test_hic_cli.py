@@ -1,0 +1,201 @@
+"""The `hic` command: run, plot, list, bench on tiny budgets; bad arguments exit with 2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from hic_envs.cli import main
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TINY = ["--seeds", "3", "--stages", "2e3", "--no-progress", "--checkpoint-seconds", "0"]
+
+
+def assert_png(path, min_side=200):
+    import matplotlib.image as mpimg
+
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE, path
+    img = mpimg.imread(path)
+    assert img.ndim == 3 and min(img.shape[:2]) >= min_side, img.shape
+    assert float(np.std(img[..., :3])) > 0.01  # not a blank canvas
+
+
+@pytest.fixture(scope="module")
+def duopoly_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "duo"
+    code = main(
+        [
+            "run",
+            "hic/Duopoly-v0",
+            "--out",
+            str(out),
+            *TINY,
+            "--game-kwarg",
+            "a=60",
+            "--commitment",
+            "8",
+            "--no-baseline",
+            "--step-size",
+            "power:a=0.01,gamma=0.6",
+        ]
+    )
+    assert code == 0
+    return out
+
+
+def test_run_writes_the_documented_files(duopoly_run, capsys):
+    assert {p.name for p in duopoly_run.iterdir()} == {
+        "updates.csv",
+        "summary.json",
+        "checkpoint.pkl",
+    }
+    summary = json.loads((duopoly_run / "summary.json").read_text())
+    assert summary["config"]["game_kwargs"] == {"a": 60}
+    assert summary["game"]["stackelberg"]["x"] == [29.5]  # (a - 2 c1 + c2) / 2b with a=60
+    assert summary["config"]["leader_options"] == {
+        "commitment": "8",
+        "step_size": "power:a=0.01,gamma=0.6",
+        "no_baseline": True,
+    }
+    assert "PowerLaw(a=0.01, gamma=0.6" in summary["resolved"]["leader.step_size"]
+    assert summary["progress"]["complete"] and summary["final"]["stage"] == 2000
+    lines = (duopoly_run / "updates.csv").read_text().splitlines()
+    assert lines[0] == "seed,update,stage,leader_0,follower_0,distance"
+    rows = np.loadtxt(lines[1:], delimiter=",")
+    # 2000 stages / 8 per interval = 250 updates per seed; the default --record log keeps
+    # all updates below 100, then every 10th: 0..99, 100, 110, ..., 250.
+    expected = list(range(100)) + list(range(100, 251, 10))
+    for seed in range(3):
+        assert rows[rows[:, 0] == seed, 1].astype(int).tolist() == expected
+    assert rows[rows[:, 1] == 250, 2].tolist() == [2000.0] * 3
+
+
+def test_plot_makes_valid_pngs(duopoly_run, capsys):
+    assert main(["plot", str(duopoly_run)]) == 0
+    printed = capsys.readouterr().out.split()
+    names = {p.rsplit("/", 1)[-1] for p in printed}
+    assert names == {"distance.png", "payoff.png", "trajectory.png"}
+    for name in names:
+        assert_png(duopoly_run / name)
+
+
+def test_resume_of_a_finished_run_is_a_no_op(duopoly_run, capsys):
+    before = (duopoly_run / "updates.csv").read_bytes()
+    assert main(["run", "--resume", "--out", str(duopoly_run), "--no-progress"]) == 0
+    assert (duopoly_run / "updates.csv").read_bytes() == before
+    assert "results in" in capsys.readouterr().out
+
+
+def test_list_shows_ids_dimensions_and_equilibria(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.startswith("hic/Duopoly-v0"))
+    assert "x*=[24.5]" in line and "x=[16.33]" in line
+    assert "hic/ZeroSum-v0" in out
+
+
+def test_other_leaders_and_followers_run(tmp_path):
+    for i, (leader, follower) in enumerate(
+        [("sga", "gradient"), ("hierarchical", "best-response"), ("oracle-spsa", "stochastic")]
+    ):
+        out = tmp_path / str(i)
+        code = main(
+            [
+                "run",
+                "hic/Quadratic-v0",
+                "--leader",
+                leader,
+                "--follower",
+                follower,
+                "--out",
+                str(out),
+                *TINY,
+                "--step-size",
+                "0.01",
+            ]
+        )
+        assert code == 0, (leader, follower)
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["config"]["leader"] == leader and summary["final"]["stage"] == 2000
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["run", "hic/Duopoly-v0", "--leader", "lola"], "unknown leader 'lola'"),
+        (["run", "hic/Duopoly-v0", "--follower", "oracle"], "unknown follower 'oracle'"),
+        (["run", "hic/Duopoly-v0", "--stages", "many"], "'many'"),
+        (["run", "hic/Duopoly-v0", "--seeds", "0"], "got '0'"),
+        (["run", "hic/Nope-v0"], "unknown environment ID 'hic/Nope-v0'"),
+        (["run", "hic/Duopoly-v0", "--game-kwarg", "a=-5"], "got -5"),
+        (["run", "hic/Duopoly-v0", "--game-kwarg", "q"], "expected KEY=VALUE, got 'q'"),
+        (["run", "hic/Duopoly-v0", "--step-size", "powr:a=1"], "unknown schedule 'powr'"),
+        (["run", "hic/Duopoly-v0", "--commitment", "2.5"], "'2.5'"),
+        (["run", "hic/Duopoly-v0", "--baseline", "1.5"], "1.5"),
+        (["run", "hic/Duopoly-v0", "--adaptive", "--commitment", "3"], "exclude each other"),
+        (["run", "hic/Duopoly-v0", "--record", "often"], "'often'"),
+        (["run", "--resume"], "holds no run"),
+        (["run"], "environment ID is required"),
+        (["plot", "nowhere"], "nowhere is not a run directory"),
+        (["fly"], "invalid choice: 'fly'"),
+    ],
+)
+def test_bad_arguments_exit_2_naming_the_value(argv, needle, tmp_path, capsys):
+    if "--out" not in argv and argv[0] == "run":
+        argv = [*argv, "--out", str(tmp_path / "out")]
+    if argv[0] == "plot":
+        argv = ["plot", str(tmp_path / argv[1])]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out" / "updates.csv").exists()  # nothing half-written
+
+
+def test_existing_output_needs_resume(duopoly_run, capsys):
+    assert main(["run", "hic/Duopoly-v0", "--out", str(duopoly_run), *TINY]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+
+
+def test_bench_quick_prints_the_table(capsys):
+    assert main(["bench", "--quick", "--sizes", "1", "10", "--seconds", "0.05"]) == 0
+    out = capsys.readouterr().out
+    assert "nproc=" in out and "numpy=" in out and "blas_threads=" in out
+    assert "| agents.play + GameEnv | 1 |" in out and "| agents.run_batch | 10 |" in out
+    assert "record='log'" in out
+
+
+@pytest.mark.skipif(shutil.which("hic") is None, reason="the hic console script is not installed")
+def test_console_script(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        ["hic", "run", "hic/Cooperative-v0", "--out", str(out), *TINY],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "updates.csv").exists() and (out / "summary.json").exists()
+    bad = subprocess.run(
+        ["hic", "run", "hic/Duopoly-v0", "--leader", "lola", "--out", str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 2 and "unknown leader 'lola'" in bad.stderr
+
+
+def test_module_entry_point(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "hic_envs.cli", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0 and "run" in proc.stdout and "bench" in proc.stdout
