@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from pettingzoo import ParallelEnv
+from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
 from hic_envs.games.base import Game
@@ -58,11 +59,26 @@ class GameEnv(ParallelEnv):
     ``infos[agent]`` holds ``"stage"`` (stages played this episode), ``"projected"`` (bool) and,
     after a step, ``"payoff"``: the noiseless payoff.
 
+    ## State
+    ``state()`` is the joint action ``[x, y]`` of the stage just played (the box centres before
+    the first stage), in ``state_space``, the product of the two boxes.
+
+    ## Rendering
+    * ``"ansi"``: one line of text, e.g.
+      ``"Duopoly stage 3/1000: x=[24.5] y=[12.25] f1=300.125 f2=150.0625"`` (noiseless
+      payoffs); before the first stage it says that no stage has been played.
+    * ``"human"``: prints that line.
+    * ``"rgb_array"``: a 256 x 256 uint8 picture: the heat map of ``f1`` over ``X x Y`` with
+      contour lines, the follower's best-response curve ``y = r(x)`` (white), the DSE (red
+      cross), the Nash equilibrium if any (cyan ring) and the joint action just played (magenta
+      disc). In more than one dimension it shows the first coordinates, the others held at the
+      current action. See :mod:`hic_envs.rendering`.
+
     ## Arguments
     * ``game`` (:class:`~hic_envs.games.Game`): the stage game.
     * ``max_cycles`` (int, default 1000): stages per episode.
     * ``noise_std`` (float, default 0.0): standard deviation of the payoff noise.
-    * ``render_mode`` (``None``, ``"ansi"`` or ``"rgb_array"``).
+    * ``render_mode`` (``None``, ``"ansi"``, ``"human"`` or ``"rgb_array"``).
 
     ## Seeding
     Only through ``reset(seed=...)``, which reseeds the env's own ``np.random.Generator``
@@ -74,7 +90,7 @@ class GameEnv(ParallelEnv):
 
     metadata = {
         "name": "hic_game_v0",
-        "render_modes": ["ansi", "rgb_array"],
+        "render_modes": ["ansi", "human", "rgb_array"],
         "render_fps": 10,
         "is_parallelizable": True,
     }
@@ -94,7 +110,11 @@ class GameEnv(ParallelEnv):
             or (max_cycles < 1)
         ):
             raise ValueError(f"max_cycles must be a positive integer, got {max_cycles!r}")
-        if not (np.isfinite(noise_std) and noise_std >= 0):
+        if (
+            isinstance(noise_std, bool)
+            or not isinstance(noise_std, (int, float, np.integer, np.floating))
+            or not (np.isfinite(noise_std) and noise_std >= 0)
+        ):
             raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
@@ -109,22 +129,35 @@ class GameEnv(ParallelEnv):
 
         self.possible_agents = [LEADER, FOLLOWER]
         self.agents: list[str] = []
+        # Four distinct Box objects, so seeding one space never moves another's sampler.
         self._action_spaces = {
             LEADER: spaces.Box(game.leader_low, game.leader_high, dtype=np.float64),
             FOLLOWER: spaces.Box(game.follower_low, game.follower_high, dtype=np.float64),
         }
         self._observation_spaces = {
-            LEADER: self._action_spaces[FOLLOWER],
-            FOLLOWER: self._action_spaces[LEADER],
+            LEADER: spaces.Box(game.follower_low, game.follower_high, dtype=np.float64),
+            FOLLOWER: spaces.Box(game.leader_low, game.leader_high, dtype=np.float64),
         }
-        self._shapes = {LEADER: (game.d1,), FOLLOWER: (game.d2,)}
-        self._bounds = {
-            LEADER: (game.leader_low, game.leader_high),
-            FOLLOWER: (game.follower_low, game.follower_high),
+        self.state_space = spaces.Box(
+            np.concatenate([game.leader_low, game.follower_low]),
+            np.concatenate([game.leader_high, game.follower_high]),
+            dtype=np.float64,
+        )
+        # Per agent: (shape, low, high, low as list, high as list). The lists serve the bounds
+        # check in step(): for a few coordinates, Python float comparisons are several times
+        # faster than NumPy reductions, which cost microseconds each on tiny arrays.
+        self._checks = {
+            agent: (shape, lo, hi, *_as_lists(lo, hi))
+            for agent, shape, lo, hi in (
+                (LEADER, (game.d1,), game.leader_low, game.leader_high),
+                (FOLLOWER, (game.d2,), game.follower_low, game.follower_high),
+            )
         }
         self._np_random: np.random.Generator | None = None
         self._stage = 0
-        self._last: dict[str, Any] | None = None
+        # (x, y, f1, f2) of the stage just played; None before the first stage of an episode.
+        self._last: tuple[np.ndarray, np.ndarray, float, float] | None = None
+        self._render_cache: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ spaces
     def observation_space(self, agent: str) -> spaces.Box:
@@ -156,9 +189,16 @@ class GameEnv(ParallelEnv):
     def reset(
         self, seed: int | None = None, options: dict | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
-        """Start an episode. See the class docstring for the observation at reset."""
+        """Start an episode. See the class docstring for the observation at reset.
+
+        Args:
+            seed: reseeds the env's generator (payoff noise); None continues it.
+            options: accepted for API compatibility and ignored.
+        """
         if seed is not None:
             self._np_random = np.random.default_rng(seed)
+        elif self._np_random is None:
+            self._np_random = np.random.default_rng()
         self.agents = self.possible_agents[:]
         self._stage = 0
         self._last = None
@@ -170,39 +210,48 @@ class GameEnv(ParallelEnv):
         infos = {a: {"stage": 0, "projected": False} for a in self.agents}
         return obs, infos
 
-    def step(self, actions: dict[str, Any]):
-        """Play one stage. Returns ``(obs, rewards, terminations, truncations, infos)``."""
+    def step(
+        self, actions: dict[str, Any]
+    ) -> tuple[
+        dict[str, np.ndarray],
+        dict[str, float],
+        dict[str, bool],
+        dict[str, bool],
+        dict[str, dict[str, Any]],
+    ]:
+        """Play one stage. Returns ``(obs, rewards, terminations, truncations, infos)``.
+
+        Raises:
+            ValueError: for a missing or unknown agent, a wrong shape, or a non-finite action.
+            RuntimeError: before :meth:`reset`, or after the episode has ended.
+        """
         if not self.agents:
-            if self._last is None and self._stage == 0:
+            if self._stage == 0:
                 raise RuntimeError("step() called before reset(); call env.reset(seed=...) first")
             raise RuntimeError("step() called after the episode ended; call env.reset() first")
-        if not isinstance(actions, dict):
-            raise ValueError(
-                f"actions must be a dict keyed by agent name, got {type(actions).__name__}"
-            )
-        if len(actions) != 2 or LEADER not in actions or FOLLOWER not in actions:
-            unknown = [k for k in actions if k not in self._shapes]
-            if unknown:
-                raise ValueError(
-                    f"unknown agent name(s) {unknown}; expected {self.possible_agents}"
-                )
-            missing = [a for a in self.agents if a not in actions]
-            raise ValueError(f"missing action for agent(s) {missing}")
+        if (
+            not isinstance(actions, dict)
+            or len(actions) != 2
+            or LEADER not in actions
+            or FOLLOWER not in actions
+        ):
+            raise self._actions_error(actions)
         x, px = self._check_action(LEADER, actions[LEADER])
         y, py = self._check_action(FOLLOWER, actions[FOLLOWER])
 
         f1, f2 = self.game.payoffs(x, y)
         f1, f2 = float(f1), float(f2)
         if self.noise_std > 0.0:
-            w = self.np_random.normal(0.0, self.noise_std, size=2)
-            r1, r2 = f1 + float(w[0]), f2 + float(w[1])
+            # One draw of size 2 per stage: the stream agents.run_batch reproduces.
+            w1, w2 = self._np_random.normal(0.0, self.noise_std, size=2).tolist()
+            r1, r2 = f1 + w1, f2 + w2
         else:
             r1, r2 = f1, f2
 
-        self._stage += 1
-        stage = self._stage
+        self._stage = stage = self._stage + 1
         truncated = stage >= self.max_cycles
-        self._last = {"x": x, "y": y, "f1": f1, "f2": f2}
+        self._last = (x, y, f1, f2)
+        # Copies: the caller may mutate its observations without touching the env's record.
         obs = {LEADER: y.copy(), FOLLOWER: x.copy()}
         rewards = {LEADER: r1, FOLLOWER: r2}
         terms = {LEADER: False, FOLLOWER: False}
@@ -216,53 +265,103 @@ class GameEnv(ParallelEnv):
         return obs, rewards, terms, truncs, infos
 
     def _check_action(self, agent: str, action: Any) -> tuple[np.ndarray, bool]:
-        # A copy, so the caller may reuse or mutate the array it passed in.
-        a = np.array(action, dtype=np.float64)
-        if a.shape != self._shapes[agent]:
+        """Validate one action; return it as a fresh float64 array, projected onto the box."""
+        shape, lo, hi, lo_list, hi_list = self._checks[agent]
+        try:
+            # A copy, so the caller may reuse or mutate the array it passed in.
+            a = np.array(action, dtype=np.float64)
+        except (TypeError, ValueError) as err:
             raise ValueError(
-                f"action for {agent!r} must have shape {self._shapes[agent]}, got shape {a.shape}"
+                f"action for {agent!r} must be an array of numbers of shape {shape}, got {action!r}"
+            ) from err
+        if a.shape != shape:
+            raise ValueError(
+                f"action for {agent!r} must have shape {shape}, got shape {a.shape}: {action!r}"
             )
+        # Fast path: every entry inside the (finite) box. NaN fails every comparison and
+        # +-inf lies outside, so both fall through to the checks below. (The shape check above
+        # makes the lengths equal; strict=True would cost more than the rest of the loop.)
+        if lo_list is not None:
+            for v, low, high in zip(a.tolist(), lo_list, hi_list, strict=False):
+                if not low <= v <= high:
+                    break
+            else:
+                return a, False
+        elif ((a >= lo) & (a <= hi)).all():
+            return a, False
         if not np.isfinite(a).all():
             raise ValueError(f"action for {agent!r} must be finite, got {a.tolist()}")
-        lo, hi = self._bounds[agent]
-        if (a < lo).any() or (a > hi).any():
-            return np.clip(a, lo, hi), True
-        return a, False
+        return np.clip(a, lo, hi), True
+
+    def _actions_error(self, actions: Any) -> ValueError:
+        if not isinstance(actions, dict):
+            return ValueError(
+                f"actions must be a dict keyed by agent name, got {type(actions).__name__}: "
+                f"{actions!r}"
+            )
+        unknown = [k for k in actions if k not in self._checks]
+        if unknown:
+            return ValueError(
+                f"unknown agent name(s) {unknown}; expected exactly {self.possible_agents}"
+            )
+        missing = [a for a in self.possible_agents if a not in actions]
+        return ValueError(
+            f"missing action for agent(s) {missing}; expected exactly {self.possible_agents}"
+        )
 
     # ------------------------------------------------------------------ rendering
     def render(self) -> str | np.ndarray | None:
-        """``"ansi"``: one line of text for the stage just played; ``"rgb_array"``: the joint
-        strategy on the leader's payoff landscape (uint8, H x W x 3)."""
+        """Render the stage just played, by ``render_mode``.
+
+        * ``"ansi"``: one line of text (game, stage, ``x``, ``y``, ``f1``, ``f2``);
+        * ``"human"``: prints that line and returns None;
+        * ``"rgb_array"``: the joint strategy on the leader's payoff landscape, a uint8
+          ``(256, 256, 3)`` array (see :func:`hic_envs.rendering.rgb_array`);
+        * ``None``: returns None.
+        """
         if self.render_mode is None:
             return None
         from hic_envs import rendering  # local import keeps the env import light
 
-        if self.render_mode == "ansi":
-            return rendering.ansi(self)
-        return rendering.rgb_array(self)
+        if self.render_mode == "rgb_array":
+            return rendering.rgb_array(self)
+        text = rendering.ansi(self)
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
 
     def state(self) -> np.ndarray:
-        """The last joint action ``[x, y]`` (the reset observations' centres before any stage)."""
+        """The last joint action ``[x, y]`` (the box centres before any stage)."""
         if self._last is None:
             g = self.game
             return np.concatenate(
                 [0.5 * (g.leader_low + g.leader_high), 0.5 * (g.follower_low + g.follower_high)]
             )
-        return np.concatenate([self._last["x"], self._last["y"]])
+        return np.concatenate([self._last[0], self._last[1]])
 
     def close(self) -> None:
         """Nothing to release."""
 
 
-def aec_env(game: Game, **kwargs) -> Any:
-    """The AEC face of :class:`GameEnv` (``parallel_to_aec`` with order enforcement)."""
+def aec_env(game: Game, **kwargs: Any) -> AECEnv:
+    """The AEC face of :class:`GameEnv` over ``game``, with PettingZoo's order enforcement.
+
+    Keyword arguments (``max_cycles``, ``noise_std``, ``render_mode``) go to :class:`GameEnv`.
+    """
     return parallel_to_aec(GameEnv(game, **kwargs))
 
 
+#: Above this many coordinates the bounds check in step() uses NumPy instead of Python floats.
+_SMALL_DIM = 16
+
+
+def _as_lists(lo: np.ndarray, hi: np.ndarray) -> tuple[list[float] | None, list[float] | None]:
+    if lo.shape[0] > _SMALL_DIM:
+        return None, None
+    return lo.tolist(), hi.tolist()
+
+
 def _snake(name: str) -> str:
-    out = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i > 0 and not name[i - 1].isupper():
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
+    """``"DiracGAN"`` -> ``"dirac_gan"``, ``"ZeroSum"`` -> ``"zero_sum"``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
