@@ -11,14 +11,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pettingzoo
 from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
-from hic_envs.env import GameEnv
+from hic_envs.env import GameEnv, _snake
 from hic_envs.games.base import Game
 
-__all__ = ["LIBRARY_GAMES", "list_envs", "make_env_fns", "register_game"]
+__all__ = ["LIBRARY_GAMES", "alias_module", "list_envs", "make_env_fns", "register_game"]
 
 #: The library's registration table: environment ID -> ``"module:GameClass"``.
 LIBRARY_GAMES: dict[str, str] = {
@@ -98,13 +99,23 @@ def register_game(
         max_cycles: default episode length for this ID (the env's default when None).
 
     Raises:
-        ValueError: if ``env_id`` is not of the form ``[namespace/]Name-vN``.
+        ValueError: if ``env_id`` is not of the form ``[namespace/]Name-vN``, or
+            ``max_cycles`` is not None or a positive integer.
         TypeError: if ``game_factory`` is not callable.
     """
     if not isinstance(env_id, str) or not _ID_RE.match(env_id):
         raise ValueError(f"env_id must look like 'namespace/Name-v0', got {env_id!r}")
     if not callable(game_factory):
-        raise TypeError(f"game_factory must be callable, got {type(game_factory).__name__}")
+        raise TypeError(
+            f"game_factory must be callable (a Game class, or a function returning a Game such "
+            f"as `lambda: game`), got {type(game_factory).__name__}"
+        )
+    if max_cycles is not None and (
+        isinstance(max_cycles, bool)
+        or not isinstance(max_cycles, (int, np.integer))
+        or max_cycles < 1
+    ):
+        raise ValueError(f"max_cycles must be None or a positive integer, got {max_cycles!r}")
     env_fn, parallel_fn, _ = make_env_fns(game_factory)
     pettingzoo.register("parallel", env_id, entry_point=parallel_fn, max_cycles=max_cycles)
     pettingzoo.register("aec", env_id, entry_point=env_fn, max_cycles=max_cycles)
@@ -113,6 +124,25 @@ def register_game(
     register_views(env_id, game_factory, max_episode_steps=max_cycles or DEFAULT_MAX_EPISODE_STEPS)
     if env_id not in _registered:
         _registered.append(env_id)
+
+
+def alias_module(env_id: str) -> str:
+    """The thin alias module of a library game's ID.
+
+    The module is named after the ID's CamelCase name in snake case plus the version, as
+    PettingZoo names its modules: ``"hic/Duopoly-v0"`` -> ``"hic_envs.duopoly_v0"``,
+    ``"hic/DiracGAN-v0"`` -> ``"hic_envs.dirac_gan_v0"``. Every ID in :data:`LIBRARY_GAMES` has
+    one, exposing ``env``, ``parallel_env`` and ``raw_env``.
+
+    Raises:
+        ValueError: if ``env_id`` is not a library game's ID.
+    """
+    if env_id not in LIBRARY_GAMES:
+        raise ValueError(
+            f"{env_id!r} is not a library game's ID; library IDs are {list(LIBRARY_GAMES)}"
+        )
+    name, _, version = env_id.split("/", 1)[-1].rpartition("-v")
+    return f"hic_envs.{_snake(name)}_v{version}"
 
 
 def list_envs() -> list[str]:
