@@ -103,42 +103,39 @@ def _preset_follower(game: Game):
     return GradientAscentFollower(game, step_size=_follower_step_size(game))
 
 
-def _follower_step_size(game: Game) -> float:
-    # Fallback until agents.presets lands: half the largest stable step 1 / K2 (so beta mu < 1
-    # for Corollary 4.11), with K2 read off the game's Hessian at the box centre when unknown.
-    K2 = game.K2
-    if K2 is None:
-        xc = 0.5 * (game.leader_low + game.leader_high)
-        yc = 0.5 * (game.follower_low + game.follower_high)
-        K2 = float(np.max(np.abs(np.linalg.eigvalsh(game.follower_hess_yy(xc, yc)))))
-    return 0.5 / K2
+def _follower_step_size(game: Game) -> Any:
+    try:
+        from agents.presets import follower_step_size
+    except ImportError:  # fallback while agents.presets is absent: half of 1 / K2
+        K2 = game.K2
+        if K2 is None:  # read off the follower's Hessian at the box centre
+            xc = 0.5 * (game.leader_low + game.leader_high)
+            yc = 0.5 * (game.follower_low + game.follower_high)
+            K2 = float(np.max(np.abs(np.linalg.eigvalsh(game.follower_hess_yy(xc, yc)))))
+        return 0.5 / K2
+    return follower_step_size(game)
 
 
 def _hic_leader_kwargs(game: Game) -> dict:
-    # Fallback until agents.presets lands: SPSA with a baseline, perturbations a few percent of
-    # the box, steps scaled by box width^2 / payoff spread, and commitments long enough for
-    # the preset gradient follower to get within delta of r(x) (Corollary 4.11 with p = 0.5).
-    from agents.schedules import CommitmentSchedule, PowerLaw
+    try:
+        from agents.presets import hic_leader_kwargs
+    except ImportError:  # fallback while agents.presets is absent
+        from agents.schedules import CommitmentSchedule, PowerLaw
 
-    width = float(np.min(game.leader_high - game.leader_low))
-    beta = _follower_step_size(game)
-    mu = game.mu if game.mu is not None else 1.0 / beta / 2.0
-    rng = np.random.default_rng(0)
-    xs = rng.uniform(game.leader_low, game.leader_high, size=(64, game.d1))
-    spread = float(np.ptp(game.hierarchical_payoff(xs))) or 1.0
-    delta = PowerLaw(0.05 * width, 0.101)
-    return {
-        "step_size": PowerLaw(0.02 * width**2 / spread, 0.602, A=10.0),
-        "perturbation": delta,
-        "commitment": CommitmentSchedule(
-            beta=beta,
-            mu=min(mu, 0.99 / beta),
-            B=float(np.linalg.norm(game.follower_high - game.follower_low)),
-            p=0.5,
-            perturbation=delta,
-        ),
-        "baseline": 0.9,
-    }
+        width = float(np.min(game.leader_high - game.leader_low))
+        beta = _follower_step_size(game)
+        mu = game.mu if game.mu is not None else 0.5 / beta
+        xs = np.random.default_rng(0).uniform(game.leader_low, game.leader_high, size=(64, game.d1))
+        spread = float(np.ptp(game.hierarchical_payoff(xs))) or 1.0
+        delta = PowerLaw(0.05 * width, 0.101)
+        B = float(np.linalg.norm(game.follower_high - game.follower_low))
+        return {
+            "step_size": PowerLaw(0.02 * width**2 / spread, 0.602, A=10.0),
+            "perturbation": delta,
+            "commitment": CommitmentSchedule(beta, min(mu, 0.99 / beta), B, 0.5, delta),
+            "baseline": 0.9,
+        }
+    return dict(hic_leader_kwargs(game))
 
 
 def _adopt(partner: Any, role: str, game: Game, default: Callable[[Game], Any]):

@@ -1,0 +1,101 @@
+"""Stationary agents: partners that do not learn, for either role.
+
+Useful as the fixed partner inside a Gymnasium view, for example to train a follower policy
+against a leader that holds still (:class:`FixedAgent`) or that covers its whole strategy box
+(:class:`UniformAgent`, so the policy learns the best response everywhere).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from gymnasium import spaces
+
+from agents.base import Agent, SeedLike
+
+__all__ = ["FixedAgent", "UniformAgent"]
+
+
+def _box(action_space: spaces.Box) -> spaces.Box:
+    if not isinstance(action_space, spaces.Box):
+        raise TypeError(
+            f"action_space must be a gymnasium.spaces.Box, got {type(action_space).__name__}"
+        )
+    return action_space
+
+
+class FixedAgent(Agent):
+    """Plays one strategy at every stage and never learns.
+
+    Args:
+        action_space: the agent's strategy box (``GameEnv.action_space(agent)``).
+        strategy: the point of the box to play, shape ``(d,)``.
+        num_envs: ``None`` or the batch size ``S`` (every row plays ``strategy``).
+    """
+
+    def __init__(self, action_space: spaces.Box, strategy, *, num_envs: int | None = None):
+        box = _box(action_space)
+        super().__init__(box.low, box.high, num_envs=num_envs)
+        self._point = self._check_point(strategy)
+
+    def _check_point(self, strategy) -> np.ndarray:
+        try:
+            s = np.asarray(strategy, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"strategy must be an array of numbers, got {strategy!r}") from None
+        if s.shape != (self.dim,):
+            raise ValueError(f"strategy must have shape ({self.dim},), got shape {s.shape}")
+        if not np.all(np.isfinite(s)) or np.any(s < self.low) or np.any(s > self.high):
+            raise ValueError(
+                f"strategy must lie in the box [{self.low.tolist()}, {self.high.tolist()}], "
+                f"got {s.tolist()}"
+            )
+        return s
+
+    def _reset(self) -> None:
+        self._x = np.broadcast_to(self._point, (self._S, self.dim)).copy()
+
+    def _act(self, obs: np.ndarray) -> np.ndarray:
+        return self._x
+
+    def _strategy(self) -> np.ndarray:
+        return self._x
+
+
+class UniformAgent(Agent):
+    """Plays a fresh uniform draw from its box every ``hold`` stages and never learns.
+
+    Args:
+        action_space: the agent's strategy box.
+        hold: stages each draw is held for (>= 1).
+        seed: seed of the draws (``reset(seed=...)`` overrides it).
+        num_envs: ``None`` or the batch size ``S`` (independent draws per row).
+    """
+
+    def __init__(
+        self,
+        action_space: spaces.Box,
+        hold: int = 1,
+        *,
+        seed: SeedLike = None,
+        num_envs: int | None = None,
+    ):
+        box = _box(action_space)
+        super().__init__(box.low, box.high, num_envs=num_envs, seed=seed)
+        if isinstance(hold, bool) or not isinstance(hold, (int, np.integer)) or hold < 1:
+            raise ValueError(f"hold must be a positive integer, got {hold!r}")
+        self.hold = int(hold)
+
+    def _reset(self) -> None:
+        self._x = self._sample_uniform()
+        self._t = 0
+
+    def _act(self, obs: np.ndarray) -> np.ndarray:
+        return self._x
+
+    def _observe(self, reward: np.ndarray, obs: np.ndarray) -> None:
+        self._t += 1
+        if self._t % self.hold == 0:
+            self._x = self._sample_uniform()
+
+    def _strategy(self) -> np.ndarray:
+        return self._x
