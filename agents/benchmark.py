@@ -235,3 +235,208 @@ def format_report(report: dict) -> str:
         )
     lines.append(f"\npeak resident memory of the process: {report['peak_rss_MB']:.0f} MB")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------- scaling
+class _Timed:
+    """Wraps a bound method and accumulates its wall time."""
+
+    def __init__(self, fn: Callable) -> None:
+        self.fn, self.seconds = fn, 0.0
+
+    def __call__(self, *args):
+        t = time.perf_counter()
+        out = self.fn(*args)
+        self.seconds += time.perf_counter() - t
+        return out
+
+
+@dataclasses.dataclass
+class ScalingRow:
+    """One (dimension, method) cell of the scaling study.
+
+    Attributes:
+        d: ``d1 = d2``.
+        method: ``"hic"`` or ``"hierarchical"``.
+        seeds: batch size.
+        budget: stages played.
+        updates: median leader updates per seed.
+        leader_us_per_stage: the leader's own wall time (its act and observe hooks, run
+            batched) per seed and per stage, in microseconds.
+        leader_us_per_update: the same per leader update (``x per stage * stages/update``).
+        loop_us_per_stage: wall time per seed and stage of the whole batched loop (game,
+            both agents).
+        settled: seeds that reached ``epsilon`` and stayed there to the end of the budget.
+        stages_to_eps: median over seeds of the first checked stage from which the relative
+            distance stayed <= ``epsilon``; None when fewer than half the seeds settled.
+        final_rel_distance: median over seeds of ``||x - x*|| / ||x_0 - x*||`` at the end.
+        generic_us_per_update: for ``hierarchical``, the cost per seed of the generic
+            hierarchical gradient (Eq. 7 through the follower's Hessians and a linear solve,
+            ``Game.total_leader_grad``), what a coupled update costs without a closed-form
+            ``r``; None for Hi-C.
+    """
+
+    d: int
+    method: str
+    seeds: int
+    budget: int
+    updates: float
+    leader_us_per_stage: float
+    leader_us_per_update: float
+    loop_us_per_stage: float
+    settled: int
+    stages_to_eps: float | None
+    final_rel_distance: float
+    generic_us_per_update: float | None = None
+
+    @property
+    def leader_ms_to_eps(self) -> float | None:
+        """The leader's own compute until it settled, per seed (ms)."""
+        if self.stages_to_eps is None:
+            return None
+        return self.leader_us_per_stage * self.stages_to_eps / 1e3
+
+
+def _generic_hierarchical_us(game, S: int, rng: np.random.Generator) -> float:
+    from hic_envs.games.base import Game
+
+    x = rng.uniform(game.leader_low, game.leader_high, size=(S, game.d1))
+    y = rng.uniform(game.follower_low, game.follower_high, size=(S, game.d2))
+    reps, t = 0, time.perf_counter()
+    while True:
+        Game.total_leader_grad(game, x, y)  # the base class's generic Eq. (7)
+        reps += 1
+        el = time.perf_counter() - t
+        if el > 0.5 or reps >= 200:
+            return el / reps / S * 1e6
+
+
+def scaling_study(
+    dims: tuple[int, ...] = (1, 4, 16, 64, 256),
+    *,
+    stages: int = 200_000,
+    seeds: int = 8,
+    epsilon: float = 0.05,
+    seed: int = 0,
+    game_seed: int = 0,
+    methods: tuple[str, ...] = ("hic", "hierarchical"),
+    points_per_decade: int = 40,
+    log: Callable[[str], None] | None = None,
+) -> list[ScalingRow]:
+    """Hi-C against the coupled hierarchical gradient on ``RandomQuadraticGame(d, d)``.
+
+    Both leaders play a gradient-ascent follower with its per-game default step, from the
+    same seeds, with their per-game default schedules (``agents.experiment.make_leader``), for
+    the same stage budget. A seed *settles* at the first checked stage from which
+    ``||x_n - x*|| <= epsilon ||x_0 - x*||`` holds at every later check up to the budget
+    (checks at ``points_per_decade`` log-spaced stages per decade).
+
+    Args:
+        dims: dimensions ``d = d1 = d2``.
+        stages: stage budget per run.
+        seeds: seeds per run (one batch).
+        epsilon: relative distance to reach.
+        seed: master seed of the runs.
+        game_seed: seed of the random game draw.
+        methods: leaders to compare (``"hic"``, ``"hierarchical"``).
+        points_per_decade: density of the checks.
+        log: progress callback.
+
+    Returns:
+        one :class:`ScalingRow` per (d, method).
+    """
+    from agents.experiment import make_follower, make_leader
+    from agents.runner import BatchRunner
+    from hic_envs.games import RandomQuadraticGame
+
+    say = log or (lambda m: None)
+    checks = np.unique(
+        np.geomspace(1, stages, max(2, int(points_per_decade * np.log10(max(stages, 10)))))
+        .round()
+        .astype(np.int64)
+    )
+    rows = []
+    for d in dims:
+        game = RandomQuadraticGame(d1=d, d2=d, seed=game_seed)
+        x_star = game.stackelberg().x
+        for method in methods:
+            say(f"d={d} {method} ...")
+            leader = make_leader(method, game, seeds, {})
+            follower = make_follower("gradient", game, seeds, {})
+            runner = BatchRunner(game, leader, follower, seed, record=None)
+            d0 = np.linalg.norm(leader._strategy() - x_star, axis=1)
+            leader._act = _Timed(leader._act)  # instance attributes shadow the methods
+            leader._observe = _Timed(leader._observe)
+            rel = np.empty((checks.size, seeds))
+            t0 = time.perf_counter()
+            for j, c in enumerate(checks):
+                runner.run(int(c) - runner.stage)
+                rel[j] = np.linalg.norm(leader._strategy() - x_star, axis=1) / d0
+            wall = time.perf_counter() - t0
+            inside = rel <= epsilon
+            # settled at check j: inside at j and at every later check
+            stays = np.flip(np.logical_and.accumulate(np.flip(inside, 0), 0), 0)
+            first = np.where(stays.any(0), np.argmax(stays, 0), -1)
+            settled = first >= 0
+            t_eps = np.where(settled, checks[np.maximum(first, 0)], np.inf)
+            med = float(np.median(t_eps))
+            updates = runner.updates
+            leader_s = leader._act.seconds + leader._observe.seconds
+            rows.append(
+                ScalingRow(
+                    d=d,
+                    method=method,
+                    seeds=seeds,
+                    budget=stages,
+                    updates=float(np.median(updates)),
+                    leader_us_per_stage=leader_s / (stages * seeds) * 1e6,
+                    leader_us_per_update=leader_s / max(int(updates.sum()), 1) * 1e6,
+                    loop_us_per_stage=wall / (stages * seeds) * 1e6,
+                    settled=int(settled.sum()),
+                    stages_to_eps=None if not np.isfinite(med) else med,
+                    final_rel_distance=float(np.median(rel[-1])),
+                    generic_us_per_update=(
+                        _generic_hierarchical_us(game, seeds, np.random.default_rng(0))
+                        if method == "hierarchical"
+                        else None
+                    ),
+                )
+            )
+    return rows
+
+
+def format_scaling(rows: list[ScalingRow], epsilon: float = 0.05) -> str:
+    """The scaling study as a Markdown table, one row per (dimension, leader)."""
+    names = {"hic": "Hi-C", "hierarchical": "hierarchical (coupled)"}
+
+    def reach(r: ScalingRow) -> str:
+        if r.stages_to_eps is None:
+            return f"not reached within {r.budget:.0e} ({r.settled}/{r.seeds} settled)"
+        return f"{r.stages_to_eps:.3g} ({r.settled}/{r.seeds} settled)"
+
+    lines = [
+        "| d | leader | leader µs per update | stages per update | stages to ε | "
+        "leader ms to ε | rel. distance at budget | loop µs per stage | "
+        "generic coupled µs per update |",
+        "|---:|---|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    for r in sorted(rows, key=lambda r: (r.d, r.method != "hic")):
+        ms = r.leader_ms_to_eps
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    str(r.d),
+                    names.get(r.method, r.method),
+                    f"{r.leader_us_per_update:.3g}",
+                    f"{r.budget / max(r.updates, 1):.3g}",
+                    reach(r),
+                    "-" if ms is None else f"{ms:.3g}",
+                    f"{r.final_rel_distance:.2g}",
+                    f"{r.loop_us_per_stage:.3g}",
+                    "-" if r.generic_us_per_update is None else f"{r.generic_us_per_update:.3g}",
+                ]
+            )
+            + " |"
+        )
+    return "\n".join(lines)

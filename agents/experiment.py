@@ -54,6 +54,7 @@ __all__ = [
     "LEADERS",
     "ExperimentConfig",
     "default_follower_step_size",
+    "default_gradient_step",
     "default_hic_kwargs",
     "game_from_id",
     "load_results",
@@ -94,8 +95,13 @@ def game_from_id(env_id: str, game_kwargs: dict[str, Any] | None = None):
 
 
 # ---------------------------------------------------------------------------------- defaults
-def default_hic_kwargs(game) -> dict[str, Any]:
-    """Hi-C's per-game defaults: ``agents.presets.hic_leader_kwargs`` where available.
+def default_hic_kwargs(game, beta: float | None = None) -> dict[str, Any]:
+    """Hi-C's per-game defaults: ``agents.presets.hic_leader_kwargs(game, beta)``.
+
+    Args:
+        game: the game.
+        beta: the gradient follower's constant step the commitment schedule must suit (the
+            preset's own follower step when None).
 
     The fallback (used only while the presets module is absent) is the published Hi-C Cournot
     set-up: ``alpha_n = 0.001 / (n+1)^0.1``, ``delta_n = 1 / (n+1)^0.6``, Corollary 4.11's
@@ -106,9 +112,9 @@ def default_hic_kwargs(game) -> dict[str, Any]:
     except ImportError:
         pass
     else:
-        return dict(presets.hic_leader_kwargs(game))
+        return dict(presets.hic_leader_kwargs(game, beta=beta))
     delta = schedules.PowerLaw(1.0, 0.6)
-    beta = default_follower_step_size(game)
+    beta = default_follower_step_size(game) if beta is None else beta
     mu = game.mu if game.mu is not None else 1.0
     B = float(np.linalg.norm(game.follower_high - game.follower_low))
     return {
@@ -117,6 +123,26 @@ def default_hic_kwargs(game) -> dict[str, Any]:
         "commitment": schedules.CommitmentSchedule(beta, mu, B, 1.0, delta),
         "baseline": 0.9,
     }
+
+
+def default_gradient_step(game) -> float:
+    """The constant step of the gradient baselines (SGA, hierarchical): ``0.1 / H``.
+
+    ``H`` is the largest curvature of the leader's Stackelberg objective ``f1(x, r(x))``
+    (``game.hierarchical_hess``) at the centre of ``X`` and at the DSE, so a step contracts
+    the stiffest direction by at most 10% (the same first-step rule as the Hi-C presets);
+    with a gradient-ascent follower contracting by ``1 - beta mu`` per stage the leader is the
+    slower timescale, as Eq. (8)-(9) ask.
+    """
+    pts = np.stack([0.5 * (game.leader_low + game.leader_high), game.stackelberg().x])
+    h = np.asarray(game.hierarchical_hess(pts), dtype=np.float64)
+    H = float(np.abs(np.linalg.eigvalsh(0.5 * (h + np.swapaxes(h, -1, -2)))).max())
+    if not (math.isfinite(H) and H > 0):
+        raise ValueError(
+            f"{game.name}: f1(x, r(x)) has no curvature at the centre and the DSE (H={H!r}); "
+            "pass --step-size"
+        )
+    return 0.1 / H
 
 
 def default_follower_step_size(game) -> Any:
@@ -274,7 +300,8 @@ def make_leader(name: str, game, num_envs: int | None, options: dict[str, Any]) 
         from agents.baselines import OracleSPSALeader
         from agents.hic import HiCLeader
 
-        kw = default_hic_kwargs(game)
+        beta = follower_step if isinstance(follower_step, float) else None
+        kw = default_hic_kwargs(game, beta)
         if name == "oracle-spsa":
             kw["commitment"] = 1  # the oracle needs no commitment (Eq. 10)
             kw.pop("average_last", None)
@@ -310,21 +337,12 @@ def make_leader(name: str, game, num_envs: int | None, options: dict[str, Any]) 
             kw["step_size"] = parse_schedule(opts.pop("step_size"), "--step-size")
         _no_leftovers(name, opts)
         if "step_size" not in kw:
-            kw["step_size"] = _baseline_default(name, game)
+            kw["step_size"] = default_gradient_step(game)
         try:
             return cls(game, num_envs=num_envs, **kw)
         except (TypeError, ValueError) as err:
             raise ValueError(f"bad {name} options: {err}") from None
     raise ValueError(f"unknown leader {name!r}; expected one of {list(LEADERS)}")
-
-
-def _baseline_default(name: str, game) -> Any:
-    try:
-        from agents import presets
-    except ImportError:
-        return 0.01
-    fn = getattr(presets, "baseline_step_size", None)
-    return fn(game, name) if fn is not None else 0.01
 
 
 def _no_leftovers(name: str, opts: dict[str, Any]) -> None:
@@ -450,7 +468,7 @@ class ExperimentConfig:
         fopts = dict(self.follower_options)
         follower = make_follower(self.follower, game, self.seeds, fopts)
         lopts = dict(self.leader_options)
-        if self.leader == "hic" and "follower_step" not in lopts:
+        if self.leader in ("hic", "oracle-spsa") and "follower_step" not in lopts:
             step = getattr(follower, "step_size", None)
             if isinstance(step, schedules.Constant):
                 lopts["follower_step"] = step.value

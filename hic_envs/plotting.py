@@ -168,7 +168,14 @@ def _runs(runs) -> dict[str, RunData]:
     return {runs.label: runs} if isinstance(runs, RunData) else dict(runs)
 
 
-def plot_distance(runs, path, *, title: str | None = None, tolerance: float | None = None) -> Path:
+def plot_distance(
+    runs,
+    path,
+    *,
+    title: str | None = None,
+    tolerance: float | None = None,
+    nash_distance: float | None = None,
+) -> Path:
     """Distance to the DSE against stages: median and inter-quartile band over seeds.
 
     Args:
@@ -176,6 +183,8 @@ def plot_distance(runs, path, *, title: str | None = None, tolerance: float | No
         path: the PNG to write.
         title: figure title (default: the run's label).
         tolerance: draw a horizontal line at this distance, if given.
+        nash_distance: ``||x_Nash - x*||``, drawn as a dotted line (where a run that ends at
+            the Nash equilibrium settles), if given.
     """
     runs = _runs(runs)
     fig, ax = _figure()
@@ -187,11 +196,19 @@ def plot_distance(runs, path, *, title: str | None = None, tolerance: float | No
         ax.plot(grid, med, color=color, linewidth=2, label=_curve_label(label, run, len(runs)))
     if tolerance is not None:
         ax.axhline(tolerance, color="0.4", linestyle=":", linewidth=1, label=f"{tolerance:g}")
+    if nash_distance is not None and nash_distance > 0:
+        ax.axhline(
+            nash_distance,
+            color=NASH_STYLE["color"],
+            linestyle=":",
+            linewidth=1.2,
+            label=f"Nash equilibrium ({nash_distance:.3g} from the DSE)",
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     _style(ax, "stage", r"$\|x_n - x^*\|$ (distance to the DSE)")
     ax.set_title(title or next(iter(runs.values())).label, fontsize=10)
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=8, framealpha=0.9, loc="best")
     return _save(fig, path)
 
 
@@ -247,7 +264,7 @@ def plot_payoff(runs, game, path, *, title: str | None = None) -> Path:
     ax.set_xscale("log")
     _style(ax, "stage", r"leader payoff $f_1(x_n, r(x_n))$")
     ax.set_title(title or next(iter(runs.values())).label, fontsize=10)
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    ax.legend(fontsize=8, framealpha=0.9, loc="best")
     return _save(fig, path)
 
 
@@ -376,12 +393,17 @@ def plot_trajectory(runs, game, path, *, max_seeds: int = 4, title: str | None =
     return _save(fig, path)
 
 
+def _nash_distance(game) -> float | None:
+    ne = game.nash()
+    return None if ne is None else float(np.linalg.norm(ne.x - game.stackelberg().x))
+
+
 def plot_run(run: RunData, game, out_dir, *, prefix: str = "") -> list[Path]:
     """All figures of one run: ``distance.png``, ``payoff.png`` and (1-D/2-D leaders)
     ``trajectory.png`` in ``out_dir``. Returns the paths written."""
     out = Path(out_dir)
     paths = [
-        plot_distance(run, out / f"{prefix}distance.png"),
+        plot_distance(run, out / f"{prefix}distance.png", nash_distance=_nash_distance(game)),
         plot_payoff(run, game, out / f"{prefix}payoff.png"),
     ]
     traj = plot_trajectory(run, game, out / f"{prefix}trajectory.png")
@@ -395,7 +417,9 @@ def plot_comparison(runs: dict[str, RunData], game, out_dir, *, prefix: str = ""
     out = Path(out_dir)
     title = f"{game.name}: " + ", ".join(runs)
     paths = [
-        plot_distance(runs, out / f"{prefix}distance.png", title=title),
+        plot_distance(
+            runs, out / f"{prefix}distance.png", title=title, nash_distance=_nash_distance(game)
+        ),
         plot_payoff(runs, game, out / f"{prefix}payoff.png", title=title),
     ]
     traj = plot_trajectory(runs, game, out / f"{prefix}trajectory.png", max_seeds=2, title=title)

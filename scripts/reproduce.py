@@ -1,0 +1,241 @@
+"""Regenerate every figure and table of the README from scratch, with one command.
+
+Usage::
+
+    python scripts/reproduce.py            # the README's numbers (about 20-30 min on 2 cores)
+    python scripts/reproduce.py --quick    # smoke run: same steps, tiny budgets (~2 min)
+
+Writes figures to ``docs/figures/`` and the tables (each with the command that made it) to
+``docs/results.md`` (``--quick`` writes to a fresh temporary directory instead); tables are
+also printed as they are made. Steps:
+
+1. Hi-C (per-game preset) vs a gradient-ascent follower on the duopoly, 32 seeds x 1e6
+   stages: distance, payoff and trajectory figures.
+2. Hi-C vs SGA vs the hierarchical gradient on the quadratic game whose DSE (x* = 1) differs
+   from its Nash equilibrium (x = -1): figures and a table of final distances to both.
+3. The scaling table (``scripts/scaling.py``).
+4. The benchmark (``scripts/bench.py``).
+5. Hooks for the other experiment scripts, run when present: the Cournot table
+   (``scripts/cournot_table.py``), the preset check (``scripts/preset_check.py``) and the
+   learned-best-response experiment (SB3 follower).
+
+The run directories go to a temporary directory unless ``--runs DIR`` is given (it must not
+exist yet). BLAS is pinned to one thread unless OPENBLAS_NUM_THREADS is set (see
+``scripts/scaling.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+from agents.benchmark import format_report, format_scaling, run_benchmarks, scaling_study  # noqa: E402
+from agents.experiment import ExperimentConfig, load_results, run_experiment  # noqa: E402
+from hic_envs.plotting import plot_comparison, plot_run  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Other helpers' experiment scripts: (title, path, full arguments, quick arguments).
+HOOKS = [
+    (
+        "Published Cournot set-up: final leader strategies",
+        "scripts/cournot_table.py",
+        [],
+        ["--stages", "20000", "--seeds", "4"],
+    ),
+    (
+        "Per-game Hi-C presets",
+        "scripts/preset_check.py",
+        [],
+        ["--seeds", "2", "--games", "Duopoly"],
+    ),
+    ("Learned best response (SB3 follower)", "scripts/learned_best_response.py", [], ["--quick"]),
+    ("Learned best response (SB3 follower)", "scripts/sb3_experiment.py", [], ["--quick"]),
+]
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def duopoly(runs: Path, figs: Path, quick: bool) -> str:
+    seeds, stages = (8, 20_000) if quick else (32, 1_000_000)
+    cfg = ExperimentConfig("hic/Duopoly-v0", seeds=seeds, stages=stages)
+    summary = run_experiment(cfg, runs / "duopoly_hic")
+    run = load_results(runs / "duopoly_hic")
+    game = cfg.build()[0]
+    paths = plot_run(run, game, figs, prefix="duopoly_hic_")
+    f = summary["final"]
+    ls, d = f["leader_strategy"], f["distance_to_dse"]
+    cmd = f"hic run hic/Duopoly-v0 --seeds {seeds} --stages {stages:g} --out DIR && hic plot DIR"
+    return (
+        "### Hi-C on the duopoly\n\n"
+        f"Hi-C (preset) vs gradient-ascent follower, {seeds} seeds x {stages:g} stages "
+        f"(DSE q1* = 24.5, Cournot-Nash 16.33).\n\n"
+        "| final leader strategy min | median | max | median distance to DSE | "
+        "IQR of distance |\n|---:|---:|---:|---:|---|\n"
+        f"| {ls['min'][0]:.4g} | {ls['median'][0]:.4g} | {ls['max'][0]:.4g} | "
+        f"{d['median']:.3g} | {d['q25']:.3g} - {d['q75']:.3g} |\n\n"
+        f"Figures: {', '.join(_rel(p) for p in paths)}\n\ncommand: `{cmd}`\n"
+    )
+
+
+def quadratic(runs: Path, figs: Path, quick: bool) -> str:
+    seeds, stages = (8, 5_000) if quick else (32, 100_000)
+    leaders = {"Hi-C": "hic", "SGA": "sga", "hierarchical": "hierarchical"}
+    data, rows = {}, []
+    game = None
+    for label, leader in leaders.items():
+        cfg = ExperimentConfig("hic/Quadratic-v0", leader=leader, seeds=seeds, stages=stages)
+        summary = run_experiment(cfg, runs / f"quadratic_{leader}")
+        data[label] = load_results(runs / f"quadratic_{leader}")
+        game = game or cfg.build()[0]
+        x = np.array([summary["final"]["leader_strategy"]["median"][0]])
+        nash = game.nash()
+        dn = "-" if nash is None else f"{abs(x[0] - nash.x[0]):.3g}"
+        rows.append(
+            f"| {label} | {summary['final']['distance_to_dse']['median']:.3g} | {dn} | "
+            f"{x[0]:.4g} | {summary['final']['hierarchical_payoff']['median']:.4g} |"
+        )
+    paths = plot_comparison(data, game, figs, prefix="quadratic_")
+    dse, ne = game.stackelberg(), game.nash()
+    cmd = (
+        f"hic run hic/Quadratic-v0 --leader {{hic,sga,hierarchical}} --seeds {seeds} "
+        f"--stages {stages:g} --out DIR"
+    )
+    return (
+        "### DSE vs Nash: Hi-C, SGA and the hierarchical gradient on the quadratic game\n\n"
+        f"QuadraticGame defaults: DSE x* = {dse.x[0]:g} (f1 = {dse.leader_payoff:g}), Nash "
+        f"x = {ne.x[0]:g} (f1 = {ne.leader_payoff:g}); gradient-ascent follower; {seeds} "
+        f"seeds x {stages:g} stages; medians over seeds.\n\n"
+        "| leader | distance to DSE | distance to Nash | final x | f1(x, r(x)) |\n"
+        "|---|---:|---:|---:|---:|\n" + "\n".join(rows) + "\n\n"
+        f"Figures: {', '.join(_rel(p) for p in paths)}\n\ncommand: `{cmd}`\n"
+    )
+
+
+def scaling(quick: bool) -> str:
+    dims, stages, seeds = ((1, 4), 5_000, 4) if quick else ((1, 4, 16, 64, 256), 200_000, 8)
+    rows = scaling_study(dims, stages=stages, seeds=seeds, log=_say)
+    dims_s = " ".join(map(str, dims))
+    return (
+        "### Scaling: Hi-C vs the coupled hierarchical gradient\n\n"
+        f"RandomQuadraticGame(d1=d, d2=d, seed=0), gradient-ascent follower, {seeds} seeds, "
+        f"{stages:g} stages; epsilon: ||x - x*|| <= 0.05 ||x_0 - x*|| held to the end.\n\n"
+        + format_scaling(rows)
+        + f"\n\ncommand: `python scripts/scaling.py --dims {dims_s} --stages {stages:g} "
+        f"--seeds {seeds}`\n"
+    )
+
+
+def bench(quick: bool) -> str:
+    report = run_benchmarks(quick=quick, log=_say)
+    flag = " --quick" if quick else ""
+    return f"### Benchmark\n\n{format_report(report)}\n\ncommand: `python scripts/bench.py{flag}`\n"
+
+
+def hooks(quick: bool) -> list[str]:
+    out, done = [], set()
+    for title, script, full, quick_args in HOOKS:
+        path = ROOT / script
+        if title in done or not path.exists():
+            continue
+        done.add(title)
+        args = quick_args if quick else full
+        cmd = [sys.executable, str(path), *args]
+        _say(f"running {script} {' '.join(args)} ...")
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        shown = f"python {script} {' '.join(args)}".strip()
+        if proc.returncode != 0:
+            out.append(
+                f"### {title}\n\nFAILED (exit {proc.returncode}): `{shown}`\n\n"
+                f"```\n{proc.stderr[-2000:]}\n```\n"
+            )
+            continue
+        out.append(f"### {title}\n\n{proc.stdout.strip()}\n\ncommand: `{shown}`\n")
+    return out
+
+
+def _rel(p: Path) -> str:
+    try:
+        return str(Path(p).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(p)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="tiny budgets (a smoke run)")
+    p.add_argument(
+        "--figures",
+        type=Path,
+        help="figure directory (default docs/figures; with --quick a new temporary "
+        "directory, so a smoke run never overwrites the README's figures)",
+    )
+    p.add_argument(
+        "--tables",
+        type=Path,
+        help="tables file (default docs/results.md; with --quick in that temporary directory)",
+    )
+    p.add_argument("--runs", type=Path, help="keep the run directories here (must not exist)")
+    p.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["duopoly", "quadratic", "scaling", "bench", "hooks"],
+    )
+    args = p.parse_args(argv)
+    if args.runs is not None and args.runs.exists():
+        p.error(f"--runs {args.runs} exists; choose a new directory")
+    t0 = time.perf_counter()
+    if args.quick and (args.figures is None or args.tables is None):
+        scratch = Path(tempfile.mkdtemp(prefix="hic-reproduce-quick-"))
+        args.figures = args.figures or scratch / "figures"
+        args.tables = args.tables or scratch / "results.md"
+    args.figures = args.figures or ROOT / "docs" / "figures"
+    args.tables = args.tables or ROOT / "docs" / "results.md"
+    args.figures.mkdir(parents=True, exist_ok=True)
+    sections = []
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = args.runs or Path(tmp)
+        steps = [
+            ("duopoly", lambda: duopoly(runs, args.figures, args.quick)),
+            ("quadratic", lambda: quadratic(runs, args.figures, args.quick)),
+            ("scaling", lambda: scaling(args.quick)),
+            ("bench", lambda: bench(args.quick)),
+        ]
+        for name, step in steps:
+            if name in args.skip:
+                continue
+            _say(f"== {name}")
+            t = time.perf_counter()
+            text = step()
+            _say(text)
+            sections.append(text + f"\n({time.perf_counter() - t:.0f} s)\n")
+        if "hooks" not in args.skip:
+            for text in hooks(args.quick):
+                _say(text)
+                sections.append(text)
+    flag = " --quick" if args.quick else ""
+    header = (
+        "# Results\n\nMade by `python scripts/reproduce.py" + flag + "` in "
+        f"{time.perf_counter() - t0:.0f} s. Every table names the command that made it.\n\n"
+    )
+    args.tables.parent.mkdir(parents=True, exist_ok=True)
+    args.tables.write_text(header + "\n".join(sections))
+    _say(f"tables: {_rel(args.tables)}; figures: {_rel(args.figures)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
