@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
 import numpy as np
@@ -15,32 +14,59 @@ from agents.schedules import as_schedule, check_spsa_schedules, evaluate
 __all__ = ["AdaptiveCommitment", "HiCLeader"]
 
 
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 @dataclasses.dataclass(frozen=True)
 class AdaptiveCommitment:
     """End a commitment interval once the follower has settled (beyond the paper).
 
-    An interval ends at the first stage ``t >= min_length`` at which the follower's observed
-    action moved by less than ``tol * delta_n`` (max-norm) since the previous stage, and at
-    ``max_length`` at the latest. It uses only what the leader observes, so the leader stays
-    uncoupled and needs neither ``beta`` nor ``mu``.
+    The interval of update ``n`` ends at the first stage ``j >= min_length`` of the interval at
+    which the follower's observed action moved by less than ``tol_n * delta_n`` (max-norm)
+    since the interval's previous stage, and at stage ``max_length`` at the latest. It uses
+    only what the leader observes, so the leader stays uncoupled and needs neither ``beta``
+    nor ``mu``.
+
+    Movement is only ever measured between two stages of the *same* interval, and the earliest
+    end is the interval's second stage: in a simultaneous stage game the follower's action at
+    an interval's first stage was chosen before it saw ``x~_n``, so only from the second stage
+    on has it reacted to the new commitment. (Comparing the first stage with the previous
+    interval's last one would end the interval before the follower reacted at all, which
+    drives the leader towards the Nash equilibrium.)
+
+    What it guarantees: for a follower whose distance to ``r(x~_n)`` contracts by ``rho``
+    per stage, a move below ``tol_n delta_n`` means a remaining distance of about
+    ``tol_n delta_n rho / (1 - rho)``, so ``epsilon_n / delta_n ~ tol_n / (1 - rho)``. With a
+    constant ``tol`` that ratio is bounded but does not vanish (the bias term ``eta_n`` of
+    Eq. 16-19 stays ``O(tol / (1 - rho))``); pass a decaying schedule (e.g.
+    ``PowerLaw(0.01, 0.5)``) to satisfy Assumption 4.5, at the price of longer intervals.
+    A slow follower (``rho`` near 1) or a noisy one (whose steps are not a contraction) can
+    look settled too early; see ``scripts/adaptive_commitment.py``.
 
     Attributes:
-        tol: settling tolerance relative to the current perturbation ``delta_n`` (> 0).
-        min_length: fewest stages per interval (>= 1).
+        tol: settling tolerance relative to ``delta_n``: a number or a schedule of the
+            update index ``n`` (> 0).
+        min_length: fewest stages per interval (>= 2, see above).
         max_length: most stages per interval (>= min_length).
     """
 
-    tol: float = 0.01
-    min_length: int = 1
+    tol: Any = 0.01
+    min_length: int = 2
     max_length: int = 10_000
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.tol) and self.tol > 0):
-            raise ValueError(f"tol must be a positive finite number, got {self.tol!r}")
-        for nm in ("min_length", "max_length"):
-            v = getattr(self, nm)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{nm} must be a positive integer, got {v!r}")
+        object.__setattr__(self, "tol", as_schedule(self.tol, "tol"))
+        object.__setattr__(self, "min_length", _positive_int("min_length", self.min_length))
+        object.__setattr__(self, "max_length", _positive_int("max_length", self.max_length))
+        if self.min_length < 2:
+            raise ValueError(
+                f"min_length must be >= 2, got {self.min_length}: the follower's action at an "
+                "interval's first stage was chosen before it saw the new commitment, so "
+                "settling can only be judged from the second stage on"
+            )
         if self.max_length < self.min_length:
             raise ValueError(
                 f"max_length={self.max_length} must be >= min_length={self.min_length}"
@@ -58,7 +84,7 @@ class HiCLeader(Agent):
 
     where ``s_n`` is the payoff observed at the last stage of the interval (so ``y~_n`` is the
     follower's last action). It uses nothing but its own observed payoffs: it never sees a game
-    object.
+    object. The schedules are indexed by the update index ``n``.
 
     Options beyond the paper (all off by default, so the default is Algorithm 1 exactly). Each
     keeps the gradient estimate unbiased:
@@ -66,16 +92,23 @@ class HiCLeader(Agent):
     * ``baseline=lam``: subtract ``b_n``, an exponential moving average (weight ``lam``) of past
       interval payoffs, from ``s_n``. ``b_n`` is fixed before ``Delta_n`` is drawn and
       ``E[1 / Delta_n^i] = 0``, so ``E[b_n / (delta_n Delta_n^i)] = 0``: the mean of the update
-      is unchanged and only its variance falls. The first interval only initialises ``b``
-      (no step). The published Hi-C code uses ``lam = 0.9``.
+      is unchanged and only its variance falls (the payoff *level* ``f1(x_n, r(x_n))``, which
+      the plain estimate divides by ``delta_n``, is removed). The first interval only
+      initialises ``b`` and is not an update (no step; ``n`` stays 0). The published Hi-C code
+      uses ``lam = 0.9``.
     * ``average_last=m``: use the mean payoff of the last ``m`` stages of the interval instead
-      of the last one. It is the payoff at ``x~_n`` against the follower's recent actions, so
-      its bias is the tracking error of those stages (the same order as Eq. 17 once the
-      follower has converged); with payoff noise its variance falls by up to ``m``.
+      of the last one. Every stage of the window plays ``x~_n``, so the mean is an estimate of
+      ``f1(x~_n, .)`` against the follower's recent actions; its bias is the tracking error of
+      those stages (Eq. 17, slightly larger than at the last stage), and with payoff noise its
+      variance falls by up to ``m``. Works with adaptive commitment too (the last ``m`` stages
+      before the adaptive end).
     * ``two_sided=True``: antithetic SPSA. Two intervals per update, at ``x_n + delta_n
       Delta_n`` and ``x_n - delta_n Delta_n``, and the step ``alpha_n (s+ - s-) / (2 delta_n
       Delta_n^i)``. The ``f1(x_n, r(x_n))`` term cancels exactly, so the estimate is unbiased
       up to ``O(delta_n^2)`` and its variance no longer scales with the payoff's magnitude.
+      Each update costs two intervals.
+    * ``commitment=AdaptiveCommitment(...)``: end each interval once the follower's observed
+      action has settled (see :class:`AdaptiveCommitment`).
 
     Args:
         action_space: the leader's ``gymnasium.spaces.Box`` (the env's ``action_space``).
@@ -92,8 +125,14 @@ class HiCLeader(Agent):
         two_sided: use the antithetic two-interval estimate.
         check_assumptions: warn when ``(alpha_n, delta_n)`` break Assumption 4.4.
 
-    The perturbed strategy is clipped to ``X`` (the env would project it anyway); the mean
-    strategy is projected onto ``X`` after each step.
+    The perturbed strategy is clipped to ``X`` (the env would project it anyway); near the
+    boundary the clipped perturbation makes the estimate biased, so choose ``X`` with the
+    solution at least ``delta_n`` inside. The mean strategy is projected onto ``X`` after each
+    step.
+
+    Cost: the leader does array work only at *interval events* (the last stage of an
+    interval, the stages of an ``average_last`` window, and, with adaptive commitment, the
+    stages from ``min_length - 1`` on); on every other stage :meth:`observe` only counts.
     """
 
     def __init__(
@@ -124,18 +163,17 @@ class HiCLeader(Agent):
             if isinstance(commitment, (float, np.floating)) and not float(commitment).is_integer():
                 raise ValueError(f"commitment must be a whole number of stages, got {commitment!r}")
             self.commitment = as_schedule(commitment, "commitment")
-        if baseline is not None and not (0.0 <= float(baseline) < 1.0):
-            raise ValueError(f"baseline must be None or a weight in [0, 1), got {baseline!r}")
-        if average_last is not None and (
-            isinstance(average_last, bool)
-            or not isinstance(average_last, (int, np.integer))
-            or average_last < 1
-        ):
-            raise ValueError(
-                f"average_last must be None or a positive integer, got {average_last!r}"
-            )
+        if baseline is not None:
+            if isinstance(baseline, bool) or not isinstance(
+                baseline, (int, float, np.integer, np.floating)
+            ):
+                raise TypeError(f"baseline must be None or a number in [0, 1), got {baseline!r}")
+            if not (0.0 <= float(baseline) < 1.0):
+                raise ValueError(f"baseline must be None or a weight in [0, 1), got {baseline!r}")
+        if average_last is not None:
+            average_last = _positive_int("average_last", average_last)
         self.baseline = None if baseline is None else float(baseline)
-        self.average_last = None if average_last is None else int(average_last)
+        self.average_last = average_last
         self.two_sided = bool(two_sided)
         if self.two_sided and self.baseline is not None:
             raise ValueError(
@@ -158,12 +196,18 @@ class HiCLeader(Agent):
         self._delta = np.zeros(S)
         self._Delta = np.zeros((S, d))
         self._xt = np.zeros((S, d))  # the strategy committed to, x~_n
-        self._acc = np.zeros(S)  # payoff sum over the averaging window
         self._sign = np.ones(S)  # +1 / -1: which half of a two-sided update
         self._s_plus = np.zeros(S)
         self._b = np.zeros(S)
         self._b_ready = np.zeros(S, dtype=bool)
-        self._prev_obs: np.ndarray | None = None
+        m = self.average_last
+        if m is not None:
+            self._ring = np.zeros((S, m))  # payoffs of the window, slot = stage-in-interval % m
+            self._watch_from = np.zeros(S, dtype=np.int64)  # first stage-in-interval recorded
+        if self._adaptive:
+            self._threshold = np.zeros(S)  # tol_n * delta_n
+            self._prev_obs: np.ndarray | None = None  # follower's action at stage _prev_t
+            self._prev_t = -1
         self._begin(np.arange(S), new_direction=True)
         self._schedule_next_event()
 
@@ -171,13 +215,17 @@ class HiCLeader(Agent):
         """Start a commitment interval for ``rows`` at the current stage."""
         n = self._n[rows]
         if new_direction:
+            # Alg. 1, line 4: Delta_n uniform on {-1, 1}^d1.
             self._Delta[rows] = (
                 2.0 * self.np_random.integers(0, 2, size=(rows.size, self.dim)) - 1.0
             )
             self._sign[rows] = 1.0
         self._delta[rows] = evaluate(self.perturbation, n, "perturbation")
         if self._adaptive:
-            self._k[rows] = self.commitment.max_length
+            ac = self.commitment
+            self._k[rows] = ac.max_length
+            self._threshold[rows] = evaluate(ac.tol, n, "tol") * self._delta[rows]
+            first_end = ac.min_length
         else:
             k = evaluate(self.commitment, n, "commitment")
             if np.any(k != np.floor(k)):
@@ -186,8 +234,11 @@ class HiCLeader(Agent):
                     f"commitment must give whole numbers of stages, got {k[i]!r} at n={int(n[i])}"
                 )
             self._k[rows] = k.astype(np.int64)
+            first_end = self._k[rows]
+        if self.average_last is not None:
+            self._ring[rows] = 0.0
+            self._watch_from[rows] = np.maximum(first_end - self.average_last + 1, 1)
         self._start[rows] = self._t
-        self._acc[rows] = 0.0
         xt = self._x[rows] + (self._sign[rows] * self._delta[rows])[:, None] * self._Delta[rows]
         self._xt[rows] = np.clip(xt, self.low, self.high)  # Alg. 1, line 5
 
@@ -195,10 +246,10 @@ class HiCLeader(Agent):
         # Stage count at which _observe must do array work; before it, nothing happens.
         due = self._start + self._k
         if self.average_last is not None:
-            due = due - self.average_last + 1  # first stage of the averaging window
+            due = np.minimum(due, self._start + self._watch_from)
         if self._adaptive:
             # Watch from one stage before the earliest allowed end, to have a previous action.
-            due = np.minimum(due, self._start + max(self.commitment.min_length - 1, 1))
+            due = np.minimum(due, self._start + self.commitment.min_length - 1)
         self._next_event = max(int(due.min()), self._t + 1)
 
     # ------------------------------------------------------------------ play
@@ -213,24 +264,38 @@ class HiCLeader(Agent):
         if self._t < self._next_event:
             return  # mid-interval: nothing to record (Alg. 1, lines 6-9)
         played = self._t - self._start  # stages played in each row's interval
-        if self.average_last is not None:
-            window = played > self._k - self.average_last
-            self._acc[window] += reward[window]
+        m = self.average_last
+        if m is not None:
+            rec = np.flatnonzero(played >= self._watch_from)
+            self._ring[rec, played[rec] % m] = reward[rec]
         done = played >= self._k
         if self._adaptive:
-            ac = self.commitment
-            if self._prev_obs is not None:
+            if self._prev_t == self._t - 1:
                 moved = np.abs(obs - self._prev_obs).max(axis=1)
-                done |= (played >= ac.min_length) & (moved < ac.tol * self._delta)
+                done |= (
+                    (played >= self.commitment.min_length)
+                    & (played >= 2)
+                    & (moved < self._threshold)
+                )
             self._prev_obs = obs.copy()
+            self._prev_t = self._t
         if done.any():
             rows = np.flatnonzero(done)
-            if self.average_last is not None:
-                s = self._acc[rows] / np.minimum(played[rows], self.average_last)
+            if m is not None:
+                s = self._ring[rows].sum(axis=1) / np.minimum(played[rows], m)
             else:
                 s = reward[rows]  # Alg. 1, line 8: the payoff at the interval's last stage
-            self._finish(rows, s)
+            self._finish(rows, self._measurement(rows, s, obs[rows]))
         self._schedule_next_event()
+
+    def _measurement(self, rows: np.ndarray, s: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The measured payoff ``s_n`` of the intervals of ``rows`` that just ended.
+
+        ``s`` is what the leader observed (last stage, or the window mean) and ``y`` the
+        follower's action at the last stage. Hi-C uses ``s`` as is; the oracle variant
+        (:class:`agents.OracleSPSALeader`) replaces the follower's action by ``r(x~_n)``.
+        """
+        return s
 
     def _finish(self, rows: np.ndarray, s: np.ndarray) -> None:
         """Close the intervals of ``rows`` whose measured payoffs are ``s``."""
@@ -240,33 +305,34 @@ class HiCLeader(Agent):
                 r1 = rows[first]
                 self._s_plus[r1] = s[first]
                 self._sign[r1] = -1.0
-                self._begin(r1, new_direction=False)
+                self._begin(r1, new_direction=False)  # same Delta_n, at x_n - delta_n Delta_n
             rows, s = rows[~first], s[~first]
             if rows.size == 0:
                 return
-            g_scale = (self._s_plus[rows] - s) / 2.0
-            step = rows
+            step, g_scale = rows, (self._s_plus[rows] - s) / 2.0
         elif self.baseline is not None:
             ready = self._b_ready[rows]
-            g_scale = s - self._b[rows]
+            g_scale = s - self._b[rows]  # b_n: made from intervals before Delta_n was drawn
             lam = self.baseline
             self._b[rows] = np.where(ready, lam * self._b[rows] + (1 - lam) * s, s)
             self._b_ready[rows] = True
-            step = rows[ready]
-            g_scale = g_scale[ready]
+            warm = rows[~ready]
+            if warm.size:
+                self._begin(warm, new_direction=True)  # warm-up interval: not an update
+            step, g_scale = rows[ready], g_scale[ready]
         else:
-            g_scale = s
-            step = rows
-        if step.size:
-            alpha = evaluate(self.step_size, self._n[step], "step_size")
-            coef = alpha * g_scale / self._delta[step]
-            # Eq. (11): x_{n+1}^i = x_n^i + alpha_n s / (delta_n Delta_n^i), then project.
-            self._x[step] = np.clip(
-                self._x[step] + coef[:, None] / self._Delta[step], self.low, self.high
-            )
-        self._n[rows] += 1
-        self.updates += int(rows.size)
-        self._begin(rows, new_direction=True)
+            step, g_scale = rows, s
+        if step.size == 0:
+            return
+        alpha = evaluate(self.step_size, self._n[step], "step_size")
+        coef = alpha * g_scale / self._delta[step]
+        # Eq. (11): x_{n+1}^i = x_n^i + alpha_n s / (delta_n Delta_n^i), then project onto X.
+        self._x[step] = np.clip(
+            self._x[step] + coef[:, None] / self._Delta[step], self.low, self.high
+        )
+        self._n[step] += 1
+        self.updates += int(step.size)
+        self._begin(step, new_direction=True)
 
     # ------------------------------------------------------------------ introspection
     @property
@@ -280,3 +346,9 @@ class HiCLeader(Agent):
         """``x~_n``: the strategy committed to in the current interval."""
         self._require_reset()
         return self._xt[0].copy() if self.num_envs is None else self._xt.copy()
+
+    @property
+    def perturbation_now(self) -> np.ndarray | float:
+        """``delta_n`` of the current interval (per row when batched)."""
+        self._require_reset()
+        return float(self._delta[0]) if self.num_envs is None else self._delta.copy()

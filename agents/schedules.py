@@ -126,12 +126,20 @@ class CommitmentSchedule(Schedule):
     4.5 holds. At ``n = 0`` the term ``p ln n`` is taken as 0 (``xi_0 = 1``), since ``1 / 0^p``
     is undefined.
 
+    In a simultaneous stage game (as in :class:`~hic_envs.GameEnv`) the follower's action at the
+    first stage of an interval was chosen before it saw ``x~_n``, so the last action ``y~_n``
+    has had ``k_n - 1`` (not ``k_n``) updates against ``x~_n``. The guarantee then reads
+    ``||y~_n - r(x~_n)|| / delta_n <= n^-p / sqrt(1 - beta mu)``: a constant factor, so
+    Assumption 4.5 still holds.
+
     Attributes:
-        beta: the follower's gradient step size, ``0 < beta <= 1 / K2``.
+        beta: the follower's gradient step size, ``0 < beta <= 1 / K2`` (Proposition 4.9).
         mu: the follower payoff's strong-concavity constant (Assumption 4.8).
         B: bound on ``||y_t - r(x~_n)||`` (Assumption 4.10), e.g. the diameter of ``Y``.
         p: decay exponent of ``xi_n = n^-p`` (> 0).
         perturbation: the leader's perturbation schedule ``delta_n`` (a schedule or number).
+        K2: the follower payoff's smoothness constant, or None. When given, ``beta <= 1 / K2``
+            is checked (Proposition 4.9 needs it).
     """
 
     beta: float
@@ -139,6 +147,7 @@ class CommitmentSchedule(Schedule):
     B: float
     p: float
     perturbation: Any
+    K2: float | None = None
 
     def __post_init__(self) -> None:
         for nm in ("beta", "mu", "B", "p"):
@@ -148,13 +157,50 @@ class CommitmentSchedule(Schedule):
                 f"need 0 < beta * mu < 1 for Corollary 4.11, got beta={self.beta!r}, "
                 f"mu={self.mu!r} (beta * mu = {self.beta * self.mu!r})"
             )
+        if self.K2 is not None:
+            object.__setattr__(self, "K2", _positive("K2", self.K2))
+            if self.beta > 1.0 / self.K2 * (1 + 1e-12):
+                raise ValueError(
+                    f"need beta <= 1 / K2 for Proposition 4.9, got beta={self.beta!r} > "
+                    f"1 / K2 = {1.0 / self.K2!r}"
+                )
         object.__setattr__(self, "perturbation", as_schedule(self.perturbation, "perturbation"))
+
+    @classmethod
+    def for_game(
+        cls, game: Any, beta: float, perturbation: Any, p: float = 1.0, B: float | None = None
+    ) -> CommitmentSchedule:
+        """Eq. (28) with ``mu`` and ``K2`` read from ``game`` and ``B`` its follower box's
+        diameter (``||y - y'|| <= B`` for any two points of ``Y``, so Assumption 4.10's bound
+        on ``||y_t - r(x~_n)||`` holds).
+
+        This is configuration done before play (what the paper assumes the leader is told);
+        the leader that uses the schedule still never sees the game.
+
+        Raises:
+            ValueError: if ``game.mu`` is unknown (None).
+        """
+        if getattr(game, "mu", None) is None:
+            raise ValueError(
+                f"{type(game).__name__} does not know its strong-concavity constant mu; "
+                "pass mu explicitly to CommitmentSchedule(beta, mu, B, p, perturbation)"
+            )
+        if B is None:
+            B = float(np.linalg.norm(game.follower_high - game.follower_low))
+        return cls(beta, game.mu, B, p, perturbation, K2=game.K2)
+
+    def ratio_bound(self, n):
+        """The guaranteed ``||y~_n - r(x~_n)|| / delta_n`` in a simultaneous stage game:
+        ``max(n, 1)^-p / sqrt(1 - beta mu)`` (see the class docstring)."""
+        n_arr = np.maximum(np.asarray(n, dtype=np.float64), 1.0)
+        return n_arr ** (-self.p) / math.sqrt(1.0 - self.beta * self.mu)
 
     def __call__(self, n):
         scalar = np.ndim(n) == 0
         n_arr = np.atleast_1d(np.asarray(n, dtype=np.float64))
         delta = np.asarray(evaluate(self.perturbation, n_arr.astype(np.int64)), dtype=np.float64)
         log_n = np.log(np.maximum(n_arr, 1.0))
+        # Eq. (28)
         k = np.ceil(
             2.0
             * (np.log(delta) - math.log(self.B) - self.p * log_n)
@@ -206,42 +252,65 @@ def evaluate(schedule: Callable, n: np.ndarray, name: str = "schedule") -> np.nd
     return out
 
 
+def _tail_form(schedule: Callable) -> tuple[float, float] | None:
+    """``(g, l)`` with ``schedule(n) ~ n^-g (ln n)^-l`` as ``n -> inf`` for the schedules
+    defined here, or None for other callables."""
+    if isinstance(schedule, Constant):
+        return 0.0, 0.0
+    if isinstance(schedule, PowerLaw):
+        return schedule.gamma, 0.0
+    if isinstance(schedule, Logarithmic):
+        return 0.0, 1.0
+    return None
+
+
 def check_spsa_schedules(
     step_size: Callable, perturbation: Callable, horizon: int = 1_000_000
 ) -> list[str]:
     """Warn where ``(alpha_n, delta_n)`` break Assumption 4.4; returns the messages.
 
     Assumption 4.4 asks ``alpha_n -> 0``, ``delta_n -> 0``, ``sum alpha_n = inf`` and
-    ``sum alpha_n^2 / delta_n^2 < inf``. For power laws the conditions are exact statements
-    about the exponents; for other schedules they are judged numerically on ``n <= horizon``
-    (the tail of the sums), which can only flag likely violations.
+    ``sum alpha_n^2 / delta_n^2 < inf``.
+
+    For :class:`Constant`, :class:`PowerLaw` and :class:`Logarithmic` schedules the check is
+    exact: each behaves as ``n^-g (ln n)^-l`` and the four conditions are statements about
+    ``(g, l)`` (a series ``sum n^-e (ln n)^-q`` converges iff ``e > 1``, or ``e = 1`` and
+    ``q > 1``). For any other callable the conditions are judged from the log-log slope of the
+    schedules over the last decade before ``horizon``, which can only flag likely violations.
     """
     msgs: list[str] = []
-    a, d = step_size, perturbation
-    if isinstance(a, PowerLaw) and isinstance(d, PowerLaw):
-        if a.gamma <= 0:
-            msgs.append(f"step size does not decay (gamma={a.gamma})")
-        if d.gamma <= 0:
-            msgs.append(f"perturbation does not decay (gamma={d.gamma})")
-        if a.gamma > 1:
-            msgs.append(f"sum of step sizes is finite (gamma={a.gamma} > 1)")
-        if 2 * (a.gamma - d.gamma) <= 1:
+    fa, fd = _tail_form(step_size), _tail_form(perturbation)
+    if fa is not None and fd is not None:
+        (ga, la), (gd, ld) = fa, fd
+        if ga <= 0 and la <= 0:
+            msgs.append("step size does not decay to 0")
+        if gd <= 0 and ld <= 0:
+            msgs.append("perturbation does not decay to 0")
+        if ga > 1 or (ga == 1 and la > 1):
+            msgs.append(f"sum of step sizes is finite (alpha_n ~ n^-{ga:g})")
+        e, q = 2 * (ga - gd), 2 * (la - ld)
+        if not (e > 1 or (e == 1 and q > 1)):
             msgs.append(
-                f"sum alpha^2/delta^2 diverges (2*(gamma_alpha - gamma_delta) = "
-                f"{2 * (a.gamma - d.gamma):.3g} <= 1)"
+                f"sum alpha^2/delta^2 diverges (alpha_n^2/delta_n^2 ~ n^-{e:.3g} (ln n)^-{q:.3g}, "
+                "need an exponent > 1)"
             )
     else:
-        n = np.unique(np.geomspace(1, horizon, 200).astype(np.int64))
-        av = evaluate(a, n, "step_size")
-        dv = evaluate(d, n, "perturbation")
-        if av[-1] > 0.5 * av[0]:
+        n = np.array([horizon // 10, horizon], dtype=np.int64)
+        av = evaluate(step_size, n, "step_size")
+        dv = evaluate(perturbation, n, "perturbation")
+        slope_a = math.log(av[1] / av[0]) / math.log(10.0)
+        slope_d = math.log(dv[1] / dv[0]) / math.log(10.0)
+        if slope_a > -0.01:
             msgs.append("step size does not appear to decay")
-        if dv[-1] > 0.5 * dv[0]:
+        if slope_d > -0.01:
             msgs.append("perturbation does not appear to decay")
-        # Tail terms of a convergent series must fall faster than 1/n.
-        ratio = av**2 / dv**2
-        if ratio[-1] * n[-1] > 0.5 * ratio[len(n) // 2] * n[len(n) // 2]:
-            msgs.append("alpha^2/delta^2 does not appear to fall faster than 1/n")
+        if slope_a < -1.0:
+            msgs.append(f"step sizes appear summable (alpha_n ~ n^{slope_a:.3g})")
+        if 2 * (slope_a - slope_d) > -1.0:
+            msgs.append(
+                f"alpha^2/delta^2 does not appear to fall faster than 1/n (tail slope "
+                f"{2 * (slope_a - slope_d):.3g})"
+            )
     for m in msgs:
         warnings.warn(f"Assumption 4.4 may not hold: {m}", UserWarning, stacklevel=3)
     return msgs
