@@ -4,9 +4,15 @@ Uncoupled agents learn only from their own payoffs and the other player's observ
 coupled baselines say so in their docstrings and set ``coupled = True``.
 """
 
-from agents import schedules
+from agents import presets, schedules
 from agents.base import Agent
-from agents.followers import GradientAscentFollower
+from agents.baselines import HierarchicalGradientLeader, OracleSPSALeader, SGALeader
+from agents.followers import (
+    BestResponseFollower,
+    EntropicMirrorFollower,
+    GradientAscentFollower,
+    StochasticGradientFollower,
+)
 from agents.hic import AdaptiveCommitment, HiCLeader
 from agents.runner import BatchHistory, History, derive_seeds, play, run_batch
 
@@ -14,11 +20,18 @@ __all__ = [
     "AdaptiveCommitment",
     "Agent",
     "BatchHistory",
+    "BestResponseFollower",
+    "EntropicMirrorFollower",
     "GradientAscentFollower",
     "HiCLeader",
+    "HierarchicalGradientLeader",
     "History",
+    "OracleSPSALeader",
+    "SGALeader",
+    "StochasticGradientFollower",
     "derive_seeds",
     "play",
+    "presets",
     "run_batch",
     "schedules",
 ]
