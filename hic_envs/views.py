@@ -89,53 +89,20 @@ _DRIVER: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _preset_leader(game: Game):
-    """Hi-C with the game's tuned preset settings."""
+    """Hi-C with the game's tuned preset settings (:func:`agents.presets.hic_leader_kwargs`)."""
     from agents.hic import HiCLeader
+    from agents.presets import hic_leader_kwargs
 
     box = spaces.Box(game.leader_low, game.leader_high, dtype=np.float64)
-    return HiCLeader(box, **_hic_leader_kwargs(game))
+    return HiCLeader(box, **hic_leader_kwargs(game))
 
 
 def _preset_follower(game: Game):
-    """Gradient ascent (Eq. 21) with the game's preset step size."""
+    """Gradient ascent (Eq. 21) with the step the presets are built for."""
     from agents.followers import GradientAscentFollower
+    from agents.presets import follower_step_size
 
-    return GradientAscentFollower(game, step_size=_follower_step_size(game))
-
-
-def _follower_step_size(game: Game) -> Any:
-    try:
-        from agents.presets import follower_step_size
-    except ImportError:  # fallback while agents.presets is absent: half of 1 / K2
-        K2 = game.K2
-        if K2 is None:  # read off the follower's Hessian at the box centre
-            xc = 0.5 * (game.leader_low + game.leader_high)
-            yc = 0.5 * (game.follower_low + game.follower_high)
-            K2 = float(np.max(np.abs(np.linalg.eigvalsh(game.follower_hess_yy(xc, yc)))))
-        return 0.5 / K2
-    return follower_step_size(game)
-
-
-def _hic_leader_kwargs(game: Game) -> dict:
-    try:
-        from agents.presets import hic_leader_kwargs
-    except ImportError:  # fallback while agents.presets is absent
-        from agents.schedules import CommitmentSchedule, PowerLaw
-
-        width = float(np.min(game.leader_high - game.leader_low))
-        beta = _follower_step_size(game)
-        mu = game.mu if game.mu is not None else 0.5 / beta
-        xs = np.random.default_rng(0).uniform(game.leader_low, game.leader_high, size=(64, game.d1))
-        spread = float(np.ptp(game.hierarchical_payoff(xs))) or 1.0
-        delta = PowerLaw(0.05 * width, 0.101)
-        B = float(np.linalg.norm(game.follower_high - game.follower_low))
-        return {
-            "step_size": PowerLaw(0.02 * width**2 / spread, 0.602, A=10.0),
-            "perturbation": delta,
-            "commitment": CommitmentSchedule(beta, min(mu, 0.99 / beta), B, 0.5, delta),
-            "baseline": 0.9,
-        }
-    return dict(hic_leader_kwargs(game))
+    return GradientAscentFollower(game, step_size=follower_step_size(game))
 
 
 def _adopt(partner: Any, role: str, game: Game, default: Callable[[Game], Any]):
