@@ -15,6 +15,7 @@ from agents.followers import (
 )
 from agents.hic import AdaptiveCommitment, HiCLeader
 from agents.runner import BatchHistory, History, derive_seeds, play, run_batch
+from agents.stationary import FixedAgent, UniformAgent
 
 __all__ = [
     "AdaptiveCommitment",
@@ -22,16 +23,31 @@ __all__ = [
     "BatchHistory",
     "BestResponseFollower",
     "EntropicMirrorFollower",
+    "FixedAgent",
     "GradientAscentFollower",
     "HiCLeader",
     "HierarchicalGradientLeader",
     "History",
     "OracleSPSALeader",
+    "SB3Follower",
+    "SB3Leader",
     "SGALeader",
     "StochasticGradientFollower",
+    "UniformAgent",
     "derive_seeds",
     "play",
     "presets",
     "run_batch",
     "schedules",
 ]
+
+_LAZY = {"SB3Follower": "agents.sb3", "SB3Leader": "agents.sb3"}
+
+
+def __getattr__(name: str):
+    # The SB3 agents import torch (seconds); load them only when first used.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'agents' has no attribute {name!r}")
