@@ -92,14 +92,16 @@ class Agent:
 
     def act(self, obs) -> np.ndarray:
         """The action to play this stage, shape ``(d,)`` (or ``(S, d)`` when batched)."""
-        self._require_reset()
+        if self.np_random is None:  # inlined _require_reset: act/observe run every stage
+            self._require_reset()
         if self.num_envs is None:
             return self._act(np.asarray(obs, dtype=np.float64)[None])[0].copy()
         return self._act(np.asarray(obs, dtype=np.float64)).copy()
 
     def observe(self, reward, obs) -> None:
         """Learn from the stage just played: own ``reward`` and the other player's action."""
-        self._require_reset()
+        if self.np_random is None:
+            self._require_reset()
         if self.num_envs is None:
             self._observe(
                 np.array([reward], dtype=np.float64), np.asarray(obs, dtype=np.float64)[None]
