@@ -44,6 +44,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from agents.base import Agent, SeedLike
 from agents.hic import HiCLeader
 from agents.presets import hic_leader_kwargs
+from agents.schedules import PowerLaw
 from hic_envs.games.base import Game
 from hic_envs.views import from_unit, to_unit
 
@@ -338,27 +339,48 @@ def payoff_scale(game: Game, samples: int = 4096) -> float:
     return 1.0 / std if std > 0 else 1.0
 
 
-def reactive_hic_kwargs(game: Game, commitment: int | None = 2) -> dict[str, Any]:
+def reactive_hic_kwargs(
+    game: Game,
+    step: float = 0.05,
+    perturbation: float = 0.04,
+    commitment: int = 2,
+) -> dict[str, Any]:
     """Hi-C settings for a follower that reacts at once: a policy of the leader's strategy.
 
-    The game's preset (:func:`agents.presets.hic_leader_kwargs`: step size, perturbation and
-    baseline), with a constant commitment of ``commitment`` stages instead of the preset's
-    Corollary 4.11 schedule, which is made for a gradient follower that needs time to settle.
     A policy answers the leader's committed strategy at once (its tracking error is its
-    approximation error, not a transient), so short commitments lose nothing. Two stages, not
-    one, so that the measured stage is a response to the committed strategy also in the
-    PettingZoo loop, where the follower observes the leader's previous action.
+    approximation error, not a transient), so commitments are short and constant, where the
+    game's preset (:func:`agents.presets.hic_leader_kwargs`) uses Corollary 4.11's schedule
+    for a gradient follower that needs time to settle. Two stages, not one, so that the
+    measured stage answers the committed strategy also in the PettingZoo loop, where the
+    follower observes the leader's previous action. A learning policy *samples* its actions,
+    which puts noise of order ``|grad_y f1| * std(y)`` on every payoff the leader measures,
+    so the estimate is two-sided (antithetic: the payoff level cancels), the perturbation
+    is twice the preset's and the steps decay from a smaller start:
 
-    Args:
-        game: the game.
-        commitment: stages per commitment interval (>= 1), or None for the preset's schedule.
+    * ``alpha_n = step * w^2 / S / (n + 11)^0.602`` where ``w`` is the narrowest side of ``X``
+      and ``S`` the spread of ``f1(x, r(x))`` over a grid of ``X`` (read once off the game to
+      set the scale, as the presets do); for a quadratic ``f1(x, r(x))`` peaking mid-box the
+      first steps contract the error by about ``8 * step``;
+    * ``delta_n = perturbation * w / (n + 1)^0.101`` (Spall's exponents; Assumption 4.4);
+    * ``k_n = commitment`` stages per side.
     """
-    kwargs = dict(hic_leader_kwargs(game))
-    if commitment is not None:
-        if isinstance(commitment, bool) or not isinstance(commitment, int) or commitment < 1:
-            raise ValueError(f"commitment must be None or a positive integer, got {commitment!r}")
-        kwargs["commitment"] = commitment
-    return kwargs
+    for nm, v in (("step", step), ("perturbation", perturbation)):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float))
+            or not (math.isfinite(v) and v > 0)
+        ):
+            raise ValueError(f"{nm} must be a positive number, got {v!r}")
+    if isinstance(commitment, bool) or not isinstance(commitment, int) or commitment < 1:
+        raise ValueError(f"commitment must be a positive integer, got {commitment!r}")
+    width = float(np.min(game.leader_high - game.leader_low))
+    spread = float(np.ptp(game.hierarchical_payoff(leader_grid(game, 65)))) or 1.0
+    return {
+        "step_size": PowerLaw(step * width**2 / spread, 0.602, A=10.0),
+        "perturbation": PowerLaw(perturbation * width, 0.101),
+        "commitment": commitment,
+        "two_sided": True,
+    }
 
 
 def _hic_factory(kwargs: dict[str, Any], game: Game) -> HiCLeader:
@@ -411,8 +433,14 @@ class TrainConfig:
     """Payoff noise of the env."""
     max_episode_steps: int = 1000
     """Episode length (gymnasium's TimeLimit); the leader carries on across episodes."""
-    hic_commitment: int | None = 2
-    """Hi-C's constant commitment k; none: the preset's Cor. 4.11 schedule (gradient follower)."""
+    hic_step: float = 0.05
+    """Hi-C's step scale (reactive_hic_kwargs): the first steps cut the error by about 8x it."""
+    hic_perturbation: float = 0.04
+    """Hi-C's perturbation delta_0, as a fraction of the leader's box."""
+    hic_commitment: int = 2
+    """Hi-C's commitment k, in stages per side of its two-sided estimate."""
+    hic_preset: bool = False
+    """Use the game's preset Hi-C (made for a gradient follower) instead of the hic_* above."""
     grid_points: int = 101
     """Leader strategies in the best-response error grids."""
     local_radius: float = 0.1
@@ -440,6 +468,7 @@ class TrainConfig:
             "gradient_steps",
             "n_steps",
             "max_episode_steps",
+            "hic_commitment",
             "grid_points",
             "torch_threads",
         ):
@@ -452,7 +481,7 @@ class TrainConfig:
                 raise ValueError(f"{nm} must be a non-negative integer, got {v!r}")
         if not 0.0 <= self.gamma <= 1.0:
             raise ValueError(f"gamma must be in [0, 1], got {self.gamma!r}")
-        for nm in ("learning_rate", "local_radius"):
+        for nm in ("learning_rate", "hic_step", "hic_perturbation", "local_radius"):
             v = getattr(self, nm)
             if not (math.isfinite(v) and v > 0):
                 raise ValueError(f"{nm} must be a positive number, got {v!r}")
@@ -603,6 +632,9 @@ class TrainResult:
         final_distance: ``(n_envs,)`` their distances to the DSE.
         br_error: the policy's best-response error over all of ``X``.
         br_error_local: the same within ``local_radius`` of the DSE.
+        action_std: ``(n_envs, d2)`` standard deviation of the policy's *sampled* actions at
+            each env's final leader strategy (1000 draws, game units): the exploration noise
+            the leader's payoffs carry during training.
         episode_payoffs: per env, the follower's mean noisy payoff per stage of each finished
             episode (game units: the reward divided by ``reward_scale``).
         tracker: the :class:`LeaderTracker` (leader strategies during training).
@@ -618,6 +650,7 @@ class TrainResult:
     final_distance: np.ndarray
     br_error: ResponseError
     br_error_local: ResponseError
+    action_std: np.ndarray
     episode_payoffs: list[np.ndarray]
     tracker: LeaderTracker
     seconds: float
@@ -636,6 +669,7 @@ class TrainResult:
             "final_distance": self.final_distance.tolist(),
             "br_error": dataclasses.asdict(self.br_error),
             "br_error_local": dataclasses.asdict(self.br_error_local),
+            "action_std": self.action_std.tolist(),
             "leader_track": {
                 "timesteps": self.tracker.timesteps,
                 "distance": [
@@ -657,7 +691,8 @@ def train_follower(
 
     Args:
         config: what to train and how.
-        leader: ``None`` for Hi-C (:func:`reactive_hic_kwargs` with ``hic_commitment``), else
+        leader: ``None`` for Hi-C (:func:`reactive_hic_kwargs` from the ``hic_*`` fields, or
+            the game's preset with ``hic_preset``), else
             a callable ``game -> Agent`` giving each env its own leader (e.g. a stationary
             :class:`~agents.stationary.FixedAgent`).
         callbacks: extra SB3 callbacks.
@@ -681,7 +716,12 @@ def train_follower(
     scale = payoff_scale(game) if config.reward_scale is None else config.reward_scale
     hic_kwargs = None
     if leader is None:
-        hic_kwargs = reactive_hic_kwargs(game, config.hic_commitment)
+        if config.hic_preset:
+            hic_kwargs = dict(hic_leader_kwargs(game))
+        else:
+            hic_kwargs = reactive_hic_kwargs(
+                game, config.hic_step, config.hic_perturbation, config.hic_commitment
+            )
         leader = functools.partial(_hic_factory, hic_kwargs)
     env_kwargs = dict(
         game_kwargs,
@@ -746,6 +786,14 @@ def train_follower(
         final_distance=game.distance_to_stackelberg(final),
         br_error=best_response_error(model, game, leader_grid(game, config.grid_points), **obs_kw),
         br_error_local=best_response_error(model, game, local, **obs_kw),
+        action_std=np.stack(
+            [
+                policy_response(
+                    model, game, np.repeat(x[None], 1000, axis=0), deterministic=False, **obs_kw
+                ).std(axis=0)
+                for x in final
+            ]
+        ),
         episode_payoffs=[
             np.asarray(r, dtype=np.float64) / np.asarray(n, dtype=np.float64) / scale
             for r, n in zip(rewards, lengths, strict=True)
@@ -776,6 +824,8 @@ def format_report(result: TrainResult, curve_points: int = 10) -> str:
         f"mean {result.br_error.mean:.4g}, max {result.br_error.max:.4g}",
         f"  within {c.local_radius:g} of the box around the DSE: mean "
         f"{result.br_error_local.mean:.4g}, max {result.br_error_local.max:.4g}",
+        f"policy's exploration (std of sampled actions at the leader's final strategy): "
+        f"{fmt(result.action_std)}",
         f"follower's mean payoff per stage by episode (f2 at the DSE: {dse.follower_payoff:.4g}):",
     ]
     for i, p in enumerate(result.episode_payoffs):

@@ -214,18 +214,23 @@ def test_leader_grid_and_scales():
         leader_grid(game, 5, center=[1.0])
     s = payoff_scale(game)
     assert s == payoff_scale(Duopoly()) and 1e-4 < s < 1e-2
-    preset = agents.presets.hic_leader_kwargs(game)
     kw = reactive_hic_kwargs(game)
-    assert kw["commitment"] == 2 and kw["step_size"] == preset["step_size"]
-    assert reactive_hic_kwargs(game, None) == preset
+    assert kw["commitment"] == 2 and kw["two_sided"] is True
+    # On the 65-point grid of [0, 50], f1(x, r(x)) runs from -50 (x = 50, r = 0) to
+    # 24.21875 * 24.78125 / 2 = 300.0854 (x = 24.21875): a = 0.05 * 50^2 / 350.0854.
+    assert kw["step_size"].a == pytest.approx(125.0 / 350.0854, rel=1e-6)
+    assert kw["perturbation"](0) == pytest.approx(2.0)
+    HiCLeader(_box(game.leader_low, game.leader_high), **kw)  # valid, no Assumption 4.4 warning
     with pytest.raises(ValueError, match="commitment"):
         reactive_hic_kwargs(game, commitment=0)
+    with pytest.raises(ValueError, match="step"):
+        reactive_hic_kwargs(game, step=-1.0)
 
 
 # ---------------------------------------------------------------------- config and training
 def test_config_flags_come_from_the_dataclass_with_docs():
     help_text = " ".join(config_parser(TrainConfig).format_help().split())
-    assert "--hic-commitment" in help_text and "Hi-C's constant commitment k" in help_text
+    assert "--hic-commitment" in help_text and "Hi-C's commitment k" in help_text
     assert "--no-progress-bar" in help_text
     cfg = parse_config(
         TrainConfig,
