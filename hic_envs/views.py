@@ -313,8 +313,9 @@ class FollowerView(_View):
 
     **The embedded leader persists across episodes**: it learns through the whole training.
     ``reset(seed=s)`` restarts it from a seed derived from ``s`` (with the same derivation as
-    :func:`agents.play` with ``seed=s``, so the view reproduces ``play`` bit for bit when the
-    agent plays the same actions); ``reset()`` with no seed keeps it, and so does gymnasium's
+    :func:`agents.play` with ``seed=s``, so the view reproduces ``play`` when the agent plays
+    the same actions, up to the rounding of the trip through ``[-1, 1]``); ``reset()`` with
+    no seed keeps it, and so does gymnasium's
     or SB3's automatic reset at the end of an episode. The first ``reset()`` without a seed
     starts the leader with its own constructor seed (fresh entropy for the default).
     ``env.unwrapped.leader.strategy`` is the leader's current mean strategy ``x_n``.
@@ -337,7 +338,10 @@ class FollowerView(_View):
 
     ## Starting State
     At ``reset`` the leader acts on :class:`~hic_envs.GameEnv`'s reset observation (the centre
-    of ``Y``), exactly as in :func:`agents.play`.
+    of ``Y``), exactly as in :func:`agents.play`. (The observation returned by the step that
+    ends an episode already holds the leader's next action; ``reset`` asks the leader again,
+    so ``act``, which has no side effects in any agent of :mod:`agents`, may be called twice
+    for that stage.)
 
     ## Episode End
     No termination. Made by ID, episodes are truncated by gymnasium's ``TimeLimit`` after
@@ -351,16 +355,20 @@ class FollowerView(_View):
 
     ## Arguments
     * ``game`` (:class:`~hic_envs.games.Game`): the stage game.
-    * ``leader``: ``None`` for a :class:`~agents.HiCLeader` with the game's preset settings, an
+    * ``leader``: ``None`` for a :class:`~agents.HiCLeader` with the game's preset settings
+      (:func:`agents.presets.hic_leader_kwargs`, made for a gradient-ascent follower), an
       :class:`agents.Agent` (a single leader, ``num_envs=None``), or a callable
       ``game -> Agent`` (use one with ``make_vec_env``, whose ``env_kwargs`` reach every copy:
-      one agent object cannot be embedded in two envs).
+      one agent object cannot be embedded in two envs). For an RL follower,
+      :func:`agents.sb3.reactive_hic_kwargs` gives Hi-C settings made for a follower that
+      reacts at once and explores (what ``scripts/train_sb3_follower.py`` uses).
     * ``observe_leader`` (bool, default True): False for the ad hoc setting.
     * ``max_episode_steps`` (int or None, default 1000): truncation when constructed directly.
     * ``noise_std`` (float, default 0): payoff noise, as in :class:`~hic_envs.GameEnv`.
     * ``reward_scale`` (float, default 1): multiplies the reward (payoffs of hundreds slow
       SB3's critics; ``info["payoff"]`` stays unscaled).
-    * ``render_mode`` (``None``, ``"ansi"``, ``"rgb_array"``): :class:`~hic_envs.GameEnv`'s.
+    * ``render_mode`` (``None``, ``"ansi"``, ``"human"``, ``"rgb_array"``): the inner
+      :class:`~hic_envs.GameEnv`'s rendering of the stage just played.
 
     ## Version History
     * v0: initial version.
