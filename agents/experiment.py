@@ -96,33 +96,16 @@ def game_from_id(env_id: str, game_kwargs: dict[str, Any] | None = None):
 
 # ---------------------------------------------------------------------------------- defaults
 def default_hic_kwargs(game, beta: float | None = None) -> dict[str, Any]:
-    """Hi-C's per-game defaults: ``agents.presets.hic_leader_kwargs(game, beta)``.
+    """Hi-C's per-game defaults: :func:`agents.presets.hic_leader_kwargs`.
 
     Args:
         game: the game.
         beta: the gradient follower's constant step the commitment schedule must suit (the
             preset's own follower step when None).
-
-    The fallback (used only while the presets module is absent) is the published Hi-C Cournot
-    set-up: ``alpha_n = 0.001 / (n+1)^0.1``, ``delta_n = 1 / (n+1)^0.6``, Corollary 4.11's
-    commitments with ``p = 1`` for the default follower step, and a baseline ``lam = 0.9``.
     """
-    try:
-        from agents import presets
-    except ImportError:
-        pass
-    else:
-        return dict(presets.hic_leader_kwargs(game, beta=beta))
-    delta = schedules.PowerLaw(1.0, 0.6)
-    beta = default_follower_step_size(game) if beta is None else beta
-    mu = game.mu if game.mu is not None else 1.0
-    B = float(np.linalg.norm(game.follower_high - game.follower_low))
-    return {
-        "step_size": schedules.PowerLaw(0.001, 0.1),
-        "perturbation": delta,
-        "commitment": schedules.CommitmentSchedule(beta, mu, B, 1.0, delta),
-        "baseline": 0.9,
-    }
+    from agents import presets
+
+    return dict(presets.hic_leader_kwargs(game, beta=beta))
 
 
 def default_gradient_step(game) -> float:
@@ -145,13 +128,10 @@ def default_gradient_step(game) -> float:
     return 0.1 / H
 
 
-def default_follower_step_size(game) -> Any:
-    """The gradient follower's default step: ``agents.presets.follower_step_size`` where
-    available, else ``0.5 / K2`` (``0.01`` when ``K2`` is unknown)."""
-    try:
-        from agents import presets
-    except ImportError:
-        return 0.5 / game.K2 if game.K2 is not None else 0.01
+def default_follower_step_size(game) -> float:
+    """The gradient follower's default step: :func:`agents.presets.follower_step_size`."""
+    from agents import presets
+
     return presets.follower_step_size(game)
 
 

@@ -191,6 +191,12 @@ def _parser() -> argparse.ArgumentParser:
         help="batch sizes (default 1 100 1000 10000 100000)",
     )
     b.add_argument("--seconds", type=float, default=None, help="target seconds per measurement")
+    b.add_argument(
+        "--memory-stages",
+        type=_count,
+        metavar="N",
+        help="stages of the memory check at S=1000 (default 1e5; 2e3 with --quick)",
+    )
     return p
 
 
@@ -342,7 +348,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from agents.benchmark import format_report, run_benchmarks
 
-    kwargs: dict[str, Any] = {"quick": args.quick}
+    kwargs: dict[str, Any] = {"quick": args.quick, "memory_stages": args.memory_stages}
     if args.sizes:
         kwargs["sizes"] = tuple(args.sizes)
     if args.seconds is not None:
