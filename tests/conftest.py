@@ -9,3 +9,29 @@ import os
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+
+import gymnasium  # noqa: E402
+import pettingzoo  # noqa: E402
+import pytest  # noqa: E402
+
+import hic_envs.registration  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _restore_registries():
+    """Undo any test's ``register_game``: tests see only the library's IDs plus their own."""
+    saved = (
+        dict(pettingzoo.parallel_registry),
+        dict(pettingzoo.aec_registry),
+        dict(gymnasium.registry),
+        list(hic_envs.registration._registered),
+    )
+    yield
+    for live, snap in zip(
+        (pettingzoo.parallel_registry, pettingzoo.aec_registry, gymnasium.registry),
+        saved[:3],
+        strict=True,
+    ):
+        live.clear()
+        live.update(snap)
+    hic_envs.registration._registered[:] = saved[3]
