@@ -331,7 +331,7 @@ class FollowerView(_View):
       coming stage in normalised units (:func:`to_unit` of ``X``), after projection onto ``X``.
     * ``observe_leader=False`` (the ad hoc setting: the follower sees nothing of the leader):
       ``Box(-1, 1, (1,), float32)``, always ``[0.0]``. A constant feature rather than a
-      zero-length vector, which SB3's networks cannot be built on.
+      zero-length vector, which SB3 refuses (its feature extractor asserts a positive size).
 
     ## Rewards
     ``reward_scale * (f2(x, y) + w)`` with ``w ~ N(0, noise_std^2)``, a Python float.
