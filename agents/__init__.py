@@ -14,13 +14,22 @@ from agents.followers import (
     StochasticGradientFollower,
 )
 from agents.hic import AdaptiveCommitment, HiCLeader
-from agents.runner import BatchHistory, History, derive_seeds, play, run_batch
+from agents.runner import (
+    BatchHistory,
+    BatchRunner,
+    History,
+    Thinning,
+    derive_seeds,
+    play,
+    run_batch,
+)
 from agents.stationary import FixedAgent, UniformAgent
 
 __all__ = [
     "AdaptiveCommitment",
     "Agent",
     "BatchHistory",
+    "BatchRunner",
     "BestResponseFollower",
     "EntropicMirrorFollower",
     "FixedAgent",
@@ -33,6 +42,7 @@ __all__ = [
     "SB3Leader",
     "SGALeader",
     "StochasticGradientFollower",
+    "Thinning",
     "UniformAgent",
     "derive_seeds",
     "play",
