@@ -22,11 +22,15 @@ Files in the output directory:
     :class:`~agents.runner.Thinning`.
 ``summary.json``
     ``config`` (everything needed to rerun), ``resolved`` (the schedules actually used),
-    ``game`` (dimensions, DSE, Nash), ``versions``, ``progress``, ``final`` statistics (over
-    seeds, of the final strategies) and ``timing`` (wall-clock only; the one part that differs
-    between runs).
+    ``game`` (dimensions, DSE, Nash), ``record`` (the thinning rule), ``versions``,
+    ``progress`` (stage reached, ``complete``, the CSV length at the checkpoint), ``final``
+    statistics over seeds of the final strategies (distance to the DSE, leader strategy
+    min/median/max, the hierarchical payoff ``f1(x, r(x))``) - or ``current`` ones while the run
+    is incomplete - and ``timing`` (wall-clock only: the one part that differs between an
+    interrupted-and-resumed run and an uninterrupted one).
 ``checkpoint.pkl``
-    The pickled runner at the last chunk boundary (needed only to resume).
+    The pickled runner at the last checkpoint (needed only to resume). Unpickling runs code:
+    resume only runs you made.
 """
 
 from __future__ import annotations

@@ -16,8 +16,9 @@ also printed as they are made. Steps:
 3. The scaling table (``scripts/scaling.py``).
 4. The benchmark (``scripts/bench.py``).
 5. Hooks for the other experiment scripts, run when present: the Cournot table
-   (``scripts/cournot_table.py``), the preset check (``scripts/preset_check.py``) and the
-   learned-best-response experiment (SB3 follower).
+   (``scripts/cournot_table.py``), the preset check (``scripts/preset_check.py``), adaptive
+   vs fixed commitment (``scripts/adaptive_commitment.py``) and the learned-best-response
+   experiment (``scripts/learned_best_response.py``, SB3 followers).
 
 The run directories go to a temporary directory unless ``--runs DIR`` is given (it must not
 exist yet). BLAS is pinned to one thread unless OPENBLAS_NUM_THREADS is set (see
@@ -45,7 +46,8 @@ from hic_envs.plotting import plot_comparison, plot_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: Other helpers' experiment scripts: (title, path, full arguments, quick arguments).
+#: Other helpers' experiment scripts: (title, path, full arguments, quick arguments); run
+#: when present. ``{runs}`` becomes the run directory.
 HOOKS = [
     (
         "Published Cournot set-up: final leader strategies",
@@ -59,8 +61,27 @@ HOOKS = [
         [],
         ["--seeds", "2", "--games", "Duopoly"],
     ),
-    ("Learned best response (SB3 follower)", "scripts/learned_best_response.py", [], ["--quick"]),
-    ("Learned best response (SB3 follower)", "scripts/sb3_experiment.py", [], ["--quick"]),
+    (
+        "Adaptive vs fixed commitment",
+        "scripts/adaptive_commitment.py",
+        [],
+        ["--seeds", "2", "--stages", "5000"],
+    ),
+    (
+        "Learned best response (SB3 follower)",
+        "scripts/learned_best_response.py",
+        ["--out", "{runs}/learned_best_response"],
+        [
+            "--seeds",
+            "1",
+            "--total-steps",
+            "3000",
+            "--reference-seeds",
+            "2",
+            "--out",
+            "{runs}/learned_best_response",
+        ],
+    ),
 ]
 
 
@@ -144,25 +165,29 @@ def bench(quick: bool) -> str:
     return f"### Benchmark\n\n{format_report(report)}\n\ncommand: `python scripts/bench.py{flag}`\n"
 
 
-def hooks(quick: bool) -> list[str]:
-    out, done = [], set()
+def hooks(runs: Path, quick: bool) -> list[str]:
+    out = []
     for title, script, full, quick_args in HOOKS:
         path = ROOT / script
-        if title in done or not path.exists():
+        if not path.exists():
             continue
-        done.add(title)
-        args = quick_args if quick else full
+        args = [a.replace("{runs}", str(runs)) for a in (quick_args if quick else full)]
         cmd = [sys.executable, str(path), *args]
         _say(f"running {script} {' '.join(args)} ...")
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-        shown = f"python {script} {' '.join(args)}".strip()
+        shown = f"python {script} {' '.join(args)}".strip().replace(str(runs), "RUNS")
         if proc.returncode != 0:
             out.append(
                 f"### {title}\n\nFAILED (exit {proc.returncode}): `{shown}`\n\n"
                 f"```\n{proc.stderr[-2000:]}\n```\n"
             )
             continue
-        out.append(f"### {title}\n\n{proc.stdout.strip()}\n\ncommand: `{shown}`\n")
+        text = proc.stdout.strip()
+        if "--out" in args:  # scripts that write their tables into --out: take results.md
+            md = Path(args[args.index("--out") + 1]) / "results.md"
+            if md.exists():
+                text = md.read_text().strip()
+        out.append(f"### {title}\n\n{text}\n\ncommand: `{shown}`\n")
     return out
 
 
@@ -223,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             _say(text)
             sections.append(text + f"\n({time.perf_counter() - t:.0f} s)\n")
         if "hooks" not in args.skip:
-            for text in hooks(args.quick):
+            for text in hooks(runs, args.quick):
                 _say(text)
                 sections.append(text)
     flag = " --quick" if args.quick else ""
