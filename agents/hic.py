@@ -9,7 +9,7 @@ import numpy as np
 from gymnasium import spaces
 
 from agents.base import Agent, SeedLike
-from agents.schedules import as_schedule, check_spsa_schedules, evaluate
+from agents.schedules import PowerLaw, as_schedule, check_spsa_schedules, evaluate
 
 __all__ = ["AdaptiveCommitment", "HiCLeader"]
 
@@ -40,20 +40,23 @@ class AdaptiveCommitment:
     What it guarantees: for a follower whose distance to ``r(x~_n)`` contracts by ``rho``
     per stage, a move below ``tol_n delta_n`` means a remaining distance of about
     ``tol_n delta_n rho / (1 - rho)``, so ``epsilon_n / delta_n ~ tol_n / (1 - rho)``. With a
-    constant ``tol`` that ratio is bounded but does not vanish (the bias term ``eta_n`` of
-    Eq. 16-19 stays ``O(tol / (1 - rho))``); pass a decaying schedule (e.g.
-    ``PowerLaw(0.01, 0.5)``) to satisfy Assumption 4.5, at the price of longer intervals.
-    A slow follower (``rho`` near 1) or a noisy one (whose steps are not a contraction) can
-    look settled too early; see ``scripts/adaptive_commitment.py``.
+    constant ``tol`` that ratio is bounded but does not vanish: the bias term ``eta_n`` of
+    Eq. (16-19) stays ``O(tol / (1 - rho))`` and the leader settles off the DSE, towards the
+    Nash equilibrium. A decaying ``tol_n`` (the default, ``0.01 / (n + 1)``) makes the ratio
+    vanish as Assumption 4.5 asks, for any contraction rate: the interval then grows like
+    ``ln(n) / (1 - rho)``, as Corollary 4.11's ``k_n`` does with ``p = 1``, without the leader
+    knowing ``rho = 1 - beta mu``. A noisy follower (whose steps are not a contraction) can
+    look settled at a random dip of its noise; see ``scripts/adaptive_commitment.py`` for
+    measurements of both.
 
     Attributes:
         tol: settling tolerance relative to ``delta_n``: a number or a schedule of the
-            update index ``n`` (> 0).
+            update index ``n`` (> 0). Default ``PowerLaw(0.01, 1.0)``, i.e. ``0.01 / (n + 1)``.
         min_length: fewest stages per interval (>= 2, see above).
         max_length: most stages per interval (>= min_length).
     """
 
-    tol: Any = 0.01
+    tol: Any = PowerLaw(0.01, 1.0)
     min_length: int = 2
     max_length: int = 10_000
 

@@ -28,8 +28,9 @@ The generic rule (used for every game, with per-game knobs in ``PRESET_RULES``):
 * ``baseline = 0.9`` (the published Hi-C code's moving-average baseline). Plain Hi-C
   (Algorithm 1 with no baseline) divides the payoff *level* by ``delta_n``, and on games whose
   payoff at the DSE is far from 0 its steps are dominated by that noise: on the duopoly
-  (``f1 ~ 300``) plain Hi-C with these schedules ends anywhere in ``[2, 48]``
-  (``scripts/preset_check.py --plain``).
+  (``f1 ~ 300``) plain Hi-C with the Duopoly preset's schedules ends anywhere in
+  ``[0.8, 48.3]`` after 10^6 stages on 32 seeds, against 24.500 on every seed with the
+  baseline (``scripts/cournot_table.py``).
 
 These presets are configuration, made before play from the game's ground truth (as the paper
 assumes the leader is told ``beta mu`` for Corollary 4.11); the leader built from them still
@@ -56,6 +57,7 @@ __all__ = [
     "PresetRule",
     "follower_step_size",
     "hic_leader_kwargs",
+    "preset_rule",
     "recommended_stages",
 ]
 
@@ -72,6 +74,7 @@ class PresetRule:
         p: exponent of ``xi_n = n^-p`` in Eq. (28).
         beta: the follower's step; None for ``min(1 / K2, 0.5 / mu)``.
         baseline: the moving-average baseline weight, or None for plain Hi-C.
+        dim_factor: multiply the step by ``min(1, 2 / sqrt(d1))``.
         stages: the stage budget in which the preset was measured to converge.
         why: the measurement behind any knob that differs from the default.
     """
@@ -81,6 +84,7 @@ class PresetRule:
     p: float = 0.5
     beta: float | None = None
     baseline: float | None = 0.9
+    dim_factor: bool = True
     stages: int = 100_000
     why: str = ""
 
@@ -110,7 +114,8 @@ PRESET_RULES: dict[str, PresetRule] = {
 }
 
 
-def _rule(game: Game) -> PresetRule:
+def preset_rule(game: Game) -> PresetRule:
+    """The knobs used for ``game``: ``PRESET_RULES[game.name]`` or the default rule."""
     if not isinstance(game, Game):
         raise TypeError(f"game must be a hic_envs.games.Game, got {type(game).__name__}")
     return PRESET_RULES.get(game.name, PresetRule())
@@ -144,9 +149,14 @@ def _follower_constants(game: Game) -> tuple[float, float]:
     return float(mu), float(K2)
 
 
-def follower_step_size(game: Game) -> float:
-    """The gradient-ascent follower's step ``beta`` the preset is built for."""
-    rule = _rule(game)
+def follower_step_size(game: Game, rule: PresetRule | None = None) -> float:
+    """The gradient-ascent follower's step ``beta`` the preset is built for.
+
+    Args:
+        game: the game.
+        rule: knobs to use instead of :func:`preset_rule` (for experiments).
+    """
+    rule = preset_rule(game) if rule is None else rule
     if rule.beta is not None:
         return float(rule.beta)
     mu, K2 = _follower_constants(game)
@@ -165,24 +175,28 @@ def _curvature(game: Game) -> float:
     return H
 
 
-def hic_leader_kwargs(game: Game, beta: float | None = None) -> dict[str, Any]:
+def hic_leader_kwargs(
+    game: Game, beta: float | None = None, rule: PresetRule | None = None
+) -> dict[str, Any]:
     """Keyword arguments for :class:`agents.HiCLeader` on ``game`` (besides the action space).
 
     Args:
         game: the game.
         beta: the follower's gradient step the commitment schedule must suit; defaults to
             :func:`follower_step_size`.
+        rule: knobs to use instead of :func:`preset_rule` (for experiments).
 
     Returns:
         ``{"step_size", "perturbation", "commitment", "baseline"}``.
     """
-    rule = _rule(game)
-    beta = follower_step_size(game) if beta is None else float(beta)
+    rule = preset_rule(game) if rule is None else rule
+    beta = follower_step_size(game, rule) if beta is None else float(beta)
     mu, K2 = _follower_constants(game)
     width = float(np.mean(game.leader_high - game.leader_low))
     perturbation = PowerLaw(rule.c_frac * width, _SPALL_DELTA)
     a = rule.a_rule * (1.0 + _A) ** _SPALL_ALPHA / _curvature(game)
-    a *= min(1.0, 2.0 / math.sqrt(game.d1))
+    if rule.dim_factor:
+        a *= min(1.0, 2.0 / math.sqrt(game.d1))
     step_size = PowerLaw(a, _SPALL_ALPHA, _A)
     B = float(np.linalg.norm(game.follower_high - game.follower_low))
     commitment = CommitmentSchedule(beta, mu, B, rule.p, perturbation, K2=K2)
@@ -197,4 +211,4 @@ def hic_leader_kwargs(game: Game, beta: float | None = None) -> dict[str, Any]:
 def recommended_stages(game: Game) -> int:
     """Stages in which the preset was measured to converge on ``game`` (see the module
     docstring); a starting budget for other games."""
-    return _rule(game).stages
+    return preset_rule(game).stages

@@ -7,7 +7,8 @@ differs:
 * fixed k = 5, 50, 500 (a leader guessing a fast, medium or slow follower);
 * Corollary 4.11's k_n for the *true* beta mu (p = 0.5; the reference a leader told beta mu
   would use);
-* AdaptiveCommitment(tol) with tol = 0.01 and 0.001 (min_length 2, max_length 2000).
+* AdaptiveCommitment(tol) with constant tol = 0.01 and 0.001, and decaying tol_n =
+  0.01 / (n + 1)^0.5 and 0.01 / (n + 1) (the default) (min_length 2, max_length 2000).
 
 Followers: gradient ascent with beta = 0.25, 0.1, 0.01 (beta mu = 0.5, 0.2, 0.02), and a
 noisy one (stochastic gradient, beta = 0.1, gradient noise sd 1). Each cell is one
@@ -34,7 +35,7 @@ from agents import (
     presets,
 )
 from agents.runner import BatchRunner
-from agents.schedules import CommitmentSchedule
+from agents.schedules import CommitmentSchedule, PowerLaw
 from hic_envs.games import Duopoly
 
 
@@ -74,6 +75,14 @@ def _commitments(game, perturbation, beta):
         ),
         ("adaptive tol=0.01", AdaptiveCommitment(tol=0.01, min_length=2, max_length=2000)),
         ("adaptive tol=0.001", AdaptiveCommitment(tol=0.001, min_length=2, max_length=2000)),
+        (
+            "adaptive tol=0.01/(n+1)^0.5",
+            AdaptiveCommitment(tol=PowerLaw(0.01, 0.5), min_length=2, max_length=2000),
+        ),
+        (
+            "adaptive tol=0.01/(n+1) (default)",
+            AdaptiveCommitment(tol=PowerLaw(0.01, 1.0), min_length=2, max_length=2000),
+        ),
     ]
 
 

@@ -3,10 +3,17 @@
 Prints a Markdown table of the final distance to the DSE, ``|x - x*|`` (median and largest
 over the seeds), for ``agents.presets.hic_leader_kwargs(game)`` against a gradient-ascent
 follower with ``agents.presets.follower_step_size(game)``, after
-``agents.presets.recommended_stages(game)`` stages. ``--plain`` also runs the same schedules
-without the baseline (Algorithm 1 exactly).
+``agents.presets.recommended_stages(game)`` stages.
 
-    python scripts/preset_check.py [--seeds 32] [--plain] [--games Duopoly Security]
+Options reproduce the measurements behind the presets' knobs:
+
+* ``--plain`` also runs the same schedules without the baseline (Algorithm 1 exactly);
+* ``--a-rule 0.5 1 2`` replaces the rule's ``a_rule`` (one row per value);
+* ``--no-dim-factor`` drops the ``min(1, 2 / sqrt(d1))`` step factor;
+* ``--random-d 16`` uses ``RandomQuadraticGame(d1=16, d2=16)`` for the random quadratic game;
+* ``--stages N`` and ``--seeds S`` override the budget and the number of seeds.
+
+    python scripts/preset_check.py [--plain] [--games Duopoly Security] [--a-rule 0.5 1 2]
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import numpy as np
 from gymnasium import spaces
 
 from agents import GradientAscentFollower, HiCLeader, presets, run_batch
+from hic_envs.games import RandomQuadraticGame
 from hic_envs.registration import LIBRARY_GAMES
 
 
@@ -35,12 +43,24 @@ class Config:
     """also run plain Hi-C (no baseline) on the same schedules."""
     games: tuple[str, ...] = ()
     """game names to run (default: every library game)."""
+    a_rule: tuple[float, ...] = ()
+    """replace the preset's a_rule by each of these (default: the preset's own)."""
+    dim_factor: bool = True
+    """keep the min(1, 2 / sqrt(d1)) step factor."""
+    random_d: int = 0
+    """if > 0, RandomQuadraticGame(d1=random_d, d2=random_d) replaces the default one."""
+    stages: int = 0
+    """if > 0, the stage budget for every game (default: recommended_stages(game))."""
 
 
-def _library_games():
+def _library_games(cfg: Config):
     for entry in LIBRARY_GAMES.values():
         module, cls = entry.split(":")
-        yield getattr(importlib.import_module(module), cls)()
+        game_cls = getattr(importlib.import_module(module), cls)
+        if game_cls is RandomQuadraticGame and cfg.random_d > 0:
+            yield RandomQuadraticGame(d1=cfg.random_d, d2=cfg.random_d)
+        else:
+            yield game_cls()
 
 
 def _measure(game, kwargs: dict, beta: float, stages: int, cfg: Config) -> np.ndarray:
@@ -55,26 +75,32 @@ def main(cfg: Config) -> None:
     print(
         f"Hi-C presets vs a gradient-ascent follower, {cfg.seeds} seeds (batch seed {cfg.seed})\n"
     )
-    print("| game | beta | option | stages | median abs(x - x*) | max abs(x - x*) | time |")
-    print("|---|---|---|---|---|---|---|")
-    for game in _library_games():
+    print(
+        "| game | d1 | beta | a_rule | option | stages | median abs(x - x*) | max abs(x - x*) "
+        "| time |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for game in _library_games(cfg):
         if cfg.games and game.name not in cfg.games:
             continue
-        kwargs = presets.hic_leader_kwargs(game)
-        beta = presets.follower_step_size(game)
-        stages = presets.recommended_stages(game)
-        variants = [(f"baseline {kwargs['baseline']}", kwargs)]
-        if cfg.plain:
-            variants.append(("plain", {**kwargs, "baseline": None}))
-        for label, kw in variants:
-            t0 = time.perf_counter()
-            dist = _measure(game, kw, beta, stages, cfg)
-            dt = time.perf_counter() - t0
-            print(
-                f"| {game.name} | {beta:.4g} | {label} | {stages:.0e} | "
-                f"{np.median(dist):.2e} | {dist.max():.2e} | {dt:.0f} s |",
-                flush=True,
-            )
+        base_rule = dataclasses.replace(presets.preset_rule(game), dim_factor=cfg.dim_factor)
+        rules = [dataclasses.replace(base_rule, a_rule=a) for a in cfg.a_rule] or [base_rule]
+        stages = cfg.stages or presets.recommended_stages(game)
+        for rule in rules:
+            kwargs = presets.hic_leader_kwargs(game, rule=rule)
+            beta = presets.follower_step_size(game, rule)
+            variants = [(f"baseline {kwargs['baseline']}", kwargs)]
+            if cfg.plain:
+                variants.append(("plain", {**kwargs, "baseline": None}))
+            for label, kw in variants:
+                t0 = time.perf_counter()
+                dist = _measure(game, kw, beta, stages, cfg)
+                dt = time.perf_counter() - t0
+                print(
+                    f"| {game.name} | {game.d1} | {beta:.4g} | {rule.a_rule:g} | {label} | "
+                    f"{stages:.0e} | {np.median(dist):.2e} | {dist.max():.2e} | {dt:.0f} s |",
+                    flush=True,
+                )
 
 
 def _parse() -> Config:
@@ -83,8 +109,21 @@ def _parse() -> Config:
     p.add_argument("--seed", type=int, default=Config.seed)
     p.add_argument("--plain", action="store_true")
     p.add_argument("--games", nargs="*", default=[])
+    p.add_argument("--a-rule", type=float, nargs="*", default=[])
+    p.add_argument("--no-dim-factor", action="store_true")
+    p.add_argument("--random-d", type=int, default=0)
+    p.add_argument("--stages", type=lambda s: int(float(s)), default=0)
     a = p.parse_args()
-    return Config(seeds=a.seeds, seed=a.seed, plain=a.plain, games=tuple(a.games))
+    return Config(
+        seeds=a.seeds,
+        seed=a.seed,
+        plain=a.plain,
+        games=tuple(a.games),
+        a_rule=tuple(a.a_rule),
+        dim_factor=not a.no_dim_factor,
+        random_d=a.random_d,
+        stages=a.stages,
+    )
 
 
 if __name__ == "__main__":

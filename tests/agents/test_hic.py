@@ -302,6 +302,12 @@ def test_bad_arguments(kwargs, err, match):
         leader.reset(seed=0)  # schedule callables are first evaluated here
 
 
+def test_adaptive_default_tolerance_decays_like_one_over_n():
+    ac = AdaptiveCommitment()
+    assert (ac.min_length, ac.max_length) == (2, 10_000)
+    assert ac.tol(0) == pytest.approx(0.01) and ac.tol(9) == pytest.approx(0.001)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
