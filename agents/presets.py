@@ -21,8 +21,9 @@ The generic rule (used for every game, with per-game knobs in ``PRESET_RULES``):
   step's contraction ``alpha_0 H`` is ``a_rule`` (0.1 by default). The ``2 / sqrt(d1)``
   factor tempers the step in high dimension, where every coordinate of the SPSA estimate
   carries the other coordinates' gradient as noise: on ``RandomQuadraticGame(d1=d2=16)``
-  (16 seeds, 2e5 stages) the median ``|x - x*|`` was 0.69 without it (unstable on some seeds)
-  and 2.8e-3 with it; for ``d1 <= 4`` it changes nothing.
+  (16 seeds, 2e5 stages) the median / largest ``|x - x*|`` was 0.69 / 2.9 without it and
+  2.8e-3 / 3.8e-3 with it (``scripts/preset_check.py --games RandomQuadratic --random-d 16
+  --seeds 16 --stages 2e5 [--no-dim-factor]``); for ``d1 <= 4`` it changes nothing.
 * commitment: Corollary 4.11, Eq. (28), for that follower (:meth:`CommitmentSchedule.for_game`:
   ``B`` the diameter of ``Y``) with ``p = 0.5``.
 * ``baseline = 0.9`` (the published Hi-C code's moving-average baseline). Plain Hi-C
@@ -105,10 +106,11 @@ PRESET_RULES: dict[str, PresetRule] = {
         a_rule=1.0,
         stages=300_000,
         why=(
-            "f1(x, r(x)) is ill-conditioned (curvature 68 at the stiffest sample point, 1 to 12 "
-            "at the DSE) and the follower slow (beta mu = 0.14). Median / largest |x - x*| over "
-            "32 seeds after 3e5 stages: a_rule = 0.5: 5.7e-3 / 3.4e-2; 1.0: 1.7e-3 / 1.7e-2; "
-            "2.0: 2.5e-2 / 1.1 (unstable on some seeds)"
+            "f1(x, r(x)) is ill-conditioned (see game.hierarchical_hess) and the follower slow "
+            "(beta mu = 0.14). Median / largest |x - x*| over "
+            "32 seeds after 3e5 stages (scripts/preset_check.py --games Security --a-rule 0.1 "
+            "0.5 1 2): a_rule = 0.1: 1.5e-1 / 4.2e-1; 0.5: 5.7e-3 / 3.4e-2; 1: 1.7e-3 / 1.7e-2; "
+            "2: 2.5e-2 / 1.1 (unstable on some seeds)"
         ),
     ),
 }
