@@ -275,11 +275,8 @@ class HiCLeader(Agent):
         if self._adaptive:
             if self._prev_t == self._t - 1:
                 moved = np.abs(obs - self._prev_obs).max(axis=1)
-                done |= (
-                    (played >= self.commitment.min_length)
-                    & (played >= 2)
-                    & (moved < self._threshold)
-                )
+                # min_length >= 2: both stages compared lie in this interval.
+                done |= (played >= self.commitment.min_length) & (moved < self._threshold)
             self._prev_obs = obs.copy()
             self._prev_t = self._t
         if done.any():
