@@ -62,7 +62,8 @@ def test_learned_best_response_script(tmp_path):
     ]
     table = _script("learned_best_response").main(argv)
     assert "command: `python scripts/learned_best_response.py --games Duopoly" in table
-    assert "| Duopoly (x* = [24.5]) | 0 |" in table and "oracle best response | 3 seeds" in table
+    assert "| Duopoly (x* = [24.5]) | 0 |" in table
+    assert "Hi-C vs the exact best response | 3 seeds" in table
     results = json.loads((out / "results.json").read_text())
     (run,) = results["runs"]
     assert run["game"] == "Duopoly" and len(run["frozen_distance"]) == 3
