@@ -40,6 +40,17 @@ __all__ = [
 #: Colours for several runs or seeds (colour-blind friendly, Okabe-Ito; vermillion is kept
 #: for the Nash equilibrium and black for the DSE).
 COLORS = ("#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#999999")
+LEADER_NAMES = {
+    "hic": "Hi-C",
+    "sga": "SGA",
+    "hierarchical": "hierarchical gradient",
+    "oracle-spsa": "oracle SPSA",
+}
+FOLLOWER_NAMES = {
+    "gradient": "gradient-ascent follower",
+    "stochastic": "stochastic-gradient follower",
+    "best-response": "best-response follower",
+}
 DSE_STYLE = {"color": "#000000", "marker": "*", "s": 260, "zorder": 6, "edgecolors": "white"}
 NASH_STYLE = {"color": "#D55E00", "marker": "X", "s": 160, "zorder": 6, "edgecolors": "white"}
 
@@ -77,7 +88,11 @@ class RunData:
         cfg = self.summary.get("config", {})
         if not cfg:
             return f"{self.seeds.size} seeds"
-        return f"{cfg['leader']} vs {cfg['follower']} on {cfg['env_id']}, {cfg['seeds']} seeds"
+        leader = LEADER_NAMES.get(cfg["leader"], cfg["leader"])
+        follower = FOLLOWER_NAMES.get(cfg["follower"], cfg["follower"])
+        kw = ", ".join(f"{k}={v}" for k, v in cfg.get("game_kwargs", {}).items())
+        game = cfg["env_id"] + (f" ({kw})" if kw else "")
+        return f"{leader} vs {follower} on {game}, {cfg['seeds']} seeds"
 
 
 # ---------------------------------------------------------------------------------- numbers
@@ -250,7 +265,7 @@ def plot_payoff(runs, game, path, *, title: str | None = None) -> Path:
         color="black",
         linestyle="--",
         linewidth=1.2,
-        label=f"DSE payoff {dse.leader_payoff:.4g}",
+        label=f"DSE payoff {dse.leader_payoff:.6g}",
     )
     ne = game.nash()
     if ne is not None:
@@ -259,7 +274,7 @@ def plot_payoff(runs, game, path, *, title: str | None = None) -> Path:
             color=NASH_STYLE["color"],
             linestyle=":",
             linewidth=1.2,
-            label=f"Nash payoff {ne.leader_payoff:.4g}",
+            label=f"Nash payoff {ne.leader_payoff:.6g}",
         )
     ax.set_xscale("log")
     _style(ax, "stage", r"leader payoff $f_1(x_n, r(x_n))$")

@@ -98,14 +98,14 @@ def duopoly(runs: Path, figs: Path, quick: bool) -> str:
     paths = plot_run(run, game, figs, prefix="duopoly_hic_")
     f = summary["final"]
     ls, d = f["leader_strategy"], f["distance_to_dse"]
-    cmd = f"hic run hic/Duopoly-v0 --seeds {seeds} --stages {stages:g} --out DIR && hic plot DIR"
+    cmd = f"hic run hic/Duopoly-v0 --seeds {seeds} --stages {stages} --out DIR && hic plot DIR"
     return (
         "### Hi-C on the duopoly\n\n"
         f"Hi-C (preset) vs gradient-ascent follower, {seeds} seeds x {stages:g} stages "
         f"(DSE q1* = 24.5, Cournot-Nash 16.33).\n\n"
         "| final leader strategy min | median | max | median distance to DSE | "
         "IQR of distance |\n|---:|---:|---:|---:|---|\n"
-        f"| {ls['min'][0]:.4g} | {ls['median'][0]:.4g} | {ls['max'][0]:.4g} | "
+        f"| {ls['min'][0]:.7g} | {ls['median'][0]:.7g} | {ls['max'][0]:.7g} | "
         f"{d['median']:.3g} | {d['q25']:.3g} - {d['q75']:.3g} |\n\n"
         f"Figures: {', '.join(_rel(p) for p in paths)}\n\ncommand: `{cmd}`\n"
     )
@@ -132,7 +132,7 @@ def quadratic(runs: Path, figs: Path, quick: bool) -> str:
     dse, ne = game.stackelberg(), game.nash()
     cmd = (
         f"hic run hic/Quadratic-v0 --leader {{hic,sga,hierarchical}} --seeds {seeds} "
-        f"--stages {stages:g} --out DIR"
+        f"--stages {stages} --out DIR"
     )
     return (
         "### DSE vs Nash: Hi-C, SGA and the hierarchical gradient on the quadratic game\n\n"
