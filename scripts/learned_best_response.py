@@ -108,6 +108,7 @@ def _train(game_name: str, seed: int, cfg: ExperimentConfig) -> dict[str, Any]:
         "br_error": dataclasses.asdict(res.br_error),
         "br_error_local": dataclasses.asdict(res.br_error_local),
         "action_std": res.action_std[0].tolist(),
+        "frozen_leader": frozen.tolist(),
         "frozen_distance": game.distance_to_stackelberg(frozen).tolist(),
         "seconds": res.seconds,
     }

@@ -67,6 +67,7 @@ def test_learned_best_response_script(tmp_path):
     results = json.loads((out / "results.json").read_text())
     (run,) = results["runs"]
     assert run["game"] == "Duopoly" and len(run["frozen_distance"]) == 3
+    assert len(run["frozen_leader"]) == 3 and len(run["frozen_leader"][0]) == 1
     assert len(results["oracle_distance"]["Duopoly"]) == 3
     assert (out / "Duopoly" / "seed0" / "model.zip").is_file()
     assert (out / "results.md").read_text().strip() == table
