@@ -181,6 +181,12 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("run_dir", type=Path, metavar="DIR")
     pl.add_argument("--out", type=Path, help="figure directory (default: DIR)")
 
+    sub.add_parser(
+        "train-follower",
+        help="train an SB3 follower (SAC/PPO) against Hi-C (--help: its options)",
+        add_help=False,
+    )
+
     b = sub.add_parser("bench", help="seed-stages per second of play and run_batch")
     b.add_argument("--quick", action="store_true", help="short measurements (a smoke run)")
     b.add_argument(
@@ -362,8 +368,27 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 _COMMANDS = {"list": _cmd_list, "run": _cmd_run, "plot": _cmd_plot, "bench": _cmd_bench}
 
 
+def _train_follower(argv: list[str]) -> int:
+    """``hic train-follower``: the same flags and report as scripts/train_sb3_follower.py."""
+    from agents.sb3 import TrainConfig, format_report, parse_config, train_follower
+
+    try:
+        config = parse_config(TrainConfig, argv, description="train an SB3 follower against Hi-C")
+        result = train_follower(config)
+    except SystemExit as exc:  # argparse has printed its message (or the help)
+        return int(exc.code or 0)
+    except (ValueError, TypeError) as err:
+        print(f"hic train-follower: error: {err}", file=sys.stderr)
+        return 2
+    print(format_report(result))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hic`` console script. Returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["train-follower"]:
+        return _train_follower(argv[1:])
     parser = _parser()
     try:
         args = parser.parse_args(argv)
