@@ -174,7 +174,9 @@ def hooks(runs: Path, quick: bool) -> list[str]:
         args = [a.replace("{runs}", str(runs)) for a in (quick_args if quick else full)]
         cmd = [sys.executable, str(path), *args]
         _say(f"running {script} {' '.join(args)} ...")
+        t = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        took = f"({time.perf_counter() - t:.0f} s)"
         shown = f"python {script} {' '.join(args)}".strip().replace(str(runs), "RUNS")
         if proc.returncode != 0:
             out.append(
@@ -187,7 +189,7 @@ def hooks(runs: Path, quick: bool) -> list[str]:
             md = Path(args[args.index("--out") + 1]) / "results.md"
             if md.exists():
                 text = md.read_text().strip()
-        out.append(f"### {title}\n\n{text}\n\ncommand: `{shown}`\n")
+        out.append(f"### {title}\n\n{text}\n\ncommand: `{shown}`\n\n{took}\n")
     return out
 
 
