@@ -1,12 +1,30 @@
-"""Leader and follower learners for hic_envs games.
+"""Leader and follower learners for hic_envs games, and what composes them with the games.
 
-Uncoupled agents learn only from their own payoffs and the other player's observed actions;
-coupled baselines say so in their docstrings and set ``coupled = True``.
+An agent is anything with ``reset(seed)``, ``act(obs)``, ``observe(reward, obs)`` and
+``strategy`` (:class:`Agent`, a protocol); :class:`BatchAgent` is the helper behind the
+library's learners, which run ``S`` seeds in lockstep. Uncoupled agents learn only from their
+own payoffs and the other player's observed actions; coupled baselines say so in their
+docstrings and set ``coupled = True``. The learners by name are in :mod:`agents.catalog`.
+
+The composition layer (:mod:`agents.compose`: the play loop, the batched engine, the
+Gymnasium views, experiments, the CLI, plots, the benchmark) sits above the learners; this
+package re-exports its main entry points.
 """
 
-from agents import presets, schedules
-from agents.base import Agent
+from agents import catalog, presets, schedules
+from agents.base import Agent, BatchAgent, check_agent
 from agents.baselines import HierarchicalGradientLeader, OracleSPSALeader, SGALeader
+from agents.compose.runner import (
+    BatchHistory,
+    BatchRunner,
+    History,
+    NonFiniteError,
+    Thinning,
+    derive_seeds,
+    play,
+    run_batch,
+)
+from agents.compose.views import FollowerView, LeaderView
 from agents.followers import (
     BestResponseFollower,
     EntropicMirrorFollower,
@@ -14,29 +32,24 @@ from agents.followers import (
     StochasticGradientFollower,
 )
 from agents.hic import AdaptiveCommitment, HiCLeader
-from agents.runner import (
-    BatchHistory,
-    BatchRunner,
-    History,
-    Thinning,
-    derive_seeds,
-    play,
-    run_batch,
-)
 from agents.stationary import FixedAgent, UniformAgent
 
 __all__ = [
     "AdaptiveCommitment",
     "Agent",
+    "BatchAgent",
     "BatchHistory",
     "BatchRunner",
     "BestResponseFollower",
     "EntropicMirrorFollower",
     "FixedAgent",
+    "FollowerView",
     "GradientAscentFollower",
     "HiCLeader",
     "HierarchicalGradientLeader",
     "History",
+    "LeaderView",
+    "NonFiniteError",
     "OracleSPSALeader",
     "SB3Follower",
     "SB3Leader",
@@ -44,6 +57,8 @@ __all__ = [
     "StochasticGradientFollower",
     "Thinning",
     "UniformAgent",
+    "catalog",
+    "check_agent",
     "derive_seeds",
     "play",
     "presets",

@@ -1,6 +1,20 @@
-"""The agent interface shared by leaders and followers.
+"""What an agent is (:class:`Agent`, a protocol) and a helper for writing batched ones
+(:class:`BatchAgent`).
 
-An agent plays inside an ordinary PettingZoo loop::
+**An agent is anything that plays**: an object with ``reset(seed)``, ``act(obs)``,
+``observe(reward, obs)`` and a ``strategy`` attribute or property. That is all that
+:func:`agents.play`, the Gymnasium views and every other place that takes a single agent ask
+for; no base class is needed::
+
+    class Tit4Tat:                       # a follower that copies the leader's last action
+        def reset(self, seed=None):
+            self.strategy = np.zeros(1)
+        def act(self, obs):
+            return self.strategy
+        def observe(self, reward, obs):
+            self.strategy = np.clip(obs, 0.0, 1.0)
+
+It plays inside an ordinary PettingZoo loop::
 
     obs, infos = env.reset(seed=0)
     leader.reset(seed=0); follower.reset(seed=1)
@@ -11,41 +25,232 @@ An agent plays inside an ordinary PettingZoo loop::
         leader.observe(rewards["leader_0"], obs["leader_0"])
         follower.observe(rewards["follower_0"], obs["follower_0"])
 
-Every agent is also *batched*: built with ``num_envs=S`` it plays ``S`` independent copies of
-itself in lockstep, taking observations of shape ``(S, d)`` and rewards of shape ``(S,)``. The
-single-agent face (``num_envs=None``) runs the very same code on a batch of one, so the batched
-engine (:func:`agents.run_batch`) and :func:`agents.play` share every line of every algorithm.
+:class:`BatchAgent` is the abstract helper behind every library agent: built with
+``num_envs=S`` it plays ``S`` independent copies in lockstep on ``(S, d)`` arrays through its
+public *batch face* (:meth:`~BatchAgent.act_batch`, :meth:`~BatchAgent.observe_batch`,
+:attr:`~BatchAgent.strategies`, :meth:`~BatchAgent.update_counts`), which is what the batched
+engine (:func:`agents.run_batch`) drives; the single-agent face (``num_envs=None``) runs the
+very same code on a batch of one. Its learning state is a dict of arrays
+(:meth:`~BatchAgent.state_dict` / :meth:`~BatchAgent.load_state_dict`, the convention of
+PyTorch and SB3), which is how runs are checkpointed as data.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import inspect
+import math
+import numbers
+from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Agent", "SeedLike"]
+import numpy as np
+from gymnasium import spaces
+
+from hic_envs.games.base import Game
+
+__all__ = [
+    "Agent",
+    "BatchAgent",
+    "SeedLike",
+    "box_of",
+    "check_agent",
+    "rng_from_array",
+    "rng_to_array",
+]
 
 SeedLike = int | np.random.SeedSequence | None
 
+_AGENT_METHODS = ("reset", "act", "observe")
+_MISSING = object()
 
-class Agent:
-    """Base class of every leader and follower (template method).
 
-    The public :meth:`act` and :meth:`observe` convert between the single-agent face and the
-    batch face and then call the subclass hooks :meth:`_act` and :meth:`_observe`, which always
-    see a batch axis. :meth:`reset` seeds the agent's own generator and calls :meth:`_reset`.
+class _AgentMeta(type(Protocol)):  # type: ignore[misc]
+    # ``isinstance`` on a runtime protocol calls ``hasattr``, which runs properties: a
+    # ``strategy`` property that raises before ``reset`` would break the check. Look the
+    # members up statically instead, as Python 3.12's typing does.
+    def __instancecheck__(cls, obj: Any) -> bool:
+        if cls is not Agent:
+            return super().__instancecheck__(obj)
+        return _missing_members(obj) == []
+
+
+def _missing_members(obj: Any) -> list[str]:
+    missing = [m for m in _AGENT_METHODS if not callable(inspect.getattr_static(obj, m, None))]
+    if inspect.getattr_static(obj, "strategy", _MISSING) is _MISSING:
+        missing.append("strategy")
+    return missing
+
+
+@runtime_checkable
+class Agent(Protocol, metaclass=_AgentMeta):
+    """Anything that plays one side of a game (a runtime-checkable protocol).
+
+    * ``reset(seed=None)``: restart learning; ``seed`` seeds the agent's own randomness.
+    * ``act(obs) -> action``: the action for this stage, an array of the player's dimension.
+      ``obs`` is what the player observes: the other player's action at the stage just played
+      (the centre of the other's box before the first stage).
+    * ``observe(reward, obs)``: learn from the stage just played (own payoff, a float, and
+      the other player's action as played).
+    * ``strategy``: the current (mean) strategy, an array of the player's dimension.
+
+    Optional: ``updates`` (an int counting strategy updates; :func:`agents.play` records the
+    strategy when it changes, or when ``strategy`` itself changes), ``num_envs`` (``None`` for
+    a single agent) and ``dim``.
+    """
+
+    def reset(self, seed: Any = None) -> None: ...
+
+    def act(self, obs: Any) -> Any: ...
+
+    def observe(self, reward: Any, obs: Any) -> None: ...
+
+    @property
+    def strategy(self) -> Any: ...
+
+
+def check_agent(agent: Any, role: str) -> Any:
+    """Return ``agent`` if it satisfies :class:`Agent`; else raise a ``TypeError`` naming what
+    is missing.
+
+    Args:
+        agent: the object to check.
+        role: ``"leader"`` or ``"follower"`` (for the message).
+    """
+    missing = _missing_members(agent)
+    if missing:
+        raise TypeError(
+            f"{role} must be an agent: an object with reset(seed), act(obs), observe(reward, "
+            f"obs) and strategy (see agents.Agent); {type(agent).__name__} lacks "
+            f"{', '.join(missing)}"
+        )
+    return agent
+
+
+def box_of(space_or_game: Any, role: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(low, high)`` of a player's strategy box, from a game or a float64 ``Box``.
+
+    Every agent constructor takes one of the two (the one convention): a
+    :class:`~hic_envs.games.Game` with the ``role`` (``"leader"`` or ``"follower"``) whose box
+    to use, or a ``gymnasium.spaces.Box`` of dtype float64 (``env.action_space(agent)``). A Box
+    of another dtype is refused: a float32 box would silently round strategies (a
+    perturbation of 1e-3 on a payoff of 300 is lost in float32).
+
+    Raises:
+        TypeError: for anything else, or a Box of another dtype.
+        ValueError: for a game without a valid ``role``.
+    """
+    if isinstance(space_or_game, Game):
+        if role == "leader":
+            return space_or_game.leader_low, space_or_game.leader_high
+        if role == "follower":
+            return space_or_game.follower_low, space_or_game.follower_high
+        raise ValueError(f"role must be 'leader' or 'follower' with a game, got {role!r}")
+    if isinstance(space_or_game, spaces.Box):
+        if space_or_game.dtype != np.float64:
+            raise TypeError(
+                f"the strategy Box must have dtype float64 (as GameEnv's action spaces do), got "
+                f"{space_or_game.dtype}; build it with spaces.Box(low, high, dtype=np.float64)"
+            )
+        return space_or_game.low, space_or_game.high
+    raise TypeError(
+        "expected a hic_envs.games.Game or a float64 gymnasium.spaces.Box, got "
+        f"{type(space_or_game).__name__}"
+    )
+
+
+# ---------------------------------------------------------------------------------- rng state
+_MASK64 = (1 << 64) - 1
+
+
+def rng_to_array(rng: np.random.Generator) -> np.ndarray:
+    """A PCG64 generator's complete state as a ``uint64`` array of six words (data, no pickle).
+
+    Raises:
+        TypeError: for a generator on another bit generator.
+    """
+    st = rng.bit_generator.state
+    if st.get("bit_generator") != "PCG64":
+        raise TypeError(
+            f"only PCG64 generators (np.random.default_rng) can be saved, got "
+            f"{st.get('bit_generator')!r}"
+        )
+    s, inc = int(st["state"]["state"]), int(st["state"]["inc"])
+    return np.array(
+        [s >> 64, s & _MASK64, inc >> 64, inc & _MASK64, st["has_uint32"], st["uinteger"]],
+        dtype=np.uint64,
+    )
+
+
+def rng_from_array(words: Any) -> np.random.Generator:
+    """Inverse of :func:`rng_to_array`.
+
+    Raises:
+        ValueError: if ``words`` is not six unsigned 64-bit words.
+    """
+    w = np.asarray(words)
+    if w.shape != (6,) or w.dtype != np.uint64:
+        raise ValueError(f"a generator state is 6 uint64 words, got {w.dtype} {w.shape}")
+    v = [int(i) for i in w]
+    bg = np.random.PCG64()
+    bg.state = {
+        "bit_generator": "PCG64",
+        "state": {"state": (v[0] << 64) | v[1], "inc": (v[2] << 64) | v[3]},
+        "has_uint32": v[4],
+        "uinteger": v[5],
+    }
+    return np.random.Generator(bg)
+
+
+# ---------------------------------------------------------------------------------- helper
+class BatchAgent:
+    """Abstract helper for writing batched agents (template method).
+
+    Subclasses fill four hooks, which always see a batch axis:
+
+    * ``_reset()``: initialise the learning state (``self.np_random`` is ready; ``self._S``
+      is the batch size);
+    * ``_act(obs (S, d_other)) -> (S, d)``: the actions (may return internal state: callers
+      copy);
+    * ``_observe(reward (S,), obs (S, d_other))``: learn; bump the per-row update counter
+      ``self._n`` and ``self.updates`` when the strategy is updated (see
+      :meth:`_count_updates`);
+    * ``_strategy() -> (S, d)``: the current mean strategies.
+
+    and list the instance attributes that hold the learning state in ``state_attrs`` (arrays,
+    Python scalars or ``None``), which :meth:`state_dict` saves. The public faces:
+
+    * single (``num_envs=None``): :meth:`reset`, :meth:`act`, :meth:`observe`,
+      :attr:`strategy` (the :class:`Agent` protocol), on arrays of shape ``(d,)``;
+    * batch: :meth:`act_batch`, :meth:`observe_batch`, :attr:`strategies`,
+      :meth:`update_counts`, on ``(S, ...)`` arrays (a single agent is a batch of one);
+    * state: :meth:`state_dict`, :meth:`load_state_dict`.
 
     Attributes:
         low, high: the agent's strategy box, shape ``(d,)``.
         num_envs: ``None`` for the single-agent face, else the batch size ``S``.
         np_random: the agent's own ``np.random.Generator`` (never the global one).
-        updates: total number of strategy updates made so far, summed over the batch. Loops
-            compare it before and after :meth:`observe` to know when to record a strategy.
+        updates: total number of strategy updates made so far, summed over the batch.
+        obs_dim: the dimension of what the agent observes (the other player's), or ``None``
+            until the first observation fixes it; observations of another dimension raise.
         coupled: True when the agent reads quantities of the *other* player's payoff (a
             coupled baseline); uncoupled agents learn only from what they observe.
     """
 
     coupled: bool = False
+    #: Instance attributes holding the learning state (saved by :meth:`state_dict`).
+    state_attrs: tuple[str, ...] = ()
+    #: True for agents that update every row at every stage and only count ``updates``
+    #: (followers, gradient leaders): their per-row count is then ``updates // S``.
+    updates_all_rows: bool = False
 
-    def __init__(self, low, high, *, num_envs: int | None = None, seed: SeedLike = None):
+    def __init__(
+        self,
+        low,
+        high,
+        *,
+        num_envs: int | None = None,
+        seed: SeedLike = None,
+        obs_dim: int | None = None,
+    ):
         low = np.atleast_1d(np.asarray(low, dtype=np.float64))
         high = np.atleast_1d(np.asarray(high, dtype=np.float64))
         if low.ndim != 1 or low.shape != high.shape or not np.all(low < high):
@@ -63,19 +268,25 @@ class Agent:
             or num_envs < 1
         ):
             raise ValueError(f"num_envs must be None or a positive integer, got {num_envs!r}")
+        if obs_dim is not None and (
+            isinstance(obs_dim, bool) or not isinstance(obs_dim, (int, np.integer)) or obs_dim < 1
+        ):
+            raise ValueError(f"obs_dim must be None or a positive integer, got {obs_dim!r}")
         self.low, self.high = low, high
         self.num_envs = None if num_envs is None else int(num_envs)
         self._S = 1 if num_envs is None else int(num_envs)
+        self.obs_dim = None if obs_dim is None else int(obs_dim)
         self._init_seed = seed
         self.np_random: np.random.Generator | None = None
         self.updates = 0
+        self._n = np.zeros(self._S, dtype=np.int64)
 
     @property
     def dim(self) -> int:
         """Dimension of the agent's strategy."""
         return self.low.shape[0]
 
-    # ------------------------------------------------------------------ public face
+    # ------------------------------------------------------------------ single face
     def reset(self, seed: SeedLike = None) -> None:
         """Restart learning from scratch.
 
@@ -88,26 +299,38 @@ class Agent:
         elif self.np_random is None:
             self.np_random = np.random.default_rng(self._init_seed)
         self.updates = 0
+        self._n = np.zeros(self._S, dtype=np.int64)
         self._reset()
 
     def act(self, obs) -> np.ndarray:
         """The action to play this stage, shape ``(d,)`` (or ``(S, d)`` when batched)."""
-        if self.np_random is None:  # inlined _require_reset: act/observe run every stage
-            self._require_reset()
-        if self.num_envs is None:
-            return self._act(np.asarray(obs, dtype=np.float64)[None])[0].copy()
-        return self._act(np.asarray(obs, dtype=np.float64)).copy()
-
-    def observe(self, reward, obs) -> None:
-        """Learn from the stage just played: own ``reward`` and the other player's action."""
+        if self.num_envs is not None:
+            return self.act_batch(obs)
         if self.np_random is None:
             self._require_reset()
-        if self.num_envs is None:
-            self._observe(
-                np.array([reward], dtype=np.float64), np.asarray(obs, dtype=np.float64)[None]
-            )
-        else:
-            self._observe(np.asarray(reward, dtype=np.float64), np.asarray(obs, dtype=np.float64))
+        # Not shape-checked: most agents ignore what they observe when acting, and those that
+        # use it get it validated in observe().
+        return self._act(np.asarray(obs, dtype=np.float64)[None])[0].copy()
+
+    def observe(self, reward, obs) -> None:
+        """Learn from the stage just played: own ``reward`` and the other player's action.
+
+        Raises:
+            ValueError: for a reward that is not a finite number, or an observation of the
+                wrong shape.
+        """
+        if self.num_envs is not None:
+            self.observe_batch(reward, obs)
+            return
+        if self.np_random is None:
+            self._require_reset()
+        if (
+            isinstance(reward, (bool, np.bool_))
+            or not isinstance(reward, numbers.Real)
+            or not math.isfinite(reward)
+        ):
+            raise ValueError(f"reward must be a finite number, got {reward!r}")
+        self._observe(np.array([reward], dtype=np.float64), self._obs_array(obs)[None])
 
     @property
     def strategy(self) -> np.ndarray:
@@ -115,6 +338,110 @@ class Agent:
         self._require_reset()
         s = self._strategy()
         return s[0].copy() if self.num_envs is None else s.copy()
+
+    # ------------------------------------------------------------------ batch face
+    def act_batch(self, obs) -> np.ndarray:
+        """Actions for the whole batch, ``(S, d)``, from observations ``(S, d_other)``."""
+        if self.np_random is None:
+            self._require_reset()
+        return self._act(np.asarray(obs, dtype=np.float64)).copy()
+
+    def observe_batch(self, reward, obs) -> None:
+        """Learn from rewards ``(S,)`` and observations ``(S, d_other)``.
+
+        Finiteness of batched rewards is not checked per call (the engine checks strategies
+        and payoffs once per chunk); shapes are.
+        """
+        if self.np_random is None:
+            self._require_reset()
+        r = np.asarray(reward, dtype=np.float64)
+        o = np.asarray(obs, dtype=np.float64)
+        if r.shape != (self._S,):
+            raise ValueError(
+                f"{type(self).__name__}: rewards must have shape ({self._S},), got shape {r.shape}"
+            )
+        if (
+            o.ndim != 2
+            or o.shape[0] != self._S
+            or (self.obs_dim is not None and o.shape[1] != self.obs_dim)
+        ):
+            self._obs_shape_error(o, batched=True)
+        if self.obs_dim is None:
+            self.obs_dim = o.shape[1]
+        self._observe(r, o)
+
+    @property
+    def strategies(self) -> np.ndarray:
+        """The batch's current mean strategies, ``(S, d)`` (a copy)."""
+        self._require_reset()
+        return self._strategy().copy()
+
+    def update_counts(self) -> np.ndarray:
+        """Strategy updates made so far in each row, ``(S,)`` int64 (a copy)."""
+        self._require_reset()
+        if self.updates_all_rows:
+            return np.full(self._S, self.updates // self._S, dtype=np.int64)
+        return self._n.copy()
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The complete learning state as a dict of NumPy arrays (data only, no objects).
+
+        Keys: ``"rng"`` (the generator, :func:`rng_to_array`), ``"updates"``, ``"n"`` (per-row
+        updates) and one per entry of ``state_attrs`` (leading underscore dropped); an
+        attribute that is ``None`` is left out. An agent built with the same arguments and
+        given this dict by :meth:`load_state_dict` continues exactly as this one would.
+        """
+        self._require_reset()
+        out: dict[str, np.ndarray] = {
+            "rng": rng_to_array(self.np_random),
+            "updates": np.asarray(self.updates, dtype=np.int64),
+            "n": self._n.copy(),
+        }
+        if self.obs_dim is not None:
+            out["obs_dim"] = np.asarray(self.obs_dim, dtype=np.int64)
+        for attr in self.state_attrs:
+            v = getattr(self, attr)
+            if v is None:
+                continue
+            out[attr.lstrip("_")] = np.array(v, copy=True)
+        return out
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the learning state saved by :meth:`state_dict`.
+
+        Raises:
+            ValueError: for missing or unknown keys, or arrays whose shapes do not fit this
+                agent (e.g. another ``num_envs``).
+        """
+        known = {"rng", "updates", "n", "obs_dim"} | {a.lstrip("_") for a in self.state_attrs}
+        unknown = sorted(set(state) - known)
+        if unknown:
+            raise ValueError(f"{type(self).__name__}: unknown state key(s) {unknown}")
+        for key in ("rng", "updates", "n"):
+            if key not in state:
+                raise ValueError(f"{type(self).__name__}: state lacks {key!r}")
+        n = np.asarray(state["n"])
+        if n.shape != (self._S,):
+            raise ValueError(
+                f"{type(self).__name__}: state is for a batch of {n.shape}, this agent has "
+                f"num_envs={self.num_envs}"
+            )
+        self.np_random = rng_from_array(state["rng"])
+        self.updates = int(np.asarray(state["updates"]))
+        self._n = n.astype(np.int64, copy=True)
+        self.obs_dim = int(np.asarray(state["obs_dim"])) if "obs_dim" in state else None
+        for attr in self.state_attrs:
+            key = attr.lstrip("_")
+            if key not in state:
+                setattr(self, attr, None)
+                continue
+            v = np.asarray(state[key])
+            setattr(self, attr, v.item() if v.ndim == 0 else v.copy())
+        self._after_load()
+
+    def _after_load(self) -> None:
+        """Hook: recompute derived (non-state) values after :meth:`load_state_dict`."""
 
     # ------------------------------------------------------------------ hooks for subclasses
     def _reset(self) -> None:
@@ -132,6 +459,30 @@ class Agent:
         raise NotImplementedError(f"{type(self).__name__} must implement _strategy")
 
     # ------------------------------------------------------------------ helpers
+    def _count_updates(self, rows: np.ndarray | None = None) -> None:
+        """Record a strategy update in ``rows`` (all rows when None)."""
+        if rows is None:
+            self._n += 1
+            self.updates += self._S
+        else:
+            self._n[rows] += 1
+            self.updates += int(np.size(rows))
+
+    def _obs_array(self, obs) -> np.ndarray:
+        o = np.asarray(obs, dtype=np.float64)
+        if o.ndim != 1 or (self.obs_dim is not None and o.shape[0] != self.obs_dim):
+            self._obs_shape_error(o, batched=False)
+        if self.obs_dim is None:
+            self.obs_dim = o.shape[0]
+        return o
+
+    def _obs_shape_error(self, o: np.ndarray, batched: bool) -> None:
+        d = "d_other" if self.obs_dim is None else str(self.obs_dim)
+        want = f"({self._S}, {d})" if batched else f"({d},)"
+        raise ValueError(
+            f"{type(self).__name__}: observation must have shape {want}, got shape {o.shape}"
+        )
+
     def _require_reset(self) -> None:
         if self.np_random is None:
             raise RuntimeError(

@@ -13,9 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from gymnasium import spaces
 
-from agents.base import Agent, SeedLike
+from agents.base import BatchAgent, SeedLike
 from agents.followers import _check_game, _noise_scale
 from agents.hic import HiCLeader
 from agents.schedules import Constant, as_schedule, evaluate
@@ -24,8 +23,11 @@ from hic_envs.games.base import Game
 __all__ = ["HierarchicalGradientLeader", "OracleSPSALeader", "SGALeader"]
 
 
-class _GradientLeader(Agent):
+class _GradientLeader(BatchAgent):
     """A leader that takes one projected gradient step per stage along ``_direction``."""
+
+    state_attrs = ("_x", "_t")
+    updates_all_rows = True
 
     def __init__(
         self,
@@ -38,7 +40,9 @@ class _GradientLeader(Agent):
         init=None,
     ) -> None:
         game = _check_game(game)
-        super().__init__(game.leader_low, game.leader_high, num_envs=num_envs, seed=seed)
+        super().__init__(
+            game.leader_low, game.leader_high, num_envs=num_envs, seed=seed, obs_dim=game.d2
+        )
         self.game = game
         self.step_size = as_schedule(step_size, "step_size")
         self._const_alpha = self.step_size.value if isinstance(self.step_size, Constant) else None
@@ -162,8 +166,7 @@ class OracleSPSALeader(HiCLeader):
                 "average_last has no meaning for the oracle: its measurement does not depend "
                 "on the follower's recent actions"
             )
-        box = spaces.Box(game.leader_low, game.leader_high, dtype=np.float64)
-        super().__init__(box, step_size, perturbation, commitment, **kwargs)
+        super().__init__(game, step_size, perturbation, commitment, **kwargs)
         self.game = game
 
     def _measurement(self, rows: np.ndarray, s: np.ndarray, y: np.ndarray) -> np.ndarray:

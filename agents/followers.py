@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.base import Agent, SeedLike
+from agents.base import BatchAgent, SeedLike
 from agents.schedules import Constant, as_schedule, evaluate
 from hic_envs.games.base import Game
 
@@ -41,15 +41,20 @@ def _noise_scale(noise_std: Any) -> float:
     return v
 
 
-class _StepFollower(Agent):
+class _StepFollower(BatchAgent):
     """Shared plumbing of the followers that take one step per stage with a ``beta_t``
     schedule of the stage index ``t``."""
+
+    state_attrs = ("_y", "_t")
+    updates_all_rows = True
 
     def __init__(
         self, game: Game, step_size: Any, *, seed: SeedLike, num_envs: int | None, init
     ) -> None:
         game = _check_game(game)
-        super().__init__(game.follower_low, game.follower_high, num_envs=num_envs, seed=seed)
+        super().__init__(
+            game.follower_low, game.follower_high, num_envs=num_envs, seed=seed, obs_dim=game.d1
+        )
         self.game = game
         self.step_size = as_schedule(step_size, "step_size")
         self._const_beta = self.step_size.value if isinstance(self.step_size, Constant) else None
@@ -149,7 +154,7 @@ class StochasticGradientFollower(GradientAscentFollower):
         return g
 
 
-class BestResponseFollower(Agent):
+class BestResponseFollower(BatchAgent):
     """An oracle follower: plays ``r(x)`` for the last leader action it observed.
 
     At every stage it plays ``game.best_response(x_{t-1})``, the exact best response to the
@@ -181,9 +186,14 @@ class BestResponseFollower(Agent):
         self, game: Game, *, seed: SeedLike = None, num_envs: int | None = None, init=None
     ) -> None:
         game = _check_game(game)
-        super().__init__(game.follower_low, game.follower_high, num_envs=num_envs, seed=seed)
+        super().__init__(
+            game.follower_low, game.follower_high, num_envs=num_envs, seed=seed, obs_dim=game.d1
+        )
         self.game = game
         self._init = init
+
+    state_attrs = ("_y", "_last_x")
+    updates_all_rows = True
 
     def _reset(self) -> None:
         self._y = self._initial(self._init)

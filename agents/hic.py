@@ -6,9 +6,9 @@ import dataclasses
 from typing import Any
 
 import numpy as np
-from gymnasium import spaces
 
-from agents.base import Agent, SeedLike
+from agents.base import BatchAgent, SeedLike, box_of
+from agents.presets import hic_leader_kwargs
 from agents.schedules import PowerLaw, as_schedule, check_spsa_schedules, evaluate
 
 __all__ = ["AdaptiveCommitment", "HiCLeader"]
@@ -76,7 +76,7 @@ class AdaptiveCommitment:
             )
 
 
-class HiCLeader(Agent):
+class HiCLeader(BatchAgent):
     """Hi-C: the uncoupled leader of Algorithm 1 (Loftin et al.).
 
     For update ``n = 0, 1, ...`` the leader samples ``Delta_n`` uniformly from ``{-1, 1}^d1``,
@@ -114,7 +114,10 @@ class HiCLeader(Agent):
       action has settled (see :class:`AdaptiveCommitment`).
 
     Args:
-        action_space: the leader's ``gymnasium.spaces.Box`` (the env's ``action_space``).
+        action_space: the leader's strategy box: a float64 ``gymnasium.spaces.Box`` (the
+            env's ``action_space("leader_0")``) or a game, of which only the leader's box is
+            read (the leader never sees the game's payoffs). :meth:`for_game` adds the
+            game's preset schedules.
         step_size: ``alpha_n``, a schedule or a number.
         perturbation: ``delta_n``, a schedule or a number.
         commitment: ``k_n``, a schedule or a positive integer, or an
@@ -140,7 +143,7 @@ class HiCLeader(Agent):
 
     def __init__(
         self,
-        action_space: spaces.Box,
+        action_space: Any,
         step_size: Any,
         perturbation: Any,
         commitment: Any,
@@ -153,11 +156,7 @@ class HiCLeader(Agent):
         two_sided: bool = False,
         check_assumptions: bool = True,
     ) -> None:
-        if not isinstance(action_space, spaces.Box):
-            raise TypeError(
-                f"action_space must be a gymnasium.spaces.Box, got {type(action_space).__name__}"
-            )
-        super().__init__(action_space.low, action_space.high, num_envs=num_envs, seed=seed)
+        super().__init__(*box_of(action_space, "leader"), num_envs=num_envs, seed=seed)
         self.step_size = as_schedule(step_size, "step_size")
         self.perturbation = as_schedule(perturbation, "perturbation")
         if isinstance(commitment, AdaptiveCommitment):
@@ -187,6 +186,25 @@ class HiCLeader(Agent):
         if check_assumptions:
             check_spsa_schedules(self.step_size, self.perturbation)
         self._adaptive = isinstance(self.commitment, AdaptiveCommitment)
+        attrs = ["_x", "_n", "_t", "_start", "_k", "_delta", "_Delta", "_xt", "_sign"]
+        attrs += ["_s_plus", "_b", "_b_ready", "_next_event"]
+        if self.average_last is not None:
+            attrs += ["_ring", "_watch_from"]
+        if self._adaptive:
+            attrs += ["_threshold", "_prev_obs", "_prev_t"]
+        #: The learning state (see :meth:`BatchAgent.state_dict`).
+        self.state_attrs = tuple(attrs)
+
+    @classmethod
+    def for_game(cls, game: Any, **overrides: Any) -> HiCLeader:
+        """Hi-C on ``game``'s leader box with the game's preset schedules
+        (:func:`agents.presets.hic_leader_kwargs`); ``overrides`` replace or add arguments
+        (e.g. ``num_envs=32, seed=0``)."""
+        kwargs = dict(hic_leader_kwargs(game))
+        if overrides.get("two_sided"):
+            kwargs.pop("baseline", None)  # the payoff level cancels in a two-sided estimate
+        kwargs.update(overrides)
+        return cls(game, **kwargs)
 
     # ------------------------------------------------------------------ state
     def _reset(self) -> None:

@@ -57,8 +57,11 @@ __all__ = [
     "PRESET_RULES",
     "PresetRule",
     "follower_step_size",
+    "gradient_leader_step",
     "hic_leader_kwargs",
+    "leader_grid",
     "preset_rule",
+    "reactive_hic_kwargs",
     "recommended_stages",
 ]
 
@@ -214,3 +217,101 @@ def recommended_stages(game: Game) -> int:
     """Stages in which the preset was measured to converge on ``game`` (see the module
     docstring); a starting budget for other games."""
     return preset_rule(game).stages
+
+
+def leader_grid(
+    game: Game,
+    points: int = 101,
+    *,
+    center=None,
+    radius: float | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Leader strategies at which to score a follower policy, shape ``(N, d1)``.
+
+    For ``d1 = 1``, ``points`` evenly spaced strategies; for ``d1 > 1``, ``points`` uniform
+    draws (from ``np.random.default_rng(seed)``). With ``center`` and ``radius`` the region
+    is ``center +- radius * (high - low)``, cut to ``X``; otherwise all of ``X``.
+    """
+    if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or points < 2:
+        raise ValueError(f"points must be an integer >= 2, got {points!r}")
+    lo, hi = game.leader_low, game.leader_high
+    if (center is None) != (radius is None):
+        raise ValueError("pass both center and radius, or neither")
+    if center is not None:
+        c = np.asarray(center, dtype=np.float64)
+        if c.shape != (game.d1,):
+            raise ValueError(f"center must have shape ({game.d1},), got shape {c.shape}")
+        if not (math.isfinite(radius) and radius > 0):
+            raise ValueError(f"radius must be a positive fraction of the box, got {radius!r}")
+        lo, hi = np.maximum(lo, c - radius * (hi - lo)), np.minimum(hi, c + radius * (hi - lo))
+    if game.d1 == 1:
+        return np.linspace(lo, hi, int(points))
+    return np.random.default_rng(seed).uniform(lo, hi, size=(int(points), game.d1))
+
+
+def reactive_hic_kwargs(
+    game: Game,
+    step: float = 0.05,
+    perturbation: float = 0.04,
+    commitment: int = 2,
+) -> dict[str, Any]:
+    """Hi-C settings for a follower that reacts at once: a policy of the leader's strategy.
+
+    A policy answers the leader's committed strategy at once (its tracking error is its
+    approximation error, not a transient), so commitments are short and constant, where the
+    game's preset (:func:`agents.presets.hic_leader_kwargs`) uses Corollary 4.11's schedule
+    for a gradient follower that needs time to settle. Two stages, not one, so that the
+    measured stage answers the committed strategy also in the PettingZoo loop, where the
+    follower observes the leader's previous action. A learning policy *samples* its actions,
+    which puts noise of order ``|grad_y f1| * std(y)`` on every payoff the leader measures,
+    so the estimate is two-sided (antithetic: the payoff level cancels), the perturbation
+    is twice the preset's and the steps decay from a smaller start:
+
+    * ``alpha_n = step * w^2 / S / (n + 11)^0.602`` where ``w`` is the narrowest side of ``X``
+      and ``S`` the spread of ``f1(x, r(x))`` over a grid of ``X`` (read once off the game to
+      set the scale, as the presets do); for a quadratic ``f1(x, r(x))`` peaking mid-box the
+      first steps contract the error by about ``8 * step``;
+    * ``delta_n = perturbation * w / (n + 1)^0.101`` (Spall's exponents; Assumption 4.4);
+    * ``k_n = commitment`` stages per side.
+    """
+    for nm, v in (("step", step), ("perturbation", perturbation)):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float))
+            or not (math.isfinite(v) and v > 0)
+        ):
+            raise ValueError(f"{nm} must be a positive number, got {v!r}")
+    if isinstance(commitment, bool) or not isinstance(commitment, int) or commitment < 1:
+        raise ValueError(f"commitment must be a positive integer, got {commitment!r}")
+    width = float(np.min(game.leader_high - game.leader_low))
+    spread = float(np.ptp(game.hierarchical_payoff(leader_grid(game, 65)))) or 1.0
+    return {
+        "step_size": PowerLaw(step * width**2 / spread, 0.602, A=10.0),
+        "perturbation": PowerLaw(perturbation * width, 0.101),
+        "commitment": commitment,
+        "two_sided": True,
+    }
+
+
+def gradient_leader_step(game: Game) -> float:
+    """The constant step of the gradient baselines (SGA, hierarchical): ``0.1 / H``.
+
+    ``H`` is the largest curvature of the leader's Stackelberg objective ``f1(x, r(x))``
+    (``game.hierarchical_hess``) at the centre of ``X`` and at the DSE, so a step contracts
+    the stiffest direction by at most 10% (the same first-step rule as the Hi-C presets);
+    with a gradient-ascent follower contracting by ``1 - beta mu`` per stage the leader is the
+    slower timescale, as Eq. (8)-(9) ask.
+
+    Raises:
+        ValueError: if ``f1(x, r(x))`` has no curvature at those points.
+    """
+    pts = np.stack([0.5 * (game.leader_low + game.leader_high), game.stackelberg().x])
+    h = np.asarray(game.hierarchical_hess(pts), dtype=np.float64)
+    H = float(np.abs(np.linalg.eigvalsh(0.5 * (h + np.swapaxes(h, -1, -2)))).max())
+    if not (math.isfinite(H) and H > 0):
+        raise ValueError(
+            f"{game.name}: f1(x, r(x)) has no curvature at the centre and the DSE (H={H!r}); "
+            "pass a step size"
+        )
+    return 0.1 / H

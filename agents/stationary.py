@@ -7,34 +7,37 @@ against a leader that holds still (:class:`FixedAgent`) or that covers its whole
 
 from __future__ import annotations
 
-import numpy as np
-from gymnasium import spaces
+from typing import Any
 
-from agents.base import Agent, SeedLike
+import numpy as np
+
+from agents.base import BatchAgent, SeedLike, box_of
 
 __all__ = ["FixedAgent", "UniformAgent"]
 
 
-def _box(action_space: spaces.Box) -> spaces.Box:
-    if not isinstance(action_space, spaces.Box):
-        raise TypeError(
-            f"action_space must be a gymnasium.spaces.Box, got {type(action_space).__name__}"
-        )
-    return action_space
-
-
-class FixedAgent(Agent):
+class FixedAgent(BatchAgent):
     """Plays one strategy at every stage and never learns.
 
     Args:
-        action_space: the agent's strategy box (``GameEnv.action_space(agent)``).
+        action_space: the agent's strategy box: a float64 Box (``GameEnv.action_space(agent)``)
+            or a game, with ``role``.
         strategy: the point of the box to play, shape ``(d,)``.
         num_envs: ``None`` or the batch size ``S`` (every row plays ``strategy``).
+        role: ``"leader"`` or ``"follower"`` when ``action_space`` is a game.
     """
 
-    def __init__(self, action_space: spaces.Box, strategy, *, num_envs: int | None = None):
-        box = _box(action_space)
-        super().__init__(box.low, box.high, num_envs=num_envs)
+    state_attrs = ("_x",)
+
+    def __init__(
+        self,
+        action_space: Any,
+        strategy,
+        *,
+        num_envs: int | None = None,
+        role: str | None = None,
+    ):
+        super().__init__(*box_of(action_space, role), num_envs=num_envs)
         self._point = self._check_point(strategy)
 
     def _check_point(self, strategy) -> np.ndarray:
@@ -61,26 +64,29 @@ class FixedAgent(Agent):
         return self._x
 
 
-class UniformAgent(Agent):
+class UniformAgent(BatchAgent):
     """Plays a fresh uniform draw from its box every ``hold`` stages and never learns.
 
     Args:
-        action_space: the agent's strategy box.
+        action_space: the agent's strategy box: a float64 Box or a game, with ``role``.
         hold: stages each draw is held for (>= 1).
         seed: seed of the draws (``reset(seed=...)`` overrides it).
         num_envs: ``None`` or the batch size ``S`` (independent draws per row).
+        role: ``"leader"`` or ``"follower"`` when ``action_space`` is a game.
     """
+
+    state_attrs = ("_x", "_t")
 
     def __init__(
         self,
-        action_space: spaces.Box,
+        action_space: Any,
         hold: int = 1,
         *,
         seed: SeedLike = None,
         num_envs: int | None = None,
+        role: str | None = None,
     ):
-        box = _box(action_space)
-        super().__init__(box.low, box.high, num_envs=num_envs, seed=seed)
+        super().__init__(*box_of(action_space, role), num_envs=num_envs, seed=seed)
         if isinstance(hold, bool) or not isinstance(hold, (int, np.integer)) or hold < 1:
             raise ValueError(f"hold must be a positive integer, got {hold!r}")
         self.hold = int(hold)

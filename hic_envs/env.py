@@ -10,7 +10,9 @@ from gymnasium import spaces
 from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
+from hic_envs import rendering
 from hic_envs.games.base import Game
+from hic_envs.stage import Stage
 
 __all__ = ["LEADER", "FOLLOWER", "GameEnv", "aec_env"]
 
@@ -110,12 +112,8 @@ class GameEnv(ParallelEnv):
             or (max_cycles < 1)
         ):
             raise ValueError(f"max_cycles must be a positive integer, got {max_cycles!r}")
-        if (
-            isinstance(noise_std, bool)
-            or not isinstance(noise_std, (int, float, np.integer, np.floating))
-            or not (np.isfinite(noise_std) and noise_std >= 0)
-        ):
-            raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
+        #: The stage's semantics (projection, payoffs, noise), shared with the batched engine.
+        self.stage = Stage(game, noise_std)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"render_mode must be None or one of {self.metadata['render_modes']}, "
@@ -123,7 +121,7 @@ class GameEnv(ParallelEnv):
             )
         self.game = game
         self.max_cycles = int(max_cycles)
-        self.noise_std = float(noise_std)
+        self.noise_std = self.stage.noise_std
         self.render_mode = render_mode
         self.metadata = {**type(self).metadata, "name": f"{_snake(game.name)}_v0"}
 
@@ -202,11 +200,8 @@ class GameEnv(ParallelEnv):
         self.agents = self.possible_agents[:]
         self._stage = 0
         self._last = None
-        g = self.game
-        obs = {
-            LEADER: 0.5 * (g.follower_low + g.follower_high),
-            FOLLOWER: 0.5 * (g.leader_low + g.leader_high),
-        }
+        obs_l, obs_f = self.stage.reset_observations()
+        obs = {LEADER: obs_l, FOLLOWER: obs_f}
         infos = {a: {"stage": 0, "projected": False} for a in self.agents}
         return obs, infos
 
@@ -238,15 +233,9 @@ class GameEnv(ParallelEnv):
             raise self._actions_error(actions)
         x, px = self._check_action(LEADER, actions[LEADER])
         y, py = self._check_action(FOLLOWER, actions[FOLLOWER])
-
-        f1, f2 = self.game.payoffs(x, y)
-        f1, f2 = float(f1), float(f2)
-        if self.noise_std > 0.0:
-            # One draw of size 2 per stage: the stream agents.run_batch reproduces.
-            w1, w2 = self._np_random.normal(0.0, self.noise_std, size=2).tolist()
-            r1, r2 = f1 + w1, f2 + w2
-        else:
-            r1, r2 = f1, f2
+        # The stage itself (projection, payoffs, noise) is hic_envs.stage's, as in the engine.
+        x, y, f1, f2, r1, r2 = self.stage.play(x, y, self._np_random, in_box=not (px or py))
+        f1, f2, r1, r2 = float(f1), float(f2), float(r1), float(r2)
 
         self._stage = stage = self._stage + 1
         truncated = stage >= self.max_cycles
@@ -265,7 +254,8 @@ class GameEnv(ParallelEnv):
         return obs, rewards, terms, truncs, infos
 
     def _check_action(self, agent: str, action: Any) -> tuple[np.ndarray, bool]:
-        """Validate one action; return it as a fresh float64 array, projected onto the box."""
+        """Validate one action; return it as a fresh float64 array and whether it lies outside
+        its box (the stage projects it)."""
         shape, lo, hi, lo_list, hi_list = self._checks[agent]
         try:
             # A copy, so the caller may reuse or mutate the array it passed in.
@@ -291,7 +281,7 @@ class GameEnv(ParallelEnv):
             return a, False
         if not np.isfinite(a).all():
             raise ValueError(f"action for {agent!r} must be finite, got {a.tolist()}")
-        return np.clip(a, lo, hi), True
+        return a, True
 
     def _actions_error(self, actions: Any) -> ValueError:
         if not isinstance(actions, dict):
@@ -321,8 +311,6 @@ class GameEnv(ParallelEnv):
         """
         if self.render_mode is None:
             return None
-        from hic_envs import rendering  # local import keeps the env import light
-
         if self.render_mode == "rgb_array":
             return rendering.rgb_array(self)
         text = rendering.ansi(self)
@@ -334,10 +322,8 @@ class GameEnv(ParallelEnv):
     def state(self) -> np.ndarray:
         """The last joint action ``[x, y]`` (the box centres before any stage)."""
         if self._last is None:
-            g = self.game
-            return np.concatenate(
-                [0.5 * (g.leader_low + g.leader_high), 0.5 * (g.follower_low + g.follower_high)]
-            )
+            obs_l, obs_f = self.stage.reset_observations()
+            return np.concatenate([obs_f, obs_l])
         return np.concatenate([self._last[0], self._last[1]])
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import gymnasium
 import numpy as np
 import pettingzoo
 from pettingzoo.utils.conversions import parallel_to_aec_wrapper
@@ -19,7 +20,29 @@ from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 from hic_envs.env import GameEnv, _snake
 from hic_envs.games.base import Game
 
-__all__ = ["LIBRARY_GAMES", "alias_module", "list_envs", "make_env_fns", "register_game"]
+__all__ = [
+    "DEFAULT_MAX_EPISODE_STEPS",
+    "LIBRARY_GAMES",
+    "alias_module",
+    "build_game",
+    "game_from_id",
+    "list_envs",
+    "make_env_fns",
+    "register_game",
+    "view_ids",
+]
+
+#: Episode length of the registered Gymnasium views (gymnasium's ``TimeLimit``), like
+#: ``GameEnv``'s default.
+DEFAULT_MAX_EPISODE_STEPS = 1000
+
+#: Entry points of the Gymnasium views, by string (as Gymnasium's own table names its envs):
+#: the views embed a learning partner from ``agents``, a layer above this package, imported
+#: only when a view is made.
+VIEW_ENTRY_POINTS = {
+    "Follower": "agents.compose.views:follower_view",
+    "Leader": "agents.compose.views:leader_view",
+}
 
 #: The library's registration table: environment ID -> ``"module:GameClass"``.
 LIBRARY_GAMES: dict[str, str] = {
@@ -37,7 +60,7 @@ _ID_RE = re.compile(r"^(?:[\w.-]+/)?[A-Za-z][\w.]*-v\d+$")
 _registered: list[str] = []
 
 
-def _build_game(game_factory: Callable[..., Game], game_kwargs: dict[str, Any]) -> Game:
+def build_game(game_factory: Callable[..., Game], game_kwargs: dict[str, Any]) -> Game:
     game = game_factory(**game_kwargs)
     if not isinstance(game, Game):
         raise TypeError(
@@ -55,7 +78,7 @@ def _parallel_env(
     **game_kwargs: Any,
 ) -> GameEnv:
     return GameEnv(
-        _build_game(game_factory, game_kwargs),
+        build_game(game_factory, game_kwargs),
         max_cycles=max_cycles,
         noise_std=noise_std,
         render_mode=render_mode,
@@ -89,7 +112,7 @@ def register_game(
 ) -> None:
     """Register a game under ``env_id`` in PettingZoo's parallel and AEC registries, and its
     Gymnasium single-agent views ``<Name>-Follower-vN`` and ``<Name>-Leader-vN``
-    (:func:`hic_envs.views.register_views`).
+    (:class:`agents.compose.views.FollowerView` / ``LeaderView``, by string entry point).
 
     Args:
         env_id: ``"namespace/Name-vN"``, e.g. ``"mylab/Bargain-v0"``.
@@ -119,11 +142,28 @@ def register_game(
     env_fn, parallel_fn, _ = make_env_fns(game_factory)
     pettingzoo.register("parallel", env_id, entry_point=parallel_fn, max_cycles=max_cycles)
     pettingzoo.register("aec", env_id, entry_point=env_fn, max_cycles=max_cycles)
-    from hic_envs.views import DEFAULT_MAX_EPISODE_STEPS, register_views  # views import us
-
-    register_views(env_id, game_factory, max_episode_steps=max_cycles or DEFAULT_MAX_EPISODE_STEPS)
+    for role, view_id in zip(("Follower", "Leader"), view_ids(env_id), strict=True):
+        gymnasium.register(
+            view_id,
+            entry_point=VIEW_ENTRY_POINTS[role],
+            max_episode_steps=max_cycles or DEFAULT_MAX_EPISODE_STEPS,
+            kwargs={"game_factory": game_factory},
+        )
     if env_id not in _registered:
         _registered.append(env_id)
+
+
+_VERSION_RE = re.compile(r"^(?P<head>.+?)-(?P<version>v\d+)$")
+
+
+def view_ids(env_id: str) -> tuple[str, str]:
+    """The ``(follower, leader)`` Gymnasium view IDs of a game ID: ``ns/Name-v0`` gives
+    ``ns/Name-Follower-v0`` and ``ns/Name-Leader-v0``."""
+    m = _VERSION_RE.match(env_id) if isinstance(env_id, str) else None
+    if m is None:
+        raise ValueError(f"env_id must look like 'namespace/Name-v0', got {env_id!r}")
+    head, version = m["head"], m["version"]
+    return f"{head}-Follower-{version}", f"{head}-Leader-{version}"
 
 
 def alias_module(env_id: str) -> str:
@@ -143,6 +183,25 @@ def alias_module(env_id: str) -> str:
         )
     name, _, version = env_id.split("/", 1)[-1].rpartition("-v")
     return f"hic_envs.{_snake(name)}_v{version}"
+
+
+def game_from_id(env_id: str, game_kwargs: dict[str, Any] | None = None) -> Game:
+    """The :class:`~hic_envs.games.Game` behind a registered environment ID.
+
+    Raises:
+        ValueError: for an unknown ID (listing the known ones) or bad game arguments.
+    """
+    known = list_envs()
+    if env_id not in known:
+        raise ValueError(
+            f"unknown environment ID {env_id!r}; known IDs: {', '.join(known)} (a game of "
+            "your own must be registered first: hic_envs.register_game, or hic --import MODULE)"
+        )
+    try:
+        env = pettingzoo.make("parallel", env_id, **(game_kwargs or {}))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"bad game arguments {game_kwargs!r} for {env_id}: {err}") from err
+    return env.unwrapped.game if hasattr(env, "unwrapped") else env.game
 
 
 def list_envs() -> list[str]:

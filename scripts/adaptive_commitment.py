@@ -20,7 +20,6 @@ each stage budget and the median number of updates made in the longest budget.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import time
 
@@ -34,14 +33,15 @@ from agents import (
     StochasticGradientFollower,
     presets,
 )
-from agents.runner import BatchRunner
+from agents.compose.config import parse
+from agents.compose.runner import BatchRunner
 from agents.schedules import CommitmentSchedule, PowerLaw
 from hic_envs.games import Duopoly
 
 
 @dataclasses.dataclass
 class Config:
-    """Command-line configuration."""
+    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
 
     seeds: int = 32
     """seeds per cell (one batch)."""
@@ -122,13 +122,13 @@ def main(cfg: Config) -> None:
             print(f"| {f_label} | {c_label} | {row} | {n:.0f} | {dt:.0f} s |", flush=True)
 
 
-def _parse() -> Config:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--seeds", type=int, default=Config.seeds)
-    p.add_argument("--seed", type=int, default=Config.seed)
-    p.add_argument("--stages", type=lambda s: int(float(s)), nargs="+", default=list(Config.stages))
-    a = p.parse_args()
-    return Config(seeds=a.seeds, stages=tuple(a.stages), seed=a.seed)
+def _parse(argv: list[str] | None = None) -> Config:
+    return parse(
+        Config,
+        argv,
+        prog="python scripts/adaptive_commitment.py",
+        description=__doc__.splitlines()[0],
+    )
 
 
 if __name__ == "__main__":

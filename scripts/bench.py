@@ -5,14 +5,14 @@ Usage::
     python scripts/bench.py            # S = 1, 100, 1000, 10000, 100000; about 2 minutes
     python scripts/bench.py --quick    # smoke run
 
-The same report as ``hic bench`` (both call :func:`agents.benchmark.run_benchmarks`).
+The same report as ``hic bench`` (both call :func:`agents.compose.bench.run_benchmarks`).
 """
 
 from __future__ import annotations
 
 import sys
 
-from hic_envs.cli import main
+from agents.compose.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["bench", *sys.argv[1:]]))

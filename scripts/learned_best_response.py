@@ -2,8 +2,9 @@
 RL learner?
 
 For each game and seed, a SAC follower learns on ``hic/<Name>-Follower-v0`` while the Hi-C
-leader inside the env learns too (:func:`agents.sb3.train_follower` with its defaults: the
-reactive Hi-C settings of :func:`agents.sb3.reactive_hic_kwargs`, a myopic follower with
+leader inside the env learns too (:func:`agents.compose.training.train_follower` with its
+defaults: the
+reactive Hi-C settings of :func:`agents.presets.reactive_hic_kwargs`, a myopic follower with
 ``gamma = 0``). Reported per run: the leader's final strategy and its distance to the DSE,
 the policy's best-response error ``|pi(x) - r(x)|`` over all of ``X`` and near the DSE, and
 the policy's exploration noise. Two references use the same Hi-C settings and stage budget,
@@ -44,7 +45,9 @@ import numpy as np
 from gymnasium import spaces
 
 from agents import BestResponseFollower, HiCLeader, SB3Follower, run_batch
-from agents.sb3 import TrainConfig, parse_config, reactive_hic_kwargs, train_follower
+from agents.compose.config import parse
+from agents.compose.training import TrainConfig, train_follower
+from agents.presets import reactive_hic_kwargs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,7 +162,7 @@ def _table(
 def main(argv: list[str] | None = None) -> str:
     """Run the experiment; print and write the results table."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    cfg = parse_config(ExperimentConfig, argv, description=__doc__.splitlines()[0])
+    cfg = parse(ExperimentConfig, argv, description=__doc__.splitlines()[0])
     command = shlex.join(["python", "scripts/learned_best_response.py", *argv])
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)

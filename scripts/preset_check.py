@@ -18,7 +18,6 @@ Options reproduce the measurements behind the presets' knobs:
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import importlib
 import time
@@ -27,13 +26,14 @@ import numpy as np
 from gymnasium import spaces
 
 from agents import GradientAscentFollower, HiCLeader, presets, run_batch
+from agents.compose.config import parse
 from hic_envs.games import RandomQuadraticGame
 from hic_envs.registration import LIBRARY_GAMES
 
 
 @dataclasses.dataclass
 class Config:
-    """Command-line configuration."""
+    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
 
     seeds: int = 32
     """number of seeds (one batch)."""
@@ -103,26 +103,9 @@ def main(cfg: Config) -> None:
                 )
 
 
-def _parse() -> Config:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--seeds", type=int, default=Config.seeds)
-    p.add_argument("--seed", type=int, default=Config.seed)
-    p.add_argument("--plain", action="store_true")
-    p.add_argument("--games", nargs="*", default=[])
-    p.add_argument("--a-rule", type=float, nargs="*", default=[])
-    p.add_argument("--no-dim-factor", action="store_true")
-    p.add_argument("--random-d", type=int, default=0)
-    p.add_argument("--stages", type=lambda s: int(float(s)), default=0)
-    a = p.parse_args()
-    return Config(
-        seeds=a.seeds,
-        seed=a.seed,
-        plain=a.plain,
-        games=tuple(a.games),
-        a_rule=tuple(a.a_rule),
-        dim_factor=not a.no_dim_factor,
-        random_d=a.random_d,
-        stages=a.stages,
+def _parse(argv: list[str] | None = None) -> Config:
+    return parse(
+        Config, argv, prog="python scripts/preset_check.py", description=__doc__.splitlines()[0]
     )
 
 

@@ -6,14 +6,14 @@ Usage::
     python scripts/scaling.py --dims 1 4 --stages 2e4 --seeds 4   # quick look
     python scripts/scaling.py --out docs/scaling.md  # also write the table to a file
 
-Prints a Markdown table (see :func:`agents.benchmark.scaling_study` for every column). BLAS is
+Prints a Markdown table (see :func:`agents.compose.bench.scaling_study` for every column). BLAS is
 pinned to one thread unless OPENBLAS_NUM_THREADS is set: on a loaded 2-core machine threaded
 BLAS made the d = 256 matrix products ~100x slower.
 """
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -21,21 +21,39 @@ import time
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from agents.benchmark import format_scaling, machine_info, scaling_study  # noqa: E402
-from hic_envs.cli import _count  # noqa: E402
+from agents.compose.bench import format_scaling, machine_info, scaling_study  # noqa: E402
+from agents.compose.config import parse  # noqa: E402
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Scaling table: Hi-C against the coupled hierarchical gradient on random quadratic games."""
+
+    dims: tuple[int, ...] = (1, 4, 16, 64, 256)
+    """Dimensions d = d1 = d2."""
+    stages: int = 200_000
+    """Stage budget per run."""
+    seeds: int = 8
+    """Seeds per run (one batch)."""
+    epsilon: float = 0.05
+    """Relative distance to reach, in (0, 1)."""
+    seed: int = 0
+    """Master seed."""
+    out: str | None = None
+    """Also write the table (with its command) to this file."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.epsilon < 1:
+            raise ValueError(f"--epsilon must be in (0, 1), got {self.epsilon}")
+        for nm in ("stages", "seeds"):
+            if getattr(self, nm) < 1:
+                raise ValueError(f"--{nm} must be a positive integer, got {getattr(self, nm)}")
+        if not self.dims or min(self.dims) < 1:
+            raise ValueError(f"--dims must be positive integers, got {self.dims}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--dims", type=_count, nargs="+", default=[1, 4, 16, 64, 256])
-    p.add_argument("--stages", type=_count, default=200_000, help="stage budget per run")
-    p.add_argument("--seeds", type=_count, default=8)
-    p.add_argument("--epsilon", type=float, default=0.05, help="relative distance to reach")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="also write the table (with its command) to this file")
-    args = p.parse_args(argv)
-    if not 0 < args.epsilon < 1:
-        p.error(f"--epsilon must be in (0, 1), got {args.epsilon}")
+    args = parse(Config, argv, prog="python scripts/scaling.py")
     t = time.perf_counter()
     rows = scaling_study(
         tuple(args.dims),

@@ -17,12 +17,14 @@ Usage::
 
 from __future__ import annotations
 
-from agents.sb3 import TrainConfig, TrainResult, format_report, parse_config, train_follower
+from agents.compose.config import parse
+from agents.compose.training import TrainConfig, TrainResult, format_report, train_follower
 
 
 def main(argv: list[str] | None = None) -> TrainResult:
-    """Parse the flags (one per :class:`~agents.sb3.TrainConfig` field), train, report."""
-    config = parse_config(TrainConfig, argv, description=__doc__.splitlines()[0])
+    """Parse the flags (one per :class:`~agents.compose.training.TrainConfig` field), train,
+    report."""
+    config = parse(TrainConfig, argv, description=__doc__.splitlines()[0])
     result = train_follower(config)
     print(format_report(result))
     if config.out is not None:

@@ -49,15 +49,23 @@ def test_algorithm_1_single_step_by_hand():
 
 
 def test_only_the_last_stage_payoff_is_used():
-    # Mid-interval payoffs are ignored (even NaN): Alg. 1 line 8 keeps the last observation.
+    # Mid-interval payoffs are ignored (however large): Alg. 1 line 8 keeps the last one.
     leader = HiCLeader(BOX, 0.1, 0.5, 4, init=[1.0], seed=0, **QUIET)
     leader.reset()
     x_t = leader.act(None)
     for _ in range(3):
-        leader.observe(np.nan, np.zeros(1))
+        leader.observe(1e300, np.zeros(1))
     leader.observe(7.0, np.zeros(1))
     delta_sign = (x_t[0] - 1.0) / 0.5
     assert leader.strategy[0] == pytest.approx(1.0 + 0.1 * 7.0 / (0.5 * delta_sign))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, None, "1.0", True])
+def test_a_non_finite_or_non_numeric_reward_is_refused(bad):
+    leader = HiCLeader(BOX, 0.1, 0.5, 4, init=[1.0], seed=0, **QUIET)
+    leader.reset()
+    with pytest.raises(ValueError, match="reward must be a finite number"):
+        leader.observe(bad, np.zeros(1))
 
 
 def test_expected_spsa_step_on_a_linear_payoff():

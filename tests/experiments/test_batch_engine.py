@@ -14,7 +14,7 @@ from agents import (
     StochasticGradientFollower,
     play,
 )
-from agents.runner import BatchHistory, BatchRunner, Thinning, as_thinning, run_batch
+from agents.compose.runner import BatchHistory, BatchRunner, Thinning, as_thinning, run_batch
 from hic_envs import GameEnv
 from hic_envs.games import Duopoly, RandomQuadraticGame
 

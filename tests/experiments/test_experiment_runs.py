@@ -7,15 +7,11 @@ import json
 import numpy as np
 import pytest
 
-import agents.experiment as ex
+import agents.compose.experiment as ex
 from agents import schedules
-from agents.experiment import (
-    ExperimentConfig,
-    load_results,
-    parse_commitment,
-    parse_schedule,
-    run_experiment,
-)
+from agents.compose.experiment import ExperimentConfig, run_experiment
+from agents.compose.results import load_results
+from agents.specs import parse_commitment, parse_schedule
 from agents.hic import AdaptiveCommitment
 from hic_envs.games import Duopoly
 
@@ -102,19 +98,19 @@ def test_stopped_run_resumes_to_the_same_files(reference, tmp_path):
 
 
 def test_crash_between_csv_append_and_checkpoint(reference, tmp_path, monkeypatch):
-    real = ex._save_checkpoint
+    real = ex.write_checkpoint
     count = {"n": 0}
 
-    def failing(path, state):
+    def failing(*args):
         count["n"] += 1
         if count["n"] == 4:  # the 1st is at stage 0; rows of chunk 3 are already appended
             raise Stop
-        real(path, state)
+        real(*args)
 
-    monkeypatch.setattr(ex, "_save_checkpoint", failing)
+    monkeypatch.setattr(ex, "write_checkpoint", failing)
     with pytest.raises(Stop):
         run_experiment(CONFIG, tmp_path, **KW)
-    monkeypatch.setattr(ex, "_save_checkpoint", real)
+    monkeypatch.setattr(ex, "write_checkpoint", real)
     stored = json.loads((tmp_path / "summary.json").read_text())["progress"]
     assert (tmp_path / "updates.csv").stat().st_size > stored["csv_bytes"]  # orphan rows
     # A different chunking on resume must not matter either.

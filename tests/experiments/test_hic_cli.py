@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from hic_envs.cli import main
+from agents.compose.cli import main
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TINY = ["--seeds", "3", "--stages", "2e3", "--no-progress", "--checkpoint-seconds", "0"]
@@ -53,7 +53,8 @@ def test_run_writes_the_documented_files(duopoly_run, capsys):
     assert {p.name for p in duopoly_run.iterdir()} == {
         "updates.csv",
         "summary.json",
-        "checkpoint.pkl",
+        "checkpoint.npz",
+        ".lock",
     }
     summary = json.loads((duopoly_run / "summary.json").read_text())
     assert summary["config"]["game_kwargs"] == {"a": 60}
@@ -128,10 +129,10 @@ def test_other_leaders_and_followers_run(tmp_path):
 @pytest.mark.parametrize(
     "argv, needle",
     [
-        (["run", "hic/Duopoly-v0", "--leader", "lola"], "unknown leader 'lola'"),
+        (["run", "hic/Duopoly-v0", "--leader", "nosuch"], "unknown leader 'nosuch'"),
         (["run", "hic/Duopoly-v0", "--follower", "oracle"], "unknown follower 'oracle'"),
         (["run", "hic/Duopoly-v0", "--stages", "many"], "'many'"),
-        (["run", "hic/Duopoly-v0", "--seeds", "0"], "got '0'"),
+        (["run", "hic/Duopoly-v0", "--seeds", "0"], "seeds must be a positive integer, got 0"),
         (["run", "hic/Nope-v0"], "unknown environment ID 'hic/Nope-v0'"),
         (["run", "hic/Duopoly-v0", "--game-kwarg", "a=-5"], "got -5"),
         (["run", "hic/Duopoly-v0", "--game-kwarg", "q"], "expected KEY=VALUE, got 'q'"),
@@ -143,7 +144,7 @@ def test_other_leaders_and_followers_run(tmp_path):
         (["run", "--resume"], "holds no run"),
         (["run"], "environment ID is required"),
         (["plot", "nowhere"], "nowhere is not a run directory"),
-        (["fly"], "invalid choice: 'fly'"),
+        (["fly"], "unknown command 'fly'"),
     ],
 )
 def test_bad_arguments_exit_2_naming_the_value(argv, needle, tmp_path, capsys):
@@ -183,17 +184,17 @@ def test_console_script(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (out / "updates.csv").exists() and (out / "summary.json").exists()
     bad = subprocess.run(
-        ["hic", "run", "hic/Duopoly-v0", "--leader", "lola", "--out", str(tmp_path / "x")],
+        ["hic", "run", "hic/Duopoly-v0", "--leader", "nosuch", "--out", str(tmp_path / "x")],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert bad.returncode == 2 and "unknown leader 'lola'" in bad.stderr
+    assert bad.returncode == 2 and "unknown leader 'nosuch'" in bad.stderr
 
 
 def test_module_entry_point(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "hic_envs.cli", "--help"],
+        [sys.executable, "-m", "agents.compose.cli", "--help"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -20,25 +20,21 @@ from stable_baselines3.common.env_util import make_vec_env
 
 import agents
 from agents import GradientAscentFollower, HiCLeader, play, run_batch
+from agents.compose.config import parse, parser_for
+from agents.compose.training import TrainConfig, format_report, train_follower
+from agents.presets import leader_grid, reactive_hic_kwargs
 from agents.sb3 import (
     SB3Follower,
     SB3Leader,
-    TrainConfig,
     best_response_error,
-    config_parser,
-    format_report,
-    leader_grid,
-    parse_config,
     payoff_scale,
     policy_response,
-    reactive_hic_kwargs,
-    train_follower,
 )
 from agents.schedules import PowerLaw
 from agents.stationary import FixedAgent
 from hic_envs import GameEnv
 from hic_envs.games import Duopoly
-from hic_envs.views import to_unit
+from hic_envs.units import to_unit
 
 ID = "hic/Duopoly-Follower-v0"
 
@@ -229,10 +225,10 @@ def test_leader_grid_and_scales():
 
 # ---------------------------------------------------------------------- config and training
 def test_config_flags_come_from_the_dataclass_with_docs():
-    help_text = " ".join(config_parser(TrainConfig).format_help().split())
+    help_text = " ".join(parser_for(TrainConfig).format_help().split())
     assert "--hic-commitment" in help_text and "Hi-C's commitment k" in help_text
     assert "--no-progress-bar" in help_text
-    cfg = parse_config(
+    cfg = parse(
         TrainConfig,
         [
             "--algo",
@@ -251,7 +247,7 @@ def test_config_flags_come_from_the_dataclass_with_docs():
     )
     assert cfg.algo == "ppo" and cfg.net_arch == (32, 16) and cfg.progress_bar is False
     assert cfg.reward_scale is None and cfg.out is None and cfg.game_kwargs_dict == {"a": 60}
-    assert parse_config(TrainConfig, []) == TrainConfig()
+    assert parse(TrainConfig, []) == TrainConfig()
 
 
 @pytest.mark.parametrize(

@@ -22,9 +22,11 @@ import hic_envs
 from agents import GradientAscentFollower, HiCLeader, derive_seeds, play
 from agents.schedules import PowerLaw
 from agents.stationary import FixedAgent, UniformAgent
-from hic_envs import FollowerView, GameEnv, LeaderView
+from agents import FollowerView, LeaderView
+from hic_envs import GameEnv
 from hic_envs.games import Duopoly
-from hic_envs.views import from_unit, to_unit, view_ids
+from hic_envs.registration import view_ids
+from hic_envs.units import from_unit, to_unit
 
 VIEW_IDS = [vid for env_id in hic_envs.list_envs() for vid in view_ids(env_id)]
 
@@ -324,8 +326,8 @@ def test_view_ids():
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"leader": "hic"}, TypeError, "leader must be None, an agents.Agent or a callable"),
-        ({"leader": lambda game: 3}, TypeError, "returned int, expected an agents.Agent"),
+        ({"leader": "hic"}, TypeError, "leader must be None, an agent"),
+        ({"leader": lambda game: 3}, TypeError, "returned a non-agent"),
         ({"observe_leader": "yes"}, TypeError, "observe_leader must be a bool"),
         ({"reward_scale": -1.0}, ValueError, "reward_scale must be a positive"),
         ({"reward_scale": "big"}, TypeError, "reward_scale must be a number"),

@@ -21,7 +21,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["BenchResult", "format_report", "machine_info", "run_benchmarks"]
+from agents import catalog
+from agents.compose.runner import BatchRunner, play, run_batch
+from agents.followers import GradientAscentFollower
+from agents.hic import HiCLeader
+from agents.presets import follower_step_size
+from hic_envs.env import GameEnv
+from hic_envs.games import Duopoly, RandomQuadraticGame
+from hic_envs.games.base import Game
+
+__all__ = ["BenchResult", "format_report", "machine_info", "run_benchmarks", "scaling_study"]
 
 
 @dataclasses.dataclass
@@ -89,26 +98,13 @@ def machine_info() -> dict[str, str]:
 
 
 def _workload(num_envs: int | None):
-    from gymnasium import spaces
-
-    from agents.experiment import default_follower_step_size, default_hic_kwargs
-    from agents.followers import GradientAscentFollower
-    from agents.hic import HiCLeader
-    from hic_envs.games import Duopoly
-
     game = Duopoly()
-    space = spaces.Box(game.leader_low, game.leader_high, dtype=np.float64)
-    leader = HiCLeader(
-        space, num_envs=num_envs, check_assumptions=False, **default_hic_kwargs(game)
-    )
-    follower = GradientAscentFollower(game, default_follower_step_size(game), num_envs=num_envs)
+    leader = HiCLeader.for_game(game, num_envs=num_envs, check_assumptions=False)
+    follower = GradientAscentFollower(game, follower_step_size(game), num_envs=num_envs)
     return game, leader, follower
 
 
 def _time_play(stages: int) -> float:
-    from agents.runner import play
-    from hic_envs.env import GameEnv
-
     game, leader, follower = _workload(None)
     env = GameEnv(game)
     t, c = time.perf_counter(), time.process_time()
@@ -117,8 +113,6 @@ def _time_play(stages: int) -> float:
 
 
 def _time_batch(S: int, stages: int, record="all") -> tuple[float, float, int, int]:
-    from agents.runner import run_batch
-
     game, leader, follower = _workload(S)
     t, c = time.perf_counter(), time.process_time()
     h = run_batch(game, leader, follower, stages, seed=0, record=record)
@@ -251,17 +245,38 @@ def format_report(report: dict) -> str:
 
 
 # ---------------------------------------------------------------------------------- scaling
-class _Timed:
-    """Wraps a bound method and accumulates its wall time."""
+class _TimedBatchAgent:
+    """A batched agent's public batch face, forwarded, with the wall time of its act and
+    observe calls accumulated in ``seconds`` (composition, not monkeypatching)."""
 
-    def __init__(self, fn: Callable) -> None:
-        self.fn, self.seconds = fn, 0.0
+    def __init__(self, agent) -> None:
+        self.agent, self.seconds = agent, 0.0
+        self.num_envs, self.dim = agent.num_envs, agent.dim
 
-    def __call__(self, *args):
+    @property
+    def updates(self) -> int:
+        return self.agent.updates
+
+    @property
+    def strategies(self) -> np.ndarray:
+        return self.agent.strategies
+
+    def reset(self, seed=None) -> None:
+        self.agent.reset(seed)
+
+    def update_counts(self) -> np.ndarray:
+        return self.agent.update_counts()
+
+    def act_batch(self, obs) -> np.ndarray:
         t = time.perf_counter()
-        out = self.fn(*args)
+        out = self.agent.act_batch(obs)
         self.seconds += time.perf_counter() - t
         return out
+
+    def observe_batch(self, reward, obs) -> None:
+        t = time.perf_counter()
+        self.agent.observe_batch(reward, obs)
+        self.seconds += time.perf_counter() - t
 
 
 @dataclasses.dataclass
@@ -311,8 +326,6 @@ class ScalingRow:
 
 
 def _generic_hierarchical_us(game, S: int, rng: np.random.Generator) -> float:
-    from hic_envs.games.base import Game
-
     x = rng.uniform(game.leader_low, game.leader_high, size=(S, game.d1))
     y = rng.uniform(game.follower_low, game.follower_high, size=(S, game.d2))
     reps, t = 0, time.perf_counter()
@@ -339,7 +352,7 @@ def scaling_study(
     """Hi-C against the coupled hierarchical gradient on ``RandomQuadraticGame(d, d)``.
 
     Both leaders play a gradient-ascent follower with its per-game default step, from the
-    same seeds, with their per-game default schedules (``agents.experiment.make_leader``), for
+    same seeds, with their per-game default schedules (:func:`agents.catalog.make_leader`), for
     the same stage budget. A seed *settles* at the first checked stage from which
     ``||x_n - x*|| <= epsilon ||x_0 - x*||`` holds at every later check up to the budget
     (checks at ``points_per_decade`` log-spaced stages per decade).
@@ -358,10 +371,6 @@ def scaling_study(
     Returns:
         one :class:`ScalingRow` per (d, method).
     """
-    from agents.experiment import make_follower, make_leader
-    from agents.runner import BatchRunner
-    from hic_envs.games import RandomQuadraticGame
-
     say = log or (lambda m: None)
     checks = np.unique(
         np.geomspace(1, stages, max(2, int(points_per_decade * np.log10(max(stages, 10)))))
@@ -374,17 +383,17 @@ def scaling_study(
         x_star = game.stackelberg().x
         for method in methods:
             say(f"d={d} {method} ...")
-            leader = make_leader(method, game, seeds, {})
-            follower = make_follower("gradient", game, seeds, {})
+            follower = catalog.make_follower("gradient", game, seeds, {})
+            leader = _TimedBatchAgent(
+                catalog.make_leader(method, game, seeds, {}, partner=follower)
+            )
             runner = BatchRunner(game, leader, follower, seed, record=None)
-            d0 = np.linalg.norm(leader._strategy() - x_star, axis=1)
-            leader._act = _Timed(leader._act)  # instance attributes shadow the methods
-            leader._observe = _Timed(leader._observe)
+            d0 = np.linalg.norm(leader.strategies - x_star, axis=1)
             rel = np.empty((checks.size, seeds))
             t0 = time.perf_counter()
             for j, c in enumerate(checks):
                 runner.run(int(c) - runner.stage)
-                rel[j] = np.linalg.norm(leader._strategy() - x_star, axis=1) / d0
+                rel[j] = np.linalg.norm(leader.strategies - x_star, axis=1) / d0
             wall = time.perf_counter() - t0
             inside = rel <= epsilon
             # settled at check j: inside at j and at every later check
@@ -394,7 +403,7 @@ def scaling_study(
             t_eps = np.where(settled, checks[np.maximum(first, 0)], np.inf)
             med = float(np.median(t_eps))
             updates = runner.updates
-            leader_s = leader._act.seconds + leader._observe.seconds
+            leader_s = leader.seconds
             rows.append(
                 ScalingRow(
                     d=d,

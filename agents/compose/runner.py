@@ -1,11 +1,17 @@
 """Loops that make a leader and a follower play: :func:`play` through a PettingZoo env, and
-:func:`run_batch` / :class:`BatchRunner`, the same loop on a batch of seeds without the env's
-per-stage bookkeeping.
+:func:`run_batch` / :class:`BatchRunner`, the same stage (:class:`hic_envs.stage.Stage`) on a
+batch of seeds without the env's per-stage bookkeeping.
+
+:func:`play` takes any two agents (:class:`agents.Agent`: ``reset/act/observe/strategy``).
+The batched engine drives batched agents through their public batch face
+(:meth:`~agents.BatchAgent.act_batch`, :meth:`~agents.BatchAgent.observe_batch`,
+:attr:`~agents.BatchAgent.strategies`, :meth:`~agents.BatchAgent.update_counts`).
 
 Both derive their random streams the same way from one ``seed``, so a batch of one with seed
-``s`` reproduces ``play(..., seed=s)`` exactly. :class:`BatchRunner` runs in chunks (its state
-pickles, so a run can be checkpointed and resumed) and thins what it records
-(:class:`Thinning`), so long many-seed runs stream to disk in bounded memory.
+``s`` reproduces ``play(..., seed=s)`` exactly. :class:`BatchRunner` runs in chunks (its
+state is a dict of arrays, :meth:`BatchRunner.state_dict`, so a run can be checkpointed as
+data and resumed) and thins what it records (:class:`Thinning`), so long many-seed runs
+stream to disk in bounded memory.
 """
 
 from __future__ import annotations
@@ -14,20 +20,27 @@ import dataclasses
 
 import numpy as np
 
-from agents.base import Agent
+from agents.base import check_agent, rng_from_array, rng_to_array
 from hic_envs.env import FOLLOWER, LEADER, GameEnv
 from hic_envs.games.base import Game
+from hic_envs.stage import Stage
 
 __all__ = [
     "BatchHistory",
     "BatchRunner",
     "History",
+    "NonFiniteError",
     "Thinning",
     "as_thinning",
     "derive_seeds",
     "play",
     "run_batch",
 ]
+
+
+class NonFiniteError(ValueError):
+    """A strategy or payoff became NaN or infinite during a run (the message names the seed
+    row, the stage and the value)."""
 
 
 def derive_seeds(seed: int | None) -> tuple[int, np.random.SeedSequence, np.random.SeedSequence]:
@@ -68,16 +81,32 @@ class History:
         return self.leader_actions.shape[0]
 
 
-def _check_pair(leader: Agent, follower: Agent, num_envs: int | None, d1: int, d2: int) -> None:
-    for role, agent, d in (("leader", leader, d1), ("follower", follower, d2)):
-        if not isinstance(agent, Agent):
-            raise TypeError(f"{role} must be an agents.Agent, got {type(agent).__name__}")
-        if agent.num_envs != num_envs:
-            raise ValueError(
-                f"{role} was built with num_envs={agent.num_envs}, expected {num_envs}"
-            )
-        if agent.dim != d:
-            raise ValueError(f"{role} has dimension {agent.dim}, but the game's is {d}")
+def _check_single(agent: object, role: str, d: int) -> None:
+    check_agent(agent, role)
+    num_envs = getattr(agent, "num_envs", None)
+    if num_envs is not None:
+        raise ValueError(f"{role} was built with num_envs={num_envs}; play() takes single agents")
+    dim = getattr(agent, "dim", None)
+    if isinstance(dim, (int, np.integer)) and dim != d:
+        raise ValueError(f"{role} has dimension {dim}, but the game's is {d}")
+
+
+_BATCH_FACE = ("reset", "act_batch", "observe_batch", "strategies", "update_counts", "updates")
+
+
+def _check_batched(agent: object, role: str, S: int, d: int) -> None:
+    missing = [m for m in _BATCH_FACE if not hasattr(type(agent), m) and not hasattr(agent, m)]
+    if missing:
+        raise TypeError(
+            f"{role} must be a batched agent (an agents.BatchAgent, or an object with "
+            f"{', '.join(_BATCH_FACE)}); {type(agent).__name__} lacks {', '.join(missing)}"
+        )
+    if getattr(agent, "num_envs", None) != S:
+        raise ValueError(
+            f"{role} was built with num_envs={getattr(agent, 'num_envs', None)}, expected {S}"
+        )
+    if getattr(agent, "dim", d) != d:
+        raise ValueError(f"{role} has dimension {agent.dim}, but the game's is {d}")
 
 
 def _check_stages(stages, name: str = "stages", minimum: int = 1) -> int:
@@ -89,24 +118,32 @@ def _check_stages(stages, name: str = "stages", minimum: int = 1) -> int:
     return int(stages)
 
 
-def play(
-    env: GameEnv, leader: Agent, follower: Agent, stages: int, seed: int | None = None
-) -> History:
+def play(env: GameEnv, leader, follower, stages: int, seed: int | None = None) -> History:
     """Run the PettingZoo loop for ``stages`` stages and record what happened.
 
     The env is reset with a seed derived from ``seed`` and reset again (unseeded) whenever an
     episode is truncated; the agents carry on across episode boundaries. The agents are reset
     with their own seeds derived from ``seed``.
 
+    Any two agents play (:class:`agents.Agent`). The leader's strategy is recorded after every
+    stage at which it changed, or at which the leader's ``updates`` counter (if it has one)
+    moved; so ``leader_strategies`` holds every distinct ``x_n``, whether or not the agent
+    counts its updates.
+
     Args:
         env: a :class:`~hic_envs.GameEnv` (the parallel env).
-        leader, follower: single agents (``num_envs=None``).
+        leader, follower: single agents (``num_envs=None`` if they have the attribute).
         stages: number of stages to play.
         seed: the run's seed.
+
+    Raises:
+        TypeError: for an object that is not an agent.
+        ValueError: for batched agents, or dimensions that do not match the game's.
     """
     stages = _check_stages(stages)
     game = env.game
-    _check_pair(leader, follower, None, game.d1, game.d2)
+    _check_single(leader, "leader", game.d1)
+    _check_single(follower, "follower", game.d2)
     env_seed, leader_ss, follower_ss = derive_seeds(seed)
     obs, _ = env.reset(seed=env_seed)
     leader.reset(seed=leader_ss)
@@ -116,15 +153,17 @@ def play(
     ys = np.empty((stages, game.d2))
     r1 = np.empty(stages)
     r2 = np.empty(stages)
-    upd_t, upd_x, upd_y = [0], [leader.strategy], [follower.strategy]
+    last = np.array(leader.strategy, dtype=np.float64)
+    upd_t, upd_x, upd_y = [0], [last.copy()], [np.array(follower.strategy, dtype=np.float64)]
+    counted = isinstance(getattr(leader, "updates", None), (int, np.integer))
     # Bound methods hoisted out of the loop: this loop is the single-seed hot path.
     l_act, f_act, l_obs, f_obs = leader.act, follower.act, leader.observe, follower.observe
-    step = env.step
+    step, array_equal = env.step, np.array_equal
+    before = leader.updates if counted else 0
     for t in range(stages):
         if not env.agents:
             obs, _ = env.reset()
         obs, rewards, _, _, _ = step({LEADER: l_act(obs[LEADER]), FOLLOWER: f_act(obs[FOLLOWER])})
-        before = leader.updates
         ol, of_ = obs[LEADER], obs[FOLLOWER]
         rl, rf = rewards[LEADER], rewards[FOLLOWER]
         l_obs(rl, ol)
@@ -133,10 +172,16 @@ def play(
         ys[t] = ol
         r1[t] = rl
         r2[t] = rf
-        if leader.updates != before:
+        now = leader.strategy
+        moved = False
+        if counted:
+            n = leader.updates
+            moved, before = n != before, n
+        if moved or not array_equal(now, last):
+            last = np.array(now, dtype=np.float64)
             upd_t.append(t + 1)
-            upd_x.append(leader.strategy)
-            upd_y.append(follower.strategy)
+            upd_x.append(last.copy())
+            upd_y.append(np.array(follower.strategy, dtype=np.float64))
     return History(xs, ys, r1, r2, np.array(upd_t), np.array(upd_x), np.array(upd_y))
 
 
@@ -275,19 +320,26 @@ _RECORD_FIELDS = ("row", "update", "stage", "leader_strategies", "follower_strat
 class BatchRunner:
     """``S`` independent copies of (leader, follower) playing in lockstep, run in chunks.
 
-    Each stage is what :class:`~hic_envs.GameEnv` does for one seed, on a leading batch axis:
-    project the actions onto the boxes, evaluate both payoffs through ``game``, add noise, and
-    let each agent observe its reward and the other's action. Observations at the start of
-    each ``max_cycles``-stage episode are the box centres, as after ``env.reset()``. No
-    algorithm is copied here: the agents' own batch hooks do all the learning.
+    Each stage is :class:`hic_envs.stage.Stage`'s, the very function
+    :meth:`GameEnv.step <hic_envs.GameEnv.step>` calls, on a leading batch axis: project the
+    actions onto the boxes, evaluate both payoffs, add noise, and let each agent observe its
+    reward and the other's action through its public batch face. Observations at the start
+    of each ``max_cycles``-stage episode are the box centres, as after ``env.reset()``. No
+    algorithm is copied here: the agents do all the learning.
 
     :meth:`run` may be called repeatedly; ``run(a)`` then ``run(b)`` gives exactly what
-    ``run(a + b)`` gives. The runner (game, agents, noise generator and counters) pickles, which
-    is how experiments checkpoint and resume.
+    ``run(a + b)`` gives. :meth:`state_dict` is the runner's whole state as arrays (the
+    agents' :meth:`~agents.BatchAgent.state_dict`, the noise generator, counters and the
+    last observations): a runner built with the same arguments and given it by
+    :meth:`load_state_dict` continues exactly, which is how experiments checkpoint and resume.
+
+    After each :meth:`run` the final strategies are checked: a NaN or infinite entry (from an
+    overflowing payoff, say) raises :class:`NonFiniteError` naming the seed row and value.
 
     Args:
         game: the stage game.
-        leader, follower: agents built with the same ``num_envs=S``. They are reset here.
+        leader, follower: batched agents built with the same ``num_envs=S``. They are reset
+            here.
         seed: the run's seed (split as in :func:`play`, so ``S = 1`` reproduces it).
         noise_std: payoff noise scale (the env's ``noise_std``).
         max_cycles: episode length (the env's ``max_cycles``).
@@ -297,8 +349,8 @@ class BatchRunner:
     def __init__(
         self,
         game: Game,
-        leader: Agent,
-        follower: Agent,
+        leader,
+        follower,
         seed: int | None = None,
         *,
         noise_std: float = 0.0,
@@ -308,15 +360,16 @@ class BatchRunner:
         if not isinstance(game, Game):
             raise TypeError(f"game must be a hic_envs.games.Game, got {type(game).__name__}")
         S = getattr(leader, "num_envs", None)
-        if S is None and isinstance(leader, Agent):
+        if S is None:
+            check_agent(leader, "leader")
             raise ValueError("run_batch needs agents built with num_envs=S; use play() for one")
-        _check_pair(leader, follower, S, game.d1, game.d2)
-        if not (np.isfinite(noise_std) and noise_std >= 0):
-            raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
+        _check_batched(leader, "leader", S, game.d1)
+        _check_batched(follower, "follower", S, game.d2)
+        self.stage_game = Stage(game, noise_std)
         self.max_cycles = _check_stages(max_cycles, "max_cycles")
         self.game, self.leader, self.follower = game, leader, follower
         self.num_envs = S
-        self.noise_std = float(noise_std)
+        self.noise_std = self.stage_game.noise_std
         self.thinning = as_thinning(record)
         env_seed, leader_ss, follower_ss = derive_seeds(seed)
         self.noise_rng = np.random.default_rng(env_seed)
@@ -334,79 +387,119 @@ class BatchRunner:
         """Leader updates made so far, per batch row, shape ``(S,)``."""
         return self._n_seen.copy()
 
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The runner's state as a flat dict of arrays: ``leader/...`` and ``follower/...``
+        (the agents' state dicts), ``noise_rng``, ``stage``, ``n_seen``, ``started`` and the
+        last observations ``obs_l``/``obs_f`` (absent before the first stage)."""
+        out: dict[str, np.ndarray] = {
+            "noise_rng": rng_to_array(self.noise_rng),
+            "stage": np.asarray(self.stage, dtype=np.int64),
+            "n_seen": self._n_seen.copy(),
+            "started": np.asarray(self._started),
+        }
+        if self._obs_l is not None:
+            out["obs_l"] = np.array(self._obs_l)
+            out["obs_f"] = np.array(self._obs_f)
+        for role, agent in (("leader", self.leader), ("follower", self.follower)):
+            for k, v in agent.state_dict().items():
+                out[f"{role}/{k}"] = v
+        return out
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore a state saved by :meth:`state_dict` (from a runner built alike).
+
+        Raises:
+            ValueError: for a missing key or one that does not fit this runner.
+        """
+        for key in ("noise_rng", "stage", "n_seen", "started"):
+            if key not in state:
+                raise ValueError(f"runner state lacks {key!r}")
+        n_seen = np.asarray(state["n_seen"])
+        if n_seen.shape != (self.num_envs,):
+            raise ValueError(
+                f"runner state is for {n_seen.shape[0] if n_seen.ndim else '?'} seeds, this run "
+                f"has {self.num_envs}"
+            )
+        for role, agent in (("leader", self.leader), ("follower", self.follower)):
+            prefix = role + "/"
+            agent.load_state_dict(
+                {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+            )
+        self.noise_rng = rng_from_array(state["noise_rng"])
+        self.stage = int(np.asarray(state["stage"]))
+        self._n_seen = n_seen.astype(np.int64, copy=True)
+        self._started = bool(np.asarray(state["started"]))
+        self._obs_l = np.array(state["obs_l"]) if "obs_l" in state else None
+        self._obs_f = np.array(state["obs_f"]) if "obs_f" in state else None
+
+    # ------------------------------------------------------------------ play
     def run(self, stages: int) -> BatchHistory:
         """Play ``stages`` more stages; return the (thinned) records of updates made in them.
 
         The first call also returns the initial strategies (update 0, stage 0).
+
+        Raises:
+            NonFiniteError: if a strategy is NaN or infinite at the end of the chunk.
         """
         stages = _check_stages(stages, minimum=0)
         game, leader, follower = self.game, self.leader, self.follower
         S, thin, max_cycles = self.num_envs, self.thinning, self.max_cycles
-        lx, hx = game.leader_low, game.leader_high
-        ly, hy = game.follower_low, game.follower_high
-        # Bounds at full batch shape: same-shape ufuncs skip NumPy's slower broadcasting loop.
-        lx_s, hx_s = (np.broadcast_to(b, (S, game.d1)).copy() for b in (lx, hx))
-        ly_s, hy_s = (np.broadcast_to(b, (S, game.d2)).copy() for b in (ly, hy))
         rec: dict[str, list] = {f: [] for f in _RECORD_FIELDS}
         if not self._started:
             self._started = True
             rec["row"].append(np.arange(S))
             rec["update"].append(np.zeros(S, dtype=np.int64))
             rec["stage"].append(np.zeros(S, dtype=np.int64))
-            rec["leader_strategies"].append(leader._strategy().copy())
-            rec["follower_strategies"].append(follower._strategy().copy())
+            rec["leader_strategies"].append(leader.strategies)
+            rec["follower_strategies"].append(follower.strategies)
         n_seen = self._n_seen
-        track_n = hasattr(leader, "_n")
         every_update = thin.log_digits is None and not thin.none and thin.every == 1
-        noise_std, noise_rng = self.noise_std, self.noise_rng
+        noise_rng = self.noise_rng
         obs_l, obs_f = self._obs_l, self._obs_f
-        l_act, f_act = leader._act, follower._act
-        l_obs, f_obs = leader._observe, follower._observe
-        payoffs = game.payoffs
-        maximum, minimum = np.maximum, np.minimum
+        reset_l, reset_f = self.stage_game.reset_observations()
+        l_act, f_act = leader.act_batch, follower.act_batch
+        l_obs, f_obs = leader.observe_batch, follower.observe_batch
+        play_stage = self.stage_game.play
         t0 = self.stage
         for t in range(t0, t0 + stages):
             if t % max_cycles == 0:
-                obs_l = np.broadcast_to(0.5 * (ly + hy), (S, game.d2))
-                obs_f = np.broadcast_to(0.5 * (lx + hx), (S, game.d1))
-            # The env's projection onto the boxes (np.clip, as two ufuncs: same values).
-            x = minimum(maximum(l_act(obs_l), lx_s), hx_s)
-            y = minimum(maximum(f_act(obs_f), ly_s), hy_s)
-            f1, f2 = payoffs(x, y)
-            if noise_std > 0.0:
-                w = noise_rng.normal(0.0, noise_std, size=(S, 2))
-                f1 = f1 + w[:, 0]
-                f2 = f2 + w[:, 1]
+                obs_l = np.broadcast_to(reset_l, (S, game.d2))
+                obs_f = np.broadcast_to(reset_f, (S, game.d1))
+            x, y, _, _, r1, r2 = play_stage(l_act(obs_l), f_act(obs_f), noise_rng)
             before = leader.updates
-            l_obs(f1, y)
-            f_obs(f2, x)
+            l_obs(r1, y)
+            f_obs(r2, x)
             obs_l, obs_f = y, x
             if leader.updates != before:
-                if track_n:
-                    rows = np.flatnonzero(leader._n != n_seen)
-                    n_seen[rows] = leader._n[rows]
-                else:
-                    rows = np.arange(S)
-                    n_seen += 1
+                counts = leader.update_counts()
+                rows = np.flatnonzero(counts != n_seen)
+                n_seen[rows] = counts[rows]
                 if not every_update:
                     rows = rows[thin.keep(n_seen[rows])]
-                    if rows.size == 0:
-                        continue
+                if rows.size == 0:
+                    continue
                 rec["row"].append(rows)
                 rec["update"].append(n_seen[rows].copy())
                 rec["stage"].append(np.full(rows.size, t + 1))
-                rec["leader_strategies"].append(leader._strategy()[rows].copy())
-                rec["follower_strategies"].append(follower._strategy()[rows].copy())
+                rec["leader_strategies"].append(leader.strategies[rows])
+                rec["follower_strategies"].append(follower.strategies[rows])
         self.stage = t0 + stages
         self._obs_l, self._obs_f = obs_l, obs_f
         if not rec["row"]:  # nothing recorded in this chunk
             for f, empty in zip(_RECORD_FIELDS, self._empty_records(), strict=True):
                 rec[f].append(empty)
-        return BatchHistory(
-            *(np.concatenate(rec[f]) for f in _RECORD_FIELDS),
-            leader._strategy().copy(),
-            follower._strategy().copy(),
-        )
+        final_l, final_f = leader.strategies, follower.strategies
+        for role, s in (("leader", final_l), ("follower", final_f)):
+            bad = ~np.isfinite(s).all(axis=1)
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise NonFiniteError(
+                    f"the {role}'s strategy in seed row {i} is {s[i].tolist()} after stage "
+                    f"{self.stage} (a payoff or step overflowed, or an agent returned NaN); "
+                    "results up to the previous chunk are kept"
+                )
+        return BatchHistory(*(np.concatenate(rec[f]) for f in _RECORD_FIELDS), final_l, final_f)
 
     def _empty_records(self) -> tuple[np.ndarray, ...]:
         i = np.empty(0, dtype=np.int64)
@@ -415,8 +508,8 @@ class BatchRunner:
 
 def run_batch(
     game: Game,
-    leader: Agent,
-    follower: Agent,
+    leader,
+    follower,
     stages: int,
     seed: int | None = None,
     *,

@@ -4,8 +4,8 @@ Matplotlib is imported only when a figure is drawn, and through its object-orien
 the Agg canvas (no pyplot, no global backend switch), so ``import hic_envs`` stays light and
 plotting works on machines without a display.
 
-The functions take :class:`RunData` (what ``agents.experiment.load_results`` reads from a run
-directory) and the run's game, and write PNG files.
+The functions take :class:`RunData` (what :func:`agents.compose.results.load_results` reads
+from a run directory) and the run's game, and write PNG files.
 
 Conventions:
     * Curves over seeds are the median and the inter-quartile band (25th-75th percentiles) of
@@ -26,8 +26,13 @@ from typing import Any
 
 import numpy as np
 
+from agents.compose.results import RunData
+from hic_envs.games.base import Game
+
 __all__ = [
     "RunData",
+    "compare_runs",
+    "differing_fields",
     "plot_comparison",
     "plot_distance",
     "plot_payoff",
@@ -40,59 +45,8 @@ __all__ = [
 #: Colours for several runs or seeds (colour-blind friendly, Okabe-Ito; vermillion is kept
 #: for the Nash equilibrium and black for the DSE).
 COLORS = ("#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#999999")
-LEADER_NAMES = {
-    "hic": "Hi-C",
-    "sga": "SGA",
-    "hierarchical": "hierarchical gradient",
-    "oracle-spsa": "oracle SPSA",
-}
-FOLLOWER_NAMES = {
-    "gradient": "gradient-ascent follower",
-    "stochastic": "stochastic-gradient follower",
-    "best-response": "best-response follower",
-}
 DSE_STYLE = {"color": "#000000", "marker": "*", "s": 260, "zorder": 6, "edgecolors": "white"}
 NASH_STYLE = {"color": "#D55E00", "marker": "X", "s": 160, "zorder": 6, "edgecolors": "white"}
-
-
-@dataclasses.dataclass
-class RunData:
-    """The records of one run: one row per recorded (seed, update).
-
-    Attributes:
-        seed: ``(R,)`` seed (batch row) of each record.
-        update: ``(R,)`` update index ``n``.
-        stage: ``(R,)`` stage at which ``x_n`` was made.
-        leader: ``(R, d1)`` leader mean strategies ``x_n``.
-        follower: ``(R, d2)`` follower strategies at those stages.
-        distance: ``(R,)`` ``||x_n - x*||``.
-        summary: the run's ``summary.json`` contents (may be empty).
-    """
-
-    seed: np.ndarray
-    update: np.ndarray
-    stage: np.ndarray
-    leader: np.ndarray
-    follower: np.ndarray
-    distance: np.ndarray
-    summary: dict[str, Any] = dataclasses.field(default_factory=dict)
-
-    @property
-    def seeds(self) -> np.ndarray:
-        """The distinct seeds, sorted."""
-        return np.unique(self.seed)
-
-    @property
-    def label(self) -> str:
-        """A short description: leader, follower, game, seeds."""
-        cfg = self.summary.get("config", {})
-        if not cfg:
-            return f"{self.seeds.size} seeds"
-        leader = LEADER_NAMES.get(cfg["leader"], cfg["leader"])
-        follower = FOLLOWER_NAMES.get(cfg["follower"], cfg["follower"])
-        kw = ", ".join(f"{k}={v}" for k, v in cfg.get("game_kwargs", {}).items())
-        game = cfg["env_id"] + (f" ({kw})" if kw else "")
-        return f"{leader} vs {follower} on {game}, {cfg['seeds']} seeds"
 
 
 # ---------------------------------------------------------------------------------- numbers
@@ -133,8 +87,6 @@ def _bands(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _numeric_best_response(game) -> bool:
-    from hic_envs.games.base import Game
-
     return type(game).best_response is Game.best_response
 
 
@@ -441,3 +393,72 @@ def plot_comparison(runs: dict[str, RunData], game, out_dir, *, prefix: str = ""
     if traj is not None:
         paths.append(traj)
     return paths
+
+
+def differing_fields(configs: list[dict[str, Any]]) -> list[str]:
+    """The config fields (``leader_options.step_size`` style for nested ones) whose values
+    differ between the runs' configs, in a stable order."""
+
+    def flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            if isinstance(v, dict):
+                out.update(flat(v, f"{prefix}{k}."))
+            else:
+                out[f"{prefix}{k}"] = v
+        return out
+
+    flats = [flat(c) for c in configs]
+    keys = sorted({k for f in flats for k in f})
+    return [k for k in keys if len({repr(f.get(k)) for f in flats}) > 1]
+
+
+def _label(config: dict[str, Any], keys: list[str]) -> str:
+    def get(k: str):
+        v: Any = config
+        for part in k.split("."):
+            v = v.get(part) if isinstance(v, dict) else None
+        return v
+
+    return ", ".join(f"{k.split('.')[-1]}={get(k)}" for k in keys) or "run"
+
+
+def compare_runs(runs: list[RunData], games: list, out_dir) -> tuple[list[Path], str]:
+    """Several runs overlaid, labelled by what differs between their configs, and a table
+    of their final statistics (median / IQR / max distance to the DSE, stages).
+
+    Runs of different games get the distance figure only (payoff and trajectory are drawn
+    on one game's landscape).
+
+    Returns:
+        The figure paths and the table (plain text).
+    """
+    configs = [r.summary.get("config", {}) for r in runs]
+    keys = differing_fields(configs)
+    labels: dict[str, RunData] = {}
+    for i, (run, cfg) in enumerate(zip(runs, configs, strict=True)):
+        label = _label(cfg, keys)
+        labels[label if label not in labels else f"{label} #{i}"] = run
+    same_game = len({(c.get("env_id"), repr(c.get("game_kwargs"))) for c in configs}) == 1
+    out = Path(out_dir)
+    if same_game:
+        paths = plot_comparison(labels, games[0], out, prefix="compare_")
+    else:
+        paths = [plot_distance(labels, out / "compare_distance.png", title="runs compared")]
+    head = ("run", "stages", "median", "q25", "q75", "max")
+    rows = []
+    for label, run in labels.items():
+        final = run.summary.get("final") or run.summary.get("current") or {}
+        d = final.get("distance_to_dse", {})
+        rows.append(
+            (
+                label,
+                str(final.get("stage", "?")),
+                *(f"{d[k]:.3g}" if k in d else "?" for k in ("median", "q25", "q75", "max")),
+            )
+        )
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    lines = ["final distance to the DSE over seeds:"]
+    for r in [head, tuple("-" * w for w in widths), *rows]:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return paths, "\n".join(lines)

@@ -14,17 +14,14 @@ observations and drives the embedded partner.
 
 Actions and observations are in *normalised units*: the affine map that sends a strategy box
 ``[low, high]`` onto ``[-1, 1]`` (:func:`to_unit` and :func:`from_unit`, shared with
-:mod:`agents.sb3`).
+:mod:`agents.sb3`), in :mod:`hic_envs.units`.
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 import math
-import re
 import sys
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -32,45 +29,17 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
+from agents.base import check_agent
+from agents.compose.runner import derive_seeds
+from agents.followers import GradientAscentFollower
+from agents.hic import HiCLeader
+from agents.presets import follower_step_size
 from hic_envs.env import FOLLOWER, LEADER, GameEnv
 from hic_envs.games.base import Game
-from hic_envs.registration import _build_game
+from hic_envs.registration import DEFAULT_MAX_EPISODE_STEPS, build_game
+from hic_envs.units import from_unit, to_unit
 
-__all__ = [
-    "FollowerView",
-    "LeaderView",
-    "from_unit",
-    "register_views",
-    "to_unit",
-    "view_ids",
-]
-
-#: Episode length of the registered views (gymnasium's ``TimeLimit``), like ``GameEnv``'s default.
-DEFAULT_MAX_EPISODE_STEPS = 1000
-
-
-# ---------------------------------------------------------------------- normalised units
-def to_unit(value, low, high) -> np.ndarray:
-    """Map points of the box ``[low, high]`` affinely onto ``[-1, 1]`` (float64).
-
-    ``low`` goes to ``-1`` and ``high`` to ``+1``, element-wise; works on any leading batch axis.
-    Points outside the box map outside ``[-1, 1]``: callers pass projected strategies.
-    """
-    low = np.asarray(low, dtype=np.float64)
-    high = np.asarray(high, dtype=np.float64)
-    return 2.0 * (np.asarray(value, dtype=np.float64) - low) / (high - low) - 1.0
-
-
-def from_unit(unit, low, high) -> np.ndarray:
-    """Inverse of :func:`to_unit`: map ``[-1, 1]`` onto ``[low, high]`` (float64).
-
-    The result is clipped to the box, which only removes rounding (``low + 1.0 * (high - low)``
-    can exceed ``high`` by one ulp); callers clip the unit value itself and say so.
-    """
-    low = np.asarray(low, dtype=np.float64)
-    high = np.asarray(high, dtype=np.float64)
-    u = np.asarray(unit, dtype=np.float64)
-    return np.clip(low + 0.5 * (u + 1.0) * (high - low), low, high)
+__all__ = ["FollowerView", "LeaderView", "follower_view", "leader_view"]
 
 
 _ROLE_NAME = {LEADER: "leader", FOLLOWER: "follower"}
@@ -85,55 +54,57 @@ def _unit_box(d: int) -> spaces.Box:
 # example one ``leader=`` object given to ``make_vec_env(..., env_kwargs=...)``, which reaches
 # every copy) would be stepped by both: the later view to reset takes it over, and the other
 # then refuses to step instead of silently sharing its state.
-_DRIVER: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Keyed by id(): any object can be an agent, hashable or not. A view holds its partner, so an
+# id cannot be reused while a view that drives it lives.
+_DRIVER: dict[int, int] = {}
 
 
-def _preset_leader(game: Game):
+def _preset_leader(game: Game) -> HiCLeader:
     """Hi-C with the game's tuned preset settings (:func:`agents.presets.hic_leader_kwargs`)."""
-    from agents.hic import HiCLeader
-    from agents.presets import hic_leader_kwargs
-
-    box = spaces.Box(game.leader_low, game.leader_high, dtype=np.float64)
-    return HiCLeader(box, **hic_leader_kwargs(game))
+    return HiCLeader.for_game(game)
 
 
-def _preset_follower(game: Game):
+def _preset_follower(game: Game) -> GradientAscentFollower:
     """Gradient ascent (Eq. 21) with the step the presets are built for."""
-    from agents.followers import GradientAscentFollower
-    from agents.presets import follower_step_size
-
     return GradientAscentFollower(game, step_size=follower_step_size(game))
 
 
 def _adopt(partner: Any, role: str, game: Game, default: Callable[[Game], Any]):
-    """Validate (or build) the embedded partner agent for ``role``."""
-    from agents.base import Agent
-
+    """Validate (or build) the embedded partner agent for ``role``: any :class:`agents.Agent`
+    (a single one), a callable ``game -> agent``, or None for ``default``."""
     if partner is None:
         agent = default(game)
-    elif isinstance(partner, Agent):
-        agent = partner
-    elif callable(partner):
-        agent = partner(game)
-        if not isinstance(agent, Agent):
+    elif isinstance(partner, type) or not _is_agent(partner):
+        if not callable(partner):
             raise TypeError(
-                f"{role} factory {partner!r} returned {type(agent).__name__}, expected an "
-                "agents.Agent"
+                f"{role} must be None, an agent (reset/act/observe/strategy, see "
+                f"agents.Agent) or a callable game -> agent, got {type(partner).__name__}"
             )
+        agent = partner(game)
+        try:
+            check_agent(agent, role)
+        except TypeError as err:
+            raise TypeError(f"{role} factory {partner!r} returned a non-agent: {err}") from None
     else:
-        raise TypeError(
-            f"{role} must be None, an agents.Agent or a callable game -> Agent, got "
-            f"{type(partner).__name__}"
-        )
-    d = game.d1 if role == "leader" else game.d2
-    if agent.num_envs is not None:
+        agent = partner
+    if getattr(agent, "num_envs", None) is not None:
         raise ValueError(
             f"the embedded {role} must be a single agent (num_envs=None), got num_envs="
             f"{agent.num_envs}"
         )
-    if agent.dim != d:
-        raise ValueError(f"the {role} agent has dimension {agent.dim}, but the game's is {d}")
+    d = game.d1 if role == "leader" else game.d2
+    dim = getattr(agent, "dim", None)
+    if isinstance(dim, (int, np.integer)) and dim != d:
+        raise ValueError(f"the {role} agent has dimension {dim}, but the game's is {d}")
     return agent
+
+
+def _is_agent(obj: Any) -> bool:
+    try:
+        check_agent(obj, "partner")
+    except TypeError:
+        return False
+    return True
 
 
 def _check_max_steps(value) -> int | None:
@@ -216,8 +187,6 @@ class _View(gymnasium.Env):
         learning. ``reset()`` keeps the partner and the noise generator running.
         ``options`` is accepted for the Gymnasium API and not used.
         """
-        from agents.runner import derive_seeds
-
         super().reset(seed=seed)
         if seed is not None:
             env_seed, leader_ss, follower_ss = derive_seeds(seed)
@@ -228,7 +197,7 @@ class _View(gymnasium.Env):
             if not self._started:
                 self.partner.reset()  # the partner's own constructor seed, or fresh entropy
         self._started = True
-        _DRIVER[self.partner] = id(self)
+        _DRIVER[id(self.partner)] = id(self)
         self._obs = obs
         self._partner_action = self._ask_partner()
         return self._observation(), {"stage": 0, "projected": False}
@@ -239,7 +208,7 @@ class _View(gymnasium.Env):
             raise RuntimeError("step() called before reset(); call env.reset(seed=...) first")
         if not self.env.agents:
             raise RuntimeError("step() called after the episode ended; call env.reset() first")
-        if _DRIVER.get(self.partner) != id(self):
+        if _DRIVER.get(id(self.partner)) != id(self):
             raise RuntimeError(
                 f"the embedded {_ROLE_NAME[self._other]} agent is now driven by another view "
                 "(the same agent object was given to two envs, e.g. through make_vec_env's "
@@ -360,7 +329,7 @@ class FollowerView(_View):
       :class:`agents.Agent` (a single leader, ``num_envs=None``), or a callable
       ``game -> Agent`` (use one with ``make_vec_env``, whose ``env_kwargs`` reach every copy:
       one agent object cannot be embedded in two envs). For an RL follower,
-      :func:`agents.sb3.reactive_hic_kwargs` gives Hi-C settings made for a follower that
+      :func:`agents.presets.reactive_hic_kwargs` gives Hi-C settings made for a follower that
       reacts at once and explores (what ``scripts/train_sb3_follower.py`` uses).
     * ``observe_leader`` (bool, default True): False for the ad hoc setting.
     * ``max_episode_steps`` (int or None, default 1000): truncation when constructed directly.
@@ -493,19 +462,6 @@ class LeaderView(_View):
 
 
 # ---------------------------------------------------------------------- registration
-_VERSION_RE = re.compile(r"^(?P<head>.+?)-(?P<version>v\d+)$")
-
-
-def view_ids(env_id: str) -> tuple[str, str]:
-    """The ``(follower, leader)`` view IDs of a game ID: ``ns/Name-v0`` gives
-    ``ns/Name-Follower-v0`` and ``ns/Name-Leader-v0``."""
-    m = _VERSION_RE.match(env_id) if isinstance(env_id, str) else None
-    if m is None:
-        raise ValueError(f"env_id must look like 'namespace/Name-v0', got {env_id!r}")
-    head, version = m["head"], m["version"]
-    return f"{head}-Follower-{version}", f"{head}-Leader-{version}"
-
-
 def _make_view(view_cls: type[_View], game_factory: Callable[..., Game], **kwargs: Any) -> _View:
     """Entry point of a registered view: view keywords go to the view, the rest to the game."""
     names = set(inspect.signature(view_cls).parameters) - {"game"}
@@ -513,31 +469,20 @@ def _make_view(view_cls: type[_View], game_factory: Callable[..., Game], **kwarg
     game_kwargs = {k: v for k, v in kwargs.items() if k not in names}
     # Made by ID, episodes are ended by gymnasium's TimeLimit (max_episode_steps of make).
     view_kwargs.setdefault("max_episode_steps", None)
-    return view_cls(_build_game(game_factory, game_kwargs), **view_kwargs)
+    return view_cls(build_game(game_factory, game_kwargs), **view_kwargs)
 
 
-def register_views(
-    env_id: str,
-    game_factory: Callable[..., Game],
-    *,
-    max_episode_steps: int = DEFAULT_MAX_EPISODE_STEPS,
-) -> tuple[str, str]:
-    """Register the Gymnasium views of a game; :func:`hic_envs.register_game` calls this.
+def follower_view(game_factory: Callable[..., Game], **kwargs: Any) -> FollowerView:
+    """Entry point of ``<ns>/<Name>-Follower-vN`` (registered by :func:`hic_envs.register_game`).
 
-    Registers ``<ns>/<Name>-Follower-vN`` (:class:`FollowerView`) and
-    ``<ns>/<Name>-Leader-vN`` (:class:`LeaderView`) for ``env_id = <ns>/<Name>-vN``. Keyword
-    arguments of ``gymnasium.make`` that the view takes (``leader``, ``observe_leader``,
-    ``noise_std``, ``reward_scale``, ``render_mode``; ``follower`` for the leader view) go to
-    the view, all others to ``game_factory``; ``max_episode_steps`` is gymnasium's own.
-
-    Returns:
-        The two registered IDs, follower view first.
+    Keyword arguments of ``gymnasium.make`` that the view takes (``leader``,
+    ``observe_leader``, ``noise_std``, ``reward_scale``, ``render_mode``) go to the view, all
+    others to ``game_factory``; ``max_episode_steps`` is gymnasium's own.
     """
-    follower_id, leader_id = view_ids(env_id)
-    for vid, cls in ((follower_id, FollowerView), (leader_id, LeaderView)):
-        gymnasium.register(
-            vid,
-            entry_point=functools.partial(_make_view, cls, game_factory),
-            max_episode_steps=max_episode_steps,
-        )
-    return follower_id, leader_id
+    return _make_view(FollowerView, game_factory, **kwargs)
+
+
+def leader_view(game_factory: Callable[..., Game], **kwargs: Any) -> LeaderView:
+    """Entry point of ``<ns>/<Name>-Leader-vN``; as :func:`follower_view` (``follower`` for the
+    embedded follower)."""
+    return _make_view(LeaderView, game_factory, **kwargs)

@@ -1,0 +1,238 @@
+"""One configuration idiom for every command and script: a typed, frozen dataclass.
+
+A command's whole configuration is one dataclass with a docstring under each field (the
+CleanRL convention); :func:`parser_for` turns it into an ``argparse`` parser and
+:func:`parse` into an instance, so defaults and help live once, in the dataclass::
+
+    @dataclasses.dataclass(frozen=True)
+    class Config:
+        stages: int = 100_000
+        \"\"\"Stages to play.\"\"\"
+        games: tuple[str, ...] = ("Duopoly",)
+        \"\"\"Games to run.\"\"\"
+
+    config = parse(Config, prog="python scripts/mine.py")
+
+Field types and what the command line takes:
+
+* ``int``: an integer, also written as a float that is one (``1e6``);
+* ``float``, ``str``, ``pathlib.Path``;
+* ``bool``: ``--flag`` (off by default) or ``--flag`` / ``--no-flag`` (on by default);
+* ``X | None``: ``X``, or ``none``;
+* ``tuple[X, ...]``: one or more values (``--games Duopoly Quadratic``), or, with
+  ``metadata={"append": True}``, a repeatable flag (``--import a --import b``);
+* ``typing.Literal[...]``: one of the choices.
+
+Field metadata (``dataclasses.field(metadata=...)``): ``"positional": True`` makes the field a
+positional argument (``"nargs"`` as argparse's: ``"?"``, ``"*"``, ``"+"``), ``"flag"`` renames
+the option, ``"metavar"`` names its value, ``"choices"`` lists (or a callable returns) the
+allowed values, ``"help"`` replaces the docstring, ``"required": True`` makes an option with a
+placeholder default required.
+
+Bad values exit with ``PROG: error: ...`` naming the value (status 2), including the
+``ValueError`` / ``TypeError`` of the dataclass's own ``__post_init__`` checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import functools
+import inspect
+import math
+import textwrap
+import types
+import typing
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+__all__ = ["field_docs", "parse", "parser_for", "to_int"]
+
+T = TypeVar("T")
+
+
+@functools.cache
+def field_docs(cls: type) -> dict[str, str]:
+    """The docstring written under each field of a dataclass (its whole class hierarchy)."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if not dataclasses.is_dataclass(klass) or klass is object:
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError):  # no source (e.g. built dynamically)
+            continue
+        body = tree.body[0].body  # type: ignore[attr-defined]
+        for node, nxt in zip(body, body[1:], strict=False):
+            if (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Name)
+                and isinstance(nxt, ast.Expr)
+                and isinstance(nxt.value, ast.Constant)
+                and isinstance(nxt.value.value, str)
+            ):
+                docs[node.target.id] = " ".join(nxt.value.value.split())
+    return docs
+
+
+def to_int(text: str) -> int:
+    """An integer from the command line, also written as a float that is one (``1e6``)."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not (math.isfinite(v) and v.is_integer()):
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}")
+    return int(v)
+
+
+def _finite_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return v
+
+
+_CONVERTERS: dict[Any, Callable[[str], Any]] = {
+    int: to_int,
+    float: _finite_float,
+    str: str,
+    Path: Path,
+}
+
+
+def _converter(tp: Any, optional: bool) -> Callable[[str], Any]:
+    try:
+        base = _CONVERTERS[tp]
+    except KeyError:
+        raise TypeError(f"unsupported config field type {tp!r}") from None
+    if not optional:
+        return base
+
+    def convert(text: str):
+        return None if text.strip().lower() == "none" else base(text)
+
+    convert.__name__ = f"{getattr(tp, '__name__', tp)} or none"
+    return convert
+
+
+def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) != 1:
+            raise TypeError(f"unsupported union type {tp!r} (only X | None)")
+        return args[0], True
+    return tp, False
+
+
+def parser_for(
+    cls: type, *, prog: str | None = None, description: str | None = None
+) -> argparse.ArgumentParser:
+    """An ``argparse`` parser with one argument per field of the dataclass ``cls``.
+
+    Args:
+        cls: a dataclass whose fields all have defaults (positionals may have none).
+        prog: the command's name in usage and error lines (e.g. ``"hic run"``).
+        description: the help's text; the class docstring's first paragraph by default.
+    """
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"{cls!r} is not a dataclass")
+    hints = typing.get_type_hints(cls)
+    docs = field_docs(cls)
+    doc = (cls.__doc__ or "").strip().split("\n\n")[0]
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=description or " ".join(doc.split()),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        meta = f.metadata
+        tp, optional = _unwrap_optional(hints[f.name])
+        has_default = f.default is not dataclasses.MISSING or (
+            f.default_factory is not dataclasses.MISSING
+        )
+        default = (
+            f.default
+            if f.default is not dataclasses.MISSING
+            else (f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
+        )
+        kw: dict[str, Any] = {"help": meta.get("help", docs.get(f.name, ""))}
+        if "metavar" in meta:
+            kw["metavar"] = meta["metavar"]
+        origin = typing.get_origin(tp)
+        if tp is bool:
+            # A flag that is off by default is a plain switch; one that is on has --no-x.
+            kw["action"] = "store_true" if default is False else argparse.BooleanOptionalAction
+        elif origin is tuple:
+            elem = typing.get_args(tp)[0]
+            kw["type"] = _converter(elem, False)
+            if meta.get("append"):
+                kw["action"] = "append"
+            else:
+                kw["nargs"] = meta.get("nargs", "+")
+        elif origin is typing.Literal:
+            kw["choices"] = list(typing.get_args(tp))
+            kw["type"] = _converter(type(kw["choices"][0]), optional)
+        else:
+            kw["type"] = _converter(tp, optional)
+        choices = meta.get("choices")
+        if choices is not None:
+            kw["choices"] = list(choices() if callable(choices) else choices)
+        if meta.get("positional"):
+            if "nargs" in meta:
+                kw["nargs"] = meta["nargs"]
+            elif has_default:
+                kw["nargs"] = "?"
+            if has_default:
+                kw["default"] = default
+            parser.add_argument(f.name, **kw)
+            continue
+        flag = meta.get("flag", "--" + f.name.replace("_", "-"))
+        if not has_default or meta.get("required"):
+            kw["required"] = True
+        else:
+            # append actions extend a given default list; start from none and fill in below
+            kw["default"] = None if kw.get("action") == "append" else default
+        parser.add_argument(flag, dest=f.name, **kw)
+    return parser
+
+
+def parse(
+    cls: type[T],
+    argv: Sequence[str] | None = None,
+    *,
+    prog: str | None = None,
+    description: str | None = None,
+) -> T:
+    """Parse command-line arguments into an instance of the dataclass ``cls``.
+
+    Exits with status 2 and ``PROG: error: ...`` on a bad value, including a ``ValueError`` or
+    ``TypeError`` raised by the dataclass's own checks; ``--help`` prints the fields' docs.
+    """
+    parser = parser_for(cls, prog=prog, description=description)
+    ns = parser.parse_args(argv)
+    values = vars(ns)
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        v = values.get(f.name)
+        if v is None and f.metadata.get("append"):
+            values[f.name] = tuple(f.default) if f.default is not dataclasses.MISSING else ()
+        elif isinstance(v, list):
+            values[f.name] = tuple(v)
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as err:
+        parser.error(str(err))
+        raise  # unreachable: parser.error exits

@@ -1,0 +1,492 @@
+"""Many-seed experiments that stream their results to disk and resume after an interruption.
+
+:func:`run_experiment` plays ``seeds`` independent copies of a (leader, follower) pair on a
+registered game with :class:`~agents.compose.runner.BatchRunner`, in chunks of stages. After
+each chunk it appends the chunk's (thinned) update records to ``updates.csv``; every
+``checkpoint_seconds`` (at the start, at the end, and when interrupted) it writes the
+runner's state as data to ``checkpoint.npz`` together with the CSV's length, and rewrites
+``summary.json``. An interrupted run therefore keeps every completed chunk, and
+``resume=True`` truncates the CSV to the last checkpoint and carries on: since ``run(a)``
+then ``run(b)`` equals ``run(a + b)``, the resumed run writes exactly what an uninterrupted
+one writes. The files are described in :mod:`agents.compose.results`.
+
+Guarantees: every file is replaced atomically (a crash leaves the old or the new one); a
+directory is written by one process at a time (an exclusive lock); resuming reads only data
+(``.npz`` without pickle, and JSON) and checks that the stored config equals the one given;
+SIGINT and SIGTERM finish the current chunk, write a checkpoint and stop (a second signal
+stops at once, losing at most the chunks since the last checkpoint); a NaN or infinite
+strategy stops the run with an error naming the seed row and stage, the summary recording it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import json
+import math
+import os
+import platform
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import hic_envs
+from agents import catalog
+from agents.compose.results import (
+    CHECKPOINT_NAME,
+    CSV_NAME,
+    SUMMARY_NAME,
+    RunDirError,
+    atomic_write,
+    csv_header,
+    csv_rows,
+    dump_json,
+    lock_dir,
+    read_checkpoint,
+    read_json,
+    write_checkpoint,
+)
+from agents.compose.runner import BatchRunner, NonFiniteError, as_thinning
+from hic_envs.registration import game_from_id
+
+__all__ = [
+    "ExperimentConfig",
+    "Interrupted",
+    "default_chunk",
+    "import_modules",
+    "read_config",
+    "run_experiment",
+]
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT or SIGTERM after writing a checkpoint.
+
+    Attributes:
+        stage: the stage the checkpoint holds (``--resume`` continues from it).
+    """
+
+    def __init__(self, stage: int) -> None:
+        super().__init__(f"interrupted; checkpoint at stage {stage}")
+        self.stage = stage
+
+
+def import_modules(names: tuple[str, ...] | list[str]) -> None:
+    """Import users' modules (that register games or learners) by name.
+
+    Raises:
+        ValueError: naming a module that cannot be imported, and why.
+    """
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError as err:
+            raise ValueError(
+                f"cannot import module {name!r} ({err}); is it on PYTHONPATH (or installed)?"
+            ) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything that determines an experiment's results (JSON-serialisable).
+
+    Attributes:
+        env_id: a registered ID such as ``"hic/Duopoly-v0"``.
+        game_kwargs: keyword arguments of the game's constructor.
+        leader: a leader of the catalog (:data:`agents.catalog.LEADERS`).
+        leader_options: its options (None values mean "default"; see the catalog row).
+        follower: a follower of the catalog (:data:`agents.catalog.FOLLOWERS`).
+        follower_options: its options.
+        seeds: number of independent seeds ``S`` (batch rows).
+        stages: stages to play.
+        seed: the run's master seed.
+        noise_std: payoff noise scale.
+        max_cycles: episode length (the env's; observations restart at the box centres).
+        record: which updates go to the CSV (:func:`~agents.compose.runner.as_thinning`).
+        imports: modules imported before the ID and the learners are resolved (users' modules
+            that register games or learners); recorded so that ``plot`` and ``--resume``
+            import them again.
+
+    How often results are written (chunks, checkpoints) is not part of the config: it does
+    not change the results.
+    """
+
+    env_id: str
+    game_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    leader: str = "hic"
+    leader_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    follower: str = "gradient"
+    follower_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    seeds: int = 32
+    stages: int = 1_000_000
+    seed: int = 0
+    noise_std: float = 0.0
+    max_cycles: int = 1000
+    record: Any = "log"
+    imports: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.imports, str) or not all(isinstance(m, str) for m in self.imports):
+            raise ValueError(f"imports must be a list of module names, got {self.imports!r}")
+        object.__setattr__(self, "imports", tuple(self.imports))
+        import_modules(self.imports)
+        for nm in ("seeds", "stages", "max_cycles"):
+            v = getattr(self, nm)
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+                object.__setattr__(self, nm, v)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{nm} must be a positive integer, got {v!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if not (
+            isinstance(self.noise_std, (int, float))
+            and math.isfinite(self.noise_std)
+            and self.noise_std >= 0
+        ):
+            raise ValueError(f"noise_std must be a finite number >= 0, got {self.noise_std!r}")
+        if self.leader not in catalog.LEADERS:
+            raise ValueError(
+                f"unknown leader {self.leader!r}; expected one of {sorted(catalog.LEADERS)}"
+            )
+        if self.follower not in catalog.FOLLOWERS:
+            raise ValueError(
+                f"unknown follower {self.follower!r}; expected one of {sorted(catalog.FOLLOWERS)}"
+            )
+        as_thinning(self.record)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict (round-trips through :meth:`from_dict`)."""
+        d = json.loads(json.dumps(dataclasses.asdict(self)))
+        if not d["imports"]:
+            del d["imports"]  # runs without user modules keep the layout they always had
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ExperimentConfig:
+        """Inverse of :meth:`to_dict`."""
+        if not isinstance(d, dict):
+            raise ValueError(f"a config must be a JSON object, got {type(d).__name__}")
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - fields
+        if unknown:
+            raise ValueError(f"unknown config field(s) {sorted(unknown)}")
+        d = dict(d)
+        if "imports" in d and isinstance(d["imports"], list):
+            d["imports"] = tuple(d["imports"])
+        try:
+            return cls(**d)
+        except TypeError as err:
+            raise ValueError(f"bad config: {err}") from None
+
+    def build(self):
+        """``(game, leader, follower)`` built from the config (agents not yet reset)."""
+        game = game_from_id(self.env_id, self.game_kwargs)
+        follower = catalog.make_follower(
+            self.follower, game, self.seeds, dict(self.follower_options)
+        )
+        leader = catalog.make_leader(
+            self.leader, game, self.seeds, dict(self.leader_options), partner=follower
+        )
+        return game, leader, follower
+
+
+# ---------------------------------------------------------------------------------- running
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("hic-envs", "numpy", "scipy", "gymnasium", "pettingzoo"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    if out["hic-envs"] == "not installed":
+        out["hic-envs"] = hic_envs.__version__ + " (source tree)"
+    return out
+
+
+def _resolved(leader: Any, follower: Any) -> dict[str, str]:
+    out = {"leader": type(leader).__name__, "follower": type(follower).__name__}
+    for role, agent in (("leader", leader), ("follower", follower)):
+        for key in (
+            "step_size",
+            "perturbation",
+            "commitment",
+            "baseline",
+            "average_last",
+            "two_sided",
+            "noise_std",
+        ):
+            if hasattr(agent, key):
+                out[f"{role}.{key}"] = repr(getattr(agent, key))
+    return out
+
+
+def _final_stats(game, runner: BatchRunner, payoff: bool) -> dict[str, Any]:
+    x = runner.leader.strategies
+    y = runner.follower.strategies
+    dist = game.distance_to_stackelberg(x)
+    q = lambda a: {  # noqa: E731
+        "min": float(np.min(a)),
+        "q25": float(np.quantile(a, 0.25)),
+        "median": float(np.median(a)),
+        "q75": float(np.quantile(a, 0.75)),
+        "max": float(np.max(a)),
+        "mean": float(np.mean(a)),
+    }
+    out: dict[str, Any] = {
+        "stage": runner.stage,
+        "distance_to_dse": q(dist),
+        "leader_strategy": {
+            k: np.quantile(x, p, axis=0).tolist()
+            for k, p in (("min", 0.0), ("median", 0.5), ("max", 1.0))
+        },
+        "follower_strategy_median": np.median(y, axis=0).tolist(),
+        "leader_updates_median": float(np.median(runner.updates)),
+    }
+    if payoff:  # f1(x, r(x)): one best-response solve per seed for numeric games
+        out["hierarchical_payoff"] = q(game.hierarchical_payoff(x))
+    return out
+
+
+def default_chunk(config: ExperimentConfig) -> int:
+    """Stages per chunk: about 200 chunks per run, at most ``2e7`` seed-stages each."""
+    cap = max(100, 20_000_000 // config.seeds)
+    return max(1, min(config.stages, max(100, min(config.stages // 200, cap))))
+
+
+def read_config(out_dir: str | os.PathLike) -> ExperimentConfig:
+    """The config of the run in ``out_dir``: from its checkpoint, else its summary.
+
+    Raises:
+        RunDirError: if neither holds one, naming the files.
+    """
+    out = Path(out_dir)
+    ckpt, summary = out / CHECKPOINT_NAME, out / SUMMARY_NAME
+    if ckpt.exists():
+        _, meta = read_checkpoint(ckpt)
+        cfg = meta.get("config")
+    elif summary.exists():
+        cfg = read_json(summary).get("config")
+    else:
+        raise RunDirError(f"{out} holds no run ({CHECKPOINT_NAME} and {SUMMARY_NAME} are missing)")
+    if not isinstance(cfg, dict):
+        raise RunDirError(f"{out}: its checkpoint and summary hold no config")
+    return ExperimentConfig.from_dict(cfg)
+
+
+@contextlib.contextmanager
+def _deferred_signals() -> Iterator[dict[str, bool]]:
+    """SIGINT/SIGTERM set a flag (checked after each chunk); a second one interrupts at once."""
+    flag = {"stop": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum, frame):
+        if flag["stop"]:
+            raise KeyboardInterrupt
+        flag["stop"] = True
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield flag
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    out_dir: str | os.PathLike,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    chunk: int | None = None,
+    checkpoint_seconds: float = 10.0,
+    on_chunk: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Run (or resume) an experiment, writing ``updates.csv``, ``summary.json`` and
+    ``checkpoint.npz`` into ``out_dir`` as it goes. Returns the final summary.
+
+    Args:
+        config: the experiment.
+        out_dir: output directory (created if needed).
+        resume: continue the run in ``out_dir`` from its last checkpoint, dropping CSV rows
+            written after it. Its stored config must equal ``config``. Without ``resume``,
+            ``out_dir`` must not hold a run.
+        progress: show a tqdm progress bar (stages, ETA, median distance to the DSE).
+        chunk: stages per chunk (default :func:`default_chunk`).
+        checkpoint_seconds: minimum wall time between checkpoints (0: after every chunk).
+        on_chunk: called with ``{"stage": ..., "checkpointed": bool}`` after each chunk.
+
+    Raises:
+        FileExistsError: ``out_dir`` already holds a run and ``resume`` is False.
+        RunDirError: a file of ``out_dir`` is missing, unreadable or inconsistent, or another
+            process is writing it.
+        ValueError: ``resume`` with a different config, or a bad ``chunk``.
+        Interrupted: after SIGINT/SIGTERM, once the checkpoint is written.
+        NonFiniteError: a strategy became NaN or infinite.
+    """
+    if str(out_dir) == "":
+        raise ValueError("out_dir must be a directory path, got ''")
+    out = Path(out_dir)
+    csv_path, summary_path, ckpt_path = out / CSV_NAME, out / SUMMARY_NAME, out / CHECKPOINT_NAME
+    chunk = default_chunk(config) if chunk is None else chunk
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    if not (isinstance(checkpoint_seconds, (int, float)) and checkpoint_seconds >= 0):
+        raise ValueError(f"checkpoint_seconds must be >= 0, got {checkpoint_seconds!r}")
+    cfg = config.to_dict()
+    if resume:
+        if not out.is_dir():
+            raise RunDirError(f"--resume: {out} is not a directory holding a run")
+    else:
+        if any(p.exists() for p in (summary_path, csv_path, ckpt_path)):
+            raise FileExistsError(
+                f"{out} already holds a run; pass resume=True (--resume) to continue it, or "
+                "choose another output directory"
+            )
+        out.mkdir(parents=True, exist_ok=True)
+    with lock_dir(out):
+        return _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, on_chunk)
+
+
+def _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, on_chunk):
+    csv_path, summary_path, ckpt_path = out / CSV_NAME, out / SUMMARY_NAME, out / CHECKPOINT_NAME
+    game, leader, follower = config.build()
+    runner = BatchRunner(
+        game,
+        leader,
+        follower,
+        config.seed,
+        noise_std=config.noise_std,
+        max_cycles=config.max_cycles,
+        record=config.record,
+    )
+    if resume:
+        if not ckpt_path.exists():
+            raise RunDirError(
+                f"--resume: {ckpt_path} is missing, so {out} cannot be resumed (it holds no run, "
+                "or one from an older version); start the run again in another directory"
+            )
+        state, meta = read_checkpoint(ckpt_path)
+        if meta.get("config") != cfg:
+            stored = meta.get("config") or {}
+            diff = sorted(k for k in set(cfg) | set(stored) if cfg.get(k) != stored.get(k))
+            raise ValueError(
+                f"cannot resume {out}: its run has a different config (fields {diff}); "
+                "resume with the same options, or choose another output directory"
+            )
+        try:
+            runner.load_state_dict(state)
+        except ValueError as err:
+            raise RunDirError(f"{ckpt_path} does not fit this run: {err}") from None
+        csv_bytes, elapsed = int(meta["csv_bytes"]), float(meta["elapsed"])
+        try:
+            size = csv_path.stat().st_size
+        except FileNotFoundError:
+            raise RunDirError(f"{csv_path} is missing; {out} cannot be resumed") from None
+        if size < csv_bytes:
+            raise RunDirError(
+                f"{csv_path} has {size} bytes but the checkpoint was taken at {csv_bytes}: the "
+                "CSV was truncated or replaced, so the run cannot be resumed"
+            )
+        with open(csv_path, "r+b") as f:  # drop rows written after the last checkpoint
+            f.truncate(csv_bytes)
+            f.flush()
+            os.fsync(f.fileno())
+    else:
+        atomic_write(csv_path, csv_header(game.d1, game.d2).encode())
+        csv_bytes = csv_path.stat().st_size
+        elapsed = 0.0
+
+    summary: dict[str, Any] = {
+        "config": cfg,
+        "resolved": _resolved(runner.leader, runner.follower),
+        "game": game.info(),
+        "record": runner.thinning.describe(),
+        "files": {"updates": CSV_NAME, "checkpoint": CHECKPOINT_NAME},
+        "versions": _versions(),
+    }
+    t_start = time.perf_counter()
+
+    def write_summary(extra: dict[str, Any] | None = None) -> None:
+        complete = runner.stage >= config.stages
+        summary["progress"] = {
+            "stage": runner.stage,
+            "stages": config.stages,
+            "complete": complete,
+            "csv_bytes": csv_bytes,
+        }
+        summary.pop("current", None)
+        summary["final" if complete else "current"] = _final_stats(game, runner, complete)
+        total = elapsed + (time.perf_counter() - t_start)
+        summary["timing"] = {
+            "wall_seconds": total,
+            "seed_stages_per_second": runner.stage * config.seeds / total if total else None,
+        }
+        summary.update(extra or {})
+        atomic_write(summary_path, dump_json(summary))
+
+    def checkpoint() -> None:
+        total = elapsed + (time.perf_counter() - t_start)
+        meta = {"config": cfg, "csv_bytes": csv_bytes, "elapsed": total, "stage": runner.stage}
+        write_checkpoint(ckpt_path, runner.state_dict(), meta)
+        write_summary()
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm  # progress bars only when shown
+
+        bar = tqdm(
+            total=config.stages,
+            initial=runner.stage,
+            unit="stage",
+            unit_scale=True,
+            desc=f"{config.leader} on {config.env_id}",
+            dynamic_ncols=True,
+        )
+    try:
+        with _deferred_signals() as flag:
+            checkpoint()  # at the start, and (resumed) the summary of a finished run again
+            last = time.perf_counter()
+            while runner.stage < config.stages:
+                n = min(chunk, config.stages - runner.stage)
+                try:
+                    h = runner.run(n)
+                except NonFiniteError as err:
+                    write_summary({"error": str(err)})
+                    raise
+                dist = game.distance_to_stackelberg(h.leader_strategies)
+                with open(csv_path, "a", newline="") as f:
+                    f.write(csv_rows(h, dist))
+                    f.flush()
+                csv_bytes = csv_path.stat().st_size
+                now = time.perf_counter()
+                saved = (
+                    runner.stage >= config.stages
+                    or now - last >= checkpoint_seconds
+                    or flag["stop"]
+                )
+                if saved:
+                    checkpoint()
+                    last = time.perf_counter()
+                if bar is not None:
+                    bar.update(n)
+                    med = float(np.median(game.distance_to_stackelberg(h.final_leader)))
+                    bar.set_postfix_str(f"median dist to DSE {med:.3g}", refresh=False)
+                if on_chunk is not None:
+                    on_chunk({"stage": runner.stage, "checkpointed": saved})
+                if flag["stop"] and runner.stage < config.stages:
+                    raise Interrupted(runner.stage)
+    finally:
+        if bar is not None:
+            bar.close()
+    return summary
