@@ -73,9 +73,9 @@ class _AgentMeta(type(Protocol)):  # type: ignore[misc]
         return _missing_members(obj) == []
 
 
-def _missing_members(obj: Any) -> list[str]:
+def _missing_members(obj: Any, strategy: bool = False) -> list[str]:
     missing = [m for m in _AGENT_METHODS if not callable(inspect.getattr_static(obj, m, None))]
-    if inspect.getattr_static(obj, "strategy", _MISSING) is _MISSING:
+    if strategy and inspect.getattr_static(obj, "strategy", _MISSING) is _MISSING:
         missing.append("strategy")
     return missing
 
@@ -95,6 +95,10 @@ class Agent(Protocol, metaclass=_AgentMeta):
     Optional: ``updates`` (an int counting strategy updates; :func:`agents.play` records the
     strategy when it changes, or when ``strategy`` itself changes), ``num_envs`` (``None`` for
     a single agent) and ``dim``.
+
+    ``isinstance(obj, Agent)`` checks the three methods without running any property;
+    ``strategy`` may be created by ``reset`` (a plain attribute), so it is checked once the
+    agent has been reset (:func:`check_agent` with ``after_reset=True``).
     """
 
     def reset(self, seed: Any = None) -> None: ...
@@ -107,15 +111,16 @@ class Agent(Protocol, metaclass=_AgentMeta):
     def strategy(self) -> Any: ...
 
 
-def check_agent(agent: Any, role: str) -> Any:
+def check_agent(agent: Any, role: str, *, after_reset: bool = False) -> Any:
     """Return ``agent`` if it satisfies :class:`Agent`; else raise a ``TypeError`` naming what
     is missing.
 
     Args:
         agent: the object to check.
         role: ``"leader"`` or ``"follower"`` (for the message).
+        after_reset: also require ``strategy`` (which ``reset`` may create).
     """
-    missing = _missing_members(agent)
+    missing = _missing_members(agent, strategy=after_reset)
     if missing:
         raise TypeError(
             f"{role} must be an agent: an object with reset(seed), act(obs), observe(reward, "

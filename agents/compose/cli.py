@@ -31,6 +31,8 @@ from typing import Any
 import hic_envs
 from agents import catalog
 from agents.compose import config as cfgparse
+from agents.compose import plotting
+from agents.compose.bench import format_report, run_benchmarks
 from agents.compose.experiment import (
     ExperimentConfig,
     Interrupted,
@@ -321,8 +323,6 @@ def _vec(v) -> str:
 
 
 def _cmd_plot(c: PlotCommand) -> int:
-    from agents.compose import plotting  # matplotlib only when plotting
-
     runs, games = [], []
     for d in c.run_dirs:
         run = load_results(d)
@@ -344,8 +344,6 @@ def _cmd_plot(c: PlotCommand) -> int:
 
 
 def _cmd_bench(c: BenchCommand) -> int:
-    from agents.compose.bench import format_report, run_benchmarks
-
     kwargs: dict[str, Any] = {"quick": c.quick, "memory_stages": c.memory_stages}
     if c.sizes:
         kwargs["sizes"] = tuple(c.sizes)
@@ -358,16 +356,18 @@ def _cmd_bench(c: BenchCommand) -> int:
 
 
 def _cmd_train_follower(c) -> int:
-    from agents.compose.training import format_report, train_follower
+    # Lazy (the one function-level import): training imports Stable-Baselines3 and torch,
+    # seconds that no other command should pay.
+    from agents.compose import training
 
-    print(format_report(train_follower(c)))
+    print(training.format_report(training.train_follower(c)))
     return 0
 
 
 def _train_config() -> type:
-    from agents.compose.training import TrainConfig  # torch only for this command
+    from agents.compose import training  # lazy: see _cmd_train_follower
 
-    return TrainConfig
+    return training.TrainConfig
 
 
 #: command -> (config class or a function returning it, action, one-line help)

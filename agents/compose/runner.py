@@ -148,6 +148,8 @@ def play(env: GameEnv, leader, follower, stages: int, seed: int | None = None) -
     obs, _ = env.reset(seed=env_seed)
     leader.reset(seed=leader_ss)
     follower.reset(seed=follower_ss)
+    check_agent(leader, "leader", after_reset=True)
+    check_agent(follower, "follower", after_reset=True)
 
     xs = np.empty((stages, game.d1))
     ys = np.empty((stages, game.d2))
