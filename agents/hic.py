@@ -112,6 +112,21 @@ class HiCLeader(BatchAgent):
       Each update costs two intervals.
     * ``commitment=AdaptiveCommitment(...)``: end each interval once the follower's observed
       action has settled (see :class:`AdaptiveCommitment`).
+    * ``burn_in=m``: the first ``m`` intervals make no step. They play ``x_0 + delta Delta``
+      with a fresh ``Delta`` each, feed the baseline (when on) and advance the interval count,
+      but leave ``x`` and ``n`` alone. Nothing depends on their ``Delta``, so the estimate stays
+      unbiased. The published Hi-C code burns in this way (``burn_in=50`` there, which makes 49
+      intervals without an update: its counter is tested after it is advanced).
+    * ``baseline_init=b0``: start the baseline at ``b0`` instead of at the first interval's
+      payoff; the first interval is then an update (unless burnt in). ``b0`` is fixed before
+      any ``Delta`` is drawn, so the estimate stays unbiased. The published code starts at 0.
+    * ``interval_schedules=True``: index ``delta`` and ``k`` (and an adaptive commitment's
+      ``tol``) by the number of intervals completed, burn-in and baseline warm-up intervals
+      included, instead of by the update index ``n``; ``alpha`` stays indexed by ``n``. This
+      is how the published code counts (its perturbation and commitment schedules advance
+      every interval, its step size only on updates). Its 1-based counters need no option:
+      :class:`~agents.schedules.PowerLaw` and :class:`~agents.schedules.LogLinear` are written
+      in ``n + 1``.
 
     Args:
         action_space: the leader's strategy box: a float64 ``gymnasium.spaces.Box`` (the
@@ -129,6 +144,10 @@ class HiCLeader(BatchAgent):
         baseline: moving-average weight ``lam`` in ``[0, 1)``, or None (off).
         average_last: ``m >= 1`` stages to average over, or None (off: last stage only).
         two_sided: use the antithetic two-interval estimate.
+        burn_in: number of initial intervals that make no step (>= 0; default 0).
+        baseline_init: the baseline's initial value, or None (the first interval's payoff).
+            Needs ``baseline``.
+        interval_schedules: index ``delta`` and ``k`` by intervals completed, not updates.
         check_assumptions: warn when ``(alpha_n, delta_n)`` break Assumption 4.4.
 
     The perturbed strategy is clipped to ``X`` (the env would project it anyway); near the
@@ -154,6 +173,9 @@ class HiCLeader(BatchAgent):
         baseline: float | None = None,
         average_last: int | None = None,
         two_sided: bool = False,
+        burn_in: int = 0,
+        baseline_init: float | None = None,
+        interval_schedules: bool = False,
         check_assumptions: bool = True,
     ) -> None:
         super().__init__(*box_of(action_space, "leader"), num_envs=num_envs, seed=seed)
@@ -181,6 +203,25 @@ class HiCLeader(BatchAgent):
             raise ValueError(
                 "baseline has no effect with two_sided=True (the payoff level cancels in "
                 "s+ - s-); pass one or the other"
+            )
+        if isinstance(burn_in, bool) or not isinstance(burn_in, (int, np.integer)) or burn_in < 0:
+            raise ValueError(f"burn_in must be a non-negative integer, got {burn_in!r}")
+        self.burn_in = int(burn_in)
+        if baseline_init is not None:
+            if self.baseline is None:
+                raise ValueError("baseline_init needs a baseline weight (baseline=lam)")
+            if isinstance(baseline_init, bool) or not isinstance(
+                baseline_init, (int, float, np.integer, np.floating)
+            ):
+                raise TypeError(f"baseline_init must be None or a number, got {baseline_init!r}")
+            if not np.isfinite(baseline_init):
+                raise ValueError(f"baseline_init must be finite, got {baseline_init!r}")
+        self.baseline_init = None if baseline_init is None else float(baseline_init)
+        self.interval_schedules = bool(interval_schedules)
+        if self.two_sided and (self.burn_in or self.interval_schedules):
+            raise ValueError(
+                "burn_in and interval_schedules are not defined with two_sided=True (an "
+                "antithetic pair must share delta_n); pass one or the other"
             )
         self._init = init
         if check_assumptions:
@@ -221,6 +262,10 @@ class HiCLeader(BatchAgent):
         self._s_plus = np.zeros(S)
         self._b = np.zeros(S)
         self._b_ready = np.zeros(S, dtype=bool)
+        if self.baseline_init is not None:
+            self._b[:] = self.baseline_init
+            self._b_ready[:] = True
+        self._j = np.zeros(S, dtype=np.int64)  # intervals completed per row
         m = self.average_last
         if m is not None:
             self._ring = np.zeros((S, m))  # payoffs of the window, slot = stage-in-interval % m
@@ -234,7 +279,8 @@ class HiCLeader(BatchAgent):
 
     def _begin(self, rows: np.ndarray, new_direction: bool) -> None:
         """Start a commitment interval for ``rows`` at the current stage."""
-        n = self._n[rows]
+        # The index of delta and k: updates made, or intervals completed (interval_schedules).
+        n = self._j[rows] if self.interval_schedules else self._n[rows]
         if new_direction:
             # Alg. 1, line 4: Delta_n uniform on {-1, 1}^d1.
             self._Delta[rows] = (
@@ -317,6 +363,8 @@ class HiCLeader(BatchAgent):
 
     def _finish(self, rows: np.ndarray, s: np.ndarray) -> None:
         """Close the intervals of ``rows`` whose measured payoffs are ``s``."""
+        burn = self._j[rows] < self.burn_in  # burn-in intervals: no step
+        self._j[rows] += 1
         if self.two_sided:
             first = self._sign[rows] > 0
             if first.any():
@@ -334,12 +382,15 @@ class HiCLeader(BatchAgent):
             lam = self.baseline
             self._b[rows] = np.where(ready, lam * self._b[rows] + (1 - lam) * s, s)
             self._b_ready[rows] = True
-            warm = rows[~ready]
+            go = ready & ~burn
+            warm = rows[~go]
             if warm.size:
-                self._begin(warm, new_direction=True)  # warm-up interval: not an update
-            step, g_scale = rows[ready], g_scale[ready]
+                self._begin(warm, new_direction=True)  # warm-up or burn-in: not an update
+            step, g_scale = rows[go], g_scale[go]
         else:
-            step, g_scale = rows, s
+            if burn.any():
+                self._begin(rows[burn], new_direction=True)  # burn-in: not an update
+            step, g_scale = rows[~burn], s[~burn]
         if step.size == 0:
             return
         alpha = evaluate(self.step_size, self._n[step], "step_size")
@@ -358,6 +409,12 @@ class HiCLeader(BatchAgent):
         """``n``: updates completed (per row when batched)."""
         self._require_reset()
         return int(self._n[0]) if self.num_envs is None else self._n.copy()
+
+    @property
+    def intervals(self) -> np.ndarray | int:
+        """Commitment intervals completed (per row when batched), burn-in included."""
+        self._require_reset()
+        return int(self._j[0]) if self.num_envs is None else self._j.copy()
 
     @property
     def committed(self) -> np.ndarray:

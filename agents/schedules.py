@@ -9,7 +9,9 @@ Provided:
     * :class:`PowerLaw`, ``a / (n + 1 + A) ** gamma`` (Spall's usual exponents are 0.602 for the
       step size and 0.101 for the perturbation);
     * :class:`Logarithmic`, ``a / log(n + base)``;
-    * :class:`CommitmentSchedule`, the commitment times of Corollary 4.11, Eq. (28).
+    * :class:`CommitmentSchedule`, the commitment times of Corollary 4.11, Eq. (28);
+    * :class:`LogLinear`, ``scale * ln(n + 1) + offset`` (optionally rounded up), the published
+      Hi-C code's logarithmic commitment schedule.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 __all__ = [
     "CommitmentSchedule",
     "Constant",
+    "LogLinear",
     "Logarithmic",
     "PowerLaw",
     "Schedule",
@@ -208,6 +211,42 @@ class CommitmentSchedule(Schedule):
         )
         k = np.maximum(k, 1.0).astype(np.int64)
         return int(k[0]) if scalar else k
+
+
+@dataclasses.dataclass(frozen=True)
+class LogLinear(Schedule):
+    """``scale * ln(n + 1) + offset``, rounded up to a whole number when ``ceil`` is True.
+
+    The published Hi-C code's ``logarithmic`` schedule is ``scale * ln(t) + offset`` with a
+    1-based counter ``t = n + 1``; an interval whose commitment is the real number ``c`` ends
+    at the first stage count ``>= c``, i.e. it lasts ``ceil(c)`` stages, which is
+    ``LogLinear(scale, offset, ceil=True)``. Its Cournot run uses ``scale = 9.859124258994012``
+    and ``offset = 41.27540463406469`` (``2 (0.1 + 1) / -ln(0.8)`` and ``2 ln(100) / -ln(0.8)``:
+    Eq. (28) with ``beta mu = 0.2``, ``B = 100`` and the exponents summing to 1.1).
+
+    Attributes:
+        scale: the coefficient of ``ln(n + 1)`` (>= 0).
+        offset: the value at ``n = 0`` (> 0).
+        ceil: round up (commitment lengths must be whole numbers of stages).
+    """
+
+    scale: float
+    offset: float
+    ceil: bool = False
+
+    def __post_init__(self) -> None:
+        s = float(self.scale)
+        if not (math.isfinite(s) and s >= 0):
+            raise ValueError(f"scale must be a finite number >= 0, got {self.scale!r}")
+        object.__setattr__(self, "scale", s)
+        object.__setattr__(self, "offset", _positive("offset", self.offset))
+        object.__setattr__(self, "ceil", bool(self.ceil))
+
+    def __call__(self, n):
+        v = self.scale * np.log(np.asarray(n, dtype=np.float64) + 1.0) + self.offset
+        if self.ceil:
+            v = np.ceil(v)
+        return float(v) if np.ndim(n) == 0 else v
 
 
 def as_schedule(value: Any, name: str = "schedule") -> Callable:

@@ -54,6 +54,15 @@ LIBRARY_GAMES: dict[str, str] = {
     "hic/Security-v0": "hic_envs.games.security:SecurityGame",
     "hic/RandomQuadratic-v0": "hic_envs.games.random_quadratic:RandomQuadraticGame",
     "hic/Nonlinear-v0": "hic_envs.games.nonlinear:NonlinearGame",
+    "hic/Tandem-v0": "hic_envs.games.tandem:TandemGame",
+    "hic/Hamiltonian-v0": "hic_envs.games.hamiltonian:HamiltonianGame",
+    "hic/PrisonersDilemma-v0": "hic_envs.games.matrix:PrisonersDilemma",
+    "hic/MatchingPennies-v0": "hic_envs.games.matrix:MatchingPennies",
+    "hic/Coordination-v0": "hic_envs.games.matrix:Coordination",
+    "hic/StagHunt-v0": "hic_envs.games.matrix:StagHunt",
+    "hic/Chicken-v0": "hic_envs.games.matrix:Chicken",
+    "hic/BattleOfSexes-v0": "hic_envs.games.matrix:BattleOfSexes",
+    "hic/Bimatrix-v0": "hic_envs.games.bimatrix:Bimatrix",
 }
 
 _ID_RE = re.compile(r"^(?:[\w.-]+/)?[A-Za-z][\w.]*-v\d+$")

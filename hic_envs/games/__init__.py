@@ -5,26 +5,52 @@ equilibria; every function takes a leading batch axis.
 """
 
 from hic_envs.games.base import Equilibrium, Game
+from hic_envs.games.bimatrix import Bimatrix
 from hic_envs.games.cooperative import CooperativeGame
 from hic_envs.games.custom import CustomGame
 from hic_envs.games.dirac_gan import DiracGAN
 from hic_envs.games.duopoly import Duopoly
+from hic_envs.games.hamiltonian import HamiltonianGame
+from hic_envs.games.matrix import (
+    BattleOfSexes,
+    Chicken,
+    Coordination,
+    MatchingPennies,
+    MatrixGame,
+    PrisonersDilemma,
+    StagHunt,
+    StrongStackelberg,
+    strong_stackelberg,
+)
 from hic_envs.games.nonlinear import NonlinearGame
 from hic_envs.games.quadratic import QuadraticGame
 from hic_envs.games.random_quadratic import RandomQuadraticGame
 from hic_envs.games.security import SecurityGame
+from hic_envs.games.tandem import TandemGame
 from hic_envs.games.zero_sum import ZeroSumNoNash
 
 __all__ = [
+    "BattleOfSexes",
+    "Bimatrix",
+    "Chicken",
+    "Coordination",
     "CooperativeGame",
     "CustomGame",
     "DiracGAN",
     "Duopoly",
     "Equilibrium",
     "Game",
+    "HamiltonianGame",
+    "MatchingPennies",
+    "MatrixGame",
     "NonlinearGame",
+    "PrisonersDilemma",
     "QuadraticGame",
     "RandomQuadraticGame",
     "SecurityGame",
+    "StagHunt",
+    "StrongStackelberg",
+    "TandemGame",
     "ZeroSumNoNash",
+    "strong_stackelberg",
 ]

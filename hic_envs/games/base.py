@@ -186,6 +186,13 @@ class Game:
         x, y = self._broadcast(x, y)
         return _fd_jacobian(lambda z: self.follower_grad(z, y), x, self._x_scale)
 
+    def leader_hess_yx(self, x: Array, y: Array) -> Array:
+        """``grad_yx f1(x, y)``: the Jacobian of ``grad_y f1`` w.r.t. ``x``, shape
+        ``(..., d2, d1)`` (what LOLA's corrected first-order term needs). Default: differences
+        of :meth:`leader_grad_y`."""
+        x, y = self._broadcast(x, y)
+        return _fd_jacobian(lambda z: self.leader_grad_y(z, y), x, self._x_scale)
+
     # ------------------------------------------------------------------ hierarchical quantities
     def total_leader_grad(self, x: Array, y: Array) -> Array:
         """The hierarchical gradient ``D(x, y)`` of Eq. (7), with the chain rule corrected.

@@ -16,15 +16,24 @@ import numpy as np
 import pytest
 
 from hic_envs.games import (
+    BattleOfSexes,
+    Bimatrix,
+    Chicken,
     CooperativeGame,
+    Coordination,
     CustomGame,
     DiracGAN,
     Duopoly,
     Game,
+    HamiltonianGame,
+    MatchingPennies,
     NonlinearGame,
+    PrisonersDilemma,
     QuadraticGame,
     RandomQuadraticGame,
     SecurityGame,
+    StagHunt,
+    TandemGame,
     ZeroSumNoNash,
 )
 
@@ -76,6 +85,11 @@ class Case:
     interior_br: bool = True
     #: for a custom game, the library game it rebuilds (its closed forms are the reference)
     reference: Callable[[], Game] | None = None
+    #: whether the Stackelberg solution is an interior DSE (Definition 3.3); False: it lies on
+    #: the boundary of X, where the KKT conditions are checked instead
+    interior_dse: bool = True
+    #: whether the differential Nash equilibria form a continuum (nash() returns one of them)
+    nash_set: bool = False
 
 
 CASES = {
@@ -106,6 +120,39 @@ CASES = {
         analytic=False,
         reference=lambda: RandomQuadraticGame(2, 2, seed=1),
     ),
+    "tandem": Case(TandemGame, interior_br=False, interior_dse=False, nash_set=True),
+    "hamiltonian": Case(HamiltonianGame, interior_br=False),
+    "hamiltonian-reg2": Case(lambda: HamiltonianGame(reg=2.0)),
+    "prisoners_dilemma": Case(PrisonersDilemma, interior_dse=False),
+    "prisoners_dilemma-leader_tau": Case(lambda: PrisonersDilemma(tau=0.5, leader_tau=0.5)),
+    "matching_pennies": Case(MatchingPennies),
+    "matching_pennies-taus": Case(lambda: MatchingPennies(tau=0.5, leader_tau=0.2)),
+    "coordination": Case(Coordination, interior_dse=False),
+    "stag_hunt": Case(StagHunt, interior_dse=False),
+    "stag_hunt-leader_tau": Case(lambda: StagHunt(leader_tau=0.5)),
+    "chicken": Case(Chicken, interior_dse=False),
+    "battle_of_sexes": Case(BattleOfSexes, interior_dse=False),
+    "battle_of_sexes-leader_tau": Case(lambda: BattleOfSexes(tau=2.0, leader_tau=0.3)),
+    "bimatrix": Case(Bimatrix, tol=1e-6),
+    "bimatrix-2x3": Case(
+        lambda: Bimatrix(
+            A=[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]],
+            B=[[1.0, 0.0, 2.0], [0.0, 3.0, 1.0]],
+            tau=0.3,
+            leader_tau=0.1,
+        ),
+        tol=1e-6,
+        interior_dse=False,
+    ),  # fmt: skip
+    "bimatrix-3x2": Case(
+        lambda: Bimatrix(
+            A=[[1.0, 0.0], [0.0, 2.0], [0.5, 0.5]],
+            B=[[0.0, 1.0], [1.0, 0.0], [0.3, 0.2]],
+            tau=0.5,
+            leader_tau=0.3,
+        ),
+        tol=1e-6,
+    ),  # fmt: skip
 }
 
 _cache: dict[str, Game] = {}
@@ -196,6 +243,12 @@ def test_derivatives_match_central_differences(case):
         hyx, central_diff(lambda u: game.follower_grad(u, y), x), rtol=1e-5, atol=h_atol
     )
     np.testing.assert_allclose(hyy, np.swapaxes(hyy, -1, -2), atol=h_atol)
+    h1yx = game.leader_hess_yx(x, y)
+    assert h1yx.shape == (6, game.d2, game.d1)
+    l_atol = (1e-6 if spec.analytic else 1e-4) * max(scale_of(game.leader_grad_y(x, y)), 1.0)
+    np.testing.assert_allclose(
+        h1yx, central_diff(lambda u: game.leader_grad_y(u, y), x), rtol=1e-5, atol=l_atol
+    )
 
 
 def test_total_leader_grad_is_the_derivative_of_the_hierarchical_payoff(case):
@@ -280,9 +333,12 @@ def test_best_response_matches_numeric_solver(case):
     numeric = Game.best_response(game, x)  # the unbound base method: always numeric
     width = game.follower_high - game.follower_low
     np.testing.assert_allclose(closed, numeric, atol=1e-6 * width.max())
-    # Interior and stationary, as Eq. (4) and the text after it assume.
-    assert np.all(closed > game.follower_low) and np.all(closed < game.follower_high)
-    g = game.follower_grad(x, closed)
+    # Interior and stationary, as Eq. (4) and the text after it assume (where the closed form
+    # is interior: a game whose r(X) reaches the follower's bound says so in its case).
+    inside = np.all((closed > game.follower_low) & (closed < game.follower_high), axis=-1)
+    assert spec.interior_br is False or inside.all()
+    assert inside.any()
+    g = game.follower_grad(x[inside], closed[inside])
     assert np.abs(g).max() <= 1e3 * spec.tol * scale_of(game.follower_grad(x, game.follower_low))
 
 
@@ -319,7 +375,11 @@ def test_nash_matches_numeric_solver(case):
     ne = game.nash()
     numeric = spec.reference().nash() if spec.reference else Game._nash(game)
     assert (ne is None) == (numeric is None)
-    if ne is not None:
+    if ne is not None and spec.nash_set:
+        # A continuum of DNE: the solver's is another member; check it is one.
+        np.testing.assert_allclose(game.leader_grad(numeric.x, numeric.y), 0, atol=1e-7)
+        np.testing.assert_allclose(game.follower_grad(numeric.x, numeric.y), 0, atol=1e-7)
+    elif ne is not None:
         width = (game.leader_high - game.leader_low).max()
         np.testing.assert_allclose(ne.x, numeric.x, atol=1e-6 * width)
         np.testing.assert_allclose(ne.y, numeric.y, atol=1e-6 * width)
@@ -327,6 +387,8 @@ def test_nash_matches_numeric_solver(case):
 
 def test_stackelberg_satisfies_definition_3_3(case):
     game, spec = case
+    if not spec.interior_dse:
+        pytest.skip("the Stackelberg solution lies on the boundary (KKT test below)")
     dse = game.stackelberg()
     x, y = dse.x, dse.y
     assert x.shape == (game.d1,) and y.shape == (game.d2,)
@@ -345,6 +407,22 @@ def test_stackelberg_satisfies_definition_3_3(case):
     # The recorded payoffs are the payoffs there.
     assert dse.leader_payoff == pytest.approx(float(game.leader_payoff(x, y)))
     assert dse.follower_payoff == pytest.approx(float(game.follower_payoff(x, y)))
+
+
+def test_boundary_stackelberg_satisfies_the_kkt_conditions(case):
+    game, spec = case
+    if spec.interior_dse:
+        pytest.skip("interior DSE (Definition 3.3 test above)")
+    dse = game.stackelberg()
+    x, y = dse.x, dse.y
+    np.testing.assert_allclose(y, game.best_response(x), atol=1e-9)
+    g = game.hierarchical_grad(x)
+    tol = 1e-6 * scale_of(game.leader_grad(x, y))
+    at_low, at_high = x <= game.leader_low, x >= game.leader_high
+    assert (at_low | at_high).any()  # really on the boundary
+    # The projected gradient vanishes: pushing outwards at a bound, zero inside.
+    assert np.all(g[at_low] <= tol) and np.all(g[at_high] >= -tol)
+    assert np.all(np.abs(g[~(at_low | at_high)]) <= 1e3 * tol)
 
 
 def test_stackelberg_is_a_local_maximum_of_the_hierarchical_payoff(case):
@@ -402,6 +480,20 @@ EXPECTED = {
     "dirac_gan-params": ([-1.5], [0.0], None, None),
     "nonlinear": ([0.711121], [0.347979], [0.0], [0.0]),
     "custom-duopoly": ([24.5], [12.25], [49 / 3], [49 / 3]),
+    "tandem": ([4.0], [-3.0], [0.5], [0.5]),
+    "hamiltonian": ([0.0], [0.0], None, None),
+    "hamiltonian-reg2": ([0.0], [0.0], None, None),
+    "matching_pennies": ([0.5], [0.5], None, None),
+    "matching_pennies-taus": ([0.5], [0.5], [0.5], [0.5]),
+    # r(p) = sigmoid(-1 / tau) whatever p; the leader defects (p = 0), or with leader_tau the
+    # logit of its own dominance: p = sigmoid(-1 / leader_tau).
+    "prisoners_dilemma": ([0.0], [1 / (1 + np.e)], None, None),
+    "prisoners_dilemma-leader_tau": (
+        [1 / (1 + np.e**2)],
+        [1 / (1 + np.e**2)],
+        [1 / (1 + np.e**2)],
+        [1 / (1 + np.e**2)],
+    ),
 }
 
 
