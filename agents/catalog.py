@@ -28,6 +28,7 @@ from agents.followers import (
     StochasticGradientFollower,
 )
 from agents.hic import HiCLeader
+from agents.lola import lola_leader
 from agents.specs import parse_commitment, parse_schedule
 from hic_envs.games.base import Game
 
@@ -203,6 +204,13 @@ def _gradient_leader(cls: type) -> Factory:
     return build
 
 
+def _lola(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
+    opts = dict(opts)
+    if isinstance(opts.get("step_size"), str):
+        opts["step_size"] = parse_schedule(opts["step_size"], "--step-size")
+    return lola_leader(game, num_envs, opts)
+
+
 def _follower_step(game: Game, opts: dict[str, Any]) -> Any:
     if "step_size" in opts:
         return parse_schedule(opts["step_size"], "--follower-step-size")
@@ -262,6 +270,15 @@ for _row in (
         _gradient_leader(HierarchicalGradientLeader),
         ("step_size",),
         "the hierarchical gradient (Eq. 8), coupled: reads the follower's Hessians",
+        coupled=True,
+    ),
+    LearnerSpec(
+        "lola",
+        "leader",
+        "LOLA",
+        _lola,
+        ("step_size", "lookahead", "correction", "noise_std"),
+        "LOLA (Foerster et al. 2018), coupled: first-order look-ahead on the follower's step",
         coupled=True,
     ),
     LearnerSpec(

@@ -228,7 +228,7 @@ class HiCLeader(BatchAgent):
             check_spsa_schedules(self.step_size, self.perturbation)
         self._adaptive = isinstance(self.commitment, AdaptiveCommitment)
         attrs = ["_x", "_n", "_t", "_start", "_k", "_delta", "_Delta", "_xt", "_sign"]
-        attrs += ["_s_plus", "_b", "_b_ready", "_next_event"]
+        attrs += ["_s_plus", "_b", "_b_ready", "_next_event", "_j"]
         if self.average_last is not None:
             attrs += ["_ring", "_watch_from"]
         if self._adaptive:

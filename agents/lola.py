@@ -13,6 +13,7 @@ import numpy as np
 
 from agents.base import SeedLike
 from agents.baselines import _GradientLeader
+from agents.presets import gradient_leader_step
 from agents.schedules import as_schedule
 from hic_envs.games.base import Game
 
@@ -116,20 +117,6 @@ class LOLALeader(_GradientLeader):
         return self.direction(self._x, y)
 
 
-def _default_step(game: Game) -> float:
-    # The gradient baselines' rule: 0.1 / H, H the largest curvature of f1(x, r(x)) at the
-    # centre of X and at the DSE.
-    pts = np.stack([0.5 * (game.leader_low + game.leader_high), game.stackelberg().x])
-    h = np.asarray(game.hierarchical_hess(pts), dtype=np.float64)
-    H = float(np.abs(np.linalg.eigvalsh(0.5 * (h + np.swapaxes(h, -1, -2)))).max())
-    if not (math.isfinite(H) and H > 0):
-        raise ValueError(
-            f"{game.name}: f1(x, r(x)) has no curvature at the centre and the DSE (H={H!r}); "
-            "pass step_size"
-        )
-    return 0.1 / H
-
-
 def lola_leader(game: Game, num_envs: int | None, options: dict[str, Any]) -> LOLALeader:
     """The catalog's factory: a :class:`LOLALeader` for ``game`` from an options dict.
 
@@ -149,5 +136,5 @@ def lola_leader(game: Game, num_envs: int | None, options: dict[str, Any]) -> LO
         )
     kw = dict(options)
     step = kw.pop("step_size", None)
-    step = _default_step(game) if step is None else as_schedule(step, "step_size")
+    step = gradient_leader_step(game) if step is None else as_schedule(step, "step_size")
     return LOLALeader(game, step, num_envs=num_envs, **kw)

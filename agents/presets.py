@@ -144,6 +144,12 @@ def _follower_constants(game: Game) -> tuple[float, float]:
         h = np.asarray(game.follower_hess_yy(xs, ys), dtype=np.float64)
         eig = np.linalg.eigvalsh(0.5 * (h + np.swapaxes(h, -1, -2)))
         if np.any(eig >= 0):
+            # Not concave everywhere (e.g. a softmax follower in logits): the follower settles
+            # near r(x), so measure the curvature there.
+            ys = game.best_response(xs)
+            h = np.asarray(game.follower_hess_yy(xs, ys), dtype=np.float64)
+            eig = np.linalg.eigvalsh(0.5 * (h + np.swapaxes(h, -1, -2)))
+        if np.any(eig >= 0):
             raise ValueError(
                 f"{game.name}: the follower's payoff is not strongly concave in y at every "
                 "sample point (grad_yy f2 has an eigenvalue >= 0); Hi-C's commitment schedule "
@@ -172,12 +178,22 @@ def _curvature(game: Game) -> float:
     xs, _ = _sample_points(game)
     h = np.asarray(game.hierarchical_hess(xs), dtype=np.float64)
     H = float(np.abs(np.linalg.eigvalsh(0.5 * (h + np.swapaxes(h, -1, -2)))).max())
+    if math.isfinite(H) and H <= 1e-12 * max(1.0, _payoff_spread(game)):
+        # f1(x, r(x)) is (numerically) linear: no curvature sets the scale. Use the box's:
+        # H = spread of f1(x, r(x)) over X / width^2, so the first step moves about a_rule of
+        # the box per unit of normalised slope. Not a tuned preset: measure before relying on it.
+        width = float(np.min(game.leader_high - game.leader_low))
+        H = max(_payoff_spread(game), 1e-12) / width**2
     if not (math.isfinite(H) and H > 0):
         raise ValueError(
             f"{game.name}: f1(x, r(x)) has no curvature at the sample points (H={H!r}); pass "
             "step_size and perturbation to HiCLeader yourself"
         )
     return H
+
+
+def _payoff_spread(game: Game) -> float:
+    return float(np.ptp(game.hierarchical_payoff(leader_grid(game, 65))))
 
 
 def hic_leader_kwargs(

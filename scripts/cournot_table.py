@@ -172,10 +172,10 @@ def _streams_row(game, box, emulation: dict, cfg: Config, x_star: float) -> None
         for i, leader in enumerate(leaders):
             x[i] = leader.act(None)
         y = follower.act(x)
-        f1, _ = game.payoffs(x, y)
+        f1, f2 = game.payoffs(x, y)
         for i, leader in enumerate(leaders):
             leader.observe(f1[i], y[i])
-        follower.observe(None, x)
+        follower.observe(f2, x)
     dt = time.perf_counter() - t0
     # The published experiment saves the strategy each learner plays: x~_n = x_n + delta_n Delta_n.
     q1 = np.array([leader.committed[0] for leader in leaders])

@@ -179,9 +179,9 @@ def test_exact_emulation_reproduces_the_published_cournot_seeds():
         for i, leader in enumerate(leaders):
             x[i] = leader.act(None)
         y = follower.act(x)
-        f1 = game.leader_payoff(x, y)
+        f1, f2 = game.payoffs(x, y)
         for i, leader in enumerate(leaders):
             leader.observe(f1[i], y[i])
-        follower.observe(None, x)
+        follower.observe(f2, x)
     got = [leader.committed[0] for leader in leaders]
     np.testing.assert_allclose(got, list(published.values()), atol=2e-4)

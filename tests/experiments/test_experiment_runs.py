@@ -182,8 +182,8 @@ def test_bad_commitments_are_named(spec, match):
 
 
 def test_bad_configs_are_named():
-    with pytest.raises(ValueError, match="unknown leader 'lola'"):
-        ExperimentConfig("hic/Duopoly-v0", leader="lola")
+    with pytest.raises(ValueError, match="unknown leader 'nosuch'"):
+        ExperimentConfig("hic/Duopoly-v0", leader="nosuch")
     with pytest.raises(ValueError, match="seeds must be a positive integer, got 0"):
         ExperimentConfig("hic/Duopoly-v0", seeds=0)
     with pytest.raises(ValueError, match="unknown environment ID 'hic/Nope-v0'"):
