@@ -25,7 +25,6 @@ A second table runs the published code's own set-up (rtloftin/Hi-C, branch aamas
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import time
 
@@ -33,13 +32,14 @@ import numpy as np
 from gymnasium import spaces
 
 from agents import AdaptiveCommitment, GradientAscentFollower, HiCLeader, presets, run_batch
+from agents.compose.config import parse
 from agents.schedules import LogLinear, PowerLaw
 from hic_envs.games import Duopoly
 
 
 @dataclasses.dataclass
 class Config:
-    """Command-line configuration."""
+    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
 
     stages: int = 1_000_000
     """stages per run (the published experiment: 10^6)."""
@@ -212,22 +212,10 @@ def _row(label: str, game, leader, cfg: Config, x_star: float) -> None:
     )
 
 
-def _number(kind):
-    def parse(text: str):
-        v = float(text)
-        return int(v) if kind is int and v.is_integer() else kind(v)
-
-    return parse
-
-
-def _parse() -> Config:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    for f in dataclasses.fields(Config):
-        p.add_argument(
-            f"--{f.name.replace('_', '-')}", type=_number(type(f.default)), default=f.default
-        )
-    a = p.parse_args()
-    return Config(**{f.name: getattr(a, f.name) for f in dataclasses.fields(Config)})
+def _parse(argv: list[str] | None = None) -> Config:
+    return parse(
+        Config, argv, prog="python scripts/cournot_table.py", description=__doc__.splitlines()[0]
+    )
 
 
 if __name__ == "__main__":

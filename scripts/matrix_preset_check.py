@@ -9,12 +9,13 @@ stages; prints the final ``|x - x*|`` (median, max) as a Markdown table.
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 
 import numpy as np
 from gymnasium import spaces
 
 from agents import GradientAscentFollower, HiCLeader, presets, run_batch
+from agents.compose.config import parse
 from hic_envs.games import BattleOfSexes, MatchingPennies, PrisonersDilemma, StagHunt
 
 GAMES = {
@@ -25,7 +26,16 @@ GAMES = {
 }
 
 
-def main(seeds: int) -> None:
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
+
+    seeds: int = 32
+    """Seeds per game (one batch)."""
+
+
+def main(cfg: Config) -> None:
+    seeds = cfg.seeds
     print("| game | x* | beta | stages | median abs(x - x*) | max abs(x - x*) |")
     print("|---|---|---|---|---|---|")
     for label, make in GAMES.items():
@@ -46,6 +56,4 @@ def main(seeds: int) -> None:
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--seeds", type=int, default=32)
-    main(p.parse_args().seeds)
+    main(parse(Config, prog="python scripts/matrix_preset_check.py", description=__doc__))
