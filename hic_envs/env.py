@@ -56,8 +56,18 @@ class GameEnv(ParallelEnv):
     No termination. Truncation after ``max_cycles`` stages, when ``agents`` becomes empty.
 
     ## Infos
-    ``infos[agent]`` holds ``"stage"`` (stages played this episode), ``"projected"`` (bool) and,
-    after a step, ``"payoff"``: the noiseless payoff.
+    ``infos[agent]`` holds the same three keys, with the same types, at ``reset`` and at every
+    ``step`` (clients such as TorchRL's ``PettingZooWrapper`` build their specs from the reset
+    infos and refuse a key that first appears at a step):
+
+    * ``"stage"`` (int): stages played this episode, 0 at reset;
+    * ``"projected"`` (bool): whether the agent's action was projected onto its box; False at
+      reset;
+    * ``"payoff"`` (float): the agent's noiseless payoff at the joint action of the stage just
+      played (``f1(x, y)`` for the leader, ``f2(x, y)`` for the follower). At reset, where no
+      stage has been played and nothing was paid, it is the payoff at the joint action that the
+      reset observations and :meth:`state` report, the centres of the two boxes: the same
+      "last joint action" convention as the observations, and a finite number.
 
     ## State
     ``state()`` is the joint action ``[x, y]`` of the stage just played (the box centres before
@@ -207,7 +217,13 @@ class GameEnv(ParallelEnv):
             LEADER: 0.5 * (g.follower_low + g.follower_high),
             FOLLOWER: 0.5 * (g.leader_low + g.leader_high),
         }
-        infos = {a: {"stage": 0, "projected": False} for a in self.agents}
+        # The payoffs at the joint action the reset observations report (the box centres), so
+        # that the infos have the same keys and types at reset as at every step.
+        f1, f2 = g.payoffs(obs[FOLLOWER], obs[LEADER])
+        infos = {
+            LEADER: {"stage": 0, "projected": False, "payoff": float(f1)},
+            FOLLOWER: {"stage": 0, "projected": False, "payoff": float(f2)},
+        }
         return obs, infos
 
     def step(

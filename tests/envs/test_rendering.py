@@ -137,8 +137,9 @@ def test_landscape_and_curve_are_computed_once_in_one_dimension(monkeypatch):
     env.reset()
     env.render()
     assert calls["br"] == after_first["br"]
-    # the step evaluates the payoff itself (once); the landscape is not recomputed
-    assert calls["payoff"] == after_first["payoff"] + 1
+    # the step and the reset evaluate the payoff themselves (once each: the reset infos hold
+    # the payoff at the box centres); the landscape is not recomputed
+    assert calls["payoff"] == after_first["payoff"] + 2
     assert not np.array_equal(first, second)  # the action marker moved in
 
 
