@@ -280,3 +280,17 @@ def test_sb3_ppo_trains_through_the_adapter_without_warnings():
     assert model.num_timesteps == 4096
     leader = venv.get_attr("leader")[0]
     assert leader.strategy.shape == (8, 1) and leader.update_index.min() > 0
+
+
+def test_bench_vector_script_runs(capsys):
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "bench_vector.py"
+    spec = importlib.util.spec_from_file_location("bench_vector", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.main(["--quick", "--num-envs", "4"])
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]
+    assert [r[:2] for r in rows] == [["follower", "4"], ["leader", "4"]]
+    assert all(float(r[3].replace(",", "")) > 0 for r in rows)
