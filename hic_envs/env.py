@@ -58,8 +58,18 @@ class GameEnv(ParallelEnv):
     No termination. Truncation after ``max_cycles`` stages, when ``agents`` becomes empty.
 
     ## Infos
-    ``infos[agent]`` holds ``"stage"`` (stages played this episode), ``"projected"`` (bool) and,
-    after a step, ``"payoff"``: the noiseless payoff.
+    ``infos[agent]`` holds the same three keys, with the same types, at ``reset`` and at every
+    ``step`` (clients such as TorchRL's ``PettingZooWrapper`` build their specs from the reset
+    infos and refuse a key that first appears at a step):
+
+    * ``"stage"`` (int): stages played this episode, 0 at reset;
+    * ``"projected"`` (bool): whether the agent's action was projected onto its box; False at
+      reset;
+    * ``"payoff"`` (float): the agent's noiseless payoff at the joint action of the stage just
+      played (``f1(x, y)`` for the leader, ``f2(x, y)`` for the follower). At reset, where no
+      stage has been played and nothing was paid, it is the payoff at the joint action that the
+      reset observations and :meth:`state` report, the centres of the two boxes: the same
+      "last joint action" convention as the observations, and a finite number.
 
     ## State
     ``state()`` is the joint action ``[x, y]`` of the stage just played (the box centres before
@@ -156,6 +166,7 @@ class GameEnv(ParallelEnv):
         # (x, y, f1, f2) of the stage just played; None before the first stage of an episode.
         self._last: tuple[np.ndarray, np.ndarray, float, float] | None = None
         self._render_cache: dict[str, Any] = {}
+        self._reset_payoffs: tuple[float, float] | None = None
 
     # ------------------------------------------------------------------ spaces
     def observation_space(self, agent: str) -> spaces.Box:
@@ -202,7 +213,17 @@ class GameEnv(ParallelEnv):
         self._last = None
         obs_l, obs_f = self.stage.reset_observations()
         obs = {LEADER: obs_l, FOLLOWER: obs_f}
-        infos = {a: {"stage": 0, "projected": False} for a in self.agents}
+        # The payoffs at the joint action the reset observations report (the box centres), so
+        # that the infos have the same keys and types at reset as at every step. The centres
+        # never move: computed once.
+        if self._reset_payoffs is None:
+            f1, f2 = self.game.payoffs(obs_f, obs_l)
+            self._reset_payoffs = (float(f1), float(f2))
+        f1, f2 = self._reset_payoffs
+        infos = {
+            LEADER: {"stage": 0, "projected": False, "payoff": f1},
+            FOLLOWER: {"stage": 0, "projected": False, "payoff": f2},
+        }
         return obs, infos
 
     def step(

@@ -43,6 +43,11 @@ VIEW_ENTRY_POINTS = {
     "Follower": "agents.compose.views:follower_view",
     "Leader": "agents.compose.views:leader_view",
 }
+#: Their native vector envs (``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``).
+VECTOR_ENTRY_POINTS = {
+    "Follower": "agents.compose.vector:follower_vector_view",
+    "Leader": "agents.compose.vector:leader_vector_view",
+}
 
 #: The library's registration table: environment ID -> ``"module:GameClass"``.
 LIBRARY_GAMES: dict[str, str] = {
@@ -155,6 +160,7 @@ def register_game(
         gymnasium.register(
             view_id,
             entry_point=VIEW_ENTRY_POINTS[role],
+            vector_entry_point=VECTOR_ENTRY_POINTS[role],
             max_episode_steps=max_cycles or DEFAULT_MAX_EPISODE_STEPS,
             kwargs={"game_factory": game_factory},
         )

@@ -75,8 +75,27 @@ def test_observation_at_reset_is_the_centre_of_the_other_box(env_id):
     assert np.array_equal(obs[LEADER], y0) and np.array_equal(obs[FOLLOWER], x0)
     assert env.observation_space(LEADER).contains(obs[LEADER])
     assert env.observation_space(FOLLOWER).contains(obs[FOLLOWER])
-    assert infos == {a: {"stage": 0, "projected": False} for a in (LEADER, FOLLOWER)}
+    game = env.game
+    assert infos == {
+        LEADER: {"stage": 0, "projected": False, "payoff": float(game.leader_payoff(x0, y0))},
+        FOLLOWER: {"stage": 0, "projected": False, "payoff": float(game.follower_payoff(x0, y0))},
+    }
     assert np.array_equal(env.state(), np.concatenate([x0, y0]))
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_infos_have_the_same_keys_and_types_at_reset_and_step(env_id):
+    # TorchRL's PettingZooWrapper builds its specs from the reset infos (issue 11).
+    env = pettingzoo.make("parallel", env_id, max_cycles=3)
+    _, reset_infos = env.reset(seed=0)
+    while env.agents:
+        actions = {a: env.action_space(a).sample() for a in env.agents}
+        _, _, _, _, infos = env.step(actions)
+        for agent in (LEADER, FOLLOWER):
+            assert {k: type(v) for k, v in infos[agent].items()} == {
+                k: type(v) for k, v in reset_infos[agent].items()
+            }
+            assert np.isfinite(infos[agent]["payoff"])
 
 
 def test_observations_are_not_aliased_to_inputs_or_env_state():

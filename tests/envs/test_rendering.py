@@ -137,7 +137,8 @@ def test_landscape_and_curve_are_computed_once_in_one_dimension(monkeypatch):
     env.reset()
     env.render()
     assert calls["br"] == after_first["br"]
-    # the step evaluates the payoff itself (once); the landscape is not recomputed
+    # the step evaluates the payoff itself (the reset infos' payoff at the box centres was
+    # computed at the first reset and is kept); the landscape is not recomputed
     assert calls["payoff"] == after_first["payoff"] + 1
     assert not np.array_equal(first, second)  # the action marker moved in
 
