@@ -87,7 +87,7 @@ class RunCommand:
         default=None, metadata={"positional": True, "metavar": "ID"}
     )
     """Environment ID, e.g. hic/Duopoly-v0 (may be omitted with --resume)."""
-    out: Path = dataclasses.field(default=None, metadata={"required": True})  # type: ignore[assignment]
+    out: str = dataclasses.field(default="", metadata={"required": True})
     """Output directory."""
     resume: bool = False
     """Continue the run in --out from its last checkpoint (ID and options may be omitted)."""
@@ -147,6 +147,10 @@ class RunCommand:
     """Show a progress bar."""
     plot: bool = False
     """Also make the figures at the end."""
+
+    def __post_init__(self) -> None:
+        if not self.out.strip():
+            raise ValueError(f"--out must be a directory path, got {self.out!r}")
 
     def experiment(self) -> ExperimentConfig:
         """The :class:`ExperimentConfig` these options describe.

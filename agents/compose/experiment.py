@@ -417,7 +417,11 @@ def _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, o
     }
     t_start = time.perf_counter()
 
-    def write_summary(extra: dict[str, Any] | None = None) -> None:
+    def write_summary(error: str | None = None) -> None:
+        if error is not None:  # keep the statistics of the last good chunk, add the error
+            summary["error"] = error
+            atomic_write(summary_path, dump_json(summary))
+            return
         complete = runner.stage >= config.stages
         summary["progress"] = {
             "stage": runner.stage,
@@ -432,7 +436,6 @@ def _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, o
             "wall_seconds": total,
             "seed_stages_per_second": runner.stage * config.seeds / total if total else None,
         }
-        summary.update(extra or {})
         atomic_write(summary_path, dump_json(summary))
 
     def checkpoint() -> None:
@@ -462,7 +465,7 @@ def _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, o
                 try:
                     h = runner.run(n)
                 except NonFiniteError as err:
-                    write_summary({"error": str(err)})
+                    write_summary(error=str(err))
                     raise
                 dist = game.distance_to_stackelberg(h.leader_strategies)
                 with open(csv_path, "a", newline="") as f:
