@@ -70,8 +70,15 @@ class ZeroSumNoNash(Game):
                 f"need b^2 > a c for a strict DSE (hierarchical Hessian a - b^2/c < 0), got "
                 f"a={a!r}, b={b!r}, c={c!r}"
             )
-        y_half = abs(self.b) * self.bound / self.c + 1.0
+        y_half = _checks.derived(
+            "the follower's box half-width",
+            abs(self.b) * self.bound / self.c + 1.0,
+            b=b,
+            c=c,
+            bound=bound,
+        )
         super().__init__([-self.bound], [self.bound], [-y_half], [y_half], mu=self.c, K2=self.c)
+        _checks.finite_on_boxes(self, a=a, b=b, c=c, bound=bound)
 
     def _L(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         x, y = x[..., 0], y[..., 0]
