@@ -339,7 +339,7 @@ def commitment_lengths(k: np.ndarray, n: np.ndarray, name: str = "commitment") -
         why = (
             "whole numbers of stages"
             if np.isfinite(k[i]) and 1 <= k[i] <= MAX_COMMITMENT
-            else f"between 1 and 2**62 stages (the largest interval that fits in int64 counters)"
+            else "between 1 and 2**62 stages (the largest interval that fits in int64 counters)"
         )
         raise ValueError(f"{name} must give {why}, got {float(k[i])!r} at n={int(n[i])}")
     return k.astype(np.int64)
