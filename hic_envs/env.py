@@ -362,8 +362,7 @@ _REAL_KINDS = "iuf"
 
 def _not_numbers(agent: str, shape: tuple[int, ...], action: Any, what: str) -> ValueError:
     return ValueError(
-        f"action for {agent!r} must be an array of numbers of shape {shape}, got {what}: "
-        f"{action!r}"
+        f"action for {agent!r} must be an array of numbers of shape {shape}, got {what}: {action!r}"
     )
 
 
