@@ -16,7 +16,7 @@ import numpy as np
 from gymnasium import spaces
 
 from agents.base import Agent, SeedLike
-from agents.followers import _check_game, _noise_scale
+from agents.followers import _check_game, _check_obs, _noise_scale
 from agents.hic import HiCLeader
 from agents.schedules import Constant, as_schedule, evaluate
 from hic_envs.games.base import Game
@@ -59,6 +59,7 @@ class _GradientLeader(Agent):
         raise NotImplementedError
 
     def _observe(self, reward: np.ndarray, obs: np.ndarray) -> None:
+        _check_obs(self, obs, self.game.d2)
         alpha = self._const_alpha
         if alpha is None:
             alpha = float(evaluate(self.step_size, np.array([self._t]), "step_size")[0])

@@ -9,6 +9,7 @@ it reacts to what it observed at stage ``t - 1``.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -31,12 +32,24 @@ def _check_game(game: Any) -> Game:
     return game
 
 
+def _check_obs(agent: Agent, obs: np.ndarray, d: int) -> None:
+    """ValueError unless ``obs`` is the batch of the other player's ``d``-dimensional actions
+    (shape ``(S, d)``): a wrong dimension would broadcast against the agent's strategy and
+    silently change its shape."""
+    if obs.shape != (agent._S, d):
+        want = f"({d},)" if agent.num_envs is None else f"({agent._S}, {d})"
+        got = obs.shape[1:] if agent.num_envs is None else obs.shape
+        raise ValueError(
+            f"{type(agent).__name__} observes the other player's action of shape {want}, got "
+            f"shape {got}"
+        )
+
+
 def _noise_scale(noise_std: Any) -> float:
-    try:
-        v = float(noise_std)
-    except (TypeError, ValueError):
-        raise TypeError(f"noise_std must be a number, got {noise_std!r}") from None
-    if isinstance(noise_std, bool) or not (np.isfinite(v) and v >= 0):
+    if isinstance(noise_std, bool | np.bool_) or not isinstance(noise_std, numbers.Real):
+        raise TypeError(f"noise_std must be a number, got {noise_std!r}")
+    v = float(noise_std)
+    if not (np.isfinite(v) and v >= 0):
         raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
     return v
 
@@ -102,6 +115,7 @@ class GradientAscentFollower(_StepFollower):
         return self.game.follower_grad(x, self._y)
 
     def _observe(self, reward: np.ndarray, obs: np.ndarray) -> None:
+        _check_obs(self, obs, self.game.d1)
         beta = self._beta()
         # Eq. (21), projected onto Y (np.clip's values, without its per-call wrapper cost:
         # this runs every stage).
@@ -196,6 +210,7 @@ class BestResponseFollower(Agent):
         return self._y
 
     def _observe(self, reward: np.ndarray, obs: np.ndarray) -> None:
+        _check_obs(self, obs, self.game.d1)
         if self._last_x is None:
             rows = np.arange(self._S)
         else:
@@ -257,6 +272,8 @@ class EntropicMirrorFollower(_StepFollower):
         init=None,
     ) -> None:
         super().__init__(game, step_size, seed=seed, num_envs=num_envs, init=init)
+        if not isinstance(simplex, bool | np.bool_):
+            raise TypeError(f"simplex must be a bool, got {simplex!r}")
         self.simplex = bool(simplex)
         if self.simplex:
             if np.any(self.low > 0) or np.any(self.high < 1):
@@ -285,6 +302,7 @@ class EntropicMirrorFollower(_StepFollower):
         self._t = 0
 
     def _observe(self, reward: np.ndarray, obs: np.ndarray) -> None:
+        _check_obs(self, obs, self.game.d1)
         beta = self._beta()
         g = self.game.follower_grad(obs, self._y)
         if self.simplex:
