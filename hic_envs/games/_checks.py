@@ -67,7 +67,11 @@ def vector(name: str, value, n: int) -> np.ndarray:
         raw = np.asarray(value)
     except (TypeError, ValueError):
         raw = None
-    if raw is None or raw.dtype.kind not in "iuf":
+    if (
+        raw is None
+        or raw.dtype.kind not in "iuf"
+        or (isinstance(value, list | tuple) and any(isinstance(v, bool | np.bool_) for v in value))
+    ):
         raise ValueError(f"{name} must be a real number or a sequence of {n}, got {value!r}")
     arr = raw.astype(np.float64)
     if arr.ndim == 0:

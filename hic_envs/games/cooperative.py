@@ -74,7 +74,8 @@ class CooperativeGame(Game):
         self.s = _checks.nonnegative("s", s)
         self.alpha = _checks.positive("alpha", alpha)
         self.beta = _checks.positive("beta", beta)
-        if not 2 * self.s**2 < self.alpha * self.beta:
+        # s * s, not s**2: a Python float power raises OverflowError where a product is inf.
+        if not 2 * (self.s * self.s) < self.alpha * self.beta:
             raise ValueError(
                 f"need 2 s^2 < alpha beta for a strictly concave leader objective, got "
                 f"s={s!r}, alpha={alpha!r}, beta={beta!r}"
@@ -82,7 +83,7 @@ class CooperativeGame(Game):
         params = {"v": v, "s": s, "alpha": alpha, "beta": beta}
         self._x_star = _checks.derived(
             "the DSE x*",
-            self.v * (self.beta + 2 * self.s) / (self.alpha * self.beta - 2 * self.s**2),
+            self.v * (self.beta + 2 * self.s) / (self.alpha * self.beta - 2 * (self.s * self.s)),
             **params,
         )
         x_high = _checks.derived("the leader's box bound 2 x*", 2 * self._x_star, **params)

@@ -175,8 +175,8 @@ class CustomGame(Game):
             xb = np.broadcast_to(x, batch + x.shape[-1:])[b]
             yb = np.broadcast_to(y, batch + y.shape[-1:])[b]
             raise ValueError(
-                f"{name} returned {out[idx]!r} at x={xb.tolist()}, y={yb.tolist()}; it must be "
-                "finite"
+                f"{name} returned {float(out[idx])!r} at x={xb.tolist()}, y={yb.tolist()}; "
+                "it must be finite"
             )
         return out
 

@@ -57,14 +57,14 @@ class Duopoly(Game):
             if not v < self.a:
                 raise ValueError(f"{nm} must satisfy 0 <= {nm} < a={a!r}, got {v!r}")
         a, b, c1, c2 = self.a, self.b, self.c1, self.c2
+        top = _checks.derived("the box bound a / b", a / b, a=a, b=b)
         q1 = (a - 2 * c1 + c2) / (2 * b)
         q2 = (a + 2 * c1 - 3 * c2) / (4 * b)
-        if not (0 < q1 < a / b and 0 < q2 < a / b):
+        if not (0 < q1 < top and 0 < q2 < top):
             raise ValueError(
                 f"costs c1={c1!r}, c2={c2!r} give a DSE on the boundary (q1*={q1:.4g}, "
                 f"q2*={q2:.4g}); choose costs with 0 < q* < a/b"
             )
-        top = _checks.derived("the box bound a / b", self.a / self.b, a=a, b=b)
         super().__init__([0.0], [top], [0.0], [top], mu=2 * self.b, K2=2 * self.b)
         _checks.finite_on_boxes(self, a=a, b=b, c1=c1, c2=c2)
 

@@ -78,7 +78,7 @@ class QuadraticGame(Game):
         self.bound = _checks.positive("bound", bound)
         self._x_star = _checks.derived(
             "the DSE x*",
-            (self.k * self.t + self.lam * self.s) / (self.k**2 + self.lam),
+            (self.k * self.t + self.lam * self.s) / (self.k * self.k + self.lam),
             k=k,
             lam=lam,
             t=t,

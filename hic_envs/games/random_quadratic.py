@@ -141,18 +141,26 @@ class RandomQuadraticGame(Game):
         H = 0.5 * (H + H.T)
         G = rng.standard_normal((d2, d1)) / np.sqrt(d1)
         h = 0.5 * rng.standard_normal(d2)
-        B = self.coupling * rng.standard_normal((d1, d2)) / np.sqrt(d2)
+        with np.errstate(over="ignore"):  # an overflow is refused below, where A is made
+            B = self.coupling * rng.standard_normal((d1, d2)) / np.sqrt(d2)
         C = _spd(rng, d2, 0.0, 1.0)
         C = 0.5 * (C + C.T)
         c = 0.5 * rng.standard_normal(d2)
         P = _spd(rng, d1, 1.0, 2.0)
         x_star = rng.uniform(-0.5 * L, 0.5 * L, d1)
 
+        params = {"mu": mu, "K2": K2, "coupling": coupling, "leader_bound": leader_bound}
         R = np.linalg.solve(H, G)
         r0 = np.linalg.solve(H, h)
-        BR = B @ R
-        A = P + BR + BR.T
-        A = 0.5 * (A + A.T)
+        with np.errstate(over="ignore", invalid="ignore"):
+            BR = B @ R
+            A = P + BR + BR.T
+            A = 0.5 * (A + A.T)
+        if not np.all(np.isfinite(A)):
+            raise ValueError(
+                f"{', '.join(f'{k}={v!r}' for k, v in params.items())} give a leader Hessian A "
+                "that overflows float64; choose a smaller coupling"
+            )
         # Shift A (not the hierarchical curvature, which only gains) so that the leader's own
         # payoff is strictly concave in x and a Nash equilibrium, when in X, is a DNE.
         A += max(0.0, 0.5 - float(np.linalg.eigvalsh(A)[0])) * np.eye(d1)
@@ -160,7 +168,6 @@ class RandomQuadraticGame(Game):
         M = 0.5 * (M + M.T)
         a = M @ x_star - (B @ r0 + R.T @ (c - C @ r0))
 
-        params = {"mu": mu, "K2": K2, "coupling": coupling, "leader_bound": leader_bound}
         # Assumption 4.8 and the strict concavity of f1(x, r(x)) hold for the matrices as
         # computed, not only as designed.
         for what, mat, floor in (("-grad_yy f2 = H", H, mu), ("-grad_xx f1(x, r(x)) = M", M, 0.5)):

@@ -65,7 +65,7 @@ class ZeroSumNoNash(Game):
         self.b = _checks.finite("b", b)
         self.c = _checks.positive("c", c)
         self.bound = _checks.positive("bound", bound)
-        if not self.b**2 > self.a * self.c:
+        if not self.b * self.b > self.a * self.c:  # b * b: b**2 raises OverflowError
             raise ValueError(
                 f"need b^2 > a c for a strict DSE (hierarchical Hessian a - b^2/c < 0), got "
                 f"a={a!r}, b={b!r}, c={c!r}"
