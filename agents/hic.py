@@ -292,7 +292,8 @@ class HiCLeader(Agent):
             rows = np.flatnonzero(done)
             if m is not None:
                 count = np.minimum(played[rows], m)
-                s = self._ring[rows].sum(axis=1) / count
+                with np.errstate(over="ignore"):  # an overflowed sum is redone below
+                    s = self._ring[rows].sum(axis=1) / count
                 if not np.isfinite(s).all():
                     # The sum overflowed (finite payoffs near 1.8e308): the mean of the scaled
                     # terms is finite. Only then, so other results stay bit for bit the same.

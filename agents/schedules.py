@@ -120,7 +120,7 @@ class PowerLaw(Schedule):
             raise ValueError(
                 f"PowerLaw(a={self.a!r}, gamma={g!r}, A={A!r}) leaves float64 (to 0 or inf) "
                 f"before n = 2**62 (at about n = {self._first_bad_index():.3g}); choose a "
-                "smaller gamma"
+                "smaller gamma or A, or a larger a"
             )
 
     def _first_bad_index(self) -> float:
