@@ -9,6 +9,7 @@ it reacts to what it observed at stage ``t - 1``.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -32,11 +33,10 @@ def _check_game(game: Any) -> Game:
 
 
 def _noise_scale(noise_std: Any) -> float:
-    try:
-        v = float(noise_std)
-    except (TypeError, ValueError):
-        raise TypeError(f"noise_std must be a number, got {noise_std!r}") from None
-    if isinstance(noise_std, bool) or not (np.isfinite(v) and v >= 0):
+    if isinstance(noise_std, bool | np.bool_) or not isinstance(noise_std, numbers.Real):
+        raise TypeError(f"noise_std must be a number, got {noise_std!r}")
+    v = float(noise_std)
+    if not (np.isfinite(v) and v >= 0):
         raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
     return v
 
@@ -267,6 +267,8 @@ class EntropicMirrorFollower(_StepFollower):
         init=None,
     ) -> None:
         super().__init__(game, step_size, seed=seed, num_envs=num_envs, init=init)
+        if not isinstance(simplex, bool | np.bool_):
+            raise TypeError(f"simplex must be a bool, got {simplex!r}")
         self.simplex = bool(simplex)
         if self.simplex:
             if np.any(self.low > 0) or np.any(self.high < 1):

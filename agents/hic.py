@@ -9,7 +9,14 @@ import numpy as np
 
 from agents.base import BatchAgent, SeedLike, box_of
 from agents.presets import hic_leader_kwargs
-from agents.schedules import PowerLaw, as_schedule, check_spsa_schedules, evaluate
+from agents.schedules import (
+    MAX_COMMITMENT,
+    PowerLaw,
+    as_schedule,
+    check_spsa_schedules,
+    commitment_lengths,
+    evaluate,
+)
 
 __all__ = ["AdaptiveCommitment", "HiCLeader"]
 
@@ -69,6 +76,11 @@ class AdaptiveCommitment:
                 f"min_length must be >= 2, got {self.min_length}: the follower's action at an "
                 "interval's first stage was chosen before it saw the new commitment, so "
                 "settling can only be judged from the second stage on"
+            )
+        if self.max_length > MAX_COMMITMENT:
+            raise ValueError(
+                f"max_length={self.max_length} exceeds 2**62 stages, the largest interval "
+                "that fits in int64 stage counters"
             )
         if self.max_length < self.min_length:
             raise ValueError(
@@ -198,6 +210,8 @@ class HiCLeader(BatchAgent):
             average_last = _positive_int("average_last", average_last)
         self.baseline = None if baseline is None else float(baseline)
         self.average_last = average_last
+        if not isinstance(two_sided, bool | np.bool_):
+            raise TypeError(f"two_sided must be a bool, got {two_sided!r}")
         self.two_sided = bool(two_sided)
         if self.two_sided and self.baseline is not None:
             raise ValueError(
@@ -295,12 +309,7 @@ class HiCLeader(BatchAgent):
             first_end = ac.min_length
         else:
             k = evaluate(self.commitment, n, "commitment")
-            if np.any(k != np.floor(k)):
-                i = int(np.argmax(k != np.floor(k)))
-                raise ValueError(
-                    f"commitment must give whole numbers of stages, got {k[i]!r} at n={int(n[i])}"
-                )
-            self._k[rows] = k.astype(np.int64)
+            self._k[rows] = commitment_lengths(k, n, "commitment")  # refuses k beyond int64
             first_end = self._k[rows]
         if self.average_last is not None:
             self._ring[rows] = 0.0
@@ -346,7 +355,13 @@ class HiCLeader(BatchAgent):
         if done.any():
             rows = np.flatnonzero(done)
             if m is not None:
-                s = self._ring[rows].sum(axis=1) / np.minimum(played[rows], m)
+                count = np.minimum(played[rows], m)
+                with np.errstate(over="ignore"):  # an overflowed sum is redone below
+                    s = self._ring[rows].sum(axis=1) / count
+                if not np.isfinite(s).all():
+                    # The sum overflowed (finite payoffs near 1.8e308): the mean of the scaled
+                    # terms is finite. Only then, so other results stay bit for bit the same.
+                    s = (self._ring[rows] / count[:, None]).sum(axis=1)
             else:
                 s = reward[rows]  # Alg. 1, line 8: the payoff at the interval's last stage
             self._finish(rows, self._measurement(rows, s, obs[rows]))
@@ -375,7 +390,9 @@ class HiCLeader(BatchAgent):
             rows, s = rows[~first], s[~first]
             if rows.size == 0:
                 return
-            step, g_scale = rows, (self._s_plus[rows] - s) / 2.0
+            # Halves first: (s+ - s-) / 2 overflows for payoffs near 1.8e308 of opposite
+            # signs; halving is exact, so the result is otherwise the same bit for bit.
+            step, g_scale = rows, self._s_plus[rows] / 2.0 - s / 2.0
         elif self.baseline is not None:
             ready = self._b_ready[rows]
             g_scale = s - self._b[rows]  # b_n: made from intervals before Delta_n was drawn

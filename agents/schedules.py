@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -31,17 +32,40 @@ __all__ = [
     "Logarithmic",
     "PowerLaw",
     "Schedule",
+    "MAX_COMMITMENT",
+    "MAX_INDEX",
     "as_schedule",
     "check_spsa_schedules",
+    "commitment_lengths",
     "evaluate",
 ]
 
+#: Largest commitment ``k_n`` (stages) a schedule may give. Stage counters are int64; with
+#: intervals up to ``2**62`` stages, ``start + k_n`` cannot wrap for any reachable ``start``.
+MAX_COMMITMENT = 2**62
+
+#: Largest update index ``n`` the schedules here are checked for when they are made: a
+#: schedule that would overflow or underflow float64 before ``n = MAX_INDEX`` is refused then,
+#: not found as ``0`` or ``inf`` mid-run.
+MAX_INDEX = 2**62
+
+#: ``log`` of the largest and of the smallest positive normal float64.
+_LOG_MAX = math.log(np.finfo(np.float64).max)
+_LOG_TINY = math.log(np.finfo(np.float64).tiny)
+
+
+def _real(name: str, value: Any) -> float:
+    """``value`` as a float; TypeError unless it is a real number (not a bool or a string)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond float64
+        raise ValueError(f"{name} must be a finite number, got {value!r}") from None
+
 
 def _positive(name: str, value: Any) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}") from None
+    v = _real(name, value)
     if not (math.isfinite(v) and v > 0):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     return v
@@ -85,13 +109,26 @@ class PowerLaw(Schedule):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "a", _positive("a", self.a))
-        g, A = float(self.gamma), float(self.A)
+        g, A = _real("gamma", self.gamma), _real("A", self.A)
         if not (math.isfinite(g) and g >= 0):
             raise ValueError(f"gamma must be a finite number >= 0, got {self.gamma!r}")
         if not (math.isfinite(A) and A >= 0):
             raise ValueError(f"A must be a finite number >= 0, got {self.A!r}")
         object.__setattr__(self, "gamma", g)
         object.__setattr__(self, "A", A)
+        # The value decreases in n, so it suffices that (n + 1 + A)^gamma stays finite and
+        # the quotient stays a normal positive float up to n = MAX_INDEX.
+        log_pow = g * math.log(float(MAX_INDEX) + 1.0 + A)
+        if log_pow >= _LOG_MAX or math.log(self.a) - log_pow < _LOG_TINY:
+            raise ValueError(
+                f"PowerLaw(a={self.a!r}, gamma={g!r}, A={A!r}) leaves float64 (to 0 or inf) "
+                f"before n = 2**62 (at about n = {self._first_bad_index():.3g}); choose a "
+                "smaller gamma or A, or a larger a"
+            )
+
+    def _first_bad_index(self) -> float:
+        limit = min(_LOG_MAX, math.log(self.a) - _LOG_TINY)
+        return max(math.exp(limit / self.gamma) - 1.0 - self.A, 0.0)
 
     def __call__(self, n):
         if np.ndim(n) == 0:
@@ -108,10 +145,16 @@ class Logarithmic(Schedule):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "a", _positive("a", self.a))
-        b = float(self.base)
+        b = _real("base", self.base)
         if not (math.isfinite(b) and b > 1):
             raise ValueError(f"base must be a finite number > 1, got {self.base!r}")
         object.__setattr__(self, "base", b)
+        first, last = self.a / math.log(b), self.a / math.log(float(MAX_INDEX) + b)
+        if not (math.isfinite(first) and last >= np.finfo(np.float64).tiny):
+            raise ValueError(
+                f"Logarithmic(a={self.a!r}, base={b!r}) leaves float64 between n = 0 "
+                f"({first!r}) and n = 2**62 ({last!r}); choose a moderate a and base"
+            )
 
     def __call__(self, n):
         if np.ndim(n) == 0:
@@ -199,17 +242,27 @@ class CommitmentSchedule(Schedule):
         return n_arr ** (-self.p) / math.sqrt(1.0 - self.beta * self.mu)
 
     def __call__(self, n):
+        """``k_n`` as an int (or an int64 array for an array ``n``).
+
+        Raises:
+            ValueError: where ``k_n`` exceeds :data:`MAX_COMMITMENT` stages (a tiny
+                ``beta mu`` or ``delta_n``): such an interval never ends, and an int64 cast
+                would wrap it to a negative or 1-stage interval.
+        """
         scalar = np.ndim(n) == 0
-        n_arr = np.atleast_1d(np.asarray(n, dtype=np.float64))
-        delta = np.asarray(evaluate(self.perturbation, n_arr.astype(np.int64)), dtype=np.float64)
+        n_int = np.atleast_1d(np.asarray(n, dtype=np.int64))
+        n_arr = n_int.astype(np.float64)
+        delta = np.asarray(evaluate(self.perturbation, n_int, "perturbation"), dtype=np.float64)
         log_n = np.log(np.maximum(n_arr, 1.0))
-        # Eq. (28)
-        k = np.ceil(
-            2.0
-            * (np.log(delta) - math.log(self.B) - self.p * log_n)
-            / math.log(1.0 - self.beta * self.mu)
-        )
-        k = np.maximum(k, 1.0).astype(np.int64)
+        # Eq. (28); log1p(-beta mu) is exact where log(1 - beta mu) loses beta mu to rounding
+        # (it is 0 for beta mu < 1.1e-16, which made k_n infinite).
+        with np.errstate(over="ignore"):
+            k = np.ceil(
+                2.0
+                * (np.log(delta) - math.log(self.B) - self.p * log_n)
+                / math.log1p(-self.beta * self.mu)
+            )
+        k = commitment_lengths(np.maximum(k, 1.0), n_int, "CommitmentSchedule")
         return int(k[0]) if scalar else k
 
 
@@ -261,7 +314,7 @@ def as_schedule(value: Any, name: str = "schedule") -> Callable:
         try:
             return Constant(value)
         except ValueError:
-            raise ValueError(f"{name} must be positive, got {value!r}") from None
+            raise ValueError(f"{name} must be a positive finite number, got {value!r}") from None
     if callable(value):
         return value
     raise TypeError(f"{name} must be a number or a callable n -> value, got {value!r}")
@@ -271,16 +324,31 @@ def evaluate(schedule: Callable, n: np.ndarray, name: str = "schedule") -> np.nd
     """Evaluate ``schedule`` at the integer indices ``n`` (1-D array), as a float array.
 
     :class:`Schedule` objects are called once on the whole array; other callables once per
-    distinct index. Every value must be finite and positive.
+    distinct index. Every value must be a finite positive real number; strings and booleans
+    are refused, not converted.
 
     Raises:
+        TypeError: naming the first index whose value is not a real number.
         ValueError: naming the first index whose value is not a positive finite number.
     """
     if isinstance(schedule, Schedule):
-        out = np.asarray(schedule(n), dtype=np.float64)
+        raw = np.asarray(schedule(n))
+        if raw.dtype.kind not in "iuf":
+            raise TypeError(
+                f"{name} must give real numbers, got dtype {raw.dtype} ({raw.ravel()[:3]!r})"
+            )
+        out = raw.astype(np.float64, copy=False)
     else:
         uniq, inv = np.unique(n, return_inverse=True)
-        vals = np.array([schedule(int(u)) for u in uniq], dtype=np.float64)
+        vals = np.empty(uniq.shape[0])
+        for j, u in enumerate(uniq.tolist()):
+            v = schedule(u)
+            if isinstance(v, bool | np.bool_) or not (
+                isinstance(v, numbers.Real)
+                or (isinstance(v, np.ndarray) and v.shape == () and v.dtype.kind in "iuf")
+            ):
+                raise TypeError(f"{name} must give real numbers, got {v!r} at n={u}")
+            vals[j] = v
         out = vals[inv]
     bad = ~(np.isfinite(out) & (out > 0))
     if bad.any():
@@ -289,6 +357,31 @@ def evaluate(schedule: Callable, n: np.ndarray, name: str = "schedule") -> np.nd
             f"{name} must give positive finite values, got {out[i]!r} at n={int(n[i])}"
         )
     return out
+
+
+def commitment_lengths(k: np.ndarray, n: np.ndarray, name: str = "commitment") -> np.ndarray:
+    """Commitment lengths ``k`` (float array, from :func:`evaluate`) as int64, checked.
+
+    Args:
+        k: the schedule's values at the update indices ``n``.
+        n: the update indices, for the message.
+        name: what gave the values, for the message.
+
+    Raises:
+        ValueError: naming the first index where ``k`` is not a whole number from 1 to
+            :data:`MAX_COMMITMENT` (beyond it the int64 cast would wrap).
+    """
+    k = np.asarray(k, dtype=np.float64)
+    bad = ~((k >= 1) & (k <= MAX_COMMITMENT) & (k == np.floor(k)))
+    if bad.any():
+        i = int(np.argmax(bad))
+        why = (
+            "whole numbers of stages"
+            if np.isfinite(k[i]) and 1 <= k[i] <= MAX_COMMITMENT
+            else "between 1 and 2**62 stages (the largest interval that fits in int64 counters)"
+        )
+        raise ValueError(f"{name} must give {why}, got {float(k[i])!r} at n={int(n[i])}")
+    return k.astype(np.int64)
 
 
 def _tail_form(schedule: Callable) -> tuple[float, float] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import re
 from typing import Any
 
@@ -276,15 +277,14 @@ class GameEnv(ParallelEnv):
 
     def _check_action(self, agent: str, action: Any) -> tuple[np.ndarray, bool]:
         """Validate one action; return it as a fresh float64 array and whether it lies outside
-        its box (the stage projects it)."""
+        its box (the stage projects it).
+
+        Only real numbers are played: strings, bytes, booleans, complex numbers, objects and
+        masked arrays raise ``ValueError`` instead of being converted (``"0.5"`` is not a
+        quantity, ``True`` is not ``1.0``, and a masked entry has no value to play).
+        """
         shape, lo, hi, lo_list, hi_list = self._checks[agent]
-        try:
-            # A copy, so the caller may reuse or mutate the array it passed in.
-            a = np.array(action, dtype=np.float64)
-        except (TypeError, ValueError) as err:
-            raise ValueError(
-                f"action for {agent!r} must be an array of numbers of shape {shape}, got {action!r}"
-            ) from err
+        a = _as_real_array(agent, action, shape)
         if a.shape != shape:
             raise ValueError(
                 f"action for {agent!r} must have shape {shape}, got shape {a.shape}: {action!r}"
@@ -361,6 +361,66 @@ def aec_env(game: Game, **kwargs: Any) -> AECEnv:
 
 #: Above this many coordinates the bounds check in step() uses NumPy instead of Python floats.
 _SMALL_DIM = 16
+
+#: dtype kinds of real numbers: signed and unsigned integers, floats (not bool, complex,
+#: strings, objects).
+_REAL_KINDS = "iuf"
+
+
+def _not_numbers(agent: str, shape: tuple[int, ...], action: Any, what: str) -> ValueError:
+    return ValueError(
+        f"action for {agent!r} must be an array of numbers of shape {shape}, got {what}: {action!r}"
+    )
+
+
+def _as_real_array(agent: str, action: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``action`` as a fresh float64 array (a copy, so the caller may reuse or mutate what it
+    passed in), refusing what is not real numbers rather than converting it.
+
+    The common inputs (a plain ndarray, a list or tuple of floats) take the first two
+    branches, which cost a dtype test or one type test per entry.
+    """
+    kind = type(action)
+    if kind is np.ndarray:
+        if action.dtype.kind not in _REAL_KINDS:
+            raise _not_numbers(agent, shape, action, f"dtype {action.dtype}")
+        return np.array(action, dtype=np.float64)
+    if kind is list or kind is tuple:
+        for v in action:
+            t = type(v)
+            if t is float or t is int:
+                continue
+            if not _is_real_entry(v):
+                raise _not_numbers(agent, shape, action, f"an entry {v!r}")
+        try:
+            return np.array(action, dtype=np.float64)
+        except (TypeError, ValueError) as err:  # ragged nesting
+            raise _not_numbers(agent, shape, action, "a ragged sequence") from err
+    if isinstance(action, np.ma.MaskedArray):
+        raise _not_numbers(
+            agent, shape, action, "a masked array (fill or drop the masked entries first)"
+        )
+    if isinstance(action, str | bytes | bool | np.bool_):
+        raise _not_numbers(agent, shape, action, f"a {type(action).__name__}")
+    try:
+        raw = np.asarray(action)  # array-likes: torch or JAX arrays, memoryviews, scalars
+    except (TypeError, ValueError) as err:
+        raise _not_numbers(agent, shape, action, type(action).__name__) from err
+    if raw.shape != shape:
+        return raw  # the caller reports the shape
+    if raw.dtype.kind not in _REAL_KINDS:
+        raise _not_numbers(agent, shape, action, f"dtype {raw.dtype}")
+    return np.array(raw, dtype=np.float64)
+
+
+def _is_real_entry(v: Any) -> bool:
+    """Whether ``v`` may be an entry of a list action: a real number, or a nested sequence or
+    array (whose shape the caller refuses), but not a bool, string or masked value."""
+    if isinstance(v, bool | np.bool_ | str | bytes | np.ma.MaskedArray):
+        return False
+    if isinstance(v, np.ndarray):
+        return v.dtype.kind in _REAL_KINDS
+    return isinstance(v, numbers.Real | list | tuple)
 
 
 def _as_lists(lo: np.ndarray, hi: np.ndarray) -> tuple[list[float] | None, list[float] | None]:

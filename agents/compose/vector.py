@@ -16,14 +16,11 @@ carry over: actions and observations in normalised units (:func:`~hic_envs.units
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import inspect
 import math
 from collections.abc import Callable
 from typing import Any
 
-import gymnasium
 import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv

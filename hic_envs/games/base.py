@@ -17,19 +17,32 @@ still complete. This module imports NumPy and SciPy only.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 from scipy import optimize
 
+from hic_envs.games import _checks
+
 __all__ = ["Equilibrium", "Game", "as_bounds"]
 
 Array = np.ndarray
 
+#: Step multiplier of the differences used for second derivatives of payoff-only games: for a
+#: difference of a difference, a relative step of ``1e-4`` balances rounding (``eps / h^2``)
+#: and truncation (``h^2``) errors at about ``1e-8``, where the first-derivative step ``1e-6``
+#: would leave rounding errors of ``1e-4``.
+_SECOND_ORDER_SCALE = 100.0
 
-@dataclasses.dataclass(frozen=True)
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class Equilibrium:
     """A joint strategy ``(x, y)`` with both payoffs there.
+
+    It unpacks as the strategy pair, ``x, y = game.stackelberg()``. Two equilibria are equal
+    when their strategies are equal entry by entry (same shapes) and their payoffs are equal;
+    equal equilibria hash alike, so they can be dict keys and set members.
 
     Attributes:
         x: leader strategy, shape ``(d1,)``.
@@ -43,11 +56,33 @@ class Equilibrium:
     leader_payoff: float
     follower_payoff: float
 
+    def __iter__(self):
+        """``x, y = equilibrium``: the strategies, not the payoffs."""
+        return iter((self.x, self.y))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Equilibrium):
+            return NotImplemented
+        return (
+            np.array_equal(self.x, other.x)
+            and np.array_equal(self.y, other.y)
+            and self.leader_payoff == other.leader_payoff
+            and self.follower_payoff == other.follower_payoff
+        )
+
+    def __hash__(self) -> int:
+        # +0.0 so that -0.0 and 0.0 (equal under ==) hash alike.
+        x = np.asarray(self.x, dtype=np.float64) + 0.0
+        y = np.asarray(self.y, dtype=np.float64) + 0.0
+        return hash(
+            (x.shape, x.tobytes(), y.shape, y.tobytes(), self.leader_payoff, self.follower_payoff)
+        )
+
     def __repr__(self) -> str:
         fmt = lambda a: np.array2string(np.asarray(a), precision=6, separator=", ")  # noqa: E731
         return (
             f"Equilibrium(x={fmt(self.x)}, y={fmt(self.y)}, "
-            f"f1={self.leader_payoff:.6g}, f2={self.follower_payoff:.6g})"
+            f"leader_payoff={self.leader_payoff:.6g}, follower_payoff={self.follower_payoff:.6g})"
         )
 
 
@@ -67,8 +102,9 @@ def as_bounds(low, high, name: str) -> tuple[Array, Array]:
     if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
         raise ValueError(f"{name} bounds must be finite, got low={lo.tolist()}, high={hi.tolist()}")
     if np.any(lo >= hi):
-        raise ValueError(f"{name} bounds need low < high everywhere, got low={lo.tolist()}, "
-                         f"high={hi.tolist()}")
+        raise ValueError(
+            f"{name} bounds need low < high everywhere, got low={lo.tolist()}, high={hi.tolist()}"
+        )
     return lo, hi
 
 
@@ -121,11 +157,8 @@ class Game:
     ) -> None:
         self.leader_low, self.leader_high = as_bounds(leader_low, leader_high, "leader")
         self.follower_low, self.follower_high = as_bounds(follower_low, follower_high, "follower")
-        for nm, v in (("mu", mu), ("K2", K2)):
-            if v is not None and not (np.isfinite(v) and v > 0):
-                raise ValueError(f"{nm} must be a positive finite number or None, got {v!r}")
-        self.mu = None if mu is None else float(mu)
-        self.K2 = None if K2 is None else float(K2)
+        self.mu = None if mu is None else _checks.positive("mu", mu)
+        self.K2 = None if K2 is None else _checks.positive("K2", K2)
         self._stackelberg_cache: Equilibrium | None = None
         self._nash_cache: tuple[Equilibrium | None] | None = None
 
@@ -175,16 +208,50 @@ class Game:
 
     # ------------------------------------------------------------------ second derivatives
     def follower_hess_yy(self, x: Array, y: Array) -> Array:
-        """``grad_yy f2(x, y)``, shape ``(..., d2, d2)``. Default: differences of
-        :meth:`follower_grad`."""
+        """``grad_yy f2(x, y)``, shape ``(..., d2, d2)``, symmetrised. Default: differences of
+        :meth:`follower_grad`; where that is itself a difference (a payoff-only game), both
+        differences take the second-derivative step (accurate to about ``1e-8`` relative)."""
         x, y = self._broadcast(x, y)
-        return _fd_jacobian(lambda z: self.follower_grad(x, z), y, self._y_scale)
+        scale = self._y_scale * self._outer_step(self._follower_grad_is_numeric())
+        h = _fd_jacobian(lambda z: self._coarse_follower_grad(x, z), y, scale)
+        return 0.5 * (h + np.swapaxes(h, -1, -2))
 
     def follower_hess_yx(self, x: Array, y: Array) -> Array:
         """``grad_yx f2(x, y)``: the Jacobian of ``grad_y f2`` w.r.t. ``x``, shape
-        ``(..., d2, d1)``. Default: differences of :meth:`follower_grad`."""
+        ``(..., d2, d1)``. Default: differences of :meth:`follower_grad`, with the
+        second-derivative step where that is itself a difference."""
         x, y = self._broadcast(x, y)
-        return _fd_jacobian(lambda z: self.follower_grad(z, y), x, self._x_scale)
+        scale = self._x_scale * self._outer_step(self._follower_grad_is_numeric())
+        return _fd_jacobian(lambda z: self._coarse_follower_grad(z, y), x, scale)
+
+    def _follower_grad_is_numeric(self) -> bool:
+        """Whether :meth:`follower_grad` is the difference default (not a closed form)."""
+        return type(self).follower_grad is Game.follower_grad
+
+    def _leader_grad_is_numeric(self) -> bool:
+        """Whether :meth:`leader_grad` is the difference default (not a closed form)."""
+        return type(self).leader_grad is Game.leader_grad
+
+    @staticmethod
+    def _outer_step(inner_is_numeric: bool) -> float:
+        """Step multiplier of the outer difference of a second derivative."""
+        return _SECOND_ORDER_SCALE if inner_is_numeric else 1.0
+
+    def _coarse_follower_grad(self, x: Array, y: Array) -> Array:
+        """``grad_y f2`` with the second-derivative step when it is itself a difference."""
+        if not self._follower_grad_is_numeric():
+            return self.follower_grad(x, y)
+        return _fd_jacobian(
+            lambda z: self.follower_payoff(x, z), y, self._y_scale * _SECOND_ORDER_SCALE
+        )
+
+    def _coarse_leader_grad(self, x: Array, y: Array) -> Array:
+        """``grad_x f1`` with the second-derivative step when it is itself a difference."""
+        if not self._leader_grad_is_numeric():
+            return self.leader_grad(x, y)
+        return _fd_jacobian(
+            lambda z: self.leader_payoff(z, y), x, self._x_scale * _SECOND_ORDER_SCALE
+        )
 
     def leader_hess_yx(self, x: Array, y: Array) -> Array:
         """``grad_yx f1(x, y)``: the Jacobian of ``grad_y f1`` w.r.t. ``x``, shape
@@ -202,15 +269,55 @@ class Game:
         theorem, ``grad_x r = -(grad_yy f2)^{-1} grad_yx f2``. (The paper's Eq. (6) prints
         ``grad_y f2`` where the chain rule gives ``grad_y f1``; at a best response ``grad_y f2`` is
         zero, so the printed form would reduce to ``grad_x f1``.) Shape ``(..., d1)``.
+
+        On the boundary of ``Y``: a coordinate ``y_i`` at a bound of ``Y`` where
+        ``grad_y f2`` points out of the box is held there by the projection, so nearby
+        ``r_i(x)`` stays at the bound and its row of ``grad_x r`` is zero; the implicit
+        function theorem then applies to the free coordinates ``F`` only,
+        ``grad_x r_F = -(grad_FF f2)^{-1} grad_Fx f2``. This is what is computed, so at
+        ``y = r(x)`` the result is the derivative of ``f1(x, r(x))`` also where ``r`` is
+        clipped. (Where ``grad_y f2`` is exactly zero at a bound, ``r`` has a kink and no
+        derivative; the interior formula, the one-sided derivative from inside, is used.)
+
+        Raises:
+            ValueError: where ``grad_yy f2`` (on the free coordinates) is singular: the
+                follower's payoff is not strictly concave in ``y`` there (Assumption 4.8).
         """
         x, y = self._broadcast(x, y)
         g1x = self.leader_grad(x, y)
         g1y = self.leader_grad_y(x, y)
         hyy = self.follower_hess_yy(x, y)
         hyx = self.follower_hess_yx(x, y)
+        active = self._held_at_bound(x, y)
+        if active is not None:
+            # Rows of held coordinates become e_i^T (H) and 0 (H_yx): the solve then gives
+            # grad_x r_i = 0 there and the implicit-function rows on the free coordinates.
+            rows = active[..., :, None]
+            hyy = np.where(rows, np.eye(self.d2), hyy)
+            hyx = np.where(rows, 0.0, hyx)
         # v = (H_yy)^{-T} grad_y f1 solves H_yy^T v = grad_y f1.
-        v = np.linalg.solve(np.swapaxes(hyy, -1, -2), g1y[..., None])[..., 0]
+        try:
+            v = np.linalg.solve(np.swapaxes(hyy, -1, -2), g1y[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            raise ValueError(
+                f"grad_yy f2 is singular at some of x={np.asarray(x).tolist()}, "
+                f"y={np.asarray(y).tolist()}: the follower's payoff is not strictly concave "
+                "in y there (Assumption 4.8), so r(x) and the hierarchical gradient are not "
+                "defined"
+            ) from None
         return g1x - np.einsum("...ij,...i->...j", hyx, v)
+
+    def _held_at_bound(self, x: Array, y: Array) -> Array | None:
+        """Mask ``(..., d2)`` of the coordinates of ``y`` at a bound of ``Y`` that
+        ``grad_y f2`` pushes outwards, or None where there is none (the common case, which
+        costs one comparison)."""
+        lo, hi = self.follower_low, self.follower_high
+        at_low, at_high = y <= lo, y >= hi
+        if not (at_low.any() or at_high.any()):
+            return None
+        g2 = self.follower_grad(x, y)
+        active = (at_low & (g2 < 0)) | (at_high & (g2 > 0))
+        return active if active.any() else None
 
     def hierarchical_payoff(self, x: Array) -> Array:
         """The leader's Stackelberg objective ``f1(x, r(x))``, shape ``(...)``."""
@@ -234,8 +341,16 @@ class Game:
         """``r(x) = argmax_y f2(x, y)`` over the box ``Y``, shape ``(..., d2)``.
 
         Default: L-BFGS-B on ``-f2`` from the centre of ``Y``, one problem per batch element.
+        It finds a local maximiser: the global one where ``f2`` is concave in ``y``
+        (Assumption 4.8), which :meth:`stackelberg` checks at the equilibrium it finds.
+
+        Raises:
+            ValueError: for a non-finite ``x``, or where the optimiser ends at a non-finite
+                point (the payoff is not finite there).
         """
         x = np.asarray(x, dtype=np.float64)
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"best_response needs a finite leader strategy, got {x.tolist()}")
         batch = x.shape[:-1]
         out = np.empty(batch + (self.d2,))
         for idx in np.ndindex(*batch):
@@ -253,6 +368,11 @@ class Game:
             bounds=bounds,
             options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 10_000},
         )
+        if not np.all(np.isfinite(res.x)):
+            raise ValueError(
+                f"the numeric best response to x={x.tolist()} ended at {res.x.tolist()}: "
+                "f2 or its gradient is not finite on the way; check the follower's payoff"
+            )
         return np.clip(res.x, self.follower_low, self.follower_high)
 
     # ------------------------------------------------------------------ equilibria
@@ -302,7 +422,53 @@ class Game:
             v = float(self.hierarchical_payoff(x))
             if v > best_v + 1e-12:
                 best_x, best_v = x, v
-        return self.equilibrium_at(best_x, self.best_response(best_x))
+        eq = self.equilibrium_at(best_x, self.best_response(best_x))
+        self._warn_if_follower_not_concave(eq)
+        return eq
+
+    def _best_response_is_numeric(self) -> bool:
+        """Whether :meth:`best_response` is the optimiser default (not a closed form)."""
+        return type(self).best_response is Game.best_response
+
+    def _warn_if_follower_not_concave(self, eq: Equilibrium) -> None:
+        """Warn (UserWarning) where Assumption 4.8 visibly fails at a numeric DSE.
+
+        Two checks at ``(x*, y*)``: ``grad_yy f2`` is negative definite on the coordinates of
+        ``y*`` inside ``Y``; and, for a numeric best response, no point of a deterministic set
+        in ``Y`` (the centre and interior points) beats ``f2(x*, y*)``. Either failure means
+        the follower's payoff is not concave in ``y``: ``y*`` may be a local maximum (or a
+        saddle) and ``x*`` only a local "DSE".
+        """
+        x, y = eq.x, eq.y
+        problems = []
+        free = (y > self.follower_low) & (y < self.follower_high)
+        if free.any():
+            h = np.asarray(self.follower_hess_yy(x, y), dtype=np.float64)[np.ix_(free, free)]
+            if not (np.all(np.isfinite(h)) and _is_negative_definite(h)):
+                eig = np.linalg.eigvalsh(0.5 * (h + h.T)) if np.all(np.isfinite(h)) else h
+                problems.append(
+                    f"grad_yy f2 is not negative definite there (eigenvalues {np.ravel(eig)})"
+                )
+        if self._best_response_is_numeric():
+            ys = np.stack(self._starts(self.follower_low, self.follower_high))
+            f2s = np.asarray(self.follower_payoff(np.broadcast_to(x, (len(ys), self.d1)), ys))
+            best = int(np.argmax(f2s))
+            tol = 1e-9 * max(1.0, abs(eq.follower_payoff))
+            if f2s[best] > eq.follower_payoff + tol:
+                problems.append(
+                    f"f2(x*, {ys[best].tolist()}) = {f2s[best]:.6g} exceeds f2(x*, y*) = "
+                    f"{eq.follower_payoff:.6g}, so the numeric best response is only a local "
+                    "maximum"
+                )
+        if problems:
+            warnings.warn(
+                f"{self!r}: Assumption 4.8 (f2 strongly concave in y) fails at the numeric DSE "
+                f"x*={x.tolist()}, y*={y.tolist()}: "
+                + "; ".join(problems)
+                + ". The equilibrium found may be only local.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _nash(self) -> Equilibrium | None:
         lo = np.concatenate([self.leader_low, self.follower_low])
@@ -332,7 +498,11 @@ class Game:
             if np.linalg.norm(omega(z)) > 1e-7 * max(1.0, np.abs(z).max()):
                 continue
             x, y = z[:d1], z[d1:]
-            hxx = _fd_jacobian(lambda u, y=y: self.leader_grad(u, y), x, self._x_scale)
+            hxx = _fd_jacobian(
+                lambda u, y=y: self._coarse_leader_grad(u, y),
+                x,
+                self._x_scale * self._outer_step(self._leader_grad_is_numeric()),
+            )
             hyy = self.follower_hess_yy(x, y)
             if _is_negative_definite(hxx) and _is_negative_definite(hyy):
                 return self.equilibrium_at(x, y)
@@ -387,10 +557,20 @@ class Game:
             "follower_bounds": [self.follower_low.tolist(), self.follower_high.tolist()],
             "mu": self.mu,
             "K2": self.K2,
-            "stackelberg": {"x": dse.x.tolist(), "y": dse.y.tolist(),
-                            "f1": dse.leader_payoff, "f2": dse.follower_payoff},
-            "nash": None if ne is None else {"x": ne.x.tolist(), "y": ne.y.tolist(),
-                                             "f1": ne.leader_payoff, "f2": ne.follower_payoff},
+            "stackelberg": {
+                "x": dse.x.tolist(),
+                "y": dse.y.tolist(),
+                "f1": dse.leader_payoff,
+                "f2": dse.follower_payoff,
+            },
+            "nash": None
+            if ne is None
+            else {
+                "x": ne.x.tolist(),
+                "y": ne.y.tolist(),
+                "f1": ne.leader_payoff,
+                "f2": ne.follower_payoff,
+            },
         }
 
     @property
@@ -406,8 +586,7 @@ class Game:
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         batch = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
-        return (np.broadcast_to(x, batch + x.shape[-1:]),
-                np.broadcast_to(y, batch + y.shape[-1:]))
+        return (np.broadcast_to(x, batch + x.shape[-1:]), np.broadcast_to(y, batch + y.shape[-1:]))
 
 
 def _is_negative_definite(h: Array) -> bool:

@@ -74,15 +74,24 @@ class CooperativeGame(Game):
         self.s = _checks.nonnegative("s", s)
         self.alpha = _checks.positive("alpha", alpha)
         self.beta = _checks.positive("beta", beta)
-        if not 2 * self.s**2 < self.alpha * self.beta:
+        # s * s, not s**2: a Python float power raises OverflowError where a product is inf.
+        if not 2 * (self.s * self.s) < self.alpha * self.beta:
             raise ValueError(
                 f"need 2 s^2 < alpha beta for a strictly concave leader objective, got "
                 f"s={s!r}, alpha={alpha!r}, beta={beta!r}"
             )
-        self._x_star = self.v * (self.beta + 2 * self.s) / (self.alpha * self.beta - 2 * self.s**2)
-        x_high = 2 * self._x_star
-        y_high = 2 * (self.v + self.s * x_high) / self.beta
+        params = {"v": v, "s": s, "alpha": alpha, "beta": beta}
+        self._x_star = _checks.derived(
+            "the DSE x*",
+            self.v * (self.beta + 2 * self.s) / (self.alpha * self.beta - 2 * (self.s * self.s)),
+            **params,
+        )
+        x_high = _checks.derived("the leader's box bound 2 x*", 2 * self._x_star, **params)
+        y_high = _checks.derived(
+            "the follower's box bound", 2 * (self.v + self.s * x_high) / self.beta, **params
+        )
         super().__init__([0.0], [x_high], [0.0], [y_high], mu=self.beta, K2=self.beta)
+        _checks.finite_on_boxes(self, **params)
 
     def _common(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.v * (x + y) + self.s * x * y

@@ -8,17 +8,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from hic_envs.games.base import Game, _fd_jacobian
+from hic_envs.games.base import Game
 
 __all__ = ["CustomGame"]
 
 _NAME_RE = re.compile(r"^[A-Za-z][\w.]*$")
-
-#: Relative step of the differences used for second derivatives of payoff-only games: for a
-#: difference of a difference, ``1e-4`` balances rounding (``eps / h^2``) and truncation
-#: (``h^2``) errors at about ``1e-8``, where the first-derivative step ``1e-6`` would leave
-#: rounding errors of ``1e-4``.
-_SECOND_ORDER_SCALE = 100.0
 
 
 class CustomGame(Game):
@@ -142,86 +136,153 @@ class CustomGame(Game):
         return f"CustomGame(name={self.name!r}, d1={self.d1}, d2={self.d2})"
 
     # ------------------------------------------------------------------ evaluation helpers
-    def _map(self, fn: Callable, x, y, tail: tuple[int, ...]) -> np.ndarray:
-        """Evaluate a user callable on broadcast ``(x, y)``, looping over the batch unless the
-        callable is vectorised; the result has shape ``batch + tail``."""
+    def _map(self, name: str, fn: Callable, x, y, tail: tuple[int, ...]) -> np.ndarray:
+        """Evaluate the user callable ``name`` on broadcast ``(x, y)``, looping over the batch
+        unless the callable is vectorised; the result has shape ``batch + tail``.
+
+        Raises:
+            TypeError: if the callable returns something that is not real numbers (a string,
+                a boolean, an object).
+            ValueError: if it returns the wrong shape (a vectorised callable must return
+                ``batch + tail`` exactly: one scalar for a batch is refused, not broadcast) or
+                a non-finite value.
+        """
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         batch = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
         if self.vectorized:
-            out = np.asarray(fn(x, y), dtype=np.float64)
-            return out if out.shape == batch + tail else np.broadcast_to(out, batch + tail).copy()
-        x = np.broadcast_to(x, batch + x.shape[-1:])
-        y = np.broadcast_to(y, batch + y.shape[-1:])
-        out = np.empty(batch + tail)
-        for idx in np.ndindex(*batch):
-            out[idx] = fn(x[idx], y[idx])
+            out = _real_array(name, fn(x, y))
+            if out.shape != batch + tail:
+                raise ValueError(
+                    f"{name} (vectorized=True) must return shape {batch + tail} for x of shape "
+                    f"{x.shape} and y of shape {y.shape}, got shape {out.shape}"
+                )
+        else:
+            x = np.broadcast_to(x, batch + x.shape[-1:])
+            y = np.broadcast_to(y, batch + y.shape[-1:])
+            out = np.empty(batch + tail)
+            for idx in np.ndindex(*batch):
+                value = _real_array(name, fn(x[idx], y[idx]))
+                if value.shape != tail:
+                    raise ValueError(
+                        f"{name} must return shape {tail} for one pair, got shape "
+                        f"{value.shape} at x={x[idx].tolist()}, y={y[idx].tolist()}"
+                    )
+                out[idx] = value
+        if not np.all(np.isfinite(out)):
+            idx = np.unravel_index(int(np.argmax(~np.isfinite(out))), out.shape)
+            b = idx[: len(batch)]
+            xb = np.broadcast_to(x, batch + x.shape[-1:])[b]
+            yb = np.broadcast_to(y, batch + y.shape[-1:])[b]
+            raise ValueError(
+                f"{name} returned {float(out[idx])!r} at x={xb.tolist()}, y={yb.tolist()}; "
+                "it must be finite"
+            )
         return out
 
     # ------------------------------------------------------------------ payoffs
     def leader_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return self._map(self._f1, x, y, ())
+        return self._map("leader_payoff", self._f1, x, y, ())
 
     def follower_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return self._map(self._f2, x, y, ())
+        return self._map("follower_payoff", self._f2, x, y, ())
 
     # ------------------------------------------------------------------ derivatives
+    def _given(self, name: str, x, y, tail: tuple[int, ...]) -> np.ndarray:
+        return self._map(name, self._fns[name], x, y, tail)
+
     def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        fn = self._fns["leader_grad"]
-        return super().leader_grad(x, y) if fn is None else self._map(fn, x, y, (self.d1,))
+        if self._fns["leader_grad"] is None:
+            return super().leader_grad(x, y)
+        return self._given("leader_grad", x, y, (self.d1,))
 
     def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        fn = self._fns["follower_grad"]
-        return super().follower_grad(x, y) if fn is None else self._map(fn, x, y, (self.d2,))
+        if self._fns["follower_grad"] is None:
+            return super().follower_grad(x, y)
+        return self._given("follower_grad", x, y, (self.d2,))
 
     def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        fn = self._fns["leader_grad_y"]
-        return super().leader_grad_y(x, y) if fn is None else self._map(fn, x, y, (self.d2,))
-
-    @property
-    def _outer_step(self) -> float:
-        """Step multiplier of the outer difference of a second derivative."""
-        return 1.0 if self._fns["follower_grad"] is not None else _SECOND_ORDER_SCALE
-
-    def _coarse_follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """``grad_y f2`` with the second-order step when it is itself a difference."""
-        if self._fns["follower_grad"] is not None:
-            return self.follower_grad(x, y)
-        return _fd_jacobian(
-            lambda z: self.follower_payoff(x, z), y, self._y_scale * _SECOND_ORDER_SCALE
-        )
+        if self._fns["leader_grad_y"] is None:
+            return super().leader_grad_y(x, y)
+        return self._given("leader_grad_y", x, y, (self.d2,))
 
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        fn = self._fns["follower_hess_yy"]
-        if fn is not None:
-            return self._map(fn, x, y, (self.d2, self.d2))
-        x, y = self._broadcast(x, y)
-        scale = self._y_scale * self._outer_step
-        h = _fd_jacobian(lambda z: self._coarse_follower_grad(x, z), y, scale)
-        return 0.5 * (h + np.swapaxes(h, -1, -2))
+        if self._fns["follower_hess_yy"] is None:
+            return super().follower_hess_yy(x, y)
+        return self._given("follower_hess_yy", x, y, (self.d2, self.d2))
 
     def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        fn = self._fns["follower_hess_yx"]
-        if fn is not None:
-            return self._map(fn, x, y, (self.d2, self.d1))
-        x, y = self._broadcast(x, y)
-        scale = self._x_scale * self._outer_step
-        return _fd_jacobian(lambda z: self._coarse_follower_grad(z, y), x, scale)
+        if self._fns["follower_hess_yx"] is None:
+            return super().follower_hess_yx(x, y)
+        return self._given("follower_hess_yx", x, y, (self.d2, self.d1))
+
+    def _follower_grad_is_numeric(self) -> bool:
+        return self._fns["follower_grad"] is None
+
+    def _leader_grad_is_numeric(self) -> bool:
+        return self._fns["leader_grad"] is None
+
+    def _best_response_is_numeric(self) -> bool:
+        return self._fns["best_response"] is None
 
     # ------------------------------------------------------------------ best response
     def best_response(self, x: np.ndarray) -> np.ndarray:
+        """``r(x)``: the given callable's answer, checked, or the numeric default.
+
+        Raises:
+            ValueError: for a non-finite ``x``; if the callable returns the wrong shape, a
+                non-finite value, or a point outside ``Y`` (beyond a rounding tolerance of
+                ``1e-9`` of the box's width, within which it is clipped onto ``Y``).
+            TypeError: if it returns something that is not real numbers.
+        """
         fn = self._fns["best_response"]
         if fn is None:
             return super().best_response(x)
         x = np.asarray(x, dtype=np.float64)
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"best_response needs a finite leader strategy, got {x.tolist()}")
+        shape = x.shape[:-1] + (self.d2,)
         if self.vectorized:
-            out = np.asarray(fn(x), dtype=np.float64)
-            shape = x.shape[:-1] + (self.d2,)
-            return out if out.shape == shape else np.broadcast_to(out, shape).copy()
-        out = np.empty(x.shape[:-1] + (self.d2,))
-        for idx in np.ndindex(*x.shape[:-1]):
-            out[idx] = fn(x[idx])
-        return out
+            out = _real_array("best_response", fn(x))
+            if out.shape != shape:
+                raise ValueError(
+                    f"best_response (vectorized=True) must return shape {shape} for x of shape "
+                    f"{x.shape}, got shape {out.shape}"
+                )
+        else:
+            out = np.empty(shape)
+            for idx in np.ndindex(*x.shape[:-1]):
+                value = _real_array("best_response", fn(x[idx]))
+                if value.shape != (self.d2,):
+                    raise ValueError(
+                        f"best_response must return shape ({self.d2},) for one x, got shape "
+                        f"{value.shape} at x={x[idx].tolist()}"
+                    )
+                out[idx] = value
+        lo, hi = self.follower_low, self.follower_high
+        tol = 1e-9 * (hi - lo)
+        bad = ~(np.isfinite(out) & (out >= lo - tol) & (out <= hi + tol))
+        if bad.any():
+            i = np.unravel_index(int(np.argmax(bad)), bad.shape)
+            raise ValueError(
+                f"best_response returned {out[i[:-1]].tolist()} at x={x[i[:-1]].tolist()}; it "
+                f"must be finite and inside Y = [{lo.tolist()}, {hi.tolist()}]"
+            )
+        return np.clip(out, lo, hi)
+
+
+def _real_array(name: str, value) -> np.ndarray:
+    """``value`` as a float64 array; TypeError naming ``name`` unless it holds real numbers
+    (booleans, strings, complex numbers and objects are refused, not converted)."""
+    if isinstance(value, bool | np.bool_ | str | bytes):
+        raise TypeError(f"{name} must return real numbers, got {value!r}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must return real numbers, got {value!r}") from None
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must return real numbers, got {value!r} (dtype {arr.dtype})")
+    return arr.astype(np.float64, copy=False)
 
 
 def _is_finite_real_scalar(value) -> bool:

@@ -67,9 +67,15 @@ class DiracGAN(Game):
     def __init__(self, c: float = 1.0, gamma: float = 1.0) -> None:
         self.c = _checks.finite("c", c)
         self.gamma = _checks.positive("gamma", gamma)
-        x_half = 2.0 * max(1.0, abs(self.c))
-        y_half = (abs(self.c) + x_half) / self.gamma + 1.0
+        x_half = _checks.derived("the leader's box half-width", 2.0 * max(1.0, abs(self.c)), c=c)
+        y_half = _checks.derived(
+            "the follower's box half-width",
+            (abs(self.c) + x_half) / self.gamma + 1.0,
+            c=c,
+            gamma=gamma,
+        )
         super().__init__([-x_half], [x_half], [-y_half], [y_half], mu=self.gamma, K2=self.gamma)
+        _checks.finite_on_boxes(self, c=c, gamma=gamma)
 
     def follower_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         psi = y[..., 0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hic_envs.games import _checks
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = ["Duopoly"]
@@ -48,22 +49,24 @@ class Duopoly(Game):
     name = "Duopoly"
 
     def __init__(self, a: float = 50.0, b: float = 1.0, c1: float = 1.0, c2: float = 1.0):
-        for nm, v in (("a", a), ("b", b)):
-            if not (np.isfinite(v) and v > 0):
-                raise ValueError(f"{nm} must be a positive finite number, got {v!r}")
-        for nm, v in (("c1", c1), ("c2", c2)):
-            if not (np.isfinite(v) and 0 <= v < a):
-                raise ValueError(f"{nm} must satisfy 0 <= {nm} < a={a}, got {v!r}")
-        self.a, self.b, self.c1, self.c2 = float(a), float(b), float(c1), float(c2)
+        self.a = _checks.positive("a", a)
+        self.b = _checks.positive("b", b)
+        self.c1 = _checks.nonnegative("c1", c1)
+        self.c2 = _checks.nonnegative("c2", c2)
+        for nm, v in (("c1", self.c1), ("c2", self.c2)):
+            if not v < self.a:
+                raise ValueError(f"{nm} must satisfy 0 <= {nm} < a={a!r}, got {v!r}")
+        a, b, c1, c2 = self.a, self.b, self.c1, self.c2
+        top = _checks.derived("the box bound a / b", a / b, a=a, b=b)
         q1 = (a - 2 * c1 + c2) / (2 * b)
         q2 = (a + 2 * c1 - 3 * c2) / (4 * b)
-        if not (0 < q1 < a / b and 0 < q2 < a / b):
+        if not (0 < q1 < top and 0 < q2 < top):
             raise ValueError(
                 f"costs c1={c1!r}, c2={c2!r} give a DSE on the boundary (q1*={q1:.4g}, "
                 f"q2*={q2:.4g}); choose costs with 0 < q* < a/b"
             )
-        top = self.a / self.b
         super().__init__([0.0], [top], [0.0], [top], mu=2 * self.b, K2=2 * self.b)
+        _checks.finite_on_boxes(self, a=a, b=b, c1=c1, c2=c2)
 
     def leader_payoff(self, x, y):
         q1, q2 = x[..., 0], y[..., 0]

@@ -87,8 +87,9 @@ class NonlinearGame(Game):
             np.full(n, -y_half),
             np.full(n, y_half),
             mu=1.0,
-            K2=1.0 + self.k,
+            K2=_checks.derived("K2 = 1 + k", 1.0 + self.k, k=k),
         )
+        _checks.finite_on_boxes(self, k=k, t=t, lam=lam, bound=bound)
         self.stackelberg()  # raises ValueError if the DSE is not inside the leader's box
 
     # ------------------------------------------------------------------ payoffs

@@ -76,13 +76,23 @@ class QuadraticGame(Game):
         self.s = _checks.finite("s", s)
         self.m = _checks.positive("m", m)
         self.bound = _checks.positive("bound", bound)
-        self._x_star = (self.k * self.t + self.lam * self.s) / (self.k**2 + self.lam)
+        self._x_star = _checks.derived(
+            "the DSE x*",
+            (self.k * self.t + self.lam * self.s) / (self.k * self.k + self.lam),
+            k=k,
+            lam=lam,
+            t=t,
+            s=s,
+        )
         if not abs(self._x_star) < self.bound:
             raise ValueError(
                 f"bound={bound!r} does not contain the DSE x*={self._x_star:.6g}; increase bound"
             )
-        y_half = abs(self.k) * self.bound + 1.0
+        y_half = _checks.derived(
+            "the follower's box half-width", abs(self.k) * self.bound + 1.0, k=k, bound=bound
+        )
         super().__init__([-self.bound], [self.bound], [-y_half], [y_half], mu=self.m, K2=self.m)
+        _checks.finite_on_boxes(self, k=k, lam=lam, t=t, s=s, m=m, bound=bound)
 
     def leader_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -0.5 * (y[..., 0] - self.t) ** 2 - 0.5 * self.lam * (x[..., 0] - self.s) ** 2

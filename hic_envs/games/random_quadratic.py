@@ -12,6 +12,11 @@ from hic_envs.games.base import Equilibrium, Game
 __all__ = ["RandomQuadraticGame"]
 
 
+#: Largest ``K2 / mu`` accepted: the eigenvalues of ``H`` as computed are within about
+#: ``d2 * 2.2e-16 * K2`` of the designed ones, which must stay well below ``mu``.
+_MAX_CONDITION = 1e8
+
+
 def _orthogonal(rng: np.random.Generator, d: int) -> np.ndarray:
     """A Haar-random orthogonal matrix (QR of a Gaussian matrix with the signs fixed)."""
     q, r = np.linalg.qr(rng.standard_normal((d, d)))
@@ -119,6 +124,13 @@ class RandomQuadraticGame(Game):
         self.coupling = _checks.nonnegative("coupling", coupling)
         self.leader_bound = L = _checks.positive("leader_bound", leader_bound)
 
+        # H = Q diag(eig) Q^T carries rounding errors of about d2 * eps * K2 in its eigenvalues;
+        # below this ratio they could exceed mu and leave f2 not strongly concave.
+        if K2 / mu > _MAX_CONDITION:
+            raise ValueError(
+                f"need K2 / mu <= {_MAX_CONDITION:g} (float64 cannot make H's smallest "
+                f"eigenvalue mu reliably below that), got mu={mu!r}, K2={K2!r}"
+            )
         rng = np.random.default_rng(self.seed)
         eig = rng.uniform(mu, K2, d2)
         eig[0] = mu
@@ -129,18 +141,26 @@ class RandomQuadraticGame(Game):
         H = 0.5 * (H + H.T)
         G = rng.standard_normal((d2, d1)) / np.sqrt(d1)
         h = 0.5 * rng.standard_normal(d2)
-        B = self.coupling * rng.standard_normal((d1, d2)) / np.sqrt(d2)
+        with np.errstate(over="ignore"):  # an overflow is refused below, where A is made
+            B = self.coupling * rng.standard_normal((d1, d2)) / np.sqrt(d2)
         C = _spd(rng, d2, 0.0, 1.0)
         C = 0.5 * (C + C.T)
         c = 0.5 * rng.standard_normal(d2)
         P = _spd(rng, d1, 1.0, 2.0)
         x_star = rng.uniform(-0.5 * L, 0.5 * L, d1)
 
+        params = {"mu": mu, "K2": K2, "coupling": coupling, "leader_bound": leader_bound}
         R = np.linalg.solve(H, G)
         r0 = np.linalg.solve(H, h)
-        BR = B @ R
-        A = P + BR + BR.T
-        A = 0.5 * (A + A.T)
+        with np.errstate(over="ignore", invalid="ignore"):
+            BR = B @ R
+            A = P + BR + BR.T
+            A = 0.5 * (A + A.T)
+        if not np.all(np.isfinite(A)):
+            raise ValueError(
+                f"{', '.join(f'{k}={v!r}' for k, v in params.items())} give a leader Hessian A "
+                "that overflows float64; choose a smaller coupling"
+            )
         # Shift A (not the hierarchical curvature, which only gains) so that the leader's own
         # payoff is strictly concave in x and a Nash equilibrium, when in X, is a DNE.
         A += max(0.0, 0.5 - float(np.linalg.eigvalsh(A)[0])) * np.eye(d1)
@@ -148,6 +168,16 @@ class RandomQuadraticGame(Game):
         M = 0.5 * (M + M.T)
         a = M @ x_star - (B @ r0 + R.T @ (c - C @ r0))
 
+        # Assumption 4.8 and the strict concavity of f1(x, r(x)) hold for the matrices as
+        # computed, not only as designed.
+        for what, mat, floor in (("-grad_yy f2 = H", H, mu), ("-grad_xx f1(x, r(x)) = M", M, 0.5)):
+            lowest = float(np.linalg.eigvalsh(mat)[0])
+            if not lowest >= floor * (1.0 - 1e-6):
+                raise ValueError(
+                    f"{', '.join(f'{k}={v!r}' for k, v in params.items())} give {what} with "
+                    f"smallest eigenvalue {lowest!r} < {floor!r}: the drawn game is not as "
+                    "concave as designed in float64; choose a smaller K2 / mu or coupling"
+                )
         self.A, self.B, self.C, self.H, self.G = map(_frozen, (A, B, C, H, G))
         self.a, self.c, self.h = map(_frozen, (a, c, h))
         self._Bt, self._Gt, self._R, self._Rt, self._r0 = map(_frozen, (B.T, G.T, R, R.T, r0))
@@ -155,6 +185,7 @@ class RandomQuadraticGame(Game):
         self._neg_H = _frozen(-H)
         half = L * np.abs(R).sum(axis=1) + 1.0
         super().__init__(np.full(d1, -L), np.full(d1, L), r0 - half, r0 + half, mu=mu, K2=K2)
+        _checks.finite_on_boxes(self, **params)
 
     def __repr__(self) -> str:
         return f"RandomQuadraticGame(d1={self.d1}, d2={self.d2}, seed={self.seed})"

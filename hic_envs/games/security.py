@@ -170,7 +170,15 @@ class SecurityGame(Game):
             y_low,
             y_high,
             mu=self.tau / y_high.max(),
-            K2=self.tau / y_low.min(),
+            K2=_checks.derived("K2 = tau / min(follower low)", self.tau / y_low.min(), tau=tau),
+        )
+        _checks.finite_on_boxes(
+            self,
+            **given,
+            tau=tau,
+            coverage_cost=coverage_cost,
+            budget=budget,
+            budget_penalty=budget_penalty,
         )
 
     # ------------------------------------------------------------------ game-specific helpers

@@ -65,13 +65,20 @@ class ZeroSumNoNash(Game):
         self.b = _checks.finite("b", b)
         self.c = _checks.positive("c", c)
         self.bound = _checks.positive("bound", bound)
-        if not self.b**2 > self.a * self.c:
+        if not self.b * self.b > self.a * self.c:  # b * b: b**2 raises OverflowError
             raise ValueError(
                 f"need b^2 > a c for a strict DSE (hierarchical Hessian a - b^2/c < 0), got "
                 f"a={a!r}, b={b!r}, c={c!r}"
             )
-        y_half = abs(self.b) * self.bound / self.c + 1.0
+        y_half = _checks.derived(
+            "the follower's box half-width",
+            abs(self.b) * self.bound / self.c + 1.0,
+            b=b,
+            c=c,
+            bound=bound,
+        )
         super().__init__([-self.bound], [self.bound], [-y_half], [y_half], mu=self.c, K2=self.c)
+        _checks.finite_on_boxes(self, a=a, b=b, c=c, bound=bound)
 
     def _L(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         x, y = x[..., 0], y[..., 0]
