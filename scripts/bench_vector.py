@@ -28,8 +28,8 @@ import numpy as np  # noqa: E402
 from gymnasium.vector import AutoresetMode, SyncVectorEnv  # noqa: E402
 
 from agents.compose.vector import FollowerVectorView, LeaderVectorView  # noqa: E402
-from hic_envs.games import Duopoly  # noqa: E402
 from agents.compose.views import FollowerView, LeaderView  # noqa: E402
+from hic_envs.games import Duopoly  # noqa: E402
 
 
 def _rate(env, n: int, seconds: float, repeats: int) -> float:

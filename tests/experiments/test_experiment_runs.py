@@ -11,8 +11,8 @@ import agents.compose.experiment as ex
 from agents import schedules
 from agents.compose.experiment import ExperimentConfig, run_experiment
 from agents.compose.results import load_results
-from agents.specs import parse_commitment, parse_schedule
 from agents.hic import AdaptiveCommitment
+from agents.specs import parse_commitment, parse_schedule
 from hic_envs.games import Duopoly
 
 CONFIG = ExperimentConfig(

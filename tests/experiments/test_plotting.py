@@ -7,8 +7,8 @@ import sys
 import numpy as np
 
 from agents.compose.experiment import ExperimentConfig, run_experiment
-from agents.compose.results import load_results
 from agents.compose.plotting import RunData, plot_comparison, plot_run, stage_grid, step_values
+from agents.compose.results import load_results
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

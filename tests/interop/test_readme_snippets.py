@@ -11,7 +11,6 @@ import pathlib
 import re
 import warnings
 
-import gymnasium
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

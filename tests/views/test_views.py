@@ -19,10 +19,9 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 from stable_baselines3.common.env_util import make_vec_env
 
 import hic_envs
-from agents import GradientAscentFollower, HiCLeader, derive_seeds, play
+from agents import FollowerView, GradientAscentFollower, HiCLeader, LeaderView, derive_seeds, play
 from agents.schedules import PowerLaw
 from agents.stationary import FixedAgent, UniformAgent
-from agents import FollowerView, LeaderView
 from hic_envs import GameEnv
 from hic_envs.games import Duopoly
 from hic_envs.registration import view_ids
