@@ -180,7 +180,13 @@ def plot_distance(
 
 
 def plot_payoff(runs, game, path, *, title: str | None = None) -> Path:
-    """Leader payoff ``f1(x_n, r(x_n))`` against stages, DSE (and Nash) payoffs marked.
+    """The leader's gap to the DSE payoff, ``f1(x*, r(x*)) - f1(x_n, r(x_n))``, against
+    stages on log-log axes (median and IQR over seeds); the Nash payoff's gap is marked.
+
+    The hierarchical payoff ``f1(x_n, r(x_n))`` flattens onto the DSE payoff within a few
+    thousand stages on a linear axis; its gap on a log scale shows the approach all the way.
+    A gap below zero (a seed at a higher local optimum than the DSE returned by
+    ``game.stackelberg()``) is drawn by its absolute value.
 
     Args:
         runs: a :class:`RunData` or a mapping label -> RunData.
@@ -192,6 +198,8 @@ def plot_payoff(runs, game, path, *, title: str | None = None) -> Path:
     fig, ax = _figure()
     max_stage = max(int(r.stage.max()) for r in runs.values())
     grid = stage_grid(max_stage, 120)
+    dse = game.stackelberg()
+    floor = 1e-15 * max(1.0, abs(dse.leader_payoff))
     note = ""
     for (label, run), color in zip(runs.items(), COLORS, strict=False):
         sub = run
@@ -206,36 +214,39 @@ def plot_payoff(runs, game, path, *, title: str | None = None) -> Path:
             )
             note = " (first 32 seeds)"
         x = step_values(sub, sub.leader, grid)
-        q25, med, q75 = _bands(_hier_payoff(game, x))
+        gap = np.maximum(np.abs(dse.leader_payoff - _hier_payoff(game, x)), floor)
+        q25, med, q75 = _bands(gap)
         ax.fill_between(grid, q25, q75, color=color, alpha=0.2, linewidth=0)
         ax.plot(
             grid, med, color=color, linewidth=2, label=_curve_label(label, run, len(runs)) + note
         )
-    dse = game.stackelberg()
-    ax.axhline(
-        dse.leader_payoff,
-        color="black",
-        linestyle="--",
-        linewidth=1.2,
-        label=f"DSE payoff {dse.leader_payoff:.6g}",
-    )
     ne = game.nash()
     if ne is not None:
-        ax.axhline(
-            ne.leader_payoff,
-            color=NASH_STYLE["color"],
-            linestyle=":",
-            linewidth=1.2,
-            label=f"Nash payoff {ne.leader_payoff:.6g}",
-        )
+        ne_gap = abs(dse.leader_payoff - ne.leader_payoff)
+        if ne_gap > floor:
+            ax.axhline(
+                ne_gap,
+                color=NASH_STYLE["color"],
+                linestyle=":",
+                linewidth=1.2,
+                label=f"Nash equilibrium's gap {ne_gap:.4g}",
+            )
     ax.set_xscale("log")
-    _style(ax, "stage", r"leader payoff $f_1(x_n, r(x_n))$")
-    ax.set_title(title or next(iter(runs.values())).label, fontsize=10)
+    ax.set_yscale("log")
+    _style(
+        ax,
+        "stage",
+        r"gap to the DSE payoff $|f_1(x^*, y^*) - f_1(x_n, r(x_n))|$",
+    )
+    ax.set_title(
+        (title or next(iter(runs.values())).label) + f"\nDSE payoff {dse.leader_payoff:.6g}",
+        fontsize=10,
+    )
     ax.legend(fontsize=8, framealpha=0.9, loc="best")
     return _save(fig, path)
 
 
-def plot_trajectory(runs, game, path, *, max_seeds: int = 4, title: str | None = None):
+def plot_trajectory(runs, game, path, *, max_seeds: int = 8, title: str | None = None):
     """Leader trajectories over the landscape of ``f1(x, r(x))``, DSE and Nash marked.
 
     1-D leaders: the curve ``f1(x, r(x))`` with each shown seed's ``x_n`` on it, next to
@@ -244,7 +255,8 @@ def plot_trajectory(runs, game, path, *, max_seeds: int = 4, title: str | None =
 
     Args:
         runs: a :class:`RunData` or mapping label -> RunData (one colour per run; with a
-            single run, one colour per seed).
+            single run, points coloured by stage, so the direction of time shows; circles mark
+            each seed's start and squares its end).
         game: the run's game.
         path: the PNG to write.
         max_seeds: seeds drawn per run.
@@ -264,30 +276,36 @@ def plot_trajectory(runs, game, path, *, max_seeds: int = 4, title: str | None =
         ax.plot(
             xs[:, 0], _hier_payoff(game, xs), color="0.3", linewidth=1.5, label=r"$f_1(x, r(x))$"
         )
+        points = None
         for li, (label, run) in enumerate(runs.items()):
             for si, s in enumerate(run.seeds[:max_seeds]):
                 m = run.seed == s
                 order = np.argsort(run.stage[m], kind="stable")
                 x = run.leader[m][order]
-                color = COLORS[si % len(COLORS)] if single else COLORS[li % len(COLORS)]
-                lab = f"seed {s}" if single else (label if si == 0 else None)
-                ax.scatter(
-                    x[:, 0],
-                    _hier_payoff(game, x),
-                    s=10,
-                    color=color,
-                    alpha=0.5,
-                    label=lab,
-                    zorder=3,
-                )
-                ax.scatter(
-                    x[-1:, 0],
-                    _hier_payoff(game, x[-1:]),
-                    s=50,
-                    color=color,
-                    edgecolors="black",
-                    zorder=5,
-                )
+                f = _hier_payoff(game, x)
+                color = COLORS[li % len(COLORS)]
+                lab = label if (not single and si == 0) else None
+                if single:  # the direction of time: colour by stage
+                    points = ax.scatter(
+                        x[:, 0],
+                        f,
+                        s=10,
+                        c=np.log10(run.stage[m][order] + 1.0),
+                        cmap="viridis",
+                        vmin=0.0,
+                        vmax=np.log10(run.stage.max() + 1.0),
+                        alpha=0.7,
+                        zorder=3,
+                    )
+                else:
+                    ax.scatter(x[:, 0], f, s=10, color=color, alpha=0.5, label=lab, zorder=3)
+                # start (circle) and end (square) of each seed's path
+                ax.scatter(x[:1, 0], f[:1], s=45, marker="o", facecolors="none",
+                           edgecolors="black", zorder=5)  # fmt: skip
+                ax.scatter(x[-1:, 0], f[-1:], s=45, marker="s", color="white" if single else color,
+                           edgecolors="black", zorder=5)  # fmt: skip
+        if points is not None:
+            fig.colorbar(points, ax=ax, label="log10(stage + 1)", shrink=0.85)
             grid = stage_grid(int(run.stage.max()))
             q25, med, q75 = _bands(step_values(run, run.leader[:, 0], grid))
             color = COLORS[li % len(COLORS)]
@@ -314,7 +332,7 @@ def plot_trajectory(runs, game, path, *, max_seeds: int = 4, title: str | None =
             )
         _style(ax, "leader strategy x", r"$f_1(x, r(x))$")
         ax.set_title(
-            "trajectories on the leader's hierarchical payoff (large dot: last)", fontsize=9
+            "leader paths on its hierarchical payoff (circle: start, square: end)", fontsize=9
         )
         ax.legend(fontsize=8, frameon=False, loc="lower center")
         ax2.set_xscale("log")

@@ -26,6 +26,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.env_util import make_vec_env
 
+from agents.compose.experiment import import_modules
 from agents.hic import HiCLeader
 from agents.presets import hic_leader_kwargs, leader_grid, reactive_hic_kwargs
 from agents.sb3 import ResponseError, best_response_error, payoff_scale, policy_response
@@ -55,6 +56,10 @@ class TrainConfig:
 
     env_id: str = "hic/Duopoly-Follower-v0"
     """Follower view to train on (any registered ``.../<Name>-Follower-vN``)."""
+    imports: tuple[str, ...] = dataclasses.field(
+        default=(), metadata={"flag": "--import", "append": True, "metavar": "MODULE"}
+    )
+    """Module to import first (registers users' games; repeatable)."""
     game_kwargs: str = "{}"
     """Game constructor arguments as JSON, e.g. '{"a": 60}'."""
     algo: str = "sac"
@@ -121,6 +126,13 @@ class TrainConfig:
             raise ValueError(f"algo must be one of {sorted(ALGORITHMS)}, got {self.algo!r}")
         if not isinstance(self.env_id, str) or "-Follower-v" not in self.env_id:
             raise ValueError(f"env_id must be a follower view ID, got {self.env_id!r}")
+        import_modules(self.imports)
+        if self.env_id not in gymnasium.registry:
+            known = sorted(k for k in gymnasium.registry if "-Follower-v" in k)
+            raise ValueError(
+                f"unknown follower view {self.env_id!r}; known: {', '.join(known)} (a game of "
+                "your own: register it with hic_envs.register_game, and pass --import MODULE)"
+            )
         self.game_kwargs_dict  # noqa: B018 - validates the JSON
         for nm in (
             "total_steps",
