@@ -17,7 +17,7 @@ other load on the machine.
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import os
 import time
 
@@ -27,6 +27,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 from gymnasium.vector import AutoresetMode, SyncVectorEnv  # noqa: E402
 
+from agents.compose.config import parse  # noqa: E402
 from agents.compose.vector import FollowerVectorView, LeaderVectorView  # noqa: E402
 from agents.compose.views import FollowerView, LeaderView  # noqa: E402
 from hic_envs.games import Duopoly  # noqa: E402
@@ -53,17 +54,28 @@ def _rate(env, n: int, seconds: float, repeats: int) -> float:
     return best
 
 
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Env steps per second of the native vector views against SyncVectorEnv of single views."""
+
+    num_envs: tuple[int, ...] = (64,)
+    """Numbers of copies to measure."""
+    seconds: float = 1.0
+    """Minimum time per timed run."""
+    repeats: int = 3
+    """Timed runs per measurement (the best is reported)."""
+    quick: bool = False
+    """Smoke run (0.05 s, 1 repeat)."""
+
+    def __post_init__(self) -> None:
+        if any(n < 1 for n in self.num_envs) or self.seconds <= 0 or self.repeats < 1:
+            raise ValueError("--num-envs and --repeats must be positive, --seconds > 0")
+
+
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--num-envs", type=int, nargs="+", default=[64])
-    p.add_argument("--seconds", type=float, default=1.0, help="minimum time per timed run")
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--quick", action="store_true", help="smoke run (0.05 s, 1 repeat)")
-    args = p.parse_args(argv)
+    args = parse(Config, argv, prog="python scripts/bench_vector.py")
     if args.quick:
-        args.seconds, args.repeats = 0.05, 1
-    if any(n < 1 for n in args.num_envs) or args.seconds <= 0 or args.repeats < 1:
-        p.error("--num-envs and --repeats must be positive, --seconds > 0")
+        args = dataclasses.replace(args, seconds=0.05, repeats=1)
     game = Duopoly()
     print(f"game: {game.name}; env steps per second (best of {args.repeats} x {args.seconds} s)")
     print(f"{'view':<9} {'N':>5} {'SyncVectorEnv':>14} {'native':>12} {'speed-up':>9}")

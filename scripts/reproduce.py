@@ -27,7 +27,7 @@ exist yet). BLAS is pinned to one thread unless OPENBLAS_NUM_THREADS is set (see
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import os
 import subprocess
 import sys
@@ -41,11 +41,20 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 from agents.compose.bench import format_report, format_scaling, run_benchmarks, scaling_study  # noqa: E402
+from agents.compose.config import parse  # noqa: E402
 from agents.compose.experiment import ExperimentConfig, run_experiment  # noqa: E402
 from agents.compose.plotting import plot_comparison, plot_run  # noqa: E402
 from agents.compose.results import load_results  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Args:
+    """The parsed config as a mutable namespace (defaults for the directories filled in)."""
+
+    def __init__(self, **kw) -> None:
+        self.__dict__.update(kw)
+
 
 #: Other helpers' experiment scripts: (title, path, full arguments, quick arguments); run
 #: when present. ``{runs}`` becomes the run directory.
@@ -201,30 +210,31 @@ def _rel(p: Path) -> str:
         return str(p)
 
 
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Regenerate every figure and table of the README from scratch."""
+
+    quick: bool = False
+    """Tiny budgets (a smoke run)."""
+    figures: Path | None = None
+    """Figure directory (default docs/figures; with --quick a new temporary directory, so a smoke run never overwrites the README's figures)."""  # noqa: E501
+    tables: Path | None = None
+    """Tables file (default docs/results.md; with --quick in that temporary directory)."""
+    runs: Path | None = None
+    """Keep the run directories here (must not exist)."""
+    skip: tuple[str, ...] = ()
+    """Steps to skip: duopoly, quadratic, scaling, bench, hooks."""
+
+    def __post_init__(self) -> None:
+        bad = sorted(set(self.skip) - {"duopoly", "quadratic", "scaling", "bench", "hooks"})
+        if bad:
+            raise ValueError(f"--skip: unknown step(s) {bad}")
+        if self.runs is not None and self.runs.exists():
+            raise ValueError(f"--runs {self.runs} exists; choose a new directory")
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="tiny budgets (a smoke run)")
-    p.add_argument(
-        "--figures",
-        type=Path,
-        help="figure directory (default docs/figures; with --quick a new temporary "
-        "directory, so a smoke run never overwrites the README's figures)",
-    )
-    p.add_argument(
-        "--tables",
-        type=Path,
-        help="tables file (default docs/results.md; with --quick in that temporary directory)",
-    )
-    p.add_argument("--runs", type=Path, help="keep the run directories here (must not exist)")
-    p.add_argument(
-        "--skip",
-        nargs="*",
-        default=[],
-        choices=["duopoly", "quadratic", "scaling", "bench", "hooks"],
-    )
-    args = p.parse_args(argv)
-    if args.runs is not None and args.runs.exists():
-        p.error(f"--runs {args.runs} exists; choose a new directory")
+    args = _Args(**dataclasses.asdict(parse(Config, argv, prog="python scripts/reproduce.py")))
     t0 = time.perf_counter()
     if args.quick and (args.figures is None or args.tables is None):
         scratch = Path(tempfile.mkdtemp(prefix="hic-reproduce-quick-"))
