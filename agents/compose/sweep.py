@@ -815,6 +815,9 @@ def _run_task(task: dict[str, Any]) -> dict[str, Any]:
             traceback=traceback.format_exc(),
         )
     result["task_seconds"] = time.perf_counter() - t0
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():  # which Ray node ran it (host names repeat)
+        result["node"] = ray.get_runtime_context().get_node_id()
     return result
 
 
@@ -1179,6 +1182,8 @@ def run_sweep(
             )
             counts["failed"] += 1
         e["host"] = result.get("host")
+        if "node" in result:
+            e["ray_node"] = result["node"]
         sweep["timing"]["wall_seconds"] = time.perf_counter() - t0
         _write_sweep_files(out, sweep)
         if bar is not None:
