@@ -92,6 +92,7 @@ __all__ = [
     "SweepSpec",
     "config_from_options",
     "config_hash",
+    "independent_keys",
     "load_sweep",
     "run_sweep",
     "sweep_main",
@@ -105,7 +106,7 @@ RUN_SUMMARY = "summary.json"
 RUN_CSV = "updates.csv"
 _BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _SECTIONS = ("name", "imports", "base", "grid", "cases")
-_NAME_MAX = 80
+_NAME_MAX = 120
 
 
 class SweepFileError(ValueError):
@@ -691,9 +692,13 @@ class SweepSpec:
                 for layer in layers:
                     for key, value in sorted(layer, key=lambda kv: kv[0].field is not None):
                         key.apply(opts, value, where)
+                # A field's value as given; an option's as it ended up (a case's step_size
+                # after the grid's step_size.gamma, say).
                 given = {key.text: value for layer in layers for key, value in layer}
                 values = {
-                    key.text: given[key.text] if key.text in given else key.read(opts)
+                    key.text: given[key.text]
+                    if key.field is not None and key.text in given
+                    else key.read(opts)
                     for key in swept
                 }
                 desc = ", ".join(f"{k}={v!r}" for k, v in values.items())
@@ -705,14 +710,19 @@ class SweepSpec:
                         f"{seen[h]}; remove the duplicate from the grid or cases"
                     )
                 seen[h] = i
-                out.append(
-                    SweepPoint(i, f"{self._readable(values, config)}-{h}", h, values, config)
-                )
-        return out
+                out.append(SweepPoint(i, h, h, values, config))
+        named = independent_keys(self.swept, [p.values for p in out])
+        return [
+            dataclasses.replace(p, name=f"{self._readable(p.values, named, p.config)}-{p.hash}")
+            for p in out
+        ]
 
-    def _readable(self, values: Mapping[str, Any], config: ExperimentConfig) -> str:
+    def _readable(
+        self, values: Mapping[str, Any], named: Sequence[str], config: ExperimentConfig
+    ) -> str:
         parts = []
-        for k, v in values.items():
+        for k in named:
+            v = values[k]
             if k == "env_id":
                 parts.append(str(v).rsplit("/", 1)[-1])
                 continue
@@ -758,6 +768,27 @@ def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def _canonical(v: Any) -> str:
+    return json.dumps(v, sort_keys=True)
+
+
+def independent_keys(swept: Sequence[str], values: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The swept keys that name configurations: ``env_id`` first, then the others in order,
+    leaving out any key whose value is determined by the keys already kept (a case's
+    step-size spec, which follows from its game and the grid's ``step_size.gamma``, say) or
+    that never changes: it tells nothing more."""
+    kept: list[str] = []
+    for k in sorted(swept, key=lambda k: k != "env_id"):
+        seen: dict[tuple[str, ...], set[str]] = {}
+        for v in values:
+            seen.setdefault(tuple(_canonical(v.get(j)) for j in kept), set()).add(
+                _canonical(v.get(k))
+            )
+        if any(len(s) > 1 for s in seen.values()):
+            kept.append(k)
+    return kept
 
 
 def load_sweep(spec_or_path: SweepSpec | Mapping[str, Any] | str | os.PathLike) -> SweepSpec:
@@ -1089,7 +1120,12 @@ def run_sweep(
     _prepare_worker([], spec.imports)
     _check_ids(spec, points)
     if not resume:
-        taken = [p.name for p in points if (out / p.name).exists()]
+        by_hash = _dirs_by_hash(out)
+        taken = [
+            by_hash.get(p.hash, p.name)
+            for p in points
+            if p.hash in by_hash or (out / p.name).exists()
+        ]
         if (out / SWEEP_JSON).exists() or taken:
             what = SWEEP_JSON if (out / SWEEP_JSON).exists() else f"run directory {taken[0]}"
             raise FileExistsError(
@@ -1098,13 +1134,15 @@ def run_sweep(
             )
     out.mkdir(parents=True, exist_ok=True)
 
+    # A configuration keeps its directory when edits of the sweep file rename it.
+    existing = _dirs_by_hash(out) if resume else {}
     entries = []
     for p in points:
         entries.append(
             {
                 "name": p.name,
                 "hash": p.hash,
-                "dir": p.name,
+                "dir": existing.get(p.hash, p.name),
                 "values": p.values,
                 "config": p.config.to_dict(),
                 "status": "pending",
@@ -1117,6 +1155,7 @@ def run_sweep(
         "name": spec.name,
         "spec": spec.to_dict(),
         "swept": spec.swept,
+        "independent": independent_keys(spec.swept, [p.values for p in points]),
         "executor": executor,
         "workers": workers,
         "address": address,
@@ -1127,7 +1166,7 @@ def run_sweep(
     skipped = 0
     tasks = []
     for p, e in zip(points, entries, strict=True):
-        done = _finished_summary(out / p.name, e["config"]) if resume else None
+        done = _finished_summary(out / e["dir"], e["config"]) if resume else None
         if done is not None:
             _record_done(e, _summary_digest(done))
             skipped += 1
@@ -1136,7 +1175,7 @@ def run_sweep(
             {
                 "index": p.index,
                 "config": e["config"],
-                "out_dir": str((out / p.name).resolve()),
+                "out_dir": str((out / e["dir"]).resolve()),
                 "imports": list(spec.imports),
                 "sys_path": [os.path.abspath(x or os.curdir) for x in sys.path],
                 "checkpoint_seconds": float(checkpoint_seconds),
@@ -1199,6 +1238,16 @@ def run_sweep(
         sweep["timing"]["wall_seconds"] = time.perf_counter() - t0
         _write_sweep_files(out, sweep)
     return sweep
+
+
+def _dirs_by_hash(out: Path) -> dict[str, str]:
+    found: dict[str, str] = {}
+    if out.is_dir():
+        for d in sorted(out.iterdir()):
+            m = re.search(r"-([0-9a-f]{12})$", d.name)
+            if m and d.is_dir():
+                found.setdefault(m.group(1), d.name)
+    return found
 
 
 def _record_done(entry: dict[str, Any], digest: Mapping[str, Any]) -> None:
@@ -1321,8 +1370,9 @@ def sweep_main(argv: Sequence[str] | None = None) -> int:
         else:
             return fail("the sweep file is required (e.g. hic sweep study.yaml --out DIR)")
         if args.dry_run:
-            for p in spec.points():
-                print(f"{p.index:4d}  {args.out / p.name}")
+            with contextlib.suppress(BrokenPipeError):  # piped into e.g. `head`
+                for p in spec.points():
+                    print(f"{p.index:4d}  {args.out / p.name}")
             return 0
         summary = run_sweep(
             spec,

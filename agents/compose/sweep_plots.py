@@ -114,7 +114,7 @@ def plot_sweep_final(summary: Mapping[str, Any], path: str | os.PathLike) -> Pat
         The PNG written, or None when no configuration has finished or nothing is swept.
     """
     confs = _finished(summary)
-    swept = list(summary["swept"])
+    swept = list(summary.get("independent", summary["swept"]))
     if not confs or not swept:
         return None
     ncols = min(3, len(swept))
@@ -200,7 +200,7 @@ def plot_sweep_curves(
     confs = _finished(summary)
     if not confs:
         return None
-    swept = list(summary["swept"])
+    swept = list(summary.get("independent", summary["swept"]))
     envs = _distinct(confs, "env_id") if "env_id" in swept else [None]
     g = _group_key(swept, confs, "env_id")
     groups = _distinct(confs, g) if g else [None]
@@ -246,13 +246,14 @@ def _save(fig, path: str | os.PathLike) -> Path:
 
 
 def plot_sweep(
-    sweep_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None
+    sweep_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None, *, prefix: str = ""
 ) -> list[Path]:
     """Both figures of a sweep directory, ``sweep_final.png`` and ``sweep_curves.png``.
 
     Args:
         sweep_dir: a directory written by :func:`~agents.compose.sweep.run_sweep`.
         out_dir: where to write the PNGs (default: ``sweep_dir``).
+        prefix: put before each file name (e.g. ``"study_"``).
 
     Returns:
         The paths written (none while no configuration has finished).
@@ -263,7 +264,7 @@ def plot_sweep(
     summary = load_sweep_summary(sweep_dir)
     out = Path(out_dir if out_dir is not None else sweep_dir)
     paths = [
-        plot_sweep_final(summary, out / "sweep_final.png"),
-        plot_sweep_curves(summary, sweep_dir, out / "sweep_curves.png"),
+        plot_sweep_final(summary, out / f"{prefix}sweep_final.png"),
+        plot_sweep_curves(summary, sweep_dir, out / f"{prefix}sweep_curves.png"),
     ]
     return [p for p in paths if p is not None]
