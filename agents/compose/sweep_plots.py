@@ -91,8 +91,10 @@ def _group_key(swept: Sequence[str], confs, exclude: str | None) -> str | None:
 
 
 def _colors(n: int) -> list[Any]:
-    if n <= len(COLORS):
-        return list(COLORS[:n])
+    # Blue and orange first: the two most distinct of the palette, for the common two groups.
+    palette = [COLORS[0], COLORS[3], COLORS[1], COLORS[2], *COLORS[4:]]
+    if n <= len(palette):
+        return palette[:n]
     from matplotlib import colormaps
 
     cmap = colormaps["viridis"]

@@ -8,6 +8,7 @@ import csv
 import hashlib
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -372,3 +373,13 @@ def test_plot_sweep_draws_both_figures(serial_tiny, tmp_path):
         assert p.read_bytes()[:8] == PNG_SIGNATURE
         img = mpimg.imread(p)
         assert min(img.shape[:2]) >= 300 and float(np.std(img[..., :3])) > 0.01
+
+
+def test_the_readme_example_runs_with_the_process_executor(tmp_path):
+    example = Path(__file__).resolve().parents[2] / "scripts" / "sweep_example.yaml"
+    points = SweepSpec.from_file(example).points()
+    assert [p.values for p in points] == [
+        {"noise_std": n, "step_size.gamma": g} for n in (0.0, 1.0) for g in (0.602, 0.8)
+    ]
+    summary = run_sweep(example, tmp_path / "example", workers=2, progress=False)
+    assert summary["counts"]["finished"] == 4

@@ -8,12 +8,15 @@ import importlib.util
 import json
 import os
 import sys
+from pathlib import Path
 
 import pytest
 import ray
 from sweep_cases import TINY, USER_GAME, WITH_FAILURE, no_temp_files, run_files
 
 from agents.compose.sweep import SweepSpec, run_sweep
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "scripts" / "sweep_example.yaml"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -67,14 +70,17 @@ def test_ray_resume_skips_finished_configurations(serial_tiny, tmp_path):
     first = run_sweep({**TINY, "grid": {"step_size.gamma": [0.602]}}, out, executor="ray",
                       progress=False)  # fmt: skip
     assert first["counts"]["finished"] == 2
-    before = {p.name: (out / p.name / "updates.csv").stat().st_mtime_ns for p in points
-              if (out / p.name).exists()}  # fmt: skip
-    assert len(before) == 2
+    before = {c["dir"]: (out / c["dir"] / "updates.csv").stat().st_mtime_ns
+              for c in first["configurations"]}  # fmt: skip
+    assert len(before) == 2 and not set(before) & {p.name for p in points}
+    # The edited file names configurations by two keys, not one: the finished ones are found
+    # by their hash and keep their directories.
     summary = run_sweep(TINY, out, executor="ray", resume=True, progress=False)
     assert summary["counts"] == {"finished": 4, "failed": 0, "skipped": 2, "pending": 0}
+    assert len([d for d in out.iterdir() if d.is_dir()]) == 4
     for name, mtime in before.items():
         assert (out / name / "updates.csv").stat().st_mtime_ns == mtime
-    assert run_files(out) == run_files(serial_tiny)
+    assert sorted(run_files(out).values()) == sorted(run_files(serial_tiny).values())
 
 
 def test_a_user_game_reaches_ray_workers(tmp_path, fresh_user_module):
@@ -94,3 +100,8 @@ def test_a_user_game_reaches_ray_workers(tmp_path, fresh_user_module):
         run = json.loads((out / c["dir"] / "summary.json").read_text())
         assert run["config"]["env_id"] == "mylab/SweepTarget-v0"
         assert run["game"]["stackelberg"]["x"] == pytest.approx([(target + 1) / 2], abs=1e-9)
+
+
+def test_the_readme_example_runs_on_ray(tmp_path):
+    summary = run_sweep(EXAMPLE, tmp_path / "example", executor="ray", progress=False)
+    assert summary["counts"]["finished"] == 4
