@@ -379,7 +379,7 @@ def test_the_readme_example_runs_with_the_process_executor(tmp_path):
     example = Path(__file__).resolve().parents[2] / "scripts" / "sweep_example.yaml"
     points = SweepSpec.from_file(example).points()
     assert [p.values for p in points] == [
-        {"noise_std": n, "step_size.gamma": g} for n in (0.0, 1.0) for g in (0.602, 0.8)
+        {"step_size.gamma": g, "noise_std": n} for g in (0.602, 0.8) for n in (0.0, 1.0)
     ]
     summary = run_sweep(example, tmp_path / "example", workers=2, progress=False)
     assert summary["counts"]["finished"] == 4
