@@ -74,6 +74,7 @@ import multiprocessing
 import os
 import platform
 import re
+import socket
 import sys
 import time
 import traceback
@@ -923,51 +924,84 @@ def _execute_process(tasks, workers, address, on_result) -> None:
         pool.shutdown(wait=True)
 
 
-def _execute_ray(tasks, workers, address, on_result) -> None:
+def _ray_connect(address: str | None, workers: int | None) -> bool:
+    """Connect to Ray (or start a local cluster) before the sweep writes anything. Returns
+    whether this call initialised Ray (and so must shut it down)."""
     try:
         import ray
     except ImportError:
         raise RuntimeError(
             "executor 'ray' needs Ray: pip install -e \".[ray]\" (or pip install ray)"
         ) from None
-    started = False
-    if not ray.is_initialized():
-        kwargs: dict[str, Any] = {}
-        if address is None:  # a local cluster (ray.init may also join one started here)
-            kwargs = {"include_dashboard": False}
-            if workers is not None:
-                kwargs["num_cpus"] = workers
-        ray.init(address=address, **kwargs)
-        started = True
+    if ray.is_initialized():
+        return False
+    _check_reachable(address)
+    kwargs: dict[str, Any] = {}
+    if address is None:  # a local cluster (ray.init may also join one started here)
+        kwargs = {"include_dashboard": False}
+        if workers is not None:
+            kwargs["num_cpus"] = workers
     try:
-        remote = ray.remote(num_cpus=1)(_run_task)
-        queue = list(tasks)
-        pending: dict[Any, dict[str, Any]] = {}
-        limit = workers or len(queue)
-        try:
-            while queue or pending:
-                while queue and len(pending) < limit:
-                    task = queue.pop(0)
-                    pending[remote.remote(task)] = task
-                done, _ = ray.wait(list(pending), num_returns=1)
-                for ref in done:
-                    task = pending.pop(ref)
-                    try:
-                        result = ray.get(ref)
-                    except Exception as err:  # noqa: BLE001 - a lost worker or node
-                        result = {
-                            "index": task["index"],
-                            "status": "failed",
-                            "error": f"{type(err).__name__}: {err}",
-                        }
-                    on_result(result)
-        except BaseException:
-            for ref in pending:
-                ray.cancel(ref, force=True)
-            raise
-    finally:
-        if started:
-            ray.shutdown()
+        ray.init(address=address, **kwargs)
+    except (ConnectionError, RuntimeError) as err:
+        raise RuntimeError(
+            f"cannot connect to the Ray cluster at {address!r}: {err}. A cluster started with "
+            "`ray start` may use token authentication: set RAY_AUTH_MODE=token, with the "
+            "cluster's token in ~/.ray/auth_token or RAY_AUTH_TOKEN"
+        ) from None
+    return True
+
+
+def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
+    """Fail fast on a ``HOST:PORT`` (or ``ray://HOST:PORT``) nobody listens on: ``ray.init``
+    retries such an address without end (Ray 2.60: still waiting after 11 minutes)."""
+    if address is None or address == "auto":
+        return
+    m = re.fullmatch(r"(?:ray://)?\[?([^\]]+?)\]?:(\d+)", address)
+    if m is None:
+        raise ValueError(
+            f"address must be 'auto', 'HOST:PORT' or 'ray://HOST:PORT', got {address!r}"
+        )
+    try:
+        with socket.create_connection((m.group(1), int(m.group(2))), timeout=timeout):
+            pass
+    except OSError as err:
+        raise RuntimeError(
+            f"cannot reach the Ray cluster at {address!r} ({err}); is `ray start --head` "
+            "running there, and is the port right?"
+        ) from None
+
+
+def _execute_ray(tasks, workers, address, on_result) -> None:
+    """One Ray task per configuration (``num_cpus=1``), at most ``workers`` in flight,
+    results handled as each finishes (``ray.wait``). Ray is connected by :func:`_ray_connect`."""
+    import ray
+
+    remote = ray.remote(num_cpus=1)(_run_task)
+    queue = list(tasks)
+    pending: dict[Any, dict[str, Any]] = {}
+    limit = workers or len(queue)
+    try:
+        while queue or pending:
+            while queue and len(pending) < limit:
+                task = queue.pop(0)
+                pending[remote.remote(task)] = task
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                task = pending.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except Exception as err:  # noqa: BLE001 - a lost worker or node
+                    result = {
+                        "index": task["index"],
+                        "status": "failed",
+                        "error": f"{type(err).__name__}: {err}",
+                    }
+                on_result(result)
+    except BaseException:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        raise
 
 
 _EXECUTE = {"serial": _execute_serial, "process": _execute_process, "ray": _execute_ray}
@@ -1132,8 +1166,19 @@ def run_sweep(
                 f"{out} already holds a sweep ({what}); pass resume=True (--resume) to "
                 "continue it, or choose another output directory"
             )
-    out.mkdir(parents=True, exist_ok=True)
+    ray_started = _ray_connect(address, workers) if executor == "ray" else False
+    try:
+        return _run(spec, points, out, executor, workers, address, resume, progress,
+                    checkpoint_seconds)  # fmt: skip
+    finally:
+        if ray_started:
+            import ray
 
+            ray.shutdown()
+
+
+def _run(spec, points, out, executor, workers, address, resume, progress, checkpoint_seconds):
+    out.mkdir(parents=True, exist_ok=True)
     # A configuration keeps its directory when edits of the sweep file rename it.
     existing = _dirs_by_hash(out) if resume else {}
     entries = []

@@ -7,6 +7,7 @@ import copy
 import csv
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -383,3 +384,16 @@ def test_the_readme_example_runs_with_the_process_executor(tmp_path):
     ]
     summary = run_sweep(example, tmp_path / "example", workers=2, progress=False)
     assert summary["counts"]["finished"] == 4
+
+
+@pytest.mark.parametrize(
+    ("address", "error", "message"),
+    [
+        ("127.0.0.1:1", RuntimeError, "cannot reach the Ray cluster at '127.0.0.1:1'"),
+        ("somewhere", ValueError, "address must be 'auto', 'HOST:PORT' or 'ray://HOST:PORT'"),
+    ],
+)
+def test_an_unreachable_ray_address_fails_fast_writing_nothing(tmp_path, address, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        run_sweep(TINY, tmp_path / "s", executor="ray", address=address, progress=False)
+    assert not (tmp_path / "s").exists()
