@@ -282,13 +282,15 @@ def test_sb3_ppo_trains_through_the_adapter_without_warnings():
     assert leader.strategy.shape == (8, 1) and leader.update_index.min() > 0
 
 
-def test_bench_vector_script_runs(capsys):
+def test_bench_vector_script_runs(capsys, monkeypatch):
     import importlib.util
     import pathlib
+    import sys
 
     path = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "bench_vector.py"
     spec = importlib.util.spec_from_file_location("bench_vector", path)
     mod = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench_vector", mod)  # dataclasses look their module up
     spec.loader.exec_module(mod)
     mod.main(["--quick", "--num-envs", "4"])
     rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]

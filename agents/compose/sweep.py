@@ -1,0 +1,1337 @@
+"""Sweeps: a grid of ``hic run`` configurations on a local process pool or a Ray cluster.
+
+A *sweep file* (YAML) names a base configuration, with exactly the options of ``hic run``
+(flag names without the dashes, ``-`` or ``_`` alike), and a grid over any of them::
+
+    name: exponents
+    imports: [mylab.games]          # modules that register games (imported in every worker)
+    base:
+      env_id: hic/Duopoly-v0
+      seeds: 8
+      stages: 1e5
+      step_size: power:a=1.07,gamma=0.602,A=100
+      perturbation: power:a=1,gamma=0.101
+      baseline: 0.9
+    grid:
+      step_size.gamma: [0.602, 0.8, 1.0]     # one field of a schedule spec
+      game_kwargs.a: [40, 50]                # one game keyword argument
+      noise_std: [0, 1]                      # any option
+    cases:                                   # optional: alternatives crossed with the grid
+      - {}
+      - {follower: best-response}
+
+Grid keys are option names (``seeds``, ``commitment``, ``env_id``, ...), ``game_kwargs.KEY``
+for one game keyword argument, and ``OPTION.FIELD`` for one field of a schedule spec such as
+``power:a=1,gamma=0.602,A=100`` (options ``step_size``, ``perturbation``, ``commitment``,
+``follower_step_size``). The published Hi-C code's form, a field whose value is
+``{grid_search: [...]}`` (Ray Tune's), is accepted anywhere in ``base`` (including inside
+``game_kwargs``), and a file without a ``base`` section is read as one flat base. Values
+are applied base, then case, then grid; the configurations are the cases in file order, each
+crossed with the grid in file order (the last key varying fastest), so expanding a file is
+deterministic.
+
+Every configuration is one batched ``hic run`` (S seeds in lockstep), written by
+:func:`agents.compose.experiment.run_experiment` in exactly ``hic run``'s layout under
+``SWEEP_DIR/<readable-name>-<hash>/``, where ``<hash>`` is the first 12 hex digits of the
+SHA-256 of the configuration's canonical JSON (:meth:`ExperimentConfig.to_dict`, sorted keys),
+so ``hic plot`` works on each run directory and a configuration keeps its directory across
+edits of the sweep file. The sweep writes, atomically (temporary file, fsync, ``os.replace``):
+
+``sweep.json``
+    The normalised spec, the swept keys, and one entry per configuration: its name, hash,
+    directory, swept values, full config, status (``pending``, ``finished``, ``failed``), the
+    error of a failed one, its final distance statistics and its wall time. Rewritten after
+    every configuration that finishes or fails.
+``sweep.csv``
+    One row per configuration: the swept values, status, seeds, stages, the final distance to
+    the DSE over seeds (median, 25th and 75th percentiles, IQR, max), wall seconds, error.
+
+Executors: ``serial`` (in this process), ``process`` (the default: a standard-library
+:class:`~concurrent.futures.ProcessPoolExecutor` with the ``spawn`` start method, ``workers``
+processes) and ``ray`` (one Ray task per configuration with ``num_cpus=1``, results streamed
+back with ``ray.wait`` as they finish; ``address=None`` lets ``ray.init`` start a local
+cluster, ``"auto"`` or ``"ray://HOST:PORT"`` join one). Workers are fresh interpreters: each
+one puts the driver's ``sys.path`` entries that exist on its machine on its own ``sys.path``
+and imports the sweep's ``imports`` before any ID is resolved. The three executors give the
+same files bit for bit, since each configuration is one deterministic ``run_experiment``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import copy
+import csv
+import dataclasses
+import hashlib
+import importlib
+import io
+import itertools
+import json
+import math
+import multiprocessing
+import os
+import platform
+import re
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import hic_envs
+from agents.compose.commands import RunCommand
+from agents.compose.experiment import ExperimentConfig, run_experiment
+from agents.compose.results import CHECKPOINT_NAME
+
+__all__ = [
+    "EXECUTORS",
+    "OPTIONS",
+    "SweepPoint",
+    "SweepSpec",
+    "config_from_options",
+    "config_hash",
+    "independent_keys",
+    "load_sweep",
+    "run_sweep",
+]
+
+EXECUTORS = ("serial", "process", "ray")
+SWEEP_JSON = "sweep.json"
+SWEEP_CSV = "sweep.csv"
+#: The files of one ``hic run`` directory (agents.compose.results' layout).
+RUN_SUMMARY = "summary.json"
+RUN_CSV = "updates.csv"
+_BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+_SECTIONS = ("name", "imports", "base", "grid", "cases")
+_NAME_MAX = 120
+
+
+class SweepFileError(ValueError):
+    """A bad sweep file or spec: the message names the key and the bad value."""
+
+
+# ---------------------------------------------------------------------------------- options
+def _where(where: str, msg: str) -> SweepFileError:
+    return SweepFileError(f"{where}: {msg}")
+
+
+def _text(v: Any, where: str) -> str:
+    if not isinstance(v, str) or not v.strip():
+        raise _where(where, f"expected a non-empty string, got {v!r}")
+    return v.strip()
+
+
+def _number(v: Any, where: str) -> float:
+    if isinstance(v, bool):
+        raise _where(where, f"expected a number, got {v!r}")
+    if isinstance(v, str):
+        try:
+            v = float(v)
+        except ValueError:
+            raise _where(where, f"expected a number, got {v!r}") from None
+    if not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise _where(where, f"expected a finite number, got {v!r}")
+    return v
+
+
+def _count(v: Any, where: str) -> int:
+    x = _number(v, where)
+    if not float(x).is_integer() or x < 1:
+        raise _where(where, f"expected a positive integer, got {v!r}")
+    return int(x)
+
+
+def _nonneg_int(v: Any, where: str) -> int:
+    x = _number(v, where)
+    if not float(x).is_integer() or x < 0:
+        raise _where(where, f"expected a non-negative integer, got {v!r}")
+    return int(x)
+
+
+def _nonneg_float(v: Any, where: str) -> float:
+    x = _number(v, where)
+    if x < 0:
+        raise _where(where, f"expected a finite number >= 0, got {v!r}")
+    return float(x)
+
+
+def _float(v: Any, where: str) -> float:
+    return float(_number(v, where))
+
+
+def _flag(v: Any, where: str) -> bool:
+    if not isinstance(v, bool):
+        raise _where(where, f"expected true or false, got {v!r}")
+    return v
+
+
+def _spec(v: Any, where: str) -> str:
+    """A schedule spec, kept as the string ``hic run`` would receive."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        raise _where(
+            where, f"expected a number or a spec string like 'power:a=1,gamma=0.6', got {v!r}"
+        )
+    if isinstance(v, float) and not math.isfinite(v):
+        raise _where(where, f"expected a finite number, got {v!r}")
+    return v.strip() if isinstance(v, str) else _num_text(v)
+
+
+def _record(v: Any, where: str) -> str:
+    if isinstance(v, bool) or not isinstance(v, (int, str)):
+        raise _where(where, f"expected 'log', 'all', 'none', 'log:P' or an integer, got {v!r}")
+    return str(v)
+
+
+def _kwarg_value(v: Any) -> Any:
+    """A string game argument converted as ``hic run --game-kwarg KEY=VALUE`` converts it."""
+    if not isinstance(v, str):
+        return v
+    for conv in (int, float, json.loads):
+        try:
+            return conv(v.strip())
+        except ValueError:
+            continue
+    return v.strip()
+
+
+def _game_kwargs(v: Any, where: str) -> dict[str, Any]:
+    if isinstance(v, (list, tuple)):  # hic run's repeatable --game-kwarg KEY=VALUE
+        out = {}
+        for i, item in enumerate(v):
+            key, eq, val = item.partition("=") if isinstance(item, str) else ("", "", "")
+            if not eq or not key.strip():
+                raise _where(f"{where}[{i}]", f"expected KEY=VALUE, got {item!r}")
+            out[key.strip()] = _kwarg_value(val)
+        return out
+    if not isinstance(v, Mapping):
+        raise _where(where, f"expected a mapping of game keyword arguments, got {v!r}")
+    out = {}
+    for k, val in v.items():
+        if not isinstance(k, str) or not k:
+            raise _where(where, f"game keyword argument names must be strings, got {k!r}")
+        out[k] = _game_kwarg(val, f"{where}.{k}")
+    return out
+
+
+def _game_kwarg(v: Any, where: str) -> Any:
+    v = _kwarg_value(v)
+    if isinstance(v, float) and not math.isfinite(v):
+        raise _where(where, f"expected a finite number, got {v!r}")
+    try:
+        json.dumps(v, allow_nan=False)
+    except (TypeError, ValueError):
+        raise _where(where, f"expected a JSON-like value, got {v!r}") from None
+    return v
+
+
+#: The options of ``hic run`` a sweep file may set: name -> (converter, default). ``None``
+#: defaults mean "the per-game preset", as an unset flag does.
+_RUN = {f.name: f.default for f in dataclasses.fields(RunCommand)}
+OPTIONS: dict[str, tuple[Callable[[Any, str], Any], Any]] = {
+    "env_id": (_text, _RUN["env_id"]),
+    "leader": (_text, _RUN["leader"]),
+    "follower": (_text, _RUN["follower"]),
+    "seeds": (_count, _RUN["seeds"]),
+    "stages": (_count, _RUN["stages"]),
+    "seed": (_nonneg_int, _RUN["seed"]),
+    "game_kwargs": (_game_kwargs, {}),
+    "noise_std": (_nonneg_float, _RUN["noise_std"]),
+    "max_cycles": (_count, _RUN["max_cycles"]),
+    "step_size": (_spec, _RUN["step_size"]),
+    "perturbation": (_spec, _RUN["perturbation"]),
+    "commitment": (_spec, _RUN["commitment"]),
+    "baseline": (_float, _RUN["baseline"]),
+    "no_baseline": (_flag, _RUN["no_baseline"]),
+    "two_sided": (_flag, _RUN["two_sided"]),
+    "average_last": (_count, _RUN["average_last"]),
+    "adaptive": (_flag, _RUN["adaptive"]),
+    "adaptive_tol": (_float, _RUN["adaptive_tol"]),
+    "adaptive_min": (_count, _RUN["adaptive_min"]),
+    "adaptive_max": (_count, _RUN["adaptive_max"]),
+    "follower_step_size": (_spec, _RUN["follower_step_size"]),
+    "follower_noise": (_nonneg_float, _RUN["follower_noise"]),
+    "record": (_record, _RUN["record"]),
+}
+_ALIASES = {"game_kwarg": "game_kwargs", "id": "env_id"}
+_SPEC_OPTIONS = ("step_size", "perturbation", "commitment", "follower_step_size")
+#: ``hic run`` options that are not part of a configuration (how it runs, not what).
+_RUN_FLAGS = ("out", "resume", "chunk", "checkpoint_seconds", "no_progress", "plot")
+
+
+def _option_name(key: Any, where: str) -> str:
+    if not isinstance(key, str):
+        raise _where(where, f"option names must be strings, got {key!r}")
+    name = key.strip().lstrip("-").replace("-", "_")
+    name = _ALIASES.get(name, name)
+    if name in _RUN_FLAGS:
+        raise _where(
+            where,
+            f"{key!r} is how hic sweep runs, not part of a configuration; pass it to "
+            "hic sweep / run_sweep",
+        )
+    if name not in OPTIONS:
+        raise _where(where, f"unknown option {key!r}; expected one of {sorted(OPTIONS)}")
+    return name
+
+
+def _convert(name: str, value: Any, where: str) -> Any:
+    conv, default = OPTIONS[name]
+    if value is None:
+        if default is None or name in ("game_kwargs",):
+            return copy.deepcopy(default)
+        raise _where(where, f"{name} cannot be null")
+    return conv(value, where)
+
+
+def config_from_options(
+    options: Mapping[str, Any], where: str = "options", imports: Sequence[str] = ()
+) -> ExperimentConfig:
+    """The :class:`ExperimentConfig` that ``hic run`` builds from these options.
+
+    The options are :class:`~agents.compose.commands.RunCommand`'s fields (``game_kwargs`` a
+    dict in place of ``--game-kwarg`` strings), and the config is the one
+    :meth:`RunCommand.experiment` builds, so a sweep configuration and the same flags on the
+    command line give equal configs.
+
+    Args:
+        options: option name (as in :data:`OPTIONS`) -> converted value; missing ones take
+            ``hic run``'s defaults.
+        where: where the options came from, for error messages.
+        imports: the sweep's user modules, recorded in the config (``hic plot`` and
+            ``--resume`` of a configuration's directory import them again).
+
+    Raises:
+        SweepFileError: for contradictory options or a config that does not validate.
+    """
+    o = {k: copy.deepcopy(v) for k, (_, v) in OPTIONS.items()}
+    o.update(options)
+    game_kwargs = dict(o.pop("game_kwargs") or {})
+    try:
+        command = RunCommand(out="<sweep>", imports=tuple(imports), **o)
+        return dataclasses.replace(command.experiment(), game_kwargs=game_kwargs)
+    except (TypeError, ValueError) as err:
+        raise _where(where, str(err)) from None
+
+
+def config_hash(config: ExperimentConfig) -> str:
+    """The first 12 hex digits of the SHA-256 of the config's canonical JSON (stable across
+    runs, machines and Python versions: sorted keys, no whitespace, repr-exact floats)."""
+    text = json.dumps(config.to_dict(), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+# ---------------------------------------------------------------------------------- keys
+def _num_text(v: float | int) -> str:
+    return repr(v) if isinstance(v, float) and not v.is_integer() else str(int(v))
+
+
+def _spec_fields(spec: str) -> tuple[str, list[tuple[str, str]]]:
+    kind, colon, rest = spec.partition(":")
+    if not colon:
+        return "", []
+    items = []
+    for item in filter(None, (s.strip() for s in rest.split(","))):
+        key, _, val = item.partition("=")
+        items.append((key.strip(), val.strip()))
+    return kind.strip(), items
+
+
+def _set_spec_field(spec: Any, field: str, value: Any, option: str, where: str) -> str:
+    if not isinstance(spec, str) or ":" not in spec:
+        raise _where(
+            where,
+            f"{option}.{field} sets one field of a schedule spec, but {option} is "
+            f"{spec!r}; give {option} a spec such as 'power:a=1,gamma=0.602,A=100' in base or "
+            "the case",
+        )
+    kind, items = _spec_fields(spec)
+    text = _num_text(_number(value, where)) if not isinstance(value, str) else value.strip()
+    if not text:
+        raise _where(where, f"expected a number, got {value!r}")
+    keys = [k for k, _ in items]
+    if field in keys:
+        items[keys.index(field)] = (field, text)
+    else:
+        items.append((field, text))
+    return f"{kind}:" + ",".join(f"{k}={v}" for k, v in items)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Key:
+    """A settable key: an option, ``game_kwargs.KEY`` or ``OPTION.FIELD`` of a spec option."""
+
+    option: str
+    field: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.option if self.field is None else f"{self.option}.{self.field}"
+
+    @classmethod
+    def parse(cls, key: Any, where: str) -> _Key:
+        if not isinstance(key, str):
+            raise _where(where, f"keys must be strings, got {key!r}")
+        head, dot, field = key.partition(".")
+        option = _option_name(head, where)
+        if not dot:
+            return cls(option)
+        field = field.strip()
+        if not field:
+            raise _where(where, f"empty field in key {key!r}")
+        if option != "game_kwargs" and option not in _SPEC_OPTIONS:
+            raise _where(
+                where,
+                f"{key!r}: only game_kwargs.KEY and OPTION.FIELD for the schedule options "
+                f"{list(_SPEC_OPTIONS)} take a field",
+            )
+        return cls(option, field)
+
+    def convert(self, value: Any, where: str) -> Any:
+        if self.field is None:
+            return _convert(self.option, value, where)
+        if self.option == "game_kwargs":
+            return _game_kwarg(value, where)
+        if isinstance(value, str):
+            return value.strip()
+        return _number(value, where)
+
+    def apply(self, options: dict[str, Any], value: Any, where: str) -> None:
+        if self.field is None:
+            options[self.option] = copy.deepcopy(value)
+        elif self.option == "game_kwargs":
+            options["game_kwargs"] = {**options["game_kwargs"], self.field: value}
+        else:
+            options[self.option] = _set_spec_field(
+                options[self.option], self.field, value, self.option, where
+            )
+
+    def read(self, options: Mapping[str, Any]) -> Any:
+        if self.field is None:
+            return options[self.option]
+        if self.option == "game_kwargs":
+            return options["game_kwargs"].get(self.field)
+        spec = options[self.option]
+        text = dict(_spec_fields(spec)[1]).get(self.field) if isinstance(spec, str) else None
+        try:
+            return None if text is None else float(text)
+        except ValueError:
+            return text
+
+
+def _is_grid_search(v: Any) -> bool:
+    return isinstance(v, Mapping) and list(v) == ["grid_search"]
+
+
+def _grid_values(v: Any, where: str) -> list[Any]:
+    if _is_grid_search(v):
+        v, where = v["grid_search"], f"{where}.grid_search"
+    if not isinstance(v, list) or not v:
+        raise _where(where, f"expected a non-empty list of values, got {v!r}")
+    return v
+
+
+# ---------------------------------------------------------------------------------- spec
+@dataclasses.dataclass(frozen=True)
+class SweepPoint:
+    """One configuration of a sweep.
+
+    Attributes:
+        index: its position in the expansion order.
+        name: the run directory's name, ``<readable>-<hash>``.
+        hash: :func:`config_hash` of the config.
+        values: swept key -> this configuration's value.
+        config: the configuration.
+    """
+
+    index: int
+    name: str
+    hash: str
+    values: dict[str, Any]
+    config: ExperimentConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepSpec:
+    """A parsed sweep file (see the module docstring for the format).
+
+    Attributes:
+        name: the sweep's name (default ``"sweep"``).
+        imports: modules imported (in the driver and every worker) before IDs are resolved.
+        base: option -> converted value.
+        grid: ``(key, values)`` pairs, in file order (inline ``grid_search`` first).
+        cases: each an ordered tuple of ``(key, value)`` overrides.
+    """
+
+    name: str = "sweep"
+    imports: tuple[str, ...] = ()
+    base: dict[str, Any] = dataclasses.field(default_factory=dict)
+    grid: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    cases: tuple[tuple[tuple[str, Any], ...], ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: Any, source: str = "sweep spec") -> SweepSpec:
+        """Parse a sweep file's contents.
+
+        Raises:
+            SweepFileError: naming ``source``, the key and the bad value.
+        """
+        if not isinstance(d, Mapping):
+            raise SweepFileError(f"{source}: expected a mapping at the top level, got {d!r}")
+        d = dict(d)
+        flat = "base" not in d
+        if flat:  # the whole file (but its sections) is the base, as a Ray Tune config
+            base_raw = {k: v for k, v in d.items() if k not in _SECTIONS}
+        else:
+            extra = sorted(str(k) for k in d if k not in _SECTIONS)
+            if extra:
+                raise SweepFileError(
+                    f"{source}: unknown top-level key(s) {extra}; expected {list(_SECTIONS)} "
+                    "(options go under base:)"
+                )
+            base_raw = d["base"]
+            if base_raw is None:
+                base_raw = {}
+            if not isinstance(base_raw, Mapping):
+                raise SweepFileError(f"{source}: base: expected a mapping, got {base_raw!r}")
+        name = d.get("name", "sweep")
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]+", name):
+            raise SweepFileError(
+                f"{source}: name: expected letters, digits, '.', '_' or '-', got {name!r}"
+            )
+        imports = d.get("imports") or []
+        if isinstance(imports, str):
+            imports = [imports]
+        if not isinstance(imports, list) or not all(
+            isinstance(m, str) and re.fullmatch(r"[A-Za-z_][\w.]*", m) for m in imports
+        ):
+            raise SweepFileError(
+                f"{source}: imports: expected a list of module names, got {imports!r}"
+            )
+
+        base: dict[str, Any] = {}
+        grid: list[tuple[_Key, list[Any]]] = []
+        prefix = f"{source}: " if flat else f"{source}: base."
+        for raw_key, raw in base_raw.items():
+            where = f"{prefix}{raw_key}"
+            opt = _option_name(raw_key, where)
+            if opt in base:
+                raise _where(where, f"{opt} is given twice")
+            if _is_grid_search(raw):
+                key = _Key(opt)
+                grid.append(
+                    (
+                        key,
+                        [
+                            key.convert(v, f"{where}[{i}]")
+                            for i, v in enumerate(_grid_values(raw, where))
+                        ],
+                    )
+                )
+                base[opt] = copy.deepcopy(OPTIONS[opt][1])
+            elif opt == "game_kwargs" and isinstance(raw, Mapping):
+                fixed = {}
+                for k, v in raw.items():
+                    if _is_grid_search(v):
+                        key = _Key("game_kwargs", str(k))
+                        vals = _grid_values(v, f"{where}.{k}")
+                        grid.append(
+                            (key, [key.convert(x, f"{where}.{k}[{i}]") for i, x in enumerate(vals)])
+                        )
+                    else:
+                        fixed[k] = v
+                base[opt] = _convert(opt, fixed, where)
+            else:
+                base[opt] = _convert(opt, raw, where)
+
+        grid_raw = d.get("grid") or {}
+        if not isinstance(grid_raw, Mapping):
+            raise SweepFileError(f"{source}: grid: expected a mapping, got {grid_raw!r}")
+        for raw_key, raw in grid_raw.items():
+            where = f"{source}: grid.{raw_key}"
+            key = _Key.parse(raw_key, where)
+            grid.append(
+                (
+                    key,
+                    [
+                        key.convert(v, f"{where}[{i}]")
+                        for i, v in enumerate(_grid_values(raw, where))
+                    ],
+                )
+            )
+        seen: set[str] = set()
+        for key, _ in grid:
+            if key.text in seen:
+                raise SweepFileError(f"{source}: grid key {key.text!r} is given twice")
+            seen.add(key.text)
+
+        cases_raw = d.get("cases")
+        cases: list[tuple[tuple[str, Any], ...]] = []
+        if cases_raw is not None:
+            if not isinstance(cases_raw, list) or not cases_raw:
+                raise SweepFileError(
+                    f"{source}: cases: expected a non-empty list of mappings, got {cases_raw!r}"
+                )
+            for i, case in enumerate(cases_raw):
+                where = f"{source}: cases[{i}]"
+                if case is None:
+                    case = {}
+                if not isinstance(case, Mapping):
+                    raise SweepFileError(f"{where}: expected a mapping, got {case!r}")
+                items = []
+                for raw_key, raw in case.items():
+                    key = _Key.parse(raw_key, f"{where}.{raw_key}")
+                    if key.text in seen:
+                        raise SweepFileError(
+                            f"{where}.{raw_key}: {key.text!r} is also a grid key; set it in one"
+                        )
+                    items.append((key.text, key.convert(raw, f"{where}.{raw_key}")))
+                cases.append(tuple(items))
+        return cls(
+            name=name,
+            imports=tuple(imports),
+            base=base,
+            grid=tuple((k.text, tuple(v)) for k, v in grid),
+            cases=tuple(cases),
+        )
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike) -> SweepSpec:
+        """Read a YAML sweep file.
+
+        Raises:
+            FileNotFoundError: no such file.
+            SweepFileError: bad YAML or a bad spec, naming the file and the key.
+        """
+        p = Path(path)
+        text = p.read_text()
+        try:
+            data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+        except yaml.YAMLError as err:
+            raise SweepFileError(f"sweep file {p}: not valid YAML: {err}") from None
+        return cls.from_dict(data, source=f"sweep file {p}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict that :meth:`from_dict` reads back to an equal spec."""
+        out: dict[str, Any] = {"name": self.name, "imports": list(self.imports)}
+        out["base"] = {k: v for k, v in self.base.items()}
+        out["grid"] = {k: list(v) for k, v in self.grid}
+        if self.cases:
+            out["cases"] = [dict(c) for c in self.cases]
+        return json.loads(json.dumps(out))
+
+    @property
+    def swept(self) -> list[str]:
+        """The keys that vary: the grid's, then any a case sets, in file order."""
+        keys = [k for k, _ in self.grid]
+        for case in self.cases:
+            for k, _ in case:
+                if k not in keys:
+                    keys.append(k)
+        return keys
+
+    def points(self) -> list[SweepPoint]:
+        """Every configuration, in the deterministic expansion order.
+
+        Raises:
+            SweepFileError: for a configuration that does not validate (naming it), or two
+                configurations that are the same.
+        """
+        keys = {k: _Key.parse(k, k) for k in self.swept}
+        grid_keys = [keys[k] for k, _ in self.grid]
+        swept = [keys[k] for k in self.swept]
+        out: list[SweepPoint] = []
+        seen: dict[str, int] = {}
+        for ci, case in enumerate(self.cases or ((),)):
+            for combo in itertools.product(*(v for _, v in self.grid)):
+                i = len(out)
+                where = f"configuration {i}" + (f" (cases[{ci}])" if self.cases else "")
+                opts = {k: copy.deepcopy(v) for k, (_, v) in OPTIONS.items()}
+                opts.update(copy.deepcopy(self.base))
+                # Whole options first, then fields of them, within each layer.
+                layers = [[(keys[k], v) for k, v in case], list(zip(grid_keys, combo, strict=True))]
+                for layer in layers:
+                    for key, value in sorted(layer, key=lambda kv: kv[0].field is not None):
+                        key.apply(opts, value, where)
+                # A field's value as given; an option's as it ended up (a case's step_size
+                # after the grid's step_size.gamma, say).
+                given = {key.text: value for layer in layers for key, value in layer}
+                values = {
+                    key.text: given[key.text]
+                    if key.field is not None and key.text in given
+                    else key.read(opts)
+                    for key in swept
+                }
+                desc = ", ".join(f"{k}={v!r}" for k, v in values.items())
+                config = config_from_options(
+                    opts, f"{where} ({desc})" if desc else where, imports=self.imports
+                )
+                h = config_hash(config)
+                if h in seen:
+                    raise SweepFileError(
+                        f"{where} ({desc}) is the same configuration as configuration "
+                        f"{seen[h]}; remove the duplicate from the grid or cases"
+                    )
+                seen[h] = i
+                out.append(SweepPoint(i, h, h, values, config))
+        named = independent_keys(self.swept, [p.values for p in out])
+        return [
+            dataclasses.replace(p, name=f"{self._readable(p.values, named, p.config)}-{p.hash}")
+            for p in out
+        ]
+
+    def _readable(
+        self, values: Mapping[str, Any], named: Sequence[str], config: ExperimentConfig
+    ) -> str:
+        parts = []
+        for k in named:
+            v = values[k]
+            if k == "env_id":
+                parts.append(str(v).rsplit("/", 1)[-1])
+                continue
+            if isinstance(v, Mapping):
+                v = "-".join(f"{a}={b}" for a, b in v.items())
+            elif isinstance(v, float):
+                v = _num_text(v)
+            k = k.removeprefix("game_kwargs.")
+            parts.append(f"{k}={v}")
+        if not parts:
+            parts = [self.name, config.env_id.rsplit("/", 1)[-1]]
+        text = re.sub(r"[^A-Za-z0-9._=+-]+", "-", "_".join(map(str, parts))).strip("-")
+        return text[:_NAME_MAX].rstrip("-_") or self.name
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, with YAML 1.2 floats (``1e5`` is a number, not a string) and an
+    error for a key given twice in one mapping (PyYAML keeps the last silently)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
+        r"|\.[0-9_]+(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    keys = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in keys:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} is given twice in one mapping", key_node.start_mark
+            )
+        keys.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def _canonical(v: Any) -> str:
+    return json.dumps(v, sort_keys=True)
+
+
+def independent_keys(swept: Sequence[str], values: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The swept keys that name configurations: ``env_id`` first, then the others in order,
+    leaving out any key whose value is determined by the keys already kept (a case's
+    step-size spec, which follows from its game and the grid's ``step_size.gamma``, say) or
+    that never changes: it tells nothing more."""
+    kept: list[str] = []
+    for k in sorted(swept, key=lambda k: k != "env_id"):
+        seen: dict[tuple[str, ...], set[str]] = {}
+        for v in values:
+            seen.setdefault(tuple(_canonical(v.get(j)) for j in kept), set()).add(
+                _canonical(v.get(k))
+            )
+        if any(len(s) > 1 for s in seen.values()):
+            kept.append(k)
+    return kept
+
+
+def load_sweep(spec_or_path: SweepSpec | Mapping[str, Any] | str | os.PathLike) -> SweepSpec:
+    """A :class:`SweepSpec` from a spec, a dict (a parsed sweep file) or a YAML file's path."""
+    if isinstance(spec_or_path, SweepSpec):
+        return spec_or_path
+    if isinstance(spec_or_path, Mapping):
+        return SweepSpec.from_dict(spec_or_path)
+    if isinstance(spec_or_path, (str, os.PathLike)):
+        return SweepSpec.from_file(spec_or_path)
+    raise TypeError(
+        f"expected a SweepSpec, a mapping or a path to a sweep file, got "
+        f"{type(spec_or_path).__name__}"
+    )
+
+
+# ---------------------------------------------------------------------------------- workers
+def _prepare_worker(sys_path: Sequence[str], imports: Sequence[str]) -> None:
+    """Make a fresh interpreter see what the driver sees: its import path, then the user
+    modules that register games (before any ID is resolved)."""
+    missing = [p for p in sys_path if p not in sys.path and os.path.isdir(p)]
+    sys.path[:0] = missing
+    for name in imports:
+        importlib.import_module(name)
+
+
+def _run_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Run (or resume, or skip) one configuration; never raises for the configuration's own
+    errors, which come back as ``status: failed`` with the error and traceback."""
+    t0 = time.perf_counter()
+    out = Path(task["out_dir"])
+    result: dict[str, Any] = {"index": task["index"], "host": platform.node()}
+    try:
+        _prepare_worker(task["sys_path"], task["imports"])
+        config = ExperimentConfig.from_dict(task["config"])
+        done = _finished_summary(out, task["config"])
+        if done is None:
+            # Continue from a checkpoint if one is there (a resumed sweep, or a Ray retry after
+            # a crashed worker); otherwise start afresh. A configuration directory with files
+            # but no checkpoint was stopped before its first checkpoint (which is written
+            # before any stage is played): nothing in it is worth keeping.
+            resume = (out / CHECKPOINT_NAME).exists()
+            if not resume:
+                for name in (RUN_CSV, RUN_SUMMARY):
+                    with contextlib.suppress(FileNotFoundError):
+                        (out / name).unlink()
+            done = run_experiment(
+                config,
+                out,
+                resume=resume,
+                progress=False,
+                checkpoint_seconds=task["checkpoint_seconds"],
+            )
+            result["ran"] = True
+        result.update(status="finished", summary=_summary_digest(done))
+        if task.get("return_files"):
+            result["files"] = {n: (out / n).read_bytes() for n in (RUN_SUMMARY, RUN_CSV)}
+    except Exception as err:  # noqa: BLE001 - reported per configuration, never lost
+        result.update(
+            status="failed",
+            error=f"{type(err).__name__}: {err}",
+            traceback=traceback.format_exc(),
+        )
+    result["task_seconds"] = time.perf_counter() - t0
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():  # which Ray node ran it (host names repeat)
+        result["node"] = ray.get_runtime_context().get_node_id()
+    return result
+
+
+def _finished_summary(out: Path, config: dict[str, Any]) -> dict[str, Any] | None:
+    path = out / RUN_SUMMARY
+    if not path.exists():
+        return None
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if summary.get("config") == config and summary.get("progress", {}).get("complete"):
+        return summary
+    return None
+
+
+def _summary_digest(summary: Mapping[str, Any]) -> dict[str, Any]:
+    final = summary.get("final") or summary.get("current") or {}
+    return {
+        "complete": bool(summary.get("progress", {}).get("complete")),
+        "stage": final.get("stage"),
+        "distance_to_dse": final.get("distance_to_dse"),
+        "wall_seconds": summary.get("timing", {}).get("wall_seconds"),
+    }
+
+
+# ---------------------------------------------------------------------------------- executors
+def _execute_serial(tasks, workers, address, on_result) -> None:
+    for task in tasks:
+        on_result(_run_task(task))
+
+
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Spawned workers inherit the environment at start-up: give them one BLAS thread each
+    (the runs are many small matrices, and ``workers`` processes already fill the cores),
+    unless the user set a thread count."""
+    saved = {v: os.environ.get(v) for v in _BLAS_VARS}
+    for v in _BLAS_VARS:
+        os.environ.setdefault(v, "1")
+    try:
+        yield
+    finally:
+        for v, old in saved.items():
+            if old is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = old
+
+
+def _execute_process(tasks, workers, address, on_result) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    with _one_blas_thread():
+        pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        try:
+            futures = {pool.submit(_run_task, t): t for t in tasks}
+            for fut in concurrent.futures.as_completed(futures):
+                task = futures[fut]
+                try:
+                    result = fut.result()
+                except Exception as err:  # noqa: BLE001 - e.g. a worker killed by the OS
+                    result = {
+                        "index": task["index"],
+                        "status": "failed",
+                        "error": f"{type(err).__name__}: {err} (the worker process died; "
+                        "rerun with resume)",
+                    }
+                on_result(result)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+
+def _ray_connect(address: str | None, workers: int | None) -> bool:
+    """Connect to Ray (or start a local cluster) before the sweep writes anything. Returns
+    whether this call initialised Ray (and so must shut it down)."""
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError(
+            "executor 'ray' needs Ray: pip install -e \".[ray]\" (or pip install ray)"
+        ) from None
+    if ray.is_initialized():
+        return False
+    _check_reachable(address)
+    kwargs: dict[str, Any] = {}
+    if address is None:  # a local cluster (ray.init may also join one started here)
+        kwargs = {"include_dashboard": False}
+        if workers is not None:
+            kwargs["num_cpus"] = workers
+    try:
+        ray.init(address=address, **kwargs)
+    except (ConnectionError, RuntimeError) as err:
+        raise RuntimeError(
+            f"cannot connect to the Ray cluster at {address!r}: {err}. A cluster started with "
+            "`ray start` may use token authentication: set RAY_AUTH_MODE=token, with the "
+            "cluster's token in ~/.ray/auth_token or RAY_AUTH_TOKEN"
+        ) from None
+    return True
+
+
+def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
+    """Fail fast on a ``HOST:PORT`` (or ``ray://HOST:PORT``) nobody listens on: ``ray.init``
+    retries such an address without end (Ray 2.60: still waiting after 11 minutes)."""
+    if address is None or address == "auto":
+        return
+    m = re.fullmatch(r"(?:ray://)?\[?([^\]]+?)\]?:(\d+)", address)
+    if m is None:
+        raise ValueError(
+            f"address must be 'auto', 'HOST:PORT' or 'ray://HOST:PORT', got {address!r}"
+        )
+    try:
+        with socket.create_connection((m.group(1), int(m.group(2))), timeout=timeout):
+            pass
+    except OSError as err:
+        raise RuntimeError(
+            f"cannot reach the Ray cluster at {address!r} ({err}); is `ray start --head` "
+            "running there, and is the port right?"
+        ) from None
+
+
+def _execute_ray(tasks, workers, address, on_result) -> None:
+    """One Ray task per configuration (``num_cpus=1``), at most ``workers`` in flight,
+    results handled as each finishes (``ray.wait``). Ray is connected by :func:`_ray_connect`."""
+    import ray
+
+    remote = ray.remote(num_cpus=1)(_run_task)
+    queue = list(tasks)
+    pending: dict[Any, dict[str, Any]] = {}
+    limit = workers or len(queue)
+    try:
+        while queue or pending:
+            while queue and len(pending) < limit:
+                task = queue.pop(0)
+                pending[remote.remote(task)] = task
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                task = pending.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except Exception as err:  # noqa: BLE001 - a lost worker or node
+                    result = {
+                        "index": task["index"],
+                        "status": "failed",
+                        "error": f"{type(err).__name__}: {err}",
+                    }
+                on_result(result)
+    except BaseException:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        raise
+
+
+_EXECUTE = {"serial": _execute_serial, "process": _execute_process, "ray": _execute_ray}
+
+
+# ---------------------------------------------------------------------------------- files
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so a reader sees the old file or the new one, never part of
+    one, and the new one survives a power loss once this returns."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    with contextlib.suppress(OSError):  # not every platform can open a directory
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _csv_value(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, sort_keys=True)
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+CSV_STATS = ("distance_median", "distance_q25", "distance_q75", "distance_iqr", "distance_max")
+
+
+def _csv_text(sweep: Mapping[str, Any]) -> str:
+    swept = sweep["swept"]
+    head = [
+        "name",
+        "status",
+        *swept,
+        "seeds",
+        "stages",
+        "stage_reached",
+        *CSV_STATS,
+        "wall_seconds",
+        "error",
+    ]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(head)
+    for c in sweep["configurations"]:
+        d = (c.get("final") or {}).get("distance_to_dse") or {}
+        stats = [
+            d.get("median"),
+            d.get("q25"),
+            d.get("q75"),
+            d["q75"] - d["q25"] if d else None,
+            d.get("max"),
+        ]
+        row = [
+            c["name"],
+            c["status"],
+            *(c["values"].get(k) for k in swept),
+            c["config"]["seeds"],
+            c["config"]["stages"],
+            (c.get("final") or {}).get("stage"),
+            *stats,
+            c.get("wall_seconds"),
+            (c.get("error") or "").splitlines()[0] if c.get("error") else None,
+        ]
+        w.writerow([_csv_value(v) for v in row])
+    return buf.getvalue()
+
+
+def _write_sweep_files(out: Path, sweep: Mapping[str, Any]) -> None:
+    _atomic_write(out / SWEEP_JSON, (json.dumps(sweep, indent=2) + "\n").encode())
+    _atomic_write(out / SWEEP_CSV, _csv_text(sweep).encode())
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"python": sys.version.split()[0]}
+    for pkg in ("hic-envs", "numpy", "ray"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+# ---------------------------------------------------------------------------------- driver
+def run_sweep(
+    spec_or_path: SweepSpec | Mapping[str, Any] | str | os.PathLike,
+    out_dir: str | os.PathLike,
+    executor: str = "process",
+    workers: int | None = None,
+    address: str | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    *,
+    checkpoint_seconds: float = 10.0,
+) -> dict[str, Any]:
+    """Run every configuration of a sweep, writing each run and the sweep's table.
+
+    Args:
+        spec_or_path: a :class:`SweepSpec`, a parsed sweep file (dict) or a YAML file's path.
+        out_dir: the sweep directory (created if needed).
+        executor: ``"serial"``, ``"process"`` or ``"ray"``.
+        workers: processes (``process``; default ``os.cpu_count()``), or the most Ray tasks in
+            flight and the CPUs of a local Ray cluster this starts (``ray``; default: all
+            tasks at once on every CPU of the cluster). Ignored by ``serial``.
+        address: ``ray`` only: None (``ray.init()``: start a local cluster, or join one
+            started on this machine), ``"auto"`` (join the cluster started here with
+            ``ray start``) or ``"ray://HOST:PORT"`` (Ray Client; needs ``ray[client]``). When
+            Ray is already initialised in this process, that connection is used as it is.
+        resume: continue a sweep in ``out_dir``: configurations whose run finished are
+            skipped, partial ones resume from their checkpoints, failed and pending ones run.
+            Without it, ``out_dir`` must not hold a sweep or any of its run directories.
+        progress: a progress bar over configurations (done / total, rate, ETA, failures).
+        checkpoint_seconds: each run's checkpoint interval (``hic run --checkpoint-seconds``).
+
+    Returns:
+        The sweep summary (what ``sweep.json`` holds): ``configurations`` (one entry per
+        configuration, in expansion order, with ``status``, ``error``, ``final``,
+        ``wall_seconds``), ``counts`` (``finished``, ``failed``, ``skipped``, ``pending``) and
+        the spec.
+
+    Raises:
+        SweepFileError: a bad sweep file, or a configuration naming an unknown ID.
+        FileExistsError: ``out_dir`` holds a sweep or run directories and ``resume`` is False.
+        ValueError: a bad executor, workers or address.
+        ImportError: a module named by ``imports`` cannot be imported here.
+    """
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}; expected one of {list(EXECUTORS)}")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise ValueError(f"workers must be a positive integer or None, got {workers!r}")
+    if address is not None and executor != "ray":
+        raise ValueError(f"address applies to the ray executor only, not {executor!r}")
+    if not (isinstance(checkpoint_seconds, (int, float)) and checkpoint_seconds >= 0):
+        raise ValueError(f"checkpoint_seconds must be a number >= 0, got {checkpoint_seconds!r}")
+    spec = load_sweep(spec_or_path)
+    points = spec.points()
+    out = Path(out_dir)
+    _prepare_worker([], spec.imports)
+    _check_ids(spec, points)
+    if not resume:
+        by_hash = _dirs_by_hash(out)
+        taken = [
+            by_hash.get(p.hash, p.name)
+            for p in points
+            if p.hash in by_hash or (out / p.name).exists()
+        ]
+        if (out / SWEEP_JSON).exists() or taken:
+            what = SWEEP_JSON if (out / SWEEP_JSON).exists() else f"run directory {taken[0]}"
+            raise FileExistsError(
+                f"{out} already holds a sweep ({what}); pass resume=True (--resume) to "
+                "continue it, or choose another output directory"
+            )
+    ray_started = _ray_connect(address, workers) if executor == "ray" else False
+    try:
+        return _run(spec, points, out, executor, workers, address, resume, progress,
+                    checkpoint_seconds)  # fmt: skip
+    finally:
+        if ray_started:
+            import ray
+
+            ray.shutdown()
+
+
+def _run(spec, points, out, executor, workers, address, resume, progress, checkpoint_seconds):
+    out.mkdir(parents=True, exist_ok=True)
+    # A configuration keeps its directory when edits of the sweep file rename it.
+    existing = _dirs_by_hash(out) if resume else {}
+    entries = []
+    for p in points:
+        entries.append(
+            {
+                "name": p.name,
+                "hash": p.hash,
+                "dir": existing.get(p.hash, p.name),
+                "values": p.values,
+                "config": p.config.to_dict(),
+                "status": "pending",
+                "error": None,
+                "final": None,
+                "wall_seconds": None,
+            }
+        )
+    sweep: dict[str, Any] = {
+        "name": spec.name,
+        "spec": spec.to_dict(),
+        "swept": spec.swept,
+        "independent": independent_keys(spec.swept, [p.values for p in points]),
+        "executor": executor,
+        "workers": workers,
+        "address": address,
+        "versions": _versions(),
+        "files": {"table": SWEEP_CSV, "run_summary": RUN_SUMMARY, "run_updates": RUN_CSV},
+        "configurations": entries,
+    }
+    skipped = 0
+    tasks = []
+    for p, e in zip(points, entries, strict=True):
+        done = _finished_summary(out / e["dir"], e["config"]) if resume else None
+        if done is not None:
+            _record_done(e, _summary_digest(done))
+            skipped += 1
+            continue
+        tasks.append(
+            {
+                "index": p.index,
+                "config": e["config"],
+                "out_dir": str((out / e["dir"]).resolve()),
+                "imports": list(spec.imports),
+                "sys_path": [os.path.abspath(x or os.curdir) for x in sys.path],
+                "checkpoint_seconds": float(checkpoint_seconds),
+                "return_files": executor == "ray",
+            }
+        )
+    counts = {"finished": skipped, "failed": 0, "skipped": skipped, "pending": len(tasks)}
+    sweep["counts"] = counts
+    t0 = time.perf_counter()
+    sweep["timing"] = {"wall_seconds": 0.0}
+    _write_sweep_files(out, sweep)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(
+            total=len(points),
+            initial=skipped,
+            unit="config",
+            dynamic_ncols=True,
+            desc=f"sweep {spec.name}",
+        )
+
+    def on_result(result: dict[str, Any]) -> None:
+        e = entries[result["index"]]
+        counts["pending"] -= 1
+        if result["status"] == "finished":
+            files = result.get("files")
+            if files and not (out / e["dir"] / RUN_SUMMARY).exists():
+                # The worker ran on a machine that does not share this file system.
+                (out / e["dir"]).mkdir(parents=True, exist_ok=True)
+                for fname, data in files.items():
+                    _atomic_write(out / e["dir"] / fname, data)
+            _record_done(e, result["summary"])
+            counts["finished"] += 1
+        else:
+            e.update(
+                status="failed",
+                error=result["error"],
+                traceback=result.get("traceback"),
+                wall_seconds=result.get("task_seconds"),
+            )
+            counts["failed"] += 1
+        e["host"] = result.get("host")
+        if "node" in result:
+            e["ray_node"] = result["node"]
+        sweep["timing"]["wall_seconds"] = time.perf_counter() - t0
+        _write_sweep_files(out, sweep)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(f"failed {counts['failed']}; last {e['name']}", refresh=False)
+
+    try:
+        if tasks:
+            _EXECUTE[executor](tasks, workers, address, on_result)
+    finally:
+        if bar is not None:
+            bar.close()
+        sweep["timing"]["wall_seconds"] = time.perf_counter() - t0
+        _write_sweep_files(out, sweep)
+    return sweep
+
+
+def _dirs_by_hash(out: Path) -> dict[str, str]:
+    found: dict[str, str] = {}
+    if out.is_dir():
+        for d in sorted(out.iterdir()):
+            m = re.search(r"-([0-9a-f]{12})$", d.name)
+            if m and d.is_dir():
+                found.setdefault(m.group(1), d.name)
+    return found
+
+
+def _record_done(entry: dict[str, Any], digest: Mapping[str, Any]) -> None:
+    entry.update(
+        status="finished",
+        error=None,
+        final={"stage": digest["stage"], "distance_to_dse": digest["distance_to_dse"]},
+        wall_seconds=digest["wall_seconds"],
+    )
+    entry.pop("traceback", None)
+
+
+def _check_ids(spec: SweepSpec, points: Sequence[SweepPoint]) -> None:
+    known = set(hic_envs.list_envs())
+    for p in points:
+        if p.config.env_id not in known:
+            hint = "" if spec.imports else "; a user game needs its module under imports:"
+            raise SweepFileError(
+                f"configuration {p.index} ({p.name}): unknown environment ID "
+                f"{p.config.env_id!r}{hint}; known IDs: {', '.join(sorted(known))}"
+            )
+
+
+def load_sweep_summary(sweep_dir: str | os.PathLike) -> dict[str, Any]:
+    """Read a sweep directory's ``sweep.json``.
+
+    Raises:
+        FileNotFoundError: ``sweep_dir`` holds no sweep.
+    """
+    path = Path(sweep_dir) / SWEEP_JSON
+    if not path.exists():
+        raise FileNotFoundError(f"{sweep_dir} is not a sweep directory: {SWEEP_JSON} is missing")
+    return json.loads(path.read_text())
+
+
+def format_table(summary: Mapping[str, Any]) -> str:
+    """A plain-text table of a sweep summary: one line per configuration (swept values,
+    status, final distance to the DSE median / IQR / max, wall seconds)."""
+    swept = summary["swept"]
+    head = [*swept, "status", "median", "q25", "q75", "max", "wall s"]
+    rows = [head]
+    for c in summary["configurations"]:
+        d = (c.get("final") or {}).get("distance_to_dse") or {}
+
+        def g(k: str, d: Mapping[str, float] = d) -> str:
+            return f"{d[k]:.3g}" if k in d else "-"
+
+        wall = c.get("wall_seconds")
+        rows.append(
+            [
+                *(_csv_value(c["values"].get(k)) for k in swept),
+                c["status"],
+                g("median"),
+                g("q25"),
+                g("q75"),
+                g("max"),
+                f"{wall:.1f}" if wall is not None else "-",
+            ]
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    return "\n".join(
+        "  ".join(x.ljust(w) for x, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m agents.compose.sweep` = `hic sweep`
+    from agents.compose.cli import main
+
+    sys.exit(main(["sweep", *sys.argv[1:]]))
