@@ -462,13 +462,47 @@ class BatchRunner:
         reset_l, reset_f = self.stage_game.reset_observations()
         l_act, f_act = leader.act_batch, follower.act_batch
         l_obs, f_obs = leader.observe_batch, follower.observe_batch
-        play_stage = self.stage_game.play
+        play_stage, project = self.stage_game.play, self.stage_game.project
+        draw_noise, project_leader = self.stage_game.draw_noise, self.stage_game.project_leader
+        # The fast-forward face (agents.BatchAgent.quiet_stages, ...); duck-typed agents
+        # without it play every stage in full.
+        l_quiet = getattr(leader, "quiet_stages", None)
+        l_free = getattr(leader, "reward_free_stages", None)
+        f_free = getattr(follower, "reward_free_stages", None)
+        fast = l_quiet is not None and f_free is not None
+        unpaid = l_free is not None and f_free is not None
+        no_reward = np.full(S, np.nan)  # what an agent that reads no reward is given
+        blind_l = np.full((S, game.d2), np.nan)  # what a quiet leader is shown to act on
         t0 = self.stage
-        for t in range(t0, t0 + stages):
+        t, end = t0, t0 + stages
+        while t < end:
+            if fast:
+                # Fast-forward: the leader sits out the next q stages (plays one action, reads
+                # nothing) and the follower reads no rewards, so nobody needs the stages'
+                # payoffs, the follower's actions or the leader's calls; only the follower
+                # learns, against the one leader action. The last quiet stage is played in
+                # full below, so every stage that follows sees what it would have seen.
+                m = min(l_quiet() - 1, end - t)
+                if m > 0 and f_free() >= m:
+                    x = project_leader(l_act(blind_l))
+                    draw_noise(noise_rng, m, (S,))
+                    follower.observe_repeated(x, m)
+                    leader.skip_quiet(m)
+                    obs_l, obs_f = blind_l, x
+                    t += m
+                    continue
             if t % max_cycles == 0:
                 obs_l = np.broadcast_to(reset_l, (S, game.d2))
                 obs_f = np.broadcast_to(reset_f, (S, game.d1))
-            x, y, _, _, r1, r2 = play_stage(l_act(obs_l), f_act(obs_f), noise_rng)
+            if unpaid and l_free() > 0 and f_free() > 0:
+                # Neither player reads this stage's rewards: its payoffs are not computed
+                # (the noise is still drawn, to keep the generator's stream).
+                x, y = project(l_act(obs_l), f_act(obs_f))
+                draw_noise(noise_rng, 1, (S,))
+                r1 = r2 = no_reward
+            else:
+                x, y, _, _, r1, r2 = play_stage(l_act(obs_l), f_act(obs_f), noise_rng)
+            t += 1
             before = leader.updates
             l_obs(r1, y)
             f_obs(r2, x)
@@ -483,7 +517,7 @@ class BatchRunner:
                     continue
                 rec["row"].append(rows)
                 rec["update"].append(n_seen[rows].copy())
-                rec["stage"].append(np.full(rows.size, t + 1))
+                rec["stage"].append(np.full(rows.size, t))
                 rec["leader_strategies"].append(leader.strategies[rows])
                 rec["follower_strategies"].append(follower.strategies[rows])
         self.stage = t0 + stages
