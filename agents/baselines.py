@@ -17,6 +17,7 @@ import numpy as np
 from agents.base import BatchAgent, SeedLike
 from agents.followers import _check_game, _noise_scale, _repeat_reward_free
 from agents.hic import HiCLeader
+from agents.rules import ascent_step
 from agents.schedules import Constant, ScheduleTable, as_schedule
 from hic_envs.games.base import Game
 
@@ -81,7 +82,7 @@ class _GradientLeader(BatchAgent):
         g = self._direction(obs)
         if self.noise_std > 0.0:
             g = g + self.np_random.normal(0.0, self.noise_std, size=g.shape)  # w_{1,t}
-        self._x = np.clip(self._x + alpha * g, self.low, self.high)
+        self._x = ascent_step(self._x, alpha, g, self.low, self.high)
         self._t += 1
         self.updates += self._S
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from agents.base import BatchAgent, SeedLike
+from agents.rules import ascent_step
 from agents.schedules import Constant, ScheduleTable, as_schedule
 from hic_envs.games.base import Game
 
@@ -133,9 +134,7 @@ class GradientAscentFollower(_StepFollower):
 
     def _observe(self, reward: np.ndarray, obs: np.ndarray) -> None:
         beta = self._beta()
-        # Eq. (21), projected onto Y (np.clip's values, without its per-call wrapper cost:
-        # this runs every stage).
-        self._y = np.minimum(np.maximum(self._y + beta * self._gradient(obs), self.low), self.high)
+        self._y = ascent_step(self._y, beta, self._gradient(obs), self.low, self.high)  # (21)
         self._t += 1
         self.updates += self._S
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from agents.base import BatchAgent, SeedLike, box_of
 from agents.presets import hic_leader_kwargs
+from agents.rules import baseline_update, commit, spsa_step
 from agents.schedules import (
     PowerLaw,
     ScheduleTable,
@@ -312,8 +313,14 @@ class HiCLeader(BatchAgent):
             self._ring[rows] = 0.0
             self._watch_from[rows] = np.maximum(first_end - self.average_last + 1, 1)
         self._start[rows] = self._t
-        xt = self._x[rows] + (self._sign[rows] * self._delta[rows])[:, None] * self._Delta[rows]
-        self._xt[rows] = np.clip(xt, self.low, self.high)  # Alg. 1, line 5
+        self._xt[rows] = commit(  # Alg. 1, line 5
+            self._x[rows],
+            self._sign[rows],
+            self._delta[rows],
+            self._Delta[rows],
+            self.low,
+            self.high,
+        )
 
     def _values(self, name: str, schedule: Any, n: np.ndarray) -> np.ndarray:
         """``evaluate(schedule, n, name)`` through a table kept per schedule (not state: it
@@ -412,9 +419,8 @@ class HiCLeader(BatchAgent):
             step, g_scale = rows, (self._s_plus[rows] - s) / 2.0
         elif self.baseline is not None:
             ready = self._b_ready[rows]
-            g_scale = s - self._b[rows]  # b_n: made from intervals before Delta_n was drawn
-            lam = self.baseline
-            self._b[rows] = np.where(ready, lam * self._b[rows] + (1 - lam) * s, s)
+            # b_n: made from intervals before Delta_n was drawn
+            g_scale, self._b[rows] = baseline_update(self._b[rows], ready, s, self.baseline)
             self._b_ready[rows] = True
             go = ready & ~burn
             warm = rows[~go]
@@ -428,10 +434,9 @@ class HiCLeader(BatchAgent):
         if step.size == 0:
             return
         alpha = self._values("step_size", self.step_size, self._n[step])
-        coef = alpha * g_scale / self._delta[step]
         # Eq. (11): x_{n+1}^i = x_n^i + alpha_n s / (delta_n Delta_n^i), then project onto X.
-        self._x[step] = np.clip(
-            self._x[step] + coef[:, None] / self._Delta[step], self.low, self.high
+        self._x[step] = spsa_step(
+            self._x[step], alpha, g_scale, self._delta[step], self._Delta[step], self.low, self.high
         )
         self._n[step] += 1
         self.updates += int(step.size)
