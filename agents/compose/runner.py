@@ -33,6 +33,7 @@ __all__ = [
     "Thinning",
     "as_thinning",
     "derive_seeds",
+    "make_runner",
     "play",
     "run_batch",
 ]
@@ -552,6 +553,7 @@ def run_batch(
     noise_std: float = 0.0,
     max_cycles: int = 1000,
     record="all",
+    backend: str = "numpy",
 ) -> BatchHistory:
     """Play ``S`` independent copies of (leader, follower) in lockstep on arrays.
 
@@ -564,9 +566,69 @@ def run_batch(
         stages: stages to play.
         record: which updates to record (:func:`as_thinning`): ``"all"`` (default), ``"log"``,
             an int ``K`` (every K-th update) or ``None`` (only the start and the finals).
+        backend: ``"numpy"`` (this engine) or ``"jax"`` (:mod:`agents.compose.jax_engine`,
+            needs the ``jax`` extra: ``pip install -e ".[jax]"``; the same distribution of
+            results, not the same bits, and only for configurations with a pure form there).
+
+    Raises:
+        ValueError: for an unknown backend, or a configuration the JAX backend cannot run
+            (naming what).
     """
     stages = _check_stages(stages)
+    if backend == "jax":
+        return make_runner(
+            game,
+            leader,
+            follower,
+            seed,
+            noise_std=noise_std,
+            max_cycles=max_cycles,
+            record=record,
+            backend=backend,
+        ).run(stages)
+    if backend != "numpy":
+        raise ValueError(f"backend must be 'numpy' or 'jax', got {backend!r}")
     runner = BatchRunner(
         game, leader, follower, seed, noise_std=noise_std, max_cycles=max_cycles, record=record
     )
     return runner.run(stages)
+
+
+def make_runner(
+    game: Game,
+    leader,
+    follower,
+    seed: int | None = None,
+    *,
+    noise_std: float = 0.0,
+    max_cycles: int = 1000,
+    record="all",
+    backend: str = "numpy",
+):
+    """A :class:`BatchRunner` (``backend="numpy"``) or the JAX engine's
+    :class:`~agents.compose.jax_engine.JaxRunner` (``backend="jax"``) with the same face.
+
+    Raises:
+        ValueError: for an unknown backend, a missing JAX install, or a configuration the JAX
+            backend cannot run (naming what).
+    """
+    if backend == "numpy":
+        return BatchRunner(
+            game,
+            leader,
+            follower,
+            seed,
+            noise_std=noise_std,
+            max_cycles=max_cycles,
+            record=record,
+        )
+    if backend != "jax":
+        raise ValueError(f"backend must be 'numpy' or 'jax', got {backend!r}")
+    _check_stages(max_cycles, "max_cycles")
+    try:
+        from agents.compose import jax_engine
+    except ImportError as err:
+        raise ValueError(
+            f"backend='jax' needs JAX ({err}); install the extra: pip install -e \".[jax]\""
+        ) from None
+    return jax_engine.JaxRunner(game, leader, follower, seed, noise_std=noise_std, record=record)
