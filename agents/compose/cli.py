@@ -147,6 +147,8 @@ class RunCommand:
     """Show a progress bar."""
     plot: bool = False
     """Also make the figures at the end."""
+    backend: str = _default("backend")
+    """Engine: 'numpy' or 'jax' (needs pip install -e ".[jax]"; same distribution of results, other random numbers)."""  # noqa: E501
 
     def experiment(self) -> ExperimentConfig:
         """The :class:`ExperimentConfig` these options describe.
@@ -197,6 +199,7 @@ class RunCommand:
             max_cycles=self.max_cycles,
             record=self.record,
             imports=self.imports,
+            backend=self.backend,
         )
 
 

@@ -134,6 +134,9 @@ class _Static:
         )
 
 
+#: Schedule table length (updates) the program is first compiled for.
+_TABLE_SIZE = 1 << 20
+
 #: Follower steps per iteration of the compiled inner loop.
 _UNROLL = 8
 
@@ -283,41 +286,43 @@ class JaxRunner:
         self._tab_len = 0
         self._tabs: dict[str, Any] = {}
         env_seed, _, _ = derive_seeds(seed)
+        # The start is drawn on the host (NumPy, from the run's seed: eager JAX calls would
+        # each compile a program); the signs of later intervals on the device.
+        rng = np.random.default_rng(np.random.SeedSequence(env_seed).spawn(1)[0])
+        if x0 is None and leader._init is not None:
+            x0 = leader._init
+        if x0 is None:
+            x0 = rng.uniform(leader.low, leader.high, size=(S, game.d1))
+        if y0 is None and follower._init is not None:
+            y0 = follower._init
+        if y0 is None:
+            y0 = rng.uniform(follower.low, follower.high, size=(S, game.d2))
+        x0 = np.broadcast_to(np.asarray(x0, dtype=np.float64), (S, game.d1))
+        y0 = np.broadcast_to(np.asarray(y0, dtype=np.float64), (S, game.d2))
+        if signs is not None:
+            Delta = np.asarray(signs[0], dtype=np.float64)
+        else:
+            Delta = 2.0 * rng.integers(0, 2, size=(S, game.d1)) - 1.0
+        ready = leader.baseline is None or leader.baseline_init is not None
+        b0 = 0.0 if leader.baseline_init is None else leader.baseline_init
+        delta0 = np.full(S, self._tables["delta"].at(0))
+        xt = commit(x0, np.ones(S), delta0, Delta, leader.low, leader.high)  # Alg. 1, line 5
         with jax.enable_x64(True):
-            base = jax.random.key(env_seed % (1 << 63))
-            kx, ky, ks, kf, kn = jax.random.split(base, 5)
+            ks, kf, kn = jax.random.split(jax.random.key(env_seed % (1 << 63)), 3)
             self._keys = {"signs": ks, "follower": kf, "noise": kn}
             self._boxes = tuple(
                 jnp.asarray(a) for a in (leader.low, leader.high, follower.low, follower.high)
             )
             self._signs = jnp.zeros((1, S, game.d1)) if signs is None else jnp.asarray(signs)
-            if x0 is None and leader._init is not None:
-                x0 = leader._init
-            if x0 is None:
-                x0 = jax.random.uniform(kx, (S, game.d1), jnp.float64, leader.low, leader.high)
-            if y0 is None and follower._init is not None:
-                y0 = follower._init
-            if y0 is None:
-                y0 = jax.random.uniform(ky, (S, game.d2), jnp.float64, follower.low, follower.high)
-            x0 = jnp.broadcast_to(jnp.asarray(x0, jnp.float64), (S, game.d1))
-            y0 = jnp.broadcast_to(jnp.asarray(y0, jnp.float64), (S, game.d2))
-            ready = leader.baseline is None or leader.baseline_init is not None
-            b0 = 0.0 if leader.baseline_init is None else leader.baseline_init
-            Delta = _signs_for(self._static, self._keys, self._signs, 0, (S, game.d1))
-            delta0 = self._tables["delta"].at(0)
-            xt = commit(x0, jnp.ones(S), jnp.full(S, delta0), Delta, leader.low, leader.high)
-            self._state = {
-                "x": x0,
-                "y": y0,
-                "xt": xt,
-                "Delta": Delta,
-                "b": jnp.full(S, b0),
-                "n": jnp.int64(0),
-                "j": jnp.int64(0),
-                "t": jnp.int64(0),
-                "played": jnp.int64(0),
-                "ready": jnp.bool_(ready),
-            }
+            host = {"x": x0, "y": y0, "xt": xt, "Delta": Delta, "b": np.full(S, b0)}
+            self._state = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in host.items()}
+            self._state.update(
+                n=jnp.asarray(0, jnp.int64),
+                j=jnp.asarray(0, jnp.int64),
+                t=jnp.asarray(0, jnp.int64),
+                played=jnp.asarray(0, jnp.int64),
+                ready=jnp.asarray(ready),
+            )
         # Host copies of the schedule's position (every row alike, known without the device).
         self._n, self._played, self._ready = 0, 0, ready
         #: Stages played so far.
@@ -328,6 +333,39 @@ class JaxRunner:
     def updates(self) -> np.ndarray:
         """Leader updates made so far, per row ``(S,)``."""
         return np.full(self.num_envs, self._n, dtype=np.int64)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The runner's state as a flat dict of NumPy arrays (``jax/...``: the device state;
+        host counters), for data-only checkpoints; :meth:`load_state_dict` restores it."""
+        out = {f"jax/{k}": np.asarray(v) for k, v in self._state.items()}
+        out.update(
+            stage=np.asarray(self.stage, dtype=np.int64),
+            host=np.asarray([self._n, self._played, int(self._ready), int(self._started)]),
+        )
+        return out
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore a state saved by :meth:`state_dict` (from a runner built alike).
+
+        Raises:
+            ValueError: for a missing key or one that does not fit this runner.
+        """
+        for k in [*(f"jax/{k}" for k in self._state), "stage", "host"]:
+            if k not in state:
+                raise ValueError(f"JAX runner state lacks {k!r}")
+        with jax.enable_x64(True):
+            new = {}
+            for k, v in self._state.items():
+                a = np.asarray(state[f"jax/{k}"])
+                if a.shape != np.shape(v):
+                    raise ValueError(
+                        f"JAX runner state {k!r} has shape {a.shape}, expected {np.shape(v)}"
+                    )
+                new[k] = jnp.asarray(a, dtype=v.dtype)
+        self._state = new
+        self.stage = int(np.asarray(state["stage"]))
+        n, played, ready, started = (int(i) for i in np.asarray(state["host"]))
+        self._n, self._played, self._ready, self._started = n, played, bool(ready), bool(started)
 
     def _k(self, n: int) -> int:
         k = self._tables["k"].at(n)
@@ -356,7 +394,9 @@ class JaxRunner:
     def _device_tables(self) -> dict[str, Any]:
         need = self._n + 2
         if need > self._tab_len:
-            size = 1024
+            # The tables' length is part of the compiled program's shape: start large (1M
+            # updates, 24 MB) so that a run compiles once.
+            size = _TABLE_SIZE
             while size < need:
                 size *= 2
             n = np.arange(size, dtype=np.int64)
