@@ -227,6 +227,9 @@ class BatchAgent:
       :attr:`strategy` (the :class:`Agent` protocol), on arrays of shape ``(d,)``;
     * batch: :meth:`act_batch`, :meth:`observe_batch`, :attr:`strategies`,
       :meth:`update_counts`, on ``(S, ...)`` arrays (a single agent is a batch of one);
+    * fast-forward (optional promises that let the batched engine skip work, all off by
+      default): :meth:`quiet_stages` / :meth:`skip_quiet` and :meth:`reward_free_stages` /
+      :meth:`observe_repeated`;
     * state: :meth:`state_dict`, :meth:`load_state_dict`.
 
     Attributes:
@@ -387,6 +390,60 @@ class BatchAgent:
         if self.updates_all_rows:
             return np.full(self._S, self.updates // self._S, dtype=np.int64)
         return self._n.copy()
+
+    # ------------------------------------------------------------------ fast-forward face
+    #: ``reward_free_stages`` of agents that never read their rewards.
+    ALWAYS = 1 << 62
+
+    def quiet_stages(self) -> int:
+        """How many of the coming stages this agent sits out (default 0, never).
+
+        A promise for the next ``q`` stages: :meth:`act_batch` returns the action it would
+        return now, whatever it is given to observe, and changes nothing; and what
+        :meth:`observe_batch` learns does not depend on the rewards or observations it is
+        given. The batched engine may then replace up to ``q`` act/observe pairs by one
+        :meth:`skip_quiet` call and skip the payoffs nobody reads. The Hi-C leader is quiet
+        between its interval events.
+        """
+        return 0
+
+    def skip_quiet(self, stages: int) -> None:
+        """Advance over ``stages <= quiet_stages()`` stages (as that many
+        :meth:`observe_batch` calls would)."""
+        if stages > self.quiet_stages():
+            raise ValueError(
+                f"{type(self).__name__}: cannot skip {stages} stages, only "
+                f"{self.quiet_stages()} are quiet"
+            )
+        self._require_reset()
+        r = np.full(self._S, np.nan)
+        o = np.full((self._S, self.obs_dim or 1), np.nan)  # ignored: the stages are quiet
+        for _ in range(stages):
+            self._observe(r, o)
+
+    def reward_free_stages(self) -> int:
+        """How many of the coming stages this agent learns from without reading its rewards
+        (default 0; :attr:`ALWAYS` for agents that never read them).
+
+        A promise for the next ``r`` stages: :meth:`observe_batch` ignores the rewards it is
+        given (the engine passes NaN and skips computing payoffs when neither player reads
+        them) and :meth:`act_batch` changes nothing (the engine may leave it uncalled when
+        the other player is quiet). Gradient followers read only their own gradient.
+        """
+        return 0
+
+    def observe_repeated(self, obs, stages: int) -> None:
+        """Learn from ``stages <= reward_free_stages()`` stages at each of which the other
+        player played ``obs`` ``(S, d_other)``, without rewards (as that many
+        :meth:`observe_batch` calls with NaN rewards would)."""
+        if stages > self.reward_free_stages():
+            raise ValueError(
+                f"{type(self).__name__}: cannot observe {stages} stages without rewards, only "
+                f"{self.reward_free_stages()} are reward-free"
+            )
+        r = np.full(self._S, np.nan)
+        for _ in range(stages):
+            self.observe_batch(r, obs)
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, np.ndarray]:

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from agents.base import BatchAgent, SeedLike
-from agents.followers import _check_game, _noise_scale
+from agents.followers import _check_game, _noise_scale, _repeat_reward_free
 from agents.hic import HiCLeader
-from agents.schedules import Constant, as_schedule, evaluate
+from agents.rules import ascent_step
+from agents.schedules import Constant, ScheduleTable, as_schedule
 from hic_envs.games.base import Game
 
 __all__ = ["HierarchicalGradientLeader", "OracleSPSALeader", "SGALeader"]
@@ -46,6 +47,7 @@ class _GradientLeader(BatchAgent):
         self.game = game
         self.step_size = as_schedule(step_size, "step_size")
         self._const_alpha = self.step_size.value if isinstance(self.step_size, Constant) else None
+        self._table: ScheduleTable | None = None  # the step sizes, tabulated (not state)
         self.noise_std = _noise_scale(noise_std)
         self._init = init
 
@@ -62,14 +64,25 @@ class _GradientLeader(BatchAgent):
     def _direction(self, y: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def reward_free_stages(self) -> int:
+        """Always: the step reads the game's gradient at the observed action, not rewards."""
+        return self.ALWAYS
+
+    def observe_repeated(self, obs, stages: int) -> None:
+        """``stages`` steps against the same observed follower action ``obs``."""
+        _repeat_reward_free(self, obs, stages)
+
     def _observe(self, reward: np.ndarray, obs: np.ndarray) -> None:
         alpha = self._const_alpha
         if alpha is None:
-            alpha = float(evaluate(self.step_size, np.array([self._t]), "step_size")[0])
+            table = self._table
+            if table is None or table.schedule is not self.step_size:
+                table = self._table = ScheduleTable(self.step_size, "step_size")
+            alpha = table.at(self._t)
         g = self._direction(obs)
         if self.noise_std > 0.0:
             g = g + self.np_random.normal(0.0, self.noise_std, size=g.shape)  # w_{1,t}
-        self._x = np.clip(self._x + alpha * g, self.low, self.high)
+        self._x = ascent_step(self._x, alpha, g, self.low, self.high)
         self._t += 1
         self.updates += self._S
 

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from agents.base import BatchAgent, SeedLike
-from agents.schedules import Constant, as_schedule, evaluate
+from agents.rules import ascent_step
+from agents.schedules import Constant, ScheduleTable, as_schedule
 from hic_envs.games.base import Game
 
 __all__ = [
@@ -41,6 +42,19 @@ def _noise_scale(noise_std: Any) -> float:
     return v
 
 
+def _repeat_reward_free(agent: BatchAgent, obs: Any, stages: int) -> None:
+    """``observe_repeated`` of an agent that never reads its rewards: the observation is
+    checked once and ``_observe`` called ``stages`` times (its rewards are NaN, unread)."""
+    agent._require_reset()
+    o = np.asarray(obs, dtype=np.float64)
+    if o.shape != (agent._S, agent.obs_dim):
+        agent._obs_shape_error(o, batched=True)
+    r = np.full(agent._S, np.nan)
+    observe = agent._observe
+    for _ in range(int(stages)):
+        observe(r, o)
+
+
 class _StepFollower(BatchAgent):
     """Shared plumbing of the followers that take one step per stage with a ``beta_t``
     schedule of the stage index ``t``."""
@@ -58,6 +72,7 @@ class _StepFollower(BatchAgent):
         self.game = game
         self.step_size = as_schedule(step_size, "step_size")
         self._const_beta = self.step_size.value if isinstance(self.step_size, Constant) else None
+        self._table: ScheduleTable | None = None  # the step sizes, tabulated (not state)
         self._init = init
 
     def _reset(self) -> None:
@@ -70,10 +85,21 @@ class _StepFollower(BatchAgent):
     def _strategy(self) -> np.ndarray:
         return self._y
 
+    def reward_free_stages(self) -> int:
+        """Always: the step reads the follower's own gradient, never its reward."""
+        return self.ALWAYS
+
+    def observe_repeated(self, obs, stages: int) -> None:
+        """``stages`` steps against the same observed leader action ``obs``."""
+        _repeat_reward_free(self, obs, stages)
+
     def _beta(self) -> float:
         if self._const_beta is not None:
             return self._const_beta
-        return float(evaluate(self.step_size, np.array([self._t]), "step_size")[0])
+        table = self._table
+        if table is None or table.schedule is not self.step_size:
+            table = self._table = ScheduleTable(self.step_size, "step_size")
+        return table.at(self._t)
 
 
 class GradientAscentFollower(_StepFollower):
@@ -108,9 +134,7 @@ class GradientAscentFollower(_StepFollower):
 
     def _observe(self, reward: np.ndarray, obs: np.ndarray) -> None:
         beta = self._beta()
-        # Eq. (21), projected onto Y (np.clip's values, without its per-call wrapper cost:
-        # this runs every stage).
-        self._y = np.minimum(np.maximum(self._y + beta * self._gradient(obs), self.low), self.high)
+        self._y = ascent_step(self._y, beta, self._gradient(obs), self.low, self.high)  # (21)
         self._t += 1
         self.updates += self._S
 
@@ -204,6 +228,14 @@ class BestResponseFollower(BatchAgent):
 
     def _strategy(self) -> np.ndarray:
         return self._y
+
+    def reward_free_stages(self) -> int:
+        """Always: it plays ``r`` of what it observed, never reading its reward."""
+        return self.ALWAYS
+
+    def observe_repeated(self, obs, stages: int) -> None:
+        """``stages`` stages against the same observed leader action ``obs``."""
+        _repeat_reward_free(self, obs, stages)
 
     def _observe(self, reward: np.ndarray, obs: np.ndarray) -> None:
         if self._last_x is None:

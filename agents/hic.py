@@ -9,13 +9,14 @@ import numpy as np
 
 from agents.base import BatchAgent, SeedLike, box_of
 from agents.presets import hic_leader_kwargs
+from agents.rules import baseline_update, commit, spsa_step
 from agents.schedules import (
     MAX_COMMITMENT,
     PowerLaw,
+    ScheduleTable,
     as_schedule,
     check_spsa_schedules,
     commitment_lengths,
-    evaluate,
 )
 
 __all__ = ["AdaptiveCommitment", "HiCLeader"]
@@ -241,6 +242,7 @@ class HiCLeader(BatchAgent):
         if check_assumptions:
             check_spsa_schedules(self.step_size, self.perturbation)
         self._adaptive = isinstance(self.commitment, AdaptiveCommitment)
+        self._tables: dict[str, ScheduleTable] = {}
         attrs = ["_x", "_n", "_t", "_start", "_k", "_delta", "_Delta", "_xt", "_sign"]
         attrs += ["_s_plus", "_b", "_b_ready", "_next_event", "_j"]
         if self.average_last is not None:
@@ -301,22 +303,36 @@ class HiCLeader(BatchAgent):
                 2.0 * self.np_random.integers(0, 2, size=(rows.size, self.dim)) - 1.0
             )
             self._sign[rows] = 1.0
-        self._delta[rows] = evaluate(self.perturbation, n, "perturbation")
+        self._delta[rows] = self._values("perturbation", self.perturbation, n)
         if self._adaptive:
             ac = self.commitment
             self._k[rows] = ac.max_length
-            self._threshold[rows] = evaluate(ac.tol, n, "tol") * self._delta[rows]
+            self._threshold[rows] = self._values("tol", ac.tol, n) * self._delta[rows]
             first_end = ac.min_length
         else:
-            k = evaluate(self.commitment, n, "commitment")
+            k = self._values("commitment", self.commitment, n)
             self._k[rows] = commitment_lengths(k, n, "commitment")  # refuses k beyond int64
             first_end = self._k[rows]
         if self.average_last is not None:
             self._ring[rows] = 0.0
             self._watch_from[rows] = np.maximum(first_end - self.average_last + 1, 1)
         self._start[rows] = self._t
-        xt = self._x[rows] + (self._sign[rows] * self._delta[rows])[:, None] * self._Delta[rows]
-        self._xt[rows] = np.clip(xt, self.low, self.high)  # Alg. 1, line 5
+        self._xt[rows] = commit(  # Alg. 1, line 5
+            self._x[rows],
+            self._sign[rows],
+            self._delta[rows],
+            self._Delta[rows],
+            self.low,
+            self.high,
+        )
+
+    def _values(self, name: str, schedule: Any, n: np.ndarray) -> np.ndarray:
+        """``evaluate(schedule, n, name)`` through a table kept per schedule (not state: it
+        holds only the schedule's values)."""
+        table = self._tables.get(name)
+        if table is None or table.schedule is not schedule:
+            table = self._tables[name] = ScheduleTable(schedule, name)
+        return table(n)
 
     def _schedule_next_event(self) -> None:
         # Stage count at which _observe must do array work; before it, nothing happens.
@@ -327,6 +343,26 @@ class HiCLeader(BatchAgent):
             # Watch from one stage before the earliest allowed end, to have a previous action.
             due = np.minimum(due, self._start + self.commitment.min_length - 1)
         self._next_event = max(int(due.min()), self._t + 1)
+
+    # ------------------------------------------------------------------ fast-forward face
+    def quiet_stages(self) -> int:
+        """Stages before the next interval event (Alg. 1, lines 6-9: the leader plays
+        ``x~_n`` and records nothing until the interval's last stage or its
+        ``average_last`` window or adaptive watch)."""
+        self._require_reset()
+        return max(self._next_event - self._t - 1, 0)
+
+    def skip_quiet(self, stages: int) -> None:
+        """Advance the stage count over ``stages <= quiet_stages()`` quiet stages."""
+        if not 0 <= stages <= self.quiet_stages():
+            raise ValueError(
+                f"HiCLeader: cannot skip {stages} stages, only {self.quiet_stages()} are quiet"
+            )
+        self._t += int(stages)
+
+    def reward_free_stages(self) -> int:
+        """The quiet stages: every event stage reads its reward."""
+        return self.quiet_stages()
 
     # ------------------------------------------------------------------ play
     def _act(self, obs: np.ndarray) -> np.ndarray:
@@ -395,9 +431,8 @@ class HiCLeader(BatchAgent):
             step, g_scale = rows, self._s_plus[rows] / 2.0 - s / 2.0
         elif self.baseline is not None:
             ready = self._b_ready[rows]
-            g_scale = s - self._b[rows]  # b_n: made from intervals before Delta_n was drawn
-            lam = self.baseline
-            self._b[rows] = np.where(ready, lam * self._b[rows] + (1 - lam) * s, s)
+            # b_n: made from intervals before Delta_n was drawn
+            g_scale, self._b[rows] = baseline_update(self._b[rows], ready, s, self.baseline)
             self._b_ready[rows] = True
             go = ready & ~burn
             warm = rows[~go]
@@ -410,11 +445,10 @@ class HiCLeader(BatchAgent):
             step, g_scale = rows[~burn], s[~burn]
         if step.size == 0:
             return
-        alpha = evaluate(self.step_size, self._n[step], "step_size")
-        coef = alpha * g_scale / self._delta[step]
+        alpha = self._values("step_size", self.step_size, self._n[step])
         # Eq. (11): x_{n+1}^i = x_n^i + alpha_n s / (delta_n Delta_n^i), then project onto X.
-        self._x[step] = np.clip(
-            self._x[step] + coef[:, None] / self._Delta[step], self.low, self.high
+        self._x[step] = spsa_step(
+            self._x[step], alpha, g_scale, self._delta[step], self._Delta[step], self.low, self.high
         )
         self._n[step] += 1
         self.updates += int(step.size)

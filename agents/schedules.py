@@ -34,6 +34,7 @@ __all__ = [
     "Schedule",
     "MAX_COMMITMENT",
     "MAX_INDEX",
+    "ScheduleTable",
     "as_schedule",
     "check_spsa_schedules",
     "commitment_lengths",
@@ -382,6 +383,61 @@ def commitment_lengths(k: np.ndarray, n: np.ndarray, name: str = "commitment") -
         )
         raise ValueError(f"{name} must give {why}, got {float(k[i])!r} at n={int(n[i])}")
     return k.astype(np.int64)
+
+
+class ScheduleTable:
+    """``evaluate(schedule, n, name)`` from a table of precomputed values (same values, bit
+    for bit, at a fraction of the cost of calling the schedule at every interval end).
+
+    Only library :class:`Schedule` objects are tabulated (their values at indices a run never
+    reaches are harmless to compute); any other callable is evaluated as :func:`evaluate`
+    does, so it is never called at an index the run does not reach. The table grows by
+    doubling to cover the largest index asked for. An index at or beyond the first value that
+    is not positive and finite goes through :func:`evaluate`, which raises its usual error.
+    (Element-wise NumPy functions give the same value for an element whatever the array's
+    length; ``tests/agents/test_schedules.py`` checks it for the library's schedules.)
+
+    Args:
+        schedule: the schedule.
+        name: its name in error messages.
+    """
+
+    __slots__ = ("schedule", "name", "_table", "_valid")
+
+    def __init__(self, schedule: Callable, name: str = "schedule") -> None:
+        self.schedule = schedule
+        self.name = name
+        self._table = np.empty(0)
+        self._valid = 0  # table[:_valid] are all positive and finite
+
+    def __call__(self, n: np.ndarray) -> np.ndarray:
+        """The schedule's values at the integer indices ``n`` (1-D array), as floats."""
+        if not isinstance(self.schedule, Schedule) or n.size == 0:
+            return evaluate(self.schedule, n, self.name)
+        top = int(n.max())
+        if top >= self._table.shape[0] and self._valid == self._table.shape[0]:
+            self._grow(top)
+        if top < self._valid and int(n.min()) >= 0:
+            return self._table[n]
+        return evaluate(self.schedule, n, self.name)
+
+    def at(self, i: int) -> float:
+        """The value at one index ``i >= 0`` (a Python float)."""
+        if i < self._valid:
+            return float(self._table[i])
+        return float(self(np.array([i], dtype=np.int64))[0])
+
+    def _grow(self, top: int) -> None:
+        size = max(1024, self._table.shape[0])
+        while size <= top:
+            size *= 2
+        table = np.asarray(self.schedule(np.arange(size, dtype=np.int64)), dtype=np.float64)
+        if table.shape != (size,):
+            self._table, self._valid = np.empty(0), -1  # not element-wise: never tabulate
+            return
+        bad = ~(np.isfinite(table) & (table > 0))
+        self._table = table
+        self._valid = int(np.argmax(bad)) if bad.any() else size
 
 
 def _tail_form(schedule: Callable) -> tuple[float, float] | None:

@@ -70,11 +70,34 @@ class Stage:
 
     def project(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Both actions projected onto their boxes (the paper's projection, element-wise)."""
+        return self.project_leader(x), np.minimum(np.maximum(y, self._ly), self._hy)
+
+    def project_leader(self, x: np.ndarray) -> np.ndarray:
+        """The leader's action projected onto its box."""
         # np.clip's values, as two ufuncs without its wrapper's per-call cost.
-        return (
-            np.minimum(np.maximum(x, self._lx), self._hx),
-            np.minimum(np.maximum(y, self._ly), self._hy),
-        )
+        return np.minimum(np.maximum(x, self._lx), self._hx)
+
+    #: Most noise values drawn in one call by :meth:`draw_noise` (bounds its memory).
+    NOISE_BLOCK = 1 << 20
+
+    def draw_noise(self, rng: np.random.Generator, stages: int, batch: tuple[int, ...]) -> None:
+        """Advance ``rng`` past the payoff noise of ``stages`` stages on a batch of shape
+        ``batch``, as ``stages`` calls of :meth:`play` would, without computing payoffs.
+
+        A stage's noise is one ``normal(0, noise_std, size=batch + (2,))`` call, and NumPy's
+        normal draws in one call of size ``(k, *batch, 2)`` are the values (and leave the
+        generator in the state) of ``k`` such calls in a row; so this draws them in a few
+        large calls of at most :attr:`NOISE_BLOCK` values and discards them.
+        """
+        if self.noise_std <= 0.0 or stages <= 0:
+            return
+        per_stage = 2 * int(np.prod(batch, dtype=np.int64))
+        block = max(1, self.NOISE_BLOCK // per_stage)
+        left = int(stages)
+        while left > 0:
+            k = min(block, left)
+            rng.normal(0.0, self.noise_std, size=(k, *batch, 2))
+            left -= k
 
     def play(
         self,

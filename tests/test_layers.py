@@ -21,7 +21,11 @@ else:  # pragma: no cover
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("hic_envs", "agents")
 #: Function-level imports of first-party modules that are deliberate (heavy dependencies).
-LAZY_ALLOWED = {("agents.compose.cli", "agents.compose")}
+LAZY_ALLOWED = {
+    ("agents.compose.cli", "agents.compose"),
+    # The JAX engine (and JAX) load only when a run asks for backend="jax".
+    ("agents.compose.runner", "agents.compose"),
+}
 
 
 def _layers() -> list[list[str]]:

@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import importlib.util
 import os
 import platform
 import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 
 import numpy as np
 
 from agents import catalog
-from agents.compose.runner import BatchRunner, play, run_batch
+from agents.compose.runner import BatchRunner, make_runner, play, run_batch
 from agents.followers import GradientAscentFollower
 from agents.hic import HiCLeader
 from agents.presets import follower_step_size
@@ -142,8 +146,58 @@ def _measure(
     return BenchResult(name, S, stages, max(rates), statistics.median(rates), cpu)
 
 
+def _jax_available() -> bool:
+    return importlib.util.find_spec("jax") is not None
+
+
+def _time_jax(S: int, stages: int) -> tuple[float, float]:
+    """A JAX run on a runner already compiled for this shape (the compile is timed apart)."""
+    runner = _JAX_RUNNERS[S]
+    t, c = time.perf_counter(), time.process_time()
+    runner.run(stages)
+    _ = runner.leader.strategies  # wait for the device
+    return time.perf_counter() - t, time.process_time() - c
+
+
+_JAX_RUNNERS: dict[int, object] = {}
+
+
+def _jax_compile(S: int) -> float:
+    """Build the JAX runner for ``S`` seeds and compile it (seconds)."""
+    game, leader, follower = _workload(S)
+    t = time.perf_counter()
+    runner = make_runner(game, leader, follower, 0, record=None, backend="jax")
+    runner.run(1000)
+    _ = runner.leader.strategies
+    _JAX_RUNNERS[S] = runner
+    return time.perf_counter() - t
+
+
+def time_default_job(backend: str) -> float:
+    """Wall seconds of the whole ``hic run hic/Duopoly-v0`` default job (a subprocess: start-up,
+    imports, compile, run and files included)."""
+    with tempfile.TemporaryDirectory() as d:
+        cmd = [
+            sys.executable,
+            "-m",
+            "agents.compose.cli",
+            "run",
+            "hic/Duopoly-v0",
+            "--out",
+            os.path.join(d, "run"),
+            "--no-progress",
+            "--backend",
+            backend,
+        ]
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        return time.perf_counter() - t
+
+
 def run_benchmarks(
-    sizes: tuple[int, ...] = (1, 100, 1000, 10_000, 100_000),
+    sizes: tuple[int, ...] = (1, 32, 1000, 100_000),
+    jax_sizes: tuple[int, ...] = (32, 1000, 100_000),
+    jobs: bool = True,
     *,
     seconds: float = 2.0,
     repeats: int = 3,
@@ -160,6 +214,9 @@ def run_benchmarks(
         quick: a smoke run (0.2 s per run, 1 repeat, sizes up to 1000, short memory check).
         memory_stages: stages of the memory check (``S = 1000``, record ``"all"`` vs
             ``"log"``); default ``100_000`` (``2_000`` when quick).
+        jax_sizes: batch sizes of the JAX engine (skipped when JAX is not installed); its
+            compile time is reported apart.
+        jobs: also time the whole ``hic run hic/Duopoly-v0`` default job per backend.
         log: called with a line of progress before each measurement.
 
     Returns:
@@ -181,6 +238,21 @@ def run_benchmarks(
                 "agents.run_batch", S, lambda n, S=S: _time_batch(S, n)[:2], seconds, repeats, 50
             )
         )
+    compile_s = {}
+    if _jax_available():
+        for S in jax_sizes if not quick else tuple(s for s in jax_sizes if s <= 1000):
+            say(f"JAX engine S={S}: compile ...")
+            compile_s[S] = _jax_compile(S)
+            say(f"JAX engine S={S} ...")
+            results.append(
+                _measure("JAX engine", S, lambda n, S=S: _time_jax(S, n), seconds, repeats, 1000)
+            )
+        _JAX_RUNNERS.clear()
+    job_s = {}
+    if jobs and not quick:
+        for backend in ("numpy", "jax") if _jax_available() else ("numpy",):
+            say(f"default job, backend={backend} ...")
+            job_s[backend] = time_default_job(backend)
     memory = []
     S = 1000
     for record in ("all", "log"):
@@ -210,6 +282,8 @@ def run_benchmarks(
         "workload": workload,
         "results": results,
         "memory": memory,
+        "jax_compile_s": compile_s,
+        "default_job_s": job_s,
         "peak_rss_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -239,6 +313,16 @@ def format_report(report: dict) -> str:
         lines.append(
             f"| record={mm['record']!r} | {mm['stages']} | {mm['records']} | "
             f"{mm['MB']:.2f} MB | {mm['seed_stages_per_s']:.3g} |"
+        )
+    if report.get("jax_compile_s"):
+        lines.append(
+            "\nJAX compile (seconds, apart from the rates above): "
+            + ", ".join(f"S={S}: {v:.2f}" for S, v in report["jax_compile_s"].items())
+        )
+    if report.get("default_job_s"):
+        lines.append(
+            "\n`hic run hic/Duopoly-v0` default job (32 seeds x 1e6 stages), whole process: "
+            + ", ".join(f"{b}: {v:.2f} s" for b, v in report["default_job_s"].items())
         )
     lines.append(f"\npeak resident memory of the process: {report['peak_rss_MB']:.0f} MB")
     return "\n".join(lines)

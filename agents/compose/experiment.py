@@ -53,7 +53,7 @@ from agents.compose.results import (
     read_json,
     write_checkpoint,
 )
-from agents.compose.runner import BatchRunner, NonFiniteError, as_thinning
+from agents.compose.runner import BatchRunner, NonFiniteError, as_thinning, make_runner
 from hic_envs.registration import game_from_id
 
 __all__ = [
@@ -113,6 +113,9 @@ class ExperimentConfig:
         imports: modules imported before the ID and the learners are resolved (users' modules
             that register games or learners); recorded so that ``plot`` and ``--resume``
             import them again.
+        backend: ``"numpy"`` or ``"jax"`` (:func:`~agents.compose.runner.make_runner`): the
+            JAX engine draws other random numbers, so its results have the same distribution,
+            not the same bits.
 
     How often results are written (chunks, checkpoints) is not part of the config: it does
     not change the results.
@@ -131,6 +134,7 @@ class ExperimentConfig:
     max_cycles: int = 1000
     record: Any = "log"
     imports: tuple[str, ...] = ()
+    backend: str = "numpy"
 
     def __post_init__(self) -> None:
         if isinstance(self.imports, str) or not all(isinstance(m, str) for m in self.imports):
@@ -161,12 +165,16 @@ class ExperimentConfig:
                 f"unknown follower {self.follower!r}; expected one of {sorted(catalog.FOLLOWERS)}"
             )
         as_thinning(self.record)
+        if self.backend not in ("numpy", "jax"):
+            raise ValueError(f"backend must be 'numpy' or 'jax', got {self.backend!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict (round-trips through :meth:`from_dict`)."""
         d = json.loads(json.dumps(dataclasses.asdict(self)))
         if not d["imports"]:
             del d["imports"]  # runs without user modules keep the layout they always had
+        if d["backend"] == "numpy":
+            del d["backend"]  # and NumPy runs too
         return d
 
     @classmethod
@@ -361,7 +369,7 @@ def run_experiment(
 def _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, on_chunk):
     csv_path, summary_path, ckpt_path = out / CSV_NAME, out / SUMMARY_NAME, out / CHECKPOINT_NAME
     game, leader, follower = config.build()
-    runner = BatchRunner(
+    runner = make_runner(
         game,
         leader,
         follower,
@@ -369,6 +377,7 @@ def _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, o
         noise_std=config.noise_std,
         max_cycles=config.max_cycles,
         record=config.record,
+        backend=config.backend,
     )
     if resume:
         if not ckpt_path.exists():

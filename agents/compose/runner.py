@@ -33,6 +33,7 @@ __all__ = [
     "Thinning",
     "as_thinning",
     "derive_seeds",
+    "make_runner",
     "play",
     "run_batch",
 ]
@@ -462,13 +463,47 @@ class BatchRunner:
         reset_l, reset_f = self.stage_game.reset_observations()
         l_act, f_act = leader.act_batch, follower.act_batch
         l_obs, f_obs = leader.observe_batch, follower.observe_batch
-        play_stage = self.stage_game.play
+        play_stage, project = self.stage_game.play, self.stage_game.project
+        draw_noise, project_leader = self.stage_game.draw_noise, self.stage_game.project_leader
+        # The fast-forward face (agents.BatchAgent.quiet_stages, ...); duck-typed agents
+        # without it play every stage in full.
+        l_quiet = getattr(leader, "quiet_stages", None)
+        l_free = getattr(leader, "reward_free_stages", None)
+        f_free = getattr(follower, "reward_free_stages", None)
+        fast = l_quiet is not None and f_free is not None
+        unpaid = l_free is not None and f_free is not None
+        no_reward = np.full(S, np.nan)  # what an agent that reads no reward is given
+        blind_l = np.full((S, game.d2), np.nan)  # what a quiet leader is shown to act on
         t0 = self.stage
-        for t in range(t0, t0 + stages):
+        t, end = t0, t0 + stages
+        while t < end:
+            if fast:
+                # Fast-forward: the leader sits out the next q stages (plays one action, reads
+                # nothing) and the follower reads no rewards, so nobody needs the stages'
+                # payoffs, the follower's actions or the leader's calls; only the follower
+                # learns, against the one leader action. The last quiet stage is played in
+                # full below, so every stage that follows sees what it would have seen.
+                m = min(l_quiet() - 1, end - t)
+                if m > 0 and f_free() >= m:
+                    x = project_leader(l_act(blind_l))
+                    draw_noise(noise_rng, m, (S,))
+                    follower.observe_repeated(x, m)
+                    leader.skip_quiet(m)
+                    obs_l, obs_f = blind_l, x
+                    t += m
+                    continue
             if t % max_cycles == 0:
                 obs_l = np.broadcast_to(reset_l, (S, game.d2))
                 obs_f = np.broadcast_to(reset_f, (S, game.d1))
-            x, y, _, _, r1, r2 = play_stage(l_act(obs_l), f_act(obs_f), noise_rng)
+            if unpaid and l_free() > 0 and f_free() > 0:
+                # Neither player reads this stage's rewards: its payoffs are not computed
+                # (the noise is still drawn, to keep the generator's stream).
+                x, y = project(l_act(obs_l), f_act(obs_f))
+                draw_noise(noise_rng, 1, (S,))
+                r1 = r2 = no_reward
+            else:
+                x, y, _, _, r1, r2 = play_stage(l_act(obs_l), f_act(obs_f), noise_rng)
+            t += 1
             before = leader.updates
             l_obs(r1, y)
             f_obs(r2, x)
@@ -483,7 +518,7 @@ class BatchRunner:
                     continue
                 rec["row"].append(rows)
                 rec["update"].append(n_seen[rows].copy())
-                rec["stage"].append(np.full(rows.size, t + 1))
+                rec["stage"].append(np.full(rows.size, t))
                 rec["leader_strategies"].append(leader.strategies[rows])
                 rec["follower_strategies"].append(follower.strategies[rows])
         self.stage = t0 + stages
@@ -518,6 +553,7 @@ def run_batch(
     noise_std: float = 0.0,
     max_cycles: int = 1000,
     record="all",
+    backend: str = "numpy",
 ) -> BatchHistory:
     """Play ``S`` independent copies of (leader, follower) in lockstep on arrays.
 
@@ -530,9 +566,69 @@ def run_batch(
         stages: stages to play.
         record: which updates to record (:func:`as_thinning`): ``"all"`` (default), ``"log"``,
             an int ``K`` (every K-th update) or ``None`` (only the start and the finals).
+        backend: ``"numpy"`` (this engine) or ``"jax"`` (:mod:`agents.compose.jax_engine`,
+            needs the ``jax`` extra: ``pip install -e ".[jax]"``; the same distribution of
+            results, not the same bits, and only for configurations with a pure form there).
+
+    Raises:
+        ValueError: for an unknown backend, or a configuration the JAX backend cannot run
+            (naming what).
     """
     stages = _check_stages(stages)
+    if backend == "jax":
+        return make_runner(
+            game,
+            leader,
+            follower,
+            seed,
+            noise_std=noise_std,
+            max_cycles=max_cycles,
+            record=record,
+            backend=backend,
+        ).run(stages)
+    if backend != "numpy":
+        raise ValueError(f"backend must be 'numpy' or 'jax', got {backend!r}")
     runner = BatchRunner(
         game, leader, follower, seed, noise_std=noise_std, max_cycles=max_cycles, record=record
     )
     return runner.run(stages)
+
+
+def make_runner(
+    game: Game,
+    leader,
+    follower,
+    seed: int | None = None,
+    *,
+    noise_std: float = 0.0,
+    max_cycles: int = 1000,
+    record="all",
+    backend: str = "numpy",
+):
+    """A :class:`BatchRunner` (``backend="numpy"``) or the JAX engine's
+    :class:`~agents.compose.jax_engine.JaxRunner` (``backend="jax"``) with the same face.
+
+    Raises:
+        ValueError: for an unknown backend, a missing JAX install, or a configuration the JAX
+            backend cannot run (naming what).
+    """
+    if backend == "numpy":
+        return BatchRunner(
+            game,
+            leader,
+            follower,
+            seed,
+            noise_std=noise_std,
+            max_cycles=max_cycles,
+            record=record,
+        )
+    if backend != "jax":
+        raise ValueError(f"backend must be 'numpy' or 'jax', got {backend!r}")
+    _check_stages(max_cycles, "max_cycles")
+    try:
+        from agents.compose import jax_engine
+    except ImportError as err:
+        raise ValueError(
+            f"backend='jax' needs JAX ({err}); install the extra: pip install -e \".[jax]\""
+        ) from None
+    return jax_engine.JaxRunner(game, leader, follower, seed, noise_std=noise_std, record=record)

@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
-from scipy import optimize
+import scipy
 
 from hic_envs.games import _checks
 
@@ -360,7 +360,7 @@ class Game:
     def _numeric_best_response(self, x: Array, y0: Array | None = None) -> Array:
         bounds = list(zip(self.follower_low, self.follower_high, strict=True))
         y0 = 0.5 * (self.follower_low + self.follower_high) if y0 is None else y0
-        res = optimize.minimize(
+        res = scipy.optimize.minimize(
             lambda y: -float(self.follower_payoff(x, y)),
             y0,
             jac=lambda y: -np.asarray(self.follower_grad(x, y), dtype=np.float64),
@@ -410,7 +410,7 @@ class Game:
 
         best_x, best_v = None, -np.inf
         for x0 in self._starts(lo, hi):
-            res = optimize.minimize(
+            res = scipy.optimize.minimize(
                 neg_value_and_grad,
                 x0,
                 jac=True,
@@ -489,7 +489,7 @@ class Game:
 
         for z0 in self._starts(lo, hi):
             with np.errstate(all="ignore"):
-                sol = optimize.root(omega_boxed, z0, method="hybr", options={"xtol": 1e-13})
+                sol = scipy.optimize.root(omega_boxed, z0, method="hybr", options={"xtol": 1e-13})
             z = sol.x
             # hybr reports failure when xtol is too tight to make progress even at an exact
             # root, so judge the solution by its residual, not by ``sol.success``.

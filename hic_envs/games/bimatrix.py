@@ -4,8 +4,7 @@ follower."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
-from scipy.special import logsumexp, softmax
+import scipy
 
 from hic_envs.games import _checks
 from hic_envs.games.base import Equilibrium, Game
@@ -121,22 +120,22 @@ class Bimatrix(Game):
     # ------------------------------------------------------------------ helpers
     def leader_mixed(self, x: np.ndarray) -> np.ndarray:
         """``pi = softmax([x, 0])``, shape ``(..., n)``."""
-        return softmax(_pad(np.asarray(x, dtype=np.float64)), axis=-1)
+        return scipy.special.softmax(_pad(np.asarray(x, dtype=np.float64)), axis=-1)
 
     def follower_mixed(self, y: np.ndarray) -> np.ndarray:
         """``sigma = softmax([y, 0])``, shape ``(..., m)``."""
-        return softmax(_pad(np.asarray(y, dtype=np.float64)), axis=-1)
+        return scipy.special.softmax(_pad(np.asarray(y, dtype=np.float64)), axis=-1)
 
     def _parts(self, x, y):
         z, w = _pad(x), _pad(y)
-        pi, sg = softmax(z, axis=-1), softmax(w, axis=-1)
+        pi, sg = scipy.special.softmax(z, axis=-1), scipy.special.softmax(w, axis=-1)
         return z, w, pi, sg
 
     @staticmethod
     def _entropy(z: np.ndarray) -> np.ndarray:
         # H(softmax(z)) = lse(z) - p . z
-        p = softmax(z, axis=-1)
-        return logsumexp(z, axis=-1) - (p * z).sum(axis=-1)
+        p = scipy.special.softmax(z, axis=-1)
+        return scipy.special.logsumexp(z, axis=-1) - (p * z).sum(axis=-1)
 
     # ------------------------------------------------------------------ payoffs
     def leader_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -220,7 +219,7 @@ class Bimatrix(Game):
             starts.append(np.clip(np.log(q[:-1] / q[-1]), lo, hi))
         best_x, best_v = None, -np.inf
         for x0 in starts:
-            res = optimize.minimize(
+            res = scipy.optimize.minimize(
                 neg, x0, jac=True, method="L-BFGS-B", bounds=list(zip(lo, hi, strict=True)),
                 options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10_000},
             )  # fmt: skip

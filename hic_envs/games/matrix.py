@@ -6,8 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy import optimize
-from scipy.special import expit, xlogy
+import scipy
 
 from hic_envs.games import _checks
 from hic_envs.games.base import Equilibrium, Game
@@ -83,7 +82,7 @@ def strong_stackelberg(A, B) -> StrongStackelberg:
         # p^T (B e_j' - B e_j) <= 0 for every j' != j.
         others = [k for k in range(m) if k != j]
         a_ub = (B[:, others] - B[:, [j]]).T
-        res = optimize.linprog(
+        res = scipy.optimize.linprog(
             -A[:, j],
             A_ub=a_ub,
             b_ub=np.zeros(len(others)),
@@ -108,7 +107,7 @@ def strong_stackelberg(A, B) -> StrongStackelberg:
 
 
 def _entropy(z: np.ndarray) -> np.ndarray:
-    return -xlogy(z, z) - xlogy(1.0 - z, 1.0 - z)
+    return -scipy.special.xlogy(z, z) - scipy.special.xlogy(1.0 - z, 1.0 - z)
 
 
 def _bilinear(M: np.ndarray) -> tuple[float, float, float, float]:
@@ -193,13 +192,13 @@ class MatrixGame(Game):
         self._cB = _bilinear(B)
         _, _, bq, bpq = self._cB
         U = max(abs(bq), abs(bq + bpq))
-        l2 = 0.5 * float(expit(-U / self.tau))
+        l2 = 0.5 * float(scipy.special.expit(-U / self.tau))
         if self.leader_tau > 0:
             _, ap, aq, apq = self._cA
             G = max(abs(ap), abs(ap + apq)) + max(abs(aq), abs(aq + apq)) * abs(bpq) / (
                 4 * self.tau
             )
-            l1 = 0.5 * float(expit(-G / self.leader_tau))
+            l1 = 0.5 * float(scipy.special.expit(-G / self.leader_tau))
         else:
             l1 = 0.0
         if not (l2 > 0 and (l1 > 0 or self.leader_tau == 0)):
@@ -253,7 +252,8 @@ class MatrixGame(Game):
     def best_response(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         _, _, bq, bpq = self._cB
-        return np.clip(expit((bq + bpq * x) / self.tau), self.follower_low, self.follower_high)
+        q = scipy.special.expit((bq + bpq * x) / self.tau)
+        return np.clip(q, self.follower_low, self.follower_high)
 
     # ------------------------------------------------------------------ equilibria
     def strong_stackelberg(self) -> StrongStackelberg:
@@ -267,7 +267,7 @@ class MatrixGame(Game):
         v = self.hierarchical_payoff(grid[:, None])
         i = int(np.argmax(v >= v.max() - 1e-12 * max(1.0, abs(v.max()))))  # ties: smaller p
         a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
-        res = optimize.minimize_scalar(
+        res = scipy.optimize.minimize_scalar(
             lambda p: -float(self.hierarchical_payoff(np.array([p]))),
             bounds=(a, b),
             method="bounded",
@@ -285,13 +285,13 @@ class MatrixGame(Game):
 
         def gap(p):
             q = self.best_response(np.array([p]))[0]
-            return p - float(expit((ap + apq * q) / self.leader_tau))
+            return p - float(scipy.special.expit((ap + apq * q) / self.leader_tau))
 
         grid = np.linspace(lo, hi, 2001)
         g = np.array([gap(p) for p in grid])
         best = None
         for i in np.flatnonzero(np.sign(g[:-1]) != np.sign(g[1:])):
-            p = optimize.brentq(gap, grid[i], grid[i + 1], xtol=1e-15, rtol=1e-15)
+            p = scipy.optimize.brentq(gap, grid[i], grid[i + 1], xtol=1e-15, rtol=1e-15)
             eq = self.equilibrium_at([p], self.best_response(np.array([p])))
             if best is None or eq.leader_payoff > best.leader_payoff:
                 best = eq

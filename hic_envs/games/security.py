@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
-from scipy.special import logsumexp
+import scipy
 
 from hic_envs.games import _checks
 from hic_envs.games.base import Equilibrium, Game
@@ -199,7 +198,7 @@ class SecurityGame(Game):
         """``softmax(U_a(x) / tau)``: the attack distribution at the best response,
         shape ``(..., n)``."""
         z = self.attacker_utility(np.asarray(x, dtype=np.float64)) / self.tau
-        return np.exp(z - logsumexp(z, axis=-1, keepdims=True))
+        return np.exp(z - scipy.special.logsumexp(z, axis=-1, keepdims=True))
 
     def _over_budget(self, x: np.ndarray) -> np.ndarray:
         return np.maximum(x.sum(axis=-1) - self.budget, 0.0)
@@ -262,7 +261,7 @@ class SecurityGame(Game):
         lo, hi = self.leader_low, self.leader_high
         for x0 in [self.stackelberg().x, *self._starts(lo, hi)]:
             with np.errstate(all="ignore"):
-                x = optimize.root(foc, x0, method="hybr", options={"xtol": 1e-13}).x
+                x = scipy.optimize.root(foc, x0, method="hybr", options={"xtol": 1e-13}).x
             if not np.all(np.isfinite(x)) or np.any(x <= lo) or np.any(x >= hi):
                 continue
             if np.linalg.norm(foc(x)) <= 1e-9:

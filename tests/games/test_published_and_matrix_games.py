@@ -140,7 +140,7 @@ def test_strong_stackelberg_checks_the_solver_status(monkeypatch):
     def broken(*args, **kwargs):
         return optimize.OptimizeResult(status=4, message="numerical difficulties", x=None)
 
-    monkeypatch.setattr(matrix_module.optimize, "linprog", broken)
+    monkeypatch.setattr(matrix_module.scipy.optimize, "linprog", broken)
     with pytest.raises(RuntimeError, match="HiGHS failed"):
         strong_stackelberg([[1, 0], [0, 1]], [[1, 0], [0, 1]])
 

@@ -1,0 +1,487 @@
+"""The JAX backend of the batched engine (``run_batch(..., backend="jax")``, issue 9).
+
+With a fixed commitment schedule every seed's interval ``n`` lasts ``k_n`` stages, so all
+seeds end their intervals at the same stage. The program is a loop over intervals (a
+``lax.while_loop``); within an interval a ``lax.fori_loop`` runs the follower's steps against
+the one committed action, and at the interval's last stage the leader measures its payoff
+and takes its step. The perturbation signs are drawn once per interval. It calls the same
+rules as the NumPy agents (:mod:`agents.rules`) and the game's own ``payoffs`` and
+``follower_grad`` methods on JAX arrays: one copy of the math. It is compiled once per
+shape (batch size and dimensions); :meth:`JaxRunner.run` may be called in chunks.
+
+What runs here: :class:`~agents.HiCLeader` with a schedule (not adaptive) commitment, with
+or without a payoff baseline (``baseline``, ``baseline_init``), against a
+:class:`~agents.GradientAscentFollower` or :class:`~agents.StochasticGradientFollower` with a
+constant step, on a game whose ``payoffs`` and ``follower_grad`` are array-API code (every
+library game the engine's default jobs use: Duopoly, Quadratic, RandomQuadratic, ZeroSum,
+Cooperative, ...). Anything else raises a ``ValueError`` naming what has no pure form here;
+run it with ``backend="numpy"``.
+
+Randomness: JAX's counter-based generator, keyed by the run's seed; results have the NumPy
+engine's distribution, not its bits (a test replays the NumPy run to 1e-12 when given its
+perturbation signs and initial strategies). Payoff noise is drawn only where a reward is
+read (the leader's, at interval ends); the follower never reads rewards. Neither agent reads
+what it observes when acting, so episode boundaries (``max_cycles``) change nothing here.
+
+JAX is imported when this module is; the rest of the library never imports it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from agents.compose.runner import (
+    _RECORD_FIELDS,
+    BatchHistory,
+    NonFiniteError,
+    as_thinning,
+    derive_seeds,
+)
+from agents.followers import GradientAscentFollower, StochasticGradientFollower
+from agents.hic import HiCLeader
+from agents.rules import ascent_step, baseline_update, commit, spsa_step
+from agents.schedules import Constant, ScheduleTable
+from hic_envs.games.base import Game
+
+__all__ = ["JaxRunner", "check_supported"]
+
+_LEADER_OFF = {
+    "average_last": None,
+    "two_sided": False,
+    "burn_in": 0,
+    "interval_schedules": False,
+}
+
+
+def check_supported(game: Game, leader: Any, follower: Any) -> None:
+    """Raise a ``ValueError`` naming what has no pure form in the JAX engine, if anything."""
+    if type(leader) is not HiCLeader:
+        raise ValueError(
+            f"the JAX backend runs the Hi-C leader (HiCLeader) only, got {type(leader).__name__}; "
+            "use backend='numpy'"
+        )
+    if getattr(leader, "_adaptive", False):
+        raise ValueError(
+            "adaptive commitment ends each seed's intervals at its own stage and has no pure "
+            "form in the JAX engine; use backend='numpy'"
+        )
+    for name, off in _LEADER_OFF.items():
+        if getattr(leader, name) != off:
+            raise ValueError(
+                f"the JAX backend does not implement HiCLeader's {name}={getattr(leader, name)!r}; "
+                "use backend='numpy'"
+            )
+    if type(follower) not in (GradientAscentFollower, StochasticGradientFollower):
+        raise ValueError(
+            "the JAX backend runs gradient-ascent followers only (GradientAscentFollower, "
+            f"StochasticGradientFollower), got {type(follower).__name__}; use backend='numpy'"
+        )
+    if not isinstance(follower.step_size, Constant):
+        raise ValueError(
+            f"the JAX backend needs a constant follower step, got {follower.step_size!r}; use "
+            "backend='numpy'"
+        )
+    S = leader.num_envs
+    try:
+        with jax.enable_x64(True):
+            x = jax.ShapeDtypeStruct((S, game.d1), jnp.float64)
+            y = jax.ShapeDtypeStruct((S, game.d2), jnp.float64)
+            jax.eval_shape(lambda a, b: (game.payoffs(a, b), game.follower_grad(a, b)), x, y)
+    except Exception as err:  # what a NumPy-only game raises on JAX arrays varies
+        raise ValueError(
+            f"{type(game).__name__}'s payoffs or follower_grad are not array-API code (on JAX "
+            f"arrays they raise {type(err).__name__}: {str(err).splitlines()[0][:200]}); "
+            "a CustomGame built from NumPy callables runs on backend='numpy' only"
+        ) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Static:
+    """What the compiled program is specialised on (hashable; the game by identity)."""
+
+    game: Any
+    lam: float | None  # baseline weight, or None
+    noise_std: float
+    follower_noise: float
+    beta: float
+    given_signs: bool
+
+    def __hash__(self) -> int:
+        return hash(
+            (
+                id(self.game),
+                self.lam,
+                self.noise_std,
+                self.follower_noise,
+                self.beta,
+                self.given_signs,
+            )
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, _Static)
+            and other.game is self.game
+            and (
+                (self.lam, self.noise_std, self.follower_noise, self.beta, self.given_signs)
+                == (other.lam, other.noise_std, other.follower_noise, other.beta, other.given_signs)
+            )
+        )
+
+
+#: Schedule table length (updates) the program is first compiled for.
+_TABLE_SIZE = 1 << 20
+
+#: Follower steps per iteration of the compiled inner loop.
+_UNROLL = 8
+
+
+def _signs_for(static, keys, signs, j, shape):
+    if static.given_signs:
+        return signs[j]
+    bits = jax.random.bernoulli(jax.random.fold_in(keys["signs"], j), 0.5, shape)
+    return jnp.where(bits, 1.0, -1.0)  # Alg. 1, line 4: Delta_n uniform on {-1, 1}^d1
+
+
+def _grad(static, keys, x, y, t):
+    g = static.game.follower_grad(x, y)
+    if static.follower_noise > 0.0:
+        w = jax.random.normal(jax.random.fold_in(keys["follower"], t), y.shape, jnp.float64)
+        g = g + static.follower_noise * w  # w_t of Eq. (9)
+    return g
+
+
+def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
+    """Play ``stages`` stages from state ``st`` (a dict of arrays and scalars)."""
+    xlow, xhigh, ylow, yhigh = boxes
+    S = st["x"].shape[0]
+
+    def follower_steps(st, steps):
+        xt, t0 = st["xt"], st["t"]
+
+        def step(t, y):
+            return ascent_step(y, static.beta, _grad(static, keys, xt, y, t), ylow, yhigh)
+
+        def block(i, y):  # _UNROLL steps per loop iteration: XLA's loops cost per iteration
+            for u in range(_UNROLL):
+                y = step(t0 + i * _UNROLL + u, y)
+            return y
+
+        nb = steps // _UNROLL
+        y = jax.lax.fori_loop(jnp.int64(0), nb, block, st["y"])
+        y = jax.lax.fori_loop(nb * _UNROLL, steps, lambda i, y: step(t0 + i, y), y)
+        return {**st, "y": y, "t": t0 + steps, "played": st["played"] + steps}
+
+    def event(st):
+        # The interval's last stage: the leader is paid at (x~_n, y~_n) (Alg. 1, line 8).
+        xt, y, n, ready = st["xt"], st["y"], st["n"], st["ready"]
+        s, _ = static.game.payoffs(xt, y)
+        if static.noise_std > 0.0:
+            w = jax.random.normal(jax.random.fold_in(keys["noise"], st["t"]), s.shape)
+            s = s + static.noise_std * w
+        y_new = ascent_step(y, static.beta, _grad(static, keys, xt, y, st["t"]), ylow, yhigh)
+        if static.lam is not None:
+            g_scale, b = baseline_update(st["b"], ready, s, static.lam)
+        else:
+            g_scale, b = s, st["b"]
+        alpha = jnp.full(S, tabs["alpha"][n])
+        x_step = spsa_step(
+            st["x"], alpha, g_scale, jnp.full(S, tabs["delta"][n]), st["Delta"], xlow, xhigh
+        )
+        x = jnp.where(ready, x_step, st["x"])  # a baseline's first interval makes no step
+        n = n + ready.astype(jnp.int64)
+        j = st["j"] + 1
+        Delta = _signs_for(static, keys, signs, j, st["Delta"].shape)
+        xt = commit(x, jnp.ones(S), jnp.full(S, tabs["delta"][n]), Delta, xlow, xhigh)
+        return {
+            **st,
+            "x": x,
+            "y": y_new,
+            "xt": xt,
+            "Delta": Delta,
+            "b": b,
+            "n": n,
+            "j": j,
+            "ready": jnp.bool_(True),
+            "played": jnp.int64(0),
+            "t": st["t"] + 1,
+        }
+
+    def cond(carry):
+        return carry[1] > 0
+
+    def body(carry):
+        st, left = carry
+        rem = tabs["k"][st["n"]] - st["played"]
+        m = jnp.minimum(rem, left)
+        ends = m == rem
+        st = follower_steps(st, jnp.where(ends, m - 1, m))
+        st = jax.lax.cond(ends, event, lambda s: s, st)
+        return st, left - m
+
+    st, _ = jax.lax.while_loop(cond, body, (st, stages))
+    return st
+
+
+_advance = jax.jit(_advance_impl, static_argnums=(2,))
+
+
+class JaxRunner:
+    """The JAX engine with :class:`~agents.compose.runner.BatchRunner`'s face (``run``,
+    ``stage``, ``updates``, ``leader``/``follower`` with ``strategies``, ``thinning``).
+
+    Args:
+        game, leader, follower: as for :class:`~agents.compose.runner.BatchRunner` (the agents
+            give the configuration: schedules, options, boxes, ``num_envs``, ``init``). They
+            are not played.
+        seed: the run's seed (keys JAX's generator).
+        noise_std: payoff noise scale.
+        record: which updates to record (:func:`~agents.compose.runner.as_thinning`).
+        signs: optional ``(J, S, d1)`` perturbation signs of the first ``J`` intervals
+            (instead of drawn ones; the run may not go past interval ``J - 1``): with ``x0``,
+            ``y0`` and a NumPy leader's signs it replays that NumPy run.
+        x0, y0: optional initial strategies ``(S, d1)``, ``(S, d2)``.
+
+    Raises:
+        ValueError: for a configuration :func:`check_supported` refuses.
+    """
+
+    def __init__(
+        self,
+        game: Game,
+        leader: Any,
+        follower: Any,
+        seed: int | None = None,
+        *,
+        noise_std: float = 0.0,
+        record: Any = "all",
+        signs: np.ndarray | None = None,
+        x0: np.ndarray | None = None,
+        y0: np.ndarray | None = None,
+    ) -> None:
+        check_supported(game, leader, follower)
+        S = leader.num_envs
+        self.game, self.num_envs, self.thinning = game, S, as_thinning(record)
+        self.noise_std = float(noise_std)
+        self.leader = _View(self, "x", leader)
+        self.follower = _View(self, "y", follower)
+        self._static = _Static(
+            game=game,
+            lam=leader.baseline,
+            noise_std=self.noise_std,
+            follower_noise=float(getattr(follower, "noise_std", 0.0)),
+            beta=float(follower.step_size.value),
+            given_signs=signs is not None,
+        )
+        self._tables = {
+            "alpha": ScheduleTable(leader.step_size, "step_size"),
+            "delta": ScheduleTable(leader.perturbation, "perturbation"),
+            "k": ScheduleTable(leader.commitment, "commitment"),
+        }
+        self._tab_len = 0
+        self._tabs: dict[str, Any] = {}
+        env_seed, _, _ = derive_seeds(seed)
+        # The start is drawn on the host (NumPy, from the run's seed: eager JAX calls would
+        # each compile a program); the signs of later intervals on the device.
+        rng = np.random.default_rng(np.random.SeedSequence(env_seed).spawn(1)[0])
+        if x0 is None and leader._init is not None:
+            x0 = leader._init
+        if x0 is None:
+            x0 = rng.uniform(leader.low, leader.high, size=(S, game.d1))
+        if y0 is None and follower._init is not None:
+            y0 = follower._init
+        if y0 is None:
+            y0 = rng.uniform(follower.low, follower.high, size=(S, game.d2))
+        x0 = np.broadcast_to(np.asarray(x0, dtype=np.float64), (S, game.d1))
+        y0 = np.broadcast_to(np.asarray(y0, dtype=np.float64), (S, game.d2))
+        if signs is not None:
+            Delta = np.asarray(signs[0], dtype=np.float64)
+        else:
+            Delta = 2.0 * rng.integers(0, 2, size=(S, game.d1)) - 1.0
+        ready = leader.baseline is None or leader.baseline_init is not None
+        b0 = 0.0 if leader.baseline_init is None else leader.baseline_init
+        delta0 = np.full(S, self._tables["delta"].at(0))
+        xt = commit(x0, np.ones(S), delta0, Delta, leader.low, leader.high)  # Alg. 1, line 5
+        with jax.enable_x64(True):
+            ks, kf, kn = jax.random.split(jax.random.key(env_seed % (1 << 63)), 3)
+            self._keys = {"signs": ks, "follower": kf, "noise": kn}
+            self._boxes = tuple(
+                jnp.asarray(a) for a in (leader.low, leader.high, follower.low, follower.high)
+            )
+            self._signs = jnp.zeros((1, S, game.d1)) if signs is None else jnp.asarray(signs)
+            host = {"x": x0, "y": y0, "xt": xt, "Delta": Delta, "b": np.full(S, b0)}
+            self._state = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in host.items()}
+            self._state.update(
+                n=jnp.asarray(0, jnp.int64),
+                j=jnp.asarray(0, jnp.int64),
+                t=jnp.asarray(0, jnp.int64),
+                played=jnp.asarray(0, jnp.int64),
+                ready=jnp.asarray(ready),
+            )
+        # Host copies of the schedule's position (every row alike, known without the device).
+        self._n, self._played, self._ready = 0, 0, ready
+        #: Stages played so far.
+        self.stage = 0
+        self._started = False
+
+    @property
+    def updates(self) -> np.ndarray:
+        """Leader updates made so far, per row ``(S,)``."""
+        return np.full(self.num_envs, self._n, dtype=np.int64)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The runner's state as a flat dict of NumPy arrays (``jax/...``: the device state;
+        host counters), for data-only checkpoints; :meth:`load_state_dict` restores it."""
+        out = {f"jax/{k}": np.asarray(v) for k, v in self._state.items()}
+        out.update(
+            stage=np.asarray(self.stage, dtype=np.int64),
+            host=np.asarray([self._n, self._played, int(self._ready), int(self._started)]),
+        )
+        return out
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore a state saved by :meth:`state_dict` (from a runner built alike).
+
+        Raises:
+            ValueError: for a missing key or one that does not fit this runner.
+        """
+        for k in [*(f"jax/{k}" for k in self._state), "stage", "host"]:
+            if k not in state:
+                raise ValueError(f"JAX runner state lacks {k!r}")
+        with jax.enable_x64(True):
+            new = {}
+            for k, v in self._state.items():
+                a = np.asarray(state[f"jax/{k}"])
+                if a.shape != np.shape(v):
+                    raise ValueError(
+                        f"JAX runner state {k!r} has shape {a.shape}, expected {np.shape(v)}"
+                    )
+                new[k] = jnp.asarray(a, dtype=v.dtype)
+        self._state = new
+        self.stage = int(np.asarray(state["stage"]))
+        n, played, ready, started = (int(i) for i in np.asarray(state["host"]))
+        self._n, self._played, self._ready, self._started = n, played, bool(ready), bool(started)
+
+    def _k(self, n: int) -> int:
+        k = self._tables["k"].at(n)
+        if k != int(k):
+            raise ValueError(f"commitment must give whole numbers of stages, got {k!r} at n={n}")
+        return int(k)
+
+    def _plan(self, stages: int) -> list[tuple[int, int]]:
+        """Walk the schedule on the host: ``(stage offset, n)`` of every update in the next
+        ``stages`` stages; advances the host copies."""
+        out, left, off = [], stages, 0
+        while left > 0:
+            rem = self._k(self._n) - self._played
+            if rem > left:
+                self._played += left
+                break
+            left -= rem
+            off += rem
+            self._played = 0
+            if self._ready:
+                self._n += 1
+                out.append((off, self._n))
+            self._ready = True
+        return out
+
+    def _device_tables(self) -> dict[str, Any]:
+        need = self._n + 2
+        if need > self._tab_len:
+            # The tables' length is part of the compiled program's shape: start large (1M
+            # updates, 24 MB) so that a run compiles once.
+            size = _TABLE_SIZE
+            while size < need:
+                size *= 2
+            n = np.arange(size, dtype=np.int64)
+            with jax.enable_x64(True):
+                self._tabs = {
+                    "alpha": jnp.asarray(self._tables["alpha"](n)),
+                    "delta": jnp.asarray(self._tables["delta"](n)),
+                    "k": jnp.asarray(self._tables["k"](n).astype(np.int64)),
+                }
+            self._tab_len = size
+        return self._tabs
+
+    def _advance(self, stages: int) -> None:
+        if stages <= 0:
+            return
+        with jax.enable_x64(True):
+            self._state = _advance(
+                self._state,
+                jnp.int64(stages),
+                self._static,
+                self._tabs,
+                self._boxes,
+                self._keys,
+                self._signs,
+            )
+
+    def run(self, stages: int):
+        """Play ``stages`` more stages; the (thinned) records of the updates made in them, a
+        :class:`~agents.compose.runner.BatchHistory`."""
+        S = self.num_envs
+        rec: dict[str, list] = {f: [] for f in _RECORD_FIELDS}
+        rows = np.arange(S)
+
+        def record(n: int, stage: int) -> None:
+            rec["row"].append(rows)
+            rec["update"].append(np.full(S, n, dtype=np.int64))
+            rec["stage"].append(np.full(S, stage, dtype=np.int64))
+            rec["leader_strategies"].append(np.array(self._state["x"]))
+            rec["follower_strategies"].append(np.array(self._state["y"]))
+
+        if not self._started:
+            self._started = True
+            record(0, 0)
+        t0 = self.stage
+        plan = self._plan(int(stages))
+        self._device_tables()
+        done = 0
+        for off, n in plan:
+            if self.thinning.keep(np.array([n]))[0]:
+                self._advance(off - done)
+                done = off
+                record(n, t0 + off)
+        self._advance(int(stages) - done)
+        self.stage = t0 + int(stages)
+        if not rec["row"]:
+            i = np.empty(0, dtype=np.int64)
+            rec = {
+                "row": [i],
+                "update": [i],
+                "stage": [i],
+                "leader_strategies": [np.empty((0, self.game.d1))],
+                "follower_strategies": [np.empty((0, self.game.d2))],
+            }
+        fl, ff = self.leader.strategies, self.follower.strategies
+        for role, s in (("leader", fl), ("follower", ff)):
+            bad = ~np.isfinite(s).all(axis=1)
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise NonFiniteError(
+                    f"the {role}'s strategy in seed row {i} is {s[i].tolist()} after stage "
+                    f"{self.stage} (JAX backend)"
+                )
+        return BatchHistory(*(np.concatenate(rec[f]) for f in _RECORD_FIELDS), fl, ff)
+
+
+class _View:
+    """An agent as the experiment code sees it: its configuration (forwarded to the NumPy
+    agent it was built from) and its current strategies from the JAX state."""
+
+    def __init__(self, runner: JaxRunner, key: str, agent: Any) -> None:
+        self._runner, self._key, self._agent = runner, key, agent
+
+    @property
+    def strategies(self) -> np.ndarray:
+        return np.array(self._runner._state[self._key])
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._agent, name)

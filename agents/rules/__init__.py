@@ -1,0 +1,14 @@
+"""Learning rules as pure functions of arrays: one copy of every rule (issue 9).
+
+Each function takes arrays and returns new ones (no state, no randomness, no data-dependent
+shapes); it takes its array namespace from its arguments (the array API standard, through
+``array-api-compat``), so the stateful NumPy agents (:class:`agents.HiCLeader`,
+:class:`agents.GradientAscentFollower`, ...) and the JAX engine
+(:mod:`agents.compose.jax_engine`) call the very same code.
+"""
+
+from agents.rules.gradient import ascent_step
+from agents.rules.hic import baseline_update, commit, spsa_step
+from agents.rules.xp import namespace
+
+__all__ = ["ascent_step", "baseline_update", "commit", "namespace", "spsa_step"]

@@ -1,0 +1,181 @@
+"""The JAX backend (issue 9): it replays the NumPy engine when given the same randomness, has
+the same distribution of results otherwise, and refuses plainly what it cannot run.
+
+Skipped when JAX is not installed (``pip install -e ".[jax]"`` installs it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("jax")
+
+from scipy import stats  # noqa: E402
+
+from agents import (  # noqa: E402
+    BestResponseFollower,
+    GradientAscentFollower,
+    HiCLeader,
+    SGALeader,
+    StochasticGradientFollower,
+)
+from agents.compose.jax_engine import JaxRunner  # noqa: E402
+from agents.compose.runner import derive_seeds, make_runner, run_batch  # noqa: E402
+from agents.hic import AdaptiveCommitment  # noqa: E402
+from agents.presets import follower_step_size  # noqa: E402
+from hic_envs.games import CustomGame, Duopoly, RandomQuadraticGame  # noqa: E402
+
+
+def _pair(game, S, **leader_kw):
+    leader = HiCLeader.for_game(game, num_envs=S, check_assumptions=False, **leader_kw)
+    return leader, GradientAscentFollower(game, follower_step_size(game), num_envs=S)
+
+
+def _numpy_randomness(leader, follower, seed, S, intervals):
+    """The NumPy run's initial strategies and perturbation signs, from the agents' seeds as
+    the engine derives them (the leader draws x_0, then one sign block per interval)."""
+    _, lss, fss = derive_seeds(seed)
+    rng = np.random.default_rng(lss)
+    x0 = rng.uniform(leader.low, leader.high, size=(S, leader.dim))
+    signs = np.stack(
+        [2.0 * rng.integers(0, 2, size=(S, leader.dim)) - 1.0 for _ in range(intervals)]
+    )
+    y0 = np.random.default_rng(fss).uniform(follower.low, follower.high, size=(S, follower.dim))
+    return x0, y0, signs
+
+
+@pytest.mark.parametrize(
+    ("game", "leader_kw", "N"),
+    [
+        (Duopoly(), {}, 15_000),  # the preset: baseline 0.9, Corollary 4.11's commitment
+        # Plain Hi-C divides the payoff level (~300) by delta_n, so one ulp of a payoff grows
+        # by ~300 alpha_n / delta_n per update (its strategies jump across the box): with the
+        # duopoly's preset step 0.8046/(n+101)^0.602 one seed's runs part by 2e-12 at update
+        # 81 (stage 4358), so the replay is checked over 4000 stages.
+        (Duopoly(), {"baseline": None}, 4_000),
+        (Duopoly(), {"baseline": 0.5, "baseline_init": 0.0, "commitment": 9}, 15_000),
+        # Matrix products round differently in XLA and OpenBLAS (1 ulp), and SPSA amplifies a
+        # payoff's rounding by alpha_n / delta_n at every update: after ~100 updates here the
+        # runs differ by 1e-10 and after ~20 by 2e-12, so the replay is checked over ~10.
+        (RandomQuadraticGame(d1=2, d2=3, seed=4), {}, 1_000),
+    ],
+)
+def test_jax_replays_numpy_given_its_randomness(game, leader_kw, N):
+    """The same x_0, y_0 and perturbation signs: the same records and strategies to 1e-12
+    (relative, or absolute below 1)."""
+    S, seed = 4, 3
+    leader, follower = _pair(game, S, **leader_kw)
+    h_np = run_batch(game, leader, follower, N, seed=seed)
+    leader, follower = _pair(game, S, **leader_kw)
+    x0, y0, signs = _numpy_randomness(leader, follower, seed, S, 3000)
+    np.testing.assert_array_equal(x0, h_np.leader_strategies[:S])  # the stream is NumPy's
+    np.testing.assert_array_equal(y0, h_np.follower_strategies[:S])
+    h_jx = JaxRunner(game, leader, follower, seed, signs=signs, x0=x0, y0=y0).run(N)
+    assert len(h_np) > 10 * S
+    for f in ("row", "update", "stage"):
+        np.testing.assert_array_equal(getattr(h_jx, f), getattr(h_np, f), err_msg=f)
+    for f in ("leader_strategies", "follower_strategies", "final_leader", "final_follower"):
+        np.testing.assert_allclose(getattr(h_jx, f), getattr(h_np, f), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("noise_std", [0.0, 5.0])
+def test_final_distances_have_the_numpy_distribution(noise_std):
+    """Kolmogorov-Smirnov over 1000 seeds (6000 stages, ~130 updates each): the two backends'
+    final distances to the DSE are one distribution (p > 0.001), and both have learnt."""
+    game = Duopoly()
+    x_star = game.stackelberg().x
+    dist = {}
+    for backend in ("numpy", "jax"):
+        leader, follower = _pair(game, 1000)
+        h = run_batch(
+            game,
+            leader,
+            follower,
+            6000,
+            seed=7,
+            noise_std=noise_std,
+            record=None,
+            backend=backend,
+        )
+        dist[backend] = np.abs(h.final_leader - x_star).max(axis=1)
+    assert np.median(dist["numpy"]) < 2.0  # from a uniform start on [0, 50], x* = 24.5
+    res = stats.ks_2samp(dist["numpy"], dist["jax"])
+    assert res.pvalue > 1e-3, res
+
+
+def test_chunks_change_nothing():
+    game = Duopoly()
+    leader, follower = _pair(game, 3)
+    whole = JaxRunner(game, leader, follower, 1, noise_std=1.0).run(5000)
+    leader, follower = _pair(game, 3)
+    runner = JaxRunner(game, leader, follower, 1, noise_std=1.0)
+    parts = [runner.run(n) for n in (1, 36, 1000, 3963)]
+    np.testing.assert_array_equal(np.concatenate([p.stage for p in parts]), whole.stage)
+    np.testing.assert_allclose(parts[-1].final_leader, whole.final_leader, rtol=0, atol=1e-12)
+    assert runner.stage == 5000 and (runner.updates == whole.update.max()).all()
+
+
+def test_stochastic_follower_runs_and_learns():
+    game = Duopoly()
+    leader = HiCLeader.for_game(game, num_envs=64, check_assumptions=False)
+    follower = StochasticGradientFollower(game, 0.1, 0.5, num_envs=64)
+    h = run_batch(game, leader, follower, 20_000, seed=2, record=None, backend="jax")
+    assert np.median(np.abs(h.final_leader - game.stackelberg().x)) < 1.0
+
+
+def _numpy_only_game():
+    return CustomGame(
+        leader_payoff=lambda x, y: np.asarray(-((x[..., 0] - 1.0) ** 2) + x[..., 0] * y[..., 0]),
+        follower_payoff=lambda x, y: np.asarray(-((y[..., 0] - x[..., 0]) ** 2)),
+        leader_low=[-2.0],
+        leader_high=[2.0],
+        follower_low=[-2.0],
+        follower_high=[2.0],
+        mu=2.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("build", "match"),
+    [
+        (
+            lambda g: (
+                HiCLeader.for_game(g, num_envs=2, commitment=AdaptiveCommitment()),
+                GradientAscentFollower(g, 0.1, num_envs=2),
+            ),
+            "adaptive commitment",
+        ),
+        (lambda g: _pair(g, 2, average_last=3), "average_last=3"),
+        (lambda g: _pair(g, 2, two_sided=True), "two_sided=True"),
+        (
+            lambda g: (SGALeader(g, 0.01, num_envs=2), GradientAscentFollower(g, 0.1, num_envs=2)),
+            "Hi-C leader .* got SGALeader",
+        ),
+        (
+            lambda g: (_pair(g, 2)[0], BestResponseFollower(g, num_envs=2)),
+            "got BestResponseFollower",
+        ),
+    ],
+)
+def test_what_has_no_pure_form_is_refused(build, match):
+    game = Duopoly()
+    leader, follower = build(game)
+    with pytest.raises(ValueError, match=match):
+        make_runner(game, leader, follower, 0, backend="jax")
+
+
+def test_numpy_only_custom_game_is_refused():
+    game = _numpy_only_game()
+    leader = HiCLeader(game, 0.01, 0.3, 10, num_envs=2, check_assumptions=False)
+    follower = GradientAscentFollower(game, 0.1, num_envs=2)
+    with pytest.raises(ValueError, match="not array-API code"):
+        run_batch(game, leader, follower, 10, backend="jax")
+    run_batch(game, leader, follower, 10, backend="numpy")  # the NumPy engine runs it
+
+
+def test_unknown_backend():
+    game = Duopoly()
+    leader, follower = _pair(game, 2)
+    with pytest.raises(ValueError, match="backend must be 'numpy' or 'jax', got 'torch'"):
+        run_batch(game, leader, follower, 10, backend="torch")
