@@ -1,4 +1,5 @@
-"""``hic/IteratedPrisonersDilemma-v0``: the game :class:`hic_envs.games.IteratedPrisonersDilemma`."""
+"""``hic/IteratedPrisonersDilemma-v0``: the game
+:class:`hic_envs.games.IteratedPrisonersDilemma`."""
 
 from hic_envs.games.ipd import IteratedPrisonersDilemma
 from hic_envs.registration import make_env_fns

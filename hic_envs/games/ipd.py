@@ -128,7 +128,8 @@ class IteratedPrisonersDilemma(Game):
       1/2 (the entropy dominates the follower's incentives) and ``f1 = -1.0778``. It is not
       unique: a leader that never cooperates never reaches CC, so ``x_CC`` is free (every
       ``(0, t, 0, 0, 0)`` ties; ties go to the least cooperative ``x``). The KKT conditions
-      hold there, Definition 3.3 does not (not interior, not strict). With ``leader_tau = 0.5`` it is an interior DSE
+      hold there, Definition 3.3 does not (not interior, not strict). With
+      ``leader_tau = 0.5`` it is an interior DSE
       (``x* = (0.480, 0.427, 0.392, 0.379, 0.321)``, hierarchical Hessian eigenvalues in
       ``[-2.52, -1.58]``). With a weaker follower entropy the leader exploits: at
       ``tau = 0.2``, ``f1 = -0.674`` with the follower cooperating after mutual cooperation
@@ -333,8 +334,8 @@ class IteratedPrisonersDilemma(Game):
 
     def _f2_parts(self, x: np.ndarray, y: np.ndarray):
         """``f2``, ``grad_y f2`` and ``grad_yy f2`` at once (one chain solve)."""
-        gx, gy, parts = self._first_order(x, y)
-        M, V = parts[0], parts[1]
+        _, gy, parts = self._first_order(x, y)
+        V = parts[1]
         d0 = _joint(x[..., 0], y[..., 0])
         f = (1.0 - self.discount) * np.einsum("...s,...s->...", d0, V[..., 1])
         f = f + self.tau * _entropy(y).sum(-1)
