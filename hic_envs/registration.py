@@ -68,6 +68,7 @@ LIBRARY_GAMES: dict[str, str] = {
     "hic/Chicken-v0": "hic_envs.games.matrix:Chicken",
     "hic/BattleOfSexes-v0": "hic_envs.games.matrix:BattleOfSexes",
     "hic/Bimatrix-v0": "hic_envs.games.bimatrix:Bimatrix",
+    "hic/IteratedPrisonersDilemma-v0": "hic_envs.games.ipd:IteratedPrisonersDilemma",
 }
 
 _ID_RE = re.compile(r"^(?:[\w.-]+/)?[A-Za-z][\w.]*-v\d+$")

@@ -11,6 +11,7 @@ from hic_envs.games.custom import CustomGame
 from hic_envs.games.dirac_gan import DiracGAN
 from hic_envs.games.duopoly import Duopoly
 from hic_envs.games.hamiltonian import HamiltonianGame
+from hic_envs.games.ipd import IteratedPrisonersDilemma
 from hic_envs.games.matrix import (
     BattleOfSexes,
     Chicken,
@@ -41,6 +42,7 @@ __all__ = [
     "Equilibrium",
     "Game",
     "HamiltonianGame",
+    "IteratedPrisonersDilemma",
     "MatchingPennies",
     "MatrixGame",
     "NonlinearGame",
