@@ -21,12 +21,13 @@ For each ``(tau, leader_tau)`` it prints:
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import itertools
 import time
 
 import numpy as np
 
+from agents.compose.config import parse
 from hic_envs.games import IteratedPrisonersDilemma
 
 
@@ -118,11 +119,18 @@ def measure(tau: float, leader_tau: float) -> None:
     print(f"({time.time() - t0:.1f} s)\n")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--taus", type=float, nargs="+", default=[3.0, 1.0])
-    parser.add_argument("--leader-taus", type=float, nargs="+", default=[0.0, 0.5])
-    args = parser.parse_args()
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
+
+    taus: tuple[float, ...] = (3.0, 1.0)
+    """Follower entropy weights tau to measure."""
+    leader_taus: tuple[float, ...] = (0.0, 0.5)
+    """Leader entropy weights to measure."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(Config, argv, prog="python scripts/ipd_conditions.py")
     for tau in args.taus:
         for leader_tau in args.leader_taus:
             measure(tau, leader_tau)

@@ -6,29 +6,34 @@ Dilemma: final distance to the DSE and the leader's Stackelberg payoff, per seed
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import time
 
 import numpy as np
 
 from agents import GradientAscentFollower, HiCLeader, presets, run_batch
+from agents.compose.config import parse
 from hic_envs.games import IteratedPrisonersDilemma
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tau", type=float, default=3.0)
-    parser.add_argument("--leader-tau", type=float, nargs="+", default=[0.0, 0.5])
-    parser.add_argument("--stages", type=int, default=None)
-    parser.add_argument("--seeds", type=int, default=8)
-    parser.add_argument(
-        "--beta",
-        type=float,
-        default=None,
-        help="the follower's step instead of the preset's (the leader's schedules are built "
-        "for it through presets.hic_leader_kwargs(game, beta))",
-    )
-    args = parser.parse_args()
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
+
+    tau: float = 3.0
+    """The follower's entropy weight."""
+    leader_tau: tuple[float, ...] = (0.0, 0.5)
+    """The leader's entropy weights to run."""
+    stages: int | None = None
+    """Stages (default: the preset's recommended_stages)."""
+    seeds: int = 8
+    """Seeds (one batch)."""
+    beta: float | None = None
+    """The follower's step instead of the preset's (the leader's schedules are built for it through presets.hic_leader_kwargs(game, beta))."""  # noqa: E501
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(Config, argv, prog="python scripts/ipd_hic.py")
     for lt in args.leader_tau:
         t0 = time.time()
         game = IteratedPrisonersDilemma(tau=args.tau, leader_tau=lt)

@@ -17,8 +17,11 @@ also printed as they are made. Steps:
 4. The benchmark (``scripts/bench.py``).
 5. Hooks for the other experiment scripts, run when present: the Cournot table
    (``scripts/cournot_table.py``), the preset check (``scripts/preset_check.py``), adaptive
-   vs fixed commitment (``scripts/adaptive_commitment.py``) and the learned-best-response
-   experiment (``scripts/learned_best_response.py``, SB3 followers).
+   vs fixed commitment (``scripts/adaptive_commitment.py``), the matrix games' presets
+   (``scripts/matrix_preset_check.py``), Hi-C on the iterated Prisoner's Dilemma
+   (``scripts/ipd_hic.py``), the sweep study (``scripts/sweep_study.py``, which also draws
+   ``docs/figures/study_sweep_*.png``) and the learned-best-response experiment
+   (``scripts/learned_best_response.py``, SB3 followers).
 
 The run directories go to a temporary directory unless ``--runs DIR`` is given (it must not
 exist yet). BLAS is pinned to one thread unless OPENBLAS_NUM_THREADS is set (see
@@ -76,6 +79,24 @@ HOOKS = [
         "scripts/adaptive_commitment.py",
         [],
         ["--seeds", "2", "--stages", "5000"],
+    ),
+    (
+        "Presets on the matrix games made interior by leader_tau",
+        "scripts/matrix_preset_check.py",
+        [],
+        ["--seeds", "2"],
+    ),
+    (
+        "Hi-C on the iterated Prisoner's Dilemma",
+        "scripts/ipd_hic.py",
+        [],
+        ["--seeds", "2", "--stages", "2000"],
+    ),
+    (
+        "Sweep study: exponents, commitment and noise (hic sweep)",
+        "scripts/sweep_study.py",
+        ["--out", "{runs}/sweep_study"],
+        ["--out", "{runs}/sweep_study_quick", "--figures", "{runs}/sweep_figures"],
     ),
     (
         "Learned best response (SB3 follower)",

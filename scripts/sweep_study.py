@@ -10,10 +10,11 @@ level, the step-size exponent against the perturbation exponent for each commitm
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import time
 from pathlib import Path
 
+from agents.compose.config import parse
 from agents.compose.sweep import run_sweep
 from agents.compose.sweep_plots import plot_sweep
 
@@ -59,13 +60,22 @@ def tables(summary: dict) -> str:
     return "\n".join(out)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", type=Path, default=ROOT / "runs" / "sweep_study")
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--resume", action="store_true")
-    p.add_argument("--figures", type=Path, default=ROOT / "docs" / "figures")
-    args = p.parse_args()
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
+
+    out: Path = ROOT / "runs" / "sweep_study"
+    """Sweep directory."""
+    workers: int = 2
+    """Worker processes."""
+    resume: bool = False
+    """Continue the sweep in --out."""
+    figures: Path = ROOT / "docs" / "figures"
+    """Figure directory (study_sweep_*.png)."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(Config, argv, prog="python scripts/sweep_study.py")
     t0 = time.perf_counter()
     summary = run_sweep(SPEC, args.out, executor="process", workers=args.workers,
                         resume=args.resume)  # fmt: skip
