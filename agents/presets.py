@@ -137,22 +137,26 @@ def _sample_points(game: Game, n: int = 8) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _follower_constants(game: Game) -> tuple[float, float]:
-    """``(mu, K2)``: the game's, or estimated from ``follower_hess_yy`` on the best-response
-    path ``(x, r(x))`` at sample points ``x`` of ``X``: where a gradient follower settles, and
-    so what its step and Corollary 4.11's commitment must suit (at arbitrary ``y`` a payoff
-    such as an entropy can be far stiffer, or not concave, without the follower ever going
-    there)."""
+    """``(mu, K2)``: the game's, or estimated from ``follower_hess_yy`` at sample points of
+    ``X x Y``.
+
+    Proposition 4.9's step ``beta <= 1 / K2`` needs ``K2`` to bound the curvature wherever the
+    follower goes, not only on its best response, so the estimate samples all of ``Y`` (for an
+    entropy-regularised follower this gives a stiff ``K2`` and a slow, safe step; see the
+    iterated Prisoner's Dilemma in the README). A follower payoff that is not concave at a
+    sample point is refused: Assumption 4.8 fails there.
+    """
     mu, K2 = game.mu, game.K2
     if mu is None or K2 is None:
-        xs, _ = _sample_points(game)
-        h = np.asarray(game.follower_hess_yy(xs, game.best_response(xs)), dtype=np.float64)
+        xs, ys = _sample_points(game)
+        h = np.asarray(game.follower_hess_yy(xs, ys), dtype=np.float64)
         eig = np.linalg.eigvalsh(0.5 * (h + np.swapaxes(h, -1, -2)))
         if np.any(eig >= 0):
             raise ValueError(
-                f"{game.name}: the follower's payoff is not strongly concave in y on its best "
-                "response (grad_yy f2 has an eigenvalue >= 0 at r(x) for a sample x); Hi-C's "
-                "commitment schedule needs Assumption 4.8. Pass mu and K2 to the game if they "
-                "are known"
+                f"{game.name}: the follower's payoff is not strongly concave in y at every "
+                "sample point (grad_yy f2 has an eigenvalue >= 0); Hi-C's commitment schedule "
+                "needs Assumption 4.8. Pass mu and K2 to the game if they are known, or give "
+                "the leader's schedules and the follower's step yourself"
             )
         mu = float(-eig.max()) if mu is None else mu
         K2 = float(-eig.min()) if K2 is None else K2
