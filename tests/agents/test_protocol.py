@@ -25,6 +25,7 @@ from agents import (
     presets,
 )
 from agents.compose.runner import BatchRunner
+from agents.lola import LOLALeader
 from hic_envs import GameEnv
 from hic_envs.games import Duopoly, QuadraticGame, SecurityGame
 
@@ -156,6 +157,7 @@ def _library_agents(S: int):
         (sec, EntropicMirrorFollower(sec, 0.2, num_envs=S)),
         (duo, FixedAgent(duo, [3.0], role="leader", num_envs=S)),
         (duo, UniformAgent(duo, hold=3, role="follower", num_envs=S)),
+        (quad, LOLALeader(quad, 0.05, lookahead=0.5, noise_std=0.1, num_envs=S)),
     ]
 
 
@@ -176,7 +178,7 @@ def _partner(game: object, agent: BatchAgent, S: int) -> tuple[BatchAgent, Batch
     return HiCLeader(game, 0.01, 0.5, 3, num_envs=S, check_assumptions=False), agent
 
 
-@pytest.mark.parametrize("index", range(13))
+@pytest.mark.parametrize("index", range(14))
 def test_state_dict_round_trip_continues_exactly(index):
     S = 3
     game, agent = _library_agents(S)[index]
@@ -225,3 +227,21 @@ def test_a_float32_box_is_refused():
     box = gymnasium.spaces.Box(0.0, 50.0, shape=(1,), dtype=np.float32)
     with pytest.raises(TypeError, match="dtype float64"):
         HiCLeader(box, 0.01, 0.5, 3)
+
+
+def test_sb3_agents_state_round_trips():
+    sb3 = pytest.importorskip("stable_baselines3")
+    from agents.sb3 import SB3Follower
+
+    vec = sb3.common.env_util.make_vec_env("hic/Duopoly-Follower-v0", n_envs=1, seed=0)
+    model = sb3.PPO("MlpPolicy", vec, n_steps=16, batch_size=16, seed=0)
+    follower = SB3Follower(model, num_envs=3)  # the game from the view the model holds
+    follower.reset(seed=1)
+    follower.act_batch(np.full((3, 1), 20.0))
+    state = follower.state_dict()
+    other = SB3Follower(model, Duopoly(), num_envs=3)
+    other.load_state_dict(state)
+    assert np.array_equal(other.strategies, follower.strategies)
+    assert np.array_equal(
+        other.act_batch(np.full((3, 1), 30.0)), follower.act_batch(np.full((3, 1), 30.0))
+    )

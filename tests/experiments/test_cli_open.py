@@ -116,3 +116,21 @@ def test_help_names_the_command(capsys):
         timeout=180,
     )
     assert proc.returncode == 0 and proc.stdout.startswith("usage: hic train-follower")
+
+
+def test_lola_runs_from_the_cli(tmp_path, capsys):
+    out = tmp_path / "lola"
+    assert main(["run", "hic/Quadratic-v0", "--leader", "lola", "--out", str(out), *TINY]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["resolved"]["leader"] == "LOLALeader"
+    assert summary["final"]["stage"] == 3000
+
+
+def test_train_follower_refuses_an_existing_out_without_force(tmp_path):
+    pytest.importorskip("stable_baselines3")
+    from agents.compose.training import TrainConfig, train_follower
+
+    (tmp_path / "model.zip").write_bytes(b"an earlier model")
+    with pytest.raises(FileExistsError, match="pass --force"):
+        train_follower(TrainConfig(out=str(tmp_path), total_steps=10, progress_bar=False))
+    assert (tmp_path / "model.zip").read_bytes() == b"an earlier model"
