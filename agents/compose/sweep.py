@@ -950,7 +950,9 @@ def _execute_ray(tasks, workers, address, on_result) -> None:
     results handled as each finishes (``ray.wait``). Ray is connected by :func:`_ray_connect`."""
     import ray
 
-    remote = ray.remote(num_cpus=1)(_run_task)
+    # SPREAD: configurations go to the least loaded nodes first, so a cluster's nodes share a
+    # sweep from the start instead of the driver's node taking every task it has room for.
+    remote = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_run_task)
     queue = list(tasks)
     pending: dict[Any, dict[str, Any]] = {}
     limit = workers or len(queue)
