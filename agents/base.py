@@ -332,12 +332,15 @@ class BatchAgent:
             return
         if self.np_random is None:
             self._require_reset()
-        if (
-            isinstance(reward, (bool, np.bool_))
-            or not isinstance(reward, numbers.Real)
-            or not math.isfinite(reward)
-        ):
-            raise ValueError(f"reward must be a finite number, got {reward!r}")
+        # Fast path for the env's Python-float rewards (every stage of agents.play); anything
+        # else gets the full check.
+        if type(reward) is not float or reward - reward != 0.0:  # NaN and +-inf fail
+            if (
+                isinstance(reward, (bool, np.bool_))
+                or not isinstance(reward, numbers.Real)
+                or not math.isfinite(reward)
+            ):
+                raise ValueError(f"reward must be a finite number, got {reward!r}")
         self._observe(np.array([reward], dtype=np.float64), self._obs_array(obs)[None])
 
     @property

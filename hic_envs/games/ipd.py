@@ -4,8 +4,7 @@ entropy-regularised follower."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
-from scipy.special import expit
+import scipy  # submodules load on first use (import hic_envs stays light)
 
 from hic_envs.games import _checks
 from hic_envs.games.base import Equilibrium, Game
@@ -171,10 +170,10 @@ class IteratedPrisonersDilemma(Game):
         spread = float(max(np.ptp(self.r1), np.ptp(self.r2)))
         self.gradient_bound = spread * max(1.0, gamma / (1.0 - gamma))
         U = self.gradient_bound
-        l2 = max(0.5 * float(expit(-U / self.tau)), self.EPS)
+        l2 = max(0.5 * float(scipy.special.expit(-U / self.tau)), self.EPS)
         l1 = 0.0
         if self.leader_tau > 0:
-            l1 = max(0.5 * float(expit(-U / self.leader_tau)), self.EPS)
+            l1 = max(0.5 * float(scipy.special.expit(-U / self.leader_tau)), self.EPS)
         super().__init__([l1] * 5, [1.0 - l1] * 5, [l2] * 5, [1.0 - l2] * 5)
 
     # ------------------------------------------------------------------ the chain
@@ -313,7 +312,9 @@ class IteratedPrisonersDilemma(Game):
         starts = self._response_starts(xs)  # (k, n, 5) logits
         k = starts.shape[0]
         z, f = self._ascend(np.tile(xs, (k, 1)), starts.reshape(k * n, self.d2))
-        y = np.clip(expit(z), self.follower_low, self.follower_high).reshape(k, n, self.d2)
+        y = np.clip(scipy.special.expit(z), self.follower_low, self.follower_high).reshape(
+            k, n, self.d2
+        )
         return y, f.reshape(k, n)
 
     def _response_starts(self, xs: np.ndarray) -> np.ndarray:
@@ -361,7 +362,7 @@ class IteratedPrisonersDilemma(Game):
             if idx.size == 0:
                 break
             xa, za = x[idx], z[idx]
-            ya = expit(za)
+            ya = scipy.special.expit(za)
             fa, ga, Ha = self._f2_parts(xa, ya)
             f[idx] = fa
             # Coordinates held at a bound of Y (the gradient pushes out) take no step.
@@ -384,7 +385,7 @@ class IteratedPrisonersDilemma(Game):
                 if not pending.any():
                     break
                 zt = np.clip(za[pending] + t[pending, None] * dz[pending], -zmax, zmax)
-                ft = self.follower_payoff(xa[pending], expit(zt))
+                ft = self.follower_payoff(xa[pending], scipy.special.expit(zt))
                 # Armijo; or, once the predicted gain is below f2's rounding, the plain Newton
                 # step of a concave point (judged by the gradient's decrease next iteration).
                 ok = (ft >= fa[pending] + 1e-4 * t[pending] * slope[pending]) | (
@@ -422,7 +423,7 @@ class IteratedPrisonersDilemma(Game):
         starts = self._starts(lo, hi) + list(self.named_strategies().values())
         found = []
         for x0 in starts:
-            res = optimize.minimize(
+            res = scipy.optimize.minimize(
                 neg_value_and_grad,
                 x0,
                 jac=True,

@@ -3,9 +3,12 @@ both nodes and the results equal the serial executor's."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import ray
 from ray.cluster_utils import Cluster
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from sweep_cases import TINY, run_files
 
 from agents.compose.sweep import run_sweep
@@ -27,7 +30,23 @@ def test_two_node_cluster_runs_configurations_on_both_nodes(tmp_path):
         cluster.add_node(num_cpus=1, object_store_memory=100 * 2**20)
         cluster.wait_for_nodes()
         ray.init(address=cluster.address)
-        assert len([n for n in ray.nodes() if n["Alive"]]) == 2
+        nodes = [n["NodeID"] for n in ray.nodes() if n["Alive"]]
+        assert len(nodes) == 2
+        # Start a worker process on each node before the sweep, so a node that is slow to
+        # come up under load (its first worker takes seconds) still gets its share.
+        deadline = time.monotonic() + 60
+        while ray.available_resources().get("CPU", 0) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        warm = ray.remote(num_cpus=1)(lambda: ray.get_runtime_context().get_node_id())
+        got = ray.get(
+            [
+                warm.options(
+                    scheduling_strategy=NodeAffinitySchedulingStrategy(n, soft=False)
+                ).remote()
+                for n in nodes
+            ]
+        )
+        assert sorted(got) == sorted(nodes)
         out = tmp_path / "cluster"
         summary = run_sweep(TINY, out, executor="ray", progress=False)
         assert summary["counts"]["finished"] == 4
