@@ -341,7 +341,13 @@ class BatchAgent:
                 or not math.isfinite(reward)
             ):
                 raise ValueError(f"reward must be a finite number, got {reward!r}")
-        self._observe(np.array([reward], dtype=np.float64), self._obs_array(obs)[None])
+        o = self._obs_array(obs)
+        # An agent that sits this stage out (quiet_stages(), e.g. Hi-C mid-interval) only
+        # advances: the single face then builds no batch arrays.
+        if type(self).quiet_stages is not BatchAgent.quiet_stages and self.quiet_stages() > 0:
+            self.skip_quiet(1)
+            return
+        self._observe(np.array([reward], dtype=np.float64), o[None])
 
     @property
     def strategy(self) -> np.ndarray:
