@@ -11,10 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import ray
+
 from sweep_cases import TINY, USER_GAME, WITH_FAILURE, no_temp_files, run_files
 
 from agents.compose.sweep import SweepSpec, run_sweep
+
+ray = pytest.importorskip("ray", reason="ray is not installed (the ray extra)")
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "scripts" / "sweep_example.yaml"
 

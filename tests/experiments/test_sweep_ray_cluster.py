@@ -6,12 +6,14 @@ from __future__ import annotations
 import time
 
 import pytest
-import ray
-from ray.cluster_utils import Cluster
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
 from sweep_cases import TINY, run_files
 
 from agents.compose.sweep import run_sweep
+
+ray = pytest.importorskip("ray", reason="ray is not installed (the ray extra)")
+from ray.cluster_utils import Cluster  # noqa: E402
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy  # noqa: E402
 
 
 @pytest.mark.slow
