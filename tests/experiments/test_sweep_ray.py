@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from sweep_cases import TINY, USER_GAME, WITH_FAILURE, no_temp_files, run_files
 
 from agents.compose.sweep import SweepSpec, run_sweep

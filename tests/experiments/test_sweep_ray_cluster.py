@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from sweep_cases import TINY, run_files
 
 from agents.compose.sweep import run_sweep
