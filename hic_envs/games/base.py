@@ -399,6 +399,17 @@ class Game:
         return self._nash_cache[0]
 
     def _stackelberg(self) -> Equilibrium:
+        best_x, best_v = None, -np.inf
+        for v, x in self._hierarchical_maxima(self._starts(self.leader_low, self.leader_high)):
+            if v > best_v + 1e-12:
+                best_x, best_v = x, v
+        eq = self.equilibrium_at(best_x, self.best_response(best_x))
+        self._warn_if_follower_not_concave(eq)
+        return eq
+
+    def _hierarchical_maxima(self, starts: list[Array]) -> list[tuple[float, Array]]:
+        """Local maxima of ``f1(x, r(x))`` over ``X`` found by L-BFGS-B on Eq. (7)'s total
+        gradient from each start, as ``(f1(x, r(x)), x)`` in the order of ``starts``."""
         lo, hi = self.leader_low, self.leader_high
 
         def neg_value_and_grad(x: Array) -> tuple[float, Array]:
@@ -408,8 +419,8 @@ class Game:
             g = np.asarray(self.total_leader_grad(x, y), dtype=np.float64)
             return -float(self.leader_payoff(x, y)), -g
 
-        best_x, best_v = None, -np.inf
-        for x0 in self._starts(lo, hi):
+        found = []
+        for x0 in starts:
             res = scipy.optimize.minimize(
                 neg_value_and_grad,
                 x0,
@@ -419,12 +430,8 @@ class Game:
                 options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10_000},
             )
             x = np.clip(res.x, lo, hi)
-            v = float(self.hierarchical_payoff(x))
-            if v > best_v + 1e-12:
-                best_x, best_v = x, v
-        eq = self.equilibrium_at(best_x, self.best_response(best_x))
-        self._warn_if_follower_not_concave(eq)
-        return eq
+            found.append((float(self.hierarchical_payoff(x)), x))
+        return found
 
     def _best_response_is_numeric(self) -> bool:
         """Whether :meth:`best_response` is the optimiser default (not a closed form)."""

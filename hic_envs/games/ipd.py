@@ -414,25 +414,8 @@ class IteratedPrisonersDilemma(Game):
 
     def _stackelberg(self) -> Equilibrium:
         lo, hi = self.leader_low, self.leader_high
-
-        def neg_value_and_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
-            y = self.best_response(x)
-            g = np.asarray(self.total_leader_grad(x, y), dtype=np.float64)
-            return -float(self.leader_payoff(x, y)), -g
-
         starts = self._starts(lo, hi) + list(self.named_strategies().values())
-        found = []
-        for x0 in starts:
-            res = scipy.optimize.minimize(
-                neg_value_and_grad,
-                x0,
-                jac=True,
-                method="L-BFGS-B",
-                bounds=list(zip(lo, hi, strict=True)),
-                options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10_000},
-            )
-            x = np.clip(res.x, lo, hi)
-            found.append((float(self.hierarchical_payoff(x)), x))
+        found = self._hierarchical_maxima(starts)
         # Ties (within 1e-12) go to the least cooperative leader: where a state is never
         # reached its probability is free, and the tie-break picks 0 for it.
         top = max(v for v, _ in found)
