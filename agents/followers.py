@@ -129,14 +129,51 @@ class GradientAscentFollower(_StepFollower):
     ) -> None:
         super().__init__(game, step_size, seed=seed, num_envs=num_envs, init=init)
 
+    def _gradient_given(self, x: np.ndarray):
+        """``y -> `` the gradient this follower steps along, against observed action ``x``."""
+        return self.game.follower_grad_given(x)
+
     def _gradient(self, x: np.ndarray) -> np.ndarray:
-        return self.game.follower_grad(x, self._y)
+        return self._gradient_given(x)(self._y)
 
     def _observe(self, reward: np.ndarray, obs: np.ndarray) -> None:
         beta = self._beta()
         self._y = ascent_step(self._y, beta, self._gradient(obs), self.low, self.high)  # (21)
         self._t += 1
         self.updates += self._S
+
+    def observe_repeated(self, obs, stages: int) -> None:
+        """``stages`` steps against the same observed leader action ``obs``: the game's
+        gradient for that action is set up once (:meth:`~hic_envs.games.Game.follower_grad_given`)
+        and the steps run on two preallocated buffers; the values are those of ``stages``
+        calls of :meth:`observe_batch`, bit for bit."""
+        cls = type(self)
+        if cls._observe is not GradientAscentFollower._observe or (
+            cls._gradient is not GradientAscentFollower._gradient
+        ):
+            _repeat_reward_free(self, obs, stages)  # a subclass changed the step: its own
+            return
+        self._require_reset()
+        o = np.asarray(obs, dtype=np.float64)
+        if o.shape != (self._S, self.obs_dim):
+            self._obs_shape_error(o, batched=True)
+        stages = int(stages)
+        if stages <= 0:
+            return
+        grad = self._gradient_given(o)
+        low, high, y = self.low, self.high, self._y
+        # Fresh buffers: the arrays handed out before (by act, strategies) are never written.
+        bufs = (np.empty_like(y), np.empty_like(y))
+        beta = self._const_beta
+        for i in range(stages):
+            if self._const_beta is None:
+                beta = self._beta()
+                self._t += 1
+            y = ascent_step(y, beta, grad(y), low, high, out=bufs[i & 1])  # (21)
+        self._y = y
+        if self._const_beta is not None:
+            self._t += stages
+        self.updates += self._S * stages
 
 
 class StochasticGradientFollower(GradientAscentFollower):
@@ -171,11 +208,17 @@ class StochasticGradientFollower(GradientAscentFollower):
         super().__init__(game, step_size, seed=seed, num_envs=num_envs, init=init)
         self.noise_std = _noise_scale(noise_std)
 
-    def _gradient(self, x: np.ndarray) -> np.ndarray:
-        g = self.game.follower_grad(x, self._y)
-        if self.noise_std > 0.0:
-            g = g + self.np_random.normal(0.0, self.noise_std, size=g.shape)  # w_t of Eq. (9)
-        return g
+    def _gradient_given(self, x: np.ndarray):
+        grad = self.game.follower_grad_given(x)
+        if self.noise_std == 0.0:
+            return grad
+        normal, scale = self.np_random.normal, self.noise_std
+
+        def noisy(y: np.ndarray) -> np.ndarray:
+            g = grad(y)
+            return g + normal(0.0, scale, size=g.shape)  # w_t of Eq. (9)
+
+        return noisy
 
 
 class BestResponseFollower(BatchAgent):

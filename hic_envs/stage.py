@@ -70,12 +70,16 @@ class Stage:
 
     def project(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Both actions projected onto their boxes (the paper's projection, element-wise)."""
-        return self.project_leader(x), np.minimum(np.maximum(y, self._ly), self._hy)
+        return self.project_leader(x), self.project_follower(y)
 
     def project_leader(self, x: np.ndarray) -> np.ndarray:
         """The leader's action projected onto its box."""
         # np.clip's values, as two ufuncs without its wrapper's per-call cost.
         return np.minimum(np.maximum(x, self._lx), self._hx)
+
+    def project_follower(self, y: np.ndarray) -> np.ndarray:
+        """The follower's action projected onto its box."""
+        return np.minimum(np.maximum(y, self._ly), self._hy)
 
     #: Most noise values drawn in one call by :meth:`draw_noise` (bounds its memory).
     NOISE_BLOCK = 1 << 20

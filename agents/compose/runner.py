@@ -468,6 +468,9 @@ class BatchRunner:
         l_obs, f_obs = leader.observe_batch, follower.observe_batch
         play_stage, project = self.stage_game.play, self.stage_game.project
         draw_noise, project_leader = self.stage_game.draw_noise, self.stage_game.project_leader
+        project_follower = self.stage_game.project_follower
+        reset_l_batch = np.broadcast_to(reset_l, (S, game.d2))
+        reset_f_batch = np.broadcast_to(reset_f, (S, game.d1))
         # The fast-forward face (agents.BatchAgent.quiet_stages, ...); duck-typed agents
         # without it play every stage in full.
         l_quiet = getattr(leader, "quiet_stages", None)
@@ -483,21 +486,28 @@ class BatchRunner:
             if fast:
                 # Fast-forward: the leader sits out the next q stages (plays one action, reads
                 # nothing) and the follower reads no rewards, so nobody needs the stages'
-                # payoffs, the follower's actions or the leader's calls; only the follower
-                # learns, against the one leader action. The last quiet stage is played in
-                # full below, so every stage that follows sees what it would have seen.
-                m = min(l_quiet() - 1, end - t)
+                # payoffs or the leader's calls; only the follower learns, against the one
+                # leader action. The follower's action is needed only at the last of these
+                # stages (the leader observes it before the stage after), so only there is
+                # it asked to act, on what it would have observed.
+                m = min(l_quiet(), end - t)
                 if m > 0 and f_free() >= m:
                     x = project_leader(l_act(blind_l))
                     draw_noise(noise_rng, m, (S,))
-                    follower.observe_repeated(x, m)
+                    if m > 1:
+                        follower.observe_repeated(x, m - 1)
+                        obs_f = x  # the leader's action at the stage before the last
+                    last = t + m - 1
+                    if last % max_cycles == 0:
+                        obs_f = reset_f_batch
+                    y = project_follower(f_act(obs_f))
+                    follower.observe_repeated(x, 1)
                     leader.skip_quiet(m)
-                    obs_l, obs_f = blind_l, x
+                    obs_l, obs_f = y, x
                     t += m
                     continue
             if t % max_cycles == 0:
-                obs_l = np.broadcast_to(reset_l, (S, game.d2))
-                obs_f = np.broadcast_to(reset_f, (S, game.d1))
+                obs_l, obs_f = reset_l_batch, reset_f_batch
             if unpaid and l_free() > 0 and f_free() > 0:
                 # Neither player reads this stage's rewards: its payoffs are not computed
                 # (the noise is still drawn, to keep the generator's stream).

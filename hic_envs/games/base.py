@@ -200,6 +200,18 @@ class Game:
         x, y = self._broadcast(x, y)
         return _fd_jacobian(lambda z: self.follower_payoff(x, z), y, self._y_scale)
 
+    def follower_grad_given(self, x: Array) -> Callable[[Array], Array]:
+        """``y -> follower_grad(x, y)`` for one fixed leader action ``x``.
+
+        A follower that takes many steps against the same observed action (a gradient
+        follower within a Hi-C commitment interval) calls this once and the result at every
+        step. Games whose gradient has a part that depends on ``x`` alone may override it to
+        compute that part once; the values must equal ``follower_grad(x, y)`` bit for bit (a
+        ground-truth test checks every library game). Default: ``follower_grad`` itself.
+        """
+        grad = self.follower_grad
+        return lambda y: grad(x, y)
+
     def leader_grad_y(self, x: Array, y: Array) -> Array:
         """``grad_y f1(x, y)``, shape ``(..., d2)``: what the leader's payoff does when the
         follower moves. Default: central differences."""

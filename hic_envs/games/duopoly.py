@@ -80,7 +80,13 @@ class Duopoly(Game):
         return self.a - self.c1 - 2 * self.b * x - self.b * y
 
     def follower_grad(self, x, y):
-        return self.a - self.c2 - self.b * x - 2 * self.b * y
+        return self.follower_grad_given(x)(y)
+
+    def follower_grad_given(self, x):
+        # a - c2 - b q1 - 2 b q2, its x part computed once (the same operations in the same
+        # order as the expression written out, so the same bits)
+        own, slope = self.a - self.c2 - self.b * x, 2 * self.b
+        return lambda y: own - slope * y
 
     def leader_grad_y(self, x, y):
         return np.broadcast_to(-self.b * x, np.broadcast_shapes(x.shape, y.shape)).copy()

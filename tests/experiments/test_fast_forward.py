@@ -185,3 +185,46 @@ def test_schedule_table_never_calls_a_plain_callable_ahead():
     table = ScheduleTable(sched, "s")
     np.testing.assert_array_equal(table(np.array([2, 2, 5])), [0.1, 0.1, 0.1])
     assert sorted(seen) == [2, 5]
+
+
+@pytest.mark.parametrize("beta", [0.1, PowerLaw(0.1, 0.1)])
+@pytest.mark.parametrize("noise", [0.0, 0.7])
+def test_observe_repeated_is_repeated_observe_and_writes_no_handed_out_array(beta, noise):
+    g = Duopoly()
+    x = np.array([[10.0], [20.0], [30.0]])
+    make = (
+        (lambda: StochasticGradientFollower(g, beta, noise, num_envs=3, seed=1))
+        if noise
+        else (lambda: GradientAscentFollower(g, beta, num_envs=3, seed=1))
+    )
+    fast, slow = make(), make()
+    fast.reset(seed=1)
+    slow.reset(seed=1)
+    handed = [fast.act_batch(x), fast.strategies]
+    kept = [h.copy() for h in handed]
+    for n in (1, 2, 7):
+        fast.observe_repeated(x, n)
+        for _ in range(n):
+            slow.observe_batch(np.full(3, np.nan), x)
+        assert fast.strategies.tobytes() == slow.strategies.tobytes()
+        assert fast.update_counts().tolist() == slow.update_counts().tolist()
+        handed.append(fast.act_batch(x))
+        kept.append(handed[-1].copy())
+    for h, k in zip(handed, kept, strict=True):
+        assert h.tobytes() == k.tobytes()  # the step wrote into fresh buffers only
+
+
+def test_observe_repeated_keeps_a_subclass_step():
+    class Damped(GradientAscentFollower):
+        def _gradient(self, x):
+            return 0.5 * super()._gradient(x)
+
+    g = Duopoly()
+    x = np.full((2, 1), 12.0)
+    a, b = Damped(g, 0.1, num_envs=2), Damped(g, 0.1, num_envs=2)
+    a.reset(seed=3)
+    b.reset(seed=3)
+    a.observe_repeated(x, 5)
+    for _ in range(5):
+        b.observe_batch(np.full(2, np.nan), x)
+    assert a.strategies.tobytes() == b.strategies.tobytes()

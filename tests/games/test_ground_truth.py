@@ -328,6 +328,19 @@ def test_batch_axis_equals_per_point_calls(case, shape):
         assert batched.shape[: len(shape)] == shape, name
 
 
+def test_follower_grad_given_is_follower_grad_bit_for_bit(case):
+    # Repeated follower steps use follower_grad_given(x) (the x part computed once): it must
+    # give follower_grad's values exactly, for a batch and against several y for one x.
+    game, _ = case
+    rng = np.random.default_rng(4)
+    x, y = sample(game, rng, (6,))
+    _, y2 = sample(game, rng, (6,))
+    grad = game.follower_grad_given(x)
+    for yy in (y, y2, y):
+        assert grad(yy).tobytes() == game.follower_grad(x, yy).tobytes()
+    assert game.follower_grad_given(x[0])(y).tobytes() == game.follower_grad(x[0], y).tobytes()
+
+
 def test_leading_axes_broadcast(case):
     game, spec = case
     rng = np.random.default_rng(3)
