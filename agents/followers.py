@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from agents.base import BatchAgent, SeedLike
-from agents.rules import ascent_step
+from agents.rules import ascent_step, ascent_steps
 from agents.schedules import Constant, ScheduleTable, as_schedule
 from hic_envs.games.base import Game
 
@@ -145,8 +145,8 @@ class GradientAscentFollower(_StepFollower):
     def observe_repeated(self, obs, stages: int) -> None:
         """``stages`` steps against the same observed leader action ``obs``: the game's
         gradient for that action is set up once (:meth:`~hic_envs.games.Game.follower_grad_given`)
-        and the steps run on two preallocated buffers; the values are those of ``stages``
-        calls of :meth:`observe_batch`, bit for bit."""
+        and a constant step runs in place (:func:`agents.rules.ascent_steps`); the values are
+        those of ``stages`` calls of :meth:`observe_batch`, bit for bit."""
         cls = type(self)
         if cls._observe is not GradientAscentFollower._observe or (
             cls._gradient is not GradientAscentFollower._gradient
@@ -161,18 +161,15 @@ class GradientAscentFollower(_StepFollower):
         if stages <= 0:
             return
         grad = self._gradient_given(o)
-        low, high, y = self.low, self.high, self._y
-        # Fresh buffers: the arrays handed out before (by act, strategies) are never written.
-        bufs = (np.empty_like(y), np.empty_like(y))
-        beta = self._const_beta
-        for i in range(stages):
-            if self._const_beta is None:
-                beta = self._beta()
-                self._t += 1
-            y = ascent_step(y, beta, grad(y), low, high, out=bufs[i & 1])  # (21)
-        self._y = y
         if self._const_beta is not None:
+            self._y = ascent_steps(self._y, self._const_beta, grad, self.low, self.high, stages)
             self._t += stages
+        else:  # a step-size schedule: one step at a time, each at its own beta_t
+            y = self._y
+            for _ in range(stages):
+                y = ascent_step(y, self._beta(), grad(y), self.low, self.high)  # (21)
+                self._t += 1
+            self._y = y
         self.updates += self._S * stages
 
 

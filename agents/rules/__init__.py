@@ -7,8 +7,8 @@ shapes); it takes its array namespace from its arguments (the array API standard
 (:mod:`agents.compose.jax_engine`) call the very same code.
 """
 
-from agents.rules.gradient import ascent_step
+from agents.rules.gradient import ascent_step, ascent_steps
 from agents.rules.hic import baseline_update, commit, spsa_step
 from agents.rules.xp import namespace
 
-__all__ = ["ascent_step", "baseline_update", "commit", "namespace", "spsa_step"]
+__all__ = ["ascent_step", "ascent_steps", "baseline_update", "commit", "namespace", "spsa_step"]

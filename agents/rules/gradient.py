@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from agents.rules.xp import namespace
 
-__all__ = ["ascent_step"]
+__all__ = ["ascent_step", "ascent_steps"]
 
 
-def ascent_step(y: Any, beta: Any, grad: Any, low: Any, high: Any, out: Any = None) -> Any:
+def ascent_step(y: Any, beta: Any, grad: Any, low: Any, high: Any) -> Any:
     """One projected gradient-ascent step, Eq. (21): ``proj_Y(y + beta * grad)``.
 
     Args:
@@ -19,16 +20,34 @@ def ascent_step(y: Any, beta: Any, grad: Any, low: Any, high: Any, out: Any = No
         beta: the step size (a number or an array broadcasting against ``y``).
         grad: ``grad_y f2(x, y)`` ``(S, d)`` (with any gradient noise already added).
         low, high: the box ``Y`` ``(d,)``.
-        out: NumPy only: an array of ``y``'s shape and dtype, distinct from ``y`` and
-            ``grad``, that receives the result (the same operations on preallocated memory,
-            so the same bits: the NumPy engine's repeated steps use it).
     """
-    if out is not None:
-        np.multiply(beta, grad, out=out)
-        np.add(y, out, out=out)
-        np.maximum(out, low, out=out)
-        return np.minimum(out, high, out=out)
     xp = namespace(y, grad)
     # The projection as two element-wise functions (np.clip's values without its wrapper's
     # per-call cost: this runs every stage).
     return xp.minimum(xp.maximum(y + beta * grad, low), high)
+
+
+def ascent_steps(
+    y: np.ndarray,
+    beta: float,
+    grad: Callable[[np.ndarray], np.ndarray],
+    low: np.ndarray,
+    high: np.ndarray,
+    stages: int,
+) -> np.ndarray:
+    """``stages`` steps of :func:`ascent_step` with one step size and one gradient function
+    ``grad(y)`` (the follower's gradient against one observed leader action), in NumPy.
+
+    The same operations as ``stages`` calls of :func:`ascent_step`, so the same bits, done
+    in place on two fresh buffers (neither ``y`` nor any array ``grad`` returns is written):
+    the NumPy engine's fast-forward runs this loop for every quiet stage.
+    """
+    bufs = (np.empty_like(y), np.empty_like(y))
+    mul, add, lo, hi = np.multiply, np.add, np.maximum, np.minimum
+    for i in range(stages):
+        out = bufs[i & 1]
+        mul(beta, grad(y), out=out)
+        add(y, out, out=out)
+        lo(out, low, out=out)
+        y = hi(out, high, out=out)
+    return y
