@@ -24,11 +24,21 @@ read (the leader's, at interval ends); the follower never reads rewards. Neither
 what it observes when acting, so episode boundaries (``max_cycles``) change nothing here.
 
 JAX is imported when this module is; the rest of the library never imports it.
+
+XLA's CPU compiler runs a while loop as one native function only when it touches few bytes
+(``xla_cpu_small_while_loop_byte_threshold``, 1 KB by default); otherwise each operation of
+the loop body is a separate call into the runtime, which at a small batch costs more than the
+arithmetic. When this module is imported it raises that threshold to 1 MB for the process's
+CPU backend (through ``XLA_FLAGS``, read once when JAX starts its backends; the variable is
+restored right after), so the interval loop at up to a few thousand seeds compiles to one
+native loop (``python scripts/bench.py``: about 2x at S = 32). If JAX's backends were started
+before, or ``XLA_FLAGS`` already sets ``xla_backend_extra_options``, nothing is changed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any
 
 import jax
@@ -49,6 +59,30 @@ from agents.schedules import Constant, ScheduleTable
 from hic_envs.games.base import Game
 
 __all__ = ["JaxRunner", "check_supported"]
+
+#: ``xla_cpu_small_while_loop_byte_threshold`` asked for (see the module docstring).
+_SMALL_LOOP_BYTES = 1_000_000
+
+
+def _start_backends() -> None:
+    """Start JAX's backends with the small-loop threshold raised (once per process)."""
+    flags = os.environ.get("XLA_FLAGS")
+    if flags is not None and "xla_backend_extra_options" in flags:
+        return  # the user's own choice
+    option = (
+        f"--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold={_SMALL_LOOP_BYTES}"
+    )
+    os.environ["XLA_FLAGS"] = f"{flags} {option}" if flags else option
+    try:
+        jax.devices()  # parses XLA_FLAGS; a no-op if the backends were started before
+    finally:
+        if flags is None:
+            del os.environ["XLA_FLAGS"]
+        else:
+            os.environ["XLA_FLAGS"] = flags
+
+
+_start_backends()
 
 _LEADER_OFF = {
     "average_last": None,
@@ -137,19 +171,26 @@ class _Static:
 #: Schedule table length (updates) the program is first compiled for.
 _TABLE_SIZE = 1 << 20
 
-#: Follower steps per iteration of the compiled inner loop.
-_UNROLL = 8
+#: About how many perturbation signs one call of the generator draws: the signs of a block of
+#: intervals at once (a call's fixed cost dominates at small batches).
+_SIGN_VALUES = 4096
 
 
-def _signs_for(static, keys, signs, j, shape):
-    if static.given_signs:
-        return signs[j]
-    bits = jax.random.bernoulli(jax.random.fold_in(keys["signs"], j), 0.5, shape)
-    return jnp.where(bits, 1.0, -1.0)  # Alg. 1, line 4: Delta_n uniform on {-1, 1}^d1
+def _sign_block_len(S: int, d1: int) -> int:
+    """Intervals per block of signs for ``S`` rows of dimension ``d1`` (1 to 64)."""
+    return max(1, min(64, _SIGN_VALUES // (S * d1)))
 
 
-def _grad(static, keys, x, y, t):
-    g = static.game.follower_grad(x, y)
+def _sign_block(keys, b, B, shape):
+    """The signs ``Delta_j`` of intervals ``j = b B, ..., b B + B - 1``, ``(B, *shape)``: Alg. 1,
+    line 4, ``Delta_n`` uniform on ``{-1, 1}^d1`` independently per row and interval."""
+    bits = jax.random.bernoulli(jax.random.fold_in(keys["signs"], b), 0.5, (B, *shape))
+    return jnp.where(bits, 1.0, -1.0).astype(jnp.float64)  # not weak: no second compile
+
+
+def _grad(static, keys, grad, y, t):
+    """The follower's gradient ``grad(y)`` at stage ``t``, with its noise (Eq. (9)) if any."""
+    g = grad(y)
     if static.follower_noise > 0.0:
         w = jax.random.normal(jax.random.fold_in(keys["follower"], t), y.shape, jnp.float64)
         g = g + static.follower_noise * w  # w_t of Eq. (9)
@@ -159,45 +200,47 @@ def _grad(static, keys, x, y, t):
 def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
     """Play ``stages`` stages from state ``st`` (a dict of arrays and scalars)."""
     xlow, xhigh, ylow, yhigh = boxes
-    S = st["x"].shape[0]
+    S, d1 = st["x"].shape
+    B = _sign_block_len(S, d1)
 
     def follower_steps(st, steps):
         xt, t0 = st["xt"], st["t"]
+        grad = static.game.follower_grad_given(xt)  # its x part once per interval, as in NumPy
 
-        def step(t, y):
-            return ascent_step(y, static.beta, _grad(static, keys, xt, y, t), ylow, yhigh)
+        def step(i, y):  # one loop iteration per stage: XLA compiles it to a tight loop
+            return ascent_step(y, static.beta, _grad(static, keys, grad, y, t0 + i), ylow, yhigh)
 
-        def block(i, y):  # _UNROLL steps per loop iteration: XLA's loops cost per iteration
-            for u in range(_UNROLL):
-                y = step(t0 + i * _UNROLL + u, y)
-            return y
-
-        nb = steps // _UNROLL
-        y = jax.lax.fori_loop(jnp.int64(0), nb, block, st["y"])
-        y = jax.lax.fori_loop(nb * _UNROLL, steps, lambda i, y: step(t0 + i, y), y)
+        y = jax.lax.fori_loop(jnp.int64(0), steps, step, st["y"])
         return {**st, "y": y, "t": t0 + steps, "played": st["played"] + steps}
 
-    def event(st):
+    def event(st, blk):
         # The interval's last stage: the leader is paid at (x~_n, y~_n) (Alg. 1, line 8).
         xt, y, n, ready = st["xt"], st["y"], st["n"], st["ready"]
         s, _ = static.game.payoffs(xt, y)
         if static.noise_std > 0.0:
             w = jax.random.normal(jax.random.fold_in(keys["noise"], st["t"]), s.shape)
             s = s + static.noise_std * w
-        y_new = ascent_step(y, static.beta, _grad(static, keys, xt, y, st["t"]), ylow, yhigh)
+        g = _grad(static, keys, static.game.follower_grad_given(xt), y, st["t"])
+        y_new = ascent_step(y, static.beta, g, ylow, yhigh)
         if static.lam is not None:
             g_scale, b = baseline_update(st["b"], ready, s, static.lam)
         else:
             g_scale, b = s, st["b"]
-        alpha = jnp.full(S, tabs["alpha"][n])
+        alpha = jnp.full(S, _at(tabs["alpha"], n))
         x_step = spsa_step(
-            st["x"], alpha, g_scale, jnp.full(S, tabs["delta"][n]), st["Delta"], xlow, xhigh
+            st["x"], alpha, g_scale, jnp.full(S, _at(tabs["delta"], n)), st["Delta"], xlow, xhigh
         )
         x = jnp.where(ready, x_step, st["x"])  # a baseline's first interval makes no step
         n = n + ready.astype(jnp.int64)
         j = st["j"] + 1
-        Delta = _signs_for(static, keys, signs, j, st["Delta"].shape)
-        xt = commit(x, jnp.ones(S), jnp.full(S, tabs["delta"][n]), Delta, xlow, xhigh)
+        if static.given_signs:
+            Delta = _at(signs, j)
+        else:
+            blk = jax.lax.cond(
+                j % B == 0, lambda: _sign_block(keys, j // B, B, (S, d1)), lambda: blk
+            )
+            Delta = _at(blk, j % B)
+        xt = commit(x, jnp.ones(S), jnp.full(S, _at(tabs["delta"], n)), Delta, xlow, xhigh)
         return {
             **st,
             "x": x,
@@ -210,22 +253,33 @@ def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
             "ready": jnp.bool_(True),
             "played": jnp.int64(0),
             "t": st["t"] + 1,
-        }
+        }, blk
 
-    def cond(carry):
-        return carry[1] > 0
+    # Whole intervals that end within the chunk (the follower's steps, then the event at the
+    # interval's last stage), then the follower's steps of the interval left open.
+    def ends_here(carry):
+        _, left, rem, _ = carry  # rem: stages to the end of the current interval
+        return rem <= left
 
-    def body(carry):
-        st, left = carry
-        rem = tabs["k"][st["n"]] - st["played"]
-        m = jnp.minimum(rem, left)
-        ends = m == rem
-        st = follower_steps(st, jnp.where(ends, m - 1, m))
-        st = jax.lax.cond(ends, event, lambda s: s, st)
-        return st, left - m
+    def interval(carry):
+        st, left, rem, blk = carry
+        st, blk = event(follower_steps(st, rem - 1), blk)
+        return st, left - rem, _at(tabs["k"], st["n"]), blk
 
-    st, _ = jax.lax.while_loop(cond, body, (st, stages))
-    return st
+    rem = _at(tabs["k"], st["n"]) - st["played"]
+    # The block of signs holding the next interval's (a placeholder when signs are given).
+    blk = (
+        jnp.zeros((1, S, d1))
+        if static.given_signs
+        else _sign_block(keys, (st["j"] + 1) // B, B, (S, d1))
+    )
+    st, left, _, _ = jax.lax.while_loop(ends_here, interval, (st, stages, rem, blk))
+    return follower_steps(st, left)
+
+
+def _at(table, n):
+    """``table[n]`` for a traced scalar index (one dynamic slice, no gather)."""
+    return jax.lax.dynamic_index_in_dim(table, n, keepdims=False)
 
 
 _advance = jax.jit(_advance_impl, static_argnums=(2,))
@@ -307,21 +361,27 @@ class JaxRunner:
         b0 = 0.0 if leader.baseline_init is None else leader.baseline_init
         delta0 = np.full(S, self._tables["delta"].at(0))
         xt = commit(x0, np.ones(S), delta0, Delta, leader.low, leader.high)  # Alg. 1, line 5
+        # Device arrays are put from NumPy (jax.device_put compiles nothing; eager jnp calls
+        # would each compile a small program, about 0.2 s in all).
+        put = jax.device_put
+        words = np.random.SeedSequence(env_seed).spawn(2)[1].generate_state(6, dtype=np.uint32)
         with jax.enable_x64(True):
-            ks, kf, kn = jax.random.split(jax.random.key(env_seed % (1 << 63)), 3)
-            self._keys = {"signs": ks, "follower": kf, "noise": kn}
+            self._keys = {
+                name: jax.random.wrap_key_data(put(words[2 * i : 2 * i + 2]))
+                for i, name in enumerate(("signs", "follower", "noise"))
+            }
             self._boxes = tuple(
-                jnp.asarray(a) for a in (leader.low, leader.high, follower.low, follower.high)
+                put(np.asarray(a, dtype=np.float64))
+                for a in (leader.low, leader.high, follower.low, follower.high)
             )
-            self._signs = jnp.zeros((1, S, game.d1)) if signs is None else jnp.asarray(signs)
+            self._signs = put(
+                np.zeros((1, S, game.d1)) if signs is None else np.asarray(signs, np.float64)
+            )
             host = {"x": x0, "y": y0, "xt": xt, "Delta": Delta, "b": np.full(S, b0)}
-            self._state = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in host.items()}
+            self._state = {k: put(np.asarray(v, dtype=np.float64)) for k, v in host.items()}
             self._state.update(
-                n=jnp.asarray(0, jnp.int64),
-                j=jnp.asarray(0, jnp.int64),
-                t=jnp.asarray(0, jnp.int64),
-                played=jnp.asarray(0, jnp.int64),
-                ready=jnp.asarray(ready),
+                {k: put(np.int64(0)) for k in ("n", "j", "t", "played")},
+                ready=put(np.bool_(ready)),
             )
         # Host copies of the schedule's position (every row alike, known without the device).
         self._n, self._played, self._ready = 0, 0, ready
@@ -361,7 +421,7 @@ class JaxRunner:
                     raise ValueError(
                         f"JAX runner state {k!r} has shape {a.shape}, expected {np.shape(v)}"
                     )
-                new[k] = jnp.asarray(a, dtype=v.dtype)
+                new[k] = jax.device_put(a.astype(v.dtype))
         self._state = new
         self.stage = int(np.asarray(state["stage"]))
         n, played, ready, started = (int(i) for i in np.asarray(state["host"]))
@@ -402,9 +462,9 @@ class JaxRunner:
             n = np.arange(size, dtype=np.int64)
             with jax.enable_x64(True):
                 self._tabs = {
-                    "alpha": jnp.asarray(self._tables["alpha"](n)),
-                    "delta": jnp.asarray(self._tables["delta"](n)),
-                    "k": jnp.asarray(self._tables["k"](n).astype(np.int64)),
+                    "alpha": jax.device_put(self._tables["alpha"](n)),
+                    "delta": jax.device_put(self._tables["delta"](n)),
+                    "k": jax.device_put(self._tables["k"](n).astype(np.int64)),
                 }
             self._tab_len = size
         return self._tabs
@@ -415,7 +475,7 @@ class JaxRunner:
         with jax.enable_x64(True):
             self._state = _advance(
                 self._state,
-                jnp.int64(stages),
+                np.int64(stages),
                 self._static,
                 self._tabs,
                 self._boxes,

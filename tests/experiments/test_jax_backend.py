@@ -116,6 +116,49 @@ def test_chunks_change_nothing():
     assert runner.stage == 5000 and (runner.updates == whole.update.max()).all()
 
 
+def test_one_compile_per_shape():
+    # The state the program returns has the types it was given (no weak types), so chunks of
+    # any length reuse one compiled program.
+    from agents.compose import jax_engine
+
+    game = Duopoly()
+    leader, follower = _pair(game, 7)
+    runner = JaxRunner(game, leader, follower, 2)
+    before = jax_engine._advance._cache_size()
+    for n in (10, 333, 4000, 1):
+        runner.run(n)
+    assert jax_engine._advance._cache_size() == before + 1
+
+
+def test_sign_blocks_are_fair_coins_per_row_and_interval():
+    import jax
+
+    from agents.compose import jax_engine
+
+    assert [
+        jax_engine._sign_block_len(S, d) for S, d in ((1, 1), (32, 1), (1000, 2), (10**5, 1))
+    ] == [
+        64,
+        64,
+        2,
+        1,
+    ]
+    with jax.enable_x64(True):
+        key = jax.random.wrap_key_data(np.array([3, 4], dtype=np.uint32))
+        keys = {"signs": key}
+        a = np.asarray(jax_engine._sign_block(keys, 0, 64, (512, 2)))
+        b = np.asarray(jax_engine._sign_block(keys, 1, 64, (512, 2)))
+    assert a.shape == (64, 512, 2) and a.dtype == np.float64
+    assert set(np.unique(a)) == {-1.0, 1.0}
+    # 65536 fair +-1 coins: the mean is within 4.5 standard errors (1/256) of 0.
+    assert abs(a.mean()) < 4.5 / 256 and abs(b.mean()) < 4.5 / 256
+    # Intervals, rows, coordinates and blocks are not copies of each other.
+    assert abs(np.mean(a[1:] * a[:-1])) < 4.5 / 253
+    assert abs(np.mean(a[:, 1:] * a[:, :-1])) < 4.5 / 255
+    assert abs(np.mean(a[..., 0] * a[..., 1])) < 4.5 / 181
+    assert abs(np.mean(a * b)) < 4.5 / 256
+
+
 def test_stochastic_follower_runs_and_learns():
     game = Duopoly()
     leader = HiCLeader.for_game(game, num_envs=64, check_assumptions=False)
@@ -179,3 +222,22 @@ def test_unknown_backend():
     leader, follower = _pair(game, 2)
     with pytest.raises(ValueError, match="backend must be 'numpy' or 'jax', got 'torch'"):
         run_batch(game, leader, follower, 10, backend="torch")
+
+
+@pytest.mark.parametrize("flags", [None, "--xla_cpu_enable_fast_math=false"])
+def test_the_small_loop_option_leaves_xla_flags_as_found(flags):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    if flags is not None:
+        env["XLA_FLAGS"] = flags
+    code = (
+        "import os, agents.compose.jax_engine as je; "
+        "print(repr(os.environ.get('XLA_FLAGS'))); print(je._SMALL_LOOP_BYTES)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[0] == repr(flags)
