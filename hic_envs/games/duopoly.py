@@ -68,13 +68,17 @@ class Duopoly(Game):
         super().__init__([0.0], [top], [0.0], [top], mu=2 * self.b, K2=2 * self.b)
         _checks.finite_on_boxes(self, a=a, b=b, c1=c1, c2=c2)
 
-    def leader_payoff(self, x, y):
+    def payoffs(self, x, y):
+        # Both profits q_i (P - c_i) at the inverse demand P = a - b (q1 + q2), from one price.
         q1, q2 = x[..., 0], y[..., 0]
-        return q1 * (self.a - self.b * (q1 + q2) - self.c1)
+        price = self.a - self.b * (q1 + q2)
+        return q1 * (price - self.c1), q2 * (price - self.c2)
+
+    def leader_payoff(self, x, y):
+        return self.payoffs(x, y)[0]
 
     def follower_payoff(self, x, y):
-        q1, q2 = x[..., 0], y[..., 0]
-        return q2 * (self.a - self.b * (q1 + q2) - self.c2)
+        return self.payoffs(x, y)[1]
 
     def leader_grad(self, x, y):
         return self.a - self.c1 - 2 * self.b * x - self.b * y

@@ -116,7 +116,7 @@ def test_markers_and_curve_sit_where_the_game_says():
 def test_landscape_and_curve_are_computed_once_in_one_dimension(monkeypatch):
     game = Duopoly()
     calls = {"payoff": 0, "br": 0}
-    payoff, br = game.leader_payoff, game.best_response
+    payoff, br = game.payoffs, game.best_response  # the duopoly's leader_payoff calls payoffs
 
     def counted_payoff(x, y):
         calls["payoff"] += 1
@@ -126,7 +126,7 @@ def test_landscape_and_curve_are_computed_once_in_one_dimension(monkeypatch):
         calls["br"] += 1
         return br(x)
 
-    monkeypatch.setattr(game, "leader_payoff", counted_payoff)
+    monkeypatch.setattr(game, "payoffs", counted_payoff)
     monkeypatch.setattr(game, "best_response", counted_br)
     env = _env(game)
     first = env.render()
