@@ -16,7 +16,6 @@ from agents.schedules import (
     ScheduleTable,
     as_schedule,
     check_spsa_schedules,
-    commitment_lengths,
 )
 
 __all__ = ["AdaptiveCommitment", "HiCLeader"]
@@ -310,8 +309,8 @@ class HiCLeader(BatchAgent):
             self._threshold[rows] = self._values("tol", ac.tol, n) * self._delta[rows]
             first_end = ac.min_length
         else:
-            k = self._values("commitment", self.commitment, n)
-            self._k[rows] = commitment_lengths(k, n, "commitment")  # refuses k beyond int64
+            # Whole numbers of stages below 2**62 (refused otherwise, naming the index).
+            self._k[rows] = self._table("commitment", self.commitment).lengths(n)
             first_end = self._k[rows]
         if self.average_last is not None:
             self._ring[rows] = 0.0
@@ -329,10 +328,13 @@ class HiCLeader(BatchAgent):
     def _values(self, name: str, schedule: Any, n: np.ndarray) -> np.ndarray:
         """``evaluate(schedule, n, name)`` through a table kept per schedule (not state: it
         holds only the schedule's values)."""
+        return self._table(name, schedule)(n)
+
+    def _table(self, name: str, schedule: Any) -> ScheduleTable:
         table = self._tables.get(name)
         if table is None or table.schedule is not schedule:
             table = self._tables[name] = ScheduleTable(schedule, name)
-        return table(n)
+        return table
 
     def _schedule_next_event(self) -> None:
         # Stage count at which _observe must do array work; before it, nothing happens.

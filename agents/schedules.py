@@ -360,6 +360,11 @@ def evaluate(schedule: Callable, n: np.ndarray, name: str = "schedule") -> np.nd
     return out
 
 
+def _whole_lengths(k: np.ndarray) -> np.ndarray:
+    """Where ``k`` is a whole number of stages from 1 to :data:`MAX_COMMITMENT`."""
+    return (k >= 1) & (k <= MAX_COMMITMENT) & (k == np.floor(k))
+
+
 def commitment_lengths(k: np.ndarray, n: np.ndarray, name: str = "commitment") -> np.ndarray:
     """Commitment lengths ``k`` (float array, from :func:`evaluate`) as int64, checked.
 
@@ -373,7 +378,7 @@ def commitment_lengths(k: np.ndarray, n: np.ndarray, name: str = "commitment") -
             :data:`MAX_COMMITMENT` (beyond it the int64 cast would wrap).
     """
     k = np.asarray(k, dtype=np.float64)
-    bad = ~((k >= 1) & (k <= MAX_COMMITMENT) & (k == np.floor(k)))
+    bad = ~_whole_lengths(k)
     if bad.any():
         i = int(np.argmax(bad))
         why = (
@@ -383,6 +388,9 @@ def commitment_lengths(k: np.ndarray, n: np.ndarray, name: str = "commitment") -
         )
         raise ValueError(f"{name} must give {why}, got {float(k[i])!r} at n={int(n[i])}")
     return k.astype(np.int64)
+
+
+_max, _min = np.maximum.reduce, np.minimum.reduce
 
 
 class ScheduleTable:
@@ -402,24 +410,42 @@ class ScheduleTable:
         name: its name in error messages.
     """
 
-    __slots__ = ("schedule", "name", "_table", "_valid")
+    __slots__ = ("schedule", "name", "_table", "_valid", "_lengths", "_lengths_valid")
 
     def __init__(self, schedule: Callable, name: str = "schedule") -> None:
         self.schedule = schedule
         self.name = name
         self._table = np.empty(0)
         self._valid = 0  # table[:_valid] are all positive and finite
+        self._lengths: np.ndarray | None = None  # the table as checked int64 lengths
+        self._lengths_valid = 0  # _lengths[:_lengths_valid] are whole numbers in range
 
     def __call__(self, n: np.ndarray) -> np.ndarray:
         """The schedule's values at the integer indices ``n`` (1-D array), as floats."""
         if not isinstance(self.schedule, Schedule) or n.size == 0:
             return evaluate(self.schedule, n, self.name)
-        top = int(n.max())
+        top = int(_max(n))  # the ufunc's reduce: ndarray.max's wrapper costs as much again
         if top >= self._table.shape[0] and self._valid == self._table.shape[0]:
             self._grow(top)
-        if top < self._valid and int(n.min()) >= 0:
+        if top < self._valid and int(_min(n)) >= 0:
             return self._table[n]
         return evaluate(self.schedule, n, self.name)
+
+    def lengths(self, n: np.ndarray) -> np.ndarray:
+        """``commitment_lengths(self(n), n, self.name)``: the values as int64 stage counts,
+        from a table checked once (an index at or past the first value that is not a whole
+        number of stages goes through :func:`commitment_lengths`, which raises there)."""
+        if n.size and self._lengths is not None:
+            top = int(_max(n))
+            if top < self._lengths_valid and int(_min(n)) >= 0:
+                return self._lengths[n]
+        k = self(n)
+        if self._lengths is None or self._lengths.shape[0] != self._valid:
+            table = self._table[: max(self._valid, 0)]
+            ok = _whole_lengths(table)
+            self._lengths_valid = int(np.argmin(ok)) if not ok.all() else table.shape[0]
+            self._lengths = table.astype(np.int64)
+        return commitment_lengths(k, n, self.name)
 
     def at(self, i: int) -> float:
         """The value at one index ``i >= 0`` (a Python float)."""

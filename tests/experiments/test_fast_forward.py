@@ -175,6 +175,27 @@ def test_schedule_table_reports_bad_values_where_reached():
         table(np.array([3, 100]))
 
 
+def test_schedule_table_lengths_are_commitment_lengths_and_refuse_where_reached():
+    from agents.schedules import LogLinear, commitment_lengths
+
+    class Fractional(LogLinear):
+        def __call__(self, n):  # whole numbers below n = 300, then k + 0.5
+            v = super().__call__(n)
+            return np.where(np.asarray(n) < 300, v, v + 0.5)
+
+    for sched in (LogLinear(3.0, 5.0, ceil=True), Fractional(3.0, 5.0, ceil=True)):
+        table = ScheduleTable(sched, "commitment")
+        for n in (np.array([0]), np.arange(300), np.array([299, 7, 0, 299])):
+            got = table.lengths(n)
+            assert got.dtype == np.int64
+            np.testing.assert_array_equal(got, commitment_lengths(evaluate(sched, n), n))
+    with pytest.raises(ValueError, match=r"whole numbers of stages, got .*\.5 at n=300"):
+        table.lengths(np.array([5, 300]))
+    np.testing.assert_array_equal(  # still fine below the first bad index
+        table.lengths(np.array([299])), commitment_lengths(evaluate(sched, np.array([299])), [299])
+    )
+
+
 def test_schedule_table_never_calls_a_plain_callable_ahead():
     seen = []
 
