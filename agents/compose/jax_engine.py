@@ -427,29 +427,62 @@ class JaxRunner:
         n, played, ready, started = (int(i) for i in np.asarray(state["host"]))
         self._n, self._played, self._ready, self._started = n, played, bool(ready), bool(started)
 
-    def _k(self, n: int) -> int:
-        k = self._tables["k"].at(n)
-        if k != int(k):
-            raise ValueError(f"commitment must give whole numbers of stages, got {k!r} at n={n}")
-        return int(k)
+    #: Intervals looked ahead per step of :meth:`_plan`.
+    _PLAN_BLOCK = 4096
 
-    def _plan(self, stages: int) -> list[tuple[int, int]]:
-        """Walk the schedule on the host: ``(stage offset, n)`` of every update in the next
-        ``stages`` stages; advances the host copies."""
-        out, left, off = [], stages, 0
-        while left > 0:
-            rem = self._k(self._n) - self._played
+    def _plan(self, stages: int) -> tuple[np.ndarray, np.ndarray]:
+        """Walk the schedule on the host: the stage offsets and indices ``n`` of the updates
+        made in the next ``stages`` stages (arrays); advances the host copies.
+
+        The interval lengths are summed a block at a time. A block holding a length that is
+        not a whole number of stages is walked one interval at a time instead, so the error
+        is raised where the run reaches it (as the NumPy leader does), not ahead of it."""
+        lengths = self._tables["k"].lengths
+        offs: list[np.ndarray] = []
+        ns: list[np.ndarray] = []
+        left, off = stages, 0
+
+        def one() -> bool:  # one interval; False if it does not end within the chunk
+            nonlocal left, off
+            rem = int(lengths(np.array([self._n]))[0]) - self._played
             if rem > left:
                 self._played += left
-                break
-            left -= rem
-            off += rem
-            self._played = 0
+                left = 0
+                return False
+            left, off, self._played = left - rem, off + rem, 0
             if self._ready:
                 self._n += 1
-                out.append((off, self._n))
+                offs.append(np.array([off]))
+                ns.append(np.array([self._n]))
             self._ready = True
-        return out
+            return True
+
+        if not self._ready:  # a baseline's first interval ends without an update
+            one()
+        while left > 0:
+            n = self._n
+            try:
+                k = lengths(np.arange(n, n + self._PLAN_BLOCK, dtype=np.int64))
+            except ValueError:
+                for _ in range(self._PLAN_BLOCK):
+                    if not one():
+                        break
+                continue
+            k[0] -= self._played
+            ends = off + np.cumsum(k)  # ends[i]: the offset at which interval n + i ends
+            m = int(np.searchsorted(ends, off + left, side="right"))  # ends in the chunk
+            if m:
+                offs.append(ends[:m])
+                ns.append(np.arange(n + 1, n + m + 1, dtype=np.int64))
+                self._n, self._played = n + m, 0
+                left -= int(ends[m - 1]) - off
+                off = int(ends[m - 1])
+            if m < self._PLAN_BLOCK:
+                self._played += left  # the interval left open
+                left = 0
+        if not offs:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        return np.concatenate(offs), np.concatenate(ns)
 
     def _device_tables(self) -> dict[str, Any]:
         need = self._n + 2
@@ -501,14 +534,14 @@ class JaxRunner:
             self._started = True
             record(0, 0)
         t0 = self.stage
-        plan = self._plan(int(stages))
+        offs, ns = self._plan(int(stages))
         self._device_tables()
         done = 0
-        for off, n in plan:
-            if self.thinning.keep(np.array([n]))[0]:
-                self._advance(off - done)
-                done = off
-                record(n, t0 + off)
+        keep = self.thinning.keep(ns)
+        for off, n in zip(offs[keep].tolist(), ns[keep].tolist(), strict=True):
+            self._advance(off - done)
+            done = off
+            record(n, t0 + off)
         self._advance(int(stages) - done)
         self.stage = t0 + int(stages)
         if not rec["row"]:

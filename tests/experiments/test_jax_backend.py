@@ -116,6 +116,56 @@ def test_chunks_change_nothing():
     assert runner.stage == 5000 and (runner.updates == whole.update.max()).all()
 
 
+def _reference_plan(k_of, n, played, ready, stages):
+    """The schedule walked one interval at a time: (offsets, update indices, n, played,
+    ready)."""
+    out, off = [], 0
+    while True:
+        rem = k_of(n) - played
+        if rem > stages - off:
+            return out, n, played + stages - off, ready
+        off += rem
+        played = 0
+        if ready:
+            n += 1
+            out.append((off, n))
+        ready = True
+
+
+@pytest.mark.parametrize(
+    ("commitment", "baseline_init", "chunks"),
+    [
+        (None, None, (1, 36, 999, 7000, 3)),  # the preset (k_n from 36), baseline warm-up
+        (2, 0.0, (1, 1, 5, 10_000)),
+        (lambda n: 1.0 + (n % 3), 0.0, (4, 9000, 2, 17)),  # a plain callable, k in {1, 2, 3}
+    ],
+)
+def test_host_plan_is_the_interval_by_interval_walk(commitment, baseline_init, chunks):
+    from agents.schedules import evaluate
+
+    game = Duopoly()
+    kw = {} if commitment is None else {"commitment": commitment}
+    leader, follower = _pair(game, 2, baseline_init=baseline_init, **kw)
+    runner = JaxRunner(game, leader, follower, 0)
+    n, played, ready = 0, 0, baseline_init is not None
+    for c in chunks:
+        offs, ns = runner._plan(c)
+        want, n, played, ready = _reference_plan(
+            lambda i: int(evaluate(leader.commitment, np.array([i]))[0]), n, played, ready, c
+        )
+        assert list(zip(offs.tolist(), ns.tolist(), strict=True)) == want
+        assert (runner._n, runner._played) == (n, played)
+
+
+def test_a_bad_commitment_is_refused_where_it_is_reached():
+    game = Duopoly()
+    leader, follower = _pair(game, 2, commitment=lambda n: 3.0 if n < 50 else 3.5)
+    runner = JaxRunner(game, leader, follower, 0)
+    runner.run(100)  # 33 updates: the bad lengths from n = 50 on are not reached
+    with pytest.raises(ValueError, match=r"whole numbers of stages, got 3.5 at n=50"):
+        runner.run(100)
+
+
 def test_one_compile_per_shape():
     # The state the program returns has the types it was given (no weak types), so chunks of
     # any length reuse one compiled program.
