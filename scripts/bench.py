@@ -2,7 +2,8 @@
 
 Usage::
 
-    python scripts/bench.py            # S = 1, 100, 1000, 10000, 100000; about 2 minutes
+    python scripts/bench.py            # play; NumPy S = 1, 32, 1000, 1e5; JAX S = 32, 1000,
+                                       # 1e5; the default job per backend (45 s here)
     python scripts/bench.py --quick    # smoke run
 
 The same report as ``hic bench`` (both call :func:`agents.compose.bench.run_benchmarks`).

@@ -135,11 +135,18 @@ def _measure(
     seconds: float,
     repeats: int,
     min_stages: int,
+    max_stages: int = 1 << 62,
 ) -> BenchResult:
-    # Calibrate on a short run, then size the timed runs to about `seconds` each.
+    # Calibrate on runs doubled until one takes a tenth of `seconds` (a short probe would
+    # mostly time a call's fixed cost), then size the timed runs to about `seconds` each.
     probe = max(min_stages, 1000 // S, 200)
-    rate = probe / timer(probe)[0]
-    stages = max(min_stages, int(rate * seconds))
+    while True:
+        wall = timer(probe)[0]
+        if wall >= 0.1 * seconds or probe >= max_stages:
+            break
+        probe = min(2 * probe, max_stages)
+    rate = probe / wall
+    stages = min(max(min_stages, int(rate * seconds)), max_stages)
     times = [timer(stages) for _ in range(repeats)]
     rates = [stages * S / w for w, _ in times]
     cpu = max(stages * S / max(c, 1e-9) for _, c in times)
@@ -244,8 +251,18 @@ def run_benchmarks(
             say(f"JAX engine S={S}: compile ...")
             compile_s[S] = _jax_compile(S)
             say(f"JAX engine S={S} ...")
+            # At most 1e7 stages a run: the runner carries on across runs, and its schedule
+            # tables (1M updates; k_n >= 36 here) must not grow, which would recompile.
             results.append(
-                _measure("JAX engine", S, lambda n, S=S: _time_jax(S, n), seconds, repeats, 1000)
+                _measure(
+                    "JAX engine",
+                    S,
+                    lambda n, S=S: _time_jax(S, n),
+                    seconds,
+                    repeats,
+                    1000,
+                    max_stages=10_000_000,
+                )
             )
         _JAX_RUNNERS.clear()
     job_s = {}
