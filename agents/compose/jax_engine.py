@@ -4,15 +4,18 @@ With a fixed commitment schedule every seed's interval ``n`` lasts ``k_n`` stage
 seeds end their intervals at the same stage. The program is a loop over intervals (a
 ``lax.while_loop``); within an interval a ``lax.fori_loop`` runs the follower's steps against
 the one committed action, and at the interval's last stage the leader measures its payoff
-and takes its step. The perturbation signs are drawn once per interval. It calls the same
-rules as the NumPy agents (:mod:`agents.rules`) and the game's own ``payoffs`` and
-``follower_grad`` methods on JAX arrays: one copy of the math. It is compiled once per
-shape (batch size and dimensions); :meth:`JaxRunner.run` may be called in chunks.
+and takes its step. The perturbation signs are drawn a block of intervals at a time. It calls
+the same rules as the NumPy agents (:mod:`agents.rules`) and the game's own ``payoffs`` and
+``follower_grad_given`` methods on JAX arrays: one copy of the math. It is compiled once per
+shape (batch size and dimensions); :meth:`JaxRunner.run` may be called in chunks. The host
+finds the stages at which updates are recorded from the schedule's cumulative sums, a block
+of intervals at a time, and runs the program between them.
 
 What runs here: :class:`~agents.HiCLeader` with a schedule (not adaptive) commitment, with
 or without a payoff baseline (``baseline``, ``baseline_init``), against a
 :class:`~agents.GradientAscentFollower` or :class:`~agents.StochasticGradientFollower` with a
-constant step, on a game whose ``payoffs`` and ``follower_grad`` are array-API code (every
+constant step, on a game whose ``payoffs`` and ``follower_grad_given`` (by default
+``follower_grad``) are array-API code (every
 library game the engine's default jobs use: Duopoly, Quadratic, RandomQuadratic, ZeroSum,
 Cooperative, ...). Anything else raises a ``ValueError`` naming what has no pure form here;
 run it with ``backend="numpy"``.
@@ -31,8 +34,9 @@ the loop body is a separate call into the runtime, which at a small batch costs 
 arithmetic. When this module is imported it raises that threshold to 1 MB for the process's
 CPU backend (through ``XLA_FLAGS``, read once when JAX starts its backends; the variable is
 restored right after), so the interval loop at up to a few thousand seeds compiles to one
-native loop (``python scripts/bench.py``: about 2x at S = 32). If JAX's backends were started
-before, or ``XLA_FLAGS`` already sets ``xla_backend_extra_options``, nothing is changed.
+native loop (the README's Speed section measures both settings with ``python
+scripts/bench.py``). If JAX's backends were started before, or ``XLA_FLAGS`` already sets
+``xla_backend_extra_options``, nothing is changed.
 """
 
 from __future__ import annotations
@@ -125,11 +129,11 @@ def check_supported(game: Game, leader: Any, follower: Any) -> None:
         with jax.enable_x64(True):
             x = jax.ShapeDtypeStruct((S, game.d1), jnp.float64)
             y = jax.ShapeDtypeStruct((S, game.d2), jnp.float64)
-            jax.eval_shape(lambda a, b: (game.payoffs(a, b), game.follower_grad(a, b)), x, y)
+            jax.eval_shape(lambda a, b: (game.payoffs(a, b), game.follower_grad_given(a)(b)), x, y)
     except Exception as err:  # what a NumPy-only game raises on JAX arrays varies
         raise ValueError(
-            f"{type(game).__name__}'s payoffs or follower_grad are not array-API code (on JAX "
-            f"arrays they raise {type(err).__name__}: {str(err).splitlines()[0][:200]}); "
+            f"{type(game).__name__}'s payoffs or follower_grad(_given) are not array-API code "
+            f"(on JAX arrays they raise {type(err).__name__}: {str(err).splitlines()[0][:200]}); "
             "a CustomGame built from NumPy callables runs on backend='numpy' only"
         ) from None
 
