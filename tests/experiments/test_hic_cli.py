@@ -172,16 +172,8 @@ def test_bench_quick_prints_the_table(capsys):
     assert "record='log'" in out
 
 
-def test_profile_stages_script_prints_every_part(capsys, monkeypatch):
-    import importlib.util
-    import pathlib
-    import sys
-
-    path = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "profile_stages.py"
-    spec = importlib.util.spec_from_file_location("profile_stages", path)
-    mod = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "profile_stages", mod)  # dataclasses look their module up
-    spec.loader.exec_module(mod)
+def test_profile_stages_script_prints_every_part(capsys, load_script):
+    mod = load_script("profile_stages")
     mod.main(mod.Config(number=200, repeats=1, stages=3000))
     cells = [r[2:-2].split(" | ") for r in capsys.readouterr().out.splitlines() if r[:2] == "| "]
     values = {c[0]: float(c[1]) for c in cells if c[1].replace(".", "").isdigit()}

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_train_sb3_follower_script(tmp_path, capsys):
+def test_train_sb3_follower_script(tmp_path, capsys, load_script):
     out = tmp_path / "run"
-    result = _script("train_sb3_follower").main(
+    result = load_script("train_sb3_follower").main(
         [
             "--total-steps",
             "300",
@@ -44,7 +31,7 @@ def test_train_sb3_follower_script(tmp_path, capsys):
     assert result.config.total_steps == 300 and result.final_leader.shape == (1, 1)
 
 
-def test_learned_best_response_script(tmp_path):
+def test_learned_best_response_script(tmp_path, load_script):
     out = tmp_path / "lbr"
     argv = [
         "--games",
@@ -60,7 +47,7 @@ def test_learned_best_response_script(tmp_path):
         "--out",
         str(out),
     ]
-    table = _script("learned_best_response").main(argv)
+    table = load_script("learned_best_response").main(argv)
     assert "command: `python scripts/learned_best_response.py --games Duopoly" in table
     assert "| Duopoly (x* = [24.5]) | 0 |" in table
     assert "Hi-C vs the exact best response | 3 seeds" in table
@@ -73,8 +60,8 @@ def test_learned_best_response_script(tmp_path):
     assert (out / "results.md").read_text().strip() == table
 
 
-def test_experiment_config_is_validated():
-    module = _script("learned_best_response")
+def test_experiment_config_is_validated(load_script):
+    module = load_script("learned_best_response")
     with pytest.raises(ValueError, match="seeds must be a positive integer"):
         module.ExperimentConfig(seeds=0)
     with pytest.raises(ValueError, match="games"):

@@ -282,16 +282,8 @@ def test_sb3_ppo_trains_through_the_adapter_without_warnings():
     assert leader.strategy.shape == (8, 1) and leader.update_index.min() > 0
 
 
-def test_bench_vector_script_runs(capsys, monkeypatch):
-    import importlib.util
-    import pathlib
-    import sys
-
-    path = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "bench_vector.py"
-    spec = importlib.util.spec_from_file_location("bench_vector", path)
-    mod = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "bench_vector", mod)  # dataclasses look their module up
-    spec.loader.exec_module(mod)
+def test_bench_vector_script_runs(capsys, load_script):
+    mod = load_script("bench_vector")
     mod.main(["--quick", "--num-envs", "4"])
     rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]
     assert [r[:2] for r in rows] == [["follower", "4"], ["leader", "4"]]
