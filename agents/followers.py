@@ -74,6 +74,13 @@ class _StepFollower(BatchAgent):
         self._const_beta = self.step_size.value if isinstance(self.step_size, Constant) else None
         self._table: ScheduleTable | None = None  # the step sizes, tabulated (not state)
         self._init = init
+        # The box (and a constant step) spread to the strategies' shape (S, d): a ufunc on
+        # operands of one shape costs about half of one that broadcasts them, and this step
+        # runs at every stage. The same values, so the same bits.
+        shape = (self._S, self.dim)
+        self._low_full = np.broadcast_to(self.low, shape).copy()
+        self._high_full = np.broadcast_to(self.high, shape).copy()
+        self._beta_full = None if self._const_beta is None else np.full(shape, self._const_beta)
 
     def _reset(self) -> None:
         self._y = self._initial(self._init)
@@ -93,9 +100,9 @@ class _StepFollower(BatchAgent):
         """``stages`` steps against the same observed leader action ``obs``."""
         _repeat_reward_free(self, obs, stages)
 
-    def _beta(self) -> float:
-        if self._const_beta is not None:
-            return self._const_beta
+    def _beta(self) -> float | np.ndarray:
+        if self._beta_full is not None:
+            return self._beta_full
         table = self._table
         if table is None or table.schedule is not self.step_size:
             table = self._table = ScheduleTable(self.step_size, "step_size")
@@ -137,8 +144,8 @@ class GradientAscentFollower(_StepFollower):
         return self._gradient_given(x)(self._y)
 
     def _observe(self, reward: np.ndarray, obs: np.ndarray) -> None:
-        beta = self._beta()
-        self._y = ascent_step(self._y, beta, self._gradient(obs), self.low, self.high)  # (21)
+        beta, low, high = self._beta(), self._low_full, self._high_full
+        self._y = ascent_step(self._y, beta, self._gradient(obs), low, high)  # (21)
         self._t += 1
         self.updates += self._S
 
@@ -161,13 +168,14 @@ class GradientAscentFollower(_StepFollower):
         if stages <= 0:
             return
         grad = self._gradient_given(o)
+        low, high = self._low_full, self._high_full
         if self._const_beta is not None:
-            self._y = ascent_steps(self._y, self._const_beta, grad, self.low, self.high, stages)
+            self._y = ascent_steps(self._y, self._beta_full, grad, low, high, stages)
             self._t += stages
         else:  # a step-size schedule: one step at a time, each at its own beta_t
             y = self._y
             for _ in range(stages):
-                y = ascent_step(y, self._beta(), grad(y), self.low, self.high)  # (21)
+                y = ascent_step(y, self._beta(), grad(y), low, high)  # (21)
                 self._t += 1
             self._y = y
         self.updates += self._S * stages

@@ -29,7 +29,7 @@ def ascent_step(y: Any, beta: Any, grad: Any, low: Any, high: Any) -> Any:
 
 def ascent_steps(
     y: np.ndarray,
-    beta: float,
+    beta: float | np.ndarray,
     grad: Callable[[np.ndarray], np.ndarray],
     low: np.ndarray,
     high: np.ndarray,
@@ -40,9 +40,14 @@ def ascent_steps(
 
     The same operations as ``stages`` calls of :func:`ascent_step`, so the same bits, done
     in place on two fresh buffers (neither ``y`` nor any array ``grad`` returns is written):
-    the NumPy engine's fast-forward runs this loop for every quiet stage.
+    the NumPy engine's fast-forward runs this loop for every quiet stage. The step size and
+    the box are spread to ``y``'s shape first: a ufunc on operands of one shape costs about
+    half of one that broadcasts a ``(d,)`` bound or converts a Python float, on small batches.
     """
     bufs = (np.empty_like(y), np.empty_like(y))
+    beta, low, high = (
+        np.broadcast_to(np.asarray(v, y.dtype), y.shape).copy() for v in (beta, low, high)
+    )
     mul, add, lo, hi = np.multiply, np.add, np.maximum, np.minimum
     for i in range(stages):
         out = bufs[i & 1]
