@@ -247,6 +247,10 @@ def run_benchmarks(
         )
     compile_s = {}
     if _jax_available():
+        # Building a runner imports JAX and starts its backends (about 1 s): done once here,
+        # so that the compile times below are compile times.
+        game, leader, follower = _workload(1)
+        make_runner(game, leader, follower, 0, record=None, backend="jax")
         for S in jax_sizes if not quick else tuple(s for s in jax_sizes if s <= 1000):
             say(f"JAX engine S={S}: compile ...")
             compile_s[S] = _jax_compile(S)

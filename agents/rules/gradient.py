@@ -27,6 +27,13 @@ def ascent_step(y: Any, beta: Any, grad: Any, low: Any, high: Any) -> Any:
     return xp.minimum(xp.maximum(y + beta * grad, low), high)
 
 
+def _spread(v: Any, y: np.ndarray) -> np.ndarray:
+    """``v`` as an array of ``y``'s shape and dtype (itself if it is one already)."""
+    if type(v) is np.ndarray and v.shape == y.shape and v.dtype == y.dtype:
+        return v
+    return np.broadcast_to(np.asarray(v, y.dtype), y.shape).copy()
+
+
 def ascent_steps(
     y: np.ndarray,
     beta: float | np.ndarray,
@@ -45,9 +52,7 @@ def ascent_steps(
     half of one that broadcasts a ``(d,)`` bound or converts a Python float, on small batches.
     """
     bufs = (np.empty_like(y), np.empty_like(y))
-    beta, low, high = (
-        np.broadcast_to(np.asarray(v, y.dtype), y.shape).copy() for v in (beta, low, high)
-    )
+    beta, low, high = (_spread(v, y) for v in (beta, low, high))
     mul, add, lo, hi = np.multiply, np.add, np.maximum, np.minimum
     for i in range(stages):
         out = bufs[i & 1]
