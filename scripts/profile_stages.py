@@ -9,7 +9,10 @@ gradient-ascent follower on the duopoly). Each part is timed on its own, best of
   stage, and the whole ``play`` stage for comparison;
 * the NumPy engine at S = 32: the follower's repeated step per stage (``observe_repeated``
   over 72 stages, as within a commitment interval), and the rest of an interval (a whole run
-  less that many follower steps, per interval).
+  less that many follower steps, per interval);
+* one ufunc call at S = 32 (``np.maximum`` into a preallocated output) on operands of one
+  shape, against a ``(1,)`` bound it broadcasts and a Python float it converts: why the
+  followers spread their box and step to the strategies' shape once.
 
 Nothing is asserted: these are measurements, for the README's Speed section.
 
@@ -111,6 +114,18 @@ def engine_parts(cfg: Config) -> list[tuple[str, float]]:
     ]
 
 
+def ufunc_parts(cfg: Config) -> list[tuple[str, float]]:
+    """Microseconds per ``np.maximum`` call at S = 32 by the kind of second operand."""
+    y, out = np.linspace(0.0, 1.0, 32)[:, None], np.empty((32, 1))
+    same, bound = np.full((32, 1), 0.5), np.array([0.5])
+    n, r = cfg.number, cfg.repeats
+    return [
+        ("operands of one shape (32, 1)", _best_us(lambda: np.maximum(y, same, out=out), n, r)),
+        ("a (1,) bound, broadcast", _best_us(lambda: np.maximum(y, bound, out=out), n, r)),
+        ("a Python float", _best_us(lambda: np.maximum(y, 0.5, out=out), n, r)),
+    ]
+
+
 def main(cfg: Config) -> None:
     print("| play loop (1 seed) | us per call |")
     print("|---|---:|")
@@ -119,6 +134,10 @@ def main(cfg: Config) -> None:
     print("\n| NumPy engine, S = 32 | us |")
     print("|---|---:|")
     for name, us in engine_parts(cfg):
+        print(f"| {name} | {us:.2f} |")
+    print("\n| np.maximum at S = 32, second operand | us per call |")
+    print("|---|---:|")
+    for name, us in ufunc_parts(cfg):
         print(f"| {name} | {us:.2f} |")
 
 
