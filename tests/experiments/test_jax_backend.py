@@ -291,3 +291,33 @@ def test_the_small_loop_option_leaves_xla_flags_as_found(flags):
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout.split("\n")
     assert out[0] == repr(flags)
+
+
+def test_a_jax_experiment_stopped_at_a_checkpoint_resumes_to_the_same_files(tmp_path):
+    import json
+
+    from agents.compose.experiment import ExperimentConfig, run_experiment
+
+    cfg = ExperimentConfig(
+        "hic/Duopoly-v0", seeds=4, stages=60_000, seed=2, noise_std=0.5, backend="jax"
+    )
+    kw = dict(progress=False, chunk=7_000, checkpoint_seconds=0.0)
+
+    def files(d):
+        summary = json.loads((d / "summary.json").read_text())
+        summary.pop("timing")
+        return (d / "updates.csv").read_bytes(), summary
+
+    run_experiment(cfg, tmp_path / "whole", **kw)
+
+    class Stop(Exception):
+        pass
+
+    def stop_at(info):
+        if info["stage"] >= 21_000:
+            raise Stop  # the process dies after a checkpointed chunk
+
+    with pytest.raises(Stop):
+        run_experiment(cfg, tmp_path / "parts", on_chunk=stop_at, **kw)
+    run_experiment(cfg, tmp_path / "parts", resume=True, **kw)
+    assert files(tmp_path / "parts") == files(tmp_path / "whole")
