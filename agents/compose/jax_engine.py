@@ -51,8 +51,7 @@ import numpy as np
 
 from agents.compose.runner import (
     _RECORD_FIELDS,
-    BatchHistory,
-    NonFiniteError,
+    _chunk_history,
     as_thinning,
     derive_seeds,
 )
@@ -548,25 +547,14 @@ class JaxRunner:
             record(n, t0 + off)
         self._advance(int(stages) - done)
         self.stage = t0 + int(stages)
-        if not rec["row"]:
-            i = np.empty(0, dtype=np.int64)
-            rec = {
-                "row": [i],
-                "update": [i],
-                "stage": [i],
-                "leader_strategies": [np.empty((0, self.game.d1))],
-                "follower_strategies": [np.empty((0, self.game.d2))],
-            }
-        fl, ff = self.leader.strategies, self.follower.strategies
-        for role, s in (("leader", fl), ("follower", ff)):
-            bad = ~np.isfinite(s).all(axis=1)
-            if bad.any():
-                i = int(np.argmax(bad))
-                raise NonFiniteError(
-                    f"the {role}'s strategy in seed row {i} is {s[i].tolist()} after stage "
-                    f"{self.stage} (JAX backend)"
-                )
-        return BatchHistory(*(np.concatenate(rec[f]) for f in _RECORD_FIELDS), fl, ff)
+        return _chunk_history(
+            rec,
+            self.leader.strategies,
+            self.follower.strategies,
+            self.game,
+            self.stage,
+            "JAX backend",
+        )
 
 
 class _View:

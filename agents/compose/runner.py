@@ -536,24 +536,39 @@ class BatchRunner:
                 rec["follower_strategies"].append(follower.strategies[rows])
         self.stage = t0 + stages
         self._obs_l, self._obs_f = obs_l, obs_f
-        if not rec["row"]:  # nothing recorded in this chunk
-            for f, empty in zip(_RECORD_FIELDS, self._empty_records(), strict=True):
-                rec[f].append(empty)
-        final_l, final_f = leader.strategies, follower.strategies
-        for role, s in (("leader", final_l), ("follower", final_f)):
-            bad = ~np.isfinite(s).all(axis=1)
-            if bad.any():
-                i = int(np.argmax(bad))
-                raise NonFiniteError(
-                    f"the {role}'s strategy in seed row {i} is {s[i].tolist()} after stage "
-                    f"{self.stage} (a payoff or step overflowed, or an agent returned NaN); "
-                    "results up to the previous chunk are kept"
-                )
-        return BatchHistory(*(np.concatenate(rec[f]) for f in _RECORD_FIELDS), final_l, final_f)
+        return _chunk_history(
+            rec,
+            leader.strategies,
+            follower.strategies,
+            game,
+            self.stage,
+            "a payoff or step overflowed, or an agent returned NaN; results up to the previous "
+            "chunk are kept",
+        )
 
-    def _empty_records(self) -> tuple[np.ndarray, ...]:
+
+def _chunk_history(
+    rec: dict[str, list], final_l: np.ndarray, final_f: np.ndarray, game: Game, stage: int, why: str
+) -> BatchHistory:
+    """A chunk's :class:`BatchHistory` from its lists of records (empty ones if none), after
+    checking the final strategies (both engines end their chunks here).
+
+    Raises:
+        NonFiniteError: naming the first seed row with a NaN or infinite strategy.
+    """
+    for role, s in (("leader", final_l), ("follower", final_f)):
+        bad = ~np.isfinite(s).all(axis=1)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise NonFiniteError(
+                f"the {role}'s strategy in seed row {i} is {s[i].tolist()} after stage "
+                f"{stage} ({why})"
+            )
+    if not rec["row"]:  # nothing recorded in this chunk
         i = np.empty(0, dtype=np.int64)
-        return i, i, i, np.empty((0, self.game.d1)), np.empty((0, self.game.d2))
+        empty = (i, i, i, np.empty((0, game.d1)), np.empty((0, game.d2)))
+        rec = {f: [e] for f, e in zip(_RECORD_FIELDS, empty, strict=True)}
+    return BatchHistory(*(np.concatenate(rec[f]) for f in _RECORD_FIELDS), final_l, final_f)
 
 
 def run_batch(
@@ -588,23 +603,16 @@ def run_batch(
             (naming what).
     """
     stages = _check_stages(stages)
-    if backend == "jax":
-        return make_runner(
-            game,
-            leader,
-            follower,
-            seed,
-            noise_std=noise_std,
-            max_cycles=max_cycles,
-            record=record,
-            backend=backend,
-        ).run(stages)
-    if backend != "numpy":
-        raise ValueError(f"backend must be 'numpy' or 'jax', got {backend!r}")
-    runner = BatchRunner(
-        game, leader, follower, seed, noise_std=noise_std, max_cycles=max_cycles, record=record
-    )
-    return runner.run(stages)
+    return make_runner(
+        game,
+        leader,
+        follower,
+        seed,
+        noise_std=noise_std,
+        max_cycles=max_cycles,
+        record=record,
+        backend=backend,
+    ).run(stages)
 
 
 def make_runner(
