@@ -416,9 +416,20 @@ class BatchAgent:
         """
         return 0
 
+    def _stage_count(self, stages: Any) -> int:
+        """``stages`` of the fast-forward face as an int, refused unless it is one >= 0."""
+        if type(stages) is not int and (  # the engine's plain ints skip the isinstance tests
+            isinstance(stages, bool | np.bool_) or not isinstance(stages, int | np.integer)
+        ):
+            raise TypeError(f"{type(self).__name__}: stages must be an integer, got {stages!r}")
+        if stages < 0:
+            raise ValueError(f"{type(self).__name__}: stages must be >= 0, got {stages!r}")
+        return int(stages)
+
     def skip_quiet(self, stages: int) -> None:
         """Advance over ``stages <= quiet_stages()`` stages (as that many
         :meth:`observe_batch` calls would)."""
+        stages = self._stage_count(stages)
         if stages > self.quiet_stages():
             raise ValueError(
                 f"{type(self).__name__}: cannot skip {stages} stages, only "
@@ -445,6 +456,7 @@ class BatchAgent:
         """Learn from ``stages <= reward_free_stages()`` stages at each of which the other
         player played ``obs`` ``(S, d_other)``, without rewards (as that many
         :meth:`observe_batch` calls with NaN rewards would)."""
+        stages = self._stage_count(stages)
         if stages > self.reward_free_stages():
             raise ValueError(
                 f"{type(self).__name__}: cannot observe {stages} stages without rewards, only "

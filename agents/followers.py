@@ -45,13 +45,14 @@ def _noise_scale(noise_std: Any) -> float:
 def _repeat_reward_free(agent: BatchAgent, obs: Any, stages: int) -> None:
     """``observe_repeated`` of an agent that never reads its rewards: the observation is
     checked once and ``_observe`` called ``stages`` times (its rewards are NaN, unread)."""
+    stages = agent._stage_count(stages)
     agent._require_reset()
     o = np.asarray(obs, dtype=np.float64)
     if o.shape != (agent._S, agent.obs_dim):
         agent._obs_shape_error(o, batched=True)
     r = np.full(agent._S, np.nan)
     observe = agent._observe
-    for _ in range(int(stages)):
+    for _ in range(stages):
         observe(r, o)
 
 
@@ -70,9 +71,6 @@ class _StepFollower(BatchAgent):
             game.follower_low, game.follower_high, num_envs=num_envs, seed=seed, obs_dim=game.d1
         )
         self.game = game
-        self.step_size = as_schedule(step_size, "step_size")
-        self._const_beta = self.step_size.value if isinstance(self.step_size, Constant) else None
-        self._table: ScheduleTable | None = None  # the step sizes, tabulated (not state)
         self._init = init
         # The box (and a constant step) spread to the strategies' shape (S, d): a ufunc on
         # operands of one shape costs about half of one that broadcasts them, and this step
@@ -80,7 +78,22 @@ class _StepFollower(BatchAgent):
         shape = (self._S, self.dim)
         self._low_full = np.broadcast_to(self.low, shape).copy()
         self._high_full = np.broadcast_to(self.high, shape).copy()
-        self._beta_full = None if self._const_beta is None else np.full(shape, self._const_beta)
+        self.step_size = step_size
+
+    @property
+    def step_size(self):
+        """``beta_t``: a schedule of the stage index (a number is a :class:`Constant`)."""
+        return self._step_size
+
+    @step_size.setter
+    def step_size(self, value: Any) -> None:
+        # What is derived from the schedule is derived again when it is replaced.
+        self._step_size = as_schedule(value, "step_size")
+        self._const_beta = self._step_size.value if isinstance(self._step_size, Constant) else None
+        self._beta_full = (
+            None if self._const_beta is None else np.full(self._low_full.shape, self._const_beta)
+        )
+        self._table: ScheduleTable | None = None  # the step sizes, tabulated (not state)
 
     def _reset(self) -> None:
         self._y = self._initial(self._init)
@@ -104,8 +117,8 @@ class _StepFollower(BatchAgent):
         if self._beta_full is not None:
             return self._beta_full
         table = self._table
-        if table is None or table.schedule is not self.step_size:
-            table = self._table = ScheduleTable(self.step_size, "step_size")
+        if table is None:
+            table = self._table = ScheduleTable(self._step_size, "step_size")
         return table.at(self._t)
 
 
@@ -160,12 +173,12 @@ class GradientAscentFollower(_StepFollower):
         ):
             _repeat_reward_free(self, obs, stages)  # a subclass changed the step: its own
             return
+        stages = self._stage_count(stages)
         self._require_reset()
         o = np.asarray(obs, dtype=np.float64)
         if o.shape != (self._S, self.obs_dim):
             self._obs_shape_error(o, batched=True)
-        stages = int(stages)
-        if stages <= 0:
+        if stages == 0:
             return
         grad = self._gradient_given(o)
         low, high = self._low_full, self._high_full

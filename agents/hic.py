@@ -356,11 +356,12 @@ class HiCLeader(BatchAgent):
 
     def skip_quiet(self, stages: int) -> None:
         """Advance the stage count over ``stages <= quiet_stages()`` quiet stages."""
-        if not 0 <= stages <= self.quiet_stages():
+        stages = self._stage_count(stages)
+        if stages > self.quiet_stages():
             raise ValueError(
                 f"HiCLeader: cannot skip {stages} stages, only {self.quiet_stages()} are quiet"
             )
-        self._t += int(stages)
+        self._t += stages
 
     def reward_free_stages(self) -> int:
         """The quiet stages: every event stage reads its reward."""

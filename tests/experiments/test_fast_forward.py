@@ -249,3 +249,40 @@ def test_observe_repeated_keeps_a_subclass_step():
     for _ in range(5):
         b.observe_batch(np.full(2, np.nan), x)
     assert a.strategies.tobytes() == b.strategies.tobytes()
+
+
+def test_fast_forward_counts_must_be_non_negative_integers():
+    g = Duopoly()
+    leader = HiCLeader(g, 0.05, 0.5, 10, num_envs=2, check_assumptions=False)
+    follower = GradientAscentFollower(g, 0.1, num_envs=2)
+    leader.reset(seed=0)
+    follower.reset(seed=0)
+    x = np.zeros((2, 1))
+    with pytest.raises(ValueError, match="stages must be >= 0, got -1"):
+        leader.skip_quiet(-1)
+    with pytest.raises(ValueError, match="stages must be >= 0, got -3"):
+        follower.observe_repeated(x, -3)
+    with pytest.raises(TypeError, match=r"stages must be an integer, got 2\.5"):
+        follower.observe_repeated(x, 2.5)
+    with pytest.raises(TypeError, match="stages must be an integer, got True"):
+        leader.skip_quiet(True)
+    follower.observe_repeated(x, np.int64(0))  # zero stages: nothing happens
+    assert follower.updates == 0
+
+
+def test_a_replaced_step_size_is_used():
+    g = Duopoly()
+    a, b = GradientAscentFollower(g, 0.1, num_envs=2), GradientAscentFollower(g, 0.3, num_envs=2)
+    a.step_size = 0.3  # derived values (the spread constant step) follow the new schedule
+    x = np.full((2, 1), 12.0)
+    for f in (a, b):
+        f.reset(seed=4)
+        f.observe_repeated(x, 5)
+        f.observe_batch(np.full(2, np.nan), x)
+    assert a.strategies.tobytes() == b.strategies.tobytes()
+    c = GradientAscentFollower(g, PowerLaw(0.1, 0.1), num_envs=2)
+    a.step_size = PowerLaw(0.1, 0.1)  # and back to a schedule of the stage index
+    for f in (a, c):
+        f.reset(seed=4)
+        f.observe_repeated(x, 7)
+    assert a.strategies.tobytes() == c.strategies.tobytes()
