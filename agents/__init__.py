@@ -7,24 +7,13 @@ own payoffs and the other player's observed actions; coupled baselines say so in
 docstrings and set ``coupled = True``. The learners by name are in :mod:`agents.catalog`.
 
 The composition layer (:mod:`agents.compose`: the play loop, the batched engine, the
-Gymnasium views, experiments, the CLI, plots, the benchmark) sits above the learners; this
-package re-exports its main entry points.
+Gymnasium views, experiments, sweeps, the CLI, plots, the benchmark) sits above the learners,
+and this package does not import it: ``from agents.compose import play, run_batch, ...``.
 """
 
 from agents import catalog, presets, schedules
 from agents.base import Agent, BatchAgent, check_agent
 from agents.baselines import HierarchicalGradientLeader, OracleSPSALeader, SGALeader
-from agents.compose.runner import (
-    BatchHistory,
-    BatchRunner,
-    History,
-    NonFiniteError,
-    Thinning,
-    derive_seeds,
-    play,
-    run_batch,
-)
-from agents.compose.views import FollowerView, LeaderView
 from agents.followers import (
     BestResponseFollower,
     EntropicMirrorFollower,
@@ -38,35 +27,38 @@ __all__ = [
     "AdaptiveCommitment",
     "Agent",
     "BatchAgent",
-    "BatchHistory",
-    "BatchRunner",
     "BestResponseFollower",
     "EntropicMirrorFollower",
     "FixedAgent",
-    "FollowerView",
     "GradientAscentFollower",
     "HiCLeader",
     "HierarchicalGradientLeader",
-    "History",
-    "LeaderView",
-    "NonFiniteError",
     "OracleSPSALeader",
     "SB3Follower",
     "SB3Leader",
     "SGALeader",
     "StochasticGradientFollower",
-    "Thinning",
     "UniformAgent",
     "catalog",
     "check_agent",
-    "derive_seeds",
-    "play",
     "presets",
-    "run_batch",
     "schedules",
 ]
 
 _LAZY = {"SB3Follower": "agents.sb3", "SB3Leader": "agents.sb3"}
+#: Names this package re-exported from the composition layer before it moved out (issue 18).
+_MOVED = {
+    "BatchHistory": "agents.compose",
+    "BatchRunner": "agents.compose",
+    "FollowerView": "agents.compose",
+    "History": "agents.compose",
+    "LeaderView": "agents.compose",
+    "NonFiniteError": "agents.compose",
+    "Thinning": "agents.compose",
+    "derive_seeds": "agents.compose",
+    "play": "agents.compose",
+    "run_batch": "agents.compose",
+}
 
 
 def __getattr__(name: str):
@@ -75,4 +67,10 @@ def __getattr__(name: str):
         import importlib
 
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _MOVED:
+        # No hidden upward import: the learners do not load the composition layer.
+        raise AttributeError(
+            f"module 'agents' has no attribute {name!r}: the composition layer's names moved "
+            f"to {_MOVED[name]}; use `from {_MOVED[name]} import {name}`"
+        )
     raise AttributeError(f"module 'agents' has no attribute {name!r}")

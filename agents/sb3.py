@@ -7,7 +7,7 @@
 * :func:`policy_response` and :func:`best_response_error`: a follower policy measured against
   the game's ground truth ``r(x)``.
 
-Training a follower against Hi-C is composition, in :mod:`agents.compose.training`. This
+Training a follower against Hi-C is composition, in :mod:`agents.compose.experiments.training`. This
 module imports Stable-Baselines3 (and torch); ``import agents`` does not, and loads it only
 when ``agents.SB3Follower`` or ``agents.SB3Leader`` is first used.
 """
@@ -176,7 +176,8 @@ class SB3Follower(_SB3Agent):
     """A trained SB3 follower policy as an :class:`~agents.Agent` (it does not learn further).
 
     ``act(obs)`` maps the observed leader action onto ``[-1, 1]`` as
-    :class:`~agents.compose.views.FollowerView` does, calls ``model.predict`` (on the whole batch
+    :class:`~agents.compose.views.single.FollowerView` does, calls ``model.predict`` (on the
+    whole batch
     when ``num_envs=S``) and maps the action onto ``Y``. In the PettingZoo loop
     (:func:`agents.play`) the follower observes the leader's action at the stage *just played*
     (:class:`~hic_envs.GameEnv`'s convention), whereas the view shows the leader's action for
@@ -228,7 +229,7 @@ class SB3Leader(_SB3Agent):
     """A trained SB3 leader policy (from ``hic/<Name>-Leader-v0``) as an agent.
 
     Its observation is the follower's action at the stage just played, in both the PettingZoo
-    loop and :class:`~agents.compose.views.LeaderView`, so the two agree exactly.
+    loop and :class:`~agents.compose.views.single.LeaderView`, so the two agree exactly.
 
     Args:
         model: an SB3 model trained on ``hic/<Name>-Leader-v0`` of ``game``.

@@ -332,9 +332,10 @@ class GameEnv(ParallelEnv):
         """
         if self.render_mode is None:
             return None
+        frame = rendering.Frame(self.game, self._stage, self.max_cycles, self._last)
         if self.render_mode == "rgb_array":
-            return rendering.rgb_array(self)
-        text = rendering.ansi(self)
+            return rendering.rgb_array(frame, self._render_cache)
+        text = rendering.ansi(frame)
         if self.render_mode == "human":
             print(text)
             return None

@@ -40,13 +40,13 @@ DEFAULT_MAX_EPISODE_STEPS = 1000
 #: the views embed a learning partner from ``agents``, a layer above this package, imported
 #: only when a view is made.
 VIEW_ENTRY_POINTS = {
-    "Follower": "agents.compose.views:follower_view",
-    "Leader": "agents.compose.views:leader_view",
+    "Follower": "agents.compose.views.single:follower_view",
+    "Leader": "agents.compose.views.single:leader_view",
 }
 #: Their native vector envs (``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``).
 VECTOR_ENTRY_POINTS = {
-    "Follower": "agents.compose.vector:follower_vector_view",
-    "Leader": "agents.compose.vector:leader_vector_view",
+    "Follower": "agents.compose.views.vector:follower_vector_view",
+    "Leader": "agents.compose.views.vector:leader_vector_view",
 }
 
 #: The library's registration table: environment ID -> ``"module:GameClass"``.
@@ -127,7 +127,7 @@ def register_game(
 ) -> None:
     """Register a game under ``env_id`` in PettingZoo's parallel and AEC registries, and its
     Gymnasium single-agent views ``<Name>-Follower-vN`` and ``<Name>-Leader-vN``
-    (:class:`agents.compose.views.FollowerView` / ``LeaderView``, by string entry point).
+    (:class:`agents.compose.views.single.FollowerView` / ``LeaderView``, by string entry point).
 
     Args:
         env_id: ``"namespace/Name-vN"``, e.g. ``"mylab/Bargain-v0"``.

@@ -1,8 +1,9 @@
 """Rendering for :class:`~hic_envs.GameEnv`: one line of text, or a picture of the joint strategy
 on the leader's payoff landscape.
 
-NumPy only (no matplotlib), so rendering stays light and fast. :meth:`GameEnv.render` imports
-this module on first use.
+NumPy only (no matplotlib), so rendering stays light and fast. The input is a :class:`Frame`
+(the game, the stage count and the stage just played), which :meth:`GameEnv.render` builds from
+its state; this module never sees the env, so it imports nothing of the env plumbing.
 
 The picture (:func:`rgb_array`) is a ``SIZE x SIZE`` RGB image of the strategy boxes: the
 leader's strategy ``x`` runs left to right, the follower's ``y`` bottom to top. It shows
@@ -25,20 +26,18 @@ which need not lie in the slice.
 
 The heat map and the best-response curve are computed once per env through the game's batched
 :meth:`~hic_envs.games.Game.leader_payoff` and :meth:`~hic_envs.games.Game.best_response`, and
-cached on the env; in more than one dimension they are recomputed when the held coordinates
-change.
+cached in a dict the caller owns (the env keeps one); in more than one dimension they are
+recomputed when the held coordinates change.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import dataclasses
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from hic_envs.env import GameEnv
-
-__all__ = ["ansi", "rgb_array", "SIZE"]
+__all__ = ["Frame", "ansi", "rgb_array", "SIZE"]
 
 #: Side of the picture in pixels.
 SIZE = 256
@@ -73,18 +72,36 @@ _CYAN = (0, 230, 255)
 _MAGENTA = (255, 0, 200)
 
 
+@dataclasses.dataclass(frozen=True)
+class Frame:
+    """What is rendered: one moment of an episode.
+
+    Attributes:
+        game: the game (a :class:`~hic_envs.games.Game`).
+        stage: stages played in this episode.
+        max_cycles: the episode's length.
+        last: the stage just played, ``(x, y, f1, f2)`` (actions of shapes ``(d1,)`` and
+            ``(d2,)``, noiseless payoffs), or None before the first stage.
+    """
+
+    game: Any
+    stage: int
+    max_cycles: int
+    last: tuple[np.ndarray, np.ndarray, float, float] | None
+
+
 # ---------------------------------------------------------------------- text
-def ansi(env: GameEnv) -> str:
+def ansi(frame: Frame) -> str:
     """One line of text describing the stage just played.
 
     ``"Duopoly stage 3/1000: x=[24.5] y=[12.25] f1=300.125 f2=150.0625"``; before the first
     stage of an episode, ``"Duopoly stage 0/1000: no stage played yet (...)"``. ``f1`` and ``f2``
     are the noiseless payoffs. Vectors of more than six entries are abbreviated.
     """
-    head = f"{env.game.name} stage {env._stage}/{env.max_cycles}"
-    if env._last is None:
+    head = f"{frame.game.name} stage {frame.stage}/{frame.max_cycles}"
+    if frame.last is None:
         return f"{head}: no stage played yet (each player observes the centre of the other's box)"
-    x, y, f1, f2 = env._last
+    x, y, f1, f2 = frame.last
     return f"{head}: x={_fmt(x)} y={_fmt(y)} f1={f1:.8g} f2={f2:.8g}"
 
 
@@ -96,18 +113,22 @@ def _fmt(v: np.ndarray) -> str:
 
 
 # ---------------------------------------------------------------------- picture
-def rgb_array(env: GameEnv) -> np.ndarray:
+def rgb_array(frame: Frame, cache: dict[str, Any]) -> np.ndarray:
     """The joint strategy on the leader's payoff landscape, uint8 of shape ``(SIZE, SIZE, 3)``.
 
     See the module docstring for what is drawn.
+
+    Args:
+        frame: what to draw.
+        cache: the heat map, best-response curve and equilibria of earlier calls for the same
+            game (start with an empty dict; reuse it for the same game only).
     """
-    game = env.game
-    if env._last is None:
+    game = frame.game
+    if frame.last is None:
         x = 0.5 * (game.leader_low + game.leader_high)
         y = 0.5 * (game.follower_low + game.follower_high)
     else:
-        x, y = env._last[0], env._last[1]
-    cache = env._render_cache
+        x, y = frame.last[0], frame.last[1]
     key = (x[1:].tobytes(), y[1:].tobytes())
     if cache.get("heat_key") != key:
         cache["heat"] = _heat_map(game, x, y)
@@ -134,7 +155,7 @@ def rgb_array(env: GameEnv) -> np.ndarray:
     r, c = _pixel(game, *dse)
     _stamp(img, r, c, _CROSS_OUTER, _WHITE)
     _stamp(img, r, c, _CROSS, _RED)
-    if env._last is not None:
+    if frame.last is not None:
         r, c = _pixel(game, float(x[0]), float(y[0]))
         _stamp(img, r, c, _disc(6), _WHITE)
         _stamp(img, r, c, _disc(4), _MAGENTA)

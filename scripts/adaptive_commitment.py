@@ -33,15 +33,15 @@ from agents import (
     StochasticGradientFollower,
     presets,
 )
-from agents.compose.config import parse
-from agents.compose.runner import BatchRunner
+from agents.compose.cli.config import parse
+from agents.compose.engines.runner import BatchRunner
 from agents.schedules import CommitmentSchedule, PowerLaw
 from hic_envs.games import Duopoly
 
 
 @dataclasses.dataclass
 class Config:
-    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
+    """Command-line configuration (one flag per field, :mod:`agents.compose.cli.config`)."""
 
     seeds: int = 32
     """seeds per cell (one batch)."""

@@ -7,7 +7,7 @@ Usage::
     python scripts/bench_vector.py --quick      # smoke run
 
 Each row steps ``gymnasium.vector.SyncVectorEnv`` over N single views (same-step autoreset, the
-views built directly) and :class:`agents.compose.vector.FollowerVectorView` /
+views built directly) and :class:`agents.compose.views.vector.FollowerVectorView` /
 ``LeaderVectorView`` with N copies, with the same default partners (Hi-C preset leader,
 gradient-ascent follower) and episodes of 1000 steps, on fixed pre-drawn actions. An *env step*
 is one stage in one copy, so a vector step of N copies counts N. Each figure is the best of
@@ -27,9 +27,9 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 from gymnasium.vector import AutoresetMode, SyncVectorEnv  # noqa: E402
 
-from agents.compose.config import parse  # noqa: E402
-from agents.compose.vector import FollowerVectorView, LeaderVectorView  # noqa: E402
-from agents.compose.views import FollowerView, LeaderView  # noqa: E402
+from agents.compose.cli.config import parse  # noqa: E402
+from agents.compose.views.single import FollowerView, LeaderView  # noqa: E402
+from agents.compose.views.vector import FollowerVectorView, LeaderVectorView  # noqa: E402
 from hic_envs.games import Duopoly  # noqa: E402
 
 

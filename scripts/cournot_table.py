@@ -31,15 +31,16 @@ import time
 import numpy as np
 from gymnasium import spaces
 
-from agents import AdaptiveCommitment, GradientAscentFollower, HiCLeader, presets, run_batch
-from agents.compose.config import parse
+from agents import AdaptiveCommitment, GradientAscentFollower, HiCLeader, presets
+from agents.compose import run_batch
+from agents.compose.cli.config import parse
 from agents.schedules import LogLinear, PowerLaw
 from hic_envs.games import Duopoly
 
 
 @dataclasses.dataclass
 class Config:
-    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
+    """Command-line configuration (one flag per field, :mod:`agents.compose.cli.config`)."""
 
     stages: int = 1_000_000
     """stages per run (the published experiment: 10^6)."""

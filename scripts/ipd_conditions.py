@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from agents.compose.config import parse
+from agents.compose.cli.config import parse
 from hic_envs.games import IteratedPrisonersDilemma
 
 
@@ -121,7 +121,7 @@ def measure(tau: float, leader_tau: float) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
+    """Command-line configuration (one flag per field, :mod:`agents.compose.cli.config`)."""
 
     taus: tuple[float, ...] = (3.0, 1.0)
     """Follower entropy weights tau to measure."""

@@ -11,14 +11,15 @@ import time
 
 import numpy as np
 
-from agents import GradientAscentFollower, HiCLeader, presets, run_batch
-from agents.compose.config import parse
+from agents import GradientAscentFollower, HiCLeader, presets
+from agents.compose import run_batch
+from agents.compose.cli.config import parse
 from hic_envs.games import IteratedPrisonersDilemma
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
+    """Command-line configuration (one flag per field, :mod:`agents.compose.cli.config`)."""
 
     tau: float = 3.0
     """The follower's entropy weight."""

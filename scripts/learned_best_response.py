@@ -2,7 +2,8 @@
 RL learner?
 
 For each game and seed, a SAC follower learns on ``hic/<Name>-Follower-v0`` while the Hi-C
-leader inside the env learns too (:func:`agents.compose.training.train_follower` with its
+leader inside the env learns too
+(:func:`agents.compose.experiments.training.train_follower` with its
 defaults: the
 reactive Hi-C settings of :func:`agents.presets.reactive_hic_kwargs`, a myopic follower with
 ``gamma = 0``). Reported per run: the leader's final strategy and its distance to the DSE,
@@ -44,9 +45,10 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from agents import BestResponseFollower, HiCLeader, SB3Follower, run_batch
-from agents.compose.config import parse
-from agents.compose.training import TrainConfig, train_follower
+from agents import BestResponseFollower, HiCLeader, SB3Follower
+from agents.compose import run_batch
+from agents.compose.cli.config import parse
+from agents.compose.experiments.training import TrainConfig, train_follower
 from agents.presets import reactive_hic_kwargs
 
 

@@ -14,8 +14,9 @@ import dataclasses
 import numpy as np
 from gymnasium import spaces
 
-from agents import GradientAscentFollower, HiCLeader, presets, run_batch
-from agents.compose.config import parse
+from agents import GradientAscentFollower, HiCLeader, presets
+from agents.compose import run_batch
+from agents.compose.cli.config import parse
 from hic_envs.games import BattleOfSexes, MatchingPennies, PrisonersDilemma, StagHunt
 
 GAMES = {
@@ -28,7 +29,7 @@ GAMES = {
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
+    """Command-line configuration (one flag per field, :mod:`agents.compose.cli.config`)."""
 
     seeds: int = 32
     """Seeds per game (one batch)."""

@@ -25,15 +25,16 @@ import time
 import numpy as np
 from gymnasium import spaces
 
-from agents import GradientAscentFollower, HiCLeader, presets, run_batch
-from agents.compose.config import parse
+from agents import GradientAscentFollower, HiCLeader, presets
+from agents.compose import run_batch
+from agents.compose.cli.config import parse
 from hic_envs.games import RandomQuadraticGame
 from hic_envs.registration import LIBRARY_GAMES
 
 
 @dataclasses.dataclass
 class Config:
-    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
+    """Command-line configuration (one flag per field, :mod:`agents.compose.cli.config`)."""
 
     seeds: int = 32
     """number of seeds (one batch)."""

@@ -1,6 +1,6 @@
 """Where a stage's time goes: the parts of the play loop and of the NumPy engine at S = 32.
 
-The workload is the benchmark's (``agents.compose.bench``: the Hi-C preset against a
+The workload is the benchmark's (``agents.compose.engines.bench``: the Hi-C preset against a
 gradient-ascent follower on the duopoly). Each part is timed on its own, best of
 ``--repeats`` timings of ``--number`` calls (microseconds per call):
 
@@ -27,15 +27,15 @@ import timeit
 
 import numpy as np
 
-from agents.compose.bench import _time_play, _workload
-from agents.compose.config import parse
-from agents.compose.runner import run_batch
+from agents.compose.cli.config import parse
+from agents.compose.engines.bench import _time_play, _workload
+from agents.compose.engines.runner import run_batch
 from hic_envs.env import FOLLOWER, LEADER, GameEnv
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
+    """Command-line configuration (one flag per field, :mod:`agents.compose.cli.config`)."""
 
     number: int = 100_000
     """calls per timing of a play-loop part."""

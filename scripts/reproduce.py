@@ -43,11 +43,16 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-from agents.compose.bench import format_report, format_scaling, run_benchmarks, scaling_study  # noqa: E402
-from agents.compose.config import parse  # noqa: E402
-from agents.compose.experiment import ExperimentConfig, run_experiment  # noqa: E402
-from agents.compose.plotting import plot_comparison, plot_run  # noqa: E402
-from agents.compose.results import load_results  # noqa: E402
+from agents.compose.cli.config import parse  # noqa: E402
+from agents.compose.engines.bench import (  # noqa: E402
+    format_report,
+    format_scaling,
+    run_benchmarks,
+    scaling_study,
+)
+from agents.compose.experiments.experiment import ExperimentConfig, run_experiment  # noqa: E402
+from agents.compose.experiments.results import load_results  # noqa: E402
+from agents.compose.plots.plotting import plot_comparison, plot_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,8 @@ Usage::
     python scripts/scaling.py --dims 1 4 --stages 2e4 --seeds 4   # quick look
     python scripts/scaling.py --out docs/scaling.md  # also write the table to a file
 
-Prints a Markdown table (see :func:`agents.compose.bench.scaling_study` for every column). BLAS is
+Prints a Markdown table (see :func:`agents.compose.engines.bench.scaling_study` for every
+column). BLAS is
 pinned to one thread unless OPENBLAS_NUM_THREADS is set: on a loaded 2-core machine threaded
 BLAS made the d = 256 matrix products ~100x slower.
 """
@@ -21,8 +22,8 @@ import time
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from agents.compose.bench import format_scaling, machine_info, scaling_study  # noqa: E402
-from agents.compose.config import parse  # noqa: E402
+from agents.compose.cli.config import parse  # noqa: E402
+from agents.compose.engines.bench import format_scaling, machine_info, scaling_study  # noqa: E402
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,9 +14,9 @@ import dataclasses
 import time
 from pathlib import Path
 
-from agents.compose.config import parse
-from agents.compose.sweep import run_sweep
-from agents.compose.sweep_plots import plot_sweep
+from agents.compose.cli.config import parse
+from agents.compose.plots.sweep_plots import plot_sweep
+from agents.compose.sweeps import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "scripts" / "sweep_study.yaml"
@@ -62,7 +62,7 @@ def tables(summary: dict) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
+    """Command-line configuration (one flag per field, :mod:`agents.compose.cli.config`)."""
 
     out: Path = ROOT / "runs" / "sweep_study"
     """Sweep directory."""

@@ -17,13 +17,18 @@ Usage::
 
 from __future__ import annotations
 
-from agents.compose.config import parse
-from agents.compose.training import TrainConfig, TrainResult, format_report, train_follower
+from agents.compose.cli.config import parse
+from agents.compose.experiments.training import (
+    TrainConfig,
+    TrainResult,
+    format_report,
+    train_follower,
+)
 
 
 def main(argv: list[str] | None = None) -> TrainResult:
-    """Parse the flags (one per :class:`~agents.compose.training.TrainConfig` field), train,
-    report."""
+    """Parse the flags (one per :class:`~agents.compose.experiments.training.TrainConfig`
+    field), train, report."""
     config = parse(TrainConfig, argv, description=__doc__.splitlines()[0])
     result = train_follower(config)
     print(format_report(result))

@@ -9,7 +9,7 @@ import sys
 
 def test_import_does_not_load_scipy_submodules():
     code = (
-        "import sys, hic_envs, agents, agents.compose.runner; "
+        "import sys, hic_envs, agents, agents.compose.engines.runner; "
         "print(sorted(m for m in ('scipy.optimize', 'scipy.special', 'scipy.linalg') "
         "if m in sys.modules))"
     )

@@ -4,7 +4,7 @@ Each function takes arrays and returns new ones (no state, no randomness, no dat
 shapes); it takes its array namespace from its arguments (the array API standard, through
 ``array-api-compat``), so the stateful NumPy agents (:class:`agents.HiCLeader`,
 :class:`agents.GradientAscentFollower`, ...) and the JAX engine
-(:mod:`agents.compose.jax_engine`) call the very same code.
+(:mod:`agents.compose.engines.jax_engine`) call the very same code.
 """
 
 from agents.rules.gradient import ascent_step, ascent_steps

@@ -13,8 +13,8 @@ from agents import (
     OracleSPSALeader,
     SGALeader,
     presets,
-    run_batch,
 )
+from agents.compose import run_batch
 from hic_envs.games import CooperativeGame, Duopoly, QuadraticGame, ZeroSumNoNash
 
 SEEDS = 12

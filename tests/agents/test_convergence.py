@@ -17,10 +17,9 @@ from agents import (
     EntropicMirrorFollower,
     GradientAscentFollower,
     HiCLeader,
-    play,
     presets,
-    run_batch,
 )
+from agents.compose import play, run_batch
 from agents.schedules import CommitmentSchedule, PowerLaw
 from hic_envs.games import (
     CooperativeGame,

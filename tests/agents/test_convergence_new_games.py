@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 
-from agents import GradientAscentFollower, HiCLeader, presets, run_batch
+from agents import GradientAscentFollower, HiCLeader, presets
+from agents.compose import run_batch
 from hic_envs.games import HamiltonianGame, MatchingPennies, PrisonersDilemma
 
 SEEDS = 12

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from agents import GradientAscentFollower, run_batch
+from agents import GradientAscentFollower
+from agents.compose import run_batch
 from agents.lola import LOLALeader, lola_leader
 from hic_envs.games import HamiltonianGame, QuadraticGame, TandemGame
 

@@ -13,7 +13,6 @@ from agents import (
     BestResponseFollower,
     EntropicMirrorFollower,
     FixedAgent,
-    FollowerView,
     GradientAscentFollower,
     HiCLeader,
     HierarchicalGradientLeader,
@@ -21,10 +20,10 @@ from agents import (
     SGALeader,
     StochasticGradientFollower,
     UniformAgent,
-    play,
     presets,
 )
-from agents.compose.runner import BatchRunner
+from agents.compose import FollowerView, play
+from agents.compose.engines.runner import BatchRunner
 from agents.lola import LOLALeader
 from hic_envs import GameEnv
 from hic_envs.games import Duopoly, QuadraticGame, SecurityGame

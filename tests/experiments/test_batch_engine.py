@@ -7,14 +7,15 @@ import pickle
 import numpy as np
 import pytest
 
-from agents import (
-    GradientAscentFollower,
-    HiCLeader,
-    SGALeader,
-    StochasticGradientFollower,
-    play,
+from agents import GradientAscentFollower, HiCLeader, SGALeader, StochasticGradientFollower
+from agents.compose import play
+from agents.compose.engines.runner import (
+    BatchHistory,
+    BatchRunner,
+    Thinning,
+    as_thinning,
+    run_batch,
 )
-from agents.compose.runner import BatchHistory, BatchRunner, Thinning, as_thinning, run_batch
 from hic_envs import GameEnv
 from hic_envs.games import Duopoly, RandomQuadraticGame
 

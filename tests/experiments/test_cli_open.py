@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from agents.compose.cli import main
+from agents.compose.cli.main import main
 
 USER_MODULE = textwrap.dedent(
     """
@@ -105,7 +105,7 @@ def test_plot_compares_runs_labelled_by_what_differs(tmp_path, capsys):
 def test_help_names_the_command(capsys):
     for cmd in ("run", "plot", "list", "bench"):
         with pytest.raises(SystemExit):
-            from agents.compose import config as cfgparse  # noqa: F401
+            from agents.compose.cli import config as cfgparse  # noqa: F401
 
             raise SystemExit(main([cmd, "--help"]))
         assert capsys.readouterr().out.startswith(f"usage: hic {cmd}")
@@ -128,7 +128,7 @@ def test_lola_runs_from_the_cli(tmp_path, capsys):
 
 def test_train_follower_refuses_an_existing_out_without_force(tmp_path):
     pytest.importorskip("stable_baselines3")
-    from agents.compose.training import TrainConfig, train_follower
+    from agents.compose.experiments.training import TrainConfig, train_follower
 
     (tmp_path / "model.zip").write_bytes(b"an earlier model")
     with pytest.raises(FileExistsError, match="pass --force"):

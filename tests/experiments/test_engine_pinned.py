@@ -28,10 +28,10 @@ from agents import (
     OracleSPSALeader,
     SGALeader,
     StochasticGradientFollower,
-    play,
 )
 from agents.base import BatchAgent
-from agents.compose.runner import BatchHistory, BatchRunner, run_batch
+from agents.compose import play
+from agents.compose.engines.runner import BatchHistory, BatchRunner, run_batch
 from agents.hic import AdaptiveCommitment
 from agents.presets import follower_step_size
 from agents.schedules import PowerLaw

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-import agents.compose.experiment as ex
+import agents.compose.experiments.experiment as ex
 from agents import schedules
-from agents.compose.experiment import ExperimentConfig, run_experiment
-from agents.compose.results import load_results
+from agents.compose.experiments.experiment import ExperimentConfig, run_experiment
+from agents.compose.experiments.results import load_results
 from agents.hic import AdaptiveCommitment
 from agents.specs import parse_commitment, parse_schedule
 from hic_envs.games import Duopoly

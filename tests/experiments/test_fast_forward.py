@@ -13,7 +13,7 @@ import pytest
 
 from agents import GradientAscentFollower, HiCLeader, SGALeader, StochasticGradientFollower
 from agents.base import BatchAgent
-from agents.compose.runner import BatchRunner
+from agents.compose.engines.runner import BatchRunner
 from agents.hic import AdaptiveCommitment
 from agents.schedules import LogLinear, PowerLaw, ScheduleTable, evaluate
 from hic_envs.games import Duopoly

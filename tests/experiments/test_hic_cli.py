@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from agents.compose.cli import main
+from agents.compose.cli.main import main
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TINY = ["--seeds", "3", "--stages", "2e3", "--no-progress", "--checkpoint-seconds", "0"]

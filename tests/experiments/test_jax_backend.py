@@ -20,8 +20,8 @@ from agents import (  # noqa: E402
     SGALeader,
     StochasticGradientFollower,
 )
-from agents.compose.jax_engine import JaxRunner  # noqa: E402
-from agents.compose.runner import derive_seeds, make_runner, run_batch  # noqa: E402
+from agents.compose.engines.jax_engine import JaxRunner  # noqa: E402
+from agents.compose.engines.runner import derive_seeds, make_runner, run_batch  # noqa: E402
 from agents.hic import AdaptiveCommitment  # noqa: E402
 from agents.presets import follower_step_size  # noqa: E402
 from hic_envs.games import CustomGame, Duopoly, RandomQuadraticGame  # noqa: E402
@@ -169,7 +169,7 @@ def test_a_bad_commitment_is_refused_where_it_is_reached():
 def test_one_compile_per_shape():
     # The state the program returns has the types it was given (no weak types), so chunks of
     # any length reuse one compiled program.
-    from agents.compose import jax_engine
+    from agents.compose.engines import jax_engine
 
     game = Duopoly()
     leader, follower = _pair(game, 7)
@@ -183,7 +183,7 @@ def test_one_compile_per_shape():
 def test_sign_blocks_are_fair_coins_per_row_and_interval():
     import jax
 
-    from agents.compose import jax_engine
+    from agents.compose.engines import jax_engine
 
     assert [
         jax_engine._sign_block_len(S, d) for S, d in ((1, 1), (32, 1), (1000, 2), (10**5, 1))
@@ -284,7 +284,7 @@ def test_the_small_loop_option_leaves_xla_flags_as_found(flags):
     if flags is not None:
         env["XLA_FLAGS"] = flags
     code = (
-        "import os, agents.compose.jax_engine as je; "
+        "import os, agents.compose.engines.jax_engine as je; "
         "print(repr(os.environ.get('XLA_FLAGS'))); print(je._SMALL_LOOP_BYTES)"
     )
     out = subprocess.run(
@@ -296,7 +296,7 @@ def test_the_small_loop_option_leaves_xla_flags_as_found(flags):
 def test_a_jax_experiment_stopped_at_a_checkpoint_resumes_to_the_same_files(tmp_path):
     import json
 
-    from agents.compose.experiment import ExperimentConfig, run_experiment
+    from agents.compose.experiments.experiment import ExperimentConfig, run_experiment
 
     cfg = ExperimentConfig(
         "hic/Duopoly-v0", seeds=4, stages=60_000, seed=2, noise_std=0.5, backend="jax"

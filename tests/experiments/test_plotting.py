@@ -6,9 +6,15 @@ import sys
 
 import numpy as np
 
-from agents.compose.experiment import ExperimentConfig, run_experiment
-from agents.compose.plotting import RunData, plot_comparison, plot_run, stage_grid, step_values
-from agents.compose.results import load_results
+from agents.compose.experiments.experiment import ExperimentConfig, run_experiment
+from agents.compose.experiments.results import load_results
+from agents.compose.plots.plotting import (
+    RunData,
+    plot_comparison,
+    plot_run,
+    stage_grid,
+    step_values,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -74,7 +80,7 @@ def test_step_values_take_each_seeds_latest_record():
 def test_importing_hic_envs_does_not_import_matplotlib():
     import subprocess
 
-    code = "import hic_envs, agents.compose.plotting, sys; print('matplotlib' in sys.modules)"
+    code = "import hic_envs, agents.compose.plots.plotting, sys; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"

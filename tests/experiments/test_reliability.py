@@ -14,10 +14,10 @@ import time
 import numpy as np
 import pytest
 
-import agents.compose.experiment as ex
-from agents.compose.cli import main
-from agents.compose.experiment import ExperimentConfig, Interrupted, run_experiment
-from agents.compose.results import RunDirError, load_results, lock_dir, read_checkpoint
+import agents.compose.experiments.experiment as ex
+from agents.compose.cli.main import main
+from agents.compose.experiments.experiment import ExperimentConfig, Interrupted, run_experiment
+from agents.compose.experiments.results import RunDirError, load_results, lock_dir, read_checkpoint
 
 CONFIG = ExperimentConfig(
     "hic/Duopoly-v0",
@@ -158,7 +158,7 @@ def test_a_second_writer_is_refused(tmp_path):
     tmp_path.mkdir(exist_ok=True)
     code = (
         "import sys, time; from pathlib import Path;"
-        "from agents.compose.results import lock_dir\n"
+        "from agents.compose.experiments.results import lock_dir\n"
         f"with lock_dir(Path({str(tmp_path)!r})):\n"
         "    print('locked', flush=True); time.sleep(30)\n"
     )
@@ -249,7 +249,8 @@ def test_sigint_checkpoints_and_resume_continues_to_the_same_files(tmp_path, ref
     cfg = ExperimentConfig.from_dict({**CONFIG.to_dict(), "stages": 2_000_000})
     script = (
         "import sys, json\n"
-        "from agents.compose.experiment import ExperimentConfig, run_experiment, Interrupted\n"
+        "from agents.compose.experiments.experiment import (\n"
+        "    ExperimentConfig, run_experiment, Interrupted)\n"
         f"cfg = ExperimentConfig.from_dict(json.loads({json.dumps(json.dumps(cfg.to_dict()))}))\n"
         "try:\n"
         f"    run_experiment(cfg, {str(out)!r}, progress=False, chunk=200, "

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agents.compose.bench import format_scaling, scaling_study
+from agents.compose.engines.bench import format_scaling, scaling_study
 
 ROOT = Path(__file__).resolve().parents[2]
 

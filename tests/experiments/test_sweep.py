@@ -23,18 +23,18 @@ from sweep_cases import (
     run_summary_without_timing,
 )
 
-from agents.compose.cli import main
-from agents.compose.commands import RunCommand
-from agents.compose.config import parse
-from agents.compose.experiment import ExperimentConfig, run_experiment
-from agents.compose.sweep import (
+from agents.compose.cli.commands import RunCommand
+from agents.compose.cli.config import parse
+from agents.compose.cli.main import main
+from agents.compose.experiments.experiment import ExperimentConfig, run_experiment
+from agents.compose.plots.sweep_plots import plot_sweep
+from agents.compose.sweeps import (
     SweepFileError,
     SweepSpec,
     config_from_options,
     config_hash,
     run_sweep,
 )
-from agents.compose.sweep_plots import plot_sweep
 
 
 def sweep_main(argv):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sweep_cases import TINY, USER_GAME, WITH_FAILURE, no_temp_files, run_files
 
-from agents.compose.sweep import SweepSpec, run_sweep
+from agents.compose.sweeps import SweepSpec, run_sweep
 
 ray = pytest.importorskip("ray", reason="ray is not installed (the ray extra)")
 

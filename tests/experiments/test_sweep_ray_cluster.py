@@ -8,7 +8,7 @@ import time
 import pytest
 from sweep_cases import TINY, run_files
 
-from agents.compose.sweep import run_sweep
+from agents.compose.sweeps import run_sweep
 
 ray = pytest.importorskip("ray", reason="ray is not installed (the ray extra)")
 from ray.cluster_utils import Cluster  # noqa: E402

@@ -1,8 +1,8 @@
-"""`hic train-follower`: the CLI face of agents.compose.training.train_follower."""
+"""`hic train-follower`: the CLI face of agents.compose.experiments.training.train_follower."""
 
 import json
 
-from agents.compose.cli import main
+from agents.compose.cli.main import main
 
 
 def test_train_follower_subcommand_writes_model_and_summary(tmp_path, capsys):

@@ -19,9 +19,10 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 from stable_baselines3.common.env_util import make_vec_env
 
 import agents
-from agents import GradientAscentFollower, HiCLeader, play, run_batch
-from agents.compose.config import parse, parser_for
-from agents.compose.training import TrainConfig, format_report, train_follower
+from agents import GradientAscentFollower, HiCLeader
+from agents.compose import play, run_batch
+from agents.compose.cli.config import parse, parser_for
+from agents.compose.experiments.training import TrainConfig, format_report, train_follower
 from agents.presets import leader_grid, reactive_hic_kwargs
 from agents.sb3 import (
     SB3Follower,

@@ -1,5 +1,5 @@
-"""The native vector views (agents.compose.vector): the Gymnasium 1.x VectorEnv contract, equality
-with N single views where the semantics allow, make_vec registration, and the SB3 adapter.
+"""The native vector views (agents.compose.views.vector): the Gymnasium 1.x VectorEnv contract,
+equality with N single views where the semantics allow, make_vec registration, and the SB3 adapter.
 
 Gymnasium 1.4 has no checker for vector envs (``gymnasium.utils.env_checker`` checks single
 envs), so the contract is tested here: spaces, batched shapes and dtypes, same-step autoreset
@@ -19,8 +19,8 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 import hic_envs
 import hic_envs.units
 from agents import FixedAgent, GradientAscentFollower
-from agents.compose.vector import FollowerVectorView, LeaderVectorView, SB3VecEnv
-from agents.compose.views import FollowerView, LeaderView
+from agents.compose.views.single import FollowerView, LeaderView
+from agents.compose.views.vector import FollowerVectorView, LeaderVectorView, SB3VecEnv
 from hic_envs.games import Duopoly, QuadraticGame, RandomQuadraticGame
 from hic_envs.registration import view_ids
 

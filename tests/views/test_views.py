@@ -19,7 +19,8 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 from stable_baselines3.common.env_util import make_vec_env
 
 import hic_envs
-from agents import FollowerView, GradientAscentFollower, HiCLeader, LeaderView, derive_seeds, play
+from agents import GradientAscentFollower, HiCLeader
+from agents.compose import FollowerView, LeaderView, derive_seeds, play
 from agents.schedules import PowerLaw
 from agents.stationary import FixedAgent, UniformAgent
 from hic_envs import GameEnv

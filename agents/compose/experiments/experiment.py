@@ -1,14 +1,14 @@
 """Many-seed experiments that stream their results to disk and resume after an interruption.
 
 :func:`run_experiment` plays ``seeds`` independent copies of a (leader, follower) pair on a
-registered game with :class:`~agents.compose.runner.BatchRunner`, in chunks of stages. After
+registered game with :class:`~agents.compose.engines.runner.BatchRunner`, in chunks of stages. After
 each chunk it appends the chunk's (thinned) update records to ``updates.csv``; every
 ``checkpoint_seconds`` (at the start, at the end, and when interrupted) it writes the
 runner's state as data to ``checkpoint.npz`` together with the CSV's length, and rewrites
 ``summary.json``. An interrupted run therefore keeps every completed chunk, and
 ``resume=True`` truncates the CSV to the last checkpoint and carries on: since ``run(a)``
 then ``run(b)`` equals ``run(a + b)``, the resumed run writes exactly what an uninterrupted
-one writes. The files are described in :mod:`agents.compose.results`.
+one writes. The files are described in :mod:`agents.compose.experiments.results`.
 
 Guarantees: every file is replaced atomically (a crash leaves the old or the new one); a
 directory is written by one process at a time (an exclusive lock); resuming reads only data
@@ -39,7 +39,8 @@ import numpy as np
 
 import hic_envs
 from agents import catalog
-from agents.compose.results import (
+from agents.compose.engines.runner import BatchRunner, NonFiniteError, as_thinning, make_runner
+from agents.compose.experiments.results import (
     CHECKPOINT_NAME,
     CSV_NAME,
     SUMMARY_NAME,
@@ -53,7 +54,6 @@ from agents.compose.results import (
     read_json,
     write_checkpoint,
 )
-from agents.compose.runner import BatchRunner, NonFiniteError, as_thinning, make_runner
 from hic_envs.registration import game_from_id
 
 __all__ = [
@@ -109,11 +109,11 @@ class ExperimentConfig:
         seed: the run's master seed.
         noise_std: payoff noise scale.
         max_cycles: episode length (the env's; observations restart at the box centres).
-        record: which updates go to the CSV (:func:`~agents.compose.runner.as_thinning`).
+        record: which updates go to the CSV (:func:`~agents.compose.engines.runner.as_thinning`).
         imports: modules imported before the ID and the learners are resolved (users' modules
             that register games or learners); recorded so that ``plot`` and ``--resume``
             import them again.
-        backend: ``"numpy"`` or ``"jax"`` (:func:`~agents.compose.runner.make_runner`): the
+        backend: ``"numpy"`` or ``"jax"`` (:func:`~agents.compose.engines.runner.make_runner`): the
             JAX engine draws other random numbers, so its results have the same distribution,
             not the same bits.
 

@@ -1,23 +1,24 @@
-"""The ``hic`` commands' configurations: one typed dataclass each, a docstring per field.
+"""The options of one run: what a ``hic run`` command line or one configuration of a sweep
+file describes, as one typed value with a docstring per field.
 
-:mod:`agents.compose.config` parses them into the CLI (``hic COMMAND --help`` prints the
-fields' docs); sweeps (:mod:`agents.compose.sweep`) build :class:`RunCommand` from a sweep
-file's options, so a sweep configuration and the same flags on the command line give equal
-experiments. Defaults that are part of an experiment live once, in
-:class:`~agents.compose.experiment.ExperimentConfig`.
+:class:`RunOptions` is shared by the CLI (:class:`agents.compose.cli.commands.RunCommand` adds
+how the run is written: output directory, resume, chunk, checkpoints, progress, plot) and by
+sweeps (:mod:`agents.compose.sweeps.spec` builds it from a sweep file's options), so a sweep
+configuration and the same flags on the command line give equal experiments. Defaults that are
+part of an experiment live once, in
+:class:`~agents.compose.experiments.experiment.ExperimentConfig`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from agents.compose.experiment import ExperimentConfig
+from agents.compose.experiments.experiment import ExperimentConfig
 from agents.specs import SCHEDULE_HELP
 
-__all__ = ["BenchCommand", "ListCommand", "PlotCommand", "RunCommand", "SweepCommand"]
+__all__ = ["RunOptions", "import_field", "parse_game_kwarg"]
 
 _EXP = {f.name: f for f in dataclasses.fields(ExperimentConfig)}
 
@@ -27,39 +28,25 @@ def _default(name: str) -> Any:
     return _EXP[name].default
 
 
-def _import_field() -> Any:
+def import_field() -> Any:
+    """The ``--import MODULE`` field (repeatable) of every command that resolves IDs."""
     return dataclasses.field(
         default=(), metadata={"flag": "--import", "append": True, "metavar": "MODULE"}
     )
 
 
-# ---------------------------------------------------------------------------------- commands
 @dataclasses.dataclass(frozen=True)
-class ListCommand:
-    """Registered environment IDs with their dimensions, DSE and Nash equilibrium."""
+class RunOptions:
+    """What one run is: the game, the learners and their options, seeds and stages.
 
-    imports: tuple[str, ...] = _import_field()
-    """Module to import first (registers users' games; repeatable)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class RunCommand:
-    """Run S seeds of a leader against a follower in lockstep, writing results as it goes.
-
-    Results are written as the run goes (updates.csv, summary.json, checkpoint.npz in --out),
-    so an interrupted run keeps what it computed; --resume continues it and gives the same
-    files as an uninterrupted run. Schedules left unset use the per-game presets.
+    Schedules left unset use the per-game presets.
     """
 
     env_id: str | None = dataclasses.field(
         default=None, metadata={"positional": True, "metavar": "ID"}
     )
     """Environment ID, e.g. hic/Duopoly-v0 (may be omitted with --resume)."""
-    out: str = dataclasses.field(default="", metadata={"required": True})
-    """Output directory."""
-    resume: bool = False
-    """Continue the run in --out from its last checkpoint (ID and options may be omitted)."""
-    imports: tuple[str, ...] = _import_field()
+    imports: tuple[str, ...] = import_field()
     """Module to import before resolving the ID (registers users' games or learners)."""
     leader: str = _default("leader")
     """Leader, by catalog name (listed above)."""
@@ -107,20 +94,8 @@ class RunCommand:
     """Gradient-noise scale of the stochastic follower."""
     record: str = _default("record")
     """Updates written to the CSV: 'log' (all below 100, then 90 per decade), 'all', 'none', 'log:P' or an integer K (every K-th)."""  # noqa: E501
-    chunk: int | None = dataclasses.field(default=None, metadata={"metavar": "STAGES"})
-    """Stages between CSV appends and progress updates (default about stages/200; never changes the results)."""  # noqa: E501
-    checkpoint_seconds: float = 10.0
-    """Wall time between checkpoints (0: after every chunk)."""
-    progress: bool = True
-    """Show a progress bar."""
-    plot: bool = False
-    """Also make the figures at the end."""
     backend: str = _default("backend")
     """Engine: 'numpy' or 'jax' (needs pip install -e ".[jax]"; same distribution of results, other random numbers)."""  # noqa: E501
-
-    def __post_init__(self) -> None:
-        if not self.out.strip():
-            raise ValueError(f"--out must be a directory path, got {self.out!r}")
 
     def experiment(self) -> ExperimentConfig:
         """The :class:`ExperimentConfig` these options describe.
@@ -159,7 +134,7 @@ class RunCommand:
         }
         return ExperimentConfig(
             env_id=self.env_id,
-            game_kwargs=dict(_kwarg(t) for t in self.game_kwarg),
+            game_kwargs=dict(parse_game_kwarg(t) for t in self.game_kwarg),
             leader=self.leader,
             leader_options=leader_options,
             follower=self.follower,
@@ -175,36 +150,13 @@ class RunCommand:
         )
 
 
-@dataclasses.dataclass(frozen=True)
-class PlotCommand:
-    """PNG figures of one run directory, or of several overlaid (with a table of final
-    statistics)."""
+def parse_game_kwarg(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` of ``--game-kwarg`` as ``(key, value)``, the value converted to an int,
+    a float or JSON where it is one (else kept as text).
 
-    run_dirs: tuple[str, ...] = dataclasses.field(
-        default=(), metadata={"positional": True, "nargs": "+", "metavar": "DIR"}
-    )
-    """Run directories (one: its figures; several: a comparison)."""
-    out: Path | None = None
-    """Figure directory (default: the run directory, or the first one's parent for several)."""
-    imports: tuple[str, ...] = _import_field()
-    """Module to import first (the runs' own recorded imports are imported too)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class BenchCommand:
-    """Seed-stages per second of the play loop and the batched engine, side by side."""
-
-    quick: bool = False
-    """Short measurements (a smoke run)."""
-    sizes: tuple[int, ...] | None = None
-    """Batch sizes (default 1 32 1000 100000; the JAX engine's: 32 1000 100000 when installed)."""
-    seconds: float | None = None
-    """Target seconds per measurement."""
-    memory_stages: int | None = dataclasses.field(default=None, metadata={"metavar": "N"})
-    """Stages of the memory check at S=1000 (default 1e5; 2e3 with --quick)."""
-
-
-def _kwarg(text: str) -> tuple[str, Any]:
+    Raises:
+        ValueError: for text that is not ``KEY=VALUE``.
+    """
     key, eq, val = text.partition("=")
     if not eq or not key.strip():
         raise ValueError(f"--game-kwarg: expected KEY=VALUE, got {text!r}")
@@ -215,43 +167,3 @@ def _kwarg(text: str) -> tuple[str, Any]:
         except ValueError:
             continue
     return key.strip(), val
-
-
-@dataclasses.dataclass(frozen=True)
-class SweepCommand:
-    """Run a grid of hic run configurations (a YAML sweep file) on a local process pool or a
-    Ray cluster. Each configuration is written in hic run's layout under --out/<name>-<hash>/;
-    the sweep's table is --out/sweep.csv."""
-
-    file: str | None = dataclasses.field(
-        default=None, metadata={"positional": True, "metavar": "FILE"}
-    )
-    """The sweep file (may be omitted with --resume)."""
-    out: str = dataclasses.field(default="", metadata={"required": True})
-    """Sweep directory."""
-    executor: Literal["serial", "process", "ray"] = "process"
-    """serial, process (a pool of spawned processes) or ray."""
-    workers: int | None = dataclasses.field(default=None, metadata={"metavar": "N"})
-    """Worker processes (process) or Ray tasks in flight (ray)."""
-    address: str | None = None
-    """ray: 'auto' (a cluster started with ray start) or ray://HOST:PORT; none starts a local cluster."""  # noqa: E501
-    resume: bool = False
-    """Continue the sweep in --out: skip finished configurations, resume partial ones, rerun failed ones."""  # noqa: E501
-    checkpoint_seconds: float = 10.0
-    """Each run's checkpoint interval."""
-    dry_run: bool = False
-    """List the configurations and their directories; run nothing."""
-    progress: bool = True
-    """Show a progress bar over configurations."""
-    plot: bool = False
-    """Also make the sweep's figures."""
-    imports: tuple[str, ...] = _import_field()
-    """Module to import first (the sweep file's own imports are imported in every worker)."""
-
-    def __post_init__(self) -> None:
-        if not self.out.strip():
-            raise ValueError(f"--out must be a directory path, got {self.out!r}")
-        if self.workers is not None and self.workers < 1:
-            raise ValueError(f"--workers must be a positive integer, got {self.workers}")
-        if self.checkpoint_seconds < 0:
-            raise ValueError(f"--checkpoint-seconds must be >= 0, got {self.checkpoint_seconds}")

@@ -30,7 +30,7 @@ import numpy as np
 from gymnasium import spaces
 
 from agents.base import check_agent
-from agents.compose.runner import derive_seeds
+from agents.compose.engines.runner import derive_seeds
 from agents.followers import GradientAscentFollower
 from agents.hic import HiCLeader
 from agents.presets import follower_step_size

@@ -11,7 +11,7 @@ Examples::
     hic run mylab/MyGame-v0 --import mylab.games --out runs/mine   # a game of your own
 
 Every command's options are one dataclass here (:class:`RunCommand`, ...), parsed by
-:mod:`agents.compose.config`; ``hic COMMAND --help`` prints them. ``--import MODULE``
+:mod:`agents.compose.cli.config`; ``hic COMMAND --help`` prints them. ``--import MODULE``
 (repeatable) imports users' modules that register games or learners before anything is
 resolved, and ``hic run`` records them so ``hic plot`` and ``--resume`` import them again.
 Bad arguments, unknown IDs and file faults print ``hic COMMAND: error: ...`` naming the value
@@ -29,24 +29,25 @@ from typing import Any
 
 import hic_envs
 from agents import catalog
-from agents.compose import config as cfgparse
-from agents.compose import plotting, sweep, sweep_plots
-from agents.compose.bench import format_report, run_benchmarks
-from agents.compose.commands import (
+from agents.compose import sweeps as sweep
+from agents.compose.cli import config as cfgparse
+from agents.compose.cli.commands import (
     BenchCommand,
     ListCommand,
     PlotCommand,
     RunCommand,
     SweepCommand,
 )
-from agents.compose.experiment import (
+from agents.compose.engines.bench import format_report, run_benchmarks
+from agents.compose.experiments.experiment import (
     ExperimentConfig,
     Interrupted,
     import_modules,
     read_config,
     run_experiment,
 )
-from agents.compose.results import RunDirError, load_results
+from agents.compose.experiments.results import RunDirError, load_results
+from agents.compose.plots import plotting, sweep_plots
 
 __all__ = [
     "BenchCommand",
@@ -221,14 +222,14 @@ def _cmd_bench(c: BenchCommand) -> int:
 def _cmd_train_follower(c) -> int:
     # Lazy (the one function-level import): training imports Stable-Baselines3 and torch,
     # seconds that no other command should pay.
-    from agents.compose import training
+    from agents.compose.experiments import training
 
     print(training.format_report(training.train_follower(c)))
     return 0
 
 
 def _train_config() -> type:
-    from agents.compose import training  # lazy: see _cmd_train_follower
+    from agents.compose.experiments import training  # lazy: see _cmd_train_follower
 
     return training.TrainConfig
 

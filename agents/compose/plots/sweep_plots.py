@@ -1,4 +1,4 @@
-"""Figures of a sweep directory (what :func:`agents.compose.sweep.run_sweep` wrote).
+"""Figures of a sweep directory (what :func:`agents.compose.sweeps.run_sweep` wrote).
 
 Two figures, drawn with Matplotlib's object-oriented API on the Agg canvas (no pyplot, no
 display needed):
@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from agents.compose.plotting import COLORS, stage_grid, step_values
-from agents.compose.results import load_results
-from agents.compose.sweep import load_sweep_summary
+from agents.compose.experiments.results import load_results
+from agents.compose.plots.plotting import COLORS, stage_grid, step_values
+from agents.compose.sweeps import load_sweep_summary
 
 __all__ = ["plot_sweep", "plot_sweep_curves", "plot_sweep_final"]
 
@@ -253,7 +253,7 @@ def plot_sweep(
     """Both figures of a sweep directory, ``sweep_final.png`` and ``sweep_curves.png``.
 
     Args:
-        sweep_dir: a directory written by :func:`~agents.compose.sweep.run_sweep`.
+        sweep_dir: a directory written by :func:`~agents.compose.sweeps.run_sweep`.
         out_dir: where to write the PNGs (default: ``sweep_dir``).
         prefix: put before each file name (e.g. ``"study_"``).
 

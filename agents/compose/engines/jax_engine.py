@@ -49,7 +49,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from agents.compose.runner import (
+from agents.compose.engines.runner import (
     _RECORD_FIELDS,
     _chunk_history,
     as_thinning,
@@ -289,16 +289,17 @@ _advance = jax.jit(_advance_impl, static_argnums=(2,))
 
 
 class JaxRunner:
-    """The JAX engine with :class:`~agents.compose.runner.BatchRunner`'s face (``run``,
+    """The JAX engine with :class:`~agents.compose.engines.runner.BatchRunner`'s face (``run``,
     ``stage``, ``updates``, ``leader``/``follower`` with ``strategies``, ``thinning``).
 
     Args:
-        game, leader, follower: as for :class:`~agents.compose.runner.BatchRunner` (the agents
+        game, leader, follower: as for
+            :class:`~agents.compose.engines.runner.BatchRunner` (the agents
             give the configuration: schedules, options, boxes, ``num_envs``, ``init``). They
             are not played.
         seed: the run's seed (keys JAX's generator).
         noise_std: payoff noise scale.
-        record: which updates to record (:func:`~agents.compose.runner.as_thinning`).
+        record: which updates to record (:func:`~agents.compose.engines.runner.as_thinning`).
         signs: optional ``(J, S, d1)`` perturbation signs of the first ``J`` intervals
             (instead of drawn ones; the run may not go past interval ``J - 1``): with ``x0``,
             ``y0`` and a NumPy leader's signs it replays that NumPy run.
@@ -521,7 +522,7 @@ class JaxRunner:
 
     def run(self, stages: int):
         """Play ``stages`` more stages; the (thinned) records of the updates made in them, a
-        :class:`~agents.compose.runner.BatchHistory`."""
+        :class:`~agents.compose.engines.runner.BatchHistory`."""
         S = self.num_envs
         rec: dict[str, list] = {f: [] for f in _RECORD_FIELDS}
         rows = np.arange(S)

@@ -1,4 +1,4 @@
-"""Sweeps: a grid of ``hic run`` configurations on a local process pool or a Ray cluster.
+"""The sweep file: its format, its parsing and validation, and the grid's expansion.
 
 A *sweep file* (YAML) names a base configuration, with exactly the options of ``hic run``
 (flag names without the dashes, ``-`` or ``_`` alike), and a grid over any of them::
@@ -29,84 +29,38 @@ for one game keyword argument, and ``OPTION.FIELD`` for one field of a schedule 
 are applied base, then case, then grid; the configurations are the cases in file order, each
 crossed with the grid in file order (the last key varying fastest), so expanding a file is
 deterministic.
-
-Every configuration is one batched ``hic run`` (S seeds in lockstep), written by
-:func:`agents.compose.experiment.run_experiment` in exactly ``hic run``'s layout under
-``SWEEP_DIR/<readable-name>-<hash>/``, where ``<hash>`` is the first 12 hex digits of the
-SHA-256 of the configuration's canonical JSON (:meth:`ExperimentConfig.to_dict`, sorted keys),
-so ``hic plot`` works on each run directory and a configuration keeps its directory across
-edits of the sweep file. The sweep writes, atomically (temporary file, fsync, ``os.replace``):
-
-``sweep.json``
-    The normalised spec, the swept keys, and one entry per configuration: its name, hash,
-    directory, swept values, full config, status (``pending``, ``finished``, ``failed``), the
-    error of a failed one, its final distance statistics and its wall time. Rewritten after
-    every configuration that finishes or fails.
-``sweep.csv``
-    One row per configuration: the swept values, status, seeds, stages, the final distance to
-    the DSE over seeds (median, 25th and 75th percentiles, IQR, max), wall seconds, error.
-
-Executors: ``serial`` (in this process), ``process`` (the default: a standard-library
-:class:`~concurrent.futures.ProcessPoolExecutor` with the ``spawn`` start method, ``workers``
-processes) and ``ray`` (one Ray task per configuration with ``num_cpus=1``, results streamed
-back with ``ray.wait`` as they finish; ``address=None`` lets ``ray.init`` start a local
-cluster, ``"auto"`` or ``"ray://HOST:PORT"`` join one). Workers are fresh interpreters: each
-one puts the driver's ``sys.path`` entries that exist on its machine on its own ``sys.path``
-and imports the sweep's ``imports`` before any ID is resolved. The three executors give the
-same files bit for bit, since each configuration is one deterministic ``run_experiment``.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
 import copy
-import csv
 import dataclasses
 import hashlib
-import importlib
-import io
 import itertools
 import json
 import math
-import multiprocessing
 import os
-import platform
 import re
-import socket
-import sys
-import time
-import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-import hic_envs
-from agents.compose.commands import RunCommand
-from agents.compose.experiment import ExperimentConfig, run_experiment
-from agents.compose.results import CHECKPOINT_NAME
+from agents.compose.experiments.experiment import ExperimentConfig
+from agents.compose.experiments.options import RunOptions
 
 __all__ = [
-    "EXECUTORS",
     "OPTIONS",
+    "SweepFileError",
     "SweepPoint",
     "SweepSpec",
     "config_from_options",
     "config_hash",
     "independent_keys",
     "load_sweep",
-    "run_sweep",
 ]
 
-EXECUTORS = ("serial", "process", "ray")
-SWEEP_JSON = "sweep.json"
-SWEEP_CSV = "sweep.csv"
-#: The files of one ``hic run`` directory (agents.compose.results' layout).
-RUN_SUMMARY = "summary.json"
-RUN_CSV = "updates.csv"
-_BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _SECTIONS = ("name", "imports", "base", "grid", "cases")
 _NAME_MAX = 120
 
@@ -231,7 +185,7 @@ def _game_kwarg(v: Any, where: str) -> Any:
 
 #: The options of ``hic run`` a sweep file may set: name -> (converter, default). ``None``
 #: defaults mean "the per-game preset", as an unset flag does.
-_RUN = {f.name: f.default for f in dataclasses.fields(RunCommand)}
+_RUN = {f.name: f.default for f in dataclasses.fields(RunOptions)}
 OPTIONS: dict[str, tuple[Callable[[Any, str], Any], Any]] = {
     "env_id": (_text, _RUN["env_id"]),
     "leader": (_text, _RUN["leader"]),
@@ -293,7 +247,7 @@ def config_from_options(
 ) -> ExperimentConfig:
     """The :class:`ExperimentConfig` that ``hic run`` builds from these options.
 
-    The options are :class:`~agents.compose.commands.RunCommand`'s fields (``game_kwargs`` a
+    The options are :class:`~agents.compose.cli.commands.RunCommand`'s fields (``game_kwargs`` a
     dict in place of ``--game-kwarg`` strings), and the config is the one
     :meth:`RunCommand.experiment` builds, so a sweep configuration and the same flags on the
     command line give equal configs.
@@ -312,7 +266,7 @@ def config_from_options(
     o.update(options)
     game_kwargs = dict(o.pop("game_kwargs") or {})
     try:
-        command = RunCommand(out="<sweep>", imports=tuple(imports), **o)
+        command = RunOptions(imports=tuple(imports), **o)
         return dataclasses.replace(command.experiment(), game_kwargs=game_kwargs)
     except (TypeError, ValueError) as err:
         raise _where(where, str(err)) from None
@@ -770,570 +724,3 @@ def load_sweep(spec_or_path: SweepSpec | Mapping[str, Any] | str | os.PathLike) 
         f"expected a SweepSpec, a mapping or a path to a sweep file, got "
         f"{type(spec_or_path).__name__}"
     )
-
-
-# ---------------------------------------------------------------------------------- workers
-def _prepare_worker(sys_path: Sequence[str], imports: Sequence[str]) -> None:
-    """Make a fresh interpreter see what the driver sees: its import path, then the user
-    modules that register games (before any ID is resolved)."""
-    missing = [p for p in sys_path if p not in sys.path and os.path.isdir(p)]
-    sys.path[:0] = missing
-    for name in imports:
-        importlib.import_module(name)
-
-
-def _run_task(task: dict[str, Any]) -> dict[str, Any]:
-    """Run (or resume, or skip) one configuration; never raises for the configuration's own
-    errors, which come back as ``status: failed`` with the error and traceback."""
-    t0 = time.perf_counter()
-    out = Path(task["out_dir"])
-    result: dict[str, Any] = {"index": task["index"], "host": platform.node()}
-    try:
-        _prepare_worker(task["sys_path"], task["imports"])
-        config = ExperimentConfig.from_dict(task["config"])
-        done = _finished_summary(out, task["config"])
-        if done is None:
-            # Continue from a checkpoint if one is there (a resumed sweep, or a Ray retry after
-            # a crashed worker); otherwise start afresh. A configuration directory with files
-            # but no checkpoint was stopped before its first checkpoint (which is written
-            # before any stage is played): nothing in it is worth keeping.
-            resume = (out / CHECKPOINT_NAME).exists()
-            if not resume:
-                for name in (RUN_CSV, RUN_SUMMARY):
-                    with contextlib.suppress(FileNotFoundError):
-                        (out / name).unlink()
-            done = run_experiment(
-                config,
-                out,
-                resume=resume,
-                progress=False,
-                checkpoint_seconds=task["checkpoint_seconds"],
-            )
-            result["ran"] = True
-        result.update(status="finished", summary=_summary_digest(done))
-        if task.get("return_files"):
-            result["files"] = {n: (out / n).read_bytes() for n in (RUN_SUMMARY, RUN_CSV)}
-    except Exception as err:  # noqa: BLE001 - reported per configuration, never lost
-        result.update(
-            status="failed",
-            error=f"{type(err).__name__}: {err}",
-            traceback=traceback.format_exc(),
-        )
-    result["task_seconds"] = time.perf_counter() - t0
-    ray = sys.modules.get("ray")
-    if ray is not None and ray.is_initialized():  # which Ray node ran it (host names repeat)
-        result["node"] = ray.get_runtime_context().get_node_id()
-    return result
-
-
-def _finished_summary(out: Path, config: dict[str, Any]) -> dict[str, Any] | None:
-    path = out / RUN_SUMMARY
-    if not path.exists():
-        return None
-    try:
-        summary = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if summary.get("config") == config and summary.get("progress", {}).get("complete"):
-        return summary
-    return None
-
-
-def _summary_digest(summary: Mapping[str, Any]) -> dict[str, Any]:
-    final = summary.get("final") or summary.get("current") or {}
-    return {
-        "complete": bool(summary.get("progress", {}).get("complete")),
-        "stage": final.get("stage"),
-        "distance_to_dse": final.get("distance_to_dse"),
-        "wall_seconds": summary.get("timing", {}).get("wall_seconds"),
-    }
-
-
-# ---------------------------------------------------------------------------------- executors
-def _execute_serial(tasks, workers, address, on_result) -> None:
-    for task in tasks:
-        on_result(_run_task(task))
-
-
-@contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """Spawned workers inherit the environment at start-up: give them one BLAS thread each
-    (the runs are many small matrices, and ``workers`` processes already fill the cores),
-    unless the user set a thread count."""
-    saved = {v: os.environ.get(v) for v in _BLAS_VARS}
-    for v in _BLAS_VARS:
-        os.environ.setdefault(v, "1")
-    try:
-        yield
-    finally:
-        for v, old in saved.items():
-            if old is None:
-                os.environ.pop(v, None)
-            else:
-                os.environ[v] = old
-
-
-def _execute_process(tasks, workers, address, on_result) -> None:
-    ctx = multiprocessing.get_context("spawn")
-    with _one_blas_thread():
-        pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-        try:
-            futures = {pool.submit(_run_task, t): t for t in tasks}
-            for fut in concurrent.futures.as_completed(futures):
-                task = futures[fut]
-                try:
-                    result = fut.result()
-                except Exception as err:  # noqa: BLE001 - e.g. a worker killed by the OS
-                    result = {
-                        "index": task["index"],
-                        "status": "failed",
-                        "error": f"{type(err).__name__}: {err} (the worker process died; "
-                        "rerun with resume)",
-                    }
-                on_result(result)
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
-
-
-def _ray_connect(address: str | None, workers: int | None) -> bool:
-    """Connect to Ray (or start a local cluster) before the sweep writes anything. Returns
-    whether this call initialised Ray (and so must shut it down)."""
-    try:
-        import ray
-    except ImportError:
-        raise RuntimeError(
-            "executor 'ray' needs Ray: pip install -e \".[ray]\" (or pip install ray)"
-        ) from None
-    if ray.is_initialized():
-        return False
-    _check_reachable(address)
-    kwargs: dict[str, Any] = {}
-    if address is None:  # a local cluster (ray.init may also join one started here)
-        kwargs = {"include_dashboard": False}
-        if workers is not None:
-            kwargs["num_cpus"] = workers
-    try:
-        ray.init(address=address, **kwargs)
-    except (ConnectionError, RuntimeError) as err:
-        raise RuntimeError(
-            f"cannot connect to the Ray cluster at {address!r}: {err}. A cluster started with "
-            "`ray start` may use token authentication: set RAY_AUTH_MODE=token, with the "
-            "cluster's token in ~/.ray/auth_token or RAY_AUTH_TOKEN"
-        ) from None
-    return True
-
-
-def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
-    """Fail fast on a ``HOST:PORT`` (or ``ray://HOST:PORT``) nobody listens on: ``ray.init``
-    retries such an address without end (Ray 2.60: still waiting after 11 minutes)."""
-    if address is None or address == "auto":
-        return
-    m = re.fullmatch(r"(?:ray://)?\[?([^\]]+?)\]?:(\d+)", address)
-    if m is None:
-        raise ValueError(
-            f"address must be 'auto', 'HOST:PORT' or 'ray://HOST:PORT', got {address!r}"
-        )
-    try:
-        with socket.create_connection((m.group(1), int(m.group(2))), timeout=timeout):
-            pass
-    except OSError as err:
-        raise RuntimeError(
-            f"cannot reach the Ray cluster at {address!r} ({err}); is `ray start --head` "
-            "running there, and is the port right?"
-        ) from None
-
-
-def _execute_ray(tasks, workers, address, on_result) -> None:
-    """One Ray task per configuration (``num_cpus=1``), at most ``workers`` in flight,
-    results handled as each finishes (``ray.wait``). Ray is connected by :func:`_ray_connect`."""
-    import ray
-
-    # SPREAD: configurations go to the least loaded nodes first, so a cluster's nodes share a
-    # sweep from the start instead of the driver's node taking every task it has room for.
-    remote = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_run_task)
-    queue = list(tasks)
-    pending: dict[Any, dict[str, Any]] = {}
-    limit = workers or len(queue)
-    try:
-        while queue or pending:
-            while queue and len(pending) < limit:
-                task = queue.pop(0)
-                pending[remote.remote(task)] = task
-            done, _ = ray.wait(list(pending), num_returns=1)
-            for ref in done:
-                task = pending.pop(ref)
-                try:
-                    result = ray.get(ref)
-                except Exception as err:  # noqa: BLE001 - a lost worker or node
-                    result = {
-                        "index": task["index"],
-                        "status": "failed",
-                        "error": f"{type(err).__name__}: {err}",
-                    }
-                on_result(result)
-    except BaseException:
-        for ref in pending:
-            ray.cancel(ref, force=True)
-        raise
-
-
-_EXECUTE = {"serial": _execute_serial, "process": _execute_process, "ray": _execute_ray}
-
-
-# ---------------------------------------------------------------------------------- files
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so a reader sees the old file or the new one, never part of
-    one, and the new one survives a power loss once this returns."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    with contextlib.suppress(OSError):  # not every platform can open a directory
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _csv_value(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, (dict, list)):
-        return json.dumps(v, sort_keys=True)
-    if isinstance(v, float):
-        return repr(v)
-    return str(v)
-
-
-CSV_STATS = ("distance_median", "distance_q25", "distance_q75", "distance_iqr", "distance_max")
-
-
-def _csv_text(sweep: Mapping[str, Any]) -> str:
-    swept = sweep["swept"]
-    head = [
-        "name",
-        "status",
-        *swept,
-        "seeds",
-        "stages",
-        "stage_reached",
-        *CSV_STATS,
-        "wall_seconds",
-        "error",
-    ]
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(head)
-    for c in sweep["configurations"]:
-        d = (c.get("final") or {}).get("distance_to_dse") or {}
-        stats = [
-            d.get("median"),
-            d.get("q25"),
-            d.get("q75"),
-            d["q75"] - d["q25"] if d else None,
-            d.get("max"),
-        ]
-        row = [
-            c["name"],
-            c["status"],
-            *(c["values"].get(k) for k in swept),
-            c["config"]["seeds"],
-            c["config"]["stages"],
-            (c.get("final") or {}).get("stage"),
-            *stats,
-            c.get("wall_seconds"),
-            (c.get("error") or "").splitlines()[0] if c.get("error") else None,
-        ]
-        w.writerow([_csv_value(v) for v in row])
-    return buf.getvalue()
-
-
-def _write_sweep_files(out: Path, sweep: Mapping[str, Any]) -> None:
-    _atomic_write(out / SWEEP_JSON, (json.dumps(sweep, indent=2) + "\n").encode())
-    _atomic_write(out / SWEEP_CSV, _csv_text(sweep).encode())
-
-
-def _versions() -> dict[str, str]:
-    from importlib import metadata
-
-    out = {"python": sys.version.split()[0]}
-    for pkg in ("hic-envs", "numpy", "ray"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
-# ---------------------------------------------------------------------------------- driver
-def run_sweep(
-    spec_or_path: SweepSpec | Mapping[str, Any] | str | os.PathLike,
-    out_dir: str | os.PathLike,
-    executor: str = "process",
-    workers: int | None = None,
-    address: str | None = None,
-    resume: bool = False,
-    progress: bool = True,
-    *,
-    checkpoint_seconds: float = 10.0,
-) -> dict[str, Any]:
-    """Run every configuration of a sweep, writing each run and the sweep's table.
-
-    Args:
-        spec_or_path: a :class:`SweepSpec`, a parsed sweep file (dict) or a YAML file's path.
-        out_dir: the sweep directory (created if needed).
-        executor: ``"serial"``, ``"process"`` or ``"ray"``.
-        workers: processes (``process``; default ``os.cpu_count()``), or the most Ray tasks in
-            flight and the CPUs of a local Ray cluster this starts (``ray``; default: all
-            tasks at once on every CPU of the cluster). Ignored by ``serial``.
-        address: ``ray`` only: None (``ray.init()``: start a local cluster, or join one
-            started on this machine), ``"auto"`` (join the cluster started here with
-            ``ray start``) or ``"ray://HOST:PORT"`` (Ray Client; needs ``ray[client]``). When
-            Ray is already initialised in this process, that connection is used as it is.
-        resume: continue a sweep in ``out_dir``: configurations whose run finished are
-            skipped, partial ones resume from their checkpoints, failed and pending ones run.
-            Without it, ``out_dir`` must not hold a sweep or any of its run directories.
-        progress: a progress bar over configurations (done / total, rate, ETA, failures).
-        checkpoint_seconds: each run's checkpoint interval (``hic run --checkpoint-seconds``).
-
-    Returns:
-        The sweep summary (what ``sweep.json`` holds): ``configurations`` (one entry per
-        configuration, in expansion order, with ``status``, ``error``, ``final``,
-        ``wall_seconds``), ``counts`` (``finished``, ``failed``, ``skipped``, ``pending``) and
-        the spec.
-
-    Raises:
-        SweepFileError: a bad sweep file, or a configuration naming an unknown ID.
-        FileExistsError: ``out_dir`` holds a sweep or run directories and ``resume`` is False.
-        ValueError: a bad executor, workers or address.
-        ImportError: a module named by ``imports`` cannot be imported here.
-    """
-    if executor not in EXECUTORS:
-        raise ValueError(f"unknown executor {executor!r}; expected one of {list(EXECUTORS)}")
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    ):
-        raise ValueError(f"workers must be a positive integer or None, got {workers!r}")
-    if address is not None and executor != "ray":
-        raise ValueError(f"address applies to the ray executor only, not {executor!r}")
-    if not (isinstance(checkpoint_seconds, (int, float)) and checkpoint_seconds >= 0):
-        raise ValueError(f"checkpoint_seconds must be a number >= 0, got {checkpoint_seconds!r}")
-    spec = load_sweep(spec_or_path)
-    points = spec.points()
-    out = Path(out_dir)
-    _prepare_worker([], spec.imports)
-    _check_ids(spec, points)
-    if not resume:
-        by_hash = _dirs_by_hash(out)
-        taken = [
-            by_hash.get(p.hash, p.name)
-            for p in points
-            if p.hash in by_hash or (out / p.name).exists()
-        ]
-        if (out / SWEEP_JSON).exists() or taken:
-            what = SWEEP_JSON if (out / SWEEP_JSON).exists() else f"run directory {taken[0]}"
-            raise FileExistsError(
-                f"{out} already holds a sweep ({what}); pass resume=True (--resume) to "
-                "continue it, or choose another output directory"
-            )
-    ray_started = _ray_connect(address, workers) if executor == "ray" else False
-    try:
-        return _run(spec, points, out, executor, workers, address, resume, progress,
-                    checkpoint_seconds)  # fmt: skip
-    finally:
-        if ray_started:
-            import ray
-
-            ray.shutdown()
-
-
-def _run(spec, points, out, executor, workers, address, resume, progress, checkpoint_seconds):
-    out.mkdir(parents=True, exist_ok=True)
-    # A configuration keeps its directory when edits of the sweep file rename it.
-    existing = _dirs_by_hash(out) if resume else {}
-    entries = []
-    for p in points:
-        entries.append(
-            {
-                "name": p.name,
-                "hash": p.hash,
-                "dir": existing.get(p.hash, p.name),
-                "values": p.values,
-                "config": p.config.to_dict(),
-                "status": "pending",
-                "error": None,
-                "final": None,
-                "wall_seconds": None,
-            }
-        )
-    sweep: dict[str, Any] = {
-        "name": spec.name,
-        "spec": spec.to_dict(),
-        "swept": spec.swept,
-        "independent": independent_keys(spec.swept, [p.values for p in points]),
-        "executor": executor,
-        "workers": workers,
-        "address": address,
-        "versions": _versions(),
-        "files": {"table": SWEEP_CSV, "run_summary": RUN_SUMMARY, "run_updates": RUN_CSV},
-        "configurations": entries,
-    }
-    skipped = 0
-    tasks = []
-    for p, e in zip(points, entries, strict=True):
-        done = _finished_summary(out / e["dir"], e["config"]) if resume else None
-        if done is not None:
-            _record_done(e, _summary_digest(done))
-            skipped += 1
-            continue
-        tasks.append(
-            {
-                "index": p.index,
-                "config": e["config"],
-                "out_dir": str((out / e["dir"]).resolve()),
-                "imports": list(spec.imports),
-                "sys_path": [os.path.abspath(x or os.curdir) for x in sys.path],
-                "checkpoint_seconds": float(checkpoint_seconds),
-                "return_files": executor == "ray",
-            }
-        )
-    counts = {"finished": skipped, "failed": 0, "skipped": skipped, "pending": len(tasks)}
-    sweep["counts"] = counts
-    t0 = time.perf_counter()
-    sweep["timing"] = {"wall_seconds": 0.0}
-    _write_sweep_files(out, sweep)
-
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(
-            total=len(points),
-            initial=skipped,
-            unit="config",
-            dynamic_ncols=True,
-            desc=f"sweep {spec.name}",
-        )
-
-    def on_result(result: dict[str, Any]) -> None:
-        e = entries[result["index"]]
-        counts["pending"] -= 1
-        if result["status"] == "finished":
-            files = result.get("files")
-            if files and not (out / e["dir"] / RUN_SUMMARY).exists():
-                # The worker ran on a machine that does not share this file system.
-                (out / e["dir"]).mkdir(parents=True, exist_ok=True)
-                for fname, data in files.items():
-                    _atomic_write(out / e["dir"] / fname, data)
-            _record_done(e, result["summary"])
-            counts["finished"] += 1
-        else:
-            e.update(
-                status="failed",
-                error=result["error"],
-                traceback=result.get("traceback"),
-                wall_seconds=result.get("task_seconds"),
-            )
-            counts["failed"] += 1
-        e["host"] = result.get("host")
-        if "node" in result:
-            e["ray_node"] = result["node"]
-        sweep["timing"]["wall_seconds"] = time.perf_counter() - t0
-        _write_sweep_files(out, sweep)
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix_str(f"failed {counts['failed']}; last {e['name']}", refresh=False)
-
-    try:
-        if tasks:
-            _EXECUTE[executor](tasks, workers, address, on_result)
-    finally:
-        if bar is not None:
-            bar.close()
-        sweep["timing"]["wall_seconds"] = time.perf_counter() - t0
-        _write_sweep_files(out, sweep)
-    return sweep
-
-
-def _dirs_by_hash(out: Path) -> dict[str, str]:
-    found: dict[str, str] = {}
-    if out.is_dir():
-        for d in sorted(out.iterdir()):
-            m = re.search(r"-([0-9a-f]{12})$", d.name)
-            if m and d.is_dir():
-                found.setdefault(m.group(1), d.name)
-    return found
-
-
-def _record_done(entry: dict[str, Any], digest: Mapping[str, Any]) -> None:
-    entry.update(
-        status="finished",
-        error=None,
-        final={"stage": digest["stage"], "distance_to_dse": digest["distance_to_dse"]},
-        wall_seconds=digest["wall_seconds"],
-    )
-    entry.pop("traceback", None)
-
-
-def _check_ids(spec: SweepSpec, points: Sequence[SweepPoint]) -> None:
-    known = set(hic_envs.list_envs())
-    for p in points:
-        if p.config.env_id not in known:
-            hint = "" if spec.imports else "; a user game needs its module under imports:"
-            raise SweepFileError(
-                f"configuration {p.index} ({p.name}): unknown environment ID "
-                f"{p.config.env_id!r}{hint}; known IDs: {', '.join(sorted(known))}"
-            )
-
-
-def load_sweep_summary(sweep_dir: str | os.PathLike) -> dict[str, Any]:
-    """Read a sweep directory's ``sweep.json``.
-
-    Raises:
-        FileNotFoundError: ``sweep_dir`` holds no sweep.
-    """
-    path = Path(sweep_dir) / SWEEP_JSON
-    if not path.exists():
-        raise FileNotFoundError(f"{sweep_dir} is not a sweep directory: {SWEEP_JSON} is missing")
-    return json.loads(path.read_text())
-
-
-def format_table(summary: Mapping[str, Any]) -> str:
-    """A plain-text table of a sweep summary: one line per configuration (swept values,
-    status, final distance to the DSE median / IQR / max, wall seconds)."""
-    swept = summary["swept"]
-    head = [*swept, "status", "median", "q25", "q75", "max", "wall s"]
-    rows = [head]
-    for c in summary["configurations"]:
-        d = (c.get("final") or {}).get("distance_to_dse") or {}
-
-        def g(k: str, d: Mapping[str, float] = d) -> str:
-            return f"{d[k]:.3g}" if k in d else "-"
-
-        wall = c.get("wall_seconds")
-        rows.append(
-            [
-                *(_csv_value(c["values"].get(k)) for k in swept),
-                c["status"],
-                g("median"),
-                g("q25"),
-                g("q75"),
-                g("max"),
-                f"{wall:.1f}" if wall is not None else "-",
-            ]
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    return "\n".join(
-        "  ".join(x.ljust(w) for x, w in zip(r, widths, strict=True)).rstrip() for r in rows
-    )
-
-
-if __name__ == "__main__":  # pragma: no cover - `python -m agents.compose.sweep` = `hic sweep`
-    from agents.compose.cli import main
-
-    sys.exit(main(["sweep", *sys.argv[1:]]))

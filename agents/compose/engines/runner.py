@@ -594,7 +594,7 @@ def run_batch(
         stages: stages to play.
         record: which updates to record (:func:`as_thinning`): ``"all"`` (default), ``"log"``,
             an int ``K`` (every K-th update) or ``None`` (only the start and the finals).
-        backend: ``"numpy"`` (this engine) or ``"jax"`` (:mod:`agents.compose.jax_engine`,
+        backend: ``"numpy"`` (this engine) or ``"jax"`` (:mod:`agents.compose.engines.jax_engine`,
             needs the ``jax`` extra: ``pip install -e ".[jax]"``; the same distribution of
             results, not the same bits, and only for configurations with a pure form there).
 
@@ -627,7 +627,7 @@ def make_runner(
     backend: str = "numpy",
 ):
     """A :class:`BatchRunner` (``backend="numpy"``) or the JAX engine's
-    :class:`~agents.compose.jax_engine.JaxRunner` (``backend="jax"``) with the same face.
+    :class:`~agents.compose.engines.jax_engine.JaxRunner` (``backend="jax"``) with the same face.
 
     Raises:
         ValueError: for an unknown backend, a missing JAX install, or a configuration the JAX
@@ -647,7 +647,7 @@ def make_runner(
         raise ValueError(f"backend must be 'numpy' or 'jax', got {backend!r}")
     _check_stages(max_cycles, "max_cycles")
     try:
-        from agents.compose import jax_engine
+        from agents.compose.engines import jax_engine
     except ImportError as err:
         raise ValueError(
             f"backend='jax' needs JAX ({err}); install the extra: pip install -e \".[jax]\""

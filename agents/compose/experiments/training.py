@@ -26,7 +26,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.env_util import make_vec_env
 
-from agents.compose.experiment import import_modules
+from agents.compose.experiments.experiment import import_modules
 from agents.hic import HiCLeader
 from agents.presets import hic_leader_kwargs, leader_grid, reactive_hic_kwargs
 from agents.sb3 import ResponseError, best_response_error, payoff_scale, policy_response

@@ -26,7 +26,7 @@ from collections.abc import Callable
 import numpy as np
 
 from agents import catalog
-from agents.compose.runner import BatchRunner, make_runner, play, run_batch
+from agents.compose.engines.runner import BatchRunner, make_runner, play, run_batch
 from agents.followers import GradientAscentFollower
 from agents.hic import HiCLeader
 from agents.presets import follower_step_size

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from agents.catalog import display_name
-from agents.compose.runner import BatchHistory
+from agents.compose.engines.runner import BatchHistory
 
 __all__ = [
     "CHECKPOINT_NAME",

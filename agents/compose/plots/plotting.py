@@ -4,8 +4,9 @@ Matplotlib is imported only when a figure is drawn, and through its object-orien
 the Agg canvas (no pyplot, no global backend switch), so ``import hic_envs`` stays light and
 plotting works on machines without a display.
 
-The functions take :class:`RunData` (what :func:`agents.compose.results.load_results` reads
-from a run directory) and the run's game, and write PNG files.
+The functions take :class:`RunData` (what
+:func:`agents.compose.experiments.results.load_results` reads from a run directory) and the
+run's game, and write PNG files.
 
 Conventions:
     * Curves over seeds are the median and the inter-quartile band (25th-75th percentiles) of
@@ -26,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.compose.results import RunData
+from agents.compose.experiments.results import RunData
 from hic_envs.games.base import Game
 
 __all__ = [

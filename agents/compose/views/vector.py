@@ -1,9 +1,9 @@
 """Native Gymnasium vector envs of the follower and leader views, and an SB3 ``VecEnv`` adapter.
 
 :class:`FollowerVectorView` and :class:`LeaderVectorView` are ``gymnasium.vector.VectorEnv``
-subclasses that run ``num_envs`` copies of :class:`~agents.compose.views.FollowerView` /
-:class:`~agents.compose.views.LeaderView` in lockstep: one NumPy step of the game's batched payoffs
-for all copies, and the embedded partners as *one* batched agent built with
+subclasses that run ``num_envs`` copies of :class:`~agents.compose.views.single.FollowerView` /
+:class:`~agents.compose.views.single.LeaderView` in lockstep: one NumPy step of the game's
+batched payoffs for all copies, and the embedded partners as *one* batched agent built with
 ``num_envs=N`` (row ``i`` of its ``(N, d)`` arrays is copy ``i``'s partner). The views' semantics
 carry over: actions and observations in normalised units (:func:`~hic_envs.units.to_unit`,
 :func:`~hic_envs.units.from_unit`), the partner keeps learning across episodes, and
@@ -28,7 +28,7 @@ from gymnasium.vector.utils import batch_space
 from stable_baselines3.common.vec_env import VecEnv
 
 from agents.base import BatchAgent
-from agents.compose.runner import derive_seeds
+from agents.compose.engines.runner import derive_seeds
 from agents.followers import GradientAscentFollower
 from agents.hic import HiCLeader
 from agents.presets import follower_step_size, hic_leader_kwargs
@@ -148,7 +148,7 @@ class _VectorView(VectorEnv):
         if render_mode is not None:
             raise ValueError(
                 f"render_mode must be None for a vector view, got {render_mode!r}; render one "
-                "copy with the single view (agents.compose.views) instead"
+                "copy with the single view (agents.compose.views.single) instead"
             )
         self.game = game
         self.num_envs = _check_num_envs(num_envs)
@@ -347,7 +347,7 @@ def _add_masks(infos: dict[str, Any], n: int) -> None:
 
 
 class FollowerVectorView(_VectorView):
-    """``num_envs`` copies of :class:`~agents.compose.views.FollowerView` in one NumPy step.
+    """``num_envs`` copies of :class:`~agents.compose.views.single.FollowerView` in one NumPy step.
 
     ## Description
     The agent is the follower in each copy; the embedded leader is **one batched agent** with
@@ -356,7 +356,8 @@ class FollowerVectorView(_VectorView):
     payoffs plays the stage in every copy.
 
     ## Semantics shared with the single view
-    Per copy, everything is :class:`~agents.compose.views.FollowerView`'s: spaces, normalised units,
+    Per copy, everything is :class:`~agents.compose.views.single.FollowerView`'s: spaces,
+    normalised units,
     clipping and ``projected``, rewards ``reward_scale * (f2 + w)``, the leader's
     action after :class:`~hic_envs.GameEnv`'s projection, and the leader persisting across
     episodes (``reset(seed=s)`` restarts it, ``reset()`` and the automatic resets keep it).
@@ -443,7 +444,7 @@ class FollowerVectorView(_VectorView):
 
 
 class LeaderVectorView(_VectorView):
-    """``num_envs`` copies of :class:`~agents.compose.views.LeaderView` in one NumPy step.
+    """``num_envs`` copies of :class:`~agents.compose.views.single.LeaderView` in one NumPy step.
 
     The agent is the leader in each copy; the embedded follower is one batched agent with
     ``num_envs`` rows (gradient ascent with the presets' step by default). Observations are

@@ -1,0 +1,123 @@
+"""The ``hic`` commands' configurations: one typed dataclass each, a docstring per field.
+
+:mod:`agents.compose.cli.config` parses them into the CLI (``hic COMMAND --help`` prints the
+fields' docs). :class:`RunCommand` is the run's options
+(:class:`~agents.compose.experiments.options.RunOptions`, which sweeps build from a sweep file,
+so a sweep configuration and the same flags on the command line give equal experiments) plus
+how ``hic run`` writes it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Literal
+
+from agents.compose.experiments.options import RunOptions, import_field
+
+__all__ = ["BenchCommand", "ListCommand", "PlotCommand", "RunCommand", "SweepCommand"]
+
+
+# ---------------------------------------------------------------------------------- commands
+@dataclasses.dataclass(frozen=True)
+class ListCommand:
+    """Registered environment IDs with their dimensions, DSE and Nash equilibrium."""
+
+    imports: tuple[str, ...] = import_field()
+    """Module to import first (registers users' games; repeatable)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RunCommand(RunOptions):
+    """Run S seeds of a leader against a follower in lockstep, writing results as it goes.
+
+    Results are written as the run goes (updates.csv, summary.json, checkpoint.npz in --out),
+    so an interrupted run keeps what it computed; --resume continues it and gives the same
+    files as an uninterrupted run. Schedules left unset use the per-game presets.
+    """
+
+    out: str = dataclasses.field(default="", metadata={"required": True})
+    """Output directory."""
+    resume: bool = False
+    """Continue the run in --out from its last checkpoint (ID and options may be omitted)."""
+    chunk: int | None = dataclasses.field(default=None, metadata={"metavar": "STAGES"})
+    """Stages between CSV appends and progress updates (default about stages/200; never changes the results)."""  # noqa: E501
+    checkpoint_seconds: float = 10.0
+    """Wall time between checkpoints (0: after every chunk)."""
+    progress: bool = True
+    """Show a progress bar."""
+    plot: bool = False
+    """Also make the figures at the end."""
+
+    def __post_init__(self) -> None:
+        if not self.out.strip():
+            raise ValueError(f"--out must be a directory path, got {self.out!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class PlotCommand:
+    """PNG figures of one run directory, or of several overlaid (with a table of final
+    statistics)."""
+
+    run_dirs: tuple[str, ...] = dataclasses.field(
+        default=(), metadata={"positional": True, "nargs": "+", "metavar": "DIR"}
+    )
+    """Run directories (one: its figures; several: a comparison)."""
+    out: Path | None = None
+    """Figure directory (default: the run directory, or the first one's parent for several)."""
+    imports: tuple[str, ...] = import_field()
+    """Module to import first (the runs' own recorded imports are imported too)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchCommand:
+    """Seed-stages per second of the play loop and the batched engine, side by side."""
+
+    quick: bool = False
+    """Short measurements (a smoke run)."""
+    sizes: tuple[int, ...] | None = None
+    """Batch sizes (default 1 32 1000 100000; the JAX engine's: 32 1000 100000 when installed)."""
+    seconds: float | None = None
+    """Target seconds per measurement."""
+    memory_stages: int | None = dataclasses.field(default=None, metadata={"metavar": "N"})
+    """Stages of the memory check at S=1000 (default 1e5; 2e3 with --quick)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepCommand:
+    """Run a grid of hic run configurations (a YAML sweep file) on a local process pool or a
+    Ray cluster. Each configuration is written in hic run's layout under --out/<name>-<hash>/;
+    the sweep's table is --out/sweep.csv."""
+
+    file: str | None = dataclasses.field(
+        default=None, metadata={"positional": True, "metavar": "FILE"}
+    )
+    """The sweep file (may be omitted with --resume)."""
+    out: str = dataclasses.field(default="", metadata={"required": True})
+    """Sweep directory."""
+    executor: Literal["serial", "process", "ray"] = "process"
+    """serial, process (a pool of spawned processes) or ray."""
+    workers: int | None = dataclasses.field(default=None, metadata={"metavar": "N"})
+    """Worker processes (process) or Ray tasks in flight (ray)."""
+    address: str | None = None
+    """ray: 'auto' (a cluster started with ray start) or ray://HOST:PORT; none starts a local cluster."""  # noqa: E501
+    resume: bool = False
+    """Continue the sweep in --out: skip finished configurations, resume partial ones, rerun failed ones."""  # noqa: E501
+    checkpoint_seconds: float = 10.0
+    """Each run's checkpoint interval."""
+    dry_run: bool = False
+    """List the configurations and their directories; run nothing."""
+    progress: bool = True
+    """Show a progress bar over configurations."""
+    plot: bool = False
+    """Also make the sweep's figures."""
+    imports: tuple[str, ...] = import_field()
+    """Module to import first (the sweep file's own imports are imported in every worker)."""
+
+    def __post_init__(self) -> None:
+        if not self.out.strip():
+            raise ValueError(f"--out must be a directory path, got {self.out!r}")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"--workers must be a positive integer, got {self.workers}")
+        if self.checkpoint_seconds < 0:
+            raise ValueError(f"--checkpoint-seconds must be >= 0, got {self.checkpoint_seconds}")

@@ -1,0 +1,33 @@
+"""The engines: the PettingZoo play loop and the batched engine (:mod:`.runner`), its JAX
+backend (:mod:`.jax_engine`, loaded only for ``backend="jax"``) and the benchmark
+(:mod:`.bench`, ``hic bench``).
+
+This package re-exports the runner's public names; the JAX engine and the benchmark are
+imported from their modules.
+"""
+
+from agents.compose.engines.runner import (
+    BatchHistory,
+    BatchRunner,
+    History,
+    NonFiniteError,
+    Thinning,
+    as_thinning,
+    derive_seeds,
+    make_runner,
+    play,
+    run_batch,
+)
+
+__all__ = [
+    "BatchHistory",
+    "BatchRunner",
+    "History",
+    "NonFiniteError",
+    "Thinning",
+    "as_thinning",
+    "derive_seeds",
+    "make_runner",
+    "play",
+    "run_batch",
+]
