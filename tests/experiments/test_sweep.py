@@ -221,9 +221,17 @@ def serial_tiny(tmp_path_factory):
 
 def test_serial_sweep_writes_hic_runs_layout_and_table(serial_tiny, tmp_path):
     out, summary = serial_tiny
-    assert summary["counts"] == {"finished": 4, "failed": 0, "skipped": 0, "pending": 0}
+    assert summary["counts"] == {
+        "finished": 4,
+        "failed": 0,
+        "interrupted": 0,
+        "skipped": 0,
+        "pending": 0,
+    }
     names = [c["dir"] for c in summary["configurations"]]
-    assert sorted(p.name for p in out.iterdir()) == sorted([*names, "sweep.csv", "sweep.json"])
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*names, ".lock", "sweep.csv", "sweep.json", "sweep.jsonl"]
+    )
     for name in names:
         assert {p.name for p in (out / name).iterdir()} == {
             "updates.csv",
@@ -282,7 +290,13 @@ def test_a_failing_configuration_does_not_stop_the_others(tmp_path):
         assert json.loads((out / c["dir"] / "summary.json").read_text())["progress"]["complete"]
     # Resuming skips the finished ones and reports the failure again.
     again = run_sweep(WITH_FAILURE, out, executor="serial", resume=True, progress=False)
-    assert again["counts"] == {"finished": 2, "failed": 1, "skipped": 2, "pending": 0}
+    assert again["counts"] == {
+        "finished": 2,
+        "failed": 1,
+        "interrupted": 0,
+        "skipped": 2,
+        "pending": 0,
+    }
 
 
 def test_resume_skips_finished_and_finishes_partial_configurations(serial_tiny, tmp_path):
@@ -308,7 +322,13 @@ def test_resume_skips_finished_and_finishes_partial_configurations(serial_tiny, 
     with pytest.raises(FileExistsError, match="pass resume=True"):
         run_sweep(TINY, out, executor="serial", progress=False)
     summary = run_sweep(TINY, out, executor="process", workers=2, resume=True, progress=False)
-    assert summary["counts"] == {"finished": 4, "failed": 0, "skipped": 1, "pending": 0}
+    assert summary["counts"] == {
+        "finished": 4,
+        "failed": 0,
+        "interrupted": 0,
+        "skipped": 1,
+        "pending": 0,
+    }
     assert (out / points[0].name / "updates.csv").stat().st_mtime_ns == done_bytes
     assert run_files(out) == run_files(ref)
     # Resuming a finished sweep runs nothing.

@@ -50,7 +50,13 @@ def serial_tiny(tmp_path_factory):
 def test_ray_executor_gives_the_serial_results(serial_tiny, tmp_path):
     out = tmp_path / "ray"
     summary = run_sweep(TINY, out, executor="ray", progress=False)
-    assert summary["counts"] == {"finished": 4, "failed": 0, "skipped": 0, "pending": 0}
+    assert summary["counts"] == {
+        "finished": 4,
+        "failed": 0,
+        "interrupted": 0,
+        "skipped": 0,
+        "pending": 0,
+    }
     assert run_files(out) == run_files(serial_tiny)
     assert no_temp_files(out)
     # The connection the test opened is used, not replaced or shut down.
@@ -77,7 +83,13 @@ def test_ray_resume_skips_finished_configurations(serial_tiny, tmp_path):
     # The edited file names configurations by two keys, not one: the finished ones are found
     # by their hash and keep their directories.
     summary = run_sweep(TINY, out, executor="ray", resume=True, progress=False)
-    assert summary["counts"] == {"finished": 4, "failed": 0, "skipped": 2, "pending": 0}
+    assert summary["counts"] == {
+        "finished": 4,
+        "failed": 0,
+        "interrupted": 0,
+        "skipped": 2,
+        "pending": 0,
+    }
     assert len([d for d in out.iterdir() if d.is_dir()]) == 4
     for name, mtime in before.items():
         assert (out / name / "updates.csv").stat().st_mtime_ns == mtime

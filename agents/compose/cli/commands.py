@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from agents.compose.experiments.options import RunOptions, import_field
+from agents.compose.sweeps.spec import MAX_CONFIGURATIONS
 
 __all__ = ["BenchCommand", "ListCommand", "PlotCommand", "RunCommand", "SweepCommand"]
 
@@ -107,6 +108,10 @@ class SweepCommand:
     """Each run's checkpoint interval."""
     dry_run: bool = False
     """List the configurations and their directories; run nothing."""
+    max_configurations: int | None = dataclasses.field(
+        default=MAX_CONFIGURATIONS, metadata={"metavar": "N"}
+    )
+    """Refuse a sweep file that expands to more configurations than N ('none': no cap); the count is known before expanding."""  # noqa: E501
     progress: bool = True
     """Show a progress bar over configurations."""
     plot: bool = False
@@ -119,5 +124,10 @@ class SweepCommand:
             raise ValueError(f"--out must be a directory path, got {self.out!r}")
         if self.workers is not None and self.workers < 1:
             raise ValueError(f"--workers must be a positive integer, got {self.workers}")
+        if self.max_configurations is not None and self.max_configurations < 1:
+            raise ValueError(
+                f"--max-configurations must be a positive integer or none, got "
+                f"{self.max_configurations}"
+            )
         if self.checkpoint_seconds < 0:
             raise ValueError(f"--checkpoint-seconds must be >= 0, got {self.checkpoint_seconds}")

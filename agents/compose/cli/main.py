@@ -173,8 +173,10 @@ def _cmd_sweep(c: SweepCommand) -> int:
         )
     else:
         raise ValueError("the sweep file is required (e.g. hic sweep study.yaml --out DIR)")
+    # The size is known before anything is expanded (a cap refuses a runaway grid).
+    print(f"sweep {spec.name}: {spec.describe_size()}", file=sys.stderr)
     if c.dry_run:
-        for p in spec.points():
+        for p in spec.points(c.max_configurations):
             print(f"{p.index:4d}  {out / p.name}")
         return 0
     try:
@@ -187,10 +189,19 @@ def _cmd_sweep(c: SweepCommand) -> int:
             resume=c.resume,
             progress=c.progress,
             checkpoint_seconds=c.checkpoint_seconds,
+            max_configurations=c.max_configurations,
         )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
+        n = getattr(err, "summary", {}).get("counts")
+        what = (
+            f"{n['finished']} finished ({n['skipped']} already done), {n['interrupted']} "
+            f"interrupted with a checkpoint, {n['failed']} failed, {n['pending']} not started "
+            f"(the table: {out / sweep.SWEEP_CSV}); "
+            if n
+            else ""
+        )
         print(
-            f"\ninterrupted; finished configurations are kept in {out}. Continue with:\n"
+            f"\ninterrupted; {what}finished configurations are kept in {out}. Continue with:\n"
             f"  hic sweep --resume --out {out}",
             file=sys.stderr,
         )

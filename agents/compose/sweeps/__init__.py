@@ -55,15 +55,23 @@ one puts the driver's ``sys.path`` entries that exist on its machine on its own 
 and imports the sweep's ``imports`` before any ID is resolved. The three executors give the
 same files bit for bit, since each configuration is one deterministic ``run_experiment``.
 
+The sweep directory is kept as carefully as a run directory (:mod:`~agents.compose.sweeps.store`):
+one driver at a time (a lock), atomic symlink-safe writes, an append-only record of finished
+configurations, and a validated ``sweep.json``; the sweep file is read within bounds and the
+grid's size is checked before it is expanded (:mod:`~agents.compose.sweeps.spec`); pool
+workers die with their driver and Ctrl-C starts no new configuration
+(:mod:`~agents.compose.sweeps.executors`).
+
 The package's modules, one concern each: :mod:`~agents.compose.sweeps.spec` (the sweep file
 and the grid), :mod:`~agents.compose.sweeps.executors` (serial, process pool, Ray),
 :mod:`~agents.compose.sweeps.store` (the sweep directory's files) and
 :mod:`~agents.compose.sweeps.driver` (running a sweep).
 """
 
-from agents.compose.sweeps.driver import run_sweep
+from agents.compose.sweeps.driver import SweepInterrupted, run_sweep
 from agents.compose.sweeps.executors import EXECUTORS
 from agents.compose.sweeps.spec import (
+    MAX_CONFIGURATIONS,
     OPTIONS,
     SweepFileError,
     SweepPoint,
@@ -84,10 +92,12 @@ from agents.compose.sweeps.store import (
 __all__ = [
     "CSV_STATS",
     "EXECUTORS",
+    "MAX_CONFIGURATIONS",
     "OPTIONS",
     "SWEEP_CSV",
     "SWEEP_JSON",
     "SweepFileError",
+    "SweepInterrupted",
     "SweepPoint",
     "SweepSpec",
     "config_from_options",

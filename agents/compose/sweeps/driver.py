@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import hic_envs
-from agents.compose.experiments.results import atomic_write
+from agents.compose.experiments.results import atomic_write, lock_dir
 from agents.compose.sweeps.executors import EXECUTORS, execute, prepare_worker, ray_connect
 from agents.compose.sweeps.spec import (
+    MAX_CONFIGURATIONS,
     SweepFileError,
     SweepPoint,
     SweepSpec,
@@ -29,17 +30,33 @@ from agents.compose.sweeps.spec import (
     load_sweep,
 )
 from agents.compose.sweeps.store import (
+    CSV_SECONDS,
     RUN_CSV,
     RUN_SUMMARY,
     SWEEP_CSV,
     SWEEP_JSON,
+    append_result,
     dirs_by_hash,
     finished_summary,
     summary_digest,
+    write_sweep_csv,
     write_sweep_files,
 )
 
-__all__ = ["run_sweep"]
+__all__ = ["SweepInterrupted", "run_sweep"]
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """A sweep stopped by Ctrl-C (SIGINT) after writing its files.
+
+    Attributes:
+        summary: the sweep summary as written (``counts`` says what finished, what was
+            interrupted with a checkpoint and what never started).
+    """
+
+    def __init__(self, summary: dict[str, Any]) -> None:
+        super().__init__("sweep interrupted")
+        self.summary = summary
 
 
 def _versions() -> dict[str, str]:
@@ -64,6 +81,7 @@ def run_sweep(
     progress: bool = True,
     *,
     checkpoint_seconds: float = 10.0,
+    max_configurations: int | None = MAX_CONFIGURATIONS,
 ) -> dict[str, Any]:
     """Run every configuration of a sweep, writing each run and the sweep's table.
 
@@ -83,6 +101,8 @@ def run_sweep(
             Without it, ``out_dir`` must not hold a sweep or any of its run directories.
         progress: a progress bar over configurations (done / total, rate, ETA, failures).
         checkpoint_seconds: each run's checkpoint interval (``hic run --checkpoint-seconds``).
+        max_configurations: refuse a sweep of more configurations than this (None: no cap),
+            checked before any configuration is built (:meth:`SweepSpec.points`).
 
     Returns:
         The sweep summary (what ``sweep.json`` holds): ``configurations`` (one entry per
@@ -93,6 +113,8 @@ def run_sweep(
     Raises:
         SweepFileError: a bad sweep file, or a configuration naming an unknown ID.
         FileExistsError: ``out_dir`` holds a sweep or run directories and ``resume`` is False.
+        RunDirError: another driver is running a sweep in ``out_dir`` (it holds the lock).
+        SweepInterrupted: Ctrl-C (a :class:`KeyboardInterrupt`); the files say what finished.
         ValueError: a bad executor, workers or address.
         ImportError: a module named by ``imports`` cannot be imported here.
     """
@@ -107,27 +129,22 @@ def run_sweep(
     if not (isinstance(checkpoint_seconds, (int, float)) and checkpoint_seconds >= 0):
         raise ValueError(f"checkpoint_seconds must be a number >= 0, got {checkpoint_seconds!r}")
     spec = load_sweep(spec_or_path)
-    points = spec.points()
+    points = spec.points(max_configurations)
     out = Path(out_dir)
     prepare_worker([], spec.imports)
     _check_ids(spec, points)
     if not resume:
-        by_hash = dirs_by_hash(out)
-        taken = [
-            by_hash.get(p.hash, p.name)
-            for p in points
-            if p.hash in by_hash or (out / p.name).exists()
-        ]
-        if (out / SWEEP_JSON).exists() or taken:
-            what = SWEEP_JSON if (out / SWEEP_JSON).exists() else f"run directory {taken[0]}"
-            raise FileExistsError(
-                f"{out} already holds a sweep ({what}); pass resume=True (--resume) to "
-                "continue it, or choose another output directory"
-            )
+        _check_fresh(out, points)  # before Ray starts: fail fast, writing nothing
     ray_started = ray_connect(address, workers) if executor == "ray" else False
     try:
-        return _run(spec, points, out, executor, workers, address, resume, progress,
-                    checkpoint_seconds)  # fmt: skip
+        out.mkdir(parents=True, exist_ok=True)
+        # One driver per sweep directory: a second one, or a --resume of a live sweep, stops
+        # here instead of running the same configurations twice.
+        with lock_dir(out):
+            if not resume:
+                _check_fresh(out, points)  # again under the lock: another driver may have begun
+            return _run(spec, points, out, executor, workers, address, resume, progress,
+                        checkpoint_seconds)  # fmt: skip
     finally:
         if ray_started:
             import ray
@@ -135,8 +152,20 @@ def run_sweep(
             ray.shutdown()
 
 
+def _check_fresh(out: Path, points: Sequence[SweepPoint]) -> None:
+    by_hash = dirs_by_hash(out)
+    taken = [
+        by_hash.get(p.hash, p.name) for p in points if p.hash in by_hash or (out / p.name).exists()
+    ]
+    if (out / SWEEP_JSON).exists() or taken:
+        what = SWEEP_JSON if (out / SWEEP_JSON).exists() else f"run directory {taken[0]}"
+        raise FileExistsError(
+            f"{out} already holds a sweep ({what}); pass resume=True (--resume) to "
+            "continue it, or choose another output directory"
+        )
+
+
 def _run(spec, points, out, executor, workers, address, resume, progress, checkpoint_seconds):
-    out.mkdir(parents=True, exist_ok=True)
     # A configuration keeps its directory when edits of the sweep file rename it.
     existing = dirs_by_hash(out) if resume else {}
     entries = []
@@ -185,11 +214,18 @@ def _run(spec, points, out, executor, workers, address, resume, progress, checkp
                 "return_files": executor == "ray",
             }
         )
-    counts = {"finished": skipped, "failed": 0, "skipped": skipped, "pending": len(tasks)}
+    counts = {
+        "finished": skipped,
+        "failed": 0,
+        "interrupted": 0,
+        "skipped": skipped,
+        "pending": len(tasks),
+    }
     sweep["counts"] = counts
     t0 = time.perf_counter()
     sweep["timing"] = {"wall_seconds": 0.0}
     write_sweep_files(out, sweep)
+    csv_written = time.monotonic()
 
     bar = None
     if progress:
@@ -204,6 +240,7 @@ def _run(spec, points, out, executor, workers, address, resume, progress, checkp
         )
 
     def on_result(result: dict[str, Any]) -> None:
+        nonlocal csv_written
         e = entries[result["index"]]
         counts["pending"] -= 1
         if result["status"] == "finished":
@@ -215,6 +252,13 @@ def _run(spec, points, out, executor, workers, address, resume, progress, checkp
                     atomic_write(out / e["dir"] / fname, data)
             _record_done(e, result["summary"])
             counts["finished"] += 1
+        elif result["status"] == "interrupted":
+            e.update(
+                status="interrupted",
+                error=result["error"],
+                wall_seconds=result.get("task_seconds"),
+            )
+            counts["interrupted"] += 1
         else:
             e.update(
                 status="failed",
@@ -227,7 +271,12 @@ def _run(spec, points, out, executor, workers, address, resume, progress, checkp
         if "node" in result:
             e["ray_node"] = result["node"]
         sweep["timing"]["wall_seconds"] = time.perf_counter() - t0
-        write_sweep_files(out, sweep)
+        # One appended line per configuration (sweep.json is written in full only at the start
+        # and the end), and the small table at most every CSV_SECONDS.
+        append_result(out, result["index"], e)
+        if time.monotonic() - csv_written >= CSV_SECONDS:
+            write_sweep_csv(out, sweep)
+            csv_written = time.monotonic()
         if bar is not None:
             bar.update(1)
             bar.set_postfix_str(f"failed {counts['failed']}; last {e['name']}", refresh=False)
@@ -235,11 +284,17 @@ def _run(spec, points, out, executor, workers, address, resume, progress, checkp
     try:
         if tasks:
             execute(executor, tasks, workers, address, on_result)
+    except KeyboardInterrupt:
+        interrupted = True
+    else:
+        interrupted = False
     finally:
         if bar is not None:
             bar.close()
         sweep["timing"]["wall_seconds"] = time.perf_counter() - t0
         write_sweep_files(out, sweep)
+    if interrupted:
+        raise SweepInterrupted(sweep)
     return sweep
 
 

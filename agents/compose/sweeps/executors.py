@@ -8,19 +8,33 @@ cluster, ``"auto"`` or ``"ray://HOST:PORT"`` join one). Workers are fresh interp
 one puts the driver's ``sys.path`` entries that exist on its machine on its own ``sys.path``
 and imports the sweep's ``imports`` before any ID is resolved. The three executors give the
 same files bit for bit, since each configuration is one deterministic ``run_experiment``.
+
+The process pool's workers die with their driver: each runs in its own process group and asks
+the kernel for SIGKILL when the driver dies (Linux's ``PR_SET_PDEATHSIG``), with a watchdog
+thread that exits when the driver's process id goes away elsewhere; a killed worker's
+configuration keeps its last checkpoint, and ``--resume`` continues it. At most ``workers``
+configurations are handed to the pool at a time, so Ctrl-C (SIGINT to the driver, or to the
+terminal's foreground process group, which the workers are not in) starts no new configuration:
+the driver forwards one SIGINT to each worker, whose run writes a checkpoint and stops, records
+those configurations as ``interrupted`` and raises :class:`KeyboardInterrupt`.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import ctypes
+import ctypes.util
 import importlib
 import multiprocessing
 import os
 import platform
+import queue
 import re
+import signal
 import socket
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -83,6 +97,8 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
             error=f"{type(err).__name__}: {err}",
             traceback=traceback.format_exc(),
         )
+    except KeyboardInterrupt as err:  # SIGINT: the run wrote a checkpoint and stopped
+        result.update(status="interrupted", error=f"interrupted ({err}); --resume continues it")
     result["task_seconds"] = time.perf_counter() - t0
     ray = sys.modules.get("ray")
     if ray is not None and ray.is_initialized():  # which Ray node ran it (host names repeat)
@@ -93,7 +109,10 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------- executors
 def _execute_serial(tasks, workers, address, on_result) -> None:
     for task in tasks:
-        on_result(run_task(task))
+        result = run_task(task)
+        on_result(result)
+        if result["status"] == "interrupted":
+            raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
@@ -114,28 +133,106 @@ def _one_blas_thread() -> Iterator[None]:
                 os.environ[v] = old
 
 
+#: Seconds between a worker's checks that its driver is alive (where PR_SET_PDEATHSIG is not).
+WATCHDOG_SECONDS = 1.0
+_PR_SET_PDEATHSIG = 1
+
+
+def _init_worker(driver_pid: int, pids: Any) -> None:
+    """A pool worker's start: leave the driver's process group (a terminal's Ctrl-C reaches
+    the driver only, which forwards it once), die with the driver, and report its pid."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != driver_pid:  # the driver died before the line above
+        os._exit(1)
+    threading.Thread(target=_watch_driver, args=(driver_pid,), daemon=True).start()
+    pids.put(os.getpid())
+
+
+def _watch_driver(driver_pid: int) -> None:
+    while True:
+        time.sleep(WATCHDOG_SECONDS)
+        if os.getppid() != driver_pid:
+            os._exit(1)
+
+
+def _worker_died(task: dict[str, Any], err: BaseException) -> dict[str, Any]:
+    return {
+        "index": task["index"],
+        "status": "failed",
+        "error": f"{type(err).__name__}: {err} (the worker process died; rerun with resume)",
+    }
+
+
 def _execute_process(tasks, workers, address, on_result) -> None:
     ctx = multiprocessing.get_context("spawn")
+    limit = workers or os.cpu_count() or 1
+    pids = ctx.Queue()
+    todo = list(tasks)
+    running: dict[concurrent.futures.Future, dict[str, Any]] = {}
+    pool = concurrent.futures.ProcessPoolExecutor(
+        max_workers=limit, mp_context=ctx, initializer=_init_worker, initargs=(os.getpid(), pids)
+    )
+    # Workers start (and read the environment) as tasks are submitted.
     with _one_blas_thread():
-        pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
         try:
-            futures = {pool.submit(run_task, t): t for t in tasks}
-            for fut in concurrent.futures.as_completed(futures):
-                task = futures[fut]
-                try:
-                    result = fut.result()
-                except Exception as err:  # noqa: BLE001 - e.g. a worker killed by the OS
-                    result = {
-                        "index": task["index"],
-                        "status": "failed",
-                        "error": f"{type(err).__name__}: {err} (the worker process died; "
-                        "rerun with resume)",
-                    }
-                on_result(result)
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
+            try:
+                while todo or running:
+                    # At most `limit` configurations are in the pool: none waits in its queue,
+                    # so none starts after an interrupt.
+                    while todo and len(running) < limit:
+                        task = todo.pop(0)
+                        try:
+                            running[pool.submit(_pool_task, task)] = task
+                        except concurrent.futures.BrokenExecutor as err:
+                            on_result(_worker_died(task, err))
+                    done, _ = concurrent.futures.wait(
+                        running, return_when=concurrent.futures.FIRST_COMPLETED
+                    )
+                    for fut in done:
+                        on_result(_outcome(fut, running.pop(fut)))
+            except KeyboardInterrupt:
+                _interrupt_workers(pids)
+                for fut in concurrent.futures.as_completed(running):
+                    on_result(_outcome(fut, running[fut]))
+                running.clear()
+                raise
+        finally:
+            pool.shutdown(wait=not running, cancel_futures=True)
+            pids.close()
+
+
+def _pool_task(task: dict[str, Any]) -> dict[str, Any]:
+    """:func:`run_task` in a pool worker, which takes SIGINT only while it runs a task (an idle
+    worker that died of one would break the pool for the others)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return run_task(task)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _outcome(fut: concurrent.futures.Future, task: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return fut.result()
+    except Exception as err:  # noqa: BLE001 - e.g. a worker killed by the OS
+        return _worker_died(task, err)
+
+
+def _interrupt_workers(pids: Any) -> None:
+    """One SIGINT to each live worker: its run finishes the chunk, writes a checkpoint and
+    stops (run_experiment's handling), and the worker reports it back."""
+    while True:
+        try:
+            pid = pids.get_nowait()
+        except (queue.Empty, OSError, ValueError):
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGINT)
 
 
 def ray_connect(address: str | None, workers: int | None) -> bool:

@@ -29,6 +29,13 @@ for one game keyword argument, and ``OPTION.FIELD`` for one field of a schedule 
 are applied base, then case, then grid; the configurations are the cases in file order, each
 crossed with the grid in file order (the last key varying fastest), so expanding a file is
 deterministic.
+
+A sweep file is read safely and within bounds: YAML's safe loader (no Python objects), a file of
+at most :data:`MAX_FILE_BYTES`, and at most :data:`MAX_YAML_NODES` values once YAML aliases are
+expanded (counted on the parsed node graph, before anything is built, so an alias bomb is
+refused at once). The grid's size (:attr:`SweepSpec.size`) is the product of the cases and the
+grid's value lists, known before any configuration is built; :meth:`SweepSpec.points` refuses
+more than ``max_configurations`` (:data:`MAX_CONFIGURATIONS` unless the caller lifts it).
 """
 
 from __future__ import annotations
@@ -51,6 +58,9 @@ from agents.compose.experiments.experiment import ExperimentConfig
 from agents.compose.experiments.options import RunOptions
 
 __all__ = [
+    "MAX_CONFIGURATIONS",
+    "MAX_FILE_BYTES",
+    "MAX_YAML_NODES",
     "OPTIONS",
     "SweepFileError",
     "SweepPoint",
@@ -59,9 +69,17 @@ __all__ = [
     "config_hash",
     "independent_keys",
     "load_sweep",
+    "load_yaml",
 ]
 
 _SECTIONS = ("name", "imports", "base", "grid", "cases")
+#: Largest sweep file read (bytes).
+MAX_FILE_BYTES = 1 << 20
+#: Most YAML values (scalars, lists, mappings) a sweep file may hold once aliases are expanded.
+MAX_YAML_NODES = 100_000
+#: Most configurations a sweep expands to unless the caller lifts the cap
+#: (``hic sweep --max-configurations N``, ``run_sweep(..., max_configurations=N)``).
+MAX_CONFIGURATIONS = 10_000
 _NAME_MAX = 120
 
 
@@ -562,12 +580,18 @@ class SweepSpec:
             SweepFileError: bad YAML or a bad spec, naming the file and the key.
         """
         p = Path(path)
-        text = p.read_text()
+        with open(p, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise SweepFileError(
+                f"sweep file {p}: larger than {MAX_FILE_BYTES} bytes; a sweep file lists options "
+                "and value lists, not data"
+            )
         try:
-            data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
-        except yaml.YAMLError as err:
-            raise SweepFileError(f"sweep file {p}: not valid YAML: {err}") from None
-        return cls.from_dict(data, source=f"sweep file {p}")
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise SweepFileError(f"sweep file {p}: not UTF-8 text ({err})") from None
+        return cls.from_dict(load_yaml(text, f"sweep file {p}"), source=f"sweep file {p}")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict that :meth:`from_dict` reads back to an equal spec."""
@@ -588,13 +612,40 @@ class SweepSpec:
                     keys.append(k)
         return keys
 
-    def points(self) -> list[SweepPoint]:
+    @property
+    def size(self) -> int:
+        """The number of configurations (cases times the grid's value lists), computed
+        without expanding them."""
+        return max(len(self.cases), 1) * math.prod(len(v) for _, v in self.grid)
+
+    def describe_size(self) -> str:
+        """``"24 configurations (2 cases x 3 step_size.gamma x 4 seeds)"``."""
+        factors = [f"{len(self.cases)} cases"] if self.cases else []
+        factors += [f"{len(v)} {k}" for k, v in self.grid]
+        return f"{self.size} configurations" + (f" ({' x '.join(factors)})" if factors else "")
+
+    def points(self, max_configurations: int | None = MAX_CONFIGURATIONS) -> list[SweepPoint]:
         """Every configuration, in the deterministic expansion order.
 
+        Args:
+            max_configurations: refuse a sweep of more configurations than this (None: no
+                cap); checked on :attr:`size`, before any configuration is built.
+
         Raises:
-            SweepFileError: for a configuration that does not validate (naming it), or two
-                configurations that are the same.
+            SweepFileError: for more configurations than ``max_configurations``, a configuration
+                that does not validate (naming it), or two configurations that are the same.
         """
+        if max_configurations is not None:
+            if isinstance(max_configurations, bool) or not isinstance(max_configurations, int):
+                raise TypeError(
+                    f"max_configurations must be an int or None, got {max_configurations!r}"
+                )
+            if self.size > max_configurations:
+                raise SweepFileError(
+                    f"sweep {self.name!r} has {self.describe_size()}, more than the cap of "
+                    f"{max_configurations}; pass --max-configurations {self.size} "
+                    f"(run_sweep(..., max_configurations={self.size})) to run it anyway"
+                )
         keys = {k: _Key.parse(k, k) for k in self.swept}
         grid_keys = [keys[k] for k, _ in self.grid]
         swept = [keys[k] for k in self.swept]
@@ -689,6 +740,61 @@ def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def load_yaml(text: str, source: str) -> Any:
+    """Parse YAML text with the sweep file's safe loader, refusing a document of more than
+    :data:`MAX_YAML_NODES` values once aliases are expanded (or a recursive alias) before
+    anything is built from it.
+
+    Raises:
+        SweepFileError: naming ``source``, for bad YAML or a document over the limit.
+    """
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expanded_size(node, source)
+        return loader.construct_document(node)
+    except yaml.YAMLError as err:
+        raise SweepFileError(f"{source}: not valid YAML: {err}") from None
+    finally:
+        loader.dispose()
+
+
+def _check_expanded_size(root: yaml.Node, source: str) -> None:
+    """Count the values of the node graph with every alias expanded, in time linear in the
+    graph (each node's expanded size is computed once and shared by the aliases to it)."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            on_path.discard(id(node))
+            sizes[id(node)] = min(MAX_YAML_NODES + 1, 1 + sum(sizes[id(k)] for k in _kids(node)))
+            continue
+        if id(node) in sizes:
+            continue
+        if id(node) in on_path:
+            raise SweepFileError(f"{source}: a YAML alias refers to itself (a recursive value)")
+        on_path.add(id(node))
+        stack.append((node, True))
+        stack.extend((k, False) for k in _kids(node) if id(k) not in sizes)
+    if sizes[id(root)] > MAX_YAML_NODES:
+        raise SweepFileError(
+            f"{source}: more than {MAX_YAML_NODES} values once YAML aliases (*name) are "
+            "expanded; a sweep file this large is refused"
+        )
+
+
+def _kids(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _canonical(v: Any) -> str:
