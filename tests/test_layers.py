@@ -207,6 +207,56 @@ def test_an_import_circle_is_caught(tmp_path, monkeypatch):
     assert _cycles(fake) == []
 
 
+#: Composition modules that still read a learner's private attributes, and why (issue 18).
+KNOWN_PRIVATE_READS = {
+    # The JAX engine configures itself from the NumPy agents' `_init`; issue 18's rewrite of
+    # the engine over the learners' rule sets removes it.
+    "agents.compose.engines.jax_engine",
+}
+#: Private-looking names that are public API of the standard library.
+_PUBLIC_UNDERSCORE = {"_exit", "_replace", "_asdict", "_fields", "_make", "_getframe"}
+
+
+def _private_reads(path: Path) -> list[str]:
+    """``from first_party import _name`` and ``obj._name`` (``obj`` not self or cls)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] in PACKAGES:
+                found += [
+                    f"from {node.module} import {a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and node.attr not in _PUBLIC_UNDERSCORE
+            and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+        ):
+            found.append(f"line {node.lineno}: .{node.attr}")
+    return found
+
+
+def test_composition_modules_reach_no_private_names():
+    bad = {
+        m: _private_reads(p)
+        for m, p in MODULES.items()
+        if m.startswith("agents.compose") and m not in KNOWN_PRIVATE_READS
+    }
+    assert not {m: v for m, v in bad.items() if v}
+
+
+def test_a_private_read_is_caught(tmp_path):
+    fake = tmp_path / "m.py"
+    fake.write_text(
+        "from agents.followers import _check_game\nimport os\n\n"
+        "def f(leader):\n    os._exit(0)\n    return leader._init, self._x\n"
+    )
+    assert _private_reads(fake) == ["from agents.followers import _check_game", "line 6: ._init"]
+
+
 def test_hic_envs_imports_nothing_from_agents():
     for module, path in MODULES.items():
         if module.split(".")[0] != "hic_envs":

@@ -25,11 +25,14 @@ import yaml
 from sweep_cases import TINY, no_temp_files
 
 from agents.compose.cli.main import main
+from agents.compose.experiments.experiment import Interrupted
 from agents.compose.experiments.results import RunDirError, lock_dir
 from agents.compose.sweeps import (
     MAX_CONFIGURATIONS,
     SweepFileError,
+    SweepInterrupted,
     SweepSpec,
+    executors,
     load_sweep_summary,
     run_sweep,
 )
@@ -429,3 +432,26 @@ def _checkpoint_stage(run_dir: Path) -> int:
     except (OSError, ValueError):
         return -1
     return (summary.get("current") or summary.get("final") or {}).get("stage") or -1
+
+
+def test_ctrl_c_on_a_serial_sweep_writes_what_finished(tmp_path, monkeypatch):
+    """SIGINT in the driver's own run (serial): that configuration stops with a checkpoint
+    (run_experiment's Interrupted, a KeyboardInterrupt), no other starts, and the files say so."""
+    real = executors.run_experiment
+    ran = []
+
+    def second_is_interrupted(config, out, **kwargs):
+        ran.append(out.name)
+        if len(ran) == 2:
+            raise Interrupted(1000)
+        return real(config, out, **kwargs)
+
+    monkeypatch.setattr(executors, "run_experiment", second_is_interrupted)
+    out = tmp_path / "s"
+    with pytest.raises(SweepInterrupted) as info:
+        run_sweep(TINY, out, executor="serial", progress=False)
+    assert len(ran) == 2
+    counts = info.value.summary["counts"]
+    assert (counts["finished"], counts["interrupted"], counts["pending"]) == (1, 1, 2)
+    assert sorted(_csv_status(out).values()) == ["finished", "interrupted", "pending", "pending"]
+    assert load_sweep_summary(out)["counts"] == counts
