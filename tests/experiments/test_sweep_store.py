@@ -455,3 +455,11 @@ def test_ctrl_c_on_a_serial_sweep_writes_what_finished(tmp_path, monkeypatch):
     assert (counts["finished"], counts["interrupted"], counts["pending"]) == (1, 1, 2)
     assert sorted(_csv_status(out).values()) == ["finished", "interrupted", "pending", "pending"]
     assert load_sweep_summary(out)["counts"] == counts
+
+
+def test_the_write_measuring_script_runs(tmp_path):
+    script = Path(__file__).resolve().parents[2] / "scripts" / "sweep_store_writes.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "3"], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.startswith("N=3: sweep.csv ") and "sweep.jsonl (appended)" in out
