@@ -22,8 +22,9 @@ try:  # the sweeps package
 
     WRITE = "atomic_write"
 except ImportError:  # before it: one module, sweep.json rewritten per configuration
-    from agents.compose import sweep as files
     from agents.compose.sweep import run_sweep
+
+    from agents.compose import sweep as files
 
     driver = None
     WRITE = "_atomic_write"
