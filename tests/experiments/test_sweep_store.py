@@ -463,3 +463,21 @@ def test_the_write_measuring_script_runs(tmp_path):
         [sys.executable, str(script), "3"], capture_output=True, text=True, check=True
     ).stdout
     assert out.startswith("N=3: sweep.csv ") and "sweep.jsonl (appended)" in out
+
+
+def test_two_sweeps_started_together_one_runs_the_other_is_refused(tmp_path):
+    """Both drivers start at once into one fresh directory (they crashed on a shared temporary
+    file in 2 of 4 tries): exactly one runs the sweep, the other exits 2 saying why."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(TINY, sort_keys=False))
+    out = tmp_path / "s"
+    argv = ("sweep", str(path), "--out", str(out), "--executor", "serial", "--no-progress")
+    procs = [_hic(*argv), _hic(*argv)]
+    errs = [p.communicate(timeout=300)[1] for p in procs]
+    results = [(p.returncode, e) for p, e in zip(procs, errs, strict=True)]
+    codes = sorted(rc for rc, _ in results)
+    assert codes == [0, 2], results
+    (err,) = [e for rc, e in results if rc == 2]
+    assert "being written by another process" in err or "already holds a sweep" in err
+    assert load_sweep_summary(out)["counts"]["finished"] == 4
+    assert no_temp_files(out)
