@@ -5,6 +5,7 @@ Examples::
     hic list
     hic run hic/Duopoly-v0 --leader hic --follower gradient --seeds 32 --stages 1e6 --out runs/duo
     hic run --resume --out runs/duo          # continue an interrupted run
+    hic run hic/Duopoly-v0 --out runs/duo --restart   # died before its first checkpoint
     hic plot runs/duo                        # figures of one run
     hic plot runs/a runs/b runs/c            # runs overlaid, with a table of final statistics
     hic bench --quick
@@ -88,7 +89,7 @@ def _cmd_list(c: ListCommand) -> int:
 
 def _cmd_run(c: RunCommand) -> int:
     if c.resume and c.env_id is None:
-        config = read_config(c.out)
+        config = read_config(c.out, c.imports)
     else:
         config = c.experiment()
         config.build()  # fail on bad options before any file is written
@@ -100,6 +101,7 @@ def _cmd_run(c: RunCommand) -> int:
             progress=c.progress,
             chunk=c.chunk,
             checkpoint_seconds=c.checkpoint_seconds,
+            restart=c.restart,
         )
     except Interrupted as stop:
         print(
@@ -253,8 +255,11 @@ def _pre_import(argv: list[str]) -> None:
     and their games known IDs)."""
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--import", dest="imports", action="append", default=[])
+    pre.add_argument("--out", default=None)
     ns, _ = pre.parse_known_args(argv)
-    import_modules(ns.imports)
+    # Nothing is imported from a results directory (python -m puts the working directory
+    # first on sys.path): its files never decide what code runs.
+    import_modules(ns.imports, exclude=(ns.out,) if ns.out else ())
 
 
 def _top_help() -> str:

@@ -59,6 +59,8 @@ class RunCommand:
     """Output directory."""
     resume: bool = False
     """Continue the run in --out from its last checkpoint (ID and options may be omitted)."""
+    restart: bool = False
+    """Start again in an --out left by a run that stopped before its first checkpoint (only such a directory is cleared)."""  # noqa: E501
     imports: tuple[str, ...] = _import_field()
     """Module to import before resolving the ID (registers users' games or learners)."""
     leader: str = _default("leader")

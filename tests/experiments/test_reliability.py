@@ -54,7 +54,7 @@ def test_a_checkpoint_is_data_and_a_crafted_one_runs_nothing(tmp_path, reference
     run_experiment(CONFIG, tmp_path, **KW)
     state, meta = read_checkpoint(tmp_path / "checkpoint.npz")
     assert all(v.dtype != object for v in state.values())
-    assert meta["version"] == 1 and meta["config"] == CONFIG.to_dict()
+    assert meta["version"] == 2 and meta["config"] == CONFIG.to_dict()
 
     # A pickle payload planted as an object array: np.load(allow_pickle=False) refuses it.
     marker = tmp_path / "pwned"
@@ -67,7 +67,7 @@ def test_a_checkpoint_is_data_and_a_crafted_one_runs_nothing(tmp_path, reference
     arrays["leader/x"] = np.array([Payload()], dtype=object)
     with open(tmp_path / "checkpoint.npz", "wb") as f:
         np.savez(f, **arrays)
-    with pytest.raises(RunDirError, match="checkpoint.npz is not a readable checkpoint"):
+    with pytest.raises(RunDirError, match="checkpoint.npz: field 'leader/x' has dtype object"):
         run_experiment(CONFIG, tmp_path, resume=True, **KW)
     assert not marker.exists()
     # and a plain pickle in its place is no checkpoint either
