@@ -97,13 +97,15 @@ def state_schema(config: Any, game: Any) -> tuple[Schema, set[str], set[str]]:
     return schema, required, non_finite
 
 
-def csv_prefix_digest(csv_path: Path, nbytes: int) -> Any:
-    """SHA-256 (a running hash object) of the first ``nbytes`` bytes of the CSV.
+def csv_prefix_digest(csv_path: Path, nbytes: int) -> tuple[Any, int | None]:
+    """SHA-256 (a running hash object) of the first ``nbytes`` bytes of the CSV, and the stage
+    of the last row in them (None for the header alone).
 
     Raises:
         RunDirError: if the CSV is missing, not a regular file, or shorter.
     """
     h = hashlib.sha256()
+    tail = b""
     try:
         f = open_regular(csv_path)
     except FileNotFoundError:
@@ -118,8 +120,14 @@ def csv_prefix_digest(csv_path: Path, nbytes: int) -> Any:
                     f"{nbytes}: the CSV was truncated or replaced, so the run cannot be resumed"
                 )
             h.update(block)
+            tail = (tail + block)[-4096:]
             left -= len(block)
-    return h
+    lines = tail.split(b"\n")
+    last = lines[-2] if len(lines) >= 2 else b""
+    fields = last.split(b",")
+    if len(fields) > 2 and fields[2].isdigit() and nbytes > len(last) + 1:
+        return h, int(fields[2])
+    return h, None
 
 
 def _int_field(path: Path, meta: dict, key: str) -> int:
@@ -210,11 +218,30 @@ def read_and_check(
             f"{ckpt_path}: field 'csv_bytes' is {csv_bytes}, less than the {head}-byte header "
             f"of {csv_path.name}"
         )
-    csv_hash = csv_prefix_digest(csv_path, csv_bytes)
+    try:
+        size = csv_path.stat().st_size
+    except FileNotFoundError:
+        raise RunDirError(f"{csv_path} is missing; the run cannot be resumed") from None
+    if size < csv_bytes:
+        raise RunDirError(
+            f"{ckpt_path}: field 'csv_bytes' is {csv_bytes} but {csv_path} has {size} bytes: the "
+            "CSV was truncated or replaced, or the checkpoint belongs to another run"
+        )
+    csv_hash, last_stage = csv_prefix_digest(csv_path, csv_bytes)
     if meta.get("csv_sha256") != csv_hash.hexdigest():
         raise RunDirError(
             f"{ckpt_path}: field 'csv_sha256' does not match the first {csv_bytes} bytes of "
             f"{csv_path}: the checkpoint belongs to another run, or the CSV was edited"
+        )
+    if last_stage is not None and last_stage > stage:
+        raise RunDirError(
+            f"{ckpt_path}: field 'stage' is {stage}, but {csv_path.name} records an update at "
+            f"stage {last_stage} before it"
+        )
+    if "n_seen" in state and state["n_seen"].size and int(state["n_seen"].max()) > stage:
+        raise RunDirError(
+            f"{ckpt_path}: field 'n_seen' counts {int(state['n_seen'].max())} updates in "
+            f"{stage} stages"
         )
     try:
         runner.load_state_dict(state)
