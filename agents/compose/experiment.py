@@ -60,6 +60,7 @@ from agents.compose.results import (
 )
 from agents.compose.runner import BatchRunner, NonFiniteError, as_thinning, make_runner
 from hic_envs.registration import game_from_id
+from hic_envs.stage import check_noise_scale
 
 __all__ = [
     "ExperimentConfig",
@@ -186,6 +187,7 @@ class ExperimentConfig:
             and self.noise_std >= 0
         ):
             raise ValueError(f"noise_std must be a finite number >= 0, got {self.noise_std!r}")
+        check_noise_scale("noise_std", self.noise_std)
         if self.leader not in catalog.LEADERS:
             raise ValueError(
                 f"unknown leader {self.leader!r}; expected one of {sorted(catalog.LEADERS)}"
