@@ -15,7 +15,12 @@ directory is written by one process at a time (an exclusive lock); resuming read
 (``.npz`` without pickle, and JSON) and checks that the stored config equals the one given;
 SIGINT and SIGTERM finish the current chunk, write a checkpoint and stop (a second signal
 stops at once, losing at most the chunks since the last checkpoint); a NaN or infinite
-strategy stops the run with an error naming the seed row and stage, the summary recording it.
+strategy stops the run with an error naming the seed row and stage, the summary recording it;
+so does a NaN or infinite reward (checked once per chunk). A checkpoint is checked against the
+run before it is used (:mod:`agents.compose.checkpoint`), and ``--resume`` imports only the
+modules the user names, never from the results directory. Every run plays with
+:func:`blas_threads` BLAS threads, so where it runs (``hic run``, any sweep executor) does not
+change its bits.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import threadpoolctl
 
 import hic_envs
 from agents import catalog
@@ -63,13 +69,35 @@ from hic_envs.registration import game_from_id
 from hic_envs.stage import check_noise_scale
 
 __all__ = [
+    "BLAS_THREAD_VARS",
     "ExperimentConfig",
     "Interrupted",
+    "blas_threads",
     "default_chunk",
     "import_modules",
     "read_config",
     "run_experiment",
 ]
+
+
+#: Environment variables that set the BLAS thread count (the first one set and valid wins).
+BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def blas_threads() -> int:
+    """BLAS threads every run plays with: the first of :data:`BLAS_THREAD_VARS` that holds a
+    positive integer, else 1.
+
+    Multi-threaded BLAS splits a product into other partial sums, so the thread count changes
+    the last bits of results on large games (RandomQuadratic with d = 128); fixing it per run,
+    in ``hic run`` and in every sweep executor alike, makes a run's bits independent of where
+    it runs (same machine, same versions).
+    """
+    for var in BLAS_THREAD_VARS:
+        v = os.environ.get(var, "").strip()
+        if v.isdigit() and int(v) > 0:
+            return int(v)
+    return 1
 
 
 class Interrupted(KeyboardInterrupt):
@@ -426,7 +454,7 @@ def run_experiment(
                 "or choose another output directory"
             )
         out.mkdir(parents=True, exist_ok=True)
-    with lock_dir(out) as lock:
+    with lock_dir(out) as lock, threadpoolctl.threadpool_limits(blas_threads(), "blas"):
         if restart:
             _clear_unstarted(out)
         return _run_locked(
