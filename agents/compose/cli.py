@@ -92,6 +92,9 @@ def _cmd_run(c: RunCommand) -> int:
         config = read_config(c.out, c.imports)
     else:
         config = c.experiment()
+    # Memory and output estimated before anything is allocated or written.
+    config.check_budget(c.out, c.chunk, allow_large_output=c.allow_large_output, resume=c.resume)
+    if not c.resume:
         config.build()  # fail on bad options before any file is written
     try:
         summary = run_experiment(
@@ -102,6 +105,7 @@ def _cmd_run(c: RunCommand) -> int:
             chunk=c.chunk,
             checkpoint_seconds=c.checkpoint_seconds,
             restart=c.restart,
+            allow_large_output=c.allow_large_output,
         )
     except Interrupted as stop:
         print(

@@ -113,6 +113,8 @@ class RunCommand:
     """Stages between CSV appends and progress updates (default about stages/200; never changes the results)."""  # noqa: E501
     checkpoint_seconds: float = 10.0
     """Wall time between checkpoints (0: after every chunk)."""
+    allow_large_output: bool = False
+    """Accept an updates.csv estimated above 1 GiB (the run says its estimate otherwise)."""
     progress: bool = True
     """Show a progress bar."""
     plot: bool = False

@@ -47,6 +47,7 @@ import threadpoolctl
 
 import hic_envs
 from agents import catalog
+from agents.compose import budget
 from agents.compose.checkpoint import read_and_check
 from agents.compose.results import (
     CHECKPOINT_NAME,
@@ -254,9 +255,33 @@ class ExperimentConfig:
         except TypeError as err:
             raise ValueError(f"bad config: {err}") from None
 
+    def game(self):
+        """The config's game (made once per config object: some games solve for their
+        equilibria when they are made)."""
+        game = self.__dict__.get("_game")
+        if game is None:
+            game = game_from_id(self.env_id, self.game_kwargs)
+            object.__setattr__(self, "_game", game)
+        return game
+
+    def check_budget(
+        self, out_dir=None, chunk: int | None = None, *, allow_large_output=False, resume=False
+    ) -> budget.Estimate:
+        """Refuse a run that cannot fit in memory or on disk before anything is allocated
+        (:func:`agents.compose.budget.check`, a few thousand stages of one seed)."""
+        chunk = default_chunk(self) if chunk is None else chunk
+        return budget.check(
+            self,
+            self.game(),
+            out_dir,
+            chunk,
+            allow_large_output=allow_large_output,
+            resume=resume,
+        )
+
     def build(self):
         """``(game, leader, follower)`` built from the config (agents not yet reset)."""
-        game = game_from_id(self.env_id, self.game_kwargs)
+        game = self.game()
         follower = catalog.make_follower(
             self.follower, game, self.seeds, dict(self.follower_options)
         )
@@ -401,6 +426,7 @@ def run_experiment(
     checkpoint_seconds: float = 10.0,
     on_chunk: Callable[[dict[str, Any]], None] | None = None,
     restart: bool = False,
+    allow_large_output: bool = False,
 ) -> dict[str, Any]:
     """Run (or resume) an experiment, writing ``updates.csv``, ``summary.json`` and
     ``checkpoint.npz`` into ``out_dir`` as it goes. Returns the final summary.
@@ -419,6 +445,8 @@ def run_experiment(
             checkpoint (it holds ``updates.csv`` but no checkpoint and no summary): its files
             are removed first. A directory holding a checkpoint or a summary is refused (resume
             it, or choose another directory).
+        allow_large_output: accept a CSV estimated above
+            :data:`agents.compose.budget.LARGE_OUTPUT` bytes.
 
     Raises:
         FileExistsError: ``out_dir`` already holds a run and ``resume`` is False.
@@ -440,6 +468,7 @@ def run_experiment(
     cfg = config.to_dict()
     if resume and restart:
         raise ValueError("--resume and --restart exclude each other; pass one")
+    config.check_budget(out, chunk, allow_large_output=allow_large_output, resume=resume)
     if resume:
         if not out.is_dir():
             raise RunDirError(f"--resume: {out} is not a directory holding a run")
