@@ -207,6 +207,14 @@ class GameEnv(ParallelEnv):
             options: accepted for API compatibility and ignored.
         """
         if seed is not None:
+            if (
+                isinstance(seed, (bool, np.bool_))
+                or not isinstance(seed, (int, np.integer))
+                or seed < 0
+            ):
+                raise ValueError(
+                    f"reset: seed must be None or a non-negative integer, got {seed!r}"
+                )
             self._np_random = np.random.default_rng(seed)
         elif self._np_random is None:
             self._np_random = np.random.default_rng()
