@@ -41,8 +41,8 @@ from agents.compose.commands import (
     SweepCommand,
 )
 from agents.compose.experiment import (
-    ExperimentConfig,
     Interrupted,
+    config_from_results,
     import_modules,
     read_config,
     run_experiment,
@@ -153,7 +153,7 @@ def _cmd_plot(c: PlotCommand) -> int:
         run = load_results(d)
         if len(run.seed) == 0:
             raise ValueError(f"{d} holds no recorded updates yet")
-        config = ExperimentConfig.from_dict(run.summary["config"])  # imports its modules
+        config = config_from_results(run.summary["config"], d)  # imports its modules
         game, _, _ = config.build()
         runs.append(run)
         games.append(game)

@@ -74,6 +74,7 @@ __all__ = [
     "ExperimentConfig",
     "Interrupted",
     "blas_threads",
+    "config_from_results",
     "default_chunk",
     "import_modules",
     "read_config",
@@ -354,6 +355,14 @@ def default_chunk(config: ExperimentConfig) -> int:
     return max(1, min(config.stages, max(100, min(config.stages // 200, cap))))
 
 
+def config_from_results(cfg: dict[str, Any], run_dir: str | os.PathLike) -> ExperimentConfig:
+    """:meth:`ExperimentConfig.from_dict` of a config read from ``run_dir``'s files, importing
+    its recorded modules from anywhere but ``run_dir`` (a results directory never supplies
+    code, even when it is the working directory of ``python -m``)."""
+    with _path_without((run_dir,)):
+        return ExperimentConfig.from_dict(cfg)
+
+
 def read_config(
     out_dir: str | os.PathLike, named_imports: tuple[str, ...] | list[str] = ()
 ) -> ExperimentConfig:
@@ -391,8 +400,7 @@ def read_config(
             f"{source} names module(s) {unnamed} to import; a results file never decides what "
             f"code runs, so name them yourself to confirm: add {flags}"
         )
-    with _path_without((out,)):
-        return ExperimentConfig.from_dict(cfg)
+    return config_from_results(cfg, out)
 
 
 @contextlib.contextmanager
