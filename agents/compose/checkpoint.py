@@ -165,7 +165,8 @@ def read_and_check(
     """
     schema, required, non_finite = state_schema(config, game)
     for role in ("leader", "follower"):  # declared state that the template runs did not reach
-        for attr in getattr(getattr(runner, role), "state_attrs", ()):
+        attrs = ("obs_dim", *getattr(getattr(runner, role), "state_attrs", ()))
+        for attr in attrs:
             schema.setdefault(f"{role}/{attr.lstrip('_')}", None)
     budget = sum(math.prod(s[1]) * s[0].itemsize for s in schema.values() if s is not None)
     _, meta = read_checkpoint(ckpt_path, arrays=False)
