@@ -303,14 +303,15 @@ class BatchAgent:
                 first time and otherwise keeps the current generator running.
         """
         if seed is not None:
-            if not isinstance(seed, np.random.SeedSequence) and (
+            seedlike = (np.random.SeedSequence, np.random.Generator, np.random.BitGenerator)
+            if not isinstance(seed, seedlike) and (
                 isinstance(seed, (bool, np.bool_))
                 or not isinstance(seed, (int, np.integer))
                 or seed < 0
             ):
                 raise ValueError(
-                    f"{type(self).__name__}.reset: seed must be None, a non-negative integer or "
-                    f"a numpy SeedSequence, got {seed!r}"
+                    f"{type(self).__name__}.reset: seed must be None, a non-negative integer, a "
+                    f"numpy SeedSequence or Generator, got {seed!r}"
                 )
             self.np_random = np.random.default_rng(seed)
         elif self.np_random is None:

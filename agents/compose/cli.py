@@ -42,6 +42,7 @@ from agents.compose.commands import (
 )
 from agents.compose.experiment import (
     Interrupted,
+    blas_limits,
     config_from_results,
     import_modules,
     read_config,
@@ -88,6 +89,11 @@ def _cmd_list(c: ListCommand) -> int:
 
 
 def _cmd_run(c: RunCommand) -> int:
+    with blas_limits():  # the game's ground truth too is computed as in any executor
+        return _run(c)
+
+
+def _run(c: RunCommand) -> int:
     if c.resume and c.env_id is None:
         config = read_config(c.out, c.imports)
     else:

@@ -73,6 +73,7 @@ __all__ = [
     "BLAS_THREAD_VARS",
     "ExperimentConfig",
     "Interrupted",
+    "blas_limits",
     "blas_threads",
     "config_from_results",
     "default_chunk",
@@ -100,6 +101,12 @@ def blas_threads() -> int:
         if v.isdigit() and int(v) > 0:
             return int(v)
     return 1
+
+
+def blas_limits() -> threadpoolctl.threadpool_limits:
+    """A context in which BLAS runs :func:`blas_threads` threads (every run, and everything
+    that computes what a run writes, such as a game's ground truth, runs inside one)."""
+    return threadpoolctl.threadpool_limits(blas_threads(), "blas")
 
 
 class Interrupted(KeyboardInterrupt):
@@ -464,6 +471,17 @@ def run_experiment(
         Interrupted: after SIGINT/SIGTERM, once the checkpoint is written.
         NonFiniteError: a strategy became NaN or infinite.
     """
+    with blas_limits():
+        return _run_experiment(
+            config, out_dir, resume, progress, chunk, checkpoint_seconds, on_chunk, restart,
+            allow_large_output,
+        )  # fmt: skip
+
+
+def _run_experiment(
+    config, out_dir, resume, progress, chunk, checkpoint_seconds, on_chunk, restart,
+    allow_large_output,
+):  # fmt: skip
     if str(out_dir) == "":
         raise ValueError("out_dir must be a directory path, got ''")
     out = Path(out_dir)
@@ -491,7 +509,7 @@ def run_experiment(
                 "or choose another output directory"
             )
         out.mkdir(parents=True, exist_ok=True)
-    with lock_dir(out) as lock, threadpoolctl.threadpool_limits(blas_threads(), "blas"):
+    with lock_dir(out) as lock:
         if restart:
             _clear_unstarted(out)
         return _run_locked(
