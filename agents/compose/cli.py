@@ -179,9 +179,15 @@ def _cmd_sweep(c: SweepCommand) -> int:
     if c.file is not None:
         spec = sweep.SweepSpec.from_file(c.file)
     elif c.resume:
-        spec = sweep.SweepSpec.from_dict(
-            sweep.load_sweep_summary(out)["spec"], source=str(out / sweep.SWEEP_JSON)
-        )
+        stored = sweep.load_sweep_summary(out)["spec"]
+        unnamed = [m for m in (stored.get("imports") or []) if m not in c.imports]
+        if unnamed:  # as for hic run --resume: a results file never decides what code runs
+            flags = " ".join(f"--import {m}" for m in unnamed)
+            raise ValueError(
+                f"{out / sweep.SWEEP_JSON} names module(s) {unnamed} to import; a results file "
+                f"never decides what code runs, so name them yourself to confirm: add {flags}"
+            )
+        spec = sweep.SweepSpec.from_dict(stored, source=str(out / sweep.SWEEP_JSON))
     else:
         raise ValueError("the sweep file is required (e.g. hic sweep study.yaml --out DIR)")
     if c.dry_run:

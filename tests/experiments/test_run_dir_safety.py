@@ -188,3 +188,31 @@ def test_resume_imports_nothing_from_the_results_directory(tmp_path):
     code, err = _stop_after(proc, 120)
     assert code == 2 and "cannot import module 'evilmod'" in err, err
     assert not marker.exists()
+
+
+def test_sweep_resume_imports_no_module_the_user_did_not_name(tmp_path, capsys):
+    """``hic sweep --resume`` reads its spec back from sweep.json: a module it names is imported
+    only when the user names it too."""
+    import yaml
+
+    here = Path(__file__).parent
+    spec = {
+        "name": "user",
+        "imports": ["usergame_for_sweep"],
+        "base": {"env_id": "mylab/SweepTarget-v0", "seeds": 2, "stages": 300},
+        "grid": {"game_kwargs.c": [0.0]},
+    }
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "out"
+    sys.path.insert(0, str(here))  # where the user module lives (as pytest's rootdir does)
+    try:
+        argv = ["--out", str(out), "--executor", "serial", "--no-progress"]
+        assert main(["sweep", str(path), *argv]) == 0
+        capsys.readouterr()
+        assert main(["sweep", "--resume", *argv]) == 2
+        err = capsys.readouterr().err
+        assert "names module(s) ['usergame_for_sweep']" in err and "--import" in err, err
+        assert main(["sweep", "--resume", *argv, "--import", "usergame_for_sweep"]) == 0
+    finally:
+        sys.path.remove(str(here))
