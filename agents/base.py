@@ -303,6 +303,16 @@ class BatchAgent:
                 first time and otherwise keeps the current generator running.
         """
         if seed is not None:
+            seedlike = (np.random.SeedSequence, np.random.Generator, np.random.BitGenerator)
+            if not isinstance(seed, seedlike) and (
+                isinstance(seed, (bool, np.bool_))
+                or not isinstance(seed, (int, np.integer))
+                or seed < 0
+            ):
+                raise ValueError(
+                    f"{type(self).__name__}.reset: seed must be None, a non-negative integer, a "
+                    f"numpy SeedSequence or Generator, got {seed!r}"
+                )
             self.np_random = np.random.default_rng(seed)
         elif self.np_random is None:
             self.np_random = np.random.default_rng(self._init_seed)
@@ -325,7 +335,7 @@ class BatchAgent:
 
         Raises:
             ValueError: for a reward that is not a finite number, or an observation of the
-                wrong shape.
+                wrong shape or with a NaN or infinite entry.
         """
         if self.num_envs is not None:
             self.observe_batch(reward, obs)
@@ -555,6 +565,8 @@ class BatchAgent:
         o = np.asarray(obs, dtype=np.float64)
         if o.ndim != 1 or (self.obs_dim is not None and o.shape[0] != self.obs_dim):
             self._obs_shape_error(o, batched=False)
+        if not np.isfinite(o).all():
+            raise ValueError(f"{type(self).__name__}: observation must be finite, got {o.tolist()}")
         if self.obs_dim is None:
             self.obs_dim = o.shape[0]
         return o

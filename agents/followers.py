@@ -18,6 +18,7 @@ from agents.base import BatchAgent, SeedLike
 from agents.rules import ascent_step, ascent_steps
 from agents.schedules import Constant, ScheduleTable, as_schedule
 from hic_envs.games.base import Game
+from hic_envs.stage import check_noise_scale
 
 __all__ = [
     "BestResponseFollower",
@@ -39,6 +40,7 @@ def _noise_scale(noise_std: Any) -> float:
     v = float(noise_std)
     if not (np.isfinite(v) and v >= 0):
         raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
+    check_noise_scale("noise_std", v)
     return v
 
 

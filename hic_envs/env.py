@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import re
 from typing import Any
@@ -206,6 +207,14 @@ class GameEnv(ParallelEnv):
             options: accepted for API compatibility and ignored.
         """
         if seed is not None:
+            if (
+                isinstance(seed, (bool, np.bool_))
+                or not isinstance(seed, (int, np.integer))
+                or seed < 0
+            ):
+                raise ValueError(
+                    f"reset: seed must be None or a non-negative integer, got {seed!r}"
+                )
             self._np_random = np.random.default_rng(seed)
         elif self._np_random is None:
             self._np_random = np.random.default_rng()
@@ -258,6 +267,11 @@ class GameEnv(ParallelEnv):
         # The stage itself (projection, payoffs, noise) is hic_envs.stage's, as in the engine.
         x, y, f1, f2, r1, r2 = self.stage.play(x, y, self._np_random, in_box=not (px or py))
         f1, f2, r1, r2 = float(f1), float(f2), float(r1), float(r2)
+        if not (math.isfinite(r1) and math.isfinite(r2)):
+            raise FloatingPointError(
+                f"stage {self._stage + 1}: the rewards are not finite (leader {r1!r}, follower "
+                f"{r2!r}): the game's payoffs overflow at x={x.tolist()}, y={y.tolist()}"
+            )
 
         self._stage = stage = self._stage + 1
         truncated = stage >= self.max_cycles

@@ -23,6 +23,7 @@ from hic_envs.games.base import Game
 __all__ = [
     "DEFAULT_MAX_EPISODE_STEPS",
     "LIBRARY_GAMES",
+    "LIBRARY_WITHOUT_VIEWS",
     "alias_module",
     "build_game",
     "game_from_id",
@@ -123,7 +124,11 @@ def make_env_fns(game_factory: Callable[..., Game]) -> tuple[Callable, Callable,
 
 
 def register_game(
-    env_id: str, game_factory: Callable[..., Game], *, max_cycles: int | None = None
+    env_id: str,
+    game_factory: Callable[..., Game],
+    *,
+    max_cycles: int | None = None,
+    views: bool = True,
 ) -> None:
     """Register a game under ``env_id`` in PettingZoo's parallel and AEC registries, and its
     Gymnasium single-agent views ``<Name>-Follower-vN`` and ``<Name>-Leader-vN``
@@ -135,6 +140,9 @@ def register_game(
             function building a :class:`~hic_envs.games.CustomGame`); keyword arguments given to
             ``pettingzoo.make`` that are not env arguments reach it.
         max_cycles: default episode length for this ID (the env's default when None).
+        views: also register the Gymnasium views (False for a game whose views have no
+            default partner, such as Bimatrix: they are made with an explicit one,
+            ``agents.compose.views.follower_view(game_factory=..., leader=...)``).
 
     Raises:
         ValueError: if ``env_id`` is not of the form ``[namespace/]Name-vN``, or
@@ -155,8 +163,15 @@ def register_game(
     ):
         raise ValueError(f"max_cycles must be None or a positive integer, got {max_cycles!r}")
     env_fn, parallel_fn, _ = make_env_fns(game_factory)
-    pettingzoo.register("parallel", env_id, entry_point=parallel_fn, max_cycles=max_cycles)
-    pettingzoo.register("aec", env_id, entry_point=env_fn, max_cycles=max_cycles)
+    # The spec's default is explicit, so pettingzoo.make always passes an episode length,
+    # except for max_cycles=-1 (PettingZoo's "pass none"), which the entry point then refuses
+    # instead of silently giving 1000-stage episodes.
+    default = max_cycles or DEFAULT_MAX_EPISODE_STEPS
+    for env_type, fn in (("parallel", parallel_fn), ("aec", env_fn)):
+        entry = functools.partial(_registry_entry, fn)
+        pettingzoo.register(env_type, env_id, entry_point=entry, max_cycles=default)
+    if not views:
+        return _remember(env_id)
     for role, view_id in zip(("Follower", "Leader"), view_ids(env_id), strict=True):
         gymnasium.register(
             view_id,
@@ -165,8 +180,22 @@ def register_game(
             max_episode_steps=max_cycles or DEFAULT_MAX_EPISODE_STEPS,
             kwargs={"game_factory": game_factory},
         )
+    _remember(env_id)
+
+
+def _remember(env_id: str) -> None:
     if env_id not in _registered:
         _registered.append(env_id)
+
+
+def _registry_entry(fn: Callable, **kwargs: Any):
+    """A registry entry point: ``fn(**kwargs)``, refusing a make without an episode length."""
+    if "max_cycles" not in kwargs:
+        raise ValueError(
+            "max_cycles=-1 is not an episode length: the game's episodes need a positive "
+            "number of stages (e.g. max_cycles=1000); there is no unlimited episode"
+        )
+    return fn(**kwargs)
 
 
 _VERSION_RE = re.compile(r"^(?P<head>.+?)-(?P<version>v\d+)$")
@@ -225,8 +254,14 @@ def list_envs() -> list[str]:
     return list(_registered)
 
 
+#: Library games whose Gymnasium views are not registered: no default partner can be made
+#: (the presets refuse Bimatrix: its follower breaks Assumption 4.8 in the logits), so
+#: ``gymnasium.make`` of their view IDs would fail with the defaults.
+LIBRARY_WITHOUT_VIEWS = frozenset({"hic/Bimatrix-v0"})
+
+
 def _register_library() -> None:
     for env_id, target in LIBRARY_GAMES.items():
         module, _, attr = target.partition(":")
         game_cls = getattr(__import__(module, fromlist=[attr]), attr)
-        register_game(env_id, game_cls)
+        register_game(env_id, game_cls, views=env_id not in LIBRARY_WITHOUT_VIEWS)

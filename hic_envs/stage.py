@@ -21,7 +21,7 @@ import numpy as np
 
 from hic_envs.games.base import Game
 
-__all__ = ["Stage", "StageResult"]
+__all__ = ["MAX_NOISE_STD", "Stage", "StageResult", "check_noise_scale"]
 
 
 class StageResult(NamedTuple):
@@ -41,6 +41,25 @@ class StageResult(NamedTuple):
     r2: np.ndarray
 
 
+#: Largest noise scale accepted (payoff noise, a follower's gradient noise). A draw is at most
+#: about 40 scales in size, and learners square, sum and divide what they read: above this,
+#: float64 arithmetic on the rewards overflows (noise_std=1e308 made 7% of rewards infinite).
+MAX_NOISE_STD = 1e150
+
+
+def check_noise_scale(name: str, value: float) -> None:
+    """Refuse a noise scale that makes finite arithmetic on rewards impossible.
+
+    Raises:
+        ValueError: naming ``name`` and ``value`` if ``value > MAX_NOISE_STD``.
+    """
+    if value > MAX_NOISE_STD:
+        raise ValueError(
+            f"{name}={value!r} is too large: rewards and steps would overflow float64; use a "
+            f"scale of at most {MAX_NOISE_STD:g}"
+        )
+
+
 class Stage:
     """The stage game of ``game`` with payoff noise ``noise_std`` (see the module docstring).
 
@@ -58,6 +77,7 @@ class Stage:
             or not (np.isfinite(noise_std) and noise_std >= 0)
         ):
             raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
+        check_noise_scale("noise_std", noise_std)
         self.game = game
         self.noise_std = float(noise_std)
         self._lx, self._hx = game.leader_low, game.leader_high

@@ -9,10 +9,13 @@ came from.
 from __future__ import annotations
 
 import numbers
+import time
+import warnings
 
 import numpy as np
 
 __all__ = [
+    "SolveProgress",
     "derived",
     "finite",
     "finite_on_boxes",
@@ -132,3 +135,44 @@ def finite_on_boxes(game, **params) -> None:
                 f"magnitude {float(np.nanmax(np.abs(v)))!r}); choose values of a more "
                 "moderate scale"
             )
+
+
+class SolveProgress:
+    """Warns once, when a ground-truth solve has run ``after`` seconds, how far it is and about
+    how long it will take at that rate (large games, e.g. SecurityGame(n=2000) or a 300 x 300
+    Bimatrix, took minutes with no sign of life).
+
+    Args:
+        what: the solve, e.g. ``"Bimatrix(n=300, m=300): the strong Stackelberg LPs"``.
+        total: the number of parts (LPs, optimiser starts).
+        unit: their name.
+        after: seconds before the warning (class attribute :attr:`AFTER` by default).
+    """
+
+    #: Seconds a solve runs before it says so.
+    AFTER = 10.0
+
+    def __init__(self, what: str, total: int, unit: str, after: float | None = None) -> None:
+        self.what, self.total, self.unit = what, total, unit
+        self.after = self.AFTER if after is None else after
+        self.t0 = time.perf_counter()
+        self.warned = False
+
+    def update(self, done: float) -> None:
+        """Report ``done`` parts finished (fractions allowed); warns once past ``after``."""
+        elapsed = time.perf_counter() - self.t0
+        if self.warned or elapsed < self.after:
+            return
+        self.warned = True
+        eta = (
+            f"about {elapsed * self.total / done:.0f} s in all at this rate"
+            if done > 0
+            else f"at least {elapsed * self.total:.0f} s in all if every {self.unit} takes "
+            "as long as the first"
+        )
+        warnings.warn(
+            f"{self.what}: {elapsed:.0f} s so far, {done:g} of {self.total} {self.unit}s done; "
+            f"{eta}",
+            UserWarning,
+            stacklevel=3,
+        )

@@ -432,9 +432,19 @@ class Game:
             return -float(self.leader_payoff(x, y)), -g
 
         found = []
+        progress = _checks.SolveProgress(
+            f"{self.name}(d1={self.d1}, d2={self.d2}): solving for the DSE numerically",
+            len(starts),
+            "optimiser start",
+        )
+
+        def watched(x: Array) -> tuple[float, Array]:
+            progress.update(len(found))
+            return neg_value_and_grad(x)
+
         for x0 in starts:
             res = scipy.optimize.minimize(
-                neg_value_and_grad,
+                watched,
                 x0,
                 jac=True,
                 method="L-BFGS-B",

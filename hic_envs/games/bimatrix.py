@@ -218,9 +218,19 @@ class Bimatrix(Game):
             q = np.clip(p, 1e-6, None)
             starts.append(np.clip(np.log(q[:-1] / q[-1]), lo, hi))
         best_x, best_v = None, -np.inf
-        for x0 in starts:
+        progress = _checks.SolveProgress(
+            f"Bimatrix(n={self.n}, m={self.m}): solving for the DSE numerically",
+            len(starts),
+            "optimiser start",
+        )
+        for i, x0 in enumerate(starts):
+
+            def watched(x, i=i):
+                progress.update(i)
+                return neg(x)
+
             res = scipy.optimize.minimize(
-                neg, x0, jac=True, method="L-BFGS-B", bounds=list(zip(lo, hi, strict=True)),
+                watched, x0, jac=True, method="L-BFGS-B", bounds=list(zip(lo, hi, strict=True)),
                 options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10_000},
             )  # fmt: skip
             x = np.clip(res.x, lo, hi)

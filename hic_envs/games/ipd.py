@@ -373,7 +373,15 @@ class IteratedPrisonersDilemma(Game):
             done = np.abs(ga).max(-1) <= tol
             lam = np.maximum(np.linalg.eigvalsh(Ha)[..., -1], 0.0)
             shift = np.where(lam > 0, lam + 1e-6 * np.abs(Ha).max((-1, -2)), 0.0)
-            dy = -np.linalg.solve(Ha - shift[:, None, None] * np.eye(5), ga[..., None])[..., 0]
+            try:
+                dy = -np.linalg.solve(Ha - shift[:, None, None] * np.eye(5), ga[..., None])[..., 0]
+            except np.linalg.LinAlgError:
+                raise ValueError(
+                    f"IteratedPrisonersDilemma(tau={self.tau!r}): the follower's best response "
+                    "is degenerate (its entropy weight tau is too small for f2 to be strictly "
+                    "concave in float64, so the Newton step's matrix is singular); use a larger "
+                    "tau"
+                ) from None
             dz = dy / (ya * (1.0 - ya))
             dz = dz * np.minimum(1.0, 2.0 * zmax / np.maximum(np.abs(dz).max(-1), 1e-300))[:, None]
             slope = np.einsum("ij,ij->i", ga * ya * (1.0 - ya), dz)  # d f2 / dt > 0

@@ -25,8 +25,16 @@ __all__ = [
 ]
 
 
+#: Largest payoff magnitude accepted in ``A`` and ``B``. HiGHS, which solves the commitment
+#: LPs of the ground truth, treats values from 1e20 up as infinite (measured: a 2x2 Bimatrix
+#: solves with entries of 1e19 and fails inside HiGHS with 1e20); 1e15 leaves room for the LPs'
+#: sums and differences.
+MAX_PAYOFF = 1e15
+
+
 def payoff_matrices(A, B) -> tuple[np.ndarray, np.ndarray]:
-    """``A`` and ``B`` as float64 ``(n, m)`` matrices, ``n, m >= 2``; ValueError otherwise."""
+    """``A`` and ``B`` as float64 ``(n, m)`` matrices, ``n, m >= 2``, entries at most
+    :data:`MAX_PAYOFF` in magnitude; ValueError otherwise, naming the matrix."""
     out = []
     for nm, M in (("A", A), ("B", B)):
         try:
@@ -36,6 +44,13 @@ def payoff_matrices(A, B) -> tuple[np.ndarray, np.ndarray]:
         if arr.ndim != 2 or min(arr.shape) < 2 or not np.all(np.isfinite(arr)):
             raise ValueError(
                 f"{nm} must be a finite matrix with at least 2 rows and 2 columns, got {M!r}"
+            )
+        big = float(np.max(np.abs(arr)))
+        if big > MAX_PAYOFF:
+            raise ValueError(
+                f"{nm} has an entry of magnitude {big:g}; payoffs must be at most {MAX_PAYOFF:g} "
+                "in magnitude (the ground truth's LP solver, HiGHS, takes values from 1e20 up "
+                "as infinite): rescale the matrix"
             )
         arr.flags.writeable = False
         out.append(arr)
@@ -78,7 +93,11 @@ def strong_stackelberg(A, B) -> StrongStackelberg:
     A, B = payoff_matrices(A, B)
     n, m = A.shape
     best: StrongStackelberg | None = None
+    progress = _checks.SolveProgress(
+        f"strong_stackelberg(n={n}, m={m}): the multiple-LP method", m, "LP"
+    )
     for j in range(m):
+        progress.update(j)
         # p^T (B e_j' - B e_j) <= 0 for every j' != j.
         others = [k for k in range(m) if k != j]
         a_ub = (B[:, others] - B[:, [j]]).T

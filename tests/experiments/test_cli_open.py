@@ -56,8 +56,12 @@ def test_import_makes_a_user_game_and_learner_known_and_is_recorded(user_module,
     summary = json.loads((out / "summary.json").read_text())
     assert summary["config"]["imports"] == [name]
     assert summary["config"]["leader"] == "my-sga"
-    # A fresh interpreter that is not told the module: plot and --resume import it again.
-    for cmd in (["hic", "plot", str(out)], ["hic", "run", "--resume", "--out", str(out)]):
+    # A fresh interpreter: plot imports the recorded module again; --resume imports it only
+    # when the user names it too (a results file never decides what code runs, issue 17).
+    resume = ["hic", "run", "--resume", "--out", str(out)]
+    proc = subprocess.run(resume, capture_output=True, text=True, env=_env(path), timeout=120)
+    assert proc.returncode == 2 and f"add --import {name}" in proc.stderr, proc.stderr
+    for cmd in (["hic", "plot", str(out)], [*resume, "--import", name]):
         proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(path), timeout=120)
         assert proc.returncode == 0, proc.stderr
     assert (out / "distance.png").exists()
@@ -105,7 +109,7 @@ def test_plot_compares_runs_labelled_by_what_differs(tmp_path, capsys):
 def test_help_names_the_command(capsys):
     for cmd in ("run", "plot", "list", "bench"):
         with pytest.raises(SystemExit):
-            from agents.compose.cli import config as cfgparse  # noqa: F401
+            from agents.compose.cli.main import config as cfgparse  # noqa: F401
 
             raise SystemExit(main([cmd, "--help"]))
         assert capsys.readouterr().out.startswith(f"usage: hic {cmd}")

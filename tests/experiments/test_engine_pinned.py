@@ -1,21 +1,20 @@
-"""Today's results, pinned bit for bit: the engine's speed work must change none of them.
+"""Bit-identity of the engine's paths, proved in one process; today's results pinned to a tolerance.
 
-Each case plays a configuration through :func:`agents.run_batch` (or :class:`BatchRunner` in
-chunks, or :func:`agents.play`) and compares the SHA-256 of every output array's bytes, dtype
-and shape with a literal recorded before the fast-forwarded engine existed (issue 9). A
-mismatch means a change altered results; regenerate the literals only for a change that is
-meant to alter them, and say so in its commit. (The literals were regenerated once, when the
-issue-10 bug fixes landed: the hierarchical gradient at the boundary changed the duopoly's
-preset step; the fast-forwarded engine was checked to give these same digests as the engine
-before it, on the same code.)
+Bit for bit (same process, same machine): each configuration played through
+:func:`agents.run_batch` equals the same configuration behind proxies that hide the agents'
+fast-forward face (every stage played in full), equals :class:`BatchRunner` run in chunks that
+cut intervals, and a batch of one equals :func:`agents.play`'s loop. These comparisons hold on
+any CPU because both sides run the same library functions on the same machine.
 
-Every game here is element-wise float64 arithmetic (no BLAS, no transcendental functions), so
-the hashes do not depend on the CPU's BLAS kernels: IEEE-754 makes each operation exact.
+Across machines only a tolerance is pinned: the preset step sizes and the schedules go through
+``pow``/``log``/``exp``, whose last bits depend on the CPU (NumPy picks SIMD implementations at
+run time: with ``NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR"`` on an AVX-512
+machine the old SHA-256 pins of this file failed in 13 of 24 cases, issue 17). The final
+strategies moved by at most 2.6e-15 relative there (``scripts/last_bits.py``), so
+``rtol=1e-9`` catches any real change of the results while tolerating the last bits.
 """
 
 from __future__ import annotations
-
-import hashlib
 
 import numpy as np
 import pytest
@@ -86,30 +85,6 @@ class EchoFollower(BatchAgent):
 
     def _strategy(self):
         return self._y
-
-
-def _digest(*arrays: np.ndarray) -> str:
-    h = hashlib.sha256()
-    for a in arrays:
-        a = np.ascontiguousarray(a)
-        h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()[:32]
-
-
-_FIELDS = (
-    "row",
-    "update",
-    "stage",
-    "leader_strategies",
-    "follower_strategies",
-    "final_leader",
-    "final_follower",
-)
-
-
-def _batch_digest(h) -> str:
-    return _digest(*(getattr(h, f) for f in _FIELDS))
 
 
 def _hic(game, S, **kw):
@@ -294,79 +269,135 @@ CASES = {
 }
 
 PINNED = {
-    "hic-2d-noise": "9488acc1658120b0bafbd4f3a0886550",
-    "hic-S1-noise": "fbeb7236ad7ef0879089edf25ab7a343",
-    "hic-adaptive": "2ea042f26436194dd865324192cace03",
-    "hic-adaptive-average-noise": "3ca79ab9e7aff80002baf9a5e150a646",
-    "hic-average-last": "c1fec0c6b1886041e1e0f51f4a67dfb5",
-    "hic-best-response": "fc49c431980b3d615405dc97e0c919c5",
-    "hic-cooperative": "a6b7cb107c2d05a7acfd63afa686eeb6",
-    "hic-default": "423fb7fa0ef5d26c35de110302a24a6f",
-    "hic-echo-follower-episodes": "dd7f14f29dbe4ce0edbd9f7c03e366b9",
-    "hic-fixed-k-short-episodes": "c2571942b8b744ea4efd939159e076fe",
-    "hic-no-baseline-log-record": "ed846a928bd315d93f1af154e88b5298",
-    "hic-noise": "cfbc2d01920422845476d1ca7b7772ab",
-    "hic-published-options": "c6a6a1e82151e1ccc13a27e016c08c7b",
-    "hic-stochastic-follower": "e873c5a7c37b9be93ffb08a9c5a3ca72",
-    "hic-two-sided": "24387a93aed837ea41f1998ab26326da",
-    "hic-zero-sum": "72b1ad515c506deeff783373d87ec4e2",
-    "hierarchical-baseline": "26f5ca3812d794c241f52407409785a0",
-    "oracle-spsa": "7f6611d1284b6bf4672b8e26dc9620db",
-    "sga-baseline": "86fc8b5e56e8d1c8c3595d3ecf43196e",
+    "hic-2d-noise": (
+        [1.1798810679712768, 1.1960826423722786],
+        [0.6004469906909726, 0.5969426109806497],
+    ),
+    "hic-S1-noise": ([24.225210980256257], [12.073104178709428]),
+    "hic-adaptive": ([24.631175350241982], [12.05909365832333]),
+    "hic-adaptive-average-noise": ([24.33520560436157], [12.358734272330134]),
+    "hic-average-last": ([24.867043386156077], [12.110915451435721]),
+    "hic-best-response": ([25.271364608255862], [11.722121822939561]),
+    "hic-cooperative": ([3.9092461734046773], [2.9752357733907764]),
+    "hic-default": ([24.9312614704448], [12.078783119451613]),
+    "hic-echo-follower-episodes": ([10.904420158870535], [5.690698986963065]),
+    "hic-fixed-k-short-episodes": ([5.466547605495087], [20.136244685245163]),
+    "hic-no-baseline-log-record": ([14.083272219870603], [17.51708753056653]),
+    "hic-noise": ([24.30130396041116], [12.393952065907964]),
+    "hic-published-options": ([25.2991610026051], [11.793921086717546]),
+    "hic-stochastic-follower": ([25.19837164717914], [11.889380798310967]),
+    "hic-two-sided": ([25.204993342838275], [12.038442691190562]),
+    "hic-zero-sum": ([0.13316814310873865], [0.2590317992124246]),
+    "hierarchical-baseline": ([24.500000010672874], [12.249999994390262]),
+    "oracle-spsa": ([25.271364608255862], [11.73101223231995]),
+    "sga-baseline": ([16.333333333335254], [16.333333333332295]),
 }
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_run_batch_pinned(name):
+class Plain:
+    """An agent's batch face without the fast-forward face (so the engine plays every stage)."""
+
+    def __init__(self, agent) -> None:
+        self._agent = agent
+        self.num_envs, self.dim = agent.num_envs, agent.dim
+        self.reset, self.act_batch = agent.reset, agent.act_batch
+        self.observe_batch, self.update_counts = agent.observe_batch, agent.update_counts
+
+    @property
+    def strategies(self):
+        return self._agent.strategies
+
+    @property
+    def updates(self):
+        return self._agent.updates
+
+
+def _run(name, plain=False):
     build, S, stages, noise, cycles, record = CASES[name]
     game, leader, follower = build(S)
-    h = run_batch(
+    if plain:
+        leader, follower = Plain(leader), Plain(follower)
+    return run_batch(
         game, leader, follower, stages, seed=11, noise_std=noise, max_cycles=cycles, record=record
     )
-    assert _batch_digest(h) == PINNED[name]
+
+
+_FIELDS = (
+    "row",
+    "update",
+    "stage",
+    "leader_strategies",
+    "follower_strategies",
+    "final_leader",
+    "final_follower",
+)
+
+
+def _same(a, b) -> None:
+    for f in _FIELDS:
+        x, y = getattr(a, f), getattr(b, f)
+        assert x.dtype == y.dtype and x.shape == y.shape, f
+        np.testing.assert_array_equal(x, y, err_msg=f, strict=True)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_fast_path_equals_every_stage_played(name):
+    """The fast-forwarded engine and the engine playing every stage agree bit for bit."""
+    _same(_run(name), _run(name, plain=True))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_results_match_the_pinned_values_to_a_tolerance(name):
+    h = _run(name)
+    leader, follower = PINNED[name]
+    assert len(h.row) > 0
+    np.testing.assert_allclose(h.final_leader.mean(axis=0), leader, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(h.final_follower.mean(axis=0), follower, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", ["hic-noise", "hic-adaptive", "hic-fixed-k-short-episodes"])
-def test_chunked_runner_pinned(name):
-    """``run(a)`` then ``run(b)`` then ``run(c)``, at chunk ends that cut intervals, equals the
-    pinned ``run(a + b + c)`` (finals of the last chunk; records joined)."""
+def test_chunked_runner_equals_one_run(name):
+    """``run(a)`` then ``run(b)`` then ``run(c)``, at chunk ends that cut intervals, equals
+    ``run(a + b + c)`` bit for bit (finals of the last chunk; records joined)."""
     build, S, stages, noise, cycles, record = CASES[name]
     game, leader, follower = build(S)
     runner = BatchRunner(
         game, leader, follower, 11, noise_std=noise, max_cycles=cycles, record=record
     )
     parts = [runner.run(n) for n in (1, 999, 0, stages - 1000)]
-    assert _batch_digest(BatchHistory.concatenate(parts)) == PINNED[name]
+    _same(BatchHistory.concatenate(parts), _run(name))
 
 
 PLAY_CASES = {
-    "play-hic-noise": (lambda: (DUO, _hic(DUO, None), _grad(DUO, None)), 3000, 2.0, 1000),
+    "play-hic-noise": (
+        lambda S: (DUO, _hic(DUO, S), _grad(DUO, S)),
+        3000,
+        2.0,
+        1000,
+    ),
     "play-hic-short-episodes": (
-        lambda: (DUO, HiCLeader(DUO, 0.05, 0.5, 4, check_assumptions=False), EchoFollower(DUO)),
+        lambda S: (
+            DUO,
+            HiCLeader(DUO, 0.05, 0.5, 4, num_envs=S, check_assumptions=False),
+            EchoFollower(DUO, S),
+        ),
         1500,
         0.5,
         7,
     ),
 }
 
-PLAY_PINNED = {
-    "play-hic-noise": "91213a06cebf07b025a5275639adae9f",
-    "play-hic-short-episodes": "cbc22fc9e39267834e92a57900a42303",
-}
-
 
 @pytest.mark.parametrize("name", sorted(PLAY_CASES))
-def test_play_pinned(name):
+def test_play_loop_equals_a_batch_of_one(name):
+    """The environment's play loop and the batched engine with one row agree bit for bit."""
     build, stages, noise, cycles = PLAY_CASES[name]
-    game, leader, follower = build()
+    game, leader, follower = build(None)
     h = play(GameEnv(game, max_cycles=cycles, noise_std=noise), leader, follower, stages, seed=11)
-    got = _digest(
-        h.leader_actions,
-        h.follower_actions,
-        h.leader_rewards,
-        h.follower_rewards,
-        h.update_stages,
-        h.leader_strategies,
-        h.follower_strategies,
-    )
-    assert got == PLAY_PINNED[name]
+    game, leader, follower = build(1)
+    b = run_batch(game, leader, follower, stages, seed=11, noise_std=noise, max_cycles=cycles)
+    st, xs, ys = b.for_row(0)
+    assert len(st) > 10  # the comparison covers many updates
+    np.testing.assert_array_equal(st, h.update_stages, strict=True)
+    np.testing.assert_array_equal(xs, h.leader_strategies, strict=True)
+    np.testing.assert_array_equal(ys, h.follower_strategies, strict=True)

@@ -54,7 +54,6 @@ def test_run_writes_the_documented_files(duopoly_run, capsys):
         "updates.csv",
         "summary.json",
         "checkpoint.npz",
-        ".lock",
     }
     summary = json.loads((duopoly_run / "summary.json").read_text())
     assert summary["config"]["game_kwargs"] == {"a": 60}

@@ -237,7 +237,6 @@ def test_serial_sweep_writes_hic_runs_layout_and_table(serial_tiny, tmp_path):
             "updates.csv",
             "summary.json",
             "checkpoint.npz",
-            ".lock",
         }
     assert no_temp_files(out)
     # Each configuration is exactly `hic run` with the same options.

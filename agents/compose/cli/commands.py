@@ -41,10 +41,14 @@ class RunCommand(RunOptions):
     """Output directory."""
     resume: bool = False
     """Continue the run in --out from its last checkpoint (ID and options may be omitted)."""
+    restart: bool = False
+    """Start again in an --out left by a run that stopped before its first checkpoint (only such a directory is cleared)."""  # noqa: E501
     chunk: int | None = dataclasses.field(default=None, metadata={"metavar": "STAGES"})
     """Stages between CSV appends and progress updates (default about stages/200; never changes the results)."""  # noqa: E501
     checkpoint_seconds: float = 10.0
     """Wall time between checkpoints (0: after every chunk)."""
+    allow_large_output: bool = False
+    """Accept an updates.csv estimated above 1 GiB (the run says its estimate otherwise)."""
     progress: bool = True
     """Show a progress bar."""
     plot: bool = False

@@ -5,6 +5,7 @@ Examples::
     hic list
     hic run hic/Duopoly-v0 --leader hic --follower gradient --seeds 32 --stages 1e6 --out runs/duo
     hic run --resume --out runs/duo          # continue an interrupted run
+    hic run hic/Duopoly-v0 --out runs/duo --restart   # died before its first checkpoint
     hic plot runs/duo                        # figures of one run
     hic plot runs/a runs/b runs/c            # runs overlaid, with a table of final statistics
     hic bench --quick
@@ -42,6 +43,8 @@ from agents.compose.engines.bench import format_report, run_benchmarks
 from agents.compose.experiments.experiment import (
     ExperimentConfig,
     Interrupted,
+    blas_limits,
+    config_from_results,
     import_modules,
     read_config,
     run_experiment,
@@ -88,10 +91,18 @@ def _cmd_list(c: ListCommand) -> int:
 
 
 def _cmd_run(c: RunCommand) -> int:
+    with blas_limits():  # the game's ground truth too is computed as in any executor
+        return _run(c)
+
+
+def _run(c: RunCommand) -> int:
     if c.resume and c.env_id is None:
-        config = read_config(c.out)
+        config = read_config(c.out, c.imports)
     else:
         config = c.experiment()
+    # Memory and output estimated before anything is allocated or written.
+    config.check_budget(c.out, c.chunk, allow_large_output=c.allow_large_output, resume=c.resume)
+    if not c.resume:
         config.build()  # fail on bad options before any file is written
     try:
         summary = run_experiment(
@@ -101,6 +112,8 @@ def _cmd_run(c: RunCommand) -> int:
             progress=c.progress,
             chunk=c.chunk,
             checkpoint_seconds=c.checkpoint_seconds,
+            restart=c.restart,
+            allow_large_output=c.allow_large_output,
         )
     except Interrupted as stop:
         print(
@@ -148,7 +161,7 @@ def _cmd_plot(c: PlotCommand) -> int:
         run = load_results(d)
         if len(run.seed) == 0:
             raise ValueError(f"{d} holds no recorded updates yet")
-        config = ExperimentConfig.from_dict(run.summary["config"])  # imports its modules
+        config = config_from_results(run.summary["config"], d)  # imports its modules
         game, _, _ = config.build()
         runs.append(run)
         games.append(game)
@@ -168,9 +181,15 @@ def _cmd_sweep(c: SweepCommand) -> int:
     if c.file is not None:
         spec = sweep.SweepSpec.from_file(c.file)
     elif c.resume:
-        spec = sweep.SweepSpec.from_dict(
-            sweep.load_sweep_summary(out)["spec"], source=str(out / sweep.SWEEP_JSON)
-        )
+        stored = sweep.load_sweep_summary(out)["spec"]
+        unnamed = [m for m in (stored.get("imports") or []) if m not in c.imports]
+        if unnamed:  # as for hic run --resume: a results file never decides what code runs
+            flags = " ".join(f"--import {m}" for m in unnamed)
+            raise ValueError(
+                f"{out / sweep.SWEEP_JSON} names module(s) {unnamed} to import; a results file "
+                f"never decides what code runs, so name them yourself to confirm: add {flags}"
+            )
+        spec = sweep.SweepSpec.from_dict(stored, source=str(out / sweep.SWEEP_JSON))
     else:
         raise ValueError("the sweep file is required (e.g. hic sweep study.yaml --out DIR)")
     # The size is known before anything is expanded (a cap refuses a runaway grid).
@@ -265,8 +284,11 @@ def _pre_import(argv: list[str]) -> None:
     and their games known IDs)."""
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--import", dest="imports", action="append", default=[])
+    pre.add_argument("--out", default=None)
     ns, _ = pre.parse_known_args(argv)
-    import_modules(ns.imports)
+    # Nothing is imported from a results directory (python -m puts the working directory
+    # first on sys.path): its files never decide what code runs.
+    import_modules(ns.imports, exclude=(ns.out,) if ns.out else ())
 
 
 def _top_help() -> str:

@@ -51,6 +51,7 @@ import numpy as np
 
 from agents.compose.engines.runner import (
     _RECORD_FIELDS,
+    NonFiniteError,
     _chunk_history,
     as_thinning,
     derive_seeds,
@@ -255,6 +256,7 @@ def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
             "j": j,
             "ready": jnp.bool_(True),
             "played": jnp.int64(0),
+            "finite": st["finite"] & jnp.all(jnp.isfinite(s)) & jnp.all(jnp.isfinite(g)),
             "t": st["t"] + 1,
         }, blk
 
@@ -386,6 +388,7 @@ class JaxRunner:
             self._state.update(
                 {k: put(np.int64(0)) for k in ("n", "j", "t", "played")},
                 ready=put(np.bool_(ready)),
+                finite=put(np.bool_(True)),  # every reward and gradient read so far was
             )
         # Host copies of the schedule's position (every row alike, known without the device).
         self._n, self._played, self._ready = 0, 0, ready
@@ -548,6 +551,11 @@ class JaxRunner:
             record(n, t0 + off)
         self._advance(int(stages) - done)
         self.stage = t0 + int(stages)
+        if not bool(self._state["finite"]):  # checked once per chunk, set once per interval
+            raise NonFiniteError(
+                f"a reward or the follower's gradient was NaN or infinite by stage {self.stage} "
+                "(JAX backend: a payoff overflowed); results up to the previous chunk are kept"
+            )
         return _chunk_history(
             rec,
             self.leader.strategies,

@@ -482,6 +482,9 @@ class BatchRunner:
         blind_l = np.full((S, game.d2), np.nan)  # what a quiet leader is shown to act on
         t0 = self.stage
         t, end = t0, t0 + stages
+        # Every reward the agents read is summed into this; one isfinite at the chunk's end
+        # then catches an overflowed or NaN reward that a projection would hide.
+        r_sum = np.zeros(S)
         while t < end:
             if fast:
                 # Fast-forward: the leader sits out the next q stages (plays one action, reads
@@ -516,6 +519,8 @@ class BatchRunner:
                 r1 = r2 = no_reward
             else:
                 x, y, _, _, r1, r2 = play_stage(l_act(obs_l), f_act(obs_f), noise_rng)
+                r_sum += r1
+                r_sum += r2
             t += 1
             before = leader.updates
             l_obs(r1, y)
@@ -536,6 +541,13 @@ class BatchRunner:
                 rec["follower_strategies"].append(follower.strategies[rows])
         self.stage = t0 + stages
         self._obs_l, self._obs_f = obs_l, obs_f
+        if not np.isfinite(r_sum).all():
+            i = int(np.argmax(~np.isfinite(r_sum)))
+            raise NonFiniteError(
+                f"a reward in seed row {i} was NaN or infinite in stages {t0 + 1}..{self.stage} "
+                "(a payoff overflowed; refuse such games or noise scales); results up to the "
+                "previous chunk are kept"
+            )
         return _chunk_history(
             rec,
             leader.strategies,

@@ -15,19 +15,26 @@ directory is written by one process at a time (an exclusive lock); resuming read
 (``.npz`` without pickle, and JSON) and checks that the stored config equals the one given;
 SIGINT and SIGTERM finish the current chunk, write a checkpoint and stop (a second signal
 stops at once, losing at most the chunks since the last checkpoint); a NaN or infinite
-strategy stops the run with an error naming the seed row and stage, the summary recording it.
+strategy stops the run with an error naming the seed row and stage, the summary recording it;
+so does a NaN or infinite reward (checked once per chunk). A checkpoint is checked against the
+run before it is used (:mod:`agents.compose.experiments.checkpoint`), and ``--resume`` imports only the
+modules the user names, never from the results directory. Every run plays with
+:func:`blas_threads` BLAS threads, so where it runs (``hic run``, any sweep executor) does not
+change its bits.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import importlib
 import json
 import math
 import os
 import platform
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -36,13 +43,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import threadpoolctl
 
 import hic_envs
 from agents import catalog
 from agents.compose.engines.runner import BatchRunner, NonFiniteError, as_thinning, make_runner
+from agents.compose.experiments import budget
+from agents.compose.experiments.checkpoint import read_and_check
 from agents.compose.experiments.results import (
     CHECKPOINT_NAME,
     CSV_NAME,
+    LOCK_NAME,
     SUMMARY_NAME,
     RunDirError,
     atomic_write,
@@ -50,20 +61,52 @@ from agents.compose.experiments.results import (
     csv_rows,
     dump_json,
     lock_dir,
+    open_regular,
     read_checkpoint,
     read_json,
     write_checkpoint,
 )
 from hic_envs.registration import game_from_id
+from hic_envs.stage import check_noise_scale
 
 __all__ = [
+    "BLAS_THREAD_VARS",
     "ExperimentConfig",
     "Interrupted",
+    "blas_limits",
+    "blas_threads",
+    "config_from_results",
     "default_chunk",
     "import_modules",
     "read_config",
     "run_experiment",
 ]
+
+
+#: Environment variables that set the BLAS thread count (the first one set and valid wins).
+BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def blas_threads() -> int:
+    """BLAS threads every run plays with: the first of :data:`BLAS_THREAD_VARS` that holds a
+    positive integer, else 1.
+
+    Multi-threaded BLAS splits a product into other partial sums, so the thread count changes
+    the last bits of results on large games (RandomQuadratic with d = 128); fixing it per run,
+    in ``hic run`` and in every sweep executor alike, makes a run's bits independent of where
+    it runs (same machine, same versions).
+    """
+    for var in BLAS_THREAD_VARS:
+        v = os.environ.get(var, "").strip()
+        if v.isdigit() and int(v) > 0:
+            return int(v)
+    return 1
+
+
+def blas_limits() -> threadpoolctl.threadpool_limits:
+    """A context in which BLAS runs :func:`blas_threads` threads (every run, and everything
+    that computes what a run writes, such as a game's ground truth, runs inside one)."""
+    return threadpoolctl.threadpool_limits(blas_threads(), "blas")
 
 
 class Interrupted(KeyboardInterrupt):
@@ -78,19 +121,44 @@ class Interrupted(KeyboardInterrupt):
         self.stage = stage
 
 
-def import_modules(names: tuple[str, ...] | list[str]) -> None:
+@contextlib.contextmanager
+def _path_without(dirs: tuple[str | os.PathLike, ...]) -> Iterator[None]:
+    """``sys.path`` without the entries that name one of ``dirs`` ('' and '.' name the working
+    directory), for the duration."""
+    if not dirs:
+        yield
+        return
+    banned = {os.path.realpath(d) for d in dirs}
+    saved = list(sys.path)
+    sys.path[:] = [p for p in saved if os.path.realpath(p or os.curdir) not in banned]
+    try:
+        yield
+    finally:
+        kept = [p for p in sys.path if p not in saved]  # entries an import added on purpose
+        sys.path[:] = saved + kept
+
+
+def import_modules(
+    names: tuple[str, ...] | list[str], *, exclude: tuple[str | os.PathLike, ...] = ()
+) -> None:
     """Import users' modules (that register games or learners) by name.
+
+    Args:
+        names: module names.
+        exclude: directories nothing is imported from (a results directory: its files never
+            decide what code runs); they are taken off ``sys.path`` for these imports.
 
     Raises:
         ValueError: naming a module that cannot be imported, and why.
     """
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except ImportError as err:
-            raise ValueError(
-                f"cannot import module {name!r} ({err}); is it on PYTHONPATH (or installed)?"
-            ) from None
+    with _path_without(tuple(exclude)):
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except ImportError as err:
+                raise ValueError(
+                    f"cannot import module {name!r} ({err}); is it on PYTHONPATH (or installed)?"
+                ) from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,6 +224,7 @@ class ExperimentConfig:
             and self.noise_std >= 0
         ):
             raise ValueError(f"noise_std must be a finite number >= 0, got {self.noise_std!r}")
+        check_noise_scale("noise_std", self.noise_std)
         if self.leader not in catalog.LEADERS:
             raise ValueError(
                 f"unknown leader {self.leader!r}; expected one of {sorted(catalog.LEADERS)}"
@@ -194,9 +263,33 @@ class ExperimentConfig:
         except TypeError as err:
             raise ValueError(f"bad config: {err}") from None
 
+    def game(self):
+        """The config's game (made once per config object: some games solve for their
+        equilibria when they are made)."""
+        game = self.__dict__.get("_game")
+        if game is None:
+            game = game_from_id(self.env_id, self.game_kwargs)
+            object.__setattr__(self, "_game", game)
+        return game
+
+    def check_budget(
+        self, out_dir=None, chunk: int | None = None, *, allow_large_output=False, resume=False
+    ) -> budget.Estimate:
+        """Refuse a run that cannot fit in memory or on disk before anything is allocated
+        (:func:`agents.compose.experiments.budget.check`, a few thousand stages of one seed)."""
+        chunk = default_chunk(self) if chunk is None else chunk
+        return budget.check(
+            self,
+            self.game(),
+            out_dir,
+            chunk,
+            allow_large_output=allow_large_output,
+            resume=resume,
+        )
+
     def build(self):
         """``(game, leader, follower)`` built from the config (agents not yet reset)."""
-        game = game_from_id(self.env_id, self.game_kwargs)
+        game = self.game()
         follower = catalog.make_follower(
             self.follower, game, self.seeds, dict(self.follower_options)
         )
@@ -269,24 +362,52 @@ def default_chunk(config: ExperimentConfig) -> int:
     return max(1, min(config.stages, max(100, min(config.stages // 200, cap))))
 
 
-def read_config(out_dir: str | os.PathLike) -> ExperimentConfig:
+def config_from_results(cfg: dict[str, Any], run_dir: str | os.PathLike) -> ExperimentConfig:
+    """:meth:`ExperimentConfig.from_dict` of a config read from ``run_dir``'s files, importing
+    its recorded modules from anywhere but ``run_dir`` (a results directory never supplies
+    code, even when it is the working directory of ``python -m``)."""
+    with _path_without((run_dir,)):
+        return ExperimentConfig.from_dict(cfg)
+
+
+def read_config(
+    out_dir: str | os.PathLike, named_imports: tuple[str, ...] | list[str] = ()
+) -> ExperimentConfig:
     """The config of the run in ``out_dir``: from its checkpoint, else its summary.
 
+    A results file never decides what code runs: the modules the stored config imports must
+    all be among ``named_imports`` (the user's ``--import``), and nothing is imported from
+    ``out_dir`` itself.
+
     Raises:
-        RunDirError: if neither holds one, naming the files.
+        RunDirError: if neither file holds a config, naming the files.
+        ValueError: if the stored config imports a module the user did not name.
     """
     out = Path(out_dir)
     ckpt, summary = out / CHECKPOINT_NAME, out / SUMMARY_NAME
     if ckpt.exists():
-        _, meta = read_checkpoint(ckpt)
-        cfg = meta.get("config")
+        _, meta = read_checkpoint(ckpt, arrays=False)
+        cfg, source = meta.get("config"), ckpt
     elif summary.exists():
-        cfg = read_json(summary).get("config")
+        cfg, source = read_json(summary).get("config"), summary
     else:
-        raise RunDirError(f"{out} holds no run ({CHECKPOINT_NAME} and {SUMMARY_NAME} are missing)")
+        raise RunDirError(
+            f"{out} holds no run ({CHECKPOINT_NAME} and {SUMMARY_NAME} are missing); if a run "
+            "crashed there before its first checkpoint, start it again with --restart"
+        )
     if not isinstance(cfg, dict):
         raise RunDirError(f"{out}: its checkpoint and summary hold no config")
-    return ExperimentConfig.from_dict(cfg)
+    stored = cfg.get("imports", [])
+    if not isinstance(stored, list) or not all(isinstance(m, str) for m in stored):
+        raise RunDirError(f"{source}: field 'imports' must be a list of module names")
+    unnamed = [m for m in stored if m not in named_imports]
+    if unnamed:
+        flags = " ".join(f"--import {m}" for m in unnamed)
+        raise ValueError(
+            f"{source} names module(s) {unnamed} to import; a results file never decides what "
+            f"code runs, so name them yourself to confirm: add {flags}"
+        )
+    return config_from_results(cfg, out)
 
 
 @contextlib.contextmanager
@@ -319,6 +440,8 @@ def run_experiment(
     chunk: int | None = None,
     checkpoint_seconds: float = 10.0,
     on_chunk: Callable[[dict[str, Any]], None] | None = None,
+    restart: bool = False,
+    allow_large_output: bool = False,
 ) -> dict[str, Any]:
     """Run (or resume) an experiment, writing ``updates.csv``, ``summary.json`` and
     ``checkpoint.npz`` into ``out_dir`` as it goes. Returns the final summary.
@@ -333,6 +456,12 @@ def run_experiment(
         chunk: stages per chunk (default :func:`default_chunk`).
         checkpoint_seconds: minimum wall time between checkpoints (0: after every chunk).
         on_chunk: called with ``{"stage": ..., "checkpointed": bool}`` after each chunk.
+        restart: start again in a directory left by a run that crashed before its first
+            checkpoint (it holds ``updates.csv`` but no checkpoint and no summary): its files
+            are removed first. A directory holding a checkpoint or a summary is refused (resume
+            it, or choose another directory).
+        allow_large_output: accept a CSV estimated above
+            :data:`agents.compose.experiments.budget.LARGE_OUTPUT` bytes.
 
     Raises:
         FileExistsError: ``out_dir`` already holds a run and ``resume`` is False.
@@ -342,6 +471,17 @@ def run_experiment(
         Interrupted: after SIGINT/SIGTERM, once the checkpoint is written.
         NonFiniteError: a strategy became NaN or infinite.
     """
+    with blas_limits():
+        return _run_experiment(
+            config, out_dir, resume, progress, chunk, checkpoint_seconds, on_chunk, restart,
+            allow_large_output,
+        )  # fmt: skip
+
+
+def _run_experiment(
+    config, out_dir, resume, progress, chunk, checkpoint_seconds, on_chunk, restart,
+    allow_large_output,
+):  # fmt: skip
     if str(out_dir) == "":
         raise ValueError("out_dir must be a directory path, got ''")
     out = Path(out_dir)
@@ -352,21 +492,45 @@ def run_experiment(
     if not (isinstance(checkpoint_seconds, (int, float)) and checkpoint_seconds >= 0):
         raise ValueError(f"checkpoint_seconds must be >= 0, got {checkpoint_seconds!r}")
     cfg = config.to_dict()
+    if resume and restart:
+        raise ValueError("--resume and --restart exclude each other; pass one")
+    config.check_budget(out, chunk, allow_large_output=allow_large_output, resume=resume)
     if resume:
         if not out.is_dir():
             raise RunDirError(f"--resume: {out} is not a directory holding a run")
     else:
-        if any(p.exists() for p in (summary_path, csv_path, ckpt_path)):
+        if not restart and any(p.exists() for p in (summary_path, csv_path, ckpt_path)):
+            crashed = csv_path.exists() and not (summary_path.exists() or ckpt_path.exists())
             raise FileExistsError(
-                f"{out} already holds a run; pass resume=True (--resume) to continue it, or "
-                "choose another output directory"
+                f"{out} holds a run that stopped before its first checkpoint; start it again "
+                "with --restart (restart=True), or choose another output directory"
+                if crashed
+                else f"{out} already holds a run; pass resume=True (--resume) to continue it, "
+                "or choose another output directory"
             )
         out.mkdir(parents=True, exist_ok=True)
-    with lock_dir(out):
-        return _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, on_chunk)
+    with lock_dir(out) as lock:
+        if restart:
+            _clear_unstarted(out)
+        return _run_locked(
+            config, cfg, out, resume, progress, chunk, checkpoint_seconds, on_chunk, lock
+        )
 
 
-def _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, on_chunk):
+def _clear_unstarted(out: Path) -> None:
+    """Remove what a run that crashed before its first checkpoint left (under the lock)."""
+    for name in (CHECKPOINT_NAME, SUMMARY_NAME):
+        if (out / name).exists() or (out / name).is_symlink():
+            raise FileExistsError(
+                f"--restart: {out} holds {name}, so its run got past its first checkpoint; "
+                "continue it with --resume, or choose another output directory"
+            )
+    for p in [out / CSV_NAME, out / LOCK_NAME, *out.glob(f".{CSV_NAME}.*.tmp")]:
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+def _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, on_chunk, lock):
     csv_path, summary_path, ckpt_path = out / CSV_NAME, out / SUMMARY_NAME, out / CHECKPOINT_NAME
     game, leader, follower = config.build()
     runner = make_runner(
@@ -380,40 +544,25 @@ def _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, o
         backend=config.backend,
     )
     if resume:
-        if not ckpt_path.exists():
+        if not ckpt_path.exists() and not ckpt_path.is_symlink():
             raise RunDirError(
-                f"--resume: {ckpt_path} is missing, so {out} cannot be resumed (it holds no run, "
-                "or one from an older version); start the run again in another directory"
+                f"--resume: {ckpt_path} is missing, so {out} cannot be resumed; if its run "
+                "stopped before its first checkpoint, start it again with --restart"
             )
-        state, meta = read_checkpoint(ckpt_path)
-        if meta.get("config") != cfg:
-            stored = meta.get("config") or {}
-            diff = sorted(k for k in set(cfg) | set(stored) if cfg.get(k) != stored.get(k))
-            raise ValueError(
-                f"cannot resume {out}: its run has a different config (fields {diff}); "
-                "resume with the same options, or choose another output directory"
-            )
-        try:
-            runner.load_state_dict(state)
-        except ValueError as err:
-            raise RunDirError(f"{ckpt_path} does not fit this run: {err}") from None
-        csv_bytes, elapsed = int(meta["csv_bytes"]), float(meta["elapsed"])
-        try:
-            size = csv_path.stat().st_size
-        except FileNotFoundError:
-            raise RunDirError(f"{csv_path} is missing; {out} cannot be resumed") from None
-        if size < csv_bytes:
-            raise RunDirError(
-                f"{csv_path} has {size} bytes but the checkpoint was taken at {csv_bytes}: the "
-                "CSV was truncated or replaced, so the run cannot be resumed"
-            )
-        with open(csv_path, "r+b") as f:  # drop rows written after the last checkpoint
+        # Everything is checked before anything is written (read_and_check loads the runner).
+        meta, csv_hash = read_and_check(ckpt_path, csv_path, config, cfg, game, runner)
+        csv_bytes, elapsed = meta["csv_bytes"], float(meta["elapsed"])
+        lock.check()
+        with open_regular(csv_path, "r+b") as f:  # drop rows written after the last checkpoint
             f.truncate(csv_bytes)
             f.flush()
             os.fsync(f.fileno())
     else:
-        atomic_write(csv_path, csv_header(game.d1, game.d2).encode())
-        csv_bytes = csv_path.stat().st_size
+        header = csv_header(game.d1, game.d2).encode()
+        lock.check()
+        atomic_write(csv_path, header)
+        csv_bytes = len(header)
+        csv_hash = hashlib.sha256(header)
         elapsed = 0.0
 
     summary: dict[str, Any] = {
@@ -427,6 +576,7 @@ def _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, o
     t_start = time.perf_counter()
 
     def write_summary(error: str | None = None) -> None:
+        lock.check()
         if error is not None:  # keep the statistics of the last good chunk, add the error
             summary["error"] = error
             atomic_write(summary_path, dump_json(summary))
@@ -449,7 +599,14 @@ def _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, o
 
     def checkpoint() -> None:
         total = elapsed + (time.perf_counter() - t_start)
-        meta = {"config": cfg, "csv_bytes": csv_bytes, "elapsed": total, "stage": runner.stage}
+        meta = {
+            "config": cfg,
+            "csv_bytes": csv_bytes,
+            "csv_sha256": csv_hash.hexdigest(),
+            "elapsed": total,
+            "stage": runner.stage,
+        }
+        lock.check()
         write_checkpoint(ckpt_path, runner.state_dict(), meta)
         write_summary()
 
@@ -477,10 +634,13 @@ def _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, o
                     write_summary(error=str(err))
                     raise
                 dist = game.distance_to_stackelberg(h.leader_strategies)
-                with open(csv_path, "a", newline="") as f:
-                    f.write(csv_rows(h, dist))
+                rows = csv_rows(h, dist).encode()
+                lock.check()
+                with open(csv_path, "ab") as f:
+                    f.write(rows)
                     f.flush()
-                csv_bytes = csv_path.stat().st_size
+                csv_bytes += len(rows)
+                csv_hash.update(rows)
                 now = time.perf_counter()
                 saved = (
                     runner.stage >= config.stages

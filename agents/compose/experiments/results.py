@@ -10,16 +10,21 @@
     ``versions``, ``progress``, ``final`` (or ``current``) statistics and ``timing``.
 ``checkpoint.npz``
     Data only: the runner's state as arrays (:meth:`agents.BatchRunner.state_dict`) and one
-    entry ``__meta__`` holding JSON text (format version, config, the CSV's length at the
-    checkpoint, elapsed time). Read with ``allow_pickle=False``: resuming a directory runs no
-    code from it.
-``.lock``
-    Held (``flock``, exclusive) by the process writing the directory; a second writer is
-    refused.
+    entry ``__meta__`` holding JSON text (format version, config and its SHA-256, the CSV's
+    length at the checkpoint and the SHA-256 of that prefix, the SHA-256 of the arrays, the
+    stage, elapsed time). Each member's header (dtype, shape) and declared size are checked
+    before its data is read, and no pickle is ever loaded: resuming a directory runs no code
+    from it and expands no zip bomb (:mod:`agents.compose.experiments.checkpoint` checks the rest).
+
+The directory itself is locked (``flock`` on the directory, exclusive) by the process writing
+it: there is no lock file that could be deleted from under a running writer, and a second
+writer is refused. Only regular files are opened for reading: a FIFO, socket or device in
+place of a result file is refused at once instead of blocking.
 
 Every file is written to a fresh temporary file in the same directory (created exclusively,
-so a planted symlink is never followed), flushed, fsync'ed and renamed over the old one, so a
-crash at any point leaves either the old or the new file, never a torn one.
+so a planted symlink is never followed), flushed, fsync'ed, given the mode the umask gives any
+new file (``0o666 & ~umask``) and renamed over the old one, so a crash at any point leaves
+either the old or the new file, never a torn one.
 """
 
 from __future__ import annotations
@@ -28,9 +33,12 @@ import contextlib
 import dataclasses
 import errno
 import fcntl
+import hashlib
 import io
 import json
+import math
 import os
+import stat
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -48,14 +56,20 @@ __all__ = [
     "CSV_NAME",
     "LOCK_NAME",
     "SUMMARY_NAME",
+    "DirLock",
+    "Schema",
     "RunData",
     "RunDirError",
+    "arrays_digest",
     "atomic_write",
+    "config_digest",
     "csv_header",
     "csv_rows",
     "dump_json",
+    "file_mode",
     "load_results",
     "lock_dir",
+    "open_regular",
     "read_checkpoint",
     "read_json",
     "write_checkpoint",
@@ -64,10 +78,13 @@ __all__ = [
 CSV_NAME = "updates.csv"
 SUMMARY_NAME = "summary.json"
 CHECKPOINT_NAME = "checkpoint.npz"
+#: A lock file of older versions (the directory itself is locked now); removed by restarts.
 LOCK_NAME = ".lock"
-#: Format version of ``checkpoint.npz`` (bumped when its layout changes).
-CHECKPOINT_VERSION = 1
+#: Format version of ``checkpoint.npz`` (bumped when its layout changes; 2 binds it to its run).
+CHECKPOINT_VERSION = 2
 _META = "__meta__"
+#: Largest ``__meta__`` JSON text accepted (characters).
+_META_MAX_CHARS = 1 << 20
 
 
 class RunDirError(ValueError):
@@ -76,14 +93,27 @@ class RunDirError(ValueError):
 
 
 # ---------------------------------------------------------------------------------- writing
+def file_mode() -> int:
+    """The mode a new file gets from ``open`` under the current umask (``0o666 & ~umask``)."""
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (exclusive temp file, fsync, rename)."""
+    """Write ``data`` to ``path`` atomically (exclusive temp file, fsync, rename).
+
+    The file gets the mode any file the user creates gets (``0o666 & ~umask``), not the
+    private ``0o600`` of the temporary file, so collaborators can read results on a shared
+    machine exactly when the user's umask says so.
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
+            os.fchmod(f.fileno(), file_mode())
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -130,44 +160,208 @@ def csv_rows(h: BatchHistory, dist: np.ndarray) -> str:
     return "\n".join(lines) + "\n"
 
 
+def config_digest(config: dict[str, Any]) -> str:
+    """SHA-256 of a config's canonical JSON (sorted keys, no spaces)."""
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def arrays_digest(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 of named arrays: every name, dtype, shape and the bytes, in sorted name order."""
+    h = hashlib.sha256()
+    for k in sorted(arrays):
+        a = np.ascontiguousarray(arrays[k])
+        h.update(f"{k}\0{a.dtype.str}\0{a.shape}\0".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 def write_checkpoint(path: Path, state: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-    """Write a data-only checkpoint: ``state`` arrays plus ``meta`` as JSON text."""
+    """Write a data-only checkpoint: ``state`` arrays plus ``meta`` as JSON text.
+
+    The metadata gains the format version, ``config_sha256`` (of ``meta["config"]``, when
+    given) and ``arrays_sha256`` (of ``state``), which :mod:`agents.compose.experiments.checkpoint` checks
+    before a resume uses anything.
+    """
     arrays = {k: np.asarray(v) for k, v in state.items()}
     for k, v in arrays.items():
         if v.dtype == object:
             raise TypeError(f"checkpoint entry {k!r} is an object array; only data is saved")
-    arrays[_META] = np.array(json.dumps({"version": CHECKPOINT_VERSION, **meta}, allow_nan=False))
+    full = {"version": CHECKPOINT_VERSION, **meta, "arrays_sha256": arrays_digest(arrays)}
+    if "config" in meta:
+        full["config_sha256"] = config_digest(meta["config"])
+    arrays[_META] = np.array(json.dumps(full, allow_nan=False))
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     atomic_write(path, buf.getvalue())
 
 
-def read_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Read a checkpoint written by :func:`write_checkpoint` (no pickle, no code).
+def open_regular(path: Path, mode: str = "rb"):
+    """Open ``path`` for reading (``"rb"``) or updating (``"r+b"``) only if it is a regular file.
+
+    The file is opened without blocking and checked with ``fstat`` before anything is read, so
+    a FIFO, socket or device planted in its place is refused at once instead of hanging.
 
     Raises:
-        RunDirError: for a missing, truncated, garbled or foreign file, naming it.
+        FileNotFoundError: if it does not exist.
+        RunDirError: for anything but a regular file, or an unreadable one, naming it.
+    """
+    path = Path(path)
+    flags = (os.O_RDWR if mode == "r+b" else os.O_RDONLY) | os.O_NONBLOCK
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as err:
+        raise RunDirError(f"cannot open {path}: {err.strerror or err}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = (
+                "a named pipe (FIFO)"
+                if stat.S_ISFIFO(st.st_mode)
+                else "a socket"
+                if stat.S_ISSOCK(st.st_mode)
+                else "a directory"
+                if stat.S_ISDIR(st.st_mode)
+                else "a device or special file"
+            )
+            raise RunDirError(f"{path} is {kind}, not a regular file; refusing to read it")
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        return os.fdopen(fd, mode)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+#: Expected members: name -> ``(dtype, shape)``, or None (a known name: only its size is bounded).
+Schema = dict[str, "tuple[np.dtype, tuple[int, ...]] | None"]
+
+
+def _read_member(
+    z: zipfile.ZipFile,
+    path: Path,
+    key: str,
+    want: tuple[np.dtype, tuple[int, ...]] | None,
+    max_bytes: int,
+) -> np.ndarray:
+    """Read one ``.npy`` member, checking its header and declared size before its data."""
+    info = z.getinfo(key + ".npy")
+    field = f"{path}: field {key!r}"
+    with z.open(info) as f:
+        try:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version in ((2, 0), (3, 0)):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"unknown .npy format version {version}")
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+            raise RunDirError(f"{field} has no readable array header ({err})") from None
+        if dtype.hasobject or dtype.kind not in "biufcU":
+            raise RunDirError(f"{field} has dtype {dtype}: only plain numbers or text are data")
+        if want is not None:
+            w_dtype, w_shape = want
+            if dtype != w_dtype:
+                raise RunDirError(f"{field} has dtype {dtype}, this run expects {w_dtype}")
+            if tuple(shape) != tuple(w_shape):
+                raise RunDirError(
+                    f"{field} has shape {tuple(shape)}, this run expects {tuple(w_shape)}"
+                )
+        nbytes = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+        if nbytes > max_bytes:
+            raise RunDirError(
+                f"{field} declares {nbytes} bytes ({shape} of {dtype}), more than the "
+                f"{max_bytes} this run's state can hold; refusing to read it"
+            )
+        header = f.tell()
+        if info.file_size != header + nbytes:
+            raise RunDirError(
+                f"{field} declares {nbytes} bytes of data but its zip entry holds "
+                f"{info.file_size - header}: the file is forged or corrupt"
+            )
+        try:
+            data = f.read(nbytes + 1)
+        except (OSError, EOFError, zipfile.BadZipFile, ValueError) as err:
+            raise RunDirError(f"{field} cannot be read ({err})") from None
+    if len(data) != nbytes:
+        raise RunDirError(f"{field} holds {len(data)} bytes, its header declares {nbytes}")
+    a = np.frombuffer(data, dtype=dtype)
+    return a.reshape(shape, order="F" if fortran else "C").copy()
+
+
+def read_checkpoint(
+    path: Path, schema: Schema | None = None, *, max_bytes: int = 1 << 32, arrays: bool = True
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Read a checkpoint written by :func:`write_checkpoint` (no pickle, no code).
+
+    Every member's header is checked before its data is read: with a ``schema`` (the members
+    a run expects, :func:`agents.compose.experiments.checkpoint.state_schema`) its dtype and shape must be
+    the expected ones and no member may be missing or unknown; without one, its declared size
+    must be at most ``max_bytes``. In both cases the declared size must be what the zip entry
+    holds, so a forged header or a zip bomb is refused before anything is expanded. With
+    ``arrays=False`` only the metadata is read (the returned dict of arrays is empty).
+
+    Raises:
+        RunDirError: for a missing, truncated, garbled, forged or foreign file, or one that is
+            not a regular file, naming it and the field.
     """
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
+        fobj = open_regular(path)
     except FileNotFoundError:
         raise RunDirError(f"{path} is missing") from None
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
-        raise RunDirError(f"{path} is not a readable checkpoint ({err})") from None
-    if _META not in arrays:
-        raise RunDirError(f"{path} is not a hic checkpoint (no {_META} entry)")
-    try:
-        meta = json.loads(str(arrays.pop(_META)))
-    except json.JSONDecodeError as err:
-        raise RunDirError(f"{path}: its metadata is not JSON ({err})") from None
-    if not isinstance(meta, dict) or meta.get("version") != CHECKPOINT_VERSION:
-        raise RunDirError(
-            f"{path} has checkpoint format {meta.get('version') if isinstance(meta, dict) else '?'}"
-            f", this hic-envs reads format {CHECKPOINT_VERSION}"
-        )
-    return arrays, meta
+    out: dict[str, np.ndarray] = {}
+    with fobj:
+        try:
+            z = zipfile.ZipFile(fobj)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+            raise RunDirError(f"{path} is not a readable checkpoint ({err})") from None
+        with z:
+            names = [n[:-4] for n in z.namelist() if n.endswith(".npy")]
+            if len(names) != len(z.namelist()) or len(set(names)) != len(names):
+                raise RunDirError(f"{path} is not a readable checkpoint (unexpected entries)")
+            if _META not in names:
+                raise RunDirError(f"{path} is not a hic checkpoint (no {_META} entry)")
+            try:
+                meta_arr = _read_member(z, path, _META, None, 4 * _META_MAX_CHARS)
+            except RunDirError as err:
+                raise RunDirError(f"{path} is not a readable checkpoint ({err})") from None
+            if meta_arr.dtype.kind != "U" or meta_arr.shape != ():
+                raise RunDirError(f"{path}: field {_META!r} is not JSON text")
+            try:
+                meta = json.loads(str(meta_arr))
+            except json.JSONDecodeError as err:
+                raise RunDirError(f"{path}: its metadata is not JSON ({err})") from None
+            if not isinstance(meta, dict) or meta.get("version") != CHECKPOINT_VERSION:
+                v = meta.get("version") if isinstance(meta, dict) else "?"
+                raise RunDirError(
+                    f"{path} has checkpoint format {v}, this hic-envs reads format "
+                    f"{CHECKPOINT_VERSION}"
+                    + (
+                        " (format 1 is not bound to its run, so it cannot be checked: start "
+                        "the run again with --restart)"
+                        if v == 1
+                        else ""
+                    )
+                )
+            keys = [k for k in names if k != _META] if arrays else []
+            if schema is not None and arrays:
+                unknown = sorted(set(keys) - set(schema))
+                if unknown:
+                    raise RunDirError(
+                        f"{path}: field {unknown[0]!r} is not part of this run's state "
+                        "(a checkpoint of another run or game?)"
+                    )
+            for k in keys:
+                try:
+                    out[k] = _read_member(
+                        z, path, k, None if schema is None else schema[k], max_bytes
+                    )
+                except (OSError, zipfile.BadZipFile, EOFError) as err:
+                    raise RunDirError(f"{path} is not a readable checkpoint ({err})") from None
+    return out, meta
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -178,7 +372,8 @@ def read_json(path: Path) -> dict[str, Any]:
     """
     path = Path(path)
     try:
-        text = path.read_text()
+        with open_regular(path) as f:
+            text = f.read().decode()
     except FileNotFoundError:
         raise RunDirError(f"{path} is missing") from None
     except (OSError, UnicodeDecodeError) as err:
@@ -193,26 +388,60 @@ def read_json(path: Path) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------- lock
+class DirLock:
+    """The exclusive lock of a run directory, held on the directory itself.
+
+    ``flock`` on a descriptor of the directory: nothing in the directory can be deleted to
+    lose it, and it goes with the process (a crashed writer leaves no stale lock).
+    :meth:`check` verifies that the path still names the locked directory (it was not moved
+    away and replaced); writers call it before they write.
+    """
+
+    def __init__(self, d: Path, fd: int) -> None:
+        self.path = Path(d)
+        self._fd = fd
+        self._id = _ident(os.fstat(fd))
+
+    def check(self) -> None:
+        """Raise :class:`RunDirError` if the path no longer names the locked directory."""
+        try:
+            now = _ident(os.stat(self.path))
+        except OSError:
+            now = None
+        if now != self._id:
+            raise RunDirError(
+                f"{self.path} was moved or replaced while this run wrote it; stopping so that "
+                "two runs never write one directory"
+            )
+
+
+def _ident(st: os.stat_result) -> tuple[int, int]:
+    return st.st_dev, st.st_ino
+
+
 @contextlib.contextmanager
-def lock_dir(d: Path) -> Iterator[None]:
+def lock_dir(d: Path) -> Iterator[DirLock]:
     """Hold the directory's exclusive lock for the duration (a second writer is refused).
 
     Raises:
-        RunDirError: if another process holds it.
+        RunDirError: if another process holds it, or ``d`` is not a directory.
     """
-    path = Path(d) / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    d = Path(d)
+    try:
+        fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as err:
+        raise RunDirError(f"cannot open the directory {d}: {err.strerror or err}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as err:
             if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise RunDirError(
-                    f"{d} is being written by another process (it holds {path}); wait for it "
-                    "to finish or stop it, or choose another output directory"
+                    f"{d} is being written by another process (it holds the directory's lock); "
+                    "wait for it to finish or stop it, or choose another output directory"
                 ) from None
             raise
-        yield
+        yield DirLock(d, fd)
     finally:
         os.close(fd)
 
@@ -275,7 +504,8 @@ def load_results(run_dir: str | os.PathLike) -> RunData:
         raise RunDirError(f"{d} is not a run directory (no such directory)")
     summary = read_json(summary_path)
     try:
-        raw = csv_path.read_bytes()
+        with open_regular(csv_path) as f:
+            raw = f.read()
     except FileNotFoundError:
         raise RunDirError(f"{csv_path} is missing; {d} is not a complete run directory") from None
     except OSError as err:
