@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.compose.experiments import budget
 from agents.compose.cli import main
+from agents.compose.experiments import budget
 from agents.compose.experiments.experiment import ExperimentConfig, run_experiment
 
 ROOT = Path(__file__).resolve().parents[2]

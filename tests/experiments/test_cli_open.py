@@ -109,7 +109,7 @@ def test_plot_compares_runs_labelled_by_what_differs(tmp_path, capsys):
 def test_help_names_the_command(capsys):
     for cmd in ("run", "plot", "list", "bench"):
         with pytest.raises(SystemExit):
-            from agents.compose.cli.main import config as cfgparse  # noqa: F401
+            from agents.compose.cli import config as cfgparse  # noqa: F401
 
             raise SystemExit(main([cmd, "--help"]))
         assert capsys.readouterr().out.startswith(f"usage: hic {cmd}")

@@ -11,8 +11,8 @@ from array_api_compat import array_namespace
 
 from agents import GradientAscentFollower, HiCLeader, StochasticGradientFollower
 from agents.compose.cli import main
-from agents.compose.experiments.experiment import ExperimentConfig
 from agents.compose.engines.runner import NonFiniteError, run_batch
+from agents.compose.experiments.experiment import ExperimentConfig
 from hic_envs import GameEnv
 from hic_envs.games import Duopoly
 from hic_envs.stage import MAX_NOISE_STD, Stage

@@ -230,7 +230,7 @@ def test_serial_sweep_writes_hic_runs_layout_and_table(serial_tiny, tmp_path):
     }
     names = [c["dir"] for c in summary["configurations"]]
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [*names, ".lock", "sweep.csv", "sweep.json", "sweep.jsonl"]
+        [*names, "sweep.csv", "sweep.json", "sweep.jsonl"]
     )
     for name in names:
         assert {p.name for p in (out / name).iterdir()} == {

@@ -41,7 +41,6 @@ from agents.compose.cli.commands import (
 )
 from agents.compose.engines.bench import format_report, run_benchmarks
 from agents.compose.experiments.experiment import (
-    ExperimentConfig,
     Interrupted,
     blas_limits,
     config_from_results,

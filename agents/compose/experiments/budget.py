@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from agents import catalog
-from agents.compose.experiments.results import csv_rows
 from agents.compose.engines.runner import as_thinning, make_runner
+from agents.compose.experiments.results import csv_rows
 
 __all__ = ["LARGE_OUTPUT", "WORK_FACTOR", "Estimate", "available_memory", "check", "estimate"]
 

@@ -3,7 +3,7 @@
 :func:`state_schema` says which arrays (name, dtype, shape) a run's config implies, from two
 tiny runners of the same config (one and two seeds, a few stages: a shape that grows with the
 batch grows with it). :func:`read_and_check` reads ``checkpoint.npz`` member by member against
-it (headers and declared sizes first, :func:`agents.compose.experiments.results.read_checkpoint`) and then
+it (headers and declared sizes first, :func:`.results.read_checkpoint`) and then
 checks what a header cannot say:
 
 * the binding to its run: the config equals the run's and its recorded SHA-256 matches; the
@@ -15,7 +15,7 @@ checks what a header cannot say:
 * values: floating-point arrays are finite (where the run's own state is), and after loading
   the leader's and follower's strategies lie in their boxes.
 
-Every refusal is a :class:`~agents.compose.experiments.results.RunDirError` naming the file and the field;
+Every refusal is a :class:`~.results.RunDirError` naming the file and the field;
 nothing in the directory has been written when it is raised.
 """
 
@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from agents import catalog
+from agents.compose.engines.runner import make_runner
 from agents.compose.experiments.results import (
     RunDirError,
     Schema,
@@ -38,7 +39,6 @@ from agents.compose.experiments.results import (
     open_regular,
     read_checkpoint,
 )
-from agents.compose.engines.runner import make_runner
 
 __all__ = ["TEMPLATE_STAGES", "csv_prefix_digest", "read_and_check", "state_schema"]
 

@@ -17,7 +17,7 @@ SIGINT and SIGTERM finish the current chunk, write a checkpoint and stop (a seco
 stops at once, losing at most the chunks since the last checkpoint); a NaN or infinite
 strategy stops the run with an error naming the seed row and stage, the summary recording it;
 so does a NaN or infinite reward (checked once per chunk). A checkpoint is checked against the
-run before it is used (:mod:`agents.compose.experiments.checkpoint`), and ``--resume`` imports only the
+run before it is used (:mod:`.checkpoint`), and ``--resume`` imports only the
 modules the user names, never from the results directory. Every run plays with
 :func:`blas_threads` BLAS threads, so where it runs (``hic run``, any sweep executor) does not
 change its bits.

@@ -14,7 +14,7 @@
     length at the checkpoint and the SHA-256 of that prefix, the SHA-256 of the arrays, the
     stage, elapsed time). Each member's header (dtype, shape) and declared size are checked
     before its data is read, and no pickle is ever loaded: resuming a directory runs no code
-    from it and expands no zip bomb (:mod:`agents.compose.experiments.checkpoint` checks the rest).
+    from it and expands no zip bomb (:mod:`.checkpoint` checks the rest).
 
 The directory itself is locked (``flock`` on the directory, exclusive) by the process writing
 it: there is no lock file that could be deleted from under a running writer, and a second
@@ -180,7 +180,7 @@ def write_checkpoint(path: Path, state: dict[str, np.ndarray], meta: dict[str, A
     """Write a data-only checkpoint: ``state`` arrays plus ``meta`` as JSON text.
 
     The metadata gains the format version, ``config_sha256`` (of ``meta["config"]``, when
-    given) and ``arrays_sha256`` (of ``state``), which :mod:`agents.compose.experiments.checkpoint` checks
+    given) and ``arrays_sha256`` (of ``state``), which :mod:`.checkpoint` checks
     before a resume uses anything.
     """
     arrays = {k: np.asarray(v) for k, v in state.items()}
@@ -297,7 +297,7 @@ def read_checkpoint(
     """Read a checkpoint written by :func:`write_checkpoint` (no pickle, no code).
 
     Every member's header is checked before its data is read: with a ``schema`` (the members
-    a run expects, :func:`agents.compose.experiments.checkpoint.state_schema`) its dtype and shape must be
+    a run expects, :func:`.checkpoint.state_schema`) its dtype and shape must be
     the expected ones and no member may be missing or unknown; without one, its declared size
     must be at most ``max_bytes``. In both cases the declared size must be what the zip entry
     holds, so a forged header or a zip bomb is refused before anything is expanded. With
