@@ -33,6 +33,7 @@ from agents.followers import (
 )
 from agents.hic import AdaptiveCommitment, HiCLeader
 from agents.stationary import FixedAgent, UniformAgent
+from hic_envs import __version__  # the one version source (pyproject reads it too)
 
 __all__ = [
     "AdaptiveCommitment",
@@ -57,6 +58,7 @@ __all__ = [
     "StochasticGradientFollower",
     "Thinning",
     "UniformAgent",
+    "__version__",
     "catalog",
     "check_agent",
     "derive_seeds",

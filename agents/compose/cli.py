@@ -259,7 +259,7 @@ def _pre_import(argv: list[str]) -> None:
 
 def _top_help() -> str:
     lines = [
-        "usage: hic COMMAND [options]   (hic COMMAND --help for its options)",
+        "usage: hic COMMAND [options]   (hic COMMAND --help for its options; hic --version)",
         "",
         "Leader-follower (Stackelberg) learning in differentiable games.",
         "",
@@ -272,6 +272,9 @@ def _top_help() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hic`` console script. Returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("-V", "--version"):
+        print(f"hic {hic_envs.__version__}")
+        return 0
     if not argv or argv[0] in ("-h", "--help"):
         print(_top_help(), file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
