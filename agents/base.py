@@ -476,6 +476,7 @@ class BatchAgent:
         given this dict by :meth:`load_state_dict` continues exactly as this one would.
         """
         self._require_reset()
+        assert self.np_random is not None  # reset() made it
         out: dict[str, np.ndarray] = {
             "rng": rng_to_array(self.np_random),
             "updates": np.asarray(self.updates, dtype=np.int64),
@@ -574,6 +575,7 @@ class BatchAgent:
 
     def _sample_uniform(self) -> np.ndarray:
         """Algorithm 1, line 2: ``x_0`` sampled uniformly from the box, shape ``(S, d)``."""
+        assert self.np_random is not None  # reset() made it
         return self.np_random.uniform(self.low, self.high, size=(self._S, self.dim))
 
     def _initial(self, init) -> np.ndarray:

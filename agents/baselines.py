@@ -27,7 +27,7 @@ __all__ = ["HierarchicalGradientLeader", "OracleSPSALeader", "SGALeader"]
 class _GradientLeader(BatchAgent):
     """A leader that takes one projected gradient step per stage along ``_direction``."""
 
-    state_attrs = ("_x", "_t")
+    state_attrs: tuple[str, ...] = ("_x", "_t")
     updates_all_rows = True
 
     def __init__(
@@ -81,6 +81,7 @@ class _GradientLeader(BatchAgent):
             alpha = table.at(self._t)
         g = self._direction(obs)
         if self.noise_std > 0.0:
+            assert self.np_random is not None  # reset() made it
             g = g + self.np_random.normal(0.0, self.noise_std, size=g.shape)  # w_{1,t}
         self._x = ascent_step(self._x, alpha, g, self.low, self.high)
         self._t += 1

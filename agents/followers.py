@@ -182,7 +182,7 @@ class GradientAscentFollower(_StepFollower):
             return
         grad = self._gradient_given(o)
         low, high = self._low_full, self._high_full
-        if self._const_beta is not None:
+        if self._beta_full is not None:  # a constant step size
             self._y = ascent_steps(self._y, self._beta_full, grad, low, high, stages)
             self._t += stages
         else:  # a step-size schedule: one step at a time, each at its own beta_t
@@ -230,6 +230,7 @@ class StochasticGradientFollower(GradientAscentFollower):
         grad = self.game.follower_grad_given(x)
         if self.noise_std == 0.0:
             return grad
+        assert self.np_random is not None  # reset() made it
         normal, scale = self.np_random.normal, self.noise_std
 
         def noisy(y: np.ndarray) -> np.ndarray:

@@ -193,6 +193,8 @@ class HiCLeader(BatchAgent):
         super().__init__(*box_of(action_space, "leader"), num_envs=num_envs, seed=seed)
         self.step_size = as_schedule(step_size, "step_size")
         self.perturbation = as_schedule(perturbation, "perturbation")
+        # An AdaptiveCommitment or a schedule n -> k_n; ``_adaptive`` tells which.
+        self.commitment: Any
         if isinstance(commitment, AdaptiveCommitment):
             self.commitment = commitment
         else:
@@ -298,6 +300,7 @@ class HiCLeader(BatchAgent):
         n = self._j[rows] if self.interval_schedules else self._n[rows]
         if new_direction:
             # Alg. 1, line 4: Delta_n uniform on {-1, 1}^d1.
+            assert self.np_random is not None  # reset() made it
             self._Delta[rows] = (
                 2.0 * self.np_random.integers(0, 2, size=(rows.size, self.dim)) - 1.0
             )

@@ -257,7 +257,7 @@ def leader_grid(
     lo, hi = game.leader_low, game.leader_high
     if (center is None) != (radius is None):
         raise ValueError("pass both center and radius, or neither")
-    if center is not None:
+    if center is not None and radius is not None:  # both or neither (checked above)
         c = np.asarray(center, dtype=np.float64)
         if c.shape != (game.d1,):
             raise ValueError(f"center must have shape ({game.d1},), got shape {c.shape}")

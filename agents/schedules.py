@@ -313,7 +313,7 @@ def as_schedule(value: Any, name: str = "schedule") -> Callable:
         raise TypeError(f"{name} must be a number or a callable n -> value, got {value!r}")
     if isinstance(value, (int, float, np.integer, np.floating)):
         try:
-            return Constant(value)
+            return Constant(value)  # type: ignore[arg-type]  # NumPy scalars are checked there
         except ValueError:
             raise ValueError(f"{name} must be a positive finite number, got {value!r}") from None
     if callable(value):

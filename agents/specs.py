@@ -107,7 +107,9 @@ def parse_commitment(spec: Any, game, perturbation: Any, follower_step: Any) -> 
         kind, fields = _parse_fields(spec, option)
         if kind == "adaptive":
             try:
-                kw = {k: (v if k == "tol" else _whole(v, option, spec)) for k, v in fields.items()}
+                kw: dict[str, Any] = {
+                    k: (v if k == "tol" else _whole(v, option, spec)) for k, v in fields.items()
+                }
                 return AdaptiveCommitment(**kw)
             except (TypeError, ValueError) as err:
                 raise ValueError(f"{option} {spec!r}: {err}") from None

@@ -356,6 +356,7 @@ class JaxRunner:
             y0 = rng.uniform(follower.low, follower.high, size=(S, game.d2))
         x0 = np.broadcast_to(np.asarray(x0, dtype=np.float64), (S, game.d1))
         y0 = np.broadcast_to(np.asarray(y0, dtype=np.float64), (S, game.d2))
+        Delta: np.ndarray
         if signs is not None:
             Delta = np.asarray(signs[0], dtype=np.float64)
         else:

@@ -138,7 +138,7 @@ def write_checkpoint(path: Path, state: dict[str, np.ndarray], meta: dict[str, A
             raise TypeError(f"checkpoint entry {k!r} is an object array; only data is saved")
     arrays[_META] = np.array(json.dumps({"version": CHECKPOINT_VERSION, **meta}, allow_nan=False))
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    np.savez(buf, **arrays)  # type: ignore[arg-type]  # NumPy's stub: allow_pickle
     atomic_write(path, buf.getvalue())
 
 

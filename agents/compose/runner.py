@@ -107,7 +107,9 @@ def _check_batched(agent: object, role: str, S: int, d: int) -> None:
             f"{role} was built with num_envs={getattr(agent, 'num_envs', None)}, expected {S}"
         )
     if getattr(agent, "dim", d) != d:
-        raise ValueError(f"{role} has dimension {agent.dim}, but the game's is {d}")
+        raise ValueError(
+            f"{role} has dimension {getattr(agent, 'dim', None)}, but the game's is {d}"
+        )
 
 
 def _check_stages(stages, name: str = "stages", minimum: int = 1) -> int:
@@ -314,9 +316,9 @@ class BatchHistory:
         if not parts:
             raise ValueError("concatenate needs at least one BatchHistory")
         return cls(
-            *(np.concatenate([getattr(p, f) for p in parts]) for f in _RECORD_FIELDS),
-            parts[-1].final_leader,
-            parts[-1].final_follower,
+            **{f: np.concatenate([getattr(p, f) for p in parts]) for f in _RECORD_FIELDS},
+            final_leader=parts[-1].final_leader,
+            final_follower=parts[-1].final_follower,
         )
 
 
@@ -490,8 +492,8 @@ class BatchRunner:
                 # leader action. The follower's action is needed only at the last of these
                 # stages (the leader observes it before the stage after), so only there is
                 # it asked to act, on what it would have observed.
-                m = min(l_quiet(), end - t)
-                if m > 0 and f_free() >= m:
+                m = min(l_quiet(), end - t)  # type: ignore[misc]  # `fast`: both callable
+                if m > 0 and f_free() >= m:  # type: ignore[misc]
                     x = project_leader(l_act(blind_l))
                     draw_noise(noise_rng, m, (S,))
                     if m > 1:
@@ -508,7 +510,7 @@ class BatchRunner:
                     continue
             if t % max_cycles == 0:
                 obs_l, obs_f = reset_l_batch, reset_f_batch
-            if unpaid and l_free() > 0 and f_free() > 0:
+            if unpaid and l_free() > 0 and f_free() > 0:  # type: ignore[misc]  # `unpaid`: callable
                 # Neither player reads this stage's rewards: its payoffs are not computed
                 # (the noise is still drawn, to keep the generator's stream).
                 x, y = project(l_act(obs_l), f_act(obs_f))
@@ -565,10 +567,14 @@ def _chunk_history(
                 f"{stage} ({why})"
             )
     if not rec["row"]:  # nothing recorded in this chunk
-        i = np.empty(0, dtype=np.int64)
-        empty = (i, i, i, np.empty((0, game.d1)), np.empty((0, game.d2)))
+        none = np.empty(0, dtype=np.int64)
+        empty = (none, none, none, np.empty((0, game.d1)), np.empty((0, game.d2)))
         rec = {f: [e] for f, e in zip(_RECORD_FIELDS, empty, strict=True)}
-    return BatchHistory(*(np.concatenate(rec[f]) for f in _RECORD_FIELDS), final_l, final_f)
+    return BatchHistory(
+        **{f: np.concatenate(rec[f]) for f in _RECORD_FIELDS},
+        final_leader=final_l,
+        final_follower=final_f,
+    )
 
 
 def run_batch(

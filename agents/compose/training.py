@@ -330,7 +330,7 @@ def train_follower(
     torch.set_num_threads(config.torch_threads)
     game_kwargs = config.game_kwargs_dict
     probe = gymnasium.make(config.env_id, disable_env_checker=True, **game_kwargs)
-    game = probe.unwrapped.game
+    game = probe.unwrapped.game  # type: ignore[attr-defined]  # a hic view
     probe.close()
     scale = payoff_scale(game) if config.reward_scale is None else config.reward_scale
     hic_kwargs = None
@@ -354,7 +354,7 @@ def train_follower(
     vec_env = make_vec_env(
         config.env_id, n_envs=config.n_envs, seed=config.seed, env_kwargs=env_kwargs
     )
-    common = dict(
+    common: dict[str, Any] = dict(
         learning_rate=config.learning_rate,
         gamma=config.gamma,
         batch_size=config.batch_size,
@@ -364,6 +364,7 @@ def train_follower(
         policy_kwargs={"net_arch": list(config.net_arch)},
         tensorboard_log=None if out is None else str(out / "tb"),
     )
+    model: SAC | PPO
     if config.algo == "sac":
         ent = config.ent_coef if config.ent_coef.startswith("auto") else float(config.ent_coef)
         model = SAC(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from gymnasium import spaces
@@ -258,6 +258,7 @@ class _VectorView(VectorEnv):
         f1 = np.asarray(f1, dtype=np.float64)
         f2 = np.asarray(f2, dtype=np.float64)
         if self.noise_std > 0.0:
+            assert self._noise is not None, "reset() made the generator"
             w = self._noise.normal(0.0, self.noise_std, size=(self.num_envs, 2))  # as GameEnv
             r1, r2 = f1 + w[:, 0], f2 + w[:, 1]
         else:
@@ -438,6 +439,7 @@ class FollowerVectorView(_VectorView):
         if not self.observe_leader:
             return np.zeros((self.num_envs, 1), dtype=np.float32)
         lo, hi = self._other
+        assert self._partner_action is not None, "reset() asks the partner first"
         x = np.minimum(np.maximum(self._partner_action, lo), hi)  # as GameEnv will play it
         return to_unit(x, lo, hi).astype(np.float32)
 
@@ -485,6 +487,7 @@ class LeaderVectorView(_VectorView):
         return self.partner
 
     def _observation(self) -> np.ndarray:
+        assert self._last_y is not None, "a follower's action was played first"
         return to_unit(self._last_y, *self._other).astype(np.float32)
 
 
@@ -551,19 +554,19 @@ class SB3VecEnv(VecEnv):
         return list(self._seeds)
 
     def get_attr(self, attr_name: str, indices=None) -> list[Any]:
-        return [getattr(self.venv, attr_name)] * len(self._get_indices(indices))
+        return [getattr(self.venv, attr_name)] * len(list(self._get_indices(indices)))
 
     def set_attr(self, attr_name: str, value: Any, indices=None) -> None:
-        if len(self._get_indices(indices)) != self.num_envs:
+        if len(list(self._get_indices(indices))) != self.num_envs:
             raise ValueError("the copies share one vector env: set attributes on all of them")
         setattr(self.venv, attr_name, value)
 
     def env_method(self, method_name: str, *method_args, indices=None, **method_kwargs):
-        n = len(self._get_indices(indices))
+        n = len(list(self._get_indices(indices)))
         return [getattr(self.venv, method_name)(*method_args, **method_kwargs)] * n
 
     def env_is_wrapped(self, wrapper_class, indices=None) -> list[bool]:
-        return [False] * len(self._get_indices(indices))
+        return [False] * len(list(self._get_indices(indices)))
 
     def get_images(self):
         raise NotImplementedError("vector views do not render; render a single view instead")
@@ -581,9 +584,12 @@ class SB3VecEnv(VecEnv):
 
 
 # ---------------------------------------------------------------------- registration
+_VV = TypeVar("_VV", bound=_VectorView)
+
+
 def _make_vector_view(
-    cls: type[_VectorView], game_factory: Callable[..., Game], num_envs: int = 1, **kwargs: Any
-) -> _VectorView:
+    cls: type[_VV], game_factory: Callable[..., Game], num_envs: int = 1, **kwargs: Any
+) -> _VV:
     """Vector entry point: view keywords go to the vector view, the rest to the game."""
     names = set(inspect.signature(cls).parameters) - {"game", "num_envs"}
     view_kwargs = {k: v for k, v in kwargs.items() if k in names}

@@ -23,13 +23,13 @@ import inspect
 import math
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from agents.base import check_agent
+from agents.base import Agent, check_agent
 from agents.compose.runner import derive_seeds
 from agents.followers import GradientAscentFollower
 from agents.hic import HiCLeader
@@ -254,6 +254,7 @@ class _View(gymnasium.Env):
     # ------------------------------------------------------------------ helpers
     def _ask_partner(self) -> np.ndarray:
         """The partner's action for the coming stage, checked like GameEnv checks actions."""
+        assert self._obs is not None, "reset() sets the observations first"
         a = np.array(self.partner.act(self._obs[self._other]), dtype=np.float64)
         d = self.env.action_space(self._other).shape
         if a.shape != d or not np.isfinite(a).all():
@@ -370,13 +371,14 @@ class FollowerView(_View):
         self.observation_space = _unit_box(game.d1 if self.observe_leader else 1)
 
     @property
-    def leader(self):
+    def leader(self) -> Agent:
         """The embedded leader agent."""
         return self.partner
 
     def _observation(self) -> np.ndarray:
         if not self.observe_leader:
             return np.zeros(1, dtype=np.float32)
+        assert self._partner_action is not None, "reset() asks the partner first"
         x = self.game.project_leader(self._partner_action)  # as GameEnv will play it
         return to_unit(x, *self._other_box).astype(np.float32)
 
@@ -452,17 +454,21 @@ class LeaderView(_View):
         self.observation_space = _unit_box(game.d2)
 
     @property
-    def follower(self):
+    def follower(self) -> Agent:
         """The embedded follower agent."""
         return self.partner
 
     def _observation(self) -> np.ndarray:
+        assert self._obs is not None, "reset() sets the observations first"
         y = self._obs[LEADER]  # GameEnv's leader observation: the follower's action as played
         return to_unit(y, *self._other_box).astype(np.float32)
 
 
 # ---------------------------------------------------------------------- registration
-def _make_view(view_cls: type[_View], game_factory: Callable[..., Game], **kwargs: Any) -> _View:
+_V = TypeVar("_V", bound=_View)
+
+
+def _make_view(view_cls: type[_V], game_factory: Callable[..., Game], **kwargs: Any) -> _V:
     """Entry point of a registered view: view keywords go to the view, the rest to the game."""
     names = set(inspect.signature(view_cls).parameters) - {"game"}
     view_kwargs = {k: v for k, v in kwargs.items() if k in names}
