@@ -13,6 +13,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from agents.base import BatchAgent, SeedLike
 from agents.rules import ascent_step, ascent_steps
@@ -64,7 +65,13 @@ class _StepFollower(BatchAgent):
     updates_all_rows = True
 
     def __init__(
-        self, game: Game, step_size: Any, *, seed: SeedLike, num_envs: int | None, init
+        self,
+        game: Game,
+        step_size: Any,
+        *,
+        seed: SeedLike,
+        num_envs: int | None,
+        init: ArrayLike | None,
     ) -> None:
         game = _check_game(game)
         super().__init__(
@@ -109,7 +116,7 @@ class _StepFollower(BatchAgent):
         """Always: the step reads the follower's own gradient, never its reward."""
         return self.ALWAYS
 
-    def observe_repeated(self, obs, stages: int) -> None:
+    def observe_repeated(self, obs: ArrayLike, stages: int) -> None:
         """``stages`` steps against the same observed leader action ``obs``."""
         _repeat_reward_free(self, obs, stages)
 
@@ -145,7 +152,7 @@ class GradientAscentFollower(_StepFollower):
         *,
         seed: SeedLike = None,
         num_envs: int | None = None,
-        init=None,
+        init: ArrayLike | None = None,
     ) -> None:
         super().__init__(game, step_size, seed=seed, num_envs=num_envs, init=init)
 
@@ -162,7 +169,7 @@ class GradientAscentFollower(_StepFollower):
         self._t += 1
         self.updates += self._S
 
-    def observe_repeated(self, obs, stages: int) -> None:
+    def observe_repeated(self, obs: ArrayLike, stages: int) -> None:
         """``stages`` steps against the same observed leader action ``obs``: the game's
         gradient for that action is set up once (:meth:`~hic_envs.games.Game.follower_grad_given`)
         and a constant step runs in place (:func:`agents.rules.ascent_steps`); the values are
@@ -221,7 +228,7 @@ class StochasticGradientFollower(GradientAscentFollower):
         *,
         seed: SeedLike = None,
         num_envs: int | None = None,
-        init=None,
+        init: ArrayLike | None = None,
     ) -> None:
         super().__init__(game, step_size, seed=seed, num_envs=num_envs, init=init)
         self.noise_std = _noise_scale(noise_std)
@@ -269,7 +276,12 @@ class BestResponseFollower(BatchAgent):
     """
 
     def __init__(
-        self, game: Game, *, seed: SeedLike = None, num_envs: int | None = None, init=None
+        self,
+        game: Game,
+        *,
+        seed: SeedLike = None,
+        num_envs: int | None = None,
+        init: ArrayLike | None = None,
     ) -> None:
         game = _check_game(game)
         super().__init__(
@@ -295,7 +307,7 @@ class BestResponseFollower(BatchAgent):
         """Always: it plays ``r`` of what it observed, never reading its reward."""
         return self.ALWAYS
 
-    def observe_repeated(self, obs, stages: int) -> None:
+    def observe_repeated(self, obs: ArrayLike, stages: int) -> None:
         """``stages`` stages against the same observed leader action ``obs``."""
         _repeat_reward_free(self, obs, stages)
 
@@ -358,7 +370,7 @@ class EntropicMirrorFollower(_StepFollower):
         simplex: bool = False,
         seed: SeedLike = None,
         num_envs: int | None = None,
-        init=None,
+        init: ArrayLike | None = None,
     ) -> None:
         super().__init__(game, step_size, seed=seed, num_envs=num_envs, init=init)
         if not isinstance(simplex, bool | np.bool_):

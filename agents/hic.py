@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from agents.base import BatchAgent, SeedLike, box_of
 from agents.presets import hic_leader_kwargs
@@ -181,7 +182,7 @@ class HiCLeader(BatchAgent):
         *,
         seed: SeedLike = None,
         num_envs: int | None = None,
-        init=None,
+        init: ArrayLike | None = None,
         baseline: float | None = None,
         average_last: int | None = None,
         two_sided: bool = False,

@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from agents.base import SeedLike
 from agents.baselines import _GradientLeader
@@ -84,7 +85,7 @@ class LOLALeader(_GradientLeader):
         noise_std: float = 0.0,
         seed: SeedLike = None,
         num_envs: int | None = None,
-        init=None,
+        init: ArrayLike | None = None,
     ) -> None:
         super().__init__(
             game, step_size, noise_std=noise_std, seed=seed, num_envs=num_envs, init=init

@@ -49,6 +49,7 @@ import math
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from agents.schedules import CommitmentSchedule, PowerLaw
 from hic_envs.games.base import Game
@@ -242,7 +243,7 @@ def leader_grid(
     game: Game,
     points: int = 101,
     *,
-    center=None,
+    center: ArrayLike | None = None,
     radius: float | None = None,
     seed: int = 0,
 ) -> np.ndarray:

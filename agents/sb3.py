@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+from numpy.typing import ArrayLike
 
 from agents.base import BatchAgent, SeedLike
 from agents.presets import leader_grid
@@ -71,7 +72,7 @@ def _predict(model: Any, unit_obs: np.ndarray, box: tuple, deterministic: bool) 
 def policy_response(
     model: Any,
     game: Game,
-    x,
+    x: ArrayLike,
     *,
     observe_leader: bool = True,
     deterministic: bool = True,
@@ -275,7 +276,7 @@ class ResponseError:
 
 
 def best_response_error(
-    model: Any, game: Game, xs, *, observe_leader: bool = True
+    model: Any, game: Game, xs: ArrayLike, *, observe_leader: bool = True
 ) -> ResponseError:
     """How far the (deterministic) follower policy is from the true best response ``r(x)``."""
     xs = np.asarray(xs, dtype=np.float64)

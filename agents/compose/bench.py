@@ -499,7 +499,13 @@ def scaling_study(
             leader = _TimedBatchAgent(
                 catalog.make_leader(method, game, seeds, {}, partner=follower)
             )
-            runner = BatchRunner(game, leader, follower, seed, record=None)
+            runner = BatchRunner(
+                game,
+                leader,  # type: ignore[arg-type]  # BatchAgent's batch face, forwarded
+                follower,
+                seed,
+                record=None,
+            )
             d0 = np.linalg.norm(leader.strategies - x_star, axis=1)
             rel = np.empty((checks.size, seeds))
             t0 = time.perf_counter()

@@ -39,6 +39,7 @@ import numpy as np
 
 import hic_envs
 from agents import catalog
+from agents.base import BatchAgent
 from agents.compose.results import (
     CHECKPOINT_NAME,
     CSV_NAME,
@@ -54,6 +55,7 @@ from agents.compose.results import (
     write_checkpoint,
 )
 from agents.compose.runner import BatchRunner, NonFiniteError, as_thinning, make_runner
+from hic_envs.games.base import Game
 from hic_envs.registration import game_from_id
 
 __all__ = [
@@ -194,7 +196,7 @@ class ExperimentConfig:
         except TypeError as err:
             raise ValueError(f"bad config: {err}") from None
 
-    def build(self):
+    def build(self) -> tuple[Game, BatchAgent, BatchAgent]:
         """``(game, leader, follower)`` built from the config (agents not yet reset)."""
         game = game_from_id(self.env_id, self.game_kwargs)
         follower = catalog.make_follower(

@@ -51,6 +51,7 @@ import numpy as np
 
 from agents.compose.runner import (
     _RECORD_FIELDS,
+    BatchHistory,
     _chunk_history,
     as_thinning,
     derive_seeds,
@@ -520,7 +521,7 @@ class JaxRunner:
                 self._signs,
             )
 
-    def run(self, stages: int):
+    def run(self, stages: int) -> BatchHistory:
         """Play ``stages`` more stages; the (thinned) records of the updates made in them, a
         :class:`~agents.compose.runner.BatchHistory`."""
         S = self.num_envs

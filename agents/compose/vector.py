@@ -22,10 +22,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
-from gymnasium import spaces
+from gymnasium import Wrapper, spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
 from agents.base import BatchAgent
 from agents.compose.runner import derive_seeds
@@ -529,13 +530,13 @@ class SB3VecEnv(VecEnv):
     def step_async(self, actions: np.ndarray) -> None:
         self._actions = actions
 
-    def step_wait(self):
+    def step_wait(self) -> VecEnvStepReturn:
         obs, rewards, terms, truncs, infos = self.venv.step(self._actions)
         dones = terms | truncs
         if dones.any():
             info_list = self._info_list(infos["final_info"])
-            for i in np.flatnonzero(dones):
-                info_list[i]["terminal_observation"] = infos["final_obs"][i]
+            for k in np.flatnonzero(dones):
+                info_list[k]["terminal_observation"] = infos["final_obs"][k]
             self.reset_infos = self._info_list(infos)
         else:
             info_list = self._info_list(infos)
@@ -553,22 +554,30 @@ class SB3VecEnv(VecEnv):
         self._seeds = [seed] * self.num_envs
         return list(self._seeds)
 
-    def get_attr(self, attr_name: str, indices=None) -> list[Any]:
+    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
         return [getattr(self.venv, attr_name)] * len(list(self._get_indices(indices)))
 
-    def set_attr(self, attr_name: str, value: Any, indices=None) -> None:
+    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
         if len(list(self._get_indices(indices))) != self.num_envs:
             raise ValueError("the copies share one vector env: set attributes on all of them")
         setattr(self.venv, attr_name, value)
 
-    def env_method(self, method_name: str, *method_args, indices=None, **method_kwargs):
+    def env_method(
+        self,
+        method_name: str,
+        *method_args: Any,
+        indices: VecEnvIndices = None,
+        **method_kwargs: Any,
+    ) -> list[Any]:
         n = len(list(self._get_indices(indices)))
         return [getattr(self.venv, method_name)(*method_args, **method_kwargs)] * n
 
-    def env_is_wrapped(self, wrapper_class, indices=None) -> list[bool]:
+    def env_is_wrapped(
+        self, wrapper_class: type[Wrapper], indices: VecEnvIndices = None
+    ) -> list[bool]:
         return [False] * len(list(self._get_indices(indices)))
 
-    def get_images(self):
+    def get_images(self) -> list[np.ndarray | None]:
         raise NotImplementedError("vector views do not render; render a single view instead")
 
     def _info_list(self, infos: dict[str, Any]) -> list[dict[str, Any]]:
