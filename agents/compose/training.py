@@ -215,8 +215,14 @@ class LeaderTracker(BaseCallback):
         self.timesteps.append(int(self.num_timesteps))
         self.strategies.append(x)
         self.logger.record(
-            "hic/leader_distance_to_dse", float(np.mean(self.game.distance_to_stackelberg(x)))
+            "hic/leader_distance_to_dse",
+            float(np.mean(self.game.distance_to_stackelberg(x))),
+            exclude=("stdout", "log", "json", "csv"),
         )
+        # SB3 writes what was recorded only when it dumps, at its log interval (every 4
+        # episodes for SAC): a short run ended before its first dump and left an empty
+        # tensorboard file. Dumping here writes the curve (and SB3's latest train/ values).
+        self.logger.dump(self.num_timesteps)
 
     def _on_training_start(self) -> None:
         self._record()
@@ -225,6 +231,10 @@ class LeaderTracker(BaseCallback):
         if self.n_calls % self.every == 0:
             self._record()
         return True
+
+    def _on_training_end(self) -> None:
+        if not self.timesteps or self.timesteps[-1] != self.num_timesteps:
+            self._record()
 
 
 @dataclasses.dataclass
@@ -386,6 +396,9 @@ def train_follower(
         callback=CallbackList([tracker, *callbacks]),
         progress_bar=config.progress_bar,
         tb_log_name=config.algo,
+        # Off-policy: episode statistics (rollout/ep_rew_mean) after every episode, not every
+        # 4th; on-policy: after every rollout (SB3's default).
+        log_interval=1,
     )
     seconds = time.perf_counter() - start
 
