@@ -29,7 +29,13 @@ from stable_baselines3.common.env_util import make_vec_env
 from agents.compose.experiment import import_modules
 from agents.hic import HiCLeader
 from agents.presets import hic_leader_kwargs, leader_grid, reactive_hic_kwargs
-from agents.sb3 import ResponseError, best_response_error, payoff_scale, policy_response
+from agents.sb3 import (
+    ResponseError,
+    best_response_error,
+    limit_torch_threads,
+    payoff_scale,
+    policy_response,
+)
 from hic_envs.games.base import Game
 
 __all__ = [
@@ -110,8 +116,9 @@ class TrainConfig:
     """Leader strategies in the best-response error grids."""
     local_radius: float = 0.1
     """Half-width of the local grid around the DSE, as a fraction of the leader box."""
-    torch_threads: int = 1
-    """torch.set_num_threads for training (small networks run fastest on one thread)."""
+    torch_threads: int | None = None
+    """torch.set_num_threads for training; None: one thread (small networks run fastest on
+    one), unless OMP_NUM_THREADS / MKL_NUM_THREADS is set or torch.set_num_threads was called."""
     out: str | None = "runs/sb3_follower"
     """Output directory (model.zip, summary.json, tensorboard log); None writes nothing."""
     force: bool = False
@@ -144,11 +151,13 @@ class TrainConfig:
             "max_episode_steps",
             "hic_commitment",
             "grid_points",
-            "torch_threads",
         ):
             v = getattr(self, nm)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{nm} must be a positive integer, got {v!r}")
+        t = self.torch_threads
+        if t is not None and (isinstance(t, bool) or not isinstance(t, int) or t < 1):
+            raise ValueError(f"torch_threads must be None or a positive integer, got {t!r}")
         for nm in ("seed", "learning_starts", "verbose"):
             v = getattr(self, nm)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
@@ -337,7 +346,10 @@ def train_follower(
             f"{out} already holds a trained follower (model.zip / summary.json); pass --force "
             "to overwrite it, or choose another --out"
         )
-    torch.set_num_threads(config.torch_threads)
+    if config.torch_threads is None:
+        limit_torch_threads()
+    else:
+        torch.set_num_threads(config.torch_threads)
     game_kwargs = config.game_kwargs_dict
     probe = gymnasium.make(config.env_id, disable_env_checker=True, **game_kwargs)
     game = probe.unwrapped.game  # type: ignore[attr-defined]  # a hic view

@@ -33,6 +33,7 @@ from agents.compose.runner import derive_seeds
 from agents.followers import GradientAscentFollower
 from agents.hic import HiCLeader
 from agents.presets import follower_step_size, hic_leader_kwargs
+from agents.sb3 import limit_torch_threads
 from hic_envs.games.base import Game
 from hic_envs.registration import DEFAULT_MAX_EPISODE_STEPS, build_game
 from hic_envs.units import to_unit
@@ -151,6 +152,7 @@ class _VectorView(VectorEnv):
                 f"render_mode must be None for a vector view, got {render_mode!r}; render one "
                 "copy with the single view (agents.compose.views) instead"
             )
+        limit_torch_threads()  # SB3 trains small networks on views: one thread unless chosen
         self.game = game
         self.num_envs = _check_num_envs(num_envs)
         self.max_episode_steps = _check_max_steps(max_episode_steps)

@@ -34,6 +34,7 @@ from agents.compose.runner import derive_seeds
 from agents.followers import GradientAscentFollower
 from agents.hic import HiCLeader
 from agents.presets import follower_step_size
+from agents.sb3 import limit_torch_threads
 from hic_envs.env import FOLLOWER, LEADER, GameEnv
 from hic_envs.games.base import Game
 from hic_envs.registration import DEFAULT_MAX_EPISODE_STEPS, build_game
@@ -156,6 +157,7 @@ class _View(gymnasium.Env):
     ) -> None:
         if not isinstance(game, Game):
             raise TypeError(f"game must be a hic_envs.games.Game, got {type(game).__name__}")
+        limit_torch_threads()  # SB3 trains small networks on views: one thread unless chosen
         self.max_episode_steps = _check_max_steps(max_episode_steps)
         self.reward_scale = _check_scale(reward_scale)
         # The stage game, payoffs, noise, projection and rendering are GameEnv's. Without an
