@@ -64,20 +64,20 @@ def _cmd_list(c: ListCommand) -> int:
         s = ", ".join(f"{v:.4g}" for v in a[:3])
         return f"[{s}{', ...' if len(a) > 3 else ''}]"
 
+    # Only what is printed is computed: the equilibria (numeric for some games, about a
+    # second in all) only with --equilibria.
     rows = []
     for env_id in hic_envs.list_envs():
         game = hic_envs.game_from_id(env_id)
-        dse, ne = game.stackelberg(), game.nash()
-        rows.append(
-            (
-                env_id,
-                str(game.d1),
-                str(game.d2),
+        row = (env_id, game.name, str(game.d1), str(game.d2))
+        if c.equilibria:
+            dse, ne = game.stackelberg(), game.nash()
+            row += (
                 f"x*={fmt(dse.x)} y*={fmt(dse.y)}",
                 "none" if ne is None else f"x={fmt(ne.x)} y={fmt(ne.y)}",
             )
-        )
-    head = ("ID", "d1", "d2", "DSE", "Nash")
+        rows.append(row)
+    head = ("ID", "game", "d1", "d2") + (("DSE", "Nash") if c.equilibria else ())
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     for r in [head, tuple("-" * w for w in widths), *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
@@ -235,7 +235,7 @@ def _train_config() -> type:
 
 #: command -> (config class or a function returning it, action, one-line help)
 COMMANDS: dict[str, tuple[Any, Any, str]] = {
-    "list": (ListCommand, _cmd_list, "registered IDs, dimensions, DSE and Nash; the learners"),
+    "list": (ListCommand, _cmd_list, "registered IDs and dimensions (--equilibria: DSE, Nash)"),
     "run": (RunCommand, _cmd_run, "run a many-seed experiment, writing results as it goes"),
     "plot": (PlotCommand, _cmd_plot, "PNG figures of a run, or of several runs overlaid"),
     "sweep": (SweepCommand, _cmd_sweep, "run a grid of configurations (serial, processes, Ray)"),
