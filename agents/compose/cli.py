@@ -69,7 +69,7 @@ def _cmd_list(c: ListCommand) -> int:
     rows = []
     for env_id in hic_envs.list_envs():
         game = hic_envs.game_from_id(env_id)
-        row = (env_id, game.name, str(game.d1), str(game.d2))
+        row: tuple[str, ...] = (env_id, game.name, str(game.d1), str(game.d2))
         if c.equilibria:
             dse, ne = game.stackelberg(), game.nash()
             row += (
@@ -77,7 +77,8 @@ def _cmd_list(c: ListCommand) -> int:
                 "none" if ne is None else f"x={fmt(ne.x)} y={fmt(ne.y)}",
             )
         rows.append(row)
-    head = ("ID", "game", "d1", "d2") + (("DSE", "Nash") if c.equilibria else ())
+    head: tuple[str, ...] = ("ID", "game", "d1", "d2")
+    head += ("DSE", "Nash") if c.equilibria else ()
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     for r in [head, tuple("-" * w for w in widths), *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
