@@ -18,7 +18,7 @@ from agents.base import BatchAgent, SeedLike
 from agents.followers import _check_game, _noise_scale, _repeat_reward_free
 from agents.hic import HiCLeader
 from agents.rules import ascent_step
-from agents.schedules import Constant, ScheduleTable, as_schedule
+from agents.schedules import Constant, ScheduleLike, ScheduleTable, as_schedule
 from hic_envs.games.base import Game
 
 __all__ = ["HierarchicalGradientLeader", "OracleSPSALeader", "SGALeader"]
@@ -33,7 +33,7 @@ class _GradientLeader(BatchAgent):
     def __init__(
         self,
         game: Game,
-        step_size: Any,
+        step_size: ScheduleLike,
         *,
         noise_std: float = 0.0,
         seed: SeedLike = None,
@@ -172,7 +172,12 @@ class OracleSPSALeader(HiCLeader):
     coupled = True
 
     def __init__(
-        self, game: Game, step_size: Any, perturbation: Any, commitment: Any = 1, **kwargs: Any
+        self,
+        game: Game,
+        step_size: ScheduleLike,
+        perturbation: ScheduleLike,
+        commitment: ScheduleLike = 1,
+        **kwargs: Any,
     ) -> None:
         game = _check_game(game)
         if kwargs.get("average_last") is not None:

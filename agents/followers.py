@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 
 from agents.base import BatchAgent, SeedLike
 from agents.rules import ascent_step, ascent_steps
-from agents.schedules import Constant, ScheduleTable, as_schedule
+from agents.schedules import Constant, ScheduleLike, ScheduleTable, as_schedule
 from hic_envs.games.base import Game
 
 __all__ = [
@@ -67,7 +67,7 @@ class _StepFollower(BatchAgent):
     def __init__(
         self,
         game: Game,
-        step_size: Any,
+        step_size: ScheduleLike,
         *,
         seed: SeedLike,
         num_envs: int | None,
@@ -148,7 +148,7 @@ class GradientAscentFollower(_StepFollower):
     def __init__(
         self,
         game: Game,
-        step_size: Any,
+        step_size: ScheduleLike,
         *,
         seed: SeedLike = None,
         num_envs: int | None = None,
@@ -223,7 +223,7 @@ class StochasticGradientFollower(GradientAscentFollower):
     def __init__(
         self,
         game: Game,
-        step_size: Any,
+        step_size: ScheduleLike,
         noise_std: float,
         *,
         seed: SeedLike = None,
@@ -365,7 +365,7 @@ class EntropicMirrorFollower(_StepFollower):
     def __init__(
         self,
         game: Game,
-        step_size: Any,
+        step_size: ScheduleLike,
         *,
         simplex: bool = False,
         seed: SeedLike = None,

@@ -14,6 +14,7 @@ from agents.rules import baseline_update, commit, spsa_step
 from agents.schedules import (
     MAX_COMMITMENT,
     PowerLaw,
+    ScheduleLike,
     ScheduleTable,
     as_schedule,
     check_spsa_schedules,
@@ -176,9 +177,9 @@ class HiCLeader(BatchAgent):
     def __init__(
         self,
         action_space: Any,
-        step_size: Any,
-        perturbation: Any,
-        commitment: Any,
+        step_size: ScheduleLike,
+        perturbation: ScheduleLike,
+        commitment: ScheduleLike | AdaptiveCommitment,
         *,
         seed: SeedLike = None,
         num_envs: int | None = None,

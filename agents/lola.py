@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 from agents.base import SeedLike
 from agents.baselines import _GradientLeader
 from agents.presets import gradient_leader_step
-from agents.schedules import as_schedule
+from agents.schedules import ScheduleLike, as_schedule
 from hic_envs.games.base import Game
 
 __all__ = ["LOLALeader", "lola_leader"]
@@ -78,7 +78,7 @@ class LOLALeader(_GradientLeader):
     def __init__(
         self,
         game: Game,
-        step_size: Any,
+        step_size: ScheduleLike,
         *,
         lookahead: float = 1.0,
         correction: bool = True,

@@ -21,12 +21,13 @@ import math
 import numbers
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 __all__ = [
+    "ScheduleLike",
     "CommitmentSchedule",
     "Constant",
     "LogLinear",
@@ -304,7 +305,12 @@ class LogLinear(Schedule):
         return float(v) if np.ndim(n) == 0 else v
 
 
-def as_schedule(value: Any, name: str = "schedule") -> Callable:
+#: What a schedule argument accepts (:func:`as_schedule`): a positive number (a constant) or a
+#: callable ``n -> value`` such as :class:`PowerLaw`.
+ScheduleLike: TypeAlias = "float | np.floating | np.integer | Callable[..., Any]"
+
+
+def as_schedule(value: ScheduleLike, name: str = "schedule") -> Callable:
     """A plain number becomes :class:`Constant`; callables pass through.
 
     Raises:

@@ -27,6 +27,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.env_util import make_vec_env
 
 from agents.compose.experiment import import_modules
+from agents.compose.views import PartnerLike
 from agents.hic import HiCLeader
 from agents.presets import hic_leader_kwargs, leader_grid, reactive_hic_kwargs
 from agents.sb3 import (
@@ -312,7 +313,7 @@ class TrainResult:
 def train_follower(
     config: TrainConfig,
     *,
-    leader: Any = None,
+    leader: PartnerLike = None,
     callbacks: Sequence[BaseCallback] = (),
 ) -> TrainResult:
     """Train an SB3 follower on a follower view against a learning (Hi-C) leader.

@@ -19,7 +19,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 from gymnasium import Wrapper, spaces
@@ -95,6 +95,11 @@ def _preset_leader(game: Game, num_envs: int) -> BatchAgent:
 def _preset_follower(game: Game, num_envs: int) -> BatchAgent:
     """Gradient ascent (Eq. 21) with the presets' step, ``num_envs`` followers in lockstep."""
     return GradientAscentFollower(game, step_size=follower_step_size(game), num_envs=num_envs)
+
+
+#: An embedded batched partner: a :class:`~agents.BatchAgent` built with ``num_envs``, a
+#: callable ``(game, num_envs) -> agent``, or None for the default partner.
+BatchPartnerLike: TypeAlias = "BatchAgent | Callable[[Game, int], BatchAgent] | None"
 
 
 def _adopt(partner: Any, role: str, game: Game, num_envs: int, default) -> BatchAgent:
@@ -410,7 +415,7 @@ class FollowerVectorView(_VectorView):
         self,
         game: Game,
         num_envs: int,
-        leader: Any = None,
+        leader: BatchPartnerLike = None,
         observe_leader: bool = True,
         max_episode_steps: int | None = DEFAULT_MAX_EPISODE_STEPS,
         noise_std: float = 0.0,
@@ -465,7 +470,7 @@ class LeaderVectorView(_VectorView):
         self,
         game: Game,
         num_envs: int,
-        follower: Any = None,
+        follower: BatchPartnerLike = None,
         max_episode_steps: int | None = DEFAULT_MAX_EPISODE_STEPS,
         noise_std: float = 0.0,
         reward_scale: float = 1.0,

@@ -23,7 +23,7 @@ import inspect
 import math
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import gymnasium
 import numpy as np
@@ -68,6 +68,11 @@ def _preset_leader(game: Game) -> HiCLeader:
 def _preset_follower(game: Game) -> GradientAscentFollower:
     """Gradient ascent (Eq. 21) with the step the presets are built for."""
     return GradientAscentFollower(game, step_size=follower_step_size(game))
+
+
+#: An embedded partner: an agent (:class:`agents.Agent`), a callable ``game -> agent``, or
+#: None for the default partner.
+PartnerLike: TypeAlias = "Agent | Callable[[Game], Agent] | None"
 
 
 def _adopt(partner: Any, role: str, game: Game, default: Callable[[Game], Any]):
@@ -351,7 +356,7 @@ class FollowerView(_View):
     def __init__(
         self,
         game: Game,
-        leader: Any = None,
+        leader: PartnerLike = None,
         observe_leader: bool = True,
         max_episode_steps: int | None = DEFAULT_MAX_EPISODE_STEPS,
         noise_std: float = 0.0,
@@ -438,7 +443,7 @@ class LeaderView(_View):
     def __init__(
         self,
         game: Game,
-        follower: Any = None,
+        follower: PartnerLike = None,
         max_episode_steps: int | None = DEFAULT_MAX_EPISODE_STEPS,
         noise_std: float = 0.0,
         reward_scale: float = 1.0,
