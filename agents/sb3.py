@@ -49,9 +49,13 @@ def limit_torch_threads(threads: int = 1) -> int:
 
     The networks SB3 trains on these games are tiny (two hidden layers of 64 by default):
     each forward and backward pass is microseconds of work, and splitting it over threads
-    costs more than it saves, the more so on a loaded machine. The README's SAC snippet
-    took 311 s with torch's default threads and 48 s with one (2 cores, under load; see the
-    README). The Gymnasium views, the SB3 agents and ``hic train-follower`` call this.
+    costs more than it saves, the more so on a loaded machine: the README's SAC snippet took
+    16-27 s with one thread and 38-98 s with torch's default two on 2 shared cores (load 1-5;
+    ``python snippet.py`` with and without ``OMP_NUM_THREADS=2``, docs/pending/hpkg.md). The
+    Gymnasium views, the SB3 agents and ``hic train-follower`` call this.
+
+    A count set with ``torch.set_num_threads(k)`` where ``k`` is torch's own default cannot be
+    told apart from the default, and becomes one thread; ``OMP_NUM_THREADS=k`` keeps it.
 
     The user's choice stands: nothing changes when ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS``
     is set, or when torch's thread count is no longer its default (``torch.set_num_threads``
