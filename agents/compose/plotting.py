@@ -289,7 +289,7 @@ def plot_trajectory(
     title = title or (next(iter(runs.values())).label if single else game.name)
     counts = [f"{min(max_seeds, r.seeds.size)} of {r.seeds.size}" for r in runs.values()]
     counts = list(dict.fromkeys(counts))  # "2 of 32 per run", not "2 of 32, 2 of 32"
-    shown = ", ".join(counts) + (" per run" if not single and len(counts) == 1 else "")
+    shown = ", ".join(counts) + " seeds" + (" per run" if not single and len(counts) == 1 else "")
     if game.d1 == 1:
         fig, (ax, ax2) = _figure(11.0, 4.5, ncols=2)
         xs = np.linspace(lo[0], hi[0], 120 if numeric else 600)[:, None]
@@ -359,7 +359,7 @@ def plot_trajectory(
             )
         _style(ax, "leader strategy x", r"$f_1(x, r(x))$")
         ax.set_title(
-            f"leader paths of {shown} seeds on its hierarchical payoff\n"
+            f"leader paths of {shown} on its hierarchical payoff\n"
             "(circle: start; square: every seed's end)",
             fontsize=9,
         )
@@ -383,7 +383,7 @@ def plot_trajectory(
     fig.colorbar(cs, ax=ax, label=r"$f_1(x, r(x))$", shrink=0.85)
     for li, (label, run) in enumerate(runs.items()):
         color = COLORS[li % len(COLORS)]
-        grid = stage_grid(int(run.stage.max()))
+        grid = stage_grid(int(run.stage.max()), 60)  # 60 points: a readable path
         paths = step_values(run, run.leader, grid)  # (S, G, 2) at log-spaced stages
         for x in paths[:max_seeds]:  # faint: the shown seeds' own paths
             x = x[np.all(np.isfinite(x), axis=1)]
@@ -416,7 +416,7 @@ def plot_trajectory(
     ax.set_ylabel(r"$x_2$")
     ax.set_title(
         f"{title}\nleader on $f_1(x, r(x))$, at log-spaced stages: bold, the median path;\n"
-        f"faint, the paths of {shown} seeds (circle: start); square: every seed's end",
+        f"faint, the paths of {shown} (circle: start); square: every seed's end",
         fontsize=8,
     )
     ax.legend(fontsize=8, loc="upper left", framealpha=0.8)
