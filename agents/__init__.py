@@ -22,6 +22,7 @@ from agents.followers import (
 )
 from agents.hic import AdaptiveCommitment, HiCLeader
 from agents.stationary import FixedAgent, UniformAgent
+from hic_envs import __version__  # the one version source (pyproject reads it too)
 
 __all__ = [
     "AdaptiveCommitment",
@@ -39,6 +40,7 @@ __all__ = [
     "SGALeader",
     "StochasticGradientFollower",
     "UniformAgent",
+    "__version__",
     "catalog",
     "check_agent",
     "presets",

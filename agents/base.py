@@ -44,6 +44,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from gymnasium import spaces
+from numpy.typing import ArrayLike
 
 from hic_envs.games.base import Game
 
@@ -252,8 +253,8 @@ class BatchAgent:
 
     def __init__(
         self,
-        low,
-        high,
+        low: ArrayLike,
+        high: ArrayLike,
         *,
         num_envs: int | None = None,
         seed: SeedLike = None,
@@ -320,7 +321,7 @@ class BatchAgent:
         self._n = np.zeros(self._S, dtype=np.int64)
         self._reset()
 
-    def act(self, obs) -> np.ndarray:
+    def act(self, obs: ArrayLike) -> np.ndarray:
         """The action to play this stage, shape ``(d,)`` (or ``(S, d)`` when batched)."""
         if self.num_envs is not None:
             return self.act_batch(obs)
@@ -330,7 +331,7 @@ class BatchAgent:
         # use it get it validated in observe().
         return self._act(np.asarray(obs, dtype=np.float64)[None])[0].copy()
 
-    def observe(self, reward, obs) -> None:
+    def observe(self, reward: float | ArrayLike, obs: ArrayLike) -> None:
         """Learn from the stage just played: own ``reward`` and the other player's action.
 
         Raises:
@@ -367,13 +368,13 @@ class BatchAgent:
         return s[0].copy() if self.num_envs is None else s.copy()
 
     # ------------------------------------------------------------------ batch face
-    def act_batch(self, obs) -> np.ndarray:
+    def act_batch(self, obs: ArrayLike) -> np.ndarray:
         """Actions for the whole batch, ``(S, d)``, from observations ``(S, d_other)``."""
         if self.np_random is None:
             self._require_reset()
         return self._act(np.asarray(obs, dtype=np.float64)).copy()
 
-    def observe_batch(self, reward, obs) -> None:
+    def observe_batch(self, reward: ArrayLike, obs: ArrayLike) -> None:
         """Learn from rewards ``(S,)`` and observations ``(S, d_other)``.
 
         Finiteness of batched rewards is not checked per call (the engine checks strategies
@@ -462,7 +463,7 @@ class BatchAgent:
         """
         return 0
 
-    def observe_repeated(self, obs, stages: int) -> None:
+    def observe_repeated(self, obs: ArrayLike, stages: int) -> None:
         """Learn from ``stages <= reward_free_stages()`` stages at each of which the other
         player played ``obs`` ``(S, d_other)``, without rewards (as that many
         :meth:`observe_batch` calls with NaN rewards would)."""
@@ -486,6 +487,7 @@ class BatchAgent:
         given this dict by :meth:`load_state_dict` continues exactly as this one would.
         """
         self._require_reset()
+        assert self.np_random is not None  # reset() made it
         out: dict[str, np.ndarray] = {
             "rng": rng_to_array(self.np_random),
             "updates": np.asarray(self.updates, dtype=np.int64),
@@ -586,6 +588,7 @@ class BatchAgent:
 
     def _sample_uniform(self) -> np.ndarray:
         """Algorithm 1, line 2: ``x_0`` sampled uniformly from the box, shape ``(S, d)``."""
+        assert self.np_random is not None  # reset() made it
         return self.np_random.uniform(self.low, self.high, size=(self._S, self.dim))
 
     def _initial(self, init) -> np.ndarray:

@@ -18,7 +18,7 @@ from agents.base import BatchAgent, SeedLike
 from agents.followers import _check_game, _noise_scale, _repeat_reward_free
 from agents.hic import HiCLeader
 from agents.rules import ascent_step
-from agents.schedules import Constant, ScheduleTable, as_schedule
+from agents.schedules import Constant, ScheduleLike, ScheduleTable, as_schedule
 from hic_envs.games.base import Game
 
 __all__ = ["HierarchicalGradientLeader", "OracleSPSALeader", "SGALeader"]
@@ -27,13 +27,13 @@ __all__ = ["HierarchicalGradientLeader", "OracleSPSALeader", "SGALeader"]
 class _GradientLeader(BatchAgent):
     """A leader that takes one projected gradient step per stage along ``_direction``."""
 
-    state_attrs = ("_x", "_t")
+    state_attrs: tuple[str, ...] = ("_x", "_t")
     updates_all_rows = True
 
     def __init__(
         self,
         game: Game,
-        step_size: Any,
+        step_size: ScheduleLike,
         *,
         noise_std: float = 0.0,
         seed: SeedLike = None,
@@ -81,6 +81,7 @@ class _GradientLeader(BatchAgent):
             alpha = table.at(self._t)
         g = self._direction(obs)
         if self.noise_std > 0.0:
+            assert self.np_random is not None  # reset() made it
             g = g + self.np_random.normal(0.0, self.noise_std, size=g.shape)  # w_{1,t}
         self._x = ascent_step(self._x, alpha, g, self.low, self.high)
         self._t += 1
@@ -171,7 +172,12 @@ class OracleSPSALeader(HiCLeader):
     coupled = True
 
     def __init__(
-        self, game: Game, step_size: Any, perturbation: Any, commitment: Any = 1, **kwargs: Any
+        self,
+        game: Game,
+        step_size: ScheduleLike,
+        perturbation: ScheduleLike,
+        commitment: ScheduleLike = 1,
+        **kwargs: Any,
     ) -> None:
         game = _check_game(game)
         if kwargs.get("average_last") is not None:

@@ -13,10 +13,11 @@ import numbers
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from agents.base import BatchAgent, SeedLike
 from agents.rules import ascent_step, ascent_steps
-from agents.schedules import Constant, ScheduleTable, as_schedule
+from agents.schedules import Constant, ScheduleLike, ScheduleTable, as_schedule
 from hic_envs.games.base import Game
 from hic_envs.stage import check_noise_scale
 
@@ -66,7 +67,13 @@ class _StepFollower(BatchAgent):
     updates_all_rows = True
 
     def __init__(
-        self, game: Game, step_size: Any, *, seed: SeedLike, num_envs: int | None, init
+        self,
+        game: Game,
+        step_size: ScheduleLike,
+        *,
+        seed: SeedLike,
+        num_envs: int | None,
+        init: ArrayLike | None,
     ) -> None:
         game = _check_game(game)
         super().__init__(
@@ -111,7 +118,7 @@ class _StepFollower(BatchAgent):
         """Always: the step reads the follower's own gradient, never its reward."""
         return self.ALWAYS
 
-    def observe_repeated(self, obs, stages: int) -> None:
+    def observe_repeated(self, obs: ArrayLike, stages: int) -> None:
         """``stages`` steps against the same observed leader action ``obs``."""
         _repeat_reward_free(self, obs, stages)
 
@@ -143,11 +150,11 @@ class GradientAscentFollower(_StepFollower):
     def __init__(
         self,
         game: Game,
-        step_size: Any,
+        step_size: ScheduleLike,
         *,
         seed: SeedLike = None,
         num_envs: int | None = None,
-        init=None,
+        init: ArrayLike | None = None,
     ) -> None:
         super().__init__(game, step_size, seed=seed, num_envs=num_envs, init=init)
 
@@ -164,7 +171,7 @@ class GradientAscentFollower(_StepFollower):
         self._t += 1
         self.updates += self._S
 
-    def observe_repeated(self, obs, stages: int) -> None:
+    def observe_repeated(self, obs: ArrayLike, stages: int) -> None:
         """``stages`` steps against the same observed leader action ``obs``: the game's
         gradient for that action is set up once (:meth:`~hic_envs.games.Game.follower_grad_given`)
         and a constant step runs in place (:func:`agents.rules.ascent_steps`); the values are
@@ -184,7 +191,7 @@ class GradientAscentFollower(_StepFollower):
             return
         grad = self._gradient_given(o)
         low, high = self._low_full, self._high_full
-        if self._const_beta is not None:
+        if self._beta_full is not None:  # a constant step size
             self._y = ascent_steps(self._y, self._beta_full, grad, low, high, stages)
             self._t += stages
         else:  # a step-size schedule: one step at a time, each at its own beta_t
@@ -218,12 +225,12 @@ class StochasticGradientFollower(GradientAscentFollower):
     def __init__(
         self,
         game: Game,
-        step_size: Any,
+        step_size: ScheduleLike,
         noise_std: float,
         *,
         seed: SeedLike = None,
         num_envs: int | None = None,
-        init=None,
+        init: ArrayLike | None = None,
     ) -> None:
         super().__init__(game, step_size, seed=seed, num_envs=num_envs, init=init)
         self.noise_std = _noise_scale(noise_std)
@@ -232,6 +239,7 @@ class StochasticGradientFollower(GradientAscentFollower):
         grad = self.game.follower_grad_given(x)
         if self.noise_std == 0.0:
             return grad
+        assert self.np_random is not None  # reset() made it
         normal, scale = self.np_random.normal, self.noise_std
 
         def noisy(y: np.ndarray) -> np.ndarray:
@@ -270,7 +278,12 @@ class BestResponseFollower(BatchAgent):
     """
 
     def __init__(
-        self, game: Game, *, seed: SeedLike = None, num_envs: int | None = None, init=None
+        self,
+        game: Game,
+        *,
+        seed: SeedLike = None,
+        num_envs: int | None = None,
+        init: ArrayLike | None = None,
     ) -> None:
         game = _check_game(game)
         super().__init__(
@@ -296,7 +309,7 @@ class BestResponseFollower(BatchAgent):
         """Always: it plays ``r`` of what it observed, never reading its reward."""
         return self.ALWAYS
 
-    def observe_repeated(self, obs, stages: int) -> None:
+    def observe_repeated(self, obs: ArrayLike, stages: int) -> None:
         """``stages`` stages against the same observed leader action ``obs``."""
         _repeat_reward_free(self, obs, stages)
 
@@ -354,12 +367,12 @@ class EntropicMirrorFollower(_StepFollower):
     def __init__(
         self,
         game: Game,
-        step_size: Any,
+        step_size: ScheduleLike,
         *,
         simplex: bool = False,
         seed: SeedLike = None,
         num_envs: int | None = None,
-        init=None,
+        init: ArrayLike | None = None,
     ) -> None:
         super().__init__(game, step_size, seed=seed, num_envs=num_envs, init=init)
         if not isinstance(simplex, bool | np.bool_):

@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from agents.base import BatchAgent, SeedLike, box_of
 from agents.presets import hic_leader_kwargs
@@ -13,6 +14,7 @@ from agents.rules import baseline_update, commit, spsa_step
 from agents.schedules import (
     MAX_COMMITMENT,
     PowerLaw,
+    ScheduleLike,
     ScheduleTable,
     as_schedule,
     check_spsa_schedules,
@@ -175,13 +177,13 @@ class HiCLeader(BatchAgent):
     def __init__(
         self,
         action_space: Any,
-        step_size: Any,
-        perturbation: Any,
-        commitment: Any,
+        step_size: ScheduleLike,
+        perturbation: ScheduleLike,
+        commitment: ScheduleLike | AdaptiveCommitment,
         *,
         seed: SeedLike = None,
         num_envs: int | None = None,
-        init=None,
+        init: ArrayLike | None = None,
         baseline: float | None = None,
         average_last: int | None = None,
         two_sided: bool = False,
@@ -193,6 +195,8 @@ class HiCLeader(BatchAgent):
         super().__init__(*box_of(action_space, "leader"), num_envs=num_envs, seed=seed)
         self.step_size = as_schedule(step_size, "step_size")
         self.perturbation = as_schedule(perturbation, "perturbation")
+        # An AdaptiveCommitment or a schedule n -> k_n; ``_adaptive`` tells which.
+        self.commitment: Any
         if isinstance(commitment, AdaptiveCommitment):
             self.commitment = commitment
         else:
@@ -298,6 +302,7 @@ class HiCLeader(BatchAgent):
         n = self._j[rows] if self.interval_schedules else self._n[rows]
         if new_direction:
             # Alg. 1, line 4: Delta_n uniform on {-1, 1}^d1.
+            assert self.np_random is not None  # reset() made it
             self._Delta[rows] = (
                 2.0 * self.np_random.integers(0, 2, size=(rows.size, self.dim)) - 1.0
             )

@@ -10,11 +10,12 @@ import math
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from agents.base import SeedLike
 from agents.baselines import _GradientLeader
 from agents.presets import gradient_leader_step
-from agents.schedules import as_schedule
+from agents.schedules import ScheduleLike, as_schedule
 from hic_envs.games.base import Game
 
 __all__ = ["LOLALeader", "lola_leader"]
@@ -77,14 +78,14 @@ class LOLALeader(_GradientLeader):
     def __init__(
         self,
         game: Game,
-        step_size: Any,
+        step_size: ScheduleLike,
         *,
         lookahead: float = 1.0,
         correction: bool = True,
         noise_std: float = 0.0,
         seed: SeedLike = None,
         num_envs: int | None = None,
-        init=None,
+        init: ArrayLike | None = None,
     ) -> None:
         super().__init__(
             game, step_size, noise_std=noise_std, seed=seed, num_envs=num_envs, init=init

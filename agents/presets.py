@@ -49,6 +49,7 @@ import math
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from agents.schedules import CommitmentSchedule, PowerLaw
 from hic_envs.games.base import Game
@@ -242,7 +243,7 @@ def leader_grid(
     game: Game,
     points: int = 101,
     *,
-    center=None,
+    center: ArrayLike | None = None,
     radius: float | None = None,
     seed: int = 0,
 ) -> np.ndarray:
@@ -257,7 +258,7 @@ def leader_grid(
     lo, hi = game.leader_low, game.leader_high
     if (center is None) != (radius is None):
         raise ValueError("pass both center and radius, or neither")
-    if center is not None:
+    if center is not None and radius is not None:  # both or neither (checked above)
         c = np.asarray(center, dtype=np.float64)
         if c.shape != (game.d1,):
             raise ValueError(f"center must have shape ({game.d1},), got shape {c.shape}")

@@ -15,10 +15,13 @@ when ``agents.SB3Follower`` or ``agents.SB3Leader`` is first used.
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+from numpy.typing import ArrayLike
 
 from agents.base import BatchAgent, SeedLike
 from agents.presets import leader_grid
@@ -31,9 +34,64 @@ __all__ = [
     "SB3Leader",
     "best_response_error",
     "leader_grid",
+    "limit_torch_threads",
     "payoff_scale",
     "policy_response",
 ]
+
+#: Environment variables that choose torch's thread count; when one is set it is respected.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+# ---------------------------------------------------------------------------------- threads
+def limit_torch_threads(threads: int = 1) -> int:
+    """Give torch ``threads`` intra-op threads, unless the user has chosen a number.
+
+    The networks SB3 trains on these games are tiny (two hidden layers of 64 by default):
+    each forward and backward pass is microseconds of work, and splitting it over threads
+    costs more than it saves, the more so on a loaded machine: the README's SAC snippet took
+    16-27 s with one thread and 38-98 s with torch's default two on 2 shared cores (load 1-5;
+    ``python snippet.py`` with and without ``OMP_NUM_THREADS=2``, docs/pending/hpkg.md). The
+    Gymnasium views, the SB3 agents and ``hic train-follower`` call this.
+
+    A count set with ``torch.set_num_threads(k)`` where ``k`` is torch's own default cannot be
+    told apart from the default, and becomes one thread; ``OMP_NUM_THREADS=k`` keeps it.
+
+    The user's choice stands: nothing changes when ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS``
+    is set, or when torch's thread count is no longer its default (``torch.set_num_threads``
+    was called with another number). torch is not imported here: before it is imported there
+    is nothing to set.
+
+    Args:
+        threads: the number of threads to set (a positive int).
+
+    Returns:
+        torch's intra-op thread count afterwards (0 when torch is not imported).
+
+    Raises:
+        ValueError: if ``threads`` is not a positive integer.
+    """
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return 0
+    now = int(torch.get_num_threads())
+    if any(os.environ.get(v) for v in THREAD_VARIABLES) or now not in _torch_defaults():
+        return now
+    torch.set_num_threads(threads)
+    return threads
+
+
+def _torch_defaults() -> set[int]:
+    """Thread counts torch starts with when no variable sets one: its default is the number
+    of (physical) cores it can use, which on a machine with SMT is half the logical CPUs."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        usable = os.cpu_count() or 1
+    logical = os.cpu_count() or usable
+    return {usable, logical, max(1, usable // 2), max(1, logical // 2)}
 
 
 # ---------------------------------------------------------------------------------- policies
@@ -71,7 +129,7 @@ def _predict(model: Any, unit_obs: np.ndarray, box: tuple, deterministic: bool) 
 def policy_response(
     model: Any,
     game: Game,
-    x,
+    x: ArrayLike,
     *,
     observe_leader: bool = True,
     deterministic: bool = True,
@@ -140,6 +198,7 @@ class _SB3Agent(BatchAgent):
     ) -> None:
         super().__init__(*own_box, num_envs=num_envs, seed=seed)
         _check_model(model, 1 if obs_box is None else obs_box[0].shape[0], self.dim, role)
+        limit_torch_threads()
         if not isinstance(deterministic, (bool, np.bool_)):
             raise TypeError(f"deterministic must be a bool, got {deterministic!r}")
         self.model = model
@@ -276,7 +335,7 @@ class ResponseError:
 
 
 def best_response_error(
-    model: Any, game: Game, xs, *, observe_leader: bool = True
+    model: Any, game: Game, xs: ArrayLike, *, observe_leader: bool = True
 ) -> ResponseError:
     """How far the (deterministic) follower policy is from the true best response ``r(x)``."""
     xs = np.asarray(xs, dtype=np.float64)

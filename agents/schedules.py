@@ -21,11 +21,13 @@ import math
 import numbers
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
+    "ScheduleLike",
     "CommitmentSchedule",
     "Constant",
     "LogLinear",
@@ -236,7 +238,7 @@ class CommitmentSchedule(Schedule):
             B = float(np.linalg.norm(game.follower_high - game.follower_low))
         return cls(beta, game.mu, B, p, perturbation, K2=game.K2)
 
-    def ratio_bound(self, n):
+    def ratio_bound(self, n: ArrayLike) -> np.ndarray:
         """The guaranteed ``||y~_n - r(x~_n)|| / delta_n`` in a simultaneous stage game:
         ``max(n, 1)^-p / sqrt(1 - beta mu)`` (see the class docstring)."""
         n_arr = np.maximum(np.asarray(n, dtype=np.float64), 1.0)
@@ -303,7 +305,12 @@ class LogLinear(Schedule):
         return float(v) if np.ndim(n) == 0 else v
 
 
-def as_schedule(value: Any, name: str = "schedule") -> Callable:
+#: What a schedule argument accepts (:func:`as_schedule`): a positive number (a constant) or a
+#: callable ``n -> value`` such as :class:`PowerLaw`.
+ScheduleLike: TypeAlias = "float | np.floating | np.integer | Callable[..., Any]"
+
+
+def as_schedule(value: ScheduleLike, name: str = "schedule") -> Callable:
     """A plain number becomes :class:`Constant`; callables pass through.
 
     Raises:
@@ -313,7 +320,7 @@ def as_schedule(value: Any, name: str = "schedule") -> Callable:
         raise TypeError(f"{name} must be a number or a callable n -> value, got {value!r}")
     if isinstance(value, (int, float, np.integer, np.floating)):
         try:
-            return Constant(value)
+            return Constant(value)  # type: ignore[arg-type]  # NumPy scalars are checked there
         except ValueError:
             raise ValueError(f"{name} must be a positive finite number, got {value!r}") from None
     if callable(value):

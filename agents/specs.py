@@ -18,6 +18,7 @@ import numpy as np
 
 from agents import schedules
 from agents.hic import AdaptiveCommitment
+from hic_envs.games.base import Game
 
 __all__ = ["SCHEDULE_HELP", "parse_commitment", "parse_schedule"]
 
@@ -89,7 +90,7 @@ def parse_schedule(spec: Any, option: str = "schedule") -> Any:
     return value
 
 
-def parse_commitment(spec: Any, game, perturbation: Any, follower_step: Any) -> Any:
+def parse_commitment(spec: Any, game: Game, perturbation: Any, follower_step: Any) -> Any:
     """A commitment schedule from a number or spec string.
 
     A positive integer is a fixed commitment; ``"power:..."``/``"log:..."`` as in
@@ -107,7 +108,9 @@ def parse_commitment(spec: Any, game, perturbation: Any, follower_step: Any) -> 
         kind, fields = _parse_fields(spec, option)
         if kind == "adaptive":
             try:
-                kw = {k: (v if k == "tol" else _whole(v, option, spec)) for k, v in fields.items()}
+                kw: dict[str, Any] = {
+                    k: (v if k == "tol" else _whole(v, option, spec)) for k, v in fields.items()
+                }
                 return AdaptiveCommitment(**kw)
             except (TypeError, ValueError) as err:
                 raise ValueError(f"{option} {spec!r}: {err}") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from agents.base import BatchAgent, SeedLike, box_of
 
@@ -32,7 +33,7 @@ class FixedAgent(BatchAgent):
     def __init__(
         self,
         action_space: Any,
-        strategy,
+        strategy: ArrayLike,
         *,
         num_envs: int | None = None,
         role: str | None = None,

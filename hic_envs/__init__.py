@@ -13,6 +13,8 @@ from hic_envs.registration import _register_library as _reg
 from hic_envs.registration import game_from_id, list_envs, make_env_fns, register_game
 from hic_envs.stage import Stage
 
+#: The package version: the one source (pyproject.toml reads it, ``agents.__version__`` and
+#: ``hic --version`` show it).
 __version__ = "0.1.0"
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "LEADER",
     "GameEnv",
     "Stage",
+    "__version__",
     "aec_env",
     "game_from_id",
     "games",

@@ -102,7 +102,7 @@ class GameEnv(ParallelEnv):
     * v0: initial version.
     """
 
-    metadata = {
+    metadata: dict[str, Any] = {
         "name": "hic_game_v0",
         "render_modes": ["ansi", "human", "rgb_array"],
         "render_fps": 10,
@@ -227,8 +227,8 @@ class GameEnv(ParallelEnv):
         # that the infos have the same keys and types at reset as at every step. The centres
         # never move: computed once.
         if self._reset_payoffs is None:
-            f1, f2 = self.game.payoffs(obs_f, obs_l)
-            self._reset_payoffs = (float(f1), float(f2))
+            p1, p2 = self.game.payoffs(obs_f, obs_l)
+            self._reset_payoffs = (float(p1), float(p2))
         f1, f2 = self._reset_payoffs
         infos = {
             LEADER: {"stage": 0, "projected": False, "payoff": f1},
@@ -265,7 +265,7 @@ class GameEnv(ParallelEnv):
         x, px = self._check_action(LEADER, actions[LEADER])
         y, py = self._check_action(FOLLOWER, actions[FOLLOWER])
         # The stage itself (projection, payoffs, noise) is hic_envs.stage's, as in the engine.
-        x, y, f1, f2, r1, r2 = self.stage.play(x, y, self._np_random, in_box=not (px or py))
+        x, y, f1, f2, r1, r2 = self.stage.play(x, y, self.np_random, in_box=not (px or py))
         f1, f2, r1, r2 = float(f1), float(f2), float(r1), float(r2)
         if not (math.isfinite(r1) and math.isfinite(r2)):
             raise FloatingPointError(
@@ -306,7 +306,7 @@ class GameEnv(ParallelEnv):
         # Fast path: every entry inside the (finite) box. NaN fails every comparison and
         # +-inf lies outside, so both fall through to the checks below. (The shape check above
         # makes the lengths equal; strict=True would cost more than the rest of the loop.)
-        if lo_list is not None:
+        if lo_list is not None and hi_list is not None:
             for v, low, high in zip(a.tolist(), lo_list, hi_list, strict=False):
                 if not low <= v <= high:
                     break

@@ -188,8 +188,8 @@ def _heat_map(game: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     # far from the equilibria than near them, and a linear scale would flatten the region that
     # matters. Ties share a rank, so a constant payoff is one colour; non-finite values rank
     # lowest.
-    f = np.where(np.isfinite(f), f, -np.inf).ravel()
-    uniq, inv = np.unique(f, return_inverse=True)
+    flat = np.where(np.isfinite(f), f, -np.inf).ravel()
+    uniq, inv = np.unique(flat, return_inverse=True)
     v = (inv / max(uniq.size - 1, 1)).reshape(n, n) if uniq.size > 1 else np.full((n, n), 0.5)
     scale = SIZE // n
     v = np.repeat(np.repeat(v, scale, axis=0), scale, axis=1)

@@ -8,11 +8,12 @@ exists once.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["from_unit", "to_unit"]
 
 
-def to_unit(value, low, high) -> np.ndarray:
+def to_unit(value: ArrayLike, low: ArrayLike, high: ArrayLike) -> np.ndarray:
     """Map points of the box ``[low, high]`` affinely onto ``[-1, 1]`` (float64).
 
     ``low`` goes to ``-1`` and ``high`` to ``+1``, element-wise; works on any leading batch axis.
@@ -23,7 +24,7 @@ def to_unit(value, low, high) -> np.ndarray:
     return 2.0 * (np.asarray(value, dtype=np.float64) - low) / (high - low) - 1.0
 
 
-def from_unit(unit, low, high) -> np.ndarray:
+def from_unit(unit: ArrayLike, low: ArrayLike, high: ArrayLike) -> np.ndarray:
     """Inverse of :func:`to_unit`: map ``[-1, 1]`` onto ``[low, high]`` (float64).
 
     The result is clipped to the box, which only removes rounding (``low + 1.0 * (high - low)``

@@ -34,7 +34,7 @@ def finite(name: str, value) -> float:
     if (
         isinstance(value, bool | np.bool_)
         or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
+        or not np.isfinite(float(value))
     ):
         raise ValueError(f"{name} must be a finite real number, got {value!r}")
     return float(value)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy
+from numpy.typing import ArrayLike
 
 from hic_envs.games import _checks
 
@@ -86,7 +87,7 @@ class Equilibrium:
         )
 
 
-def as_bounds(low, high, name: str) -> tuple[Array, Array]:
+def as_bounds(low: ArrayLike, high: ArrayLike, name: str) -> tuple[Array, Array]:
     """Validate a box ``[low, high]`` and return it as two float64 1-D arrays.
 
     Raises:
@@ -147,10 +148,10 @@ class Game:
 
     def __init__(
         self,
-        leader_low,
-        leader_high,
-        follower_low,
-        follower_high,
+        leader_low: ArrayLike,
+        leader_high: ArrayLike,
+        follower_low: ArrayLike,
+        follower_high: ArrayLike,
         *,
         mu: float | None = None,
         K2: float | None = None,
@@ -415,6 +416,7 @@ class Game:
         for v, x in self._hierarchical_maxima(self._starts(self.leader_low, self.leader_high)):
             if v > best_v + 1e-12:
                 best_x, best_v = x, v
+        assert best_x is not None, "the multistart found no finite maximum"
         eq = self.equilibrium_at(best_x, self.best_response(best_x))
         self._warn_if_follower_not_concave(eq)
         return eq
@@ -528,7 +530,7 @@ class Game:
                 continue
             x, y = z[:d1], z[d1:]
             hxx = _fd_jacobian(
-                lambda u, y=y: self._coarse_leader_grad(u, y),
+                lambda u, y=y: self._coarse_leader_grad(u, y),  # type: ignore[misc]
                 x,
                 self._x_scale * self._outer_step(self._leader_grad_is_numeric()),
             )
@@ -548,17 +550,17 @@ class Game:
             starts.append(lo + (hi - lo) * (0.05 + 0.9 * shift))
         return starts
 
-    def equilibrium_at(self, x: Array, y: Array) -> Equilibrium:
+    def equilibrium_at(self, x: ArrayLike, y: ArrayLike) -> Equilibrium:
         """Package ``(x, y)`` as an :class:`Equilibrium` with both payoffs."""
-        x = np.asarray(x, dtype=np.float64).copy()
-        y = np.asarray(y, dtype=np.float64).copy()
-        x.flags.writeable = False
-        y.flags.writeable = False
+        xa = np.asarray(x, dtype=np.float64).copy()
+        ya = np.asarray(y, dtype=np.float64).copy()
+        xa.flags.writeable = False
+        ya.flags.writeable = False
         return Equilibrium(
-            x=x,
-            y=y,
-            leader_payoff=float(self.leader_payoff(x, y)),
-            follower_payoff=float(self.follower_payoff(x, y)),
+            x=xa,
+            y=ya,
+            leader_payoff=float(self.leader_payoff(xa, ya)),
+            follower_payoff=float(self.follower_payoff(xa, ya)),
         )
 
     # ------------------------------------------------------------------ projections and helpers

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy
+from numpy.typing import ArrayLike
 
 from hic_envs.games import _checks
 from hic_envs.games.base import Equilibrium, Game
@@ -92,8 +93,8 @@ class Bimatrix(Game):
 
     def __init__(
         self,
-        A=((2.0, 4.0), (1.0, 3.0)),
-        B=((1.0, 0.0), (0.0, 1.0)),
+        A: ArrayLike = ((2.0, 4.0), (1.0, 3.0)),
+        B: ArrayLike = ((1.0, 0.0), (0.0, 1.0)),
         tau: float = 0.2,
         leader_tau: float = 0.0,
         leader_bound: float = 10.0,
@@ -237,4 +238,5 @@ class Bimatrix(Game):
             v = float(self.hierarchical_payoff(x))
             if v > best_v + 1e-12:
                 best_x, best_v = x, v
+        assert best_x is not None, "the multistart found no finite maximum"
         return self.equilibrium_at(best_x, self.best_response(best_x))

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from hic_envs.games.base import Game
 
@@ -76,10 +77,10 @@ class CustomGame(Game):
         self,
         leader_payoff: Callable,
         follower_payoff: Callable,
-        leader_low,
-        leader_high,
-        follower_low,
-        follower_high,
+        leader_low: ArrayLike,
+        leader_high: ArrayLike,
+        follower_low: ArrayLike,
+        follower_high: ArrayLike,
         *,
         leader_grad: Callable | None = None,
         follower_grad: Callable | None = None,
@@ -95,7 +96,7 @@ class CustomGame(Game):
         for nm, fn in (("leader_payoff", leader_payoff), ("follower_payoff", follower_payoff)):
             if not callable(fn):
                 raise TypeError(f"{nm} must be callable, got {type(fn).__name__}")
-        optional = {
+        optional: dict[str, Callable | None] = {
             "leader_grad": leader_grad,
             "follower_grad": follower_grad,
             "leader_grad_y": leader_grad_y,
@@ -103,9 +104,9 @@ class CustomGame(Game):
             "follower_hess_yx": follower_hess_yx,
             "best_response": best_response,
         }
-        for nm, fn in optional.items():
-            if fn is not None and not callable(fn):
-                raise TypeError(f"{nm} must be callable or None, got {type(fn).__name__}")
+        for nm, opt in optional.items():
+            if opt is not None and not callable(opt):
+                raise TypeError(f"{nm} must be callable or None, got {type(opt).__name__}")
         if not isinstance(name, str) or not _NAME_RE.match(name):
             raise ValueError(f"name must be a CamelCase identifier such as 'Bargain', got {name!r}")
         if not isinstance(vectorized, bool):
@@ -189,7 +190,9 @@ class CustomGame(Game):
 
     # ------------------------------------------------------------------ derivatives
     def _given(self, name: str, x, y, tail: tuple[int, ...]) -> np.ndarray:
-        return self._map(name, self._fns[name], x, y, tail)
+        fn = self._fns[name]
+        assert fn is not None, f"{name} was not given"  # callers check first
+        return self._map(name, fn, x, y, tail)
 
     def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         if self._fns["leader_grad"] is None:
@@ -289,7 +292,7 @@ def _is_finite_real_scalar(value) -> bool:
     if isinstance(value, bool | np.bool_):
         return False
     if isinstance(value, numbers.Real):
-        return bool(np.isfinite(value))
+        return bool(np.isfinite(float(value)))
     if isinstance(value, np.ndarray) and value.shape == () and np.isrealobj(value):
         return value.dtype.kind in "iuf" and bool(np.isfinite(value))
     return False

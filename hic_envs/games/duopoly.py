@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from hic_envs.games import _checks
@@ -68,42 +70,42 @@ class Duopoly(Game):
         super().__init__([0.0], [top], [0.0], [top], mu=2 * self.b, K2=2 * self.b)
         _checks.finite_on_boxes(self, a=a, b=b, c1=c1, c2=c2)
 
-    def payoffs(self, x, y):
+    def payoffs(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # Both profits q_i (P - c_i) at the inverse demand P = a - b (q1 + q2), from one price.
         q1, q2 = x[..., 0], y[..., 0]
         price = self.a - self.b * (q1 + q2)
         return q1 * (price - self.c1), q2 * (price - self.c2)
 
-    def leader_payoff(self, x, y):
+    def leader_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.payoffs(x, y)[0]
 
-    def follower_payoff(self, x, y):
+    def follower_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.payoffs(x, y)[1]
 
-    def leader_grad(self, x, y):
+    def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.a - self.c1 - 2 * self.b * x - self.b * y
 
-    def follower_grad(self, x, y):
+    def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.follower_grad_given(x)(y)
 
-    def follower_grad_given(self, x):
+    def follower_grad_given(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         # a - c2 - b q1 - 2 b q2, its x part computed once (the same operations in the same
         # order as the expression written out, so the same bits)
         own, slope = self.a - self.c2 - self.b * x, 2 * self.b
         return lambda y: own - slope * y
 
-    def leader_grad_y(self, x, y):
+    def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.broadcast_to(-self.b * x, np.broadcast_shapes(x.shape, y.shape)).copy()
 
-    def follower_hess_yy(self, x, y):
+    def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(np.shape(x)[:-1], np.shape(y)[:-1]) + (1, 1)
         return np.full(shape, -2 * self.b)
 
-    def follower_hess_yx(self, x, y):
+    def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(np.shape(x)[:-1], np.shape(y)[:-1]) + (1, 1)
         return np.full(shape, -self.b)
 
-    def best_response(self, x):
+    def best_response(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         return np.clip((self.a - self.c2 - self.b * x) / (2 * self.b), 0.0, self.a / self.b)
 

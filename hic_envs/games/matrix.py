@@ -7,6 +7,7 @@ import dataclasses
 
 import numpy as np
 import scipy
+from numpy.typing import ArrayLike
 
 from hic_envs.games import _checks
 from hic_envs.games.base import Equilibrium, Game
@@ -32,7 +33,7 @@ __all__ = [
 MAX_PAYOFF = 1e15
 
 
-def payoff_matrices(A, B) -> tuple[np.ndarray, np.ndarray]:
+def payoff_matrices(A: ArrayLike, B: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """``A`` and ``B`` as float64 ``(n, m)`` matrices, ``n, m >= 2``, entries at most
     :data:`MAX_PAYOFF` in magnitude; ValueError otherwise, naming the matrix."""
     out = []
@@ -76,7 +77,7 @@ class StrongStackelberg:
     follower_value: float
 
 
-def strong_stackelberg(A, B) -> StrongStackelberg:
+def strong_stackelberg(A: ArrayLike, B: ArrayLike) -> StrongStackelberg:
     """The strong Stackelberg equilibrium of the bimatrix game ``(A, B)`` by multiple LPs.
 
     Conitzer and Sandholm (2006): for each follower action ``j``, the LP
@@ -198,7 +199,13 @@ class MatrixGame(Game):
     DEFAULT_A: tuple = ((1.0, 0.0), (0.0, 1.0))
     DEFAULT_B: tuple = ((1.0, 0.0), (0.0, 1.0))
 
-    def __init__(self, A=None, B=None, tau: float = 1.0, leader_tau: float = 0.0) -> None:
+    def __init__(
+        self,
+        A: ArrayLike | None = None,
+        B: ArrayLike | None = None,
+        tau: float = 1.0,
+        leader_tau: float = 0.0,
+    ) -> None:
         A, B = payoff_matrices(
             self.DEFAULT_A if A is None else A, self.DEFAULT_B if B is None else B
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from hic_envs.games import _checks
 from hic_envs.games.base import Equilibrium, Game
@@ -70,7 +71,7 @@ class NonlinearGame(Game):
     name = "Nonlinear"
 
     def __init__(
-        self, k: float = 1.0, t=0.5, lam: float = 0.1, dim: int = 1, bound: float = 3.0
+        self, k: float = 1.0, t: ArrayLike = 0.5, lam: float = 0.1, dim: int = 1, bound: float = 3.0
     ) -> None:
         self.k = _checks.positive("k", k)
         self.dim = _checks.positive_int("dim", dim)

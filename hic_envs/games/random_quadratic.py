@@ -102,6 +102,23 @@ class RandomQuadraticGame(Game):
 
     name = "RandomQuadratic"
 
+    A: np.ndarray
+    B: np.ndarray
+    C: np.ndarray
+    H: np.ndarray
+    G: np.ndarray
+    a: np.ndarray
+    c: np.ndarray
+    h: np.ndarray
+    _Bt: np.ndarray
+    _Gt: np.ndarray
+    _R: np.ndarray
+    _Rt: np.ndarray
+    _r0: np.ndarray
+    _M: np.ndarray
+    _neg_H: np.ndarray
+    seed: int
+
     def __init__(
         self,
         d1: int = 2,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy
+from numpy.typing import ArrayLike
 
 from hic_envs.games import _checks
 from hic_envs.games.base import Equilibrium, Game
@@ -107,10 +108,10 @@ class SecurityGame(Game):
     def __init__(
         self,
         n: int = 3,
-        defender_reward=None,
-        defender_penalty=None,
-        attacker_reward=None,
-        attacker_penalty=None,
+        defender_reward: ArrayLike | None = None,
+        defender_penalty: ArrayLike | None = None,
+        attacker_reward: ArrayLike | None = None,
+        attacker_penalty: ArrayLike | None = None,
         tau: float = 1.0,
         coverage_cost: float = 0.1,
         budget: float = 1.0,

@@ -36,7 +36,7 @@ def _centre(game, who: str) -> np.ndarray:
         (["1.5"], "an entry '1.5'"),
         ([b"1.5"], "an entry b'1.5'"),
         ([True], "an entry True"),
-        ((np.True_,), "an entry np.True_"),
+        ((np.True_,), f"an entry {np.True_!r}"),  # np.True_ in NumPy 2, True in 1.x
         ([1.0, True][1:], "an entry True"),
         (np.array([True]), "dtype bool"),
         (np.array(["1.5"]), "dtype <U3"),

@@ -93,11 +93,36 @@ def test_resume_of_a_finished_run_is_a_no_op(duopoly_run, capsys):
 
 
 def test_list_shows_ids_dimensions_and_equilibria(capsys):
-    assert main(["list"]) == 0
+    assert main(["list", "--equilibria"]) == 0
     out = capsys.readouterr().out
     line = next(ln for ln in out.splitlines() if ln.startswith("hic/Duopoly-v0"))
     assert "x*=[24.5]" in line and "x=[16.33]" in line
     assert "hic/ZeroSum-v0" in out
+
+
+def test_list_computes_no_equilibrium_unless_asked(capsys, monkeypatch):
+    import hic_envs
+    from hic_envs.games.base import Game
+
+    calls = []
+    for name in ("stackelberg", "nash"):
+        real = getattr(Game, name)
+
+        def counted(self, real=real, name=name):
+            calls.append((type(self).__name__, name))
+            return real(self)
+
+        monkeypatch.setattr(Game, name, counted)
+    for env_id in hic_envs.list_envs():  # what making the games computes (Nonlinear checks
+        hic_envs.game_from_id(env_id)  # its DSE is inside the box)
+    made = list(calls)
+    calls.clear()
+    assert main(["list"]) == 0
+    assert calls == made  # making the games, nothing more
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.startswith("hic/Duopoly-v0"))
+    assert line.split() == ["hic/Duopoly-v0", "Duopoly", "1", "1"]
+    assert "x*=" not in out and "leaders:" in out
 
 
 def test_other_leaders_and_followers_run(tmp_path):

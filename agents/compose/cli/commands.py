@@ -22,8 +22,12 @@ __all__ = ["BenchCommand", "ListCommand", "PlotCommand", "RunCommand", "SweepCom
 # ---------------------------------------------------------------------------------- commands
 @dataclasses.dataclass(frozen=True)
 class ListCommand:
-    """Registered environment IDs with their dimensions, DSE and Nash equilibrium."""
+    """Registered environment IDs with their games and dimensions, and the learners; with
+    --equilibria also each game's DSE and Nash equilibrium (computed, numerically for some
+    games: about a second more)."""
 
+    equilibria: bool = False
+    """Also compute and print each game's DSE and Nash equilibrium."""
     imports: tuple[str, ...] = import_field()
     """Module to import first (registers users' games; repeatable)."""
 

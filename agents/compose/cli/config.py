@@ -223,7 +223,7 @@ def parse(
     parser = parser_for(cls, prog=prog, description=description)
     ns = parser.parse_args(argv)
     values = vars(ns)
-    for f in dataclasses.fields(cls):
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]  # cls is a dataclass
         if not f.init:
             continue
         v = values.get(f.name)

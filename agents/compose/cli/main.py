@@ -67,20 +67,21 @@ def _cmd_list(c: ListCommand) -> int:
         s = ", ".join(f"{v:.4g}" for v in a[:3])
         return f"[{s}{', ...' if len(a) > 3 else ''}]"
 
+    # Only what is printed is computed: the equilibria (numeric for some games, about a
+    # second in all) only with --equilibria.
     rows = []
     for env_id in hic_envs.list_envs():
         game = hic_envs.game_from_id(env_id)
-        dse, ne = game.stackelberg(), game.nash()
-        rows.append(
-            (
-                env_id,
-                str(game.d1),
-                str(game.d2),
+        row: tuple[str, ...] = (env_id, game.name, str(game.d1), str(game.d2))
+        if c.equilibria:
+            dse, ne = game.stackelberg(), game.nash()
+            row += (
                 f"x*={fmt(dse.x)} y*={fmt(dse.y)}",
                 "none" if ne is None else f"x={fmt(ne.x)} y={fmt(ne.y)}",
             )
-        )
-    head = ("ID", "d1", "d2", "DSE", "Nash")
+        rows.append(row)
+    head: tuple[str, ...] = ("ID", "game", "d1", "d2")
+    head += ("DSE", "Nash") if c.equilibria else ()
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     for r in [head, tuple("-" * w for w in widths), *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
@@ -265,7 +266,7 @@ def _train_config() -> type:
 
 #: command -> (config class or a function returning it, action, one-line help)
 COMMANDS: dict[str, tuple[Any, Any, str]] = {
-    "list": (ListCommand, _cmd_list, "registered IDs, dimensions, DSE and Nash; the learners"),
+    "list": (ListCommand, _cmd_list, "registered IDs and dimensions (--equilibria: DSE, Nash)"),
     "run": (RunCommand, _cmd_run, "run a many-seed experiment, writing results as it goes"),
     "plot": (PlotCommand, _cmd_plot, "PNG figures of a run, or of several runs overlaid"),
     "sweep": (SweepCommand, _cmd_sweep, "run a grid of configurations (serial, processes, Ray)"),
@@ -292,7 +293,7 @@ def _pre_import(argv: list[str]) -> None:
 
 def _top_help() -> str:
     lines = [
-        "usage: hic COMMAND [options]   (hic COMMAND --help for its options)",
+        "usage: hic COMMAND [options]   (hic COMMAND --help for its options; hic --version)",
         "",
         "Leader-follower (Stackelberg) learning in differentiable games.",
         "",
@@ -305,6 +306,9 @@ def _top_help() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hic`` console script. Returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("-V", "--version"):
+        print(f"hic {hic_envs.__version__}")
+        return 0
     if not argv or argv[0] in ("-h", "--help"):
         print(_top_help(), file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -86,6 +87,7 @@ def machine_info() -> dict[str, str]:
         blas_name = f"{blas.get('name')} {blas.get('version')}"
     except Exception:  # older NumPy without mode="dicts"
         blas_name = "unknown"
+    usable: int | None
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
@@ -108,7 +110,7 @@ def _workload(num_envs: int | None):
     return game, leader, follower
 
 
-def _time_play(stages: int) -> float:
+def _time_play(stages: int) -> tuple[float, float]:
     game, leader, follower = _workload(None)
     env = GameEnv(game)
     t, c = time.perf_counter(), time.process_time()
@@ -166,7 +168,7 @@ def _time_jax(S: int, stages: int) -> tuple[float, float]:
     return time.perf_counter() - t, time.process_time() - c
 
 
-_JAX_RUNNERS: dict[int, object] = {}
+_JAX_RUNNERS: dict[int, Any] = {}  # JaxRunner (the module imports JAX)
 
 
 def _jax_compile(S: int) -> float:
@@ -242,7 +244,12 @@ def run_benchmarks(
         say(f"run_batch S={S} ...")
         results.append(
             _measure(
-                "agents.run_batch", S, lambda n, S=S: _time_batch(S, n)[:2], seconds, repeats, 50
+                "agents.run_batch",
+                S,
+                lambda n, S=S: _time_batch(S, n)[:2],  # type: ignore[misc]
+                seconds,
+                repeats,
+                50,
             )
         )
     compile_s = {}
@@ -261,7 +268,7 @@ def run_benchmarks(
                 _measure(
                     "JAX engine",
                     S,
-                    lambda n, S=S: _time_jax(S, n),
+                    lambda n, S=S: _time_jax(S, n),  # type: ignore[misc]
                     seconds,
                     repeats,
                     1000,
@@ -492,7 +499,13 @@ def scaling_study(
             leader = _TimedBatchAgent(
                 catalog.make_leader(method, game, seeds, {}, partner=follower)
             )
-            runner = BatchRunner(game, leader, follower, seed, record=None)
+            runner = BatchRunner(
+                game,
+                leader,  # type: ignore[arg-type]  # BatchAgent's batch face, forwarded
+                follower,
+                seed,
+                record=None,
+            )
             d0 = np.linalg.norm(leader.strategies - x_star, axis=1)
             rel = np.empty((checks.size, seeds))
             t0 = time.perf_counter()

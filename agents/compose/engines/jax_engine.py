@@ -51,6 +51,7 @@ import numpy as np
 
 from agents.compose.engines.runner import (
     _RECORD_FIELDS,
+    BatchHistory,
     NonFiniteError,
     _chunk_history,
     as_thinning,
@@ -359,6 +360,7 @@ class JaxRunner:
             y0 = rng.uniform(follower.low, follower.high, size=(S, game.d2))
         x0 = np.broadcast_to(np.asarray(x0, dtype=np.float64), (S, game.d1))
         y0 = np.broadcast_to(np.asarray(y0, dtype=np.float64), (S, game.d2))
+        Delta: np.ndarray
         if signs is not None:
             Delta = np.asarray(signs[0], dtype=np.float64)
         else:
@@ -523,7 +525,7 @@ class JaxRunner:
                 self._signs,
             )
 
-    def run(self, stages: int):
+    def run(self, stages: int) -> BatchHistory:
         """Play ``stages`` more stages; the (thinned) records of the updates made in them, a
         :class:`~agents.compose.engines.runner.BatchHistory`."""
         S = self.num_envs

@@ -17,12 +17,16 @@ stream to disk in bounded memory.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
-from agents.base import check_agent, rng_from_array, rng_to_array
+from agents.base import Agent, BatchAgent, check_agent, rng_from_array, rng_to_array
 from hic_envs.env import FOLLOWER, LEADER, GameEnv
 from hic_envs.games.base import Game
+
+if TYPE_CHECKING:
+    from agents.compose.engines.jax_engine import JaxRunner
 from hic_envs.stage import Stage
 
 __all__ = [
@@ -107,7 +111,9 @@ def _check_batched(agent: object, role: str, S: int, d: int) -> None:
             f"{role} was built with num_envs={getattr(agent, 'num_envs', None)}, expected {S}"
         )
     if getattr(agent, "dim", d) != d:
-        raise ValueError(f"{role} has dimension {agent.dim}, but the game's is {d}")
+        raise ValueError(
+            f"{role} has dimension {getattr(agent, 'dim', None)}, but the game's is {d}"
+        )
 
 
 def _check_stages(stages, name: str = "stages", minimum: int = 1) -> int:
@@ -119,7 +125,9 @@ def _check_stages(stages, name: str = "stages", minimum: int = 1) -> int:
     return int(stages)
 
 
-def play(env: GameEnv, leader, follower, stages: int, seed: int | None = None) -> History:
+def play(
+    env: GameEnv, leader: Agent, follower: Agent, stages: int, seed: int | None = None
+) -> History:
     """Run the PettingZoo loop for ``stages`` stages and record what happened.
 
     The env is reset with a seed derived from ``seed`` and reset again (unseeded) whenever an
@@ -163,7 +171,7 @@ def play(env: GameEnv, leader, follower, stages: int, seed: int | None = None) -
     l_act, f_act, l_obs, f_obs = leader.act, follower.act, leader.observe, follower.observe
     step, asarray, float64 = env.step, np.asarray, np.float64
     last_bytes = last.tobytes()
-    before = leader.updates if counted else 0
+    before = leader.updates if counted else 0  # type: ignore[attr-defined]  # counted
     for t in range(stages):
         if not env.agents:
             obs, _ = env.reset()
@@ -181,7 +189,7 @@ def play(env: GameEnv, leader, follower, stages: int, seed: int | None = None) -
         now = asarray(leader.strategy, dtype=float64)
         moved = False
         if counted:
-            n = leader.updates
+            n = leader.updates  # type: ignore[attr-defined]  # counted
             moved, before = n != before, n
         if moved or now.tobytes() != last_bytes:
             last_bytes = now.tobytes()
@@ -193,6 +201,11 @@ def play(env: GameEnv, leader, follower, stages: int, seed: int | None = None) -
 
 # ---------------------------------------------------------------------------------- thinning
 _POW10 = 10 ** np.arange(19, dtype=np.int64)
+
+
+#: What :func:`as_thinning` accepts: ``"all"``, ``"log"``, ``"log:p"``, ``"none"``, None, a
+#: positive int ``K`` or a :class:`Thinning`.
+RecordLike: TypeAlias = "Thinning | str | int | None"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -248,7 +261,7 @@ class Thinning:
         )
 
 
-def as_thinning(value) -> Thinning:
+def as_thinning(value: RecordLike) -> Thinning:
     """``"all"`` (or 1), ``"log"`` (``log_digits=2``), ``"log:p"``, ``"none"``/None, a positive
     int ``K`` (every K-th update), or a :class:`Thinning`.
 
@@ -314,9 +327,9 @@ class BatchHistory:
         if not parts:
             raise ValueError("concatenate needs at least one BatchHistory")
         return cls(
-            *(np.concatenate([getattr(p, f) for p in parts]) for f in _RECORD_FIELDS),
-            parts[-1].final_leader,
-            parts[-1].final_follower,
+            **{f: np.concatenate([getattr(p, f) for p in parts]) for f in _RECORD_FIELDS},
+            final_leader=parts[-1].final_leader,
+            final_follower=parts[-1].final_follower,
         )
 
 
@@ -355,13 +368,13 @@ class BatchRunner:
     def __init__(
         self,
         game: Game,
-        leader,
-        follower,
+        leader: BatchAgent,
+        follower: BatchAgent,
         seed: int | None = None,
         *,
         noise_std: float = 0.0,
         max_cycles: int = 1000,
-        record="all",
+        record: RecordLike = "all",
     ) -> None:
         if not isinstance(game, Game):
             raise TypeError(f"game must be a hic_envs.games.Game, got {type(game).__name__}")
@@ -462,7 +475,9 @@ class BatchRunner:
         n_seen = self._n_seen
         every_update = thin.log_digits is None and not thin.none and thin.every == 1
         noise_rng = self.noise_rng
-        obs_l, obs_f = self._obs_l, self._obs_f
+        # None only before stage 0, whose reset observations the loop sets first.
+        obs_l: np.ndarray = self._obs_l  # type: ignore[assignment]
+        obs_f: np.ndarray = self._obs_f  # type: ignore[assignment]
         reset_l, reset_f = self.stage_game.reset_observations()
         l_act, f_act = leader.act_batch, follower.act_batch
         l_obs, f_obs = leader.observe_batch, follower.observe_batch
@@ -493,8 +508,8 @@ class BatchRunner:
                 # leader action. The follower's action is needed only at the last of these
                 # stages (the leader observes it before the stage after), so only there is
                 # it asked to act, on what it would have observed.
-                m = min(l_quiet(), end - t)
-                if m > 0 and f_free() >= m:
+                m = min(l_quiet(), end - t)  # type: ignore[misc]  # `fast`: both callable
+                if m > 0 and f_free() >= m:  # type: ignore[misc]
                     x = project_leader(l_act(blind_l))
                     draw_noise(noise_rng, m, (S,))
                     if m > 1:
@@ -511,7 +526,7 @@ class BatchRunner:
                     continue
             if t % max_cycles == 0:
                 obs_l, obs_f = reset_l_batch, reset_f_batch
-            if unpaid and l_free() > 0 and f_free() > 0:
+            if unpaid and l_free() > 0 and f_free() > 0:  # type: ignore[misc]  # `unpaid`: callable
                 # Neither player reads this stage's rewards: its payoffs are not computed
                 # (the noise is still drawn, to keep the generator's stream).
                 x, y = project(l_act(obs_l), f_act(obs_f))
@@ -577,22 +592,26 @@ def _chunk_history(
                 f"{stage} ({why})"
             )
     if not rec["row"]:  # nothing recorded in this chunk
-        i = np.empty(0, dtype=np.int64)
-        empty = (i, i, i, np.empty((0, game.d1)), np.empty((0, game.d2)))
+        none = np.empty(0, dtype=np.int64)
+        empty = (none, none, none, np.empty((0, game.d1)), np.empty((0, game.d2)))
         rec = {f: [e] for f, e in zip(_RECORD_FIELDS, empty, strict=True)}
-    return BatchHistory(*(np.concatenate(rec[f]) for f in _RECORD_FIELDS), final_l, final_f)
+    return BatchHistory(
+        **{f: np.concatenate(rec[f]) for f in _RECORD_FIELDS},
+        final_leader=final_l,
+        final_follower=final_f,
+    )
 
 
 def run_batch(
     game: Game,
-    leader,
-    follower,
+    leader: BatchAgent,
+    follower: BatchAgent,
     stages: int,
     seed: int | None = None,
     *,
     noise_std: float = 0.0,
     max_cycles: int = 1000,
-    record="all",
+    record: RecordLike = "all",
     backend: str = "numpy",
 ) -> BatchHistory:
     """Play ``S`` independent copies of (leader, follower) in lockstep on arrays.
@@ -629,15 +648,15 @@ def run_batch(
 
 def make_runner(
     game: Game,
-    leader,
-    follower,
+    leader: BatchAgent,
+    follower: BatchAgent,
     seed: int | None = None,
     *,
     noise_std: float = 0.0,
     max_cycles: int = 1000,
-    record="all",
+    record: RecordLike = "all",
     backend: str = "numpy",
-):
+) -> BatchRunner | JaxRunner:
     """A :class:`BatchRunner` (``backend="numpy"``) or the JAX engine's
     :class:`~agents.compose.engines.jax_engine.JaxRunner` (``backend="jax"``) with the same face.
 

@@ -47,6 +47,7 @@ import threadpoolctl
 
 import hic_envs
 from agents import catalog
+from agents.base import BatchAgent
 from agents.compose.engines.runner import BatchRunner, NonFiniteError, as_thinning, make_runner
 from agents.compose.experiments import budget
 from agents.compose.experiments.checkpoint import read_and_check
@@ -66,6 +67,7 @@ from agents.compose.experiments.results import (
     read_json,
     write_checkpoint,
 )
+from hic_envs.games.base import Game
 from hic_envs.registration import game_from_id
 from hic_envs.stage import check_noise_scale
 
@@ -263,7 +265,7 @@ class ExperimentConfig:
         except TypeError as err:
             raise ValueError(f"bad config: {err}") from None
 
-    def game(self):
+    def game(self) -> Game:
         """The config's game (made once per config object: some games solve for their
         equilibria when they are made)."""
         game = self.__dict__.get("_game")
@@ -287,7 +289,7 @@ class ExperimentConfig:
             resume=resume,
         )
 
-    def build(self):
+    def build(self) -> tuple[Game, BatchAgent, BatchAgent]:
         """``(game, leader, follower)`` built from the config (agents not yet reset)."""
         game = self.game()
         follower = catalog.make_follower(

@@ -192,7 +192,7 @@ def write_checkpoint(path: Path, state: dict[str, np.ndarray], meta: dict[str, A
         full["config_sha256"] = config_digest(meta["config"])
     arrays[_META] = np.array(json.dumps(full, allow_nan=False))
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    np.savez(buf, **arrays)  # type: ignore[arg-type]  # NumPy's stub: allow_pickle
     atomic_write(path, buf.getvalue())
 
 

@@ -27,9 +27,16 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.env_util import make_vec_env
 
 from agents.compose.experiments.experiment import import_modules
+from agents.compose.views.single import PartnerLike
 from agents.hic import HiCLeader
 from agents.presets import hic_leader_kwargs, leader_grid, reactive_hic_kwargs
-from agents.sb3 import ResponseError, best_response_error, payoff_scale, policy_response
+from agents.sb3 import (
+    ResponseError,
+    best_response_error,
+    limit_torch_threads,
+    payoff_scale,
+    policy_response,
+)
 from hic_envs.games.base import Game
 
 __all__ = [
@@ -110,8 +117,9 @@ class TrainConfig:
     """Leader strategies in the best-response error grids."""
     local_radius: float = 0.1
     """Half-width of the local grid around the DSE, as a fraction of the leader box."""
-    torch_threads: int = 1
-    """torch.set_num_threads for training (small networks run fastest on one thread)."""
+    torch_threads: int | None = None
+    """torch.set_num_threads for training; None: one thread (small networks run fastest on
+    one), unless OMP_NUM_THREADS / MKL_NUM_THREADS is set or torch.set_num_threads was called."""
     out: str | None = "runs/sb3_follower"
     """Output directory (model.zip, summary.json, tensorboard log); None writes nothing."""
     force: bool = False
@@ -144,11 +152,13 @@ class TrainConfig:
             "max_episode_steps",
             "hic_commitment",
             "grid_points",
-            "torch_threads",
         ):
             v = getattr(self, nm)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{nm} must be a positive integer, got {v!r}")
+        t = self.torch_threads
+        if t is not None and (isinstance(t, bool) or not isinstance(t, int) or t < 1):
+            raise ValueError(f"torch_threads must be None or a positive integer, got {t!r}")
         for nm in ("seed", "learning_starts", "verbose"):
             v = getattr(self, nm)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
@@ -215,8 +225,14 @@ class LeaderTracker(BaseCallback):
         self.timesteps.append(int(self.num_timesteps))
         self.strategies.append(x)
         self.logger.record(
-            "hic/leader_distance_to_dse", float(np.mean(self.game.distance_to_stackelberg(x)))
+            "hic/leader_distance_to_dse",
+            float(np.mean(self.game.distance_to_stackelberg(x))),
+            exclude=("stdout", "log", "json", "csv"),
         )
+        # SB3 writes what was recorded only when it dumps, at its log interval (every 4
+        # episodes for SAC): a short run ended before its first dump and left an empty
+        # tensorboard file. Dumping here writes the curve (and SB3's latest train/ values).
+        self.logger.dump(self.num_timesteps)
 
     def _on_training_start(self) -> None:
         self._record()
@@ -225,6 +241,10 @@ class LeaderTracker(BaseCallback):
         if self.n_calls % self.every == 0:
             self._record()
         return True
+
+    def _on_training_end(self) -> None:
+        if not self.timesteps or self.timesteps[-1] != self.num_timesteps:
+            self._record()
 
 
 @dataclasses.dataclass
@@ -293,7 +313,7 @@ class TrainResult:
 def train_follower(
     config: TrainConfig,
     *,
-    leader: Any = None,
+    leader: PartnerLike = None,
     callbacks: Sequence[BaseCallback] = (),
 ) -> TrainResult:
     """Train an SB3 follower on a follower view against a learning (Hi-C) leader.
@@ -327,10 +347,13 @@ def train_follower(
             f"{out} already holds a trained follower (model.zip / summary.json); pass --force "
             "to overwrite it, or choose another --out"
         )
-    torch.set_num_threads(config.torch_threads)
+    if config.torch_threads is None:
+        limit_torch_threads()
+    else:
+        torch.set_num_threads(config.torch_threads)
     game_kwargs = config.game_kwargs_dict
     probe = gymnasium.make(config.env_id, disable_env_checker=True, **game_kwargs)
-    game = probe.unwrapped.game
+    game = probe.unwrapped.game  # type: ignore[attr-defined]  # a hic view
     probe.close()
     scale = payoff_scale(game) if config.reward_scale is None else config.reward_scale
     hic_kwargs = None
@@ -354,7 +377,7 @@ def train_follower(
     vec_env = make_vec_env(
         config.env_id, n_envs=config.n_envs, seed=config.seed, env_kwargs=env_kwargs
     )
-    common = dict(
+    common: dict[str, Any] = dict(
         learning_rate=config.learning_rate,
         gamma=config.gamma,
         batch_size=config.batch_size,
@@ -364,6 +387,7 @@ def train_follower(
         policy_kwargs={"net_arch": list(config.net_arch)},
         tensorboard_log=None if out is None else str(out / "tb"),
     )
+    model: SAC | PPO
     if config.algo == "sac":
         ent = config.ent_coef if config.ent_coef.startswith("auto") else float(config.ent_coef)
         model = SAC(
@@ -385,6 +409,9 @@ def train_follower(
         callback=CallbackList([tracker, *callbacks]),
         progress_bar=config.progress_bar,
         tb_log_name=config.algo,
+        # Off-policy: episode statistics (rollout/ep_rew_mean) after every episode, not every
+        # 4th; on-policy: after every rollout (SB3's default).
+        log_interval=1,
     )
     seconds = time.perf_counter() - start
 

@@ -22,6 +22,8 @@ Conventions:
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +122,7 @@ def _style(ax, xlabel: str, ylabel: str) -> None:
         ax.spines[side].set_visible(False)
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig: Any, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -132,13 +134,13 @@ def _curve_label(label: str, run: RunData, n_runs: int) -> str:
     return what if n_runs == 1 else f"{label} ({what})"
 
 
-def _runs(runs) -> dict[str, RunData]:
+def _runs(runs: RunData | Mapping[str, RunData]) -> dict[str, RunData]:
     return {runs.label: runs} if isinstance(runs, RunData) else dict(runs)
 
 
 def plot_distance(
-    runs,
-    path,
+    runs: RunData | Mapping[str, RunData],
+    path: str | os.PathLike,
     *,
     title: str | None = None,
     tolerance: float | None = None,
@@ -180,7 +182,13 @@ def plot_distance(
     return _save(fig, path)
 
 
-def plot_payoff(runs, game, path, *, title: str | None = None) -> Path:
+def plot_payoff(
+    runs: RunData | Mapping[str, RunData],
+    game: Game,
+    path: str | os.PathLike,
+    *,
+    title: str | None = None,
+) -> Path:
     """The leader's gap to the DSE payoff, ``f1(x*, r(x*)) - f1(x_n, r(x_n))``, against
     stages on log-log axes (median and IQR over seeds); the Nash payoff's gap is marked.
 
@@ -247,20 +255,29 @@ def plot_payoff(runs, game, path, *, title: str | None = None) -> Path:
     return _save(fig, path)
 
 
-def plot_trajectory(runs, game, path, *, max_seeds: int = 8, title: str | None = None):
+def plot_trajectory(
+    runs: RunData | Mapping[str, RunData],
+    game: Game,
+    path: str | os.PathLike,
+    *,
+    max_seeds: int = 8,
+    title: str | None = None,
+) -> Path | None:
     """Leader trajectories over the landscape of ``f1(x, r(x))``, DSE and Nash marked.
 
-    1-D leaders: the curve ``f1(x, r(x))`` with each shown seed's ``x_n`` on it, next to
-    ``x_n`` against stages (median and IQR over all seeds). 2-D leaders: the contour of
-    ``f1(x, r(x))`` with the paths of ``x_n``. Other dimensions: nothing (returns None).
+    1-D leaders: the curve ``f1(x, r(x))`` with the shown seeds' ``x_n`` on it, next to
+    ``x_n`` against stages (median and IQR over all seeds, one curve per run). 2-D leaders:
+    the contour of ``f1(x, r(x))`` with the median path over all seeds of each run in bold and
+    the shown seeds' paths faint. In both, a square marks every seed's final strategy, so all
+    seeds are accounted for; the panel titles say how many seeds' paths are drawn. Other
+    dimensions: nothing (returns None).
 
     Args:
         runs: a :class:`RunData` or mapping label -> RunData (one colour per run; with a
-            single run, points coloured by stage, so the direction of time shows; circles mark
-            each seed's start and squares its end).
+            single run, the direction of time is shown by colouring by stage).
         game: the run's game.
         path: the PNG to write.
-        max_seeds: seeds drawn per run.
+        max_seeds: seeds whose whole path is drawn, per run (the first ones).
         title: figure title.
     """
     runs = _runs(runs)
@@ -271,6 +288,9 @@ def plot_trajectory(runs, game, path, *, max_seeds: int = 8, title: str | None =
     lo, hi = game.leader_low, game.leader_high
     single = len(runs) == 1
     title = title or (next(iter(runs.values())).label if single else game.name)
+    counts = [f"{min(max_seeds, r.seeds.size)} of {r.seeds.size}" for r in runs.values()]
+    counts = list(dict.fromkeys(counts))  # "2 of 32 per run", not "2 of 32, 2 of 32"
+    shown = ", ".join(counts) + " seeds" + (" per run" if not single and len(counts) == 1 else "")
     if game.d1 == 1:
         fig, (ax, ax2) = _figure(11.0, 4.5, ncols=2)
         xs = np.linspace(lo[0], hi[0], 120 if numeric else 600)[:, None]
@@ -279,12 +299,12 @@ def plot_trajectory(runs, game, path, *, max_seeds: int = 8, title: str | None =
         )
         points = None
         for li, (label, run) in enumerate(runs.items()):
+            color = COLORS[li % len(COLORS)]
             for si, s in enumerate(run.seeds[:max_seeds]):
                 m = run.seed == s
                 order = np.argsort(run.stage[m], kind="stable")
                 x = run.leader[m][order]
                 f = _hier_payoff(game, x)
-                color = COLORS[li % len(COLORS)]
                 lab = label if (not single and si == 0) else None
                 if single:  # the direction of time: colour by stage
                     points = ax.scatter(
@@ -300,18 +320,25 @@ def plot_trajectory(runs, game, path, *, max_seeds: int = 8, title: str | None =
                     )
                 else:
                     ax.scatter(x[:, 0], f, s=10, color=color, alpha=0.5, label=lab, zorder=3)
-                # start (circle) and end (square) of each seed's path
                 ax.scatter(x[:1, 0], f[:1], s=45, marker="o", facecolors="none",
                            edgecolors="black", zorder=5)  # fmt: skip
-                ax.scatter(x[-1:, 0], f[-1:], s=45, marker="s", color="white" if single else color,
-                           edgecolors="black", zorder=5)  # fmt: skip
-        if points is not None:
-            fig.colorbar(points, ax=ax, label="log10(stage + 1)", shrink=0.85)
+            final = _final_strategies(run)
+            ax.scatter(
+                final[:, 0],
+                _hier_payoff(game, final),
+                s=45,
+                marker="s",
+                color="white" if single else color,
+                edgecolors="black",
+                zorder=5,
+            )
+            # right panel: every seed of every run, median and IQR of x_n against stages
             grid = stage_grid(int(run.stage.max()))
             q25, med, q75 = _bands(step_values(run, run.leader[:, 0], grid))
-            color = COLORS[li % len(COLORS)]
             ax2.fill_between(grid, q25, q75, color=color, alpha=0.2, linewidth=0)
             ax2.plot(grid, med, color=color, linewidth=2, label=_curve_label(label, run, len(runs)))
+        if points is not None:
+            fig.colorbar(points, ax=ax, label="log10(stage + 1)", shrink=0.85)
         ax.scatter(dse.x[0], dse.leader_payoff, label="DSE", **DSE_STYLE)
         ax2.axhline(
             dse.x[0],
@@ -333,17 +360,21 @@ def plot_trajectory(runs, game, path, *, max_seeds: int = 8, title: str | None =
             )
         _style(ax, "leader strategy x", r"$f_1(x, r(x))$")
         ax.set_title(
-            "leader paths on its hierarchical payoff (circle: start, square: end)", fontsize=9
+            f"leader paths of {shown} on its hierarchical payoff\n"
+            "(circle: start; square: every seed's end)",
+            fontsize=9,
         )
         ax.legend(fontsize=8, frameon=False, loc="lower center")
         ax2.set_xscale("log")
         _style(ax2, "stage", r"leader strategy $x_n$")
-        ax2.set_title("leader strategy over seeds", fontsize=9)
+        ax2.set_title("leader strategy over all seeds", fontsize=9)
         ax2.legend(fontsize=8, framealpha=0.9)
         fig.suptitle(title, fontsize=10)
         return _save(fig, path)
 
-    fig, ax = _figure(6.4, 5.6)
+    from matplotlib.collections import LineCollection
+
+    fig, ax = _figure(7.6, 6.0)
     n = 35 if numeric else 120
     g0, g1 = np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n)
     X0, X1 = np.meshgrid(g0, g1)
@@ -352,19 +383,31 @@ def plot_trajectory(runs, game, path, *, max_seeds: int = 8, title: str | None =
     ax.contour(X0, X1, Z, levels=20, colors="white", linewidths=0.3, alpha=0.6)
     fig.colorbar(cs, ax=ax, label=r"$f_1(x, r(x))$", shrink=0.85)
     for li, (label, run) in enumerate(runs.items()):
-        for si, s in enumerate(run.seeds[:max_seeds]):
-            m = run.seed == s
-            order = np.argsort(run.stage[m], kind="stable")
-            x = run.leader[m][order]
-            color = COLORS[si % len(COLORS)] if single else COLORS[li % len(COLORS)]
-            lab = f"seed {s}" if single else (label if si == 0 else None)
-            ax.plot(x[:, 0], x[:, 1], color=color, linewidth=1.3, alpha=0.9, label=lab)
-            ax.scatter(
-                x[:1, 0], x[:1, 1], s=30, color=color, marker="o", edgecolors="white", zorder=5
-            )
-            ax.scatter(
-                x[-1:, 0], x[-1:, 1], s=60, color=color, marker="s", edgecolors="white", zorder=5
-            )
+        color = COLORS[li % len(COLORS)]
+        grid = stage_grid(int(run.stage.max()), 60)  # 60 points: a readable path
+        paths = step_values(run, run.leader, grid)  # (S, G, 2) at log-spaced stages
+        for x in paths[:max_seeds]:  # faint: the shown seeds' own paths
+            x = x[np.all(np.isfinite(x), axis=1)]
+            ax.plot(x[:, 0], x[:, 1], color=color, linewidth=0.6, alpha=0.25, zorder=2)
+            ax.scatter(x[:1, 0], x[:1, 1], s=22, facecolors="none", edgecolors=color,
+                       marker="o", alpha=0.8, zorder=4)  # fmt: skip
+        final = _final_strategies(run)
+        ax.scatter(final[:, 0], final[:, 1], s=28, color=color, marker="s", edgecolors="white",
+                   linewidths=0.6, zorder=5)  # fmt: skip
+        # bold: the coordinate-wise median over all seeds at log-spaced stages
+        with np.errstate(all="ignore"):
+            med = np.nanmedian(paths, axis=0)
+        ok = np.all(np.isfinite(med), axis=1)
+        med, when = med[ok], grid[ok]
+        lab = f"median path over {run.seeds.size} seeds" + ("" if single else f" ({label})")
+        if single:  # the direction of time: the median path coloured by stage
+            segments = list(np.stack([med[:-1], med[1:]], axis=1))
+            lc = LineCollection(segments, cmap="viridis", linewidths=2.6, zorder=6, label=lab)
+            lc.set_array(np.log10(when[1:] + 1.0))
+            ax.add_collection(lc)
+            fig.colorbar(lc, ax=ax, label="log10(stage + 1), median path", shrink=0.85)
+        else:
+            ax.plot(med[:, 0], med[:, 1], color=color, linewidth=2.6, zorder=6, label=lab)
     ax.scatter(dse.x[0], dse.x[1], label="DSE", **DSE_STYLE)
     if ne is not None:
         ax.scatter(ne.x[0], ne.x[1], label="Nash", **NASH_STYLE)
@@ -373,10 +416,20 @@ def plot_trajectory(runs, game, path, *, max_seeds: int = 8, title: str | None =
     ax.set_xlabel(r"$x_1$")
     ax.set_ylabel(r"$x_2$")
     ax.set_title(
-        f"{title}\nleader paths on $f_1(x, r(x))$ (circle: start, square: end)", fontsize=9
+        f"{title}\nleader on $f_1(x, r(x))$, at log-spaced stages: bold, the median path;\n"
+        f"faint, the paths of {shown} (circle: start); square: every seed's end",
+        fontsize=8,
     )
     ax.legend(fontsize=8, loc="upper left", framealpha=0.8)
     return _save(fig, path)
+
+
+def _final_strategies(run: RunData) -> np.ndarray:
+    """Each seed's last recorded leader strategy, ``(S, d1)`` (in ``run.seeds`` order)."""
+    order = np.lexsort((run.update, run.stage, run.seed))
+    seeds = run.seed[order]
+    last = np.flatnonzero(np.r_[seeds[1:] != seeds[:-1], True])
+    return run.leader[order[last]]
 
 
 def _nash_distance(game) -> float | None:
@@ -384,7 +437,9 @@ def _nash_distance(game) -> float | None:
     return None if ne is None else float(np.linalg.norm(ne.x - game.stackelberg().x))
 
 
-def plot_run(run: RunData, game, out_dir, *, prefix: str = "") -> list[Path]:
+def plot_run(
+    run: RunData, game: Game, out_dir: str | os.PathLike, *, prefix: str = ""
+) -> list[Path]:
     """All figures of one run: ``distance.png``, ``payoff.png`` and (1-D/2-D leaders)
     ``trajectory.png`` in ``out_dir``. Returns the paths written."""
     out = Path(out_dir)
@@ -398,7 +453,9 @@ def plot_run(run: RunData, game, out_dir, *, prefix: str = "") -> list[Path]:
     return paths
 
 
-def plot_comparison(runs: dict[str, RunData], game, out_dir, *, prefix: str = "") -> list[Path]:
+def plot_comparison(
+    runs: Mapping[str, RunData], game: Game, out_dir: str | os.PathLike, *, prefix: str = ""
+) -> list[Path]:
     """Several runs on one game, one colour each: distance, payoff and trajectory figures."""
     out = Path(out_dir)
     title = f"{game.name}: " + ", ".join(runs)
@@ -442,7 +499,9 @@ def _label(config: dict[str, Any], keys: list[str]) -> str:
     return ", ".join(f"{k.split('.')[-1]}={get(k)}" for k in keys) or "run"
 
 
-def compare_runs(runs: list[RunData], games: list, out_dir) -> tuple[list[Path], str]:
+def compare_runs(
+    runs: list[RunData], games: list[Game], out_dir: str | os.PathLike
+) -> tuple[list[Path], str]:
     """Several runs overlaid, labelled by what differs between their configs, and a table
     of their final statistics (median / IQR / max distance to the DSE, stages).
 

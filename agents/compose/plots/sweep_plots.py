@@ -12,7 +12,9 @@ display needed):
 ``sweep_curves.png``
     The distance curves of every configuration overlaid (median over seeds of each seed's most
     recent recorded distance, against stages, log-log), one panel per environment ID, coloured
-    as above. Read from each run directory's ``updates.csv``.
+    as above; the next swept parameter (2 to 7 values) sets the line style, and any further
+    swept parameter is named in the panel title as not told apart. Read from each run
+    directory's ``updates.csv``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,16 @@ from agents.compose.sweeps import load_sweep_summary
 __all__ = ["plot_sweep", "plot_sweep_curves", "plot_sweep_final"]
 
 _FLOOR = 1e-16  # distances of exactly 0 drawn on a log axis
+#: Line styles of the second swept parameter in the curves figure (at most 7 values, as colours).
+_LINESTYLES: tuple[Any, ...] = (
+    "-",
+    "--",
+    ":",
+    "-.",
+    (0, (5, 1)),
+    (0, (3, 1, 1, 1, 1, 1)),
+    (0, (1, 3)),
+)
 
 
 def _figure(nrows: int, ncols: int, width: float, height: float):
@@ -202,15 +214,21 @@ def plot_sweep_curves(
     confs = _finished(summary)
     if not confs:
         return None
+    from matplotlib.lines import Line2D
+
     swept = list(summary.get("independent", summary["swept"]))
     envs = _distinct(confs, "env_id") if "env_id" in swept else [None]
     g = _group_key(swept, confs, "env_id")
     groups = _distinct(confs, g) if g else [None]
     colors = dict(zip((_key(v) for v in groups), _colors(len(groups)), strict=True))
+    # The next swept parameter (2 to 7 values) is told apart by the line style.
+    h = _group_key([k for k in swept if k != g], confs, "env_id") if g else None
+    kinds = _distinct(confs, h) if h else [None]
+    styles = dict(zip((_key(v) for v in kinds), _LINESTYLES, strict=False))
+    untold = [k for k in swept if k not in ("env_id", g, h) and len(_distinct(confs, k)) > 1]
     fig, axes = _figure(1, len(envs), 5.5 * len(envs), 4.2)
     for ax, env in zip(axes, envs, strict=True):
         members = [c for c in confs if env is None or c["values"]["env_id"] == env]
-        shown: set[str] = set()
         for c in members:
             run = load_results(Path(sweep_dir) / c["dir"])
             if len(run.seed) == 0:
@@ -219,22 +237,41 @@ def plot_sweep_curves(
             with np.errstate(all="ignore"):
                 med = np.nanmedian(step_values(run, run.distance, grid), axis=0)
             gk = _key(c["values"].get(g)) if g else _key(None)
-            label = None
-            if g is not None and gk not in shown:
-                label = f"{g} = {_label(c['values'].get(g))}"
-                shown.add(gk)
-            ax.plot(grid, np.maximum(med, _FLOOR), color=colors[gk], lw=1.0, alpha=0.6, label=label)
+            hk = _key(c["values"].get(h)) if h else _key(None)
+            ax.plot(
+                grid,
+                np.maximum(med, _FLOOR),
+                color=colors[gk],
+                linestyle=styles[hk],
+                lw=1.2,
+                alpha=0.75,
+            )
         ax.set_xscale("log")
         ax.set_yscale("log")
         _style(ax, "stage", "distance to the DSE (median over seeds)")
         title = _label(env) if env is not None else members[0]["config"]["env_id"]
-        ax.set_title(f"{title}: {len(members)} configurations", fontsize=10)
+        note = f"\nalso swept, not told apart: {', '.join(untold)}" if untold else ""
+        ax.set_title(f"{title}: {len(members)} configurations{note}", fontsize=10)
+        handles: list[Any] = []
         if g is not None:
-            handles, labels = ax.get_legend_handles_labels()
-            order = sorted(range(len(labels)), key=lambda i: labels[i])
-            ax.legend(
-                [handles[i] for i in order], [labels[i] for i in order], fontsize=7, loc="best"
-            )
+            handles += [
+                Line2D([], [], color=colors[_key(v)], lw=1.6, label=f"{g} = {_label(v)}")
+                for v in groups
+            ]
+        if h is not None:
+            handles += [
+                Line2D(
+                    [],
+                    [],
+                    color="0.25",
+                    linestyle=styles[_key(v)],
+                    lw=1.4,
+                    label=f"{h} = {_label(v)}",
+                )  # fmt: skip
+                for v in kinds
+            ]
+        if handles:
+            ax.legend(handles=handles, fontsize=7, loc="best")
     return _save(fig, path)
 
 

@@ -23,17 +23,18 @@ import inspect
 import math
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from agents.base import check_agent
+from agents.base import Agent, check_agent
 from agents.compose.engines.runner import derive_seeds
 from agents.followers import GradientAscentFollower
 from agents.hic import HiCLeader
 from agents.presets import follower_step_size
+from agents.sb3 import limit_torch_threads
 from hic_envs.env import FOLLOWER, LEADER, GameEnv
 from hic_envs.games.base import Game
 from hic_envs.registration import DEFAULT_MAX_EPISODE_STEPS, build_game
@@ -67,6 +68,11 @@ def _preset_leader(game: Game) -> HiCLeader:
 def _preset_follower(game: Game) -> GradientAscentFollower:
     """Gradient ascent (Eq. 21) with the step the presets are built for."""
     return GradientAscentFollower(game, step_size=follower_step_size(game))
+
+
+#: An embedded partner: an agent (:class:`agents.Agent`), a callable ``game -> agent``, or
+#: None for the default partner.
+PartnerLike: TypeAlias = "Agent | Callable[[Game], Agent] | None"
 
 
 def _adopt(partner: Any, role: str, game: Game, default: Callable[[Game], Any]):
@@ -156,6 +162,7 @@ class _View(gymnasium.Env):
     ) -> None:
         if not isinstance(game, Game):
             raise TypeError(f"game must be a hic_envs.games.Game, got {type(game).__name__}")
+        limit_torch_threads()  # SB3 trains small networks on views: one thread unless chosen
         self.max_episode_steps = _check_max_steps(max_episode_steps)
         self.reward_scale = _check_scale(reward_scale)
         # The stage game, payoffs, noise, projection and rendering are GameEnv's. Without an
@@ -254,6 +261,7 @@ class _View(gymnasium.Env):
     # ------------------------------------------------------------------ helpers
     def _ask_partner(self) -> np.ndarray:
         """The partner's action for the coming stage, checked like GameEnv checks actions."""
+        assert self._obs is not None, "reset() sets the observations first"
         a = np.array(self.partner.act(self._obs[self._other]), dtype=np.float64)
         d = self.env.action_space(self._other).shape
         if a.shape != d or not np.isfinite(a).all():
@@ -348,7 +356,7 @@ class FollowerView(_View):
     def __init__(
         self,
         game: Game,
-        leader: Any = None,
+        leader: PartnerLike = None,
         observe_leader: bool = True,
         max_episode_steps: int | None = DEFAULT_MAX_EPISODE_STEPS,
         noise_std: float = 0.0,
@@ -370,13 +378,14 @@ class FollowerView(_View):
         self.observation_space = _unit_box(game.d1 if self.observe_leader else 1)
 
     @property
-    def leader(self):
+    def leader(self) -> Agent:
         """The embedded leader agent."""
         return self.partner
 
     def _observation(self) -> np.ndarray:
         if not self.observe_leader:
             return np.zeros(1, dtype=np.float32)
+        assert self._partner_action is not None, "reset() asks the partner first"
         x = self.game.project_leader(self._partner_action)  # as GameEnv will play it
         return to_unit(x, *self._other_box).astype(np.float32)
 
@@ -434,7 +443,7 @@ class LeaderView(_View):
     def __init__(
         self,
         game: Game,
-        follower: Any = None,
+        follower: PartnerLike = None,
         max_episode_steps: int | None = DEFAULT_MAX_EPISODE_STEPS,
         noise_std: float = 0.0,
         reward_scale: float = 1.0,
@@ -452,17 +461,21 @@ class LeaderView(_View):
         self.observation_space = _unit_box(game.d2)
 
     @property
-    def follower(self):
+    def follower(self) -> Agent:
         """The embedded follower agent."""
         return self.partner
 
     def _observation(self) -> np.ndarray:
+        assert self._obs is not None, "reset() sets the observations first"
         y = self._obs[LEADER]  # GameEnv's leader observation: the follower's action as played
         return to_unit(y, *self._other_box).astype(np.float32)
 
 
 # ---------------------------------------------------------------------- registration
-def _make_view(view_cls: type[_View], game_factory: Callable[..., Game], **kwargs: Any) -> _View:
+_V = TypeVar("_V", bound=_View)
+
+
+def _make_view(view_cls: type[_V], game_factory: Callable[..., Game], **kwargs: Any) -> _V:
     """Entry point of a registered view: view keywords go to the view, the rest to the game."""
     names = set(inspect.signature(view_cls).parameters) - {"game"}
     view_kwargs = {k: v for k, v in kwargs.items() if k in names}

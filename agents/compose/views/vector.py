@@ -19,19 +19,21 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
-from gymnasium import spaces
+from gymnasium import Wrapper, spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
 from agents.base import BatchAgent
 from agents.compose.engines.runner import derive_seeds
 from agents.followers import GradientAscentFollower
 from agents.hic import HiCLeader
 from agents.presets import follower_step_size, hic_leader_kwargs
+from agents.sb3 import limit_torch_threads
 from hic_envs.games.base import Game
 from hic_envs.registration import DEFAULT_MAX_EPISODE_STEPS, build_game
 from hic_envs.units import to_unit
@@ -95,6 +97,11 @@ def _preset_follower(game: Game, num_envs: int) -> BatchAgent:
     return GradientAscentFollower(game, step_size=follower_step_size(game), num_envs=num_envs)
 
 
+#: An embedded batched partner: a :class:`~agents.BatchAgent` built with ``num_envs``, a
+#: callable ``(game, num_envs) -> agent``, or None for the default partner.
+BatchPartnerLike: TypeAlias = "BatchAgent | Callable[[Game, int], BatchAgent] | None"
+
+
 def _adopt(partner: Any, role: str, game: Game, num_envs: int, default) -> BatchAgent:
     """Validate (or build) the batched partner: ``None``, an Agent or ``f(game, num_envs)``."""
     if partner is None:
@@ -150,6 +157,7 @@ class _VectorView(VectorEnv):
                 f"render_mode must be None for a vector view, got {render_mode!r}; render one "
                 "copy with the single view (agents.compose.views.single) instead"
             )
+        limit_torch_threads()  # SB3 trains small networks on views: one thread unless chosen
         self.game = game
         self.num_envs = _check_num_envs(num_envs)
         self.max_episode_steps = _check_max_steps(max_episode_steps)
@@ -258,6 +266,7 @@ class _VectorView(VectorEnv):
         f1 = np.asarray(f1, dtype=np.float64)
         f2 = np.asarray(f2, dtype=np.float64)
         if self.noise_std > 0.0:
+            assert self._noise is not None, "reset() made the generator"
             w = self._noise.normal(0.0, self.noise_std, size=(self.num_envs, 2))  # as GameEnv
             r1, r2 = f1 + w[:, 0], f2 + w[:, 1]
         else:
@@ -407,7 +416,7 @@ class FollowerVectorView(_VectorView):
         self,
         game: Game,
         num_envs: int,
-        leader: Any = None,
+        leader: BatchPartnerLike = None,
         observe_leader: bool = True,
         max_episode_steps: int | None = DEFAULT_MAX_EPISODE_STEPS,
         noise_std: float = 0.0,
@@ -439,6 +448,7 @@ class FollowerVectorView(_VectorView):
         if not self.observe_leader:
             return np.zeros((self.num_envs, 1), dtype=np.float32)
         lo, hi = self._other
+        assert self._partner_action is not None, "reset() asks the partner first"
         x = np.minimum(np.maximum(self._partner_action, lo), hi)  # as GameEnv will play it
         return to_unit(x, lo, hi).astype(np.float32)
 
@@ -461,7 +471,7 @@ class LeaderVectorView(_VectorView):
         self,
         game: Game,
         num_envs: int,
-        follower: Any = None,
+        follower: BatchPartnerLike = None,
         max_episode_steps: int | None = DEFAULT_MAX_EPISODE_STEPS,
         noise_std: float = 0.0,
         reward_scale: float = 1.0,
@@ -486,6 +496,7 @@ class LeaderVectorView(_VectorView):
         return self.partner
 
     def _observation(self) -> np.ndarray:
+        assert self._last_y is not None, "a follower's action was played first"
         return to_unit(self._last_y, *self._other).astype(np.float32)
 
 
@@ -527,13 +538,13 @@ class SB3VecEnv(VecEnv):
     def step_async(self, actions: np.ndarray) -> None:
         self._actions = actions
 
-    def step_wait(self):
+    def step_wait(self) -> VecEnvStepReturn:
         obs, rewards, terms, truncs, infos = self.venv.step(self._actions)
         dones = terms | truncs
         if dones.any():
             info_list = self._info_list(infos["final_info"])
-            for i in np.flatnonzero(dones):
-                info_list[i]["terminal_observation"] = infos["final_obs"][i]
+            for k in np.flatnonzero(dones):
+                info_list[k]["terminal_observation"] = infos["final_obs"][k]
             self.reset_infos = self._info_list(infos)
         else:
             info_list = self._info_list(infos)
@@ -551,22 +562,30 @@ class SB3VecEnv(VecEnv):
         self._seeds = [seed] * self.num_envs
         return list(self._seeds)
 
-    def get_attr(self, attr_name: str, indices=None) -> list[Any]:
-        return [getattr(self.venv, attr_name)] * len(self._get_indices(indices))
+    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
+        return [getattr(self.venv, attr_name)] * len(list(self._get_indices(indices)))
 
-    def set_attr(self, attr_name: str, value: Any, indices=None) -> None:
-        if len(self._get_indices(indices)) != self.num_envs:
+    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
+        if len(list(self._get_indices(indices))) != self.num_envs:
             raise ValueError("the copies share one vector env: set attributes on all of them")
         setattr(self.venv, attr_name, value)
 
-    def env_method(self, method_name: str, *method_args, indices=None, **method_kwargs):
-        n = len(self._get_indices(indices))
+    def env_method(
+        self,
+        method_name: str,
+        *method_args: Any,
+        indices: VecEnvIndices = None,
+        **method_kwargs: Any,
+    ) -> list[Any]:
+        n = len(list(self._get_indices(indices)))
         return [getattr(self.venv, method_name)(*method_args, **method_kwargs)] * n
 
-    def env_is_wrapped(self, wrapper_class, indices=None) -> list[bool]:
-        return [False] * len(self._get_indices(indices))
+    def env_is_wrapped(
+        self, wrapper_class: type[Wrapper], indices: VecEnvIndices = None
+    ) -> list[bool]:
+        return [False] * len(list(self._get_indices(indices)))
 
-    def get_images(self):
+    def get_images(self) -> list[np.ndarray | None]:
         raise NotImplementedError("vector views do not render; render a single view instead")
 
     def _info_list(self, infos: dict[str, Any]) -> list[dict[str, Any]]:
@@ -582,9 +601,12 @@ class SB3VecEnv(VecEnv):
 
 
 # ---------------------------------------------------------------------- registration
+_VV = TypeVar("_VV", bound=_VectorView)
+
+
 def _make_vector_view(
-    cls: type[_VectorView], game_factory: Callable[..., Game], num_envs: int = 1, **kwargs: Any
-) -> _VectorView:
+    cls: type[_VV], game_factory: Callable[..., Game], num_envs: int = 1, **kwargs: Any
+) -> _VV:
     """Vector entry point: view keywords go to the vector view, the rest to the game."""
     names = set(inspect.signature(cls).parameters) - {"game", "num_envs"}
     view_kwargs = {k: v for k, v in kwargs.items() if k in names}
