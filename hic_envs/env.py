@@ -265,8 +265,8 @@ class GameEnv(ParallelEnv):
         x, px = self._check_action(LEADER, actions[LEADER])
         y, py = self._check_action(FOLLOWER, actions[FOLLOWER])
         # The stage itself (projection, payoffs, noise) is hic_envs.stage's, as in the engine.
-        x, y, f1, f2, r1, r2 = self.stage.play(x, y, self.np_random, in_box=not (px or py))
-        f1, f2, r1, r2 = float(f1), float(f2), float(r1), float(r2)
+        x, y, p1, p2, q1, q2 = self.stage.play(x, y, self.np_random, in_box=not (px or py))
+        f1, f2, r1, r2 = float(p1), float(p2), float(q1), float(q2)
         if not (math.isfinite(r1) and math.isfinite(r2)):
             raise FloatingPointError(
                 f"stage {self._stage + 1}: the rewards are not finite (leader {r1!r}, follower "

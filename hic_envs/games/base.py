@@ -433,7 +433,7 @@ class Game:
             g = np.asarray(self.total_leader_grad(x, y), dtype=np.float64)
             return -float(self.leader_payoff(x, y)), -g
 
-        found = []
+        found: list[tuple[float, Array]] = []
         progress = _checks.SolveProgress(
             f"{self.name}(d1={self.d1}, d2={self.d2}): solving for the DSE numerically",
             len(starts),

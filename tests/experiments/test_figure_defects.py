@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from agents.compose.experiments.experiment import ExperimentConfig, run_experiment
 from agents.compose.experiments.results import load_results
-
 from agents.compose.plots import plotting, sweep_plots
 
 sys.path.insert(0, str(Path(__file__).parent))

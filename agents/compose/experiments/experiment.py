@@ -275,7 +275,12 @@ class ExperimentConfig:
         return game
 
     def check_budget(
-        self, out_dir=None, chunk: int | None = None, *, allow_large_output=False, resume=False
+        self,
+        out_dir: str | Path | None = None,
+        chunk: int | None = None,
+        *,
+        allow_large_output: bool = False,
+        resume: bool = False,
     ) -> budget.Estimate:
         """Refuse a run that cannot fit in memory or on disk before anything is allocated
         (:func:`agents.compose.experiments.budget.check`, a few thousand stages of one seed)."""
