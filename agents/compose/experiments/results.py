@@ -43,7 +43,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import numpy as np
 
@@ -196,7 +196,7 @@ def write_checkpoint(path: Path, state: dict[str, np.ndarray], meta: dict[str, A
     atomic_write(path, buf.getvalue())
 
 
-def open_regular(path: Path, mode: str = "rb") -> BinaryIO:
+def open_regular(path: Path, mode: str = "rb") -> IO[bytes]:
     """Open ``path`` for reading (``"rb"``) or updating (``"r+b"``) only if it is a regular file.
 
     The file is opened without blocking and checked with ``fstat`` before anything is read, so
