@@ -201,11 +201,12 @@ def sample(game: Game, rng: np.random.Generator, shape: tuple[int, ...]):
     return draw(game.leader_low, game.leader_high), draw(game.follower_low, game.follower_high)
 
 
-def central_diff(fn, z: np.ndarray) -> np.ndarray:
-    """Central differences of ``fn`` w.r.t. the last axis of ``z``: shape ``(..., *out, n)``."""
+def central_diff(fn, z: np.ndarray, rel: float = 1e-6) -> np.ndarray:
+    """Central differences of ``fn`` w.r.t. the last axis of ``z``: shape ``(..., *out, n)``
+    (relative step ``rel``; ``1e-4`` for a difference of a numeric gradient)."""
     cols = []
     for i in range(z.shape[-1]):
-        h = 1e-6 * max(1.0, float(np.abs(z[..., i]).max()))
+        h = rel * max(1.0, float(np.abs(z[..., i]).max()))
         e = np.zeros_like(z)
         e[..., i] = h
         cols.append((fn(z + e) - fn(z - e)) / (2 * h))
@@ -607,3 +608,107 @@ def test_info_is_json_friendly(case):
     info = json.loads(json.dumps(game.info()))
     assert info["name"] == game.name
     assert info["d1"] == game.d1 and info["d2"] == game.d2
+
+
+# ---------------------------------------------------------------------------- matrix-free API
+
+
+def second_difference(f, x, y, a: str, b: str, rel: float = 1e-4) -> np.ndarray:
+    """``d^2 f / da_i db_j`` by four-point second differences of the payoff, ``(..., d_a,
+    d_b)`` (step ``rel`` relative: accurate to about ``1e-8`` relative)."""
+    z = {"x": x, "y": y}
+    da, db = z[a].shape[-1], z[b].shape[-1]
+    out = np.empty(np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (da, db))
+    for i in range(da):
+        for j in range(db):
+            acc = 0.0
+            for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+                w = {"x": x.copy(), "y": y.copy()}
+                hi = rel * max(1.0, float(np.abs(z[a][..., i]).max()))
+                hj = rel * max(1.0, float(np.abs(z[b][..., j]).max()))
+                w[a][..., i] += si * hi
+                w[b][..., j] += sj * hj
+                acc = acc + si * sj * f(w["x"], w["y"])
+            out[..., i, j] = acc / (4 * hi * hj)
+    return out
+
+
+def dense_blocks(game: Game, x, y) -> dict[tuple[str, str], np.ndarray]:
+    """Every Hessian block of both payoffs, ``(..., d_a, d_b)``: the game's analytic dense
+    blocks, or central differences of its analytic gradients, where it has them; second
+    differences of the payoff otherwise (a difference of a difference would be noisier than
+    what it checks)."""
+    own = type(game)
+    f1, f2 = game.leader_payoff, game.follower_payoff
+
+    def pick(method: str, closed, f, a: str, b: str) -> np.ndarray:
+        if getattr(own, method) is not getattr(Game, method):
+            return closed()
+        return second_difference(f, x, y, a, b)
+
+    f2yx = pick("follower_hess_yx", lambda: game.follower_hess_yx(x, y), f2, "y", "x")
+    f1yx = pick("leader_hess_yx", lambda: game.leader_hess_yx(x, y), f1, "y", "x")
+    return {
+        ("follower", "yy"): pick(
+            "follower_hess_yy", lambda: game.follower_hess_yy(x, y), f2, "y", "y"
+        ),
+        ("follower", "yx"): f2yx,
+        ("follower", "xy"): np.swapaxes(f2yx, -1, -2),
+        ("follower", "xx"): pick(
+            "follower_grad_x",
+            lambda: central_diff(lambda u: game.follower_grad_x(u, y), x),
+            f2,
+            "x",
+            "x",
+        ),
+        ("leader", "yx"): f1yx,
+        ("leader", "xy"): np.swapaxes(f1yx, -1, -2),
+        ("leader", "xx"): pick("leader_grad", lambda: leader_hess_xx(game, x, y), f1, "x", "x"),
+        ("leader", "yy"): pick(
+            "leader_grad_y",
+            lambda: central_diff(lambda u: game.leader_grad_y(x, u), y),
+            f1,
+            "y",
+            "y",
+        ),
+    }
+
+
+def test_follower_grad_x_matches_central_differences(case):
+    game, spec = case
+    x, y = sample(game, np.random.default_rng(5), (4,))
+    ref = central_diff(lambda u: game.follower_payoff(u, y), x)
+    atol = 1e-6 * scale_of(ref) + 1e-7
+    np.testing.assert_allclose(game.follower_grad_x(x, y), ref, rtol=1e-5, atol=atol)
+
+
+def test_payoff_hvp_matches_the_dense_blocks_batched(case):
+    """``payoff_hvp`` on a (2, 3) batch equals each block times ``v`` (every block of both
+    players): the closed forms and the difference default alike."""
+    game, spec = case
+    rng = np.random.default_rng(6)
+    x, y = sample(game, rng, (2, 3))
+    blocks = dense_blocks(game, x, y)
+    for (player, block), H in blocks.items():
+        v = rng.normal(size=(2, 3, H.shape[-1]))
+        got = game.payoff_hvp(player, block, x, y, v)
+        ref = np.einsum("...ij,...j->...i", H, v)
+        assert got.shape == ref.shape == (2, 3, H.shape[-2]), (player, block)
+        tol = (1e-5 if spec.analytic else 1e-4) * scale_of(H) * scale_of(v) + 1e-6
+        np.testing.assert_allclose(got, ref, rtol=0, atol=tol, err_msg=f"{player} {block}")
+        # broadcasting: one v against the whole batch, and v = 0 gives 0
+        one = game.payoff_hvp(player, block, x, y, v[0, 0])
+        np.testing.assert_allclose(one, np.einsum("...ij,j->...i", H, v[0, 0]), atol=tol)
+        zero = game.payoff_hvp(player, block, x, y, np.zeros(H.shape[-1]))
+        assert np.all(zero == 0.0), (player, block)
+
+
+def test_payoff_hvp_refuses_bad_arguments():
+    game = QuadraticGame()
+    x, y = np.zeros(game.d1), np.zeros(game.d2)
+    with pytest.raises(ValueError, match="player"):
+        game.payoff_hvp("both", "xx", x, y, x)
+    with pytest.raises(ValueError, match="block"):
+        game.payoff_hvp("leader", "xz", x, y, x)
+    with pytest.raises(ValueError, match="shape"):
+        game.payoff_hvp("leader", "xx", x, y, np.zeros(game.d1 + 1))
