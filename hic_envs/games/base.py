@@ -326,11 +326,7 @@ class Game:
             ValueError: for an unknown ``player`` or ``block``, or a ``v`` whose last axis is
                 not ``d_b``.
         """
-        if player not in ("leader", "follower"):
-            raise ValueError(f"player must be 'leader' or 'follower', got {player!r}")
-        if block not in ("xx", "xy", "yx", "yy"):
-            raise ValueError(f"block must be one of 'xx', 'xy', 'yx', 'yy', got {block!r}")
-        x, y, v = self._hvp_args(block, x, y, v)
+        x, y, v = self._hvp_args(player, block, x, y, v)
         dense = self._dense_block(player, block)
         if dense is not None:
             return dense(x, y, v)
@@ -340,8 +336,19 @@ class Game:
             return _directional_difference(lambda z: grad(z, y), x, v, step)
         return _directional_difference(lambda z: grad(x, z), y, v, step)
 
-    def _hvp_args(self, block: str, x: Array, y: Array, v: Array) -> tuple[Array, Array, Array]:
-        """``x, y, v`` as float64 arrays broadcast to one batch shape, ``v`` checked."""
+    def _hvp_args(
+        self, player: str, block: str, x: Array, y: Array, v: Array
+    ) -> tuple[Array, Array, Array]:
+        """``x, y, v`` of :meth:`payoff_hvp` as float64 arrays broadcast to one batch shape,
+        ``player``, ``block`` and ``v``'s last axis checked (overrides call this first).
+
+        Raises:
+            ValueError: for an unknown ``player`` or ``block`` or a ``v`` of the wrong length.
+        """
+        if player not in ("leader", "follower"):
+            raise ValueError(f"player must be 'leader' or 'follower', got {player!r}")
+        if block not in ("xx", "xy", "yx", "yy"):
+            raise ValueError(f"block must be one of 'xx', 'xy', 'yx', 'yy', got {block!r}")
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         v = np.asarray(v, dtype=np.float64)
@@ -356,6 +363,14 @@ class Game:
             np.broadcast_to(y, batch + y.shape[-1:]),
             np.broadcast_to(v, batch + v.shape[-1:]),
         )
+
+    def _constant_hvp(
+        self, table: dict[str, float], player: str, block: str, x: Array, y: Array, v: Array
+    ) -> Array:
+        """:meth:`payoff_hvp` of a game with one leader and one follower coordinate and
+        constant second derivatives: ``table["leader xy"]`` etc. (all eight) times ``v``."""
+        x, y, v = self._hvp_args(player, block, x, y, v)
+        return table[f"{player} {block}"] * v
 
     def _dense_block(self, player: str, block: str) -> Callable | None:
         """``(x, y, v) -> H v`` from a dense Hessian block the game overrides, else None."""

@@ -26,6 +26,7 @@ from hic_envs.games import (
     Game,
     HamiltonianGame,
     IteratedPrisonersDilemma,
+    LogitGame,
     MatchingPennies,
     NonlinearGame,
     PrisonersDilemma,
@@ -152,6 +153,9 @@ VARIANTS = {
     "stag_hunt-leader_tau": Case(lambda: StagHunt(leader_tau=0.5)),
     "battle_of_sexes-leader_tau": Case(lambda: BattleOfSexes(tau=2.0, leader_tau=0.3)),
     "ipd-leader_tau": Case(lambda: IteratedPrisonersDilemma(leader_tau=0.5), tol=1e-6),
+    "logit-matching_pennies": Case(
+        lambda: LogitGame(MatchingPennies(tau=0.5, leader_tau=0.2), bound=4.0)
+    ),
     "bimatrix-2x3": Case(
         lambda: Bimatrix(
             A=[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]],
@@ -712,3 +716,29 @@ def test_payoff_hvp_refuses_bad_arguments():
         game.payoff_hvp("leader", "xz", x, y, x)
     with pytest.raises(ValueError, match="shape"):
         game.payoff_hvp("leader", "xx", x, y, np.zeros(game.d1 + 1))
+
+
+def test_unregularised_ipd_in_logits_has_exact_derivatives():
+    """The SOS benchmark's game (``tau = 0``, logits): gradients against differences of the
+    payoffs, every HVP block against the dense blocks, on a (3,) batch; its ground truth
+    refuses."""
+    game = LogitGame(IteratedPrisonersDilemma(tau=0.0), bound=3.0)
+    x, y = sample(game, np.random.default_rng(7), (3,))
+    for fn, ref in (
+        (game.leader_grad, central_diff(lambda u: game.leader_payoff(u, y), x)),
+        (game.follower_grad, central_diff(lambda u: game.follower_payoff(x, u), y)),
+        (game.leader_grad_y, central_diff(lambda u: game.leader_payoff(x, u), y)),
+        (game.follower_grad_x, central_diff(lambda u: game.follower_payoff(u, y), x)),
+    ):
+        np.testing.assert_allclose(fn(x, y), ref, rtol=1e-6, atol=1e-9)
+    rng = np.random.default_rng(8)
+    for (player, block), H in dense_blocks(game, x, y).items():
+        v = rng.normal(size=(3, H.shape[-1]))
+        np.testing.assert_allclose(
+            game.payoff_hvp(player, block, x, y, v),
+            np.einsum("...ij,...j->...i", H, v),
+            atol=1e-6 * scale_of(H) * scale_of(v),
+            err_msg=f"{player} {block}",
+        )
+    with pytest.raises(ValueError, match="tau > 0"):
+        game.best_response(x)
