@@ -12,7 +12,7 @@ __all__ = ["LogitGame"]
 
 
 class LogitGame(Game):
-    """``inner`` played in logits: ``f(x, y) = inner.f(sigmoid(x), sigmoid(y))``.
+    """``inner`` played in logits: ``f(x, y) = scale inner.f(sigmoid(x), sigmoid(y))``.
 
     LOLA (Foerster et al., 2018) and SOS (Letcher et al., 2019) parameterise the IPD's five
     cooperation probabilities by their logits, ``p = sigmoid(theta)``, and take gradient steps
@@ -29,16 +29,22 @@ class LogitGame(Game):
     stops a run that has already decided). Ground truth: the inner game's best response and
     equilibria mapped to logits (clipped to the box), where the inner game has them.
 
+    ``scale`` (> 0, default 1) multiplies both payoffs and so every derivative: LOLA's and
+    SOS's IPD losses are the discounted sums ``d0 (I - gamma P)^-1 r``, ``1 / (1 - gamma)``
+    times this project's per-stage averages, and a step size means the same thing only in the
+    same units (SOS's ``|g| < b`` test is not scale-free either).
+
     Args:
         inner: a game whose strategies are probabilities (boxes inside ``[0, 1]``).
         bound: the logit box's half-width, > 0 (default 50).
+        scale: the payoffs' unit, > 0 (default 1).
 
     Raises:
         TypeError: if ``inner`` is not a :class:`Game`.
         ValueError: if its boxes are not inside ``[0, 1]`` or ``bound`` is not positive.
     """
 
-    def __init__(self, inner: Game, bound: float = 50.0) -> None:
+    def __init__(self, inner: Game, bound: float = 50.0, scale: float = 1.0) -> None:
         if not isinstance(inner, Game):
             raise TypeError(f"inner must be a Game, got {type(inner).__name__}")
         for lo, hi, who in (
@@ -51,13 +57,14 @@ class LogitGame(Game):
                     f"[{lo.tolist()}, {hi.tolist()}]"
                 )
         self.bound = _checks.positive("bound", bound)
+        self.scale = _checks.positive("scale", scale)
         self.inner = inner
         self.name = f"Logit{inner.name}"
         b = self.bound
         super().__init__([-b] * inner.d1, [b] * inner.d1, [-b] * inner.d2, [b] * inner.d2)
 
     def __repr__(self) -> str:
-        return f"LogitGame({self.inner!r}, bound={self.bound!r})"
+        return f"LogitGame({self.inner!r}, bound={self.bound!r}, scale={self.scale!r})"
 
     # ------------------------------------------------------------------ the change of variable
     @staticmethod
@@ -78,47 +85,50 @@ class LogitGame(Game):
             ("follower", "x"): g.follower_grad_x,
             ("follower", "y"): g.follower_grad,
         }
-        return table[(player, a)](p, q)
+        return self.scale * table[(player, a)](p, q)
 
     # ------------------------------------------------------------------ payoffs and derivatives
     def leader_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return self.inner.leader_payoff(self._s(x)[0], self._s(y)[0])
+        return self.scale * self.inner.leader_payoff(self._s(x)[0], self._s(y)[0])
 
     def follower_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return self.inner.follower_payoff(self._s(x)[0], self._s(y)[0])
+        return self.scale * self.inner.follower_payoff(self._s(x)[0], self._s(y)[0])
 
     def payoffs(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.inner.payoffs(self._s(x)[0], self._s(y)[0])
+        f1, f2 = self.inner.payoffs(self._s(x)[0], self._s(y)[0])
+        return self.scale * f1, self.scale * f2
 
     def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         (p, dp, _), q = self._s(x), self._s(y)[0]
-        return dp * self.inner.leader_grad(p, q)
+        return self.scale * dp * self.inner.leader_grad(p, q)
 
     def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         p, (q, dq, _) = self._s(x)[0], self._s(y)
-        return dq * self.inner.follower_grad(p, q)
+        return self.scale * dq * self.inner.follower_grad(p, q)
 
     def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         p, (q, dq, _) = self._s(x)[0], self._s(y)
-        return dq * self.inner.leader_grad_y(p, q)
+        return self.scale * dq * self.inner.leader_grad_y(p, q)
 
     def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         (p, dp, _), q = self._s(x), self._s(y)[0]
-        return dp * self.inner.follower_grad_x(p, q)
+        return self.scale * dp * self.inner.follower_grad_x(p, q)
 
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         p, (q, dq, ddq) = self._s(x)[0], self._s(y)
         H = dq[..., :, None] * self.inner.follower_hess_yy(p, q) * dq[..., None, :]
         diag = ddq * self.inner.follower_grad(p, q)
-        return H + diag[..., None] * np.eye(self.d2)
+        return self.scale * (H + diag[..., None] * np.eye(self.d2))
 
     def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         (p, dp, _), (q, dq, _) = self._s(x), self._s(y)
-        return dq[..., :, None] * self.inner.follower_hess_yx(p, q) * dp[..., None, :]
+        H = dq[..., :, None] * self.inner.follower_hess_yx(p, q) * dp[..., None, :]
+        return self.scale * H
 
     def leader_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         (p, dp, _), (q, dq, _) = self._s(x), self._s(y)
-        return dq[..., :, None] * self.inner.leader_hess_yx(p, q) * dp[..., None, :]
+        H = dq[..., :, None] * self.inner.leader_hess_yx(p, q) * dp[..., None, :]
+        return self.scale * H
 
     def payoff_hvp(self, player: str, block: str, x, y, v) -> np.ndarray:
         """The inner game's ``payoff_hvp`` scaled by the chain rule (class docstring)."""
@@ -127,7 +137,7 @@ class LogitGame(Game):
         s = {"x": sx, "y": sy}
         p, q = sx[0], sy[0]
         a, b = block
-        out = s[a][1] * self.inner.payoff_hvp(player, block, p, q, s[b][1] * v)
+        out = self.scale * s[a][1] * self.inner.payoff_hvp(player, block, p, q, s[b][1] * v)
         if a == b:
             out = out + s[a][2] * self._grad(player, a, p, q) * v
         return out
