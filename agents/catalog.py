@@ -218,6 +218,12 @@ def _lola(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
     opts = dict(opts)
     if isinstance(opts.get("step_size"), str):
         opts["step_size"] = parse_schedule(opts["step_size"], "--step-size")
+    if (
+        "step_size" not in opts
+        and isinstance(partner, LOLALearner)
+        and isinstance(partner.step_size, schedules.Constant)
+    ):
+        opts["step_size"] = partner.step_size.value  # a LOLA pair shares its step
     return lola_leader(game, num_envs, opts)
 
 
@@ -277,6 +283,8 @@ def _coupled(cls: type, role: str) -> Factory:
             step = presets.gradient_leader_step(game)
         else:
             step = presets.follower_step_size(game)
+        if cls is LOLALearner:
+            kw.setdefault("lookahead", 1.0)  # the "lola" leader's default (LOLALeader)
         if cls is HierarchicalCGLeader:
             return cls(game, step, num_envs=num_envs, **kw)
         return cls(game, role, step, num_envs=num_envs, **kw)
@@ -403,7 +411,7 @@ register_follower(
         _coupled(LOLALearner, "follower"),
         ("step_size", "lookahead", "correction"),
         "LOLA (Foerster et al. 2018) for the follower, coupled: first-order look-ahead on "
-        "the leader's step plus shaping",
+        "the leader's step plus shaping (lookahead default 1, as the leader's)",
         coupled=True,
     )
 )
