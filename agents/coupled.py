@@ -335,13 +335,14 @@ class HierarchicalCGLeader(CoupledLearner):
     :func:`agents.rules.coupled.hierarchical_cg`.
 
     Args:
-        cg_iters: >= 1 (default 50). cg_tol: > 0 (default 1e-8).
+        cg_iters: >= 1 (default 50). cg_tol: > 0 (default 1e-6: the direction to about
+            1e-6 relative, far below what a step of the leader resolves).
         **kwargs: :class:`CoupledLearner`'s (``role`` is ``"leader"``).
     """
 
     state_attrs = ("_z", "_t", "_w")
 
-    def __init__(self, game: Game, step_size: Any, *, cg_iters=50, cg_tol=1e-8, **kw):
+    def __init__(self, game: Game, step_size: Any, *, cg_iters=50, cg_tol=1e-6, **kw):
         super().__init__(game, "leader", step_size, **kw)
         if isinstance(cg_iters, bool) or not isinstance(cg_iters, (int, np.integer)):
             raise TypeError(f"cg_iters must be a positive integer, got {cg_iters!r}")

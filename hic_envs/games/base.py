@@ -126,6 +126,17 @@ def _fd_jacobian(fn: Callable[[Array], Array], z: Array, scale: Array) -> Array:
     return np.stack(cols, axis=-1)
 
 
+def _matvec(h: Array, v: Array) -> Array:
+    """``h @ v`` over the batch: ``(..., m, n), (..., n) -> (..., m)`` (a BLAS call per row,
+    about half of ``einsum``'s time on a broadcast block)."""
+    return np.matmul(h, v[..., None])[..., 0]
+
+
+def _vecmat(v: Array, h: Array) -> Array:
+    """``v @ h`` over the batch: ``(..., m), (..., m, n) -> (..., n)``."""
+    return np.matmul(v[..., None, :], h)[..., 0, :]
+
+
 def _directional_difference(
     grad: Callable[[Array], Array], z: Array, v: Array, step: float
 ) -> Array:
@@ -380,7 +391,7 @@ class Game:
             and block == "yy"
             and own.follower_hess_yy is not Game.follower_hess_yy
         ):
-            return lambda x, y, v: np.einsum("...ij,...j->...i", self.follower_hess_yy(x, y), v)
+            return lambda x, y, v: _matvec(self.follower_hess_yy(x, y), v)
         pairs = {
             "follower": ("follower_hess_yx", Game.follower_hess_yx),
             "leader": ("leader_hess_yx", Game.leader_hess_yx),
@@ -389,8 +400,8 @@ class Game:
         if block in ("yx", "xy") and getattr(own, name) is not default:
             hess = getattr(self, name)
             if block == "yx":
-                return lambda x, y, v: np.einsum("...ij,...j->...i", hess(x, y), v)
-            return lambda x, y, v: np.einsum("...ij,...i->...j", hess(x, y), v)
+                return lambda x, y, v: _matvec(hess(x, y), v)
+            return lambda x, y, v: _vecmat(v, hess(x, y))
         return None
 
     def _block_grad(self, player: str, a: str) -> tuple[Callable[[Array, Array], Array], bool]:
