@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 
 from agents.base import BatchAgent, SeedLike
-from agents.followers import _check_game, _repeat_reward_free
 from agents.rules import ascent_step
 from agents.rules import coupled as rules
 from agents.schedules import Constant, ScheduleTable, as_schedule
@@ -85,7 +84,8 @@ class CoupledLearner(BatchAgent):
         num_envs: int | None = None,
         init=None,
     ) -> None:
-        game = _check_game(game)
+        if not isinstance(game, Game):
+            raise TypeError(f"game must be a hic_envs.games.Game, got {type(game).__name__}")
         if role not in ("leader", "follower"):
             raise ValueError(f"role must be 'leader' or 'follower', got {role!r}")
         low, high, other = (
@@ -113,10 +113,6 @@ class CoupledLearner(BatchAgent):
     def reward_free_stages(self) -> int:
         """Always: the step reads the game's derivatives at the observed action."""
         return self.ALWAYS
-
-    def observe_repeated(self, obs, stages: int) -> None:
-        """``stages`` steps against the same observed action ``obs``."""
-        _repeat_reward_free(self, obs, stages)
 
     def _alpha(self) -> float | np.ndarray:
         if isinstance(self.step_size, Constant):

@@ -14,7 +14,6 @@ import numpy as np
 from agents.base import SeedLike
 from agents.baselines import _GradientLeader
 from agents.presets import gradient_leader_step
-from agents.rules import coupled as coupled_rules
 from agents.schedules import as_schedule
 from hic_envs.games.base import Game
 
@@ -102,9 +101,17 @@ class LOLALeader(_GradientLeader):
         self.correction = bool(correction)
 
     def direction(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """``g(x, y)``, the LOLA ascent direction (see the class docstring), shape ``(S, d1)``:
-        the leader's half of :func:`agents.rules.coupled.lola` (Hessian-vector products)."""
-        return coupled_rules.lola(self.game, x, y, self.lookahead, correction=self.correction)[0]
+        """``g(x, y)``, the LOLA ascent direction (see the class docstring), shape ``(S, d1)``."""
+        game = self.game
+        g1y = game.leader_grad_y(x, y)
+        # (grad_yx f2)^T grad_y f1: the shaping term (Foerster et al., 2018, Eq. 4.2).
+        shaping = np.einsum("...ij,...i->...j", game.follower_hess_yx(x, y), g1y)
+        if self.correction:
+            # (grad_yx f1)^T grad_y f2: the other half of grad_x (grad_y f1 . grad_y f2).
+            shaping = shaping + np.einsum(
+                "...ij,...i->...j", game.leader_hess_yx(x, y), game.follower_grad(x, y)
+            )
+        return game.leader_grad(x, y) + self.lookahead * shaping
 
     def _direction(self, y: np.ndarray) -> np.ndarray:
         return self.direction(self._x, y)

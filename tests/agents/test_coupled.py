@@ -148,6 +148,25 @@ def test_rules_equal_the_published_updates(name, algo):
         np.testing.assert_allclose(-dy[k], ref[1], rtol=1e-9, atol=1e-9 * scale)
 
 
+def test_lola_rule_is_the_lola_leaders_direction():
+    """The leader half of the LOLA rule (HVPs) equals :class:`agents.LOLALeader`'s direction
+    (dense blocks), both forms, on the IPD and the tandem game."""
+    from agents.lola import LOLALeader
+
+    for game in (IteratedPrisonersDilemma(), TandemGame()):
+        rng = np.random.default_rng(9)
+        x = rng.uniform(game.leader_low, game.leader_high, (4, game.d1))
+        y = rng.uniform(game.follower_low, game.follower_high, (4, game.d2))
+        for correction in (True, False):
+            lola = LOLALeader(game, 0.1, lookahead=0.7, correction=correction)
+            np.testing.assert_allclose(
+                rules.lola(game, x, y, 0.7, correction=correction)[0],
+                lola.direction(x, y),
+                rtol=1e-12,
+                atol=1e-12,
+            )
+
+
 # ---------------------------------------------------------------------------- joint algorithm
 LEARNERS = {
     "lookahead": (LookAheadLearner, {}),
@@ -199,7 +218,10 @@ def test_converge_on_the_hamiltonian_game(name):
     game = HamiltonianGame(reg=0.0)
     rng = np.random.default_rng(5)
     x0, y0 = rng.uniform(-1, 1, size=(16, 1)), rng.uniform(-1, 1, size=(16, 1))
-    x, y = _play(*_pair(name, game, 0.1, x0, y0), 2000)
+    leader, follower = _pair(name, game, 0.1, x0, y0)
+    x, y = _play(leader, follower, 2000)
+    # the engine's fast-forward: reward-free stages against one observed action
+    assert leader.reward_free_stages() == leader.ALWAYS
     n0 = np.hypot(x0[:, 0], y0[:, 0])
     n = np.hypot(x[:, 0], y[:, 0])
     assert np.all(n <= 1e-3 * n0), (name, (n / n0).max())
@@ -284,3 +306,17 @@ def test_bad_options_raise():
         HierarchicalCGLeader(game, 0.1, cg_iters=0)
     with pytest.raises(ValueError, match="constant step"):
         LookAheadLearner(game, "leader", lambda t: 0.1 / (t + 1))
+
+
+def test_observe_repeated_is_repeated_observe():
+    game = TandemGame()
+    a = SOSLearner(game, "follower", 0.1, num_envs=3, seed=1)
+    b = SOSLearner(game, "follower", 0.1, num_envs=3, seed=1)
+    a.reset()
+    b.reset()
+    obs = np.full((3, 1), 0.3)
+    a.observe_repeated(obs, 4)
+    for _ in range(4):
+        b.observe_batch(np.full(3, np.nan), obs)
+    np.testing.assert_array_equal(a.strategies, b.strategies)
+    assert a.update_counts().tolist() == [4, 4, 4]

@@ -742,3 +742,12 @@ def test_unregularised_ipd_in_logits_has_exact_derivatives():
         )
     with pytest.raises(ValueError, match="tau > 0"):
         game.best_response(x)
+
+
+def test_logit_game_refuses_bad_arguments():
+    with pytest.raises(TypeError, match="Game"):
+        LogitGame("ipd")
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        LogitGame(QuadraticGame())
+    with pytest.raises(ValueError, match="scale"):
+        LogitGame(MatchingPennies(), scale=0.0)
