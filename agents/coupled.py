@@ -82,7 +82,7 @@ class CoupledLearner(BatchAgent):
         *,
         seed: SeedLike = None,
         num_envs: int | None = None,
-        init=None,
+        init: Any = None,
     ) -> None:
         if not isinstance(game, Game):
             raise TypeError(f"game must be a hic_envs.games.Game, got {type(game).__name__}")
@@ -172,11 +172,13 @@ class LookAheadLearner(CoupledLearner):
         **kwargs: :class:`CoupledLearner`'s.
     """
 
-    def __init__(self, game: Game, role: str, step_size: Any, *, lookahead=None, **kwargs):
+    def __init__(
+        self, game: Game, role: str, step_size: Any, *, lookahead: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(game, role, step_size, **kwargs)
         self.lookahead = _lookahead_eta(lookahead, step_size)
 
-    def directions(self, x, y):
+    def directions(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return rules.lookahead(self.game, x, y, self.lookahead)
 
 
@@ -195,15 +197,22 @@ class LOLALearner(CoupledLearner):
     """
 
     def __init__(
-        self, game: Game, role: str, step_size: Any, *, lookahead=None, correction=True, **kw
-    ):
+        self,
+        game: Game,
+        role: str,
+        step_size: Any,
+        *,
+        lookahead: Any = None,
+        correction: bool = True,
+        **kw: Any,
+    ) -> None:
         super().__init__(game, role, step_size, **kw)
         if not isinstance(correction, (bool, np.bool_)):
             raise TypeError(f"correction must be True or False, got {correction!r}")
         self.lookahead = _lookahead_eta(lookahead, step_size)
         self.correction = bool(correction)
 
-    def directions(self, x, y):
+    def directions(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return rules.lola(self.game, x, y, self.lookahead, correction=self.correction)
 
 
@@ -222,8 +231,16 @@ class SOSLearner(CoupledLearner):
     """
 
     def __init__(
-        self, game: Game, role: str, step_size: Any, *, lookahead=None, a=0.5, b=0.1, **kw
-    ):
+        self,
+        game: Game,
+        role: str,
+        step_size: Any,
+        *,
+        lookahead: Any = None,
+        a: float = 0.5,
+        b: float = 0.1,
+        **kw: Any,
+    ) -> None:
         super().__init__(game, role, step_size, **kw)
         self.lookahead = _lookahead_eta(lookahead, step_size)
         self.a = _positive("a", a)
@@ -231,7 +248,7 @@ class SOSLearner(CoupledLearner):
             raise ValueError(f"a must lie in (0, 1), got {a!r}")
         self.b = _positive("b", b)
 
-    def directions(self, x, y):
+    def directions(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return rules.sos(self.game, x, y, self.lookahead, self.a, self.b)
 
 
@@ -249,8 +266,16 @@ class SymplecticLearner(CoupledLearner):
     """
 
     def __init__(
-        self, game: Game, role: str, step_size: Any, *, lam=1.0, align=True, eps=0.1, **kw
-    ):
+        self,
+        game: Game,
+        role: str,
+        step_size: Any,
+        *,
+        lam: float = 1.0,
+        align: bool = True,
+        eps: float = 0.1,
+        **kw: Any,
+    ) -> None:
         super().__init__(game, role, step_size, **kw)
         if not isinstance(align, (bool, np.bool_)):
             raise TypeError(f"align must be True or False, got {align!r}")
@@ -258,7 +283,7 @@ class SymplecticLearner(CoupledLearner):
         self.align = bool(align)
         self.eps = _positive("eps", eps, allow_zero=True)
 
-    def directions(self, x, y):
+    def directions(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return rules.symplectic(self.game, x, y, self.lam, align=self.align, eps=self.eps)
 
 
@@ -273,11 +298,13 @@ class ConsensusLearner(CoupledLearner):
         gamma: > 0, default 1 (the published notebook's). **kwargs: :class:`CoupledLearner`'s.
     """
 
-    def __init__(self, game: Game, role: str, step_size: Any, *, gamma=1.0, **kw):
+    def __init__(
+        self, game: Game, role: str, step_size: Any, *, gamma: float = 1.0, **kw: Any
+    ) -> None:
         super().__init__(game, role, step_size, **kw)
         self.gamma = _positive("gamma", gamma)
 
-    def directions(self, x, y):
+    def directions(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return rules.consensus(self.game, x, y, self.gamma)
 
 
@@ -301,10 +328,10 @@ class ExtragradientLearner(CoupledLearner):
         role: str,
         step_size: Any,
         *,
-        extrapolation=None,
-        other_extrapolation=None,
-        **kw,
-    ):
+        extrapolation: Any = None,
+        other_extrapolation: Any = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(game, role, step_size, **kw)
         own = _lookahead_eta(extrapolation, step_size)
         other = own if other_extrapolation is None else _positive("other", other_extrapolation)
@@ -313,7 +340,7 @@ class ExtragradientLearner(CoupledLearner):
     def _project(self, xh, yh):
         return self.game.project_leader(xh), self.game.project_follower(yh)
 
-    def directions(self, x, y):
+    def directions(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         own, other = self.extrapolation, self.other_extrapolation
         ex, ey = (own, other) if self.role == "leader" else (other, own)
         return rules.extragradient(self.game, x, y, ex, ey, self._project)
@@ -338,7 +365,9 @@ class HierarchicalCGLeader(CoupledLearner):
 
     state_attrs = ("_z", "_t", "_w")
 
-    def __init__(self, game: Game, step_size: Any, *, cg_iters=50, cg_tol=1e-6, **kw):
+    def __init__(
+        self, game: Game, step_size: Any, *, cg_iters: int = 50, cg_tol: float = 1e-6, **kw: Any
+    ) -> None:
         super().__init__(game, "leader", step_size, **kw)
         if isinstance(cg_iters, bool) or not isinstance(cg_iters, (int, np.integer)):
             raise TypeError(f"cg_iters must be a positive integer, got {cg_iters!r}")

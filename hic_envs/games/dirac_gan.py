@@ -108,7 +108,9 @@ class DiracGAN(Game):
     def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.broadcast_to(-y, np.broadcast_shapes(x.shape, y.shape)).copy()
 
-    def payoff_hvp(self, player: str, block: str, x, y, v) -> np.ndarray:
+    def payoff_hvp(
+        self, player: str, block: str, x: np.ndarray, y: np.ndarray, v: np.ndarray
+    ) -> np.ndarray:
         """Constant second derivatives of ``f2`` (``0``, ``-1``, ``-gamma``), negated for
         ``f1``."""
         table = {"xx": 0.0, "xy": -1.0, "yx": -1.0, "yy": -self.gamma}

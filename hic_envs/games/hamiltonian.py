@@ -97,7 +97,9 @@ class HamiltonianGame(Game):
     def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.broadcast_to(-y, np.broadcast_shapes(x.shape, y.shape)).copy()
 
-    def payoff_hvp(self, player: str, block: str, x, y, v) -> np.ndarray:
+    def payoff_hvp(
+        self, player: str, block: str, x: np.ndarray, y: np.ndarray, v: np.ndarray
+    ) -> np.ndarray:
         """Constant second derivatives: ``f1`` has ``1`` across, ``f2`` has ``-1`` across and
         ``-reg`` in ``y``; the rest are 0."""
         table = {

@@ -297,7 +297,9 @@ class IteratedPrisonersDilemma(Game):
         gx, _, _ = self._first_order(x, y)
         return gx[..., 1]
 
-    def payoff_hvp(self, player: str, block: str, x, y, v) -> np.ndarray:
+    def payoff_hvp(
+        self, player: str, block: str, x: np.ndarray, y: np.ndarray, v: np.ndarray
+    ) -> np.ndarray:
         """``H v`` from the exact ``5 x 5`` block (see the class docstring), entropy included."""
         x, y, v = self._hvp_args(player, block, x, y, v)
         k = 0 if player == "leader" else 1

@@ -130,7 +130,9 @@ class LogitGame(Game):
         H = dq[..., :, None] * self.inner.leader_hess_yx(p, q) * dp[..., None, :]
         return self.scale * H
 
-    def payoff_hvp(self, player: str, block: str, x, y, v) -> np.ndarray:
+    def payoff_hvp(
+        self, player: str, block: str, x: np.ndarray, y: np.ndarray, v: np.ndarray
+    ) -> np.ndarray:
         """The inner game's ``payoff_hvp`` scaled by the chain rule (class docstring)."""
         x, y, v = self._hvp_args(player, block, x, y, v)
         sx, sy = self._s(x), self._s(y)

@@ -122,7 +122,9 @@ class QuadraticGame(Game):
     def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.m * self.k * (y - self.k * x)
 
-    def payoff_hvp(self, player: str, block: str, x, y, v) -> np.ndarray:
+    def payoff_hvp(
+        self, player: str, block: str, x: np.ndarray, y: np.ndarray, v: np.ndarray
+    ) -> np.ndarray:
         """Constant second derivatives: ``f1`` has ``-lam`` (xx) and ``-1`` (yy), ``f2`` has
         ``-m k^2``, ``m k``, ``-m`` (xx, xy, yy)."""
         m, k = self.m, self.k

@@ -88,7 +88,9 @@ class TandemGame(Game):
     def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -2.0 * (x + y)
 
-    def payoff_hvp(self, player: str, block: str, x, y, v) -> np.ndarray:
+    def payoff_hvp(
+        self, player: str, block: str, x: np.ndarray, y: np.ndarray, v: np.ndarray
+    ) -> np.ndarray:
         """Every second derivative of both payoffs is -2."""
         return self._constant_hvp(_HESSIAN, player, block, x, y, v)
 

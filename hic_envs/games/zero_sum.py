@@ -114,7 +114,9 @@ class ZeroSumNoNash(Game):
     def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -self.a * x + self.b * y
 
-    def payoff_hvp(self, player: str, block: str, x, y, v) -> np.ndarray:
+    def payoff_hvp(
+        self, player: str, block: str, x: np.ndarray, y: np.ndarray, v: np.ndarray
+    ) -> np.ndarray:
         """Constant second derivatives of ``L`` (``-a``, ``b``, ``-c``), negated for ``f1``."""
         table = {"xx": -self.a, "xy": self.b, "yx": self.b, "yy": -self.c}
         both = {f"follower {k}": h for k, h in table.items()}
