@@ -7,6 +7,7 @@ equilibria; every function takes a leading batch axis.
 from hic_envs.games.base import Equilibrium, Game
 from hic_envs.games.bimatrix import Bimatrix
 from hic_envs.games.cooperative import CooperativeGame
+from hic_envs.games.covariance_gan import CovarianceGAN
 from hic_envs.games.custom import CustomGame
 from hic_envs.games.dirac_gan import DiracGAN
 from hic_envs.games.duopoly import Duopoly
@@ -36,6 +37,7 @@ __all__ = [
     "Chicken",
     "Coordination",
     "CooperativeGame",
+    "CovarianceGAN",
     "CustomGame",
     "DiracGAN",
     "Duopoly",
