@@ -1,4 +1,4 @@
-"""``hic/CovarianceGAN-v0``: see :class:`hic_envs.games.CovarianceGAN` for the game's documentation."""
+"""``hic/CovarianceGAN-v0``: documented at :class:`hic_envs.games.CovarianceGAN`."""
 
 from hic_envs.games.covariance_gan import CovarianceGAN
 from hic_envs.registration import make_env_fns

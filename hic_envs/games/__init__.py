@@ -4,6 +4,7 @@ Each game is the single source of truth for its payoffs, derivatives, best respo
 equilibria; every function takes a leading batch axis.
 """
 
+from hic_envs.games.array_game import ArrayGame
 from hic_envs.games.base import Equilibrium, Game
 from hic_envs.games.bimatrix import Bimatrix
 from hic_envs.games.cooperative import CooperativeGame
@@ -32,6 +33,7 @@ from hic_envs.games.tandem import TandemGame
 from hic_envs.games.zero_sum import ZeroSumNoNash
 
 __all__ = [
+    "ArrayGame",
     "BattleOfSexes",
     "Bimatrix",
     "Chicken",

@@ -230,9 +230,7 @@ class CovarianceGAN(Game):
             raise ValueError(f"block must be one of {_BLOCKS}, got {block!r}")
         vv = np.asarray(v, dtype=np.float64)
         if vv.ndim < 1 or vv.shape[-1] != self.d * self.d:
-            raise ValueError(
-                f"v must have shape (..., {self.d * self.d}), got shape {np.shape(v)}"
-            )
+            raise ValueError(f"v must have shape (..., {self.d * self.d}), got shape {np.shape(v)}")
         mv, mw, dm = self._mat(x), self._mat(y), self._mat(vv)
         sign = 1.0 if player == "leader" else -1.0
         if block == "xx":  # d/dV of sign (W + W^T) V along Delta
