@@ -63,6 +63,21 @@ _UNARY = {
     "ceil": "np.ceil({0})",
 }
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+#: Unary primitives that return their operand (no new array).
+_PASS = {"copy", "copy_p", "stop_gradient"}
+#: Primitives that compute a new array.
+_COMPUTED = {
+    "integer_pow",
+    "reduce_sum",
+    "reduce_max",
+    "reduce_min",
+    "reduce_prod",
+    "dot_general",
+    "concatenate",
+    "select_n",
+}
+#: Primitives that return a view of their operand (fresh when the operand is).
+_VIEWS = {"squeeze", "reshape", "expand_dims", "transpose", "slice"}
 
 
 def _dot_general(params: dict, lhs_nd: int, rhs_nd: int) -> str:
@@ -187,6 +202,7 @@ def to_numpy(closed_jaxpr: Any) -> Callable | None:
             needed.update(id(v) for v in eqn.invars if not is_literal(v))
     keep.reverse()
     lines = []
+    fresh: set[int] = set()  # variables holding arrays the program made itself
     for n, eqn in enumerate(keep):
         if len(eqn.outvars) != 1:
             return None
@@ -214,9 +230,18 @@ def to_numpy(closed_jaxpr: Any) -> Callable | None:
             return None
         names[id(out)] = f"v{n}"
         lines.append(f"    v{n} = {expr}")
+        prim = eqn.primitive.name
+        if prim in _BINARY or (prim in _UNARY and prim not in _PASS) or prim in _COMPUTED:
+            fresh.add(id(out))
+        elif prim in _VIEWS and all(id(v) in fresh for v in eqn.invars if not is_literal(v)):
+            fresh.add(id(out))
     outs = []
     for v in jaxpr.outvars:
         shape = tuple(v.aval.shape)
+        if id(v) in fresh and _shape_of(v) == shape and np.dtype(v.aval.dtype) == np.float64:
+            # An array this program made (not a view of an input or a constant): no copy.
+            outs.append(ref(v))
+            continue
         same = not is_literal(v) and _shape_of(v) == shape
         value = ref(v) if same else f"np.broadcast_to({ref(v)}, {shape!r})"
         outs.append(f"np.array({value}, dtype=np.float64)")

@@ -209,9 +209,22 @@ class ArrayGame(Game):
         JAX inputs stay in JAX (traceable); anything else is converted to float64 NumPy, run by
         the compiled vmapped function, and returned as float64 NumPy (ValueError if not finite).
         """
-        program = self._fast.get((name, *[getattr(a, "shape", None) for a in args]))
-        if program is not None and all(type(a) is np.ndarray and a.dtype == _F64 for a in args):
-            # The engines' case, seen before: (S, d) float64 arrays of a compiled shape.
+        if len(args) == 2:
+            a, b = args
+            # The engines' case, seen before: (S, d) float64 arrays of a compiled shape (written
+            # out for the two arguments of a pair method: this runs once per stage).
+            fast = (
+                type(a) is np.ndarray
+                and type(b) is np.ndarray
+                and a.dtype is _F64
+                and b.dtype is _F64
+            )
+            program = self._fast.get((name, a.shape, b.shape)) if fast else None
+        else:
+            program = self._fast.get((name, *[getattr(a, "shape", None) for a in args]))
+            if not all(type(a) is np.ndarray and a.dtype is _F64 for a in args):
+                program = None
+        if program is not None:
             out = program(*args)
             for o in out:
                 # One sum finds any inf or NaN; only a sum that overflowed is checked entry by
