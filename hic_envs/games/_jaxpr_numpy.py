@@ -68,6 +68,7 @@ _PASS = {"copy", "copy_p", "stop_gradient"}
 #: Primitives that compute a new array.
 _COMPUTED = {
     "integer_pow",
+    "pad",
     "reduce_sum",
     "reduce_max",
     "reduce_min",
@@ -103,6 +104,14 @@ def _dot_general(params: dict, lhs_nd: int, rhs_nd: int) -> str:
         rhs[j] = next(letters)
     out = batch + [lhs[i] for i in free_l] + [rhs[j] for j in free_r]
     return f"{''.join(lhs)},{''.join(rhs)}->{''.join(out)}"
+
+
+def _pad(x, value, shape: tuple, where: tuple) -> np.ndarray:
+    """``lax.pad`` without interior padding: ``x`` placed at ``where`` in a ``shape`` array of
+    ``value``."""
+    out = np.full(shape, value, dtype=np.result_type(x, value))
+    out[where] = x
+    return out
 
 
 def _reshape(name: str, shape) -> str:
@@ -152,6 +161,12 @@ def _statement(prim: str, params: dict, ins: list[str], in_shapes: list, out_sha
         return f"np.transpose({ins[0]}, {tuple(params['permutation'])!r})"
     if prim == "concatenate":
         return f"np.concatenate([{', '.join(ins)}], axis={int(params['dimension'])})"
+    if prim == "pad":
+        config = params["padding_config"]
+        if any(lo < 0 or hi < 0 or interior != 0 for lo, hi, interior in config):
+            return None
+        where = tuple(slice(lo, lo + n) for (lo, _, _), n in zip(config, in_shapes[0], strict=True))
+        return f"_pad({ins[0]}, {ins[1]}, {tuple(out_shape)!r}, {where!r})"
     if prim == "select_n" and len(ins) == 3:
         return f"np.where({ins[0]}, {ins[2]}, {ins[1]})"
     return None
@@ -171,7 +186,7 @@ def to_numpy(closed_jaxpr: Any) -> Callable | None:
     """
     jaxpr = closed_jaxpr.jaxpr
     names: dict[int, str] = {}
-    env: dict[str, Any] = {"np": np}
+    env: dict[str, Any] = {"np": np, "_pad": _pad}
 
     def is_literal(v) -> bool:
         return type(v).__name__ == "Literal"
