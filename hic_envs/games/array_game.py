@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from hic_envs.games import _jaxpr_numpy
 from hic_envs.games.base import Game
@@ -98,10 +99,10 @@ class ArrayGame(Game):
         self,
         leader_payoff: Callable,
         follower_payoff: Callable,
-        leader_low,
-        leader_high,
-        follower_low,
-        follower_high,
+        leader_low: ArrayLike,
+        leader_high: ArrayLike,
+        follower_low: ArrayLike,
+        follower_high: ArrayLike,
         *,
         best_response: Callable | None = None,
         mu: float | None = None,
@@ -294,40 +295,40 @@ class ArrayGame(Game):
         return run
 
     # ------------------------------------------------------------------ payoffs
-    def leader_payoff(self, x, y):
+    def leader_payoff(self, x: Any, y: Any) -> Any:
         return self._apply("leader_payoff", x, y)
 
-    def follower_payoff(self, x, y):
+    def follower_payoff(self, x: Any, y: Any) -> Any:
         return self._apply("follower_payoff", x, y)
 
-    def payoffs(self, x, y):
+    def payoffs(self, x: Any, y: Any) -> tuple[Any, Any]:
         return self._apply("payoffs", x, y)
 
     # ------------------------------------------------------------------ derivatives (exact)
-    def leader_grad(self, x, y):
+    def leader_grad(self, x: Any, y: Any) -> Any:
         return self._apply("leader_grad", x, y)
 
-    def follower_grad(self, x, y):
+    def follower_grad(self, x: Any, y: Any) -> Any:
         return self._apply("follower_grad", x, y)
 
-    def leader_grad_y(self, x, y):
+    def leader_grad_y(self, x: Any, y: Any) -> Any:
         return self._apply("leader_grad_y", x, y)
 
-    def follower_grad_x(self, x, y):
+    def follower_grad_x(self, x: Any, y: Any) -> Any:
         """``grad_x f2(x, y)``, shape ``(..., d1)``."""
         return self._apply("follower_grad_x", x, y)
 
-    def follower_hess_yy(self, x, y):
+    def follower_hess_yy(self, x: Any, y: Any) -> Any:
         h = self._apply("follower_hess_yy", x, y)
         return 0.5 * (h + (np.swapaxes(h, -1, -2) if isinstance(h, np.ndarray) else h.mT))
 
-    def follower_hess_yx(self, x, y):
+    def follower_hess_yx(self, x: Any, y: Any) -> Any:
         return self._apply("follower_hess_yx", x, y)
 
-    def leader_hess_yx(self, x, y):
+    def leader_hess_yx(self, x: Any, y: Any) -> Any:
         return self._apply("leader_hess_yx", x, y)
 
-    def payoff_hvp(self, player: str, block: str, x, y, v):
+    def payoff_hvp(self, player: str, block: str, x: Any, y: Any, v: Any) -> Any:
         """``H v`` with ``H[i, j] = d^2 f_player / da_i db_j`` for ``block = "ab"``, by a
         forward-over-reverse product (no Hessian is formed).
 
@@ -354,7 +355,7 @@ class ArrayGame(Game):
         return self._apply(f"hvp_{player}_{block}", x, y, v)
 
     # ------------------------------------------------------------------ best response
-    def best_response(self, x):
+    def best_response(self, x: Any) -> Any:
         if self._br is None:
             return super().best_response(x)
         if not self._is_jax(x) and not np.all(np.isfinite(np.asarray(x, dtype=np.float64))):

@@ -208,7 +208,9 @@ class CovarianceGAN(Game):
         n = self.d * self.d
         return np.broadcast_to(jac, self._batch(x, y) + (n, n)).copy()
 
-    def payoff_hvp(self, player: str, block: str, x, y, v) -> np.ndarray:
+    def payoff_hvp(
+        self, player: str, block: str, x: np.ndarray, y: np.ndarray, v: np.ndarray
+    ) -> np.ndarray:
         """``H v`` with ``H[i, j] = d^2 f_player / da_i db_j`` for ``block = "ab"``.
 
         Args:

@@ -235,7 +235,9 @@ class RandomQuadraticGame(Game):
         batch = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
         return np.broadcast_to(y @ self.G, batch + (self.d1,)).copy()
 
-    def payoff_hvp(self, player: str, block: str, x, y, v) -> np.ndarray:
+    def payoff_hvp(
+        self, player: str, block: str, x: np.ndarray, y: np.ndarray, v: np.ndarray
+    ) -> np.ndarray:
         """``H v`` with ``H[i, j] = d^2 f_player / da_i db_j`` for ``block = "ab"``: one product
         with a coefficient matrix, ``O(d^2)`` per row (leader: ``-A``, ``B``, ``B^T``, ``-C``
         for ``xx, xy, yx, yy``; follower: ``0``, ``G^T``, ``G``, ``-H``).
