@@ -39,6 +39,7 @@ import numpy as np
 
 import hic_envs
 from agents import catalog
+from agents.specs import options_to_text
 from agents.compose.engines.runner import BatchRunner, NonFiniteError, as_thinning, make_runner
 from agents.compose.experiments.results import (
     CHECKPOINT_NAME,
@@ -101,9 +102,10 @@ class ExperimentConfig:
         env_id: a registered ID such as ``"hic/Duopoly-v0"``.
         game_kwargs: keyword arguments of the game's constructor.
         leader: a leader of the catalog (:data:`agents.catalog.LEADERS`).
-        leader_options: its options (None values mean "default"; see the catalog row).
+        leader_options: its options (its options class's fields, in any of their forms:
+            text, YAML or Python values; None means "default"); held as the typed values.
         follower: a follower of the catalog (:data:`agents.catalog.FOLLOWERS`).
-        follower_options: its options.
+        follower_options: its options, likewise.
         seeds: number of independent seeds ``S`` (batch rows).
         stages: stages to play.
         seed: the run's master seed.
@@ -164,13 +166,25 @@ class ExperimentConfig:
             raise ValueError(
                 f"unknown follower {self.follower!r}; expected one of {sorted(catalog.FOLLOWERS)}"
             )
+        for role, table in (("leader", catalog.LEADERS), ("follower", catalog.FOLLOWERS)):
+            opts = getattr(self, f"{role}_options")
+            if not isinstance(opts, dict):
+                raise ValueError(f"{role}_options must be a mapping, got {opts!r}")
+            spec = table[getattr(self, role)]
+            object.__setattr__(
+                self, f"{role}_options", spec.check_options(opts, f"{role}_options")
+            )
         as_thinning(self.record)
         if self.backend not in ("numpy", "jax"):
             raise ValueError(f"backend must be 'numpy' or 'jax', got {self.backend!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict (round-trips through :meth:`from_dict`)."""
-        d = json.loads(json.dumps(dataclasses.asdict(self)))
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        for role, table in (("leader", catalog.LEADERS), ("follower", catalog.FOLLOWERS)):
+            cls = table[getattr(self, role)].options
+            d[f"{role}_options"] = options_to_text(cls(**getattr(self, f"{role}_options")))
+        d = json.loads(json.dumps(d))
         if not d["imports"]:
             del d["imports"]  # runs without user modules keep the layout they always had
         if d["backend"] == "numpy":

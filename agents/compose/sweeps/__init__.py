@@ -72,7 +72,6 @@ from agents.compose.sweeps.driver import SweepInterrupted, run_sweep
 from agents.compose.sweeps.executors import EXECUTORS
 from agents.compose.sweeps.spec import (
     MAX_CONFIGURATIONS,
-    OPTIONS,
     SweepFileError,
     SweepPoint,
     SweepSpec,
@@ -80,6 +79,7 @@ from agents.compose.sweeps.spec import (
     config_hash,
     independent_keys,
     load_sweep,
+    sweep_keys,
 )
 from agents.compose.sweeps.store import (
     CSV_STATS,
@@ -93,7 +93,6 @@ __all__ = [
     "CSV_STATS",
     "EXECUTORS",
     "MAX_CONFIGURATIONS",
-    "OPTIONS",
     "SWEEP_CSV",
     "SWEEP_JSON",
     "SweepFileError",
@@ -107,4 +106,5 @@ __all__ = [
     "load_sweep",
     "load_sweep_summary",
     "run_sweep",
+    "sweep_keys",
 ]
