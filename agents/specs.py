@@ -171,6 +171,11 @@ def parse_commitment(spec: Any, option: str = "commitment") -> Any:
             kw = {k: (v if k == "tol" else _whole(v, option, spec)) for k, v in fields.items()}
             return _make(AdaptiveCommitment, kw, option, spec)
         if kind == "corollary":
+            unknown = sorted(set(fields) - {f.name for f in dataclasses.fields(Corollary)})
+            if unknown:
+                raise ValueError(
+                    f"{option} {spec!r}: unknown field(s) {unknown}; expected p, beta, mu, B"
+                )
             return _make(Corollary, fields, option, spec)
         return Ceil(parse_schedule(spec, option))
     if isinstance(spec, schedules.Schedule) or (callable(spec) and not isinstance(spec, type)):
