@@ -5,8 +5,9 @@ to show it in figures and tables, and which options it takes: a frozen dataclass
 docstring under each field (:class:`HiCOptions`, ...). That class is the one declaration of a
 learner's options: ``hic run`` makes its flags from it, sweep files its keys, ``hic list`` its
 listing, and :func:`agents.specs.build_options` checks and converts the values (text from a
-command line, YAML values or Python values) to its field types. A new learner is its module plus one row
-(:func:`register_leader` / :func:`register_follower`, which users' modules may call too: a
+command line, YAML values or Python values) to its field types.
+
+A new learner is its module plus one row (:func:`register_leader` / :func:`register_follower`, which users' modules may call too: a
 module named by ``hic ... --import MODULE`` that registers a learner makes it available to
 every command).
 

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from agents import schedules
 import yaml
 from sweep_cases import (
     TINY,
@@ -25,6 +23,7 @@ from sweep_cases import (
     run_summary_without_timing,
 )
 
+from agents import schedules
 from agents.compose.cli.commands import RunCommand
 from agents.compose.cli.config import parse
 from agents.compose.cli.main import main
@@ -168,7 +167,8 @@ BAD = [
     ({"base": {"env_id": "hic/Duopoly-v0", "sedes": 3}}, "unknown option 'sedes'"),
     ({"base": {"env_id": "hic/Duopoly-v0", "seeds": "three"}}, "base.seeds: expected a number"),
     ({"base": {"env_id": "hic/Duopoly-v0", "seeds": 0}}, "seeds must be a positive integer, got 0"),
-    ({"base": {"env_id": "hic/Duopoly-v0", "noise_std": -1}}, "noise_std must be a finite number >= 0"),
+    ({"base": {"env_id": "hic/Duopoly-v0", "noise_std": -1}}, "noise_std must be a finite "
+     "number >= 0"),
     ({"base": {"env_id": "hic/Duopoly-v0"}, "grid": {"seeds": []}}, "grid.seeds: expected a "
      "non-empty list"),
     ({"base": {"env_id": "hic/Duopoly-v0"}, "grid": {"seeds": [2, "x"]}}, "grid.seeds[1]"),

@@ -41,6 +41,8 @@ class RunCommand(RunOptions):
     """Output directory."""
     resume: bool = False
     """Continue the run in --out from its last checkpoint (ID and options may be omitted)."""
+    force: bool = False
+    """Replace a run already in --out (its updates.csv, summary.json and checkpoint.npz are removed first; a run still being written is refused)."""  # noqa: E501
     chunk: int | None = dataclasses.field(default=None, metadata={"metavar": "STAGES"})
     """Stages between CSV appends and progress updates (default about stages/200; never changes the results)."""  # noqa: E501
     checkpoint_seconds: float = 10.0
@@ -53,6 +55,10 @@ class RunCommand(RunOptions):
     def __post_init__(self) -> None:
         if not self.out.strip():
             raise ValueError(f"--out must be a directory path, got {self.out!r}")
+        if self.force and self.resume:
+            raise ValueError(
+                "--force and --resume exclude each other: replace the run or continue it"
+            )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -44,7 +44,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import math
+import sys
 import types
 import typing
 from collections.abc import Callable, Sequence
@@ -168,6 +170,13 @@ def parser_for(
         elif origin is dict or tp is dict:
             kw["type"] = str
             kw["action"] = "append"
+            if "deprecated_json" in meta:
+                parser.add_argument(
+                    meta["deprecated_json"],
+                    dest=f"{f.name}.json",
+                    metavar="JSON",
+                    help=f"deprecated: the same as a JSON object; use {meta_flag(f)} KEY=VALUE",
+                )
         elif origin is typing.Literal:
             kw["choices"] = list(typing.get_args(tp))
             kw["type"] = _converter(type(kw["choices"][0]), optional)
@@ -193,6 +202,22 @@ def parser_for(
             kw["default"] = None if kw.get("action") == "append" else default
         parser.add_argument(flag, dest=f.name, **kw)
     return parser
+
+
+def _legacy_json(text: str, f: dataclasses.Field, parser: argparse.ArgumentParser) -> dict:
+    old, new = f.metadata["deprecated_json"], meta_flag(f)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        parser.error(f"{old}: expected a JSON object, got {text!r}")
+    pairs = " ".join(f"{new} {k}={json.dumps(v)}" for k, v in value.items())
+    print(
+        f"{parser.prog}: warning: {old} JSON is deprecated; write {pairs or new + ' KEY=VALUE'}",
+        file=sys.stderr,
+    )
+    return coerce(dict, value, old)
 
 
 def meta_flag(f: dataclasses.Field) -> str:
@@ -238,8 +263,11 @@ def parse(
         v = values.get(f.name)
         tp, _ = _unwrap_optional(hints[f.name])
         if typing.get_origin(tp) is dict or tp is dict:
+            legacy = values.pop(f"{f.name}.json", None)
             try:
                 values[f.name] = coerce(tp, v or [], meta_flag(f))
+                if legacy is not None:
+                    values[f.name] = {**_legacy_json(legacy, f, parser), **values[f.name]}
             except ValueError as err:
                 parser.error(str(err))
         elif v is None and f.metadata.get("append"):

@@ -39,7 +39,6 @@ import numpy as np
 
 import hic_envs
 from agents import catalog
-from agents.specs import options_to_text
 from agents.compose.engines.runner import BatchRunner, NonFiniteError, as_thinning, make_runner
 from agents.compose.experiments.results import (
     CHECKPOINT_NAME,
@@ -55,6 +54,7 @@ from agents.compose.experiments.results import (
     read_json,
     write_checkpoint,
 )
+from agents.specs import options_to_text
 from hic_envs.registration import game_from_id
 
 __all__ = [
@@ -90,7 +90,8 @@ def import_modules(names: tuple[str, ...] | list[str]) -> None:
             importlib.import_module(name)
         except ImportError as err:
             raise ValueError(
-                f"cannot import module {name!r} ({err}); is it on PYTHONPATH (or installed)?"
+                f"cannot import module {name!r} ({err}); is it on PYTHONPATH (or installed)? "
+                "(hic ... --import NAME also finds NAME.py in the working directory)"
             ) from None
 
 
@@ -171,9 +172,7 @@ class ExperimentConfig:
             if not isinstance(opts, dict):
                 raise ValueError(f"{role}_options must be a mapping, got {opts!r}")
             spec = table[getattr(self, role)]
-            object.__setattr__(
-                self, f"{role}_options", spec.check_options(opts, f"{role}_options")
-            )
+            object.__setattr__(self, f"{role}_options", spec.check_options(opts, f"{role}_options"))
         as_thinning(self.record)
         if self.backend not in ("numpy", "jax"):
             raise ValueError(f"backend must be 'numpy' or 'jax', got {self.backend!r}")
@@ -333,6 +332,7 @@ def run_experiment(
     chunk: int | None = None,
     checkpoint_seconds: float = 10.0,
     on_chunk: Callable[[dict[str, Any]], None] | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Run (or resume) an experiment, writing ``updates.csv``, ``summary.json`` and
     ``checkpoint.npz`` into ``out_dir`` as it goes. Returns the final summary.
@@ -340,6 +340,8 @@ def run_experiment(
     Args:
         config: the experiment.
         out_dir: output directory (created if needed).
+        force: replace a run already in ``out_dir`` (its files are removed once the
+            directory's lock is held; a run still being written is refused, not removed).
         resume: continue the run in ``out_dir`` from its last checkpoint, dropping CSV rows
             written after it. Its stored config must equal ``config``. Without ``resume``,
             ``out_dir`` must not hold a run.
@@ -349,7 +351,7 @@ def run_experiment(
         on_chunk: called with ``{"stage": ..., "checkpointed": bool}`` after each chunk.
 
     Raises:
-        FileExistsError: ``out_dir`` already holds a run and ``resume`` is False.
+        FileExistsError: ``out_dir`` already holds a run and neither ``resume`` nor ``force``.
         RunDirError: a file of ``out_dir`` is missing, unreadable or inconsistent, or another
             process is writing it.
         ValueError: ``resume`` with a different config, or a bad ``chunk``.
@@ -370,13 +372,16 @@ def run_experiment(
         if not out.is_dir():
             raise RunDirError(f"--resume: {out} is not a directory holding a run")
     else:
-        if any(p.exists() for p in (summary_path, csv_path, ckpt_path)):
+        if not force and any(p.exists() for p in (summary_path, csv_path, ckpt_path)):
             raise FileExistsError(
-                f"{out} already holds a run; pass resume=True (--resume) to continue it, or "
-                "choose another output directory"
+                f"{out} already holds a run; pass resume=True (--resume) to continue it, "
+                "force=True (--force) to replace it, or choose another output directory"
             )
         out.mkdir(parents=True, exist_ok=True)
     with lock_dir(out):
+        if force and not resume:  # under the lock: a live run's files are never removed
+            for path in (ckpt_path, summary_path, csv_path):
+                path.unlink(missing_ok=True)
         return _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, on_chunk)
 
 
