@@ -7,9 +7,10 @@ learner's options: ``hic run`` makes its flags from it, sweep files its keys, ``
 listing, and :func:`agents.specs.build_options` checks and converts the values (text from a
 command line, YAML values or Python values) to its field types.
 
-A new learner is its module plus one row (:func:`register_leader` / :func:`register_follower`, which users' modules may call too: a
-module named by ``hic ... --import MODULE`` that registers a learner makes it available to
-every command).
+A new learner is its module plus one row (:func:`register_leader` /
+:func:`register_follower`, which users' modules may call too: a module named by
+``hic ... --import MODULE`` that registers a learner makes it, and its options, available to
+every command and sweep file).
 
 Factories are called as ``factory(game, num_envs, options, partner)``: ``options`` is a dict
 of the options that are set (typed values, as the options class holds them), ``partner`` the
