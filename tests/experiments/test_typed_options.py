@@ -268,3 +268,12 @@ def test_run_force_replaces_a_run_and_excludes_resume(tmp_path, capsys):
     assert summary["config"]["seeds"] == 2
     assert main([*argv, "--force", "--resume"]) == 2
     assert "--force and --resume exclude each other" in capsys.readouterr().err
+
+
+def test_bad_options_known_only_with_the_game_write_nothing(tmp_path, capsys):
+    # The experiment is built once, by the run, before its directory is made.
+    out = tmp_path / "never"
+    argv = ["run", "hic/Quadratic-v0", "--commitment", "corollary:p=0.5,beta=1000"]
+    assert main([*argv, "--out", str(out), *TINY]) == 2
+    assert "beta * mu = 1000" in capsys.readouterr().err
+    assert not out.exists()

@@ -368,6 +368,8 @@ def run_experiment(
     if not (isinstance(checkpoint_seconds, (int, float)) and checkpoint_seconds >= 0):
         raise ValueError(f"checkpoint_seconds must be >= 0, got {checkpoint_seconds!r}")
     cfg = config.to_dict()
+    # Built once, here: bad options fail before any file or directory is written.
+    built = config.build()
     if resume:
         if not out.is_dir():
             raise RunDirError(f"--resume: {out} is not a directory holding a run")
@@ -382,12 +384,14 @@ def run_experiment(
         if force and not resume:  # under the lock: a live run's files are never removed
             for path in (ckpt_path, summary_path, csv_path):
                 path.unlink(missing_ok=True)
-        return _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, on_chunk)
+        return _run_locked(
+            config, built, cfg, out, resume, progress, chunk, checkpoint_seconds, on_chunk
+        )
 
 
-def _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, on_chunk):
+def _run_locked(config, built, cfg, out, resume, progress, chunk, checkpoint_seconds, on_chunk):
     csv_path, summary_path, ckpt_path = out / CSV_NAME, out / SUMMARY_NAME, out / CHECKPOINT_NAME
-    game, leader, follower = config.build()
+    game, leader, follower = built
     runner = make_runner(
         game,
         leader,

@@ -13,17 +13,18 @@ A *sweep file* (YAML) names a base configuration, with exactly the options of ``
       perturbation: power:a=1,gamma=0.101
       baseline: 0.9
     grid:
-      step_size.gamma: [0.602, 0.8, 1.0]     # one field of a schedule spec
+      step_size.gamma: [0.602, 0.8, 1.0]     # one field of a schedule
       game_kwargs.a: [40, 50]                # one game keyword argument
       noise_std: [0, 1]                      # any option
     cases:                                   # optional: alternatives crossed with the grid
       - {}
       - {follower: best-response}
 
-Grid keys are option names (``seeds``, ``commitment``, ``env_id``, ...), ``game_kwargs.KEY``
-for one game keyword argument, and ``OPTION.FIELD`` for one field of a schedule spec such as
-``power:a=1,gamma=0.602,A=100`` (options ``step_size``, ``perturbation``, ``commitment``,
-``follower_step_size``). The published Hi-C code's form, a field whose value is
+Grid keys are option names (``seeds``, ``commitment``, ``env_id``, ..., every ``hic run``
+option without its dashes, a registered learner's own options included: :func:`sweep_keys`),
+``game_kwargs.KEY`` for one game keyword argument, and ``OPTION.FIELD`` for one field of a
+schedule option's value such as ``power:a=1,gamma=0.602,A=100`` (a
+:class:`~agents.schedules.PowerLaw`; the key replaces its field). The published Hi-C code's form, a field whose value is
 ``{grid_search: [...]}`` (Ray Tune's), is accepted anywhere in ``base`` (including inside
 ``game_kwargs``), and a file without a ``base`` section is read as one flat base. Values
 are applied base, then case, then grid; the configurations are the cases in file order, each
