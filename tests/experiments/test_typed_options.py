@@ -277,3 +277,33 @@ def test_bad_options_known_only_with_the_game_write_nothing(tmp_path, capsys):
     assert main([*argv, "--out", str(out), *TINY]) == 2
     assert "beta * mu = 1000" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_batch_groups_split_on_structure_not_on_per_row_values():
+    from agents.compose.sweeps import batch_groups
+
+    spec = SweepSpec.from_dict(
+        {
+            "base": {
+                "env_id": "hic/Duopoly-v0",
+                "stages": 100,
+                "step_size": "power:a=1,gamma=0.602,A=100",
+            },
+            "grid": {
+                "step_size.gamma": [0.602, 0.8],  # a schedule's values: per row
+                "commitment": [5, 50, "corollary:p=0.5"],  # a number, or another kind
+                "noise_std": [0, 1],  # per row
+                "seeds": [2, 3],  # rows
+            },
+            "cases": [{}, {"two_sided": True}],  # a switch: another program
+        }
+    )
+    groups = batch_groups(spec.points())
+    assert [len(g) for g in groups] == [16, 8, 16, 8]
+    for g in groups:
+        kinds = {type(p.config.leader_options["commitment"]).__name__ for p in g}
+        assert len(kinds) == 1 and len({p.config.leader_options.get("two_sided") for p in g}) == 1
+    # Every configuration is in exactly one group, in expansion order within it.
+    indices = [p.index for g in groups for p in g]
+    assert sorted(indices) == list(range(48))
+    assert all([p.index for p in g] == sorted(p.index for p in g) for g in groups)

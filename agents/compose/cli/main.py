@@ -194,8 +194,16 @@ def _cmd_sweep(c: SweepCommand) -> int:
     # The size is known before anything is expanded (a cap refuses a runaway grid).
     print(f"sweep {spec.name}: {spec.describe_size()}", file=sys.stderr)
     if c.dry_run:
-        for p in spec.points(c.max_configurations):
+        points = spec.points(c.max_configurations)
+        for p in points:
             print(f"{p.index:4d}  {out / p.name}")
+        groups = sweep.batch_groups(points)
+        rows = ", ".join(str(sum(p.config.seeds for p in g)) for g in groups)
+        print(
+            f"{len(groups)} group(s) of configurations that differ only in per-row values "
+            f"(seeds, noise, numeric and schedule options): {rows} (configuration, seed) rows",
+            file=sys.stderr,
+        )
         return 0
     try:
         summary = sweep.run_sweep(

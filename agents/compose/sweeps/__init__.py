@@ -24,7 +24,8 @@ Grid keys are option names (``seeds``, ``commitment``, ``env_id``, ..., every ``
 option without its dashes, a registered learner's own options included: :func:`sweep_keys`),
 ``game_kwargs.KEY`` for one game keyword argument, and ``OPTION.FIELD`` for one field of a
 schedule option's value such as ``power:a=1,gamma=0.602,A=100`` (a
-:class:`~agents.schedules.PowerLaw`; the key replaces its field). The published Hi-C code's form, a field whose value is
+:class:`~agents.schedules.PowerLaw`; the key replaces its field). The published Hi-C
+code's form, a field whose value is
 ``{grid_search: [...]}`` (Ray Tune's), is accepted anywhere in ``base`` (including inside
 ``game_kwargs``), and a file without a ``base`` section is read as one flat base. Values
 are applied base, then case, then grid; the configurations are the cases in file order, each
@@ -76,6 +77,7 @@ from agents.compose.sweeps.spec import (
     SweepFileError,
     SweepPoint,
     SweepSpec,
+    batch_groups,
     config_from_options,
     config_hash,
     independent_keys,
@@ -100,6 +102,7 @@ __all__ = [
     "SweepInterrupted",
     "SweepPoint",
     "SweepSpec",
+    "batch_groups",
     "config_from_options",
     "config_hash",
     "format_table",

@@ -49,6 +49,7 @@ import hashlib
 import itertools
 import json
 import math
+import numbers
 import os
 import re
 import typing
@@ -69,6 +70,8 @@ __all__ = [
     "SweepFileError",
     "SweepPoint",
     "SweepSpec",
+    "batch_groups",
+    "batch_key",
     "config_from_options",
     "config_hash",
     "independent_keys",
@@ -583,6 +586,48 @@ class SweepSpec:
             parts = [self.name, config.env_id.rsplit("/", 1)[-1]]
         text = re.sub(r"[^A-Za-z0-9._=+-]+", "-", "_".join(map(str, parts))).strip("-")
         return text[:_NAME_MAX].rstrip("-_") or self.name
+
+
+# ---------------------------------------------------------------------------------- groups
+def _kind(value: Any) -> Any:
+    """What a per-row hyperparameter must share with the rows it is batched with: its kind
+    (a number, or a schedule's class), not its values."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Real):
+        return "number"
+    if isinstance(value, Ceil):
+        return ("ceil", _kind(value.inner))
+    return type(value).__qualname__
+
+
+def batch_key(config: ExperimentConfig) -> str:
+    """What the configurations of one batched engine run share: the game and its arguments,
+    the learners and the kinds of their options, the stages, the episode length, what is
+    recorded, the engine and the imports. Seeds, the master seed, the payoff noise and the
+    values of numeric and schedule options may differ (they are per-row values)."""
+    d = config.to_dict()
+    for role in ("leader", "follower"):
+        opts = getattr(config, f"{role}_options")
+        d[f"{role}_options"] = {
+            k: (
+                _kind(v) if isinstance(v, numbers.Real) or _is_value(v) else d[f"{role}_options"][k]
+            )
+            for k, v in sorted(opts.items())
+        }
+    for k in ("seeds", "seed", "noise_std"):
+        d.pop(k, None)
+    return json.dumps(d, sort_keys=True, default=str)
+
+
+def batch_groups(points: Sequence[SweepPoint]) -> list[list[SweepPoint]]:
+    """The sweep's configurations grouped by :func:`batch_key`, in expansion order (a group
+    is ordered by its first configuration): each group is what one batched engine run over
+    (configuration, seed) rows would hold."""
+    groups: dict[str, list[SweepPoint]] = {}
+    for p in points:
+        groups.setdefault(batch_key(p.config), []).append(p)
+    return list(groups.values())
 
 
 class _Loader(yaml.SafeLoader):
