@@ -8,7 +8,7 @@ import pytest
 import reference_learners as R
 
 import agents
-from agents.compose.runner import BatchRunner
+from agents.compose.engines.runner import BatchRunner
 from agents.hic import AdaptiveCommitment
 from agents.lola import LOLALeader
 from agents.schedules import LogLinear, PowerLaw

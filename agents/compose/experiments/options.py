@@ -192,11 +192,18 @@ class RunOptions:
         for k, v in values.items():
             if k in learners:
                 opt = learners[k]
-                if v is not None and not (v is False and opt.default is False):
+                if v is not None and not _same(v, opt.default):  # unset: the learner's default
                     kw[f"{opt.role}_options"][opt.field] = v
             else:
                 kw[k] = v
         return cls(**kw)
+
+
+def _same(value: Any, default: Any) -> bool:
+    try:
+        return type(value) is type(default) and bool(value == default)
+    except (TypeError, ValueError):  # an array, say
+        return False
 
 
 def run_fields() -> dict[str, tuple[Any, Any]]:
