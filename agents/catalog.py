@@ -2,10 +2,12 @@
 
 Each row (:class:`LearnerSpec`) says how to build a learner from a game and its options, how
 to show it in figures and tables, and which options it takes: a frozen dataclass with a
-docstring under each field (:class:`HiCOptions`, ...). That class is the one declaration of a
-learner's options: ``hic run`` makes its flags from it, sweep files its keys, ``hic list`` its
-listing, and :func:`agents.specs.build_options` checks and converts the values (text from a
-command line, YAML values or Python values) to its field types.
+docstring under each field (:class:`HiCSettings`, ...): what a user sets, ``None`` meaning the
+game's preset (the learner's own hyperparameters, such as :class:`agents.hic.HiCOptions`, are
+what the factory builds from them). That class is the one declaration of a learner's options:
+``hic run`` makes its flags from it, sweep files its keys, ``hic list`` its listing, and
+:func:`agents.specs.build_options` checks and converts the values (text from a command line,
+YAML values or Python values) to its field types.
 
 A new learner is its module plus one row (:func:`register_leader` /
 :func:`register_follower`, which users' modules may call too: a module named by
@@ -46,12 +48,12 @@ from hic_envs.games.base import Game
 
 __all__ = [
     "FOLLOWERS",
-    "FollowerOptions",
-    "GradientLeaderOptions",
-    "HiCOptions",
-    "LolaOptions",
-    "NoOptions",
-    "StochasticFollowerOptions",
+    "FollowerSettings",
+    "GradientLeaderSettings",
+    "HiCSettings",
+    "LolaSettings",
+    "NoSettings",
+    "StochasticFollowerSettings",
     "LEADERS",
     "LearnerSpec",
     "display_name",
@@ -66,12 +68,12 @@ Factory = Callable[[Game, "int | None", dict[str, Any], Any], BatchAgent]
 
 # ---------------------------------------------------------------------------------- options
 @dataclasses.dataclass(frozen=True)
-class NoOptions:
+class NoSettings:
     """A learner without options."""
 
 
 @dataclasses.dataclass(frozen=True)
-class HiCOptions:
+class HiCSettings:
     """Hi-C's and the oracle SPSA leader's options; unset ones come from the game's presets."""
 
     step_size: ScheduleValue | None = None
@@ -97,7 +99,7 @@ class HiCOptions:
 
 
 @dataclasses.dataclass(frozen=True)
-class GradientLeaderOptions:
+class GradientLeaderSettings:
     """The gradient baselines' options."""
 
     step_size: ScheduleValue | None = None
@@ -105,7 +107,7 @@ class GradientLeaderOptions:
 
 
 @dataclasses.dataclass(frozen=True)
-class LolaOptions:
+class LolaSettings:
     """LOLA's options."""
 
     step_size: ScheduleValue | None = None
@@ -119,7 +121,7 @@ class LolaOptions:
 
 
 @dataclasses.dataclass(frozen=True)
-class FollowerOptions:
+class FollowerSettings:
     """A gradient follower's options."""
 
     step_size: ScheduleValue | None = None
@@ -127,7 +129,7 @@ class FollowerOptions:
 
 
 @dataclasses.dataclass(frozen=True)
-class StochasticFollowerOptions(FollowerOptions):
+class StochasticFollowerSettings(FollowerSettings):
     """The stochastic-gradient follower's options."""
 
     noise: float | None = None
@@ -154,7 +156,7 @@ class LearnerSpec:
     role: str
     display: str
     factory: Factory
-    options: Any = NoOptions
+    options: Any = NoSettings
     summary: str = ""
     coupled: bool = False
 
@@ -348,7 +350,7 @@ for _row in (
         "leader",
         "Hi-C",
         _hic,
-        HiCOptions,
+        HiCSettings,
         "Hi-C (Algorithm 1), uncoupled; unset schedules from the game's presets",
     ),
     LearnerSpec(
@@ -356,7 +358,7 @@ for _row in (
         "leader",
         "SGA",
         _gradient_leader(SGALeader),
-        GradientLeaderOptions,
+        GradientLeaderSettings,
         "simultaneous gradient ascent (Eq. 1), uncoupled: finds the Nash equilibrium",
     ),
     LearnerSpec(
@@ -364,7 +366,7 @@ for _row in (
         "leader",
         "hierarchical gradient",
         _gradient_leader(HierarchicalGradientLeader),
-        GradientLeaderOptions,
+        GradientLeaderSettings,
         "the hierarchical gradient (Eq. 8), coupled: reads the follower's Hessians",
         coupled=True,
     ),
@@ -373,7 +375,7 @@ for _row in (
         "leader",
         "LOLA",
         _lola,
-        LolaOptions,
+        LolaSettings,
         "LOLA (Foerster et al. 2018), coupled: first-order look-ahead on the follower's step",
         coupled=True,
     ),
@@ -382,7 +384,7 @@ for _row in (
         "leader",
         "oracle SPSA",
         _oracle,
-        HiCOptions,
+        HiCSettings,
         "SPSA on f1(x, r(x)) (Eq. 10), a coupled oracle",
         coupled=True,
     ),
@@ -395,7 +397,7 @@ for _row in (
         "follower",
         "gradient-ascent follower",
         _gradient,
-        FollowerOptions,
+        FollowerSettings,
         "projected gradient ascent on f2 (Eq. 21)",
     ),
     LearnerSpec(
@@ -403,7 +405,7 @@ for _row in (
         "follower",
         "stochastic-gradient follower",
         _stochastic,
-        StochasticFollowerOptions,
+        StochasticFollowerSettings,
         "gradient ascent with Gaussian gradient noise (Eq. 9)",
     ),
     LearnerSpec(
@@ -411,7 +413,7 @@ for _row in (
         "follower",
         "best-response follower",
         _best_response,
-        NoOptions,
+        NoSettings,
         "an oracle playing r(x) of the last leader action it saw",
     ),
 ):
