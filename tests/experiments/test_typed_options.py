@@ -307,3 +307,17 @@ def test_batch_groups_split_on_structure_not_on_per_row_values():
     indices = [p.index for g in groups for p in g]
     assert sorted(indices) == list(range(48))
     assert all([p.index for p in g] == sorted(p.index for p in g) for g in groups)
+
+
+def test_sweep_dry_run_shows_the_batch_groups(tmp_path, capsys):
+    spec = {
+        "base": {"env_id": "hic/Duopoly-v0", "seeds": 4, "stages": 100},
+        "grid": {"commitment": [5, 50, "corollary:p=0.5"], "noise_std": [0, 1]},
+    }
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 6
+    assert "2 group(s) of configurations that differ only in per-row values" in captured.err
+    assert "16, 8 (configuration, seed) rows" in captured.err
