@@ -408,3 +408,52 @@ def test_a_user_rule_set_has_per_row_options_noise_and_checkpoints():
     _same(ref, runner2.run(60))
     assert follower.options.rate.shape == (S,)
     assert not np.array_equal(follower.strategies[0], follower.strategies[2])
+
+
+# ---------------------------------------------------------------------------------- traced
+JIT_CASES = {
+    "plain": {},
+    "baseline_average": {"baseline": 0.9, "average_last": 2},
+    "two_sided": {"two_sided": True},
+    "burn_in_intervals": {"burn_in": 2, "interval_schedules": True, "baseline": 0.5},
+    "adaptive": {"commitment": AdaptiveCommitment(tol=0.1, min_length=2, max_length=9)},
+}
+
+
+@pytest.mark.parametrize("case", sorted(JIT_CASES))
+def test_the_same_rules_traced_by_jax_replay_numpy_given_the_same_draws(case):
+    """The rule set is one program: under ``jax.jit`` (masks everywhere, no early exits) it
+    gives NumPy's numbers when handed NumPy's draws, at every stage: counters and interval
+    ends exactly, strategies to 1e-12 (XLA may fuse ``lam b + (1 - lam) s`` differently)."""
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    from agents.hic import HIC_RULES, HiCOptions
+    from agents.rules.protocol import Spec
+
+    game, S = Duopoly(), 4
+    opts = HiCOptions(
+        **({"step_size": 0.05, "perturbation": 0.5, "commitment": 3} | JIT_CASES[case])
+    )
+    spec = Spec(game.leader_low, game.leader_high, game.d2)
+    rng = np.random.default_rng(0)
+    state = HIC_RULES.init(opts, spec, S, draw_numpy(rng, HIC_RULES.init_draws(opts, spec, S), S))
+    with jax.enable_x64(True):
+        traced = {k: jnp.asarray(v) for k, v in state.items()}
+
+        @jax.jit
+        def stage(st, r, o, delta_draw):
+            st, _ = HIC_RULES.prepare(opts, spec, st, r, o)
+            return HIC_RULES.observe(opts, spec, st, r, o, {"Delta": delta_draw})
+
+        for t in range(40):
+            r = rng.normal(size=S)
+            o = rng.uniform(0, 50, size=(S, 1)) if t % 3 else np.full((S, 1), 20.0)
+            state, wanted = HIC_RULES.prepare(opts, spec, state, r, o)
+            draws = draw_numpy(rng, wanted, S)
+            state = HIC_RULES.observe(opts, spec, state, r, o, draws)
+            delta_draw = draws.get("Delta", np.zeros((S, 1)))
+            traced = stage(traced, jnp.asarray(r), jnp.asarray(o), jnp.asarray(delta_draw))
+            for key in ("n", "j", "k", "start"):
+                assert np.array_equal(np.asarray(traced[key]), state[key]), (t, key)
+            for key in ("x", "xt", "delta", "b"):
+                np.testing.assert_allclose(traced[key], state[key], rtol=1e-12, atol=1e-12)
