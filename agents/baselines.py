@@ -250,6 +250,8 @@ class OracleRules(HiCRules):
         """Eq. (10): ``f1(x~, r(x~)) + w``, keeping the observed noise ``w = s - f1(x~, y~)``."""
         game, xt = spec.game, state["xt"]
         xp = namespace(s, y)
+        if done is True:
+            return s - game.leader_payoff(xt, y) + game.hierarchical_payoff(xt)
         if xp is np:  # only the rows whose interval ended (r may be numeric); same values
             rows = np.flatnonzero(done)
             out = s.copy()

@@ -79,6 +79,7 @@ class RuleAgent(BatchAgent):
         self.game = game
         self._spec = Spec(self.low, self.high, self.obs_dim, game)
         self._state: dict[str, Any] | None = None
+        self._caps = self.rules.capabilities
 
     # ------------------------------------------------------------------ capabilities
     @property
@@ -143,25 +144,26 @@ class RuleAgent(BatchAgent):
     def quiet_stages(self) -> int:
         """Stages this learner sits out (its rule set's ``quiet_stages``; 0 without the
         ``fast_forward`` capability)."""
-        if not self.rules.capabilities.fast_forward:
+        if not self._caps.fast_forward:
             return 0
-        self._require_reset()
-        return int(self.rules.quiet_stages(self.options, self._state))
+        if self._state is None:
+            self._require_reset()
+        return self.rules.quiet_stages(self.options, self._state)
 
     def skip_quiet(self, stages: int) -> None:
         """Advance over ``stages <= quiet_stages()`` quiet stages (the rule set's ``skip``)."""
         stages = self._stage_count(stages)
-        if stages > self.quiet_stages():
+        quiet = self.quiet_stages()
+        if stages > quiet:
             raise ValueError(
-                f"{type(self).__name__}: cannot skip {stages} stages, only "
-                f"{self.quiet_stages()} are quiet"
+                f"{type(self).__name__}: cannot skip {stages} stages, only {quiet} are quiet"
             )
         if stages:
             self._state = self.rules.skip(self.options, self._state, stages)
 
     def reward_free_stages(self) -> int:
         """:attr:`ALWAYS` for a ``reward_free`` rule set, else its quiet stages."""
-        caps = self.rules.capabilities
+        caps = self._caps
         if caps.reward_free:
             return self.ALWAYS
         return self.quiet_stages() if caps.fast_forward else 0
@@ -171,21 +173,24 @@ class RuleAgent(BatchAgent):
         ``obs`` ``(S, d_other)`` without rewards (the rule set's ``observe_repeated`` where it
         declares ``repeat``, else that many observe calls)."""
         stages = self._stage_count(stages)
-        if stages > self.reward_free_stages():
+        caps = self._caps
+        if not caps.reward_free and stages > self.reward_free_stages():
             raise ValueError(
                 f"{type(self).__name__}: cannot observe {stages} stages without rewards, only "
                 f"{self.reward_free_stages()} are reward-free"
             )
-        self._require_reset()
+        if self._state is None:
+            self._require_reset()
         o = np.asarray(obs, dtype=np.float64)
         if o.shape != (self._S, self.obs_dim):
-            self._obs_shape_error(o, batched=True)
+            if self.obs_dim is not None or o.ndim != 2 or o.shape[0] != self._S:
+                self._obs_shape_error(o, batched=True)
+            self.obs_dim = o.shape[1]  # the first observation fixes it
         if stages == 0:
             return
-        if self.rules.capabilities.repeat:
-            self._state = self.rules.observe_repeated(
-                self.options, self.spec, self._state, o, stages
-            )
+        if caps.repeat:
+            spec = self._spec if self._spec.obs_dim == self.obs_dim else self.spec
+            self._state = self.rules.observe_repeated(self.options, spec, self._state, o, stages)
             return
         r = np.full(self._S, np.nan)
         for _ in range(stages):

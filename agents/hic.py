@@ -17,7 +17,12 @@ from agents.rules.protocol import (
     Draw,
     Spec,
     cache_field,
+    collapse,
     initial_strategy,
+    m_and,
+    m_not,
+    m_or,
+    select,
     uniform_init_draws,
 )
 from agents.schedules import (
@@ -222,7 +227,8 @@ class HiCRules:
     ``prev_obs``, ``prev_t`` (adaptive); ``next_event`` the stage count of the next event;
     ``begin``, ``fresh`` the rows whose interval ended at this stage (and of those, the ones
     that draw a fresh direction), set by ``prepare`` (the interval *end*) and consumed by
-    ``observe`` (the interval *begin*); ``updates`` the total of ``n``.
+    ``observe`` (the interval *begin*): ``(S,)`` masks, or under NumPy the Python bools
+    ``True``/``False`` when every row or none agrees; ``updates`` the total of ``n``.
 
     Draws: ``"x0"`` (uniform, at init when ``init`` is None) and ``"Delta"`` (Rademacher
     ``(d,)`` per row, at init and for the rows that begin an interval with a fresh direction:
@@ -253,8 +259,8 @@ class HiCRules:
             "b_ready": np.full(S, options.baseline_init is not None),
             "j": np.zeros(S, dtype=np.int64),
             "next_event": 0,
-            "begin": np.ones(S, dtype=bool),
-            "fresh": np.ones(S, dtype=bool),
+            "begin": True,
+            "fresh": True,
             "updates": 0,
         }
         if options.average_last is not None:
@@ -300,7 +306,11 @@ class HiCRules:
         self, options: HiCOptions, spec: Spec, state: dict, reward: Any, obs: Any
     ) -> tuple[dict, tuple[Draw, ...]]:
         """The interval *end*: record the stage, close the intervals that end (measure,
-        baseline, SPSA step of Eq. 11), and ask for the fresh directions of the next ones."""
+        baseline, SPSA step of Eq. 11), and ask for the fresh directions of the next ones.
+
+        Masks are arrays, or under NumPy the Python bools ``True``/``False`` where every row
+        or none agrees (:func:`~agents.rules.protocol.collapse`): the common case of a fixed
+        commitment, where every row's interval ends at once, then costs no selections."""
         xp = namespace(state["x"], reward)
         t = state["t"] + 1
         start, k = state["start"], state["k"]
@@ -324,8 +334,8 @@ class HiCRules:
             done = done | ((state["prev_t"] == t - 1) & settled)
             new["prev_obs"] = np.array(obs) if xp is np else obs
             new["prev_t"] = t
-        if xp is np and not done.any():
-            new["begin"] = new["fresh"] = np.zeros(done.shape, dtype=bool)
+        done = collapse(done)
+        if done is False:
             return new, ()
         if m is not None:
             ring = new["ring"]
@@ -334,7 +344,7 @@ class HiCRules:
                 s = xp.sum(ring, axis=1) / count
                 # The sum overflowed (finite payoffs near 1.8e308): the mean of the scaled
                 # terms is finite. Only then, so other results stay bit for bit the same.
-                bad = xp.any(done & ~xp.isfinite(s))
+                bad = xp.any(m_and(done, ~xp.isfinite(s)))
                 if xp is not np or bad:
                     s = xp.where(bad, xp.sum(ring / count[:, None], axis=1), s)
         else:
@@ -347,43 +357,49 @@ class HiCRules:
     ) -> tuple[dict, tuple[Draw, ...]]:
         """Close the intervals of ``done`` whose measured payoffs are ``s``."""
         j = st["j"]
-        burn = j < options.burn_in  # burn-in intervals: no step
-        st["j"] = xp.where(done, j + 1, j)
+        # Burn-in intervals make no step.
+        no_burn = isinstance(options.burn_in, int) and options.burn_in == 0
+        burn = False if no_burn else collapse(j < options.burn_in)
+        st["j"] = select(done, j + 1, j)
         if options.two_sided:
-            first = done & (st["sign"] > 0)
-            s_plus = xp.where(first, s, st["s_plus"])
+            first = collapse(m_and(done, st["sign"] > 0))
+            s_plus = select(first, s, st["s_plus"])
             st["s_plus"] = s_plus
-            st["sign"] = xp.where(first, -1.0, st["sign"])  # same Delta_n, at x_n - delta Delta
-            step = done & ~first
+            st["sign"] = select(first, -1.0, st["sign"])  # same Delta_n, at x_n - delta Delta
+            step = m_and(done, m_not(first))
             # Halves first: (s+ - s-) / 2 overflows for payoffs near 1.8e308 of opposite
             # signs; halving is exact, so the result is otherwise the same bit for bit.
             with np.errstate(invalid="ignore", over="ignore"):
                 g_scale = s_plus / 2.0 - s / 2.0
-            warm = xp.zeros_like(done)
+            warm = False
         elif options.baseline is not None:
-            ready = st["b_ready"]
+            ready = collapse(st["b_ready"])
             # b_n: made from intervals before Delta_n was drawn
             g_scale, b_new = baseline_update(st["b"], ready, s, options.baseline)
-            st["b"] = xp.where(done, b_new, st["b"])
-            st["b_ready"] = ready | done
-            step = done & ready & ~burn
-            warm = done & ~step  # warm-up or burn-in: not an update
+            st["b"] = select(done, b_new, st["b"])
+            st["b_ready"] = select(done, True, st["b_ready"])
+            step = collapse(m_and(m_and(done, ready), m_not(burn)))
+            warm = collapse(m_and(done, m_not(step)))  # warm-up or burn-in: not an update
         else:
-            step = done & ~burn
-            warm = done & burn  # burn-in: not an update
+            step = collapse(m_and(done, m_not(burn)))
+            warm = collapse(m_and(done, burn))  # burn-in: not an update
             g_scale = s
-        if xp is not np or step.any():
+        if step is not False:
             n = st["n"]
             alpha = self._values(options, "step_size", options.step_size, n, xp)
             x = st["x"]
             # Eq. (11): x_{n+1}^i = x_n^i + alpha_n s / (delta_n Delta_n^i), then project.
-            with np.errstate(all="ignore"):  # rows that do not step are not kept
-                moved = spsa_step(x, alpha, g_scale, st["delta"], st["Delta"], spec.low, spec.high)
-            st["x"] = xp.where(step[:, None], moved, x)
-            st["n"] = xp.where(step, n + 1, n)
-            st["updates"] = st["updates"] + xp.sum(step)
+            args = (x, alpha, g_scale, st["delta"], st["Delta"], spec.low, spec.high)
+            if step is True:
+                moved = spsa_step(*args)
+            else:
+                with np.errstate(all="ignore"):  # rows that do not step are not kept
+                    moved = spsa_step(*args)
+            st["x"] = select(step, moved, x)
+            st["n"] = select(step, n + 1, n)
+            st["updates"] = st["updates"] + (n.shape[0] if step is True else xp.sum(step))
         st["begin"] = done
-        st["fresh"] = warm | step
+        st["fresh"] = m_or(warm, step)
         shape = (spec.dim,)
         return st, (
             Draw("Delta", "rademacher", shape, warm),
@@ -398,38 +414,36 @@ class HiCRules:
         rows, fresh = state["begin"], state["fresh"]
         xp = namespace(state["x"], state["delta"])
         st = dict(state)
-        if xp is not np or rows.any():
+        if rows is not False:
             # The index of delta and k: updates made, or intervals completed.
             n = st["j"] if options.interval_schedules else st["n"]
             if "Delta" in draws:  # Alg. 1, line 4: Delta_n uniform on {-1, 1}^d1.
-                st["Delta"] = xp.where(fresh[:, None], draws["Delta"], st["Delta"])
-                st["sign"] = xp.where(fresh, 1.0, st["sign"])
-            delta = xp.where(
-                rows,
-                self._values(options, "perturbation", options.perturbation, n, xp),
-                st["delta"],
-            )
-            st["delta"] = delta
+                st["Delta"] = select(fresh, draws["Delta"], st["Delta"])
+                st["sign"] = select(fresh, 1.0, st["sign"])
+            values = self._values(options, "perturbation", options.perturbation, n, xp)
+            delta = st["delta"] = select(rows, values, st["delta"])
             if options.adaptive:
                 ac = options.commitment
-                st["k"] = xp.where(rows, ac.max_length, st["k"])
+                st["k"] = select(rows, ac.max_length, st["k"])
                 tol = self._values(options, "tol", ac.tol, n, xp)
-                st["threshold"] = xp.where(rows, tol * delta, st["threshold"])
+                st["threshold"] = select(rows, tol * delta, st["threshold"])
                 first_end = ac.min_length
             else:
                 # Whole numbers of stages below 2**62 (refused otherwise, naming the index).
-                lengths = self._lengths(options, n, xp)
-                st["k"] = xp.where(rows, lengths, st["k"])
+                st["k"] = select(rows, self._lengths(options, n, xp), st["k"])
                 first_end = st["k"]
             m = options.average_last
             if m is not None:
-                st["ring"] = xp.where(rows[:, None], 0.0, st["ring"])
+                st["ring"] = select(rows, 0.0, st["ring"])
                 watch = xp.maximum(first_end - m + 1, 1)
-                st["watch_from"] = xp.where(rows, watch, st["watch_from"])
-            st["start"] = xp.where(rows, st["t"], st["start"])
+                st["watch_from"] = select(rows, watch, st["watch_from"])
+            st["start"] = select(rows, st["t"], st["start"])
             committed = commit(st["x"], st["sign"], delta, st["Delta"], spec.low, spec.high)
-            st["xt"] = xp.where(rows[:, None], committed, st["xt"])  # Alg. 1, line 5
-            st["begin"] = st["fresh"] = xp.zeros_like(rows)
+            st["xt"] = select(rows, committed, st["xt"])  # Alg. 1, line 5
+            if xp is np:
+                st["begin"] = st["fresh"] = False
+            else:
+                st["begin"] = st["fresh"] = xp.zeros_like(rows)
         # Stage count at which observe must do array work; before it, nothing happens.
         start = st["start"]
         due = start + st["k"]

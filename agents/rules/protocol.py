@@ -72,6 +72,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from agents.rules.xp import namespace
 from agents.schedules import ScheduleTable
 
 __all__ = [
@@ -82,6 +83,11 @@ __all__ = [
     "Spec",
     "cache_field",
     "capabilities_of",
+    "collapse",
+    "m_and",
+    "m_not",
+    "m_or",
+    "select",
     "draw_numpy",
     "initial_strategy",
     "table",
@@ -195,21 +201,26 @@ def draw_numpy(
     """The arrays ``requests`` ask for, drawn from ``rng`` (the NumPy face's draws).
 
     Only the rows asked for are drawn, in the order of the requests; other rows of a named
-    array are 0 (a rule set reads a draw only where it asked for it).
+    array are 0 (a rule set reads a draw only where it asked for it), and a name no row asked
+    for is absent. ``rows`` may also be a Python bool (every row, or none).
 
     Returns:
         ``{name: array of shape (num_rows, *shape)}``.
     """
     out: dict[str, np.ndarray] = {}
     for r in requests:
-        if r.rows is None:
+        mask = r.rows
+        if mask is None or mask is True:
             rows, size = None, num_rows
+        elif mask is False:
+            continue
         else:
-            rows = np.flatnonzero(r.rows)
+            rows = np.flatnonzero(mask)
             size = rows.size
             if size == 0:
-                out.setdefault(r.name, np.zeros((num_rows, *r.shape)))
                 continue
+            if size == num_rows:
+                rows = None
         shape = (size, *r.shape)
         if r.kind == "rademacher":
             vals = 2.0 * rng.integers(0, 2, size=shape) - 1.0
@@ -228,6 +239,59 @@ def draw_numpy(
         else:
             full[rows] = vals
     return out
+
+
+def select(mask: Any, a: Any, b: Any) -> Any:
+    """``where(mask, a, b)`` (rows of ``a`` where ``mask``, else of ``b``), with the NumPy
+    shortcuts a rule set's hot path wants: ``mask`` may be a Python bool (``True``: ``a``
+    spread to ``b``'s shape, ``False``: ``b``), and a ``(S,)`` mask selects rows of
+    ``(S, ...)`` arrays."""
+    if mask is True:
+        if type(a) is np.ndarray:
+            return a if a.shape == b.shape else np.broadcast_to(a, b.shape).copy()
+        return np.full(b.shape, a, dtype=b.dtype)
+    if mask is False:
+        return b
+    xp = namespace(mask, b)
+    if mask.ndim < b.ndim:
+        mask = mask.reshape(mask.shape + (1,) * (b.ndim - mask.ndim))
+    return xp.where(mask, a, b)
+
+
+def collapse(mask: Any) -> Any:
+    """A NumPy bool mask as the Python bool ``True`` (``False``) where every (no) entry is
+    set, else the mask itself: :func:`select` then skips the selection. Other namespaces'
+    masks pass through (traced values have no truth value)."""
+    if type(mask) is not np.ndarray:
+        return mask
+    if mask.all():
+        return True
+    if not mask.any():
+        return False
+    return mask
+
+
+def m_not(m: Any) -> Any:
+    """Logical not of a mask that may be a Python bool (see :func:`collapse`)."""
+    return (not m) if isinstance(m, bool) else ~m
+
+
+def m_and(a: Any, b: Any) -> Any:
+    """Logical and of masks that may be Python bools (see :func:`collapse`)."""
+    if a is True or b is False:
+        return b
+    if b is True or a is False:
+        return a
+    return a & b
+
+
+def m_or(a: Any, b: Any) -> Any:
+    """Logical or of masks that may be Python bools (see :func:`collapse`)."""
+    if a is False or b is True:
+        return b
+    if b is False or a is True:
+        return a
+    return a | b
 
 
 @runtime_checkable
@@ -258,12 +322,16 @@ class RuleSet(Protocol):
 
 
 def capabilities_of(agent: Any) -> Capabilities | None:
-    """The :class:`Capabilities` an agent's rule set declares, or None for an agent that is
-    not a rule-set face (a plain ``reset/act/observe/strategy`` object, a
-    :class:`~agents.BatchAgent` written with hooks, an SB3 policy): engines treat those as
-    opaque NumPy objects (the JAX engine refuses them)."""
+    """The :class:`Capabilities` an agent declares: its rule set's (``type(agent).rules``),
+    else a class attribute ``capabilities`` (an SB3 policy declares ``pure=False``), else None
+    for an agent that declares nothing (a plain ``reset/act/observe/strategy`` object, a
+    :class:`~agents.BatchAgent` written with hooks): engines treat those as opaque NumPy
+    objects, and an engine that traces refuses them."""
     rules = getattr(type(agent), "rules", None)
     caps = getattr(rules, "capabilities", None)
+    if isinstance(caps, Capabilities):
+        return caps
+    caps = getattr(type(agent), "capabilities", None)
     return caps if isinstance(caps, Capabilities) else None
 
 
