@@ -25,7 +25,8 @@ It plays inside an ordinary PettingZoo loop::
         leader.observe(rewards["leader_0"], obs["leader_0"])
         follower.observe(rewards["follower_0"], obs["follower_0"])
 
-:class:`BatchAgent` is the abstract helper behind every library agent: built with
+:class:`BatchAgent` is the abstract helper behind every batched agent (the library's learners
+are :class:`agents.face.RuleAgent` faces over rule sets, a subclass of it): built with
 ``num_envs=S`` it plays ``S`` independent copies in lockstep on ``(S, d)`` arrays through its
 public *batch face* (:meth:`~BatchAgent.act_batch`, :meth:`~BatchAgent.observe_batch`,
 :attr:`~BatchAgent.strategies`, :meth:`~BatchAgent.update_counts`), which is what the batched
@@ -287,8 +288,7 @@ class BatchAgent:
         self.obs_dim = None if obs_dim is None else int(obs_dim)
         self._init_seed = seed
         self.np_random: np.random.Generator | None = None
-        self.updates = 0
-        self._n = np.zeros(self._S, dtype=np.int64)
+        self._zero_counts()
 
     @property
     def dim(self) -> int:
@@ -317,8 +317,7 @@ class BatchAgent:
             self.np_random = np.random.default_rng(seed)
         elif self.np_random is None:
             self.np_random = np.random.default_rng(self._init_seed)
-        self.updates = 0
-        self._n = np.zeros(self._S, dtype=np.int64)
+        self._zero_counts()
         self._reset()
 
     def act(self, obs: ArrayLike) -> np.ndarray:
@@ -539,6 +538,11 @@ class BatchAgent:
         """Hook: recompute derived (non-state) values after :meth:`load_state_dict`."""
 
     # ------------------------------------------------------------------ hooks for subclasses
+    def _zero_counts(self) -> None:
+        """Zero the update counters (``updates`` and the per-row ``_n``)."""
+        self.updates = 0
+        self._n = np.zeros(self._S, dtype=np.int64)
+
     def _reset(self) -> None:
         """Initialise the learning state; ``self.np_random`` is ready."""
 

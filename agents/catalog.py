@@ -1,14 +1,21 @@
 """The learners by name: one table that the CLI, sweeps, plots and the benchmark read.
 
-Each row (:class:`LearnerSpec`) says how to build a learner from a game and textual options
-(what ``hic run --leader NAME --step-size ...`` and sweep files give), how to show it in
-figures and tables, and which options it takes. A new learner is its module plus one row
-(:func:`register_leader` / :func:`register_follower`, which users' modules may call too: a
-module named by ``hic ... --import MODULE`` that registers a learner makes it available to
-every command).
+Each row (:class:`LearnerSpec`) says how to build a learner from a game and its options, how
+to show it in figures and tables, and which options it takes: a frozen dataclass with a
+docstring under each field (:class:`HiCSettings`, ...): what a user sets, ``None`` meaning the
+game's preset (the learner's own hyperparameters, such as :class:`agents.hic.HiCOptions`, are
+what the factory builds from them). That class is the one declaration of a learner's options:
+``hic run`` makes its flags from it, sweep files its keys, ``hic list`` its listing, and
+:func:`agents.specs.build_options` checks and converts the values (text from a command line,
+YAML values or Python values) to its field types.
+
+A new learner is its module plus one row (:func:`register_leader` /
+:func:`register_follower`, which users' modules may call too: a module named by
+``hic ... --import MODULE`` that registers a learner makes it, and its options, available to
+every command and sweep file).
 
 Factories are called as ``factory(game, num_envs, options, partner)``: ``options`` is a dict
-of the learner's own options (values as parsed from text or given in Python), ``partner`` the
+of the options that are set (typed values, as the options class holds them), ``partner`` the
 already-built other player (a leader's factory sees the follower, e.g. to fit Corollary
 4.11's commitment to a gradient follower's step), or ``None``.
 """
@@ -39,11 +46,25 @@ from agents.followers import (
 )
 from agents.hic import HiCLeader
 from agents.lola import lola_leader
-from agents.specs import parse_commitment, parse_schedule
+from agents.specs import (
+    SCHEDULE_HELP,
+    CommitmentValue,
+    ScheduleValue,
+    build_options,
+    option_fields,
+    parse_schedule,
+    resolve_commitment,
+)
 from hic_envs.games.base import Game
 
 __all__ = [
     "FOLLOWERS",
+    "FollowerSettings",
+    "GradientLeaderSettings",
+    "HiCSettings",
+    "LolaSettings",
+    "NoSettings",
+    "StochasticFollowerSettings",
     "LEADERS",
     "LearnerSpec",
     "display_name",
@@ -56,6 +77,76 @@ __all__ = [
 Factory = Callable[[Game, "int | None", dict[str, Any], Any], BatchAgent]
 
 
+# ---------------------------------------------------------------------------------- options
+@dataclasses.dataclass(frozen=True)
+class NoSettings:
+    """A learner without options."""
+
+
+@dataclasses.dataclass(frozen=True)
+class HiCSettings:
+    """Hi-C's and the oracle SPSA leader's options; unset ones come from the game's presets."""
+
+    step_size: ScheduleValue | None = None
+    """alpha_n (also the gradient baselines' step): """ + SCHEDULE_HELP
+    perturbation: ScheduleValue | None = None
+    """delta_n: """ + SCHEDULE_HELP
+    commitment: CommitmentValue | None = None
+    """k_n: an integer, 'power:...'/'log:...' (rounded up), 'corollary:p=P[,beta=..,mu=..,B=..]' for Corollary 4.11, or 'adaptive:tol=T,min_length=M,max_length=N'."""  # noqa: E501
+    baseline: float | None = None
+    """Subtract a moving-average baseline with weight LAM in [0, 1)."""
+    no_baseline: bool = False
+    """Turn off a default baseline."""
+    two_sided: bool = False
+    """Antithetic two-interval estimate."""
+    average_last: int | None = None
+    """Average the payoff over the last M stages of each interval."""
+
+    def __post_init__(self) -> None:
+        if self.baseline is not None and self.no_baseline:
+            raise ValueError("baseline and no_baseline exclude each other; pass one")
+        if self.average_last is not None and self.average_last < 1:
+            raise ValueError(f"average_last must be a positive integer, got {self.average_last}")
+
+
+@dataclasses.dataclass(frozen=True)
+class GradientLeaderSettings:
+    """The gradient baselines' options."""
+
+    step_size: ScheduleValue | None = None
+    """alpha_n (default: 0.1 / the largest curvature of f1(x, r(x))): """ + SCHEDULE_HELP
+
+
+@dataclasses.dataclass(frozen=True)
+class LolaSettings:
+    """LOLA's options."""
+
+    step_size: ScheduleValue | None = None
+    """alpha_n (default: the gradient baselines' rule): """ + SCHEDULE_HELP
+    lookahead: float | None = None
+    """LOLA's look-ahead step on the follower's gradient (default 1.0)."""
+    correction: bool | None = None
+    """Keep LOLA's correction term (default on)."""
+    noise_std: float | None = None
+    """Gaussian noise on LOLA's gradient (default 0)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class FollowerSettings:
+    """A gradient follower's options."""
+
+    step_size: ScheduleValue | None = None
+    """beta (default: the game's preset): """ + SCHEDULE_HELP
+
+
+@dataclasses.dataclass(frozen=True)
+class StochasticFollowerSettings(FollowerSettings):
+    """The stochastic-gradient follower's options."""
+
+    noise: float | None = None
+    """Gradient-noise scale of the stochastic follower (default 1)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class LearnerSpec:
     """One learner of the catalog.
@@ -65,7 +156,9 @@ class LearnerSpec:
         role: ``"leader"`` or ``"follower"``.
         display: the name figures and tables show (``"Hi-C"``).
         factory: ``(game, num_envs, options, partner) -> agent`` (see the module docstring).
-        options: the option keys the factory accepts (others are refused with a message).
+        options: the options class: a frozen dataclass, every field with a default and a
+            docstring (``hic run`` flags, sweep keys and ``hic list`` are made from it). A tuple
+            of names is accepted too (untyped options, passed on as given).
         summary: one line for ``--help`` and ``hic list``.
         coupled: whether it reads the other player's payoff (a coupled baseline).
     """
@@ -74,7 +167,7 @@ class LearnerSpec:
     role: str
     display: str
     factory: Factory
-    options: tuple[str, ...] = ()
+    options: Any = NoSettings
     summary: str = ""
     coupled: bool = False
 
@@ -85,6 +178,31 @@ class LearnerSpec:
             raise ValueError(f"name must be a non-empty word, got {self.name!r}")
         if not callable(self.factory):
             raise TypeError(f"factory must be callable, got {type(self.factory).__name__}")
+        if isinstance(self.options, (tuple, list)):
+            fields = [(str(k), Any, None) for k in self.options]
+            cls = dataclasses.make_dataclass(f"{self.name}_options", fields, frozen=True)
+            object.__setattr__(self, "options", cls)
+        if not (isinstance(self.options, type) and dataclasses.is_dataclass(self.options)):
+            raise TypeError(f"options must be a dataclass, got {self.options!r}")
+
+    def check_options(self, options: dict[str, Any], where: str = "options") -> dict[str, Any]:
+        """The options that are set, as typed values of :attr:`options` (checked).
+
+        Raises:
+            ValueError: for options this learner does not take, or bad values, naming them.
+        """
+        opts = {k: v for k, v in options.items() if v is not None}
+        names = [f.name for f in dataclasses.fields(self.options)]
+        unknown = sorted(set(opts) - set(names))
+        if unknown:
+            raise ValueError(
+                f"option(s) {unknown} do not apply to {self.role} {self.name!r} (it takes "
+                f"{names or 'none'})"
+            )
+        inst = build_options(self.options, opts, where)
+        # The canonical form: the options that differ from their defaults.
+        defaults = {k: d for k, (_, d) in option_fields(self.options).items()}
+        return {k: getattr(inst, k) for k in opts if _differs(getattr(inst, k), defaults[k])}
 
     def build(
         self, game: Game, num_envs: int | None, options: dict[str, Any], partner: Any = None
@@ -94,17 +212,20 @@ class LearnerSpec:
         Raises:
             ValueError: for unknown options or bad option values, naming them.
         """
-        opts = {k: v for k, v in options.items() if v is not None}
-        unknown = sorted(set(opts) - set(self.options))
-        if unknown:
-            raise ValueError(
-                f"option(s) {unknown} do not apply to {self.role} {self.name!r} (it takes "
-                f"{list(self.options) or 'none'})"
-            )
+        opts = self.check_options(options)
         try:
             return self.factory(game, num_envs, opts, partner)
         except (TypeError, ValueError) as err:
             raise ValueError(f"bad {self.name} options: {err}") from None
+
+
+def _differs(value: Any, default: Any) -> bool:
+    if value is None:
+        return False
+    try:
+        return bool(value != default)
+    except (TypeError, ValueError):  # an array, say
+        return True
 
 
 LEADERS: dict[str, LearnerSpec] = {}
@@ -167,20 +288,17 @@ def _follower_beta(partner: Any) -> float | None:
 
 
 def _spsa_kwargs(game: Game, opts: dict[str, Any], partner: Any, oracle: bool) -> dict[str, Any]:
-    follower_step = opts.pop("follower_step", None)
-    if follower_step is None:
-        follower_step = _follower_beta(partner)
+    follower_step = _follower_beta(partner)
     beta = follower_step if isinstance(follower_step, float) else None
     kw = dict(presets.hic_leader_kwargs(game, beta=beta))
     if oracle:
         kw["commitment"] = 1  # the oracle needs no commitment (Eq. 10)
         kw.pop("average_last", None)
-    if "step_size" in opts:
-        kw["step_size"] = parse_schedule(opts.pop("step_size"), "--step-size")
-    if "perturbation" in opts:
-        kw["perturbation"] = parse_schedule(opts.pop("perturbation"), "--perturbation")
+    for key in ("step_size", "perturbation"):
+        if key in opts:
+            kw[key] = opts.pop(key)
     if "commitment" in opts:
-        kw["commitment"] = parse_commitment(
+        kw["commitment"] = resolve_commitment(
             opts.pop("commitment"), game, kw["perturbation"], follower_step
         )
     if opts.pop("no_baseline", False):
@@ -205,10 +323,7 @@ def _oracle(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any
 
 def _gradient_leader(cls: type) -> Factory:
     def build(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
-        if "step_size" in opts:
-            step = parse_schedule(opts["step_size"], "--step-size")
-        else:
-            step = presets.gradient_leader_step(game)
+        step = opts.get("step_size") or presets.gradient_leader_step(game)
         return cls(game, num_envs=num_envs, step_size=step)
 
     return build
@@ -228,9 +343,7 @@ def _lola(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
 
 
 def _follower_step(game: Game, opts: dict[str, Any]) -> Any:
-    if "step_size" in opts:
-        return parse_schedule(opts["step_size"], "--follower-step-size")
-    return presets.follower_step_size(game)
+    return opts.get("step_size") or presets.follower_step_size(game)
 
 
 def _gradient(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
@@ -332,24 +445,13 @@ _COUPLED = (
 )
 
 
-_SPSA_OPTIONS = (
-    "step_size",
-    "perturbation",
-    "commitment",
-    "baseline",
-    "no_baseline",
-    "average_last",
-    "two_sided",
-    "follower_step",
-)
-
 for _row in (
     LearnerSpec(
         "hic",
         "leader",
         "Hi-C",
         _hic,
-        _SPSA_OPTIONS,
+        HiCSettings,
         "Hi-C (Algorithm 1), uncoupled; unset schedules from the game's presets",
     ),
     LearnerSpec(
@@ -357,7 +459,7 @@ for _row in (
         "leader",
         "SGA",
         _gradient_leader(SGALeader),
-        ("step_size",),
+        GradientLeaderSettings,
         "simultaneous gradient ascent (Eq. 1), uncoupled: finds the Nash equilibrium",
     ),
     LearnerSpec(
@@ -365,7 +467,7 @@ for _row in (
         "leader",
         "hierarchical gradient",
         _gradient_leader(HierarchicalGradientLeader),
-        ("step_size",),
+        GradientLeaderSettings,
         "the hierarchical gradient (Eq. 8), coupled: reads the follower's Hessians",
         coupled=True,
     ),
@@ -374,7 +476,7 @@ for _row in (
         "leader",
         "LOLA",
         _lola,
-        ("step_size", "lookahead", "correction", "noise_std"),
+        LolaSettings,
         "LOLA (Foerster et al. 2018), coupled: first-order look-ahead on the follower's step",
         coupled=True,
     ),
@@ -383,7 +485,7 @@ for _row in (
         "leader",
         "oracle SPSA",
         _oracle,
-        _SPSA_OPTIONS,
+        HiCSettings,
         "SPSA on f1(x, r(x)) (Eq. 10), a coupled oracle",
         coupled=True,
     ),
@@ -434,7 +536,7 @@ for _row in (
         "follower",
         "gradient-ascent follower",
         _gradient,
-        ("step_size",),
+        FollowerSettings,
         "projected gradient ascent on f2 (Eq. 21)",
     ),
     LearnerSpec(
@@ -442,7 +544,7 @@ for _row in (
         "follower",
         "stochastic-gradient follower",
         _stochastic,
-        ("step_size", "noise"),
+        StochasticFollowerSettings,
         "gradient ascent with Gaussian gradient noise (Eq. 9)",
     ),
     LearnerSpec(
@@ -450,7 +552,7 @@ for _row in (
         "follower",
         "best-response follower",
         _best_response,
-        (),
+        NoSettings,
         "an oracle playing r(x) of the last leader action it saw",
     ),
 ):

@@ -166,9 +166,14 @@ class Game:
         follower_low, follower_high: the follower's box ``Y``, shape ``(d2,)``.
         mu: strong-concavity constant of ``f2`` in ``y`` (Assumption 4.8) where known, else None.
         K2: smoothness constant of ``f2`` in ``y`` (Assumption 4.8) where known, else None.
+        array_api: a declared capability: True when the game's functions are array-API code
+            (they take their namespace from their arguments, so a JAX engine can trace them);
+            False for a game built from NumPy-only callables (:class:`CustomGame`), which
+            engines that trace must refuse, naming it.
     """
 
     name: str = "Game"
+    array_api: bool = True
 
     def __init__(
         self,

@@ -73,6 +73,9 @@ class CustomGame(Game):
     * v0: initial version.
     """
 
+    #: Its functions are the user's NumPy callables: no pure (traceable) form.
+    array_api = False
+
     def __init__(
         self,
         leader_payoff: Callable,

@@ -21,12 +21,12 @@ TINY = {
     "grid": {"step_size.gamma": [0.602, 0.8]},
 }
 
-#: Three configurations, the second of which fails when its leader is built (an unknown field
-#: of a Corollary 4.11 commitment spec).
+#: Three configurations, the second of which fails when its leader is built (a Corollary 4.11
+#: commitment whose beta is too large for the game's mu: known only once the game is built).
 WITH_FAILURE = {
     "name": "failing",
     "base": {"env_id": "hic/Quadratic-v0", "seeds": 2, "stages": 2000},
-    "grid": {"commitment": [8, "corollary:p=0.5,zzz=1", 16]},
+    "grid": {"commitment": [8, "corollary:p=0.5,beta=1000", 16]},
 }
 
 #: A user game registered by tests/experiments/usergame_for_sweep.py, gridded over its target.

@@ -12,7 +12,7 @@ from agents import schedules
 from agents.compose.experiments.experiment import ExperimentConfig, run_experiment
 from agents.compose.experiments.results import load_results
 from agents.hic import AdaptiveCommitment
-from agents.specs import parse_commitment, parse_schedule
+from agents.specs import parse_commitment, parse_schedule, resolve_commitment
 from hic_envs.games import Duopoly
 
 CONFIG = ExperimentConfig(
@@ -143,12 +143,12 @@ def test_schedule_specs():
     assert parse_schedule("log:a=2") == schedules.Logarithmic(2.0)
     game = Duopoly()
     delta = schedules.PowerLaw(1.0, 0.6)
-    assert parse_commitment("12", game, delta, 0.1) == 12
-    k = parse_commitment("corollary:p=1", game, delta, 0.1)
+    assert resolve_commitment(parse_commitment("12"), game, delta, 0.1) == 12
+    k = resolve_commitment(parse_commitment("corollary:p=1"), game, delta, 0.1)
     assert k == schedules.CommitmentSchedule(0.1, 2.0, 50.0, 1.0, delta)
-    ad = parse_commitment("adaptive:tol=0.05,min_length=3,max_length=99", game, delta, 0.1)
+    ad = parse_commitment("adaptive:tol=0.05,min_length=3,max_length=99")
     assert isinstance(ad, AdaptiveCommitment) and (ad.min_length, ad.max_length) == (3, 99)
-    ceil = parse_commitment("power:a=10,gamma=0.5", game, delta, 0.1)
+    ceil = parse_commitment("power:a=10,gamma=0.5")
     assert ceil(np.array([0, 3, 4])).tolist() == [10.0, 5.0, 5.0]
 
 
@@ -178,7 +178,7 @@ def test_bad_schedule_specs_are_named(spec, match):
 )
 def test_bad_commitments_are_named(spec, match):
     with pytest.raises(ValueError, match=match):
-        parse_commitment(spec, Duopoly(), 0.5, 0.1)
+        resolve_commitment(parse_commitment(spec), Duopoly(), 0.5, 0.1)
 
 
 def test_bad_configs_are_named():

@@ -23,6 +23,7 @@ from sweep_cases import (
     run_summary_without_timing,
 )
 
+from agents import schedules
 from agents.compose.cli.commands import RunCommand
 from agents.compose.cli.config import parse
 from agents.compose.cli.main import main
@@ -84,7 +85,9 @@ def test_expansion_order_names_and_values_are_deterministic():
     assert {p.values["follower"] for p in points[8:]} == {"best-response"}
     p = points[3]  # a=40, gamma=0.9, seeds=4
     assert p.config.game_kwargs == {"a": 40, "b": 1}
-    assert p.config.leader_options["step_size"] == "power:a=1,gamma=0.9,A=100"
+    # The schedule is a structured value; its text form is what the results files hold.
+    assert p.config.leader_options["step_size"] == schedules.PowerLaw(1.0, 0.9, 100.0)
+    assert p.config.to_dict()["leader_options"]["step_size"] == "power:a=1,gamma=0.9,A=100"
     assert p.config.seeds == 4
     assert p.name == f"a=40_step_size.gamma=0.9_seeds=4_follower=gradient-{p.hash}"
     assert p.hash == config_hash(p.config)
@@ -152,7 +155,7 @@ def test_yaml_file_with_floats_written_like_1e4(tmp_path):
     points = SweepSpec.from_file(path).points()
     assert [p.config.stages for p in points] == [10_000, 10_000]
     assert [p.config.noise_std for p in points] == [0.0, 0.15]
-    assert points[0].config.leader_options["perturbation"] == "0.001"
+    assert points[0].config.leader_options["perturbation"] == 0.001
 
 
 def test_flat_file_in_the_published_codes_form():
@@ -163,14 +166,15 @@ def test_flat_file_in_the_published_codes_form():
 BAD = [
     ({"base": {"env_id": "hic/Duopoly-v0", "sedes": 3}}, "unknown option 'sedes'"),
     ({"base": {"env_id": "hic/Duopoly-v0", "seeds": "three"}}, "base.seeds: expected a number"),
-    ({"base": {"env_id": "hic/Duopoly-v0", "seeds": 0}}, "base.seeds: expected a positive"),
-    ({"base": {"env_id": "hic/Duopoly-v0", "noise_std": -1}}, "base.noise_std: expected a"),
+    ({"base": {"env_id": "hic/Duopoly-v0", "seeds": 0}}, "seeds must be a positive integer, got 0"),
+    ({"base": {"env_id": "hic/Duopoly-v0", "noise_std": -1}}, "noise_std must be a finite "
+     "number >= 0"),
     ({"base": {"env_id": "hic/Duopoly-v0"}, "grid": {"seeds": []}}, "grid.seeds: expected a "
      "non-empty list"),
     ({"base": {"env_id": "hic/Duopoly-v0"}, "grid": {"seeds": [2, "x"]}}, "grid.seeds[1]"),
     ({"base": {"env_id": "hic/Duopoly-v0", "seeds": {"grid_search": 3}}}, "grid_search: expected"),
     ({"base": {"env_id": "hic/Duopoly-v0"}, "grid": {"step_size.gamma": [0.7]}},
-     "step_size.gamma sets one field of a schedule spec, but step_size is None"),
+     "step_size.gamma sets one field of a schedule, but step_size is None"),
     ({"base": {"env_id": "hic/Duopoly-v0"}, "grid": {"seeds.x": [1]}}, "only game_kwargs.KEY"),
     ({"base": {"env_id": "hic/Duopoly-v0", "adaptive": True, "commitment": 5}},
      "--adaptive and --commitment exclude each other"),
@@ -279,12 +283,12 @@ def test_a_failing_configuration_does_not_stop_the_others(tmp_path):
     status = [c["status"] for c in summary["configurations"]]
     assert status == ["finished", "failed", "finished"]
     bad = summary["configurations"][1]
-    assert "zzz" in bad["error"] and "Traceback" in bad["traceback"]
+    assert "beta * mu = 1000" in bad["error"] and "Traceback" in bad["traceback"]
     kept = json.loads((out / "sweep.json").read_text())["configurations"][1]
     assert kept["status"] == "failed" and kept["error"] == bad["error"]
     rows = list(csv.DictReader((out / "sweep.csv").open()))
     assert [r["status"] for r in rows] == status
-    assert "zzz" in rows[1]["error"] and rows[1]["distance_median"] == ""
+    assert "beta * mu = 1000" in rows[1]["error"] and rows[1]["distance_median"] == ""
     for c in (summary["configurations"][0], summary["configurations"][2]):
         assert json.loads((out / c["dir"] / "summary.json").read_text())["progress"]["complete"]
     # Resuming skips the finished ones and reports the failure again.

@@ -68,7 +68,7 @@ def test_ray_keeps_a_failure_and_the_other_results(tmp_path):
     summary = run_sweep(WITH_FAILURE, out, executor="ray", workers=2, progress=False)
     assert [c["status"] for c in summary["configurations"]] == ["finished", "failed", "finished"]
     kept = json.loads((out / "sweep.json").read_text())["configurations"][1]
-    assert "zzz" in kept["error"]
+    assert "beta * mu = 1000" in kept["error"]
 
 
 def test_ray_resume_skips_finished_configurations(serial_tiny, tmp_path):

@@ -38,6 +38,7 @@ from agents.compose.sweeps import (
 )
 from agents.compose.sweeps import store as sweep_store
 from agents.compose.sweeps.spec import MAX_FILE_BYTES
+from agents.schedules import PowerLaw
 
 linux_only = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads worker processes from /proc"
@@ -297,7 +298,7 @@ def test_a_recursive_alias_and_an_oversized_file_are_refused(tmp_path):
         "base: {env_id: hic/Duopoly-v0, step_size: &s 'power:a=1,gamma=0.602'}\n"
         "cases: [{perturbation: *s}]\n"
     )
-    assert SweepSpec.from_file(ok).cases == ((("perturbation", "power:a=1,gamma=0.602"),),)
+    assert SweepSpec.from_file(ok).cases == ((("perturbation", PowerLaw(1.0, 0.602)),),)
 
 
 def _million_grid(path: Path) -> Path:

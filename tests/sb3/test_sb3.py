@@ -242,13 +242,25 @@ def test_config_flags_come_from_the_dataclass_with_docs():
             "none",
             "--out",
             "none",
-            "--game-kwargs",
-            '{"a": 60}',
+            "--game-kwarg",
+            "a=60",
         ],
     )
     assert cfg.algo == "ppo" and cfg.net_arch == (32, 16) and cfg.progress_bar is False
-    assert cfg.reward_scale is None and cfg.out is None and cfg.game_kwargs_dict == {"a": 60}
+    assert cfg.reward_scale is None and cfg.out is None and cfg.game_kwargs == {"a": 60}
     assert parse(TrainConfig, []) == TrainConfig()
+
+
+def test_game_kwargs_json_is_read_with_a_deprecation_note(capsys):
+    # hic run and hic train-follower spell game arguments the same way (--game-kwarg KEY=VALUE);
+    # the old JSON flag still works and says what to write instead.
+    cfg = parse(TrainConfig, ["--game-kwargs", '{"a": 60, "b": 2.5}'], prog="hic train-follower")
+    assert cfg.game_kwargs == {"a": 60, "b": 2.5}
+    err = capsys.readouterr().err
+    assert "--game-kwargs JSON is deprecated; write --game-kwarg a=60 --game-kwarg b=2.5" in err
+    with pytest.raises(SystemExit):
+        parse(TrainConfig, ["--game-kwargs", "[1]"], prog="hic train-follower")
+    assert "--game-kwargs: expected a JSON object, got '[1]'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,8 @@ class RunCommand(RunOptions):
     """Continue the run in --out from its last checkpoint (ID and options may be omitted)."""
     restart: bool = False
     """Start again in an --out left by a run that stopped before its first checkpoint (only such a directory is cleared)."""  # noqa: E501
+    force: bool = False
+    """Replace a run already in --out (its updates.csv, summary.json and checkpoint.npz are removed first; a run still being written is refused)."""  # noqa: E501
     chunk: int | None = dataclasses.field(default=None, metadata={"metavar": "STAGES"})
     """Stages between CSV appends and progress updates (default about stages/200; never changes the results)."""  # noqa: E501
     checkpoint_seconds: float = 10.0
@@ -61,6 +63,10 @@ class RunCommand(RunOptions):
     def __post_init__(self) -> None:
         if not self.out.strip():
             raise ValueError(f"--out must be a directory path, got {self.out!r}")
+        if self.force and self.resume:
+            raise ValueError(
+                "--force and --resume exclude each other: replace the run or continue it"
+            )
 
 
 @dataclasses.dataclass(frozen=True)

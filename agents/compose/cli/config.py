@@ -21,13 +21,20 @@ Field types and what the command line takes:
 * ``X | None``: ``X``, or ``none``;
 * ``tuple[X, ...]``: one or more values (``--games Duopoly Quadratic``), or, with
   ``metadata={"append": True}``, a repeatable flag (``--import a --import b``);
-* ``typing.Literal[...]``: one of the choices.
+* ``typing.Literal[...]``: one of the choices;
+* ``dict[str, Any]`` with ``metadata={"append": True}``: a repeatable ``KEY=VALUE`` flag
+  (``--game-kwarg a=60 --game-kwarg b=1``; values read as numbers or JSON where they are one);
+* any other type (``Annotated[T, parser]``, say): the text is converted by
+  :func:`agents.specs.coerce` after parsing.
 
 Field metadata (``dataclasses.field(metadata=...)``): ``"positional": True`` makes the field a
 positional argument (``"nargs"`` as argparse's: ``"?"``, ``"*"``, ``"+"``), ``"flag"`` renames
 the option, ``"metavar"`` names its value, ``"choices"`` lists (or a callable returns) the
 allowed values, ``"help"`` replaces the docstring, ``"required": True`` makes an option with a
-placeholder default required.
+placeholder default required. A ``dict`` field with ``"flags"`` (a callable returning
+:class:`~agents.compose.experiments.options.LearnerOption`-like rows: ``flag``, ``field``,
+``type``, ``default``, ``help``) becomes one flag per row, collected into the dict as
+``{field: value}`` (the values that were given, as text, converted later by their owner).
 
 Bad values exit with ``PROG: error: ...`` naming the value (status 2), including the
 ``ValueError`` / ``TypeError`` of the dataclass's own ``__post_init__`` checks.
@@ -36,45 +43,21 @@ Bad values exit with ``PROG: error: ...`` naming the value (status 2), including
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
-import functools
-import inspect
+import json
 import math
-import textwrap
+import sys
 import types
 import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from agents.specs import coerce, field_docs
+
 __all__ = ["field_docs", "parse", "parser_for", "to_int"]
 
 T = TypeVar("T")
-
-
-@functools.cache
-def field_docs(cls: type) -> dict[str, str]:
-    """The docstring written under each field of a dataclass (its whole class hierarchy)."""
-    docs: dict[str, str] = {}
-    for klass in reversed(cls.__mro__):
-        if not dataclasses.is_dataclass(klass) or klass is object:
-            continue
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
-        except (OSError, TypeError):  # no source (e.g. built dynamically)
-            continue
-        body = tree.body[0].body  # type: ignore[attr-defined]
-        for node, nxt in zip(body, body[1:], strict=False):
-            if (
-                isinstance(node, ast.AnnAssign)
-                and isinstance(node.target, ast.Name)
-                and isinstance(nxt, ast.Expr)
-                and isinstance(nxt.value, ast.Constant)
-                and isinstance(nxt.value.value, str)
-            ):
-                docs[node.target.id] = " ".join(nxt.value.value.split())
-    return docs
 
 
 def to_int(text: str) -> int:
@@ -167,6 +150,9 @@ def parser_for(
             if f.default is not dataclasses.MISSING
             else (f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
         )
+        if "flags" in meta:
+            _add_sub_flags(parser, f.name, meta["flags"]())
+            continue
         kw: dict[str, Any] = {"help": meta.get("help", docs.get(f.name, ""))}
         if "metavar" in meta:
             kw["metavar"] = meta["metavar"]
@@ -181,6 +167,16 @@ def parser_for(
                 kw["action"] = "append"
             else:
                 kw["nargs"] = meta.get("nargs", "+")
+        elif origin is dict or tp is dict:
+            kw["type"] = str
+            kw["action"] = "append"
+            if "deprecated_json" in meta:
+                parser.add_argument(
+                    meta["deprecated_json"],
+                    dest=f"{f.name}.json",
+                    metavar="JSON",
+                    help=f"deprecated: the same as a JSON object; use {meta_flag(f)} KEY=VALUE",
+                )
         elif origin is typing.Literal:
             kw["choices"] = list(typing.get_args(tp))
             kw["type"] = _converter(type(kw["choices"][0]), optional)
@@ -198,7 +194,7 @@ def parser_for(
                 kw["default"] = default
             parser.add_argument(f.name, **kw)
             continue
-        flag = meta.get("flag", "--" + f.name.replace("_", "-"))
+        flag = meta_flag(f)
         if not has_default or meta.get("required"):
             kw["required"] = True
         else:
@@ -206,6 +202,38 @@ def parser_for(
             kw["default"] = None if kw.get("action") == "append" else default
         parser.add_argument(flag, dest=f.name, **kw)
     return parser
+
+
+def _legacy_json(text: str, f: dataclasses.Field, parser: argparse.ArgumentParser) -> dict:
+    old, new = f.metadata["deprecated_json"], meta_flag(f)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        parser.error(f"{old}: expected a JSON object, got {text!r}")
+    pairs = " ".join(f"{new} {k}={json.dumps(v)}" for k, v in value.items())
+    print(
+        f"{parser.prog}: warning: {old} JSON is deprecated; write {pairs or new + ' KEY=VALUE'}",
+        file=sys.stderr,
+    )
+    return coerce(dict, value, old)
+
+
+def meta_flag(f: dataclasses.Field) -> str:
+    """The command-line flag of a dataclass field."""
+    return f.metadata.get("flag", "--" + f.name.replace("_", "-"))
+
+
+def _add_sub_flags(parser: argparse.ArgumentParser, name: str, rows: Sequence[Any]) -> None:
+    for row in rows:
+        tp, _ = _unwrap_optional(row.type)
+        kw: dict[str, Any] = {"help": row.help, "dest": f"{name}.{row.field}", "default": None}
+        if tp is bool:
+            kw["action"] = "store_true" if row.default is False else argparse.BooleanOptionalAction
+        else:
+            kw["metavar"] = "SPEC" if typing.get_origin(tp) is typing.Annotated else "VALUE"
+        parser.add_argument(row.flag, **kw)
 
 
 def parse(
@@ -223,11 +251,26 @@ def parse(
     parser = parser_for(cls, prog=prog, description=description)
     ns = parser.parse_args(argv)
     values = vars(ns)
+    hints = typing.get_type_hints(cls, include_extras=True)
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]  # cls is a dataclass
         if not f.init:
             continue
+        if "flags" in f.metadata:
+            prefix = f.name + "."
+            sub = {k: values.pop(k) for k in list(values) if k.startswith(prefix)}
+            values[f.name] = {k[len(prefix) :]: v for k, v in sub.items() if v is not None}
+            continue
         v = values.get(f.name)
-        if v is None and f.metadata.get("append"):
+        tp, _ = _unwrap_optional(hints[f.name])
+        if typing.get_origin(tp) is dict or tp is dict:
+            legacy = values.pop(f"{f.name}.json", None)
+            try:
+                values[f.name] = coerce(tp, v or [], meta_flag(f))
+                if legacy is not None:
+                    values[f.name] = {**_legacy_json(legacy, f, parser), **values[f.name]}
+            except ValueError as err:
+                parser.error(str(err))
+        elif v is None and f.metadata.get("append"):
             values[f.name] = tuple(f.default) if f.default is not dataclasses.MISSING else ()
         elif isinstance(v, list):
             values[f.name] = tuple(v)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,6 +49,7 @@ from agents.compose.experiments.experiment import (
     read_config,
     run_experiment,
 )
+from agents.compose.experiments.options import learner_options
 from agents.compose.experiments.results import RunDirError, load_results
 from agents.compose.plots import plotting, sweep_plots
 
@@ -85,9 +87,25 @@ def _cmd_list(c: ListCommand) -> int:
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     for r in [head, tuple("-" * w for w in widths), *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-    print("\nleaders:   " + ", ".join(sorted(catalog.LEADERS)))
-    print("followers: " + ", ".join(sorted(catalog.FOLLOWERS)))
+    print(_learners_text())
     return 0
+
+
+def _learners_text() -> str:
+    """The learners and their options, made from the catalog's options classes (a user's
+    registered learner is listed with its own options)."""
+    options = learner_options()
+    lines = []
+    for role, table in (("leaders", catalog.LEADERS), ("followers", catalog.FOLLOWERS)):
+        lines += ["", f"{role}:"]
+        for name, spec in sorted(table.items()):
+            flags = [o.flag for o in options.values() if name in o.learners]
+            lines.append(f"  {name:<14} {spec.summary}")
+            lines.append(f"  {'':<14} options: {', '.join(flags) or 'none'}")
+    lines += ["", "options (hic run flags; in sweep files the same names without '--'):"]
+    for opt in options.values():
+        lines.append(f"  {opt.flag:<22} {opt.help}")
+    return "\n".join(lines)
 
 
 def _cmd_run(c: RunCommand) -> int:
@@ -99,11 +117,9 @@ def _run(c: RunCommand) -> int:
     if c.resume and c.env_id is None:
         config = read_config(c.out, c.imports)
     else:
-        config = c.experiment()
+        config = c.experiment()  # checked once, in ExperimentConfig; built once, by the run
     # Memory and output estimated before anything is allocated or written.
     config.check_budget(c.out, c.chunk, allow_large_output=c.allow_large_output, resume=c.resume)
-    if not c.resume:
-        config.build()  # fail on bad options before any file is written
     try:
         summary = run_experiment(
             config,
@@ -114,6 +130,7 @@ def _run(c: RunCommand) -> int:
             checkpoint_seconds=c.checkpoint_seconds,
             restart=c.restart,
             allow_large_output=c.allow_large_output,
+            force=c.force,
         )
     except Interrupted as stop:
         print(
@@ -195,8 +212,16 @@ def _cmd_sweep(c: SweepCommand) -> int:
     # The size is known before anything is expanded (a cap refuses a runaway grid).
     print(f"sweep {spec.name}: {spec.describe_size()}", file=sys.stderr)
     if c.dry_run:
-        for p in spec.points(c.max_configurations):
+        points = spec.points(c.max_configurations)
+        for p in points:
             print(f"{p.index:4d}  {out / p.name}")
+        groups = sweep.batch_groups(points)
+        rows = ", ".join(str(sum(p.config.seeds for p in g)) for g in groups)
+        print(
+            f"{len(groups)} group(s) of configurations that differ only in per-row values "
+            f"(seeds, noise, numeric and schedule options): {rows} (configuration, seed) rows",
+            file=sys.stderr,
+        )
         return 0
     try:
         summary = sweep.run_sweep(
@@ -281,11 +306,23 @@ COMMANDS: dict[str, tuple[Any, Any, str]] = {
 
 def _pre_import(argv: list[str]) -> None:
     """Import ``--import`` modules before the parser is built (their learners become choices
-    and their games known IDs)."""
+    and flags, their games known IDs).
+
+    A module named here that is not found on ``sys.path`` but sits in the working directory
+    (``NAME.py`` or a package ``NAME/``) is imported from there, as ``python -m`` finds it.
+    Only the modules the user names on the command line get this: a run's recorded imports
+    (``--resume``, ``hic plot``) are never looked up in the working directory.
+    """
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--import", dest="imports", action="append", default=[])
     pre.add_argument("--out", default=None)
     ns, _ = pre.parse_known_args(argv)
+    cwd = Path.cwd()
+    for name in ns.imports:
+        top = name.split(".")[0]
+        in_cwd = (cwd / f"{top}.py").is_file() or (cwd / top / "__init__.py").is_file()
+        if in_cwd and importlib.util.find_spec(top) is None and str(cwd) not in sys.path:
+            sys.path.insert(0, str(cwd))
     # Nothing is imported from a results directory (python -m puts the working directory
     # first on sys.path): its files never decide what code runs.
     import_modules(ns.imports, exclude=(ns.out,) if ns.out else ())

@@ -67,6 +67,7 @@ from agents.compose.experiments.results import (
     read_json,
     write_checkpoint,
 )
+from agents.specs import options_to_text
 from hic_envs.games.base import Game
 from hic_envs.registration import game_from_id
 from hic_envs.stage import check_noise_scale
@@ -159,7 +160,8 @@ def import_modules(
                 importlib.import_module(name)
             except ImportError as err:
                 raise ValueError(
-                    f"cannot import module {name!r} ({err}); is it on PYTHONPATH (or installed)?"
+                    f"cannot import module {name!r} ({err}); is it on PYTHONPATH (or installed)? "
+                    "(hic ... --import NAME also finds NAME.py in the working directory)"
                 ) from None
 
 
@@ -171,9 +173,10 @@ class ExperimentConfig:
         env_id: a registered ID such as ``"hic/Duopoly-v0"``.
         game_kwargs: keyword arguments of the game's constructor.
         leader: a leader of the catalog (:data:`agents.catalog.LEADERS`).
-        leader_options: its options (None values mean "default"; see the catalog row).
+        leader_options: its options (its options class's fields, in any of their forms:
+            text, YAML or Python values; None means "default"); held as the typed values.
         follower: a follower of the catalog (:data:`agents.catalog.FOLLOWERS`).
-        follower_options: its options.
+        follower_options: its options, likewise.
         seeds: number of independent seeds ``S`` (batch rows).
         stages: stages to play.
         seed: the run's master seed.
@@ -235,13 +238,23 @@ class ExperimentConfig:
             raise ValueError(
                 f"unknown follower {self.follower!r}; expected one of {sorted(catalog.FOLLOWERS)}"
             )
+        for role, table in (("leader", catalog.LEADERS), ("follower", catalog.FOLLOWERS)):
+            opts = getattr(self, f"{role}_options")
+            if not isinstance(opts, dict):
+                raise ValueError(f"{role}_options must be a mapping, got {opts!r}")
+            spec = table[getattr(self, role)]
+            object.__setattr__(self, f"{role}_options", spec.check_options(opts, f"{role}_options"))
         as_thinning(self.record)
         if self.backend not in ("numpy", "jax"):
             raise ValueError(f"backend must be 'numpy' or 'jax', got {self.backend!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict (round-trips through :meth:`from_dict`)."""
-        d = json.loads(json.dumps(dataclasses.asdict(self)))
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        for role, table in (("leader", catalog.LEADERS), ("follower", catalog.FOLLOWERS)):
+            cls = table[getattr(self, role)].options
+            d[f"{role}_options"] = options_to_text(cls(**getattr(self, f"{role}_options")))
+        d = json.loads(json.dumps(d))
         if not d["imports"]:
             del d["imports"]  # runs without user modules keep the layout they always had
         if d["backend"] == "numpy":
@@ -449,6 +462,7 @@ def run_experiment(
     on_chunk: Callable[[dict[str, Any]], None] | None = None,
     restart: bool = False,
     allow_large_output: bool = False,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Run (or resume) an experiment, writing ``updates.csv``, ``summary.json`` and
     ``checkpoint.npz`` into ``out_dir`` as it goes. Returns the final summary.
@@ -456,6 +470,8 @@ def run_experiment(
     Args:
         config: the experiment.
         out_dir: output directory (created if needed).
+        force: replace a run already in ``out_dir`` (its files are removed once the
+            directory's lock is held; a run still being written is refused, not removed).
         resume: continue the run in ``out_dir`` from its last checkpoint, dropping CSV rows
             written after it. Its stored config must equal ``config``. Without ``resume``,
             ``out_dir`` must not hold a run.
@@ -471,7 +487,7 @@ def run_experiment(
             :data:`agents.compose.experiments.budget.LARGE_OUTPUT` bytes.
 
     Raises:
-        FileExistsError: ``out_dir`` already holds a run and ``resume`` is False.
+        FileExistsError: ``out_dir`` already holds a run and neither ``resume`` nor ``force``.
         RunDirError: a file of ``out_dir`` is missing, unreadable or inconsistent, or another
             process is writing it.
         ValueError: ``resume`` with a different config, or a bad ``chunk``.
@@ -481,13 +497,13 @@ def run_experiment(
     with blas_limits():
         return _run_experiment(
             config, out_dir, resume, progress, chunk, checkpoint_seconds, on_chunk, restart,
-            allow_large_output,
+            allow_large_output, force,
         )  # fmt: skip
 
 
 def _run_experiment(
     config, out_dir, resume, progress, chunk, checkpoint_seconds, on_chunk, restart,
-    allow_large_output,
+    allow_large_output, force,
 ):  # fmt: skip
     if str(out_dir) == "":
         raise ValueError("out_dir must be a directory path, got ''")
@@ -502,25 +518,32 @@ def _run_experiment(
     if resume and restart:
         raise ValueError("--resume and --restart exclude each other; pass one")
     config.check_budget(out, chunk, allow_large_output=allow_large_output, resume=resume)
+    # Built once, here: bad options fail before any file or directory is written.
+    built = config.build()
     if resume:
         if not out.is_dir():
             raise RunDirError(f"--resume: {out} is not a directory holding a run")
     else:
-        if not restart and any(p.exists() for p in (summary_path, csv_path, ckpt_path)):
+        if force and restart:
+            raise ValueError("--force and --restart exclude each other; pass one")
+        if not (restart or force) and any(p.exists() for p in (summary_path, csv_path, ckpt_path)):
             crashed = csv_path.exists() and not (summary_path.exists() or ckpt_path.exists())
             raise FileExistsError(
                 f"{out} holds a run that stopped before its first checkpoint; start it again "
                 "with --restart (restart=True), or choose another output directory"
                 if crashed
                 else f"{out} already holds a run; pass resume=True (--resume) to continue it, "
-                "or choose another output directory"
+                "force=True (--force) to replace it, or choose another output directory"
             )
         out.mkdir(parents=True, exist_ok=True)
     with lock_dir(out) as lock:
         if restart:
             _clear_unstarted(out)
+        if force and not resume:  # under the lock: a live run's files are never removed
+            for path in (ckpt_path, summary_path, csv_path):
+                path.unlink(missing_ok=True)
         return _run_locked(
-            config, cfg, out, resume, progress, chunk, checkpoint_seconds, on_chunk, lock
+            config, built, cfg, out, resume, progress, chunk, checkpoint_seconds, on_chunk, lock
         )
 
 
@@ -537,9 +560,11 @@ def _clear_unstarted(out: Path) -> None:
             p.unlink()
 
 
-def _run_locked(config, cfg, out, resume, progress, chunk, checkpoint_seconds, on_chunk, lock):
+def _run_locked(
+    config, built, cfg, out, resume, progress, chunk, checkpoint_seconds, on_chunk, lock
+):  # fmt: skip
     csv_path, summary_path, ckpt_path = out / CSV_NAME, out / SUMMARY_NAME, out / CHECKPOINT_NAME
-    game, leader, follower = config.build()
+    game, leader, follower = built
     runner = make_runner(
         game,
         leader,

@@ -7,18 +7,26 @@ sweeps (:mod:`agents.compose.sweeps.spec` builds it from a sweep file's options)
 configuration and the same flags on the command line give equal experiments. Defaults that are
 part of an experiment live once, in
 :class:`~agents.compose.experiments.experiment.ExperimentConfig`.
+
+The learners' own options are declared once, in their options classes (:mod:`agents.catalog`);
+:func:`learner_options` names them for the command line and sweep files: a leader's field
+``step_size`` is ``--step-size`` (sweep key ``step_size``), a follower's is
+``--follower-step-size`` (``follower_step_size``), and a leader's field whose name another
+option already has is ``--leader-NAME`` (LOLA's ``noise_std``: ``--leader-noise-std``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
+import typing
 from typing import Any
 
+from agents import catalog
 from agents.compose.experiments.experiment import ExperimentConfig
-from agents.specs import SCHEDULE_HELP
+from agents.hic import AdaptiveCommitment
+from agents.specs import field_docs, option_fields
 
-__all__ = ["RunOptions", "import_field", "parse_game_kwarg"]
+__all__ = ["LearnerOption", "RunOptions", "import_field", "learner_options"]
 
 _EXP = {f.name: f for f in dataclasses.fields(ExperimentConfig)}
 
@@ -36,6 +44,61 @@ def import_field() -> Any:
 
 
 @dataclasses.dataclass(frozen=True)
+class LearnerOption:
+    """One learner option as the command line and sweep files name it.
+
+    Attributes:
+        key: the sweep key (``"follower_step_size"``); the flag is ``--`` + key with dashes.
+        role: ``"leader"`` or ``"follower"``.
+        field: the field of the learners' options classes (``"step_size"``).
+        type: the field's type (of the first learner that declares it).
+        default: its default there.
+        help: its docstring, with the learners that take it.
+        learners: the catalog names of the learners that take it.
+    """
+
+    key: str
+    role: str
+    field: str
+    type: Any
+    default: Any
+    help: str
+    learners: tuple[str, ...]
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.key.replace("_", "-")
+
+
+def learner_options() -> dict[str, LearnerOption]:
+    """Every registered learner's options, by sweep key (see the module docstring)."""
+    taken = {f.name for f in dataclasses.fields(RunOptions)}
+    found: dict[str, dict[str, list]] = {"leader": {}, "follower": {}}
+    for role, table in (("follower", catalog.FOLLOWERS), ("leader", catalog.LEADERS)):
+        for name, spec in sorted(table.items()):
+            docs = field_docs(spec.options)
+            for fname, (tp, default) in option_fields(spec.options).items():
+                row = found[role].setdefault(fname, [tp, default, docs.get(fname, ""), []])
+                row[3].append(name)
+    out: dict[str, LearnerOption] = {}
+    for fname, (tp, default, doc, names) in found["follower"].items():
+        out[f"follower_{fname}"] = LearnerOption(
+            f"follower_{fname}", "follower", fname, tp, default, doc, tuple(names)
+        )
+    for fname, (tp, default, doc, names) in found["leader"].items():
+        key = fname if fname not in taken and fname not in out else f"leader_{fname}"
+        out[key] = LearnerOption(key, "leader", fname, tp, default, doc, tuple(names))
+    for opt in out.values():
+        who = ", ".join(opt.learners)
+        object.__setattr__(opt, "help", f"{opt.help} [{opt.role}s: {who}]".strip())
+    return out
+
+
+def _learner_flags(role: str) -> list[LearnerOption]:
+    return [o for o in learner_options().values() if o.role == role]
+
+
+@dataclasses.dataclass(frozen=True)
 class RunOptions:
     """What one run is: the game, the learners and their options, seeds and stages.
 
@@ -47,7 +110,7 @@ class RunOptions:
     )
     """Environment ID, e.g. hic/Duopoly-v0 (may be omitted with --resume)."""
     imports: tuple[str, ...] = import_field()
-    """Module to import before resolving the ID (registers users' games or learners)."""
+    """Module to import before resolving the ID (registers users' games or learners); one in the working directory is found, as python -m finds it."""  # noqa: E501
     leader: str = _default("leader")
     """Leader, by catalog name (listed above)."""
     follower: str = _default("follower")
@@ -58,87 +121,58 @@ class RunOptions:
     """Stages to play (1e6 style accepted)."""
     seed: int = _default("seed")
     """Master seed."""
-    game_kwarg: tuple[str, ...] = dataclasses.field(
-        default=(), metadata={"append": True, "metavar": "KEY=VALUE"}
+    game_kwargs: dict[str, Any] = dataclasses.field(
+        default_factory=dict,
+        metadata={"flag": "--game-kwarg", "append": True, "metavar": "KEY=VALUE"},
     )
-    """Game constructor argument (repeatable), e.g. --game-kwarg a=60."""
+    """Game constructor argument (repeatable), e.g. --game-kwarg a=60 (the value is read as a number or JSON where it is one)."""  # noqa: E501
     noise_std: float = _default("noise_std")
     """Payoff noise scale."""
     max_cycles: int = _default("max_cycles")
     """Episode length (observations restart at the box centres)."""
-    step_size: str | None = dataclasses.field(default=None, metadata={"metavar": "SPEC"})
-    """alpha_n (also the gradient baselines' step): """ + SCHEDULE_HELP
-    perturbation: str | None = dataclasses.field(default=None, metadata={"metavar": "SPEC"})
-    """delta_n: """ + SCHEDULE_HELP
-    commitment: str | None = dataclasses.field(default=None, metadata={"metavar": "SPEC"})
-    """k_n: an integer, 'power:...'/'log:...' (rounded up), or 'corollary:p=P[,beta=..,mu=..,B=..]' for Corollary 4.11."""  # noqa: E501
-    baseline: float | None = dataclasses.field(default=None, metadata={"metavar": "LAM"})
-    """Subtract a moving-average baseline with weight LAM in [0, 1)."""
-    no_baseline: bool = False
-    """Turn off a default baseline."""
-    two_sided: bool = False
-    """Antithetic two-interval estimate."""
-    average_last: int | None = dataclasses.field(default=None, metadata={"metavar": "M"})
-    """Average the payoff over the last M stages of each interval."""
     adaptive: bool = False
-    """Adaptive commitment: end intervals once the follower has settled."""
+    """Adaptive commitment: end intervals once the follower has settled (the same as --commitment adaptive:tol=T,min_length=M,max_length=N)."""  # noqa: E501
     adaptive_tol: float = 0.01
-    """Settling tolerance relative to delta_n."""
+    """Settling tolerance relative to delta_n (with --adaptive)."""
     adaptive_min: int = 2
-    """Shortest adaptive interval."""
+    """Shortest adaptive interval (with --adaptive)."""
     adaptive_max: int = 10_000
-    """Longest adaptive interval."""
-    follower_step_size: str | None = dataclasses.field(default=None, metadata={"metavar": "SPEC"})
-    """beta: """ + SCHEDULE_HELP
-    follower_noise: float | None = None
-    """Gradient-noise scale of the stochastic follower."""
+    """Longest adaptive interval (with --adaptive)."""
     record: str = _default("record")
     """Updates written to the CSV: 'log' (all below 100, then 90 per decade), 'all', 'none', 'log:P' or an integer K (every K-th)."""  # noqa: E501
     backend: str = _default("backend")
     """Engine: 'numpy' or 'jax' (needs pip install -e ".[jax]"; same distribution of results, other random numbers)."""  # noqa: E501
+    leader_options: dict[str, Any] = dataclasses.field(
+        default_factory=dict, metadata={"flags": lambda: _learner_flags("leader")}
+    )
+    """The leader's own options (its options class's fields)."""
+    follower_options: dict[str, Any] = dataclasses.field(
+        default_factory=dict, metadata={"flags": lambda: _learner_flags("follower")}
+    )
+    """The follower's own options (its options class's fields)."""
 
     def experiment(self) -> ExperimentConfig:
-        """The :class:`ExperimentConfig` these options describe.
+        """The :class:`ExperimentConfig` these options describe (checked there, once).
 
         Raises:
             ValueError: for contradictory or bad options, naming them.
         """
         if self.env_id is None:
             raise ValueError("the environment ID is required (e.g. hic run hic/Duopoly-v0 ...)")
-        if self.adaptive and self.commitment is not None:
-            raise ValueError("--adaptive and --commitment exclude each other; pass one")
-        if self.baseline is not None and self.no_baseline:
-            raise ValueError("--baseline and --no-baseline exclude each other")
-        commitment = self.commitment
+        leader_options = dict(self.leader_options)
         if self.adaptive:
-            commitment = (
-                f"adaptive:tol={self.adaptive_tol},min_length={self.adaptive_min},"
-                f"max_length={self.adaptive_max}"
+            if leader_options.get("commitment") is not None:
+                raise ValueError("--adaptive and --commitment exclude each other; pass one")
+            leader_options["commitment"] = AdaptiveCommitment(
+                self.adaptive_tol, self.adaptive_min, self.adaptive_max
             )
-        leader_options: dict[str, Any] = {
-            "step_size": self.step_size,
-            "perturbation": self.perturbation,
-            "commitment": commitment,
-            "baseline": self.baseline,
-            "average_last": self.average_last,
-        }
-        if self.two_sided:
-            leader_options["two_sided"] = True
-        if self.no_baseline:
-            leader_options["no_baseline"] = True
-        leader_options = {k: v for k, v in leader_options.items() if v is not None}
-        follower_options = {
-            k: v
-            for k, v in (("step_size", self.follower_step_size), ("noise", self.follower_noise))
-            if v is not None
-        }
         return ExperimentConfig(
             env_id=self.env_id,
-            game_kwargs=dict(parse_game_kwarg(t) for t in self.game_kwarg),
+            game_kwargs=dict(self.game_kwargs),
             leader=self.leader,
             leader_options=leader_options,
             follower=self.follower,
-            follower_options=follower_options,
+            follower_options=dict(self.follower_options),
             seeds=self.seeds,
             stages=self.stages,
             seed=self.seed,
@@ -149,21 +183,36 @@ class RunOptions:
             backend=self.backend,
         )
 
+    @classmethod
+    def from_flat(cls, values: dict[str, Any], **extra: Any) -> RunOptions:
+        """Options from one flat mapping of run fields and learner keys (a sweep file's
+        configuration: ``step_size``, ``follower_noise``, ...)."""
+        learners = learner_options()
+        kw: dict[str, Any] = {"leader_options": {}, "follower_options": {}, **extra}
+        for k, v in values.items():
+            if k in learners:
+                opt = learners[k]
+                if v is not None and not _same(v, opt.default):  # unset: the learner's default
+                    kw[f"{opt.role}_options"][opt.field] = v
+            else:
+                kw[k] = v
+        return cls(**kw)
 
-def parse_game_kwarg(text: str) -> tuple[str, Any]:
-    """``KEY=VALUE`` of ``--game-kwarg`` as ``(key, value)``, the value converted to an int,
-    a float or JSON where it is one (else kept as text).
 
-    Raises:
-        ValueError: for text that is not ``KEY=VALUE``.
-    """
-    key, eq, val = text.partition("=")
-    if not eq or not key.strip():
-        raise ValueError(f"--game-kwarg: expected KEY=VALUE, got {text!r}")
-    val = val.strip()
-    for conv in (int, float, json.loads):
-        try:
-            return key.strip(), conv(val)
-        except ValueError:
+def _same(value: Any, default: Any) -> bool:
+    try:
+        return type(value) is type(default) and bool(value == default)
+    except (TypeError, ValueError):  # an array, say
+        return False
+
+
+def run_fields() -> dict[str, tuple[Any, Any]]:
+    """``{name: (type, default)}`` of :class:`RunOptions`' own fields a sweep file may set."""
+    hints = typing.get_type_hints(RunOptions, include_extras=True)
+    out = {}
+    for f in dataclasses.fields(RunOptions):
+        if f.name in ("imports", "leader_options", "follower_options"):
             continue
-    return key.strip(), val
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[operator]  # noqa: E501
+        out[f.name] = (hints[f.name], default)
+    return out

@@ -67,8 +67,16 @@ class TrainConfig:
         default=(), metadata={"flag": "--import", "append": True, "metavar": "MODULE"}
     )
     """Module to import first (registers users' games; repeatable)."""
-    game_kwargs: str = "{}"
-    """Game constructor arguments as JSON, e.g. '{"a": 60}'."""
+    game_kwargs: dict[str, Any] = dataclasses.field(
+        default_factory=dict,
+        metadata={
+            "flag": "--game-kwarg",
+            "append": True,
+            "metavar": "KEY=VALUE",
+            "deprecated_json": "--game-kwargs",
+        },
+    )
+    """Game constructor argument (repeatable), e.g. --game-kwarg a=60, as hic run takes it (--game-kwargs '{"a": 60}' is still read, with a deprecation note)."""  # noqa: E501
     algo: str = "sac"
     """Algorithm: sac or ppo."""
     total_steps: int = 30_000
@@ -141,7 +149,16 @@ class TrainConfig:
                 f"unknown follower view {self.env_id!r}; known: {', '.join(known)} (a game of "
                 "your own: register it with hic_envs.register_game, and pass --import MODULE)"
             )
-        self.game_kwargs_dict  # noqa: B018 - validates the JSON
+        if isinstance(self.game_kwargs, str):  # the JSON form Python callers passed before
+            try:
+                kw = json.loads(self.game_kwargs)
+            except json.JSONDecodeError as err:
+                raise ValueError(
+                    f"game_kwargs must be a JSON object, got {self.game_kwargs!r}"
+                ) from err
+            object.__setattr__(self, "game_kwargs", kw)
+        if not isinstance(self.game_kwargs, dict):
+            raise ValueError(f"game_kwargs must be a JSON object, got {self.game_kwargs!r}")
         for nm in (
             "total_steps",
             "n_envs",
@@ -189,16 +206,8 @@ class TrainConfig:
 
     @property
     def game_kwargs_dict(self) -> dict[str, Any]:
-        """``game_kwargs`` parsed from JSON."""
-        try:
-            kw = json.loads(self.game_kwargs)
-        except json.JSONDecodeError as err:
-            raise ValueError(
-                f"game_kwargs must be a JSON object, got {self.game_kwargs!r}"
-            ) from err
-        if not isinstance(kw, dict):
-            raise ValueError(f"game_kwargs must be a JSON object, got {self.game_kwargs!r}")
-        return kw
+        """``game_kwargs`` (kept for callers of the JSON form)."""
+        return dict(self.game_kwargs)
 
 
 # ---------------------------------------------------------------------------------- training

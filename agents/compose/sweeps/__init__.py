@@ -13,17 +13,19 @@ A *sweep file* (YAML) names a base configuration, with exactly the options of ``
       perturbation: power:a=1,gamma=0.101
       baseline: 0.9
     grid:
-      step_size.gamma: [0.602, 0.8, 1.0]     # one field of a schedule spec
+      step_size.gamma: [0.602, 0.8, 1.0]     # one field of a schedule
       game_kwargs.a: [40, 50]                # one game keyword argument
       noise_std: [0, 1]                      # any option
     cases:                                   # optional: alternatives crossed with the grid
       - {}
       - {follower: best-response}
 
-Grid keys are option names (``seeds``, ``commitment``, ``env_id``, ...), ``game_kwargs.KEY``
-for one game keyword argument, and ``OPTION.FIELD`` for one field of a schedule spec such as
-``power:a=1,gamma=0.602,A=100`` (options ``step_size``, ``perturbation``, ``commitment``,
-``follower_step_size``). The published Hi-C code's form, a field whose value is
+Grid keys are option names (``seeds``, ``commitment``, ``env_id``, ..., every ``hic run``
+option without its dashes, a registered learner's own options included: :func:`sweep_keys`),
+``game_kwargs.KEY`` for one game keyword argument, and ``OPTION.FIELD`` for one field of a
+schedule option's value such as ``power:a=1,gamma=0.602,A=100`` (a
+:class:`~agents.schedules.PowerLaw`; the key replaces its field). The published Hi-C
+code's form, a field whose value is
 ``{grid_search: [...]}`` (Ray Tune's), is accepted anywhere in ``base`` (including inside
 ``game_kwargs``), and a file without a ``base`` section is read as one flat base. Values
 are applied base, then case, then grid; the configurations are the cases in file order, each
@@ -72,14 +74,15 @@ from agents.compose.sweeps.driver import SweepInterrupted, run_sweep
 from agents.compose.sweeps.executors import EXECUTORS
 from agents.compose.sweeps.spec import (
     MAX_CONFIGURATIONS,
-    OPTIONS,
     SweepFileError,
     SweepPoint,
     SweepSpec,
+    batch_groups,
     config_from_options,
     config_hash,
     independent_keys,
     load_sweep,
+    sweep_keys,
 )
 from agents.compose.sweeps.store import (
     CSV_STATS,
@@ -93,13 +96,13 @@ __all__ = [
     "CSV_STATS",
     "EXECUTORS",
     "MAX_CONFIGURATIONS",
-    "OPTIONS",
     "SWEEP_CSV",
     "SWEEP_JSON",
     "SweepFileError",
     "SweepInterrupted",
     "SweepPoint",
     "SweepSpec",
+    "batch_groups",
     "config_from_options",
     "config_hash",
     "format_table",
@@ -107,4 +110,5 @@ __all__ = [
     "load_sweep",
     "load_sweep_summary",
     "run_sweep",
+    "sweep_keys",
 ]

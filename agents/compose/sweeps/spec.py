@@ -13,7 +13,7 @@ A *sweep file* (YAML) names a base configuration, with exactly the options of ``
       perturbation: power:a=1,gamma=0.101
       baseline: 0.9
     grid:
-      step_size.gamma: [0.602, 0.8, 1.0]     # one field of a schedule spec
+      step_size.gamma: [0.602, 0.8, 1.0]     # one field of a schedule
       game_kwargs.a: [40, 50]                # one game keyword argument
       noise_std: [0, 1]                      # any option
     cases:                                   # optional: alternatives crossed with the grid
@@ -21,9 +21,12 @@ A *sweep file* (YAML) names a base configuration, with exactly the options of ``
       - {follower: best-response}
 
 Grid keys are option names (``seeds``, ``commitment``, ``env_id``, ...), ``game_kwargs.KEY``
-for one game keyword argument, and ``OPTION.FIELD`` for one field of a schedule spec such as
-``power:a=1,gamma=0.602,A=100`` (options ``step_size``, ``perturbation``, ``commitment``,
-``follower_step_size``). The published Hi-C code's form, a field whose value is
+for one game keyword argument, and ``OPTION.FIELD`` for one field of a schedule option's
+value such as ``power:a=1,gamma=0.602,A=100`` (``step_size.gamma``: the value is a
+:class:`~agents.schedules.PowerLaw` and the key replaces its field). The keys are made from
+:class:`~agents.compose.experiments.options.RunOptions` and the registered learners' options
+classes (:func:`sweep_keys`): a user's learner registered by a module in ``imports`` has its
+options here too. The published Hi-C code's form, a field whose value is
 ``{grid_search: [...]}`` (Ray Tune's), is accepted anywhere in ``base`` (including inside
 ``game_kwargs``), and a file without a ``base`` section is read as one flat base. Values
 are applied base, then case, then grid; the configurations are the cases in file order, each
@@ -46,30 +49,35 @@ import hashlib
 import itertools
 import json
 import math
+import numbers
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+import typing
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from agents.compose.experiments.experiment import ExperimentConfig
-from agents.compose.experiments.options import RunOptions
+from agents.compose.experiments.options import RunOptions, learner_options, run_fields
+from agents.specs import Ceil, coerce, to_text
 
 __all__ = [
     "MAX_CONFIGURATIONS",
     "MAX_FILE_BYTES",
     "MAX_YAML_NODES",
-    "OPTIONS",
     "SweepFileError",
     "SweepPoint",
     "SweepSpec",
+    "batch_groups",
+    "batch_key",
     "config_from_options",
     "config_hash",
     "independent_keys",
     "load_sweep",
     "load_yaml",
+    "sweep_keys",
 ]
 
 _SECTIONS = ("name", "imports", "base", "grid", "cases")
@@ -92,147 +100,19 @@ def _where(where: str, msg: str) -> SweepFileError:
     return SweepFileError(f"{where}: {msg}")
 
 
-def _text(v: Any, where: str) -> str:
-    if not isinstance(v, str) or not v.strip():
-        raise _where(where, f"expected a non-empty string, got {v!r}")
-    return v.strip()
-
-
-def _number(v: Any, where: str) -> float:
-    if isinstance(v, bool):
-        raise _where(where, f"expected a number, got {v!r}")
-    if isinstance(v, str):
-        try:
-            v = float(v)
-        except ValueError:
-            raise _where(where, f"expected a number, got {v!r}") from None
-    if not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise _where(where, f"expected a finite number, got {v!r}")
-    return v
-
-
-def _count(v: Any, where: str) -> int:
-    x = _number(v, where)
-    if not float(x).is_integer() or x < 1:
-        raise _where(where, f"expected a positive integer, got {v!r}")
-    return int(x)
-
-
-def _nonneg_int(v: Any, where: str) -> int:
-    x = _number(v, where)
-    if not float(x).is_integer() or x < 0:
-        raise _where(where, f"expected a non-negative integer, got {v!r}")
-    return int(x)
-
-
-def _nonneg_float(v: Any, where: str) -> float:
-    x = _number(v, where)
-    if x < 0:
-        raise _where(where, f"expected a finite number >= 0, got {v!r}")
-    return float(x)
-
-
-def _float(v: Any, where: str) -> float:
-    return float(_number(v, where))
-
-
-def _flag(v: Any, where: str) -> bool:
-    if not isinstance(v, bool):
-        raise _where(where, f"expected true or false, got {v!r}")
-    return v
-
-
-def _spec(v: Any, where: str) -> str:
-    """A schedule spec, kept as the string ``hic run`` would receive."""
-    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
-        raise _where(
-            where, f"expected a number or a spec string like 'power:a=1,gamma=0.6', got {v!r}"
-        )
-    if isinstance(v, float) and not math.isfinite(v):
-        raise _where(where, f"expected a finite number, got {v!r}")
-    return v.strip() if isinstance(v, str) else _num_text(v)
-
-
-def _record(v: Any, where: str) -> str:
-    if isinstance(v, bool) or not isinstance(v, (int, str)):
-        raise _where(where, f"expected 'log', 'all', 'none', 'log:P' or an integer, got {v!r}")
-    return str(v)
-
-
-def _kwarg_value(v: Any) -> Any:
-    """A string game argument converted as ``hic run --game-kwarg KEY=VALUE`` converts it."""
-    if not isinstance(v, str):
-        return v
-    for conv in (int, float, json.loads):
-        try:
-            return conv(v.strip())
-        except ValueError:
-            continue
-    return v.strip()
-
-
-def _game_kwargs(v: Any, where: str) -> dict[str, Any]:
-    if isinstance(v, (list, tuple)):  # hic run's repeatable --game-kwarg KEY=VALUE
-        out = {}
-        for i, item in enumerate(v):
-            key, eq, val = item.partition("=") if isinstance(item, str) else ("", "", "")
-            if not eq or not key.strip():
-                raise _where(f"{where}[{i}]", f"expected KEY=VALUE, got {item!r}")
-            out[key.strip()] = _kwarg_value(val)
-        return out
-    if not isinstance(v, Mapping):
-        raise _where(where, f"expected a mapping of game keyword arguments, got {v!r}")
-    out = {}
-    for k, val in v.items():
-        if not isinstance(k, str) or not k:
-            raise _where(where, f"game keyword argument names must be strings, got {k!r}")
-        out[k] = _game_kwarg(val, f"{where}.{k}")
+def sweep_keys() -> dict[str, tuple[Any, Any]]:
+    """``{key: (type, default)}``: every option a sweep file may set, made from
+    :class:`~agents.compose.experiments.options.RunOptions`' fields and the registered
+    learners' options classes (:func:`~agents.compose.experiments.options.learner_options`),
+    so a user's registered learner gets its keys here for free."""
+    out = dict(run_fields())
+    out.update({k: (o.type, o.default) for k, o in learner_options().items()})
     return out
 
 
-def _game_kwarg(v: Any, where: str) -> Any:
-    v = _kwarg_value(v)
-    if isinstance(v, float) and not math.isfinite(v):
-        raise _where(where, f"expected a finite number, got {v!r}")
-    try:
-        json.dumps(v, allow_nan=False)
-    except (TypeError, ValueError):
-        raise _where(where, f"expected a JSON-like value, got {v!r}") from None
-    return v
-
-
-#: The options of ``hic run`` a sweep file may set: name -> (converter, default). ``None``
-#: defaults mean "the per-game preset", as an unset flag does.
-_RUN = {f.name: f.default for f in dataclasses.fields(RunOptions)}
-OPTIONS: dict[str, tuple[Callable[[Any, str], Any], Any]] = {
-    "env_id": (_text, _RUN["env_id"]),
-    "leader": (_text, _RUN["leader"]),
-    "follower": (_text, _RUN["follower"]),
-    "seeds": (_count, _RUN["seeds"]),
-    "stages": (_count, _RUN["stages"]),
-    "seed": (_nonneg_int, _RUN["seed"]),
-    "game_kwargs": (_game_kwargs, {}),
-    "noise_std": (_nonneg_float, _RUN["noise_std"]),
-    "max_cycles": (_count, _RUN["max_cycles"]),
-    "step_size": (_spec, _RUN["step_size"]),
-    "perturbation": (_spec, _RUN["perturbation"]),
-    "commitment": (_spec, _RUN["commitment"]),
-    "baseline": (_float, _RUN["baseline"]),
-    "no_baseline": (_flag, _RUN["no_baseline"]),
-    "two_sided": (_flag, _RUN["two_sided"]),
-    "average_last": (_count, _RUN["average_last"]),
-    "adaptive": (_flag, _RUN["adaptive"]),
-    "adaptive_tol": (_float, _RUN["adaptive_tol"]),
-    "adaptive_min": (_count, _RUN["adaptive_min"]),
-    "adaptive_max": (_count, _RUN["adaptive_max"]),
-    "follower_step_size": (_spec, _RUN["follower_step_size"]),
-    "follower_noise": (_nonneg_float, _RUN["follower_noise"]),
-    "record": (_record, _RUN["record"]),
-}
 _ALIASES = {"game_kwarg": "game_kwargs", "id": "env_id"}
-_SPEC_OPTIONS = ("step_size", "perturbation", "commitment", "follower_step_size")
 #: ``hic run`` options that are not part of a configuration (how it runs, not what).
-_RUN_FLAGS = ("out", "resume", "chunk", "checkpoint_seconds", "no_progress", "plot")
+_RUN_FLAGS = ("out", "resume", "chunk", "checkpoint_seconds", "no_progress", "plot", "force")
 
 
 def _option_name(key: Any, where: str) -> str:
@@ -246,18 +126,32 @@ def _option_name(key: Any, where: str) -> str:
             f"{key!r} is how hic sweep runs, not part of a configuration; pass it to "
             "hic sweep / run_sweep",
         )
-    if name not in OPTIONS:
-        raise _where(where, f"unknown option {key!r}; expected one of {sorted(OPTIONS)}")
+    if name not in sweep_keys():
+        raise _where(where, f"unknown option {key!r}; expected one of {sorted(sweep_keys())}")
     return name
 
 
 def _convert(name: str, value: Any, where: str) -> Any:
-    conv, default = OPTIONS[name]
-    if value is None:
-        if default is None or name in ("game_kwargs",):
-            return copy.deepcopy(default)
+    tp, default = sweep_keys()[name]
+    if value is None and default is not None and name != "game_kwargs":
         raise _where(where, f"{name} cannot be null")
-    return conv(value, where)
+    if name == "record" and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # record: 10 is every 10th update, as --record 10
+    try:
+        return coerce(tp, value, where) if value is not None else copy.deepcopy(default)
+    except ValueError as err:
+        raise SweepFileError(str(err)) from None
+
+
+def _plain(v: Any) -> Any:
+    """A typed value as JSON: schedules in their text form."""
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, Mapping):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return to_text(v)
 
 
 def config_from_options(
@@ -265,14 +159,9 @@ def config_from_options(
 ) -> ExperimentConfig:
     """The :class:`ExperimentConfig` that ``hic run`` builds from these options.
 
-    The options are :class:`~agents.compose.cli.commands.RunCommand`'s fields (``game_kwargs`` a
-    dict in place of ``--game-kwarg`` strings), and the config is the one
-    :meth:`RunCommand.experiment` builds, so a sweep configuration and the same flags on the
-    command line give equal configs.
-
     Args:
-        options: option name (as in :data:`OPTIONS`) -> converted value; missing ones take
-            ``hic run``'s defaults.
+        options: sweep key (as in :func:`sweep_keys`) -> value; missing ones take ``hic run``'s
+            defaults.
         where: where the options came from, for error messages.
         imports: the sweep's user modules, recorded in the config (``hic plot`` and
             ``--resume`` of a configuration's directory import them again).
@@ -280,12 +169,8 @@ def config_from_options(
     Raises:
         SweepFileError: for contradictory options or a config that does not validate.
     """
-    o = {k: copy.deepcopy(v) for k, (_, v) in OPTIONS.items()}
-    o.update(options)
-    game_kwargs = dict(o.pop("game_kwargs") or {})
     try:
-        command = RunOptions(imports=tuple(imports), **o)
-        return dataclasses.replace(command.experiment(), game_kwargs=game_kwargs)
+        return RunOptions.from_flat(dict(options), imports=tuple(imports)).experiment()
     except (TypeError, ValueError) as err:
         raise _where(where, str(err)) from None
 
@@ -302,40 +187,16 @@ def _num_text(v: float | int) -> str:
     return repr(v) if isinstance(v, float) and not v.is_integer() else str(int(v))
 
 
-def _spec_fields(spec: str) -> tuple[str, list[tuple[str, str]]]:
-    kind, colon, rest = spec.partition(":")
-    if not colon:
-        return "", []
-    items = []
-    for item in filter(None, (s.strip() for s in rest.split(","))):
-        key, _, val = item.partition("=")
-        items.append((key.strip(), val.strip()))
-    return kind.strip(), items
-
-
-def _set_spec_field(spec: Any, field: str, value: Any, option: str, where: str) -> str:
-    if not isinstance(spec, str) or ":" not in spec:
-        raise _where(
-            where,
-            f"{option}.{field} sets one field of a schedule spec, but {option} is "
-            f"{spec!r}; give {option} a spec such as 'power:a=1,gamma=0.602,A=100' in base or "
-            "the case",
-        )
-    kind, items = _spec_fields(spec)
-    text = _num_text(_number(value, where)) if not isinstance(value, str) else value.strip()
-    if not text:
-        raise _where(where, f"expected a number, got {value!r}")
-    keys = [k for k, _ in items]
-    if field in keys:
-        items[keys.index(field)] = (field, text)
-    else:
-        items.append((field, text))
-    return f"{kind}:" + ",".join(f"{k}={v}" for k, v in items)
+def _structured(option: str) -> bool:
+    """Whether an option holds a structured value (a schedule) whose fields a key may set."""
+    tp = sweep_keys()[option][0]
+    args = [a for a in typing.get_args(tp) if a is not type(None)] or [tp]
+    return any(typing.get_origin(a) is typing.Annotated for a in args)
 
 
 @dataclasses.dataclass(frozen=True)
 class _Key:
-    """A settable key: an option, ``game_kwargs.KEY`` or ``OPTION.FIELD`` of a spec option."""
+    """A settable key: an option, ``game_kwargs.KEY`` or ``OPTION.FIELD`` of a schedule."""
 
     option: str
     field: str | None = None
@@ -355,11 +216,11 @@ class _Key:
         field = field.strip()
         if not field:
             raise _where(where, f"empty field in key {key!r}")
-        if option != "game_kwargs" and option not in _SPEC_OPTIONS:
+        if option != "game_kwargs" and not _structured(option):
             raise _where(
                 where,
                 f"{key!r}: only game_kwargs.KEY and OPTION.FIELD for the schedule options "
-                f"{list(_SPEC_OPTIONS)} take a field",
+                f"{[k for k in sweep_keys() if _structured(k)]} take a field",
             )
         return cls(option, field)
 
@@ -367,10 +228,11 @@ class _Key:
         if self.field is None:
             return _convert(self.option, value, where)
         if self.option == "game_kwargs":
-            return _game_kwarg(value, where)
-        if isinstance(value, str):
-            return value.strip()
-        return _number(value, where)
+            return _convert("game_kwargs", {self.field: value}, where)[self.field]
+        try:
+            return coerce(float, value, where)
+        except ValueError as err:
+            raise SweepFileError(str(err)) from None
 
     def apply(self, options: dict[str, Any], value: Any, where: str) -> None:
         if self.field is None:
@@ -378,21 +240,36 @@ class _Key:
         elif self.option == "game_kwargs":
             options["game_kwargs"] = {**options["game_kwargs"], self.field: value}
         else:
-            options[self.option] = _set_spec_field(
-                options[self.option], self.field, value, self.option, where
-            )
+            current = options[self.option]
+            inner = current.inner if isinstance(current, Ceil) else current
+            names = [f.name for f in dataclasses.fields(inner)] if _is_value(inner) else []
+            if self.field not in names:
+                raise _where(
+                    where,
+                    f"{self.text} sets one field of a schedule, but {self.option} is "
+                    f"{_plain(current)!r}"
+                    + (f" (fields {names})" if names else "")
+                    + f"; give {self.option} a schedule such as 'power:a=1,gamma=0.602,A=100' "
+                    "in base or the case",
+                )
+            try:
+                new = dataclasses.replace(inner, **{self.field: value})
+            except (TypeError, ValueError) as err:
+                raise _where(where, f"{self.text}={value!r}: {err}") from None
+            options[self.option] = Ceil(new) if isinstance(current, Ceil) else new
 
     def read(self, options: Mapping[str, Any]) -> Any:
         if self.field is None:
-            return options[self.option]
+            return _plain(options[self.option])
         if self.option == "game_kwargs":
             return options["game_kwargs"].get(self.field)
-        spec = options[self.option]
-        text = dict(_spec_fields(spec)[1]).get(self.field) if isinstance(spec, str) else None
-        try:
-            return None if text is None else float(text)
-        except ValueError:
-            return text
+        current = options[self.option]
+        inner = current.inner if isinstance(current, Ceil) else current
+        return getattr(inner, self.field, None) if _is_value(inner) else None
+
+
+def _is_value(v: Any) -> bool:
+    return dataclasses.is_dataclass(v) and not isinstance(v, type)
 
 
 def _is_grid_search(v: Any) -> bool:
@@ -504,7 +381,7 @@ class SweepSpec:
                         ],
                     )
                 )
-                base[opt] = copy.deepcopy(OPTIONS[opt][1])
+                base[opt] = copy.deepcopy(sweep_keys()[opt][1])
             elif opt == "game_kwargs" and isinstance(raw, Mapping):
                 fixed = {}
                 for k, v in raw.items():
@@ -596,10 +473,10 @@ class SweepSpec:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict that :meth:`from_dict` reads back to an equal spec."""
         out: dict[str, Any] = {"name": self.name, "imports": list(self.imports)}
-        out["base"] = {k: v for k, v in self.base.items()}
-        out["grid"] = {k: list(v) for k, v in self.grid}
+        out["base"] = {k: _plain(v) for k, v in self.base.items()}
+        out["grid"] = {k: _plain(list(v)) for k, v in self.grid}
         if self.cases:
-            out["cases"] = [dict(c) for c in self.cases]
+            out["cases"] = [{k: _plain(v) for k, v in c} for c in self.cases]
         return json.loads(json.dumps(out))
 
     @property
@@ -646,6 +523,7 @@ class SweepSpec:
                     f"{max_configurations}; pass --max-configurations {self.size} "
                     f"(run_sweep(..., max_configurations={self.size})) to run it anyway"
                 )
+        keys_all = sweep_keys()
         keys = {k: _Key.parse(k, k) for k in self.swept}
         grid_keys = [keys[k] for k, _ in self.grid]
         swept = [keys[k] for k in self.swept]
@@ -655,7 +533,7 @@ class SweepSpec:
             for combo in itertools.product(*(v for _, v in self.grid)):
                 i = len(out)
                 where = f"configuration {i}" + (f" (cases[{ci}])" if self.cases else "")
-                opts = {k: copy.deepcopy(v) for k, (_, v) in OPTIONS.items()}
+                opts = {k: copy.deepcopy(v) for k, (_, v) in keys_all.items()}
                 opts.update(copy.deepcopy(self.base))
                 # Whole options first, then fields of them, within each layer.
                 layers = [[(keys[k], v) for k, v in case], list(zip(grid_keys, combo, strict=True))]
@@ -664,7 +542,7 @@ class SweepSpec:
                         key.apply(opts, value, where)
                 # A field's value as given; an option's as it ended up (a case's step_size
                 # after the grid's step_size.gamma, say).
-                given = {key.text: value for layer in layers for key, value in layer}
+                given = {key.text: _plain(value) for layer in layers for key, value in layer}
                 values = {
                     key.text: given[key.text]
                     if key.field is not None and key.text in given
@@ -708,6 +586,48 @@ class SweepSpec:
             parts = [self.name, config.env_id.rsplit("/", 1)[-1]]
         text = re.sub(r"[^A-Za-z0-9._=+-]+", "-", "_".join(map(str, parts))).strip("-")
         return text[:_NAME_MAX].rstrip("-_") or self.name
+
+
+# ---------------------------------------------------------------------------------- groups
+def _kind(value: Any) -> Any:
+    """What a per-row hyperparameter must share with the rows it is batched with: its kind
+    (a number, or a schedule's class), not its values."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Real):
+        return "number"
+    if isinstance(value, Ceil):
+        return ("ceil", _kind(value.inner))
+    return type(value).__qualname__
+
+
+def batch_key(config: ExperimentConfig) -> str:
+    """What the configurations of one batched engine run share: the game and its arguments,
+    the learners and the kinds of their options, the stages, the episode length, what is
+    recorded, the engine and the imports. Seeds, the master seed, the payoff noise and the
+    values of numeric and schedule options may differ (they are per-row values)."""
+    d = config.to_dict()
+    for role in ("leader", "follower"):
+        opts = getattr(config, f"{role}_options")
+        d[f"{role}_options"] = {
+            k: (
+                _kind(v) if isinstance(v, numbers.Real) or _is_value(v) else d[f"{role}_options"][k]
+            )
+            for k, v in sorted(opts.items())
+        }
+    for k in ("seeds", "seed", "noise_std"):
+        d.pop(k, None)
+    return json.dumps(d, sort_keys=True, default=str)
+
+
+def batch_groups(points: Sequence[SweepPoint]) -> list[list[SweepPoint]]:
+    """The sweep's configurations grouped by :func:`batch_key`, in expansion order (a group
+    is ordered by its first configuration): each group is what one batched engine run over
+    (configuration, seed) rows would hold."""
+    groups: dict[str, list[SweepPoint]] = {}
+    for p in points:
+        groups.setdefault(batch_key(p.config), []).append(p)
+    return list(groups.values())
 
 
 class _Loader(yaml.SafeLoader):

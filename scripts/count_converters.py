@@ -1,0 +1,55 @@
+"""Lines of the code that converted options between config forms before issue 19 (the sweep's
+option table and schedule-string rewriting, RunOptions.experiment, the schedule parsers, the
+catalog's factories' parsing), counted by name in the tree it runs in.
+
+    python scripts/count_converters.py          # in this tree
+    git stash; python scripts/count_converters.py; git stash pop   # or on another commit
+
+A name that no longer exists counts 0; a name that stayed counts its current length.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = {
+    "agents/compose/sweeps/spec.py": [
+        "_text", "_number", "_count", "_nonneg_int", "_nonneg_float", "_float", "_flag", "_spec",
+        "_record", "_kwarg_value", "_game_kwargs", "_game_kwarg", "OPTIONS", "_ALIASES",
+        "_SPEC_OPTIONS", "_option_name", "_convert", "config_from_options", "_num_text",
+        "_spec_fields", "_set_spec_field", "_Key",
+    ],
+    "agents/compose/experiments/options.py": ["experiment", "parse_game_kwarg"],
+    "agents/specs.py": ["_parse_fields", "parse_schedule", "parse_commitment", "_whole", "_Ceil"],
+    "agents/catalog.py": [
+        "_spsa_kwargs", "_gradient_leader", "_lola", "_follower_step", "_SPSA_OPTIONS",
+    ],
+}  # fmt: skip
+
+
+def count(path: Path, names: list[str]) -> int:
+    """Lines of the top-level or nested definitions and assignments called ``names``."""
+    n = 0
+    for node in ast.walk(ast.parse(path.read_text())):
+        name = getattr(node, "name", None)
+        if name is None and isinstance(node, (ast.Assign, ast.AnnAssign)):
+            target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+            name = getattr(target, "id", None)
+        if name in names:
+            n += node.end_lineno - node.lineno + 1
+    return n
+
+
+def main() -> None:
+    total = 0
+    for rel, names in NAMES.items():
+        n = count(ROOT / rel, names)
+        total += n
+        print(f"{rel:45s} {n:4d}")
+    print(f"{'total':45s} {total:4d}")
+
+
+if __name__ == "__main__":
+    main()
