@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from agents.base import SeedLike
 from agents.face import RuleAgent
@@ -117,7 +118,9 @@ class GradientLeaderRules:
     def updates(self, options: Any, state: dict) -> Any:
         return state["x"].shape[0] * state["t"]
 
-    def prepare(self, options: Any, spec: Spec, state: dict, reward: Any, obs: Any):
+    def prepare(
+        self, options: Any, spec: Spec, state: dict, reward: Any, obs: Any
+    ) -> tuple[dict, tuple]:
         if options.noise_std > 0.0:
             return state, (Draw("noise", "normal", (spec.dim,), scale=options.noise_std),)
         return state, ()
@@ -175,7 +178,7 @@ class GradientLeader(RuleAgent):
         noise_std: float = 0.0,
         seed: SeedLike = None,
         num_envs: int | None = None,
-        init=None,
+        init: ArrayLike | None = None,
         **options: Any,
     ) -> None:
         game = _check_game(game)

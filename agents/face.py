@@ -19,6 +19,7 @@ import dataclasses
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from agents.base import BatchAgent, rng_from_array, rng_to_array
 from agents.rules.protocol import Capabilities, Spec, draw_numpy
@@ -168,7 +169,7 @@ class RuleAgent(BatchAgent):
             return self.ALWAYS
         return self.quiet_stages() if caps.fast_forward else 0
 
-    def observe_repeated(self, obs, stages: int) -> None:
+    def observe_repeated(self, obs: ArrayLike, stages: int) -> None:
         """Learn from ``stages <= reward_free_stages()`` stages against one observation
         ``obs`` ``(S, d_other)`` without rewards (the rule set's ``observe_repeated`` where it
         declares ``repeat``, else that many observe calls)."""

@@ -14,6 +14,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from agents.base import SeedLike
 from agents.face import RuleAgent
@@ -135,7 +136,9 @@ class StepRules:
     def updates(self, options: StepOptions, state: dict) -> Any:
         return state["y"].shape[0] * state["t"]
 
-    def prepare(self, options: StepOptions, spec: Spec, state: dict, reward: Any, obs: Any):
+    def prepare(
+        self, options: StepOptions, spec: Spec, state: dict, reward: Any, obs: Any
+    ) -> tuple[dict, tuple]:
         return state, ()
 
     def gradient(self, options: StepOptions, spec: Spec, obs: Any, draws: dict) -> Any:
@@ -172,7 +175,9 @@ class NoisyStepRules(StepRules):
 
     capabilities = Capabilities(reward_free=True, needs_game=True, draws=("y0", "noise"))
 
-    def prepare(self, options: StepOptions, spec: Spec, state: dict, reward: Any, obs: Any):
+    def prepare(
+        self, options: StepOptions, spec: Spec, state: dict, reward: Any, obs: Any
+    ) -> tuple[dict, tuple]:
         if options.noise_std == 0.0:
             return state, ()
         return state, (Draw("noise", "normal", (spec.dim,), scale=options.noise_std),)
@@ -261,7 +266,9 @@ class BestResponseRules:
     def updates(self, options: Any, state: dict) -> Any:
         return state["y"].shape[0] * state["t"]
 
-    def prepare(self, options: Any, spec: Spec, state: dict, reward: Any, obs: Any):
+    def prepare(
+        self, options: Any, spec: Spec, state: dict, reward: Any, obs: Any
+    ) -> tuple[dict, tuple]:
         return state, ()
 
     def observe(
@@ -334,7 +341,7 @@ class GradientAscentFollower(_StepFollower):
         *,
         seed: SeedLike = None,
         num_envs: int | None = None,
-        init=None,
+        init: ArrayLike | None = None,
     ) -> None:
         super().__init__(game, StepOptions(step_size, init=init), seed=seed, num_envs=num_envs)
 
@@ -368,7 +375,7 @@ class StochasticGradientFollower(GradientAscentFollower):
         *,
         seed: SeedLike = None,
         num_envs: int | None = None,
-        init=None,
+        init: ArrayLike | None = None,
     ) -> None:
         _StepFollower.__init__(
             self,
@@ -411,7 +418,12 @@ class BestResponseFollower(RuleAgent):
     options_type = BestResponseOptions
 
     def __init__(
-        self, game: Game, *, seed: SeedLike = None, num_envs: int | None = None, init=None
+        self,
+        game: Game,
+        *,
+        seed: SeedLike = None,
+        num_envs: int | None = None,
+        init: ArrayLike | None = None,
     ) -> None:
         game = _check_game(game)
         super().__init__(
@@ -473,7 +485,7 @@ class EntropicMirrorFollower(_StepFollower):
         simplex: bool = False,
         seed: SeedLike = None,
         num_envs: int | None = None,
-        init=None,
+        init: ArrayLike | None = None,
     ) -> None:
         super().__init__(
             game,

@@ -7,6 +7,7 @@ import functools
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from agents.base import SeedLike, box_of
 from agents.face import RuleAgent
@@ -581,7 +582,7 @@ class HiCLeader(RuleAgent):
         *,
         seed: SeedLike = None,
         num_envs: int | None = None,
-        init=None,
+        init: ArrayLike | None = None,
         baseline: float | None = None,
         average_last: int | None = None,
         two_sided: bool = False,

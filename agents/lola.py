@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from agents.base import SeedLike
 from agents.baselines import GradientLeader, GradientLeaderRules
@@ -107,7 +108,7 @@ class LOLALeader(GradientLeader):
         noise_std: float = 0.0,
         seed: SeedLike = None,
         num_envs: int | None = None,
-        init=None,
+        init: ArrayLike | None = None,
     ) -> None:
         super().__init__(
             game,

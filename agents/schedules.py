@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "CommitmentSchedule",
@@ -240,7 +241,7 @@ class CommitmentSchedule(Schedule):
             B = float(np.linalg.norm(game.follower_high - game.follower_low))
         return cls(beta, game.mu, B, p, perturbation, K2=game.K2)
 
-    def ratio_bound(self, n):
+    def ratio_bound(self, n: ArrayLike) -> np.ndarray:
         """The guaranteed ``||y~_n - r(x~_n)|| / delta_n`` in a simultaneous stage game:
         ``max(n, 1)^-p / sqrt(1 - beta mu)`` (see the class docstring)."""
         n_arr = np.maximum(np.asarray(n, dtype=np.float64), 1.0)

@@ -34,6 +34,7 @@ import numpy as np
 
 from agents import schedules
 from agents.hic import AdaptiveCommitment
+from hic_envs.games.base import Game
 
 __all__ = [
     "SCHEDULE_HELP",
@@ -183,7 +184,7 @@ def parse_commitment(spec: Any, option: str = "commitment") -> Any:
     return _whole(parse_schedule(spec, option), option, spec)
 
 
-def resolve_commitment(value: Any, game, perturbation: Any, follower_step: Any) -> Any:
+def resolve_commitment(value: Any, game: Game, perturbation: Any, follower_step: Any) -> Any:
     """The commitment a leader uses: a :class:`Corollary` fitted to ``game`` (with ``beta`` the
     follower's constant step unless given), anything else as it is.
 
