@@ -59,7 +59,15 @@ from hic_envs.games.base import Game
 
 __all__ = [
     "FOLLOWERS",
+    "ConsensusSettings",
+    "CoupledSettings",
+    "ExtragradientSettings",
     "FollowerSettings",
+    "HierarchicalCGSettings",
+    "LolaFollowerSettings",
+    "LookAheadSettings",
+    "SOSSettings",
+    "SymplecticSettings",
     "GradientLeaderSettings",
     "HiCSettings",
     "LolaSettings",
@@ -129,6 +137,85 @@ class LolaSettings:
     """Keep LOLA's correction term (default on)."""
     noise_std: float | None = None
     """Gaussian noise on LOLA's gradient (default 0)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CoupledSettings:
+    """A coupled method's step (the options every coupled learner shares)."""
+
+    step_size: ScheduleValue | None = None
+    (
+        """The step (default: the partner's when it runs the same method with a constant step, so
+    the pair is the joint algorithm; else the gradient leader's rule or the follower preset):
+    """
+        + SCHEDULE_HELP
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class LookAheadSettings(CoupledSettings):
+    """LookAhead's options."""
+
+    lookahead: float | None = None
+    """The look-ahead step on the other player's gradient (default: the step size)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SOSSettings(LookAheadSettings):
+    """SOS's options (Letcher et al. 2019)."""
+
+    a: float | None = None
+    """SOS's a in (0, 1) (default 0.5)."""
+    b: float | None = None
+    """SOS's b > 0 (default 0.1)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LolaFollowerSettings(LookAheadSettings):
+    """LOLA's options for the follower."""
+
+    correction: bool | None = None
+    """Keep LOLA's shaping term (default on)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SymplecticSettings(CoupledSettings):
+    """Symplectic gradient adjustment's options (Balduzzi et al. 2018)."""
+
+    lam: float | None = None
+    """The adjustment's weight lambda > 0 (default 1)."""
+    align: bool | None = None
+    """Choose the sign of lambda by alignment (default on)."""
+    eps: float | None = None
+    """The alignment's threshold epsilon >= 0 (default 0.1)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsensusSettings(CoupledSettings):
+    """Consensus optimization's options (Mescheder et al. 2017)."""
+
+    gamma: float | None = None
+    """The weight of the consensus term gamma > 0 (default 1)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ExtragradientSettings(CoupledSettings):
+    """Extragradient's options (Korpelevich 1976)."""
+
+    extrapolation: float | None = None
+    """The extrapolation step (default: the step size)."""
+    other_extrapolation: float | None = None
+    """The step assumed for the other player's extrapolation (default: this player's)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class HierarchicalCGSettings(CoupledSettings):
+    """The matrix-free hierarchical gradient's options."""
+
+    cg_iters: int | None = None
+    """Conjugate-gradient iterations per update at most (default 50)."""
+    cg_tol: float | None = None
+    """The conjugate gradient's relative residual tolerance (default 1e-6)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -411,35 +498,35 @@ _COUPLED = (
         "lookahead",
         LookAheadLearner,
         "LookAhead",
-        ("lookahead",),
+        LookAheadSettings,
         "LookAhead (Zhang & Lesser 2010; Letcher et al. 2019's LA), coupled",
     ),
     (
         "sos",
         SOSLearner,
         "SOS",
-        ("lookahead", "a", "b"),
+        SOSSettings,
         "stable opponent shaping (Letcher et al. 2019), coupled",
     ),
     (
         "symplectic",
         SymplecticLearner,
         "symplectic gradient adjustment",
-        ("lam", "align", "eps"),
+        SymplecticSettings,
         "symplectic gradient adjustment (Balduzzi et al. 2018; not 'sga'), coupled",
     ),
     (
         "consensus",
         ConsensusLearner,
         "consensus optimization",
-        ("gamma",),
+        ConsensusSettings,
         "consensus optimization (Mescheder et al. 2017), coupled",
     ),
     (
         "extragradient",
         ExtragradientLearner,
         "extragradient",
-        ("extrapolation", "other_extrapolation"),
+        ExtragradientSettings,
         "extragradient (Korpelevich 1976), coupled",
     ),
 )
@@ -500,7 +587,7 @@ for _name, _cls, _display, _opts, _summary in _COUPLED:
                 _role,
                 _display,
                 _coupled(_cls, _role),
-                ("step_size", *_opts),
+                _opts,
                 _summary,
                 coupled=True,
             )
@@ -511,7 +598,7 @@ register_follower(
         "follower",
         "LOLA",
         _coupled(LOLALearner, "follower"),
-        ("step_size", "lookahead", "correction"),
+        LolaFollowerSettings,
         "LOLA (Foerster et al. 2018) for the follower, coupled: first-order look-ahead on "
         "the leader's step plus shaping (lookahead default 1, as the leader's)",
         coupled=True,
@@ -523,7 +610,7 @@ register_leader(
         "leader",
         "hierarchical gradient (CG)",
         _coupled(HierarchicalCGLeader, "leader"),
-        ("step_size", "cg_iters", "cg_tol"),
+        HierarchicalCGSettings,
         "the hierarchical gradient (Eq. 8) matrix-free: conjugate gradient on Hessian-vector "
         "products, coupled",
         coupled=True,

@@ -170,10 +170,11 @@ def test_every_option_of_every_command_has_help_text():
 def test_learner_options_are_declared_once_in_their_class():
     opts = learner_options()
     # Each catalog learner's fields, and nothing else, are its flags.
-    for table in (catalog.LEADERS, catalog.FOLLOWERS):
+    # (A name may be both a leader and a follower, e.g. "lola": compare within a role.)
+    for role, table in (("leader", catalog.LEADERS), ("follower", catalog.FOLLOWERS)):
         for name, spec in table.items():
-            mine = {o.field for o in opts.values() if name in o.learners}
-            assert mine == {f for f in spec.options.__dataclass_fields__}, name
+            mine = {o.field for o in opts.values() if name in o.learners and o.role == role}
+            assert mine == {f for f in spec.options.__dataclass_fields__}, (role, name)
     assert opts["follower_noise"].field == "noise" and opts["follower_noise"].role == "follower"
     # LOLA's noise_std would clash with the payoff noise: it is --leader-noise-std.
     assert opts["leader_noise_std"].learners == ("lola",)
