@@ -131,7 +131,7 @@ def duopoly(runs: Path, figs: Path, quick: bool) -> str:
     ls, d = f["leader_strategy"], f["distance_to_dse"]
     cmd = f"hic run hic/Duopoly-v0 --seeds {seeds} --stages {stages} --out DIR && hic plot DIR"
     return (
-        "### Hi-C on the duopoly\n\n"
+        "## Hi-C on the duopoly\n\n"
         f"Hi-C (preset) vs gradient-ascent follower, {seeds} seeds x {stages:g} stages "
         f"(DSE q1* = 24.5, Cournot-Nash 16.33).\n\n"
         "| final leader strategy min | median | max | median distance to DSE | "
@@ -166,7 +166,7 @@ def quadratic(runs: Path, figs: Path, quick: bool) -> str:
         f"--stages {stages} --out DIR"
     )
     return (
-        "### DSE vs Nash: Hi-C, SGA and the hierarchical gradient on the quadratic game\n\n"
+        "## DSE vs Nash: Hi-C, SGA and the hierarchical gradient on the quadratic game\n\n"
         f"QuadraticGame defaults: DSE x* = {dse.x[0]:g} (f1 = {dse.leader_payoff:g}), Nash "
         f"x = {ne.x[0]:g} (f1 = {ne.leader_payoff:g}); gradient-ascent follower; {seeds} "
         f"seeds x {stages:g} stages; medians over seeds.\n\n"
@@ -181,7 +181,7 @@ def scaling(quick: bool) -> str:
     rows = scaling_study(dims, stages=stages, seeds=seeds, log=_say)
     dims_s = " ".join(map(str, dims))
     return (
-        "### Scaling: Hi-C vs the coupled hierarchical gradient\n\n"
+        "## Scaling: Hi-C vs the coupled hierarchical gradient\n\n"
         f"RandomQuadraticGame(d1=d, d2=d, seed=0), gradient-ascent follower, {seeds} seeds, "
         f"{stages:g} stages; epsilon: ||x - x*|| <= 0.05 ||x_0 - x*|| held to the end.\n\n"
         + format_scaling(rows)
@@ -193,7 +193,7 @@ def scaling(quick: bool) -> str:
 def bench(quick: bool) -> str:
     report = run_benchmarks(quick=quick, log=_say)
     flag = " --quick" if quick else ""
-    return f"### Benchmark\n\n{format_report(report)}\n\ncommand: `python scripts/bench.py{flag}`\n"
+    return f"## Benchmark\n\n{format_report(report)}\n\ncommand: `python scripts/bench.py{flag}`\n"
 
 
 def hooks(runs: Path, quick: bool) -> list[str]:
@@ -211,7 +211,7 @@ def hooks(runs: Path, quick: bool) -> list[str]:
         shown = f"python {script} {' '.join(args)}".strip().replace(str(runs), "RUNS")
         if proc.returncode != 0:
             out.append(
-                f"### {title}\n\nFAILED (exit {proc.returncode}): `{shown}`\n\n"
+                f"## {title}\n\nFAILED (exit {proc.returncode}): `{shown}`\n\n"
                 f"```\n{proc.stderr[-2000:]}\n```\n"
             )
             continue
@@ -220,7 +220,7 @@ def hooks(runs: Path, quick: bool) -> list[str]:
             md = Path(args[args.index("--out") + 1]) / "results.md"
             if md.exists():
                 text = md.read_text().strip()
-        out.append(f"### {title}\n\n{text}\n\ncommand: `{shown}`\n\n{took}\n")
+        out.append(f"## {title}\n\n{text}\n\ncommand: `{shown}`\n\n{took}\n")
     return out
 
 
