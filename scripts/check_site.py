@@ -64,7 +64,9 @@ class Config:
         if not (self.site / "index.html").is_file():
             raise ValueError(f"--site {self.site} has no index.html; build the site first")
         if not self.chromium.is_file():
-            raise ValueError(f"--chromium {self.chromium} does not exist (apt-get install chromium)")
+            raise ValueError(
+                f"--chromium {self.chromium} does not exist (apt-get install chromium)"
+            )
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -108,8 +110,9 @@ def check(cfg: Config) -> list[str]:
                     continue
                 failures += [f"{rel}: console error: {e}" for e in errors]
                 broken = page.eval_on_selector_all(
-                    "img", "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0))"
-                    ".map(i => i.getAttribute('src'))"
+                    "img",
+                    "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0))"
+                    ".map(i => i.getAttribute('src'))",
                 )
                 failures += [f"{rel}: image does not render: {src}" for src in broken]
                 for href in page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)"):
@@ -123,12 +126,16 @@ def check(cfg: Config) -> list[str]:
             resp = page.goto(base + game_page, wait_until="load")
             if resp is None or resp.status != 200:
                 failures.append(f"{game_page}: no such page to photograph")
-            page.screenshot(path=str(cfg.screenshots / f"game_{cfg.game.lower()}.png"), full_page=True)
+            page.screenshot(
+                path=str(cfg.screenshots / f"game_{cfg.game.lower()}.png"), full_page=True
+            )
             ctx.close()
     finally:
         server.shutdown()
         shutil.rmtree(user_data, ignore_errors=True)
-    print(f"{len(pages)} pages, {len(links)} internal links checked; screenshots in {cfg.screenshots}")
+    print(
+        f"{len(pages)} pages, {len(links)} internal links checked; screenshots in {cfg.screenshots}"
+    )
     return failures
 
 

@@ -52,14 +52,13 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import numpy as np  # noqa: E402
+import yaml  # noqa: E402
 
 from agents.compose.bench import format_report, format_scaling, run_benchmarks, scaling_study  # noqa: E402
 from agents.compose.config import parse  # noqa: E402
 from agents.compose.experiment import ExperimentConfig, run_experiment  # noqa: E402
 from agents.compose.plotting import plot_comparison, plot_run  # noqa: E402
 from agents.compose.results import load_results  # noqa: E402
-
-import yaml  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -272,7 +271,17 @@ class Config:
             raise ValueError(f"--runs {self.runs} exists; choose a new directory")
 
 
-_TARGET_KEYS = {"id", "page", "command", "pattern", "expected", "rel_tol", "abs_tol", "quick", "note"}
+_TARGET_KEYS = {
+    "id",
+    "page",
+    "command",
+    "pattern",
+    "expected",
+    "rel_tol",
+    "abs_tol",
+    "quick",
+    "note",
+}
 
 
 def load_manifest(path: Path) -> list[dict[str, Any]]:
@@ -293,7 +302,9 @@ def load_manifest(path: Path) -> list[dict[str, Any]]:
         unknown = set(t) - _TARGET_KEYS
         missing = {"page", "command", "pattern", "expected", "quick"} - set(t)
         if unknown or missing:
-            raise ValueError(f"target {name!r}: unknown keys {sorted(unknown)}, missing {sorted(missing)}")
+            raise ValueError(
+                f"target {name!r}: unknown keys {sorted(unknown)}, missing {sorted(missing)}"
+            )
         for key in ("expected", "rel_tol", "abs_tol"):
             v = t.get(key, 0.0)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):

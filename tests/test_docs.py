@@ -76,7 +76,7 @@ def test_no_run_marks_are_few():
 @pytest.mark.slow
 @pytest.mark.parametrize("code", [c for _, c in BLOCKS], ids=[n for n, _ in BLOCKS])
 def test_block_runs_and_prints_what_it_says(code, tmp_path, monkeypatch):
-    if "backend=\"jax\"" in code:
+    if 'backend="jax"' in code:
         pytest.importorskip("jax", reason="jax is not installed (the jax extra)")
     monkeypatch.chdir(tmp_path)
     buf = io.StringIO()

@@ -128,11 +128,12 @@ def _learner_pages(out: Path) -> None:
             cls = type(agent)
             slug = re.sub(r"[^a-z0-9]+", "-", f"{spec.role}-{name}".lower())
             opts = ", ".join(f"`{o}`" for o in spec.options) or "none"
+            coupled = "yes" if spec.coupled else "no"
             page = (
                 f"# {spec.display} (`{name}`)\n\n{spec.summary}\n\n"
                 "| | |\n|---|---|\n"
                 f"| role | {spec.role} |\n| command name | `--{spec.role} {name}` |\n"
-                f"| coupled (reads the other player's payoff) | {'yes' if spec.coupled else 'no'} |\n"
+                f"| coupled (reads the other player's payoff) | {coupled} |\n"
                 f"| options | {opts} |\n| class built | `{cls.__module__}.{cls.__qualname__}` |\n\n"
                 f"Run it: `hic run hic/Duopoly-v0 --{spec.role} {name} --out runs/{name}`.\n\n"
                 "## The class\n\n"
