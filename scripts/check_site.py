@@ -35,6 +35,8 @@ from playwright.sync_api import sync_playwright
 from agents.compose.config import parse
 
 ROOT = Path(__file__).resolve().parents[1]
+#: How long the search may take to list its results.
+SEARCH_TIMEOUT_MS = 20_000
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -101,6 +103,16 @@ def check(cfg: Config) -> list[str]:
             errors: list[str] = []
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
+            # Screenshots first: a search leaves its terms highlighted on later pages.
+            page.goto(base + "index.html", wait_until="load")
+            page.screenshot(path=str(cfg.screenshots / "landing.png"), full_page=False)
+            game_page = f"games/{cfg.game.lower()}-v0.html"
+            resp = page.goto(base + game_page, wait_until="load")
+            if resp is None or resp.status != 200:
+                failures.append(f"{game_page}: no such page to photograph")
+            page.screenshot(
+                path=str(cfg.screenshots / f"game_{cfg.game.lower()}.png"), full_page=True
+            )
             links: set[str] = set()
             for rel in pages:
                 errors.clear()
@@ -120,15 +132,6 @@ def check(cfg: Config) -> list[str]:
                         links.add(href)
             failures += _check_links(page, base, links)
             failures += _check_search(page, base, cfg.game)
-            page.goto(base + "index.html", wait_until="load")
-            page.screenshot(path=str(cfg.screenshots / "landing.png"), full_page=False)
-            game_page = f"games/{cfg.game.lower()}-v0.html"
-            resp = page.goto(base + game_page, wait_until="load")
-            if resp is None or resp.status != 200:
-                failures.append(f"{game_page}: no such page to photograph")
-            page.screenshot(
-                path=str(cfg.screenshots / f"game_{cfg.game.lower()}.png"), full_page=True
-            )
             ctx.close()
     finally:
         server.shutdown()
@@ -159,7 +162,9 @@ def _check_links(page, base: str, links: set[str]) -> list[str]:
 def _check_search(page, base: str, game: str) -> list[str]:
     page.goto(base + f"search.html?q={game}", wait_until="load")
     try:
-        page.wait_for_selector(f"#search-results a[href*='games/{game.lower()}-v']", timeout=20_000)
+        page.wait_for_selector(
+            f"#search-results a[href*='games/{game.lower()}-v']", timeout=SEARCH_TIMEOUT_MS
+        )
     except Exception:  # noqa: BLE001  (playwright's TimeoutError; reported as a failure)
         return [f"search for {game!r} did not list games/{game.lower()}.html"]
     return []
