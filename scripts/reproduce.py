@@ -4,6 +4,7 @@ Usage::
 
     python scripts/reproduce.py            # the README's numbers (about 20-30 min on 2 cores)
     python scripts/reproduce.py --quick    # smoke run: same steps, tiny budgets (~2 min)
+    python scripts/reproduce.py --validate # the quick targets of docs/manifest.yaml: held or not
 
 Writes figures to ``docs/figures/`` and the tables (each with the command that made it) to
 ``docs/results.md`` (``--quick`` writes to a fresh temporary directory instead); tables are
@@ -24,6 +25,11 @@ also printed as they are made. Steps:
    ``docs/figures/study_sweep_*.png``) and the learned-best-response experiment
    (``scripts/learned_best_response.py``, SB3 followers).
 
+``--validate`` reads the reproduction manifest (``docs/manifest.yaml``: every number the docs
+quote, with its command, expected value and tolerance), runs the quick targets' commands (each
+command once, however many targets read it; ``--slow`` adds the others) and reports each
+target as held or not; it exits 1 if any is not held.
+
 The run directories go to a temporary directory unless ``--runs DIR`` is given (it must not
 exist yet). BLAS is pinned to one thread unless OPENBLAS_NUM_THREADS is set (see
 ``scripts/scaling.py``).
@@ -32,17 +38,22 @@ exist yet). BLAS is pinned to one thread unless OPENBLAS_NUM_THREADS is set (see
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import re
+import shlex
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import numpy as np  # noqa: E402
+import yaml  # noqa: E402
 
 from agents.compose.cli.config import parse  # noqa: E402
 from agents.compose.engines.bench import (  # noqa: E402
@@ -143,7 +154,7 @@ def duopoly(runs: Path, figs: Path, quick: bool) -> str:
     ls, d = f["leader_strategy"], f["distance_to_dse"]
     cmd = f"hic run hic/Duopoly-v0 --seeds {seeds} --stages {stages} --out DIR && hic plot DIR"
     return (
-        "### Hi-C on the duopoly\n\n"
+        "## Hi-C on the duopoly\n\n"
         f"Hi-C (preset) vs gradient-ascent follower, {seeds} seeds x {stages:g} stages "
         f"(DSE q1* = 24.5, Cournot-Nash 16.33).\n\n"
         "| final leader strategy min | median | max | median distance to DSE | "
@@ -178,7 +189,7 @@ def quadratic(runs: Path, figs: Path, quick: bool) -> str:
         f"--stages {stages} --out DIR"
     )
     return (
-        "### DSE vs Nash: Hi-C, SGA and the hierarchical gradient on the quadratic game\n\n"
+        "## DSE vs Nash: Hi-C, SGA and the hierarchical gradient on the quadratic game\n\n"
         f"QuadraticGame defaults: DSE x* = {dse.x[0]:g} (f1 = {dse.leader_payoff:g}), Nash "
         f"x = {ne.x[0]:g} (f1 = {ne.leader_payoff:g}); gradient-ascent follower; {seeds} "
         f"seeds x {stages:g} stages; medians over seeds.\n\n"
@@ -193,7 +204,7 @@ def scaling(quick: bool) -> str:
     rows = scaling_study(dims, stages=stages, seeds=seeds, log=_say)
     dims_s = " ".join(map(str, dims))
     return (
-        "### Scaling: Hi-C vs the coupled hierarchical gradient\n\n"
+        "## Scaling: Hi-C vs the coupled hierarchical gradient\n\n"
         f"RandomQuadraticGame(d1=d, d2=d, seed=0), gradient-ascent follower, {seeds} seeds, "
         f"{stages:g} stages; epsilon: ||x - x*|| <= 0.05 ||x_0 - x*|| held to the end.\n\n"
         + format_scaling(rows)
@@ -205,7 +216,7 @@ def scaling(quick: bool) -> str:
 def bench(quick: bool) -> str:
     report = run_benchmarks(quick=quick, log=_say)
     flag = " --quick" if quick else ""
-    return f"### Benchmark\n\n{format_report(report)}\n\ncommand: `python scripts/bench.py{flag}`\n"
+    return f"## Benchmark\n\n{format_report(report)}\n\ncommand: `python scripts/bench.py{flag}`\n"
 
 
 def hooks(runs: Path, quick: bool) -> list[str]:
@@ -223,7 +234,7 @@ def hooks(runs: Path, quick: bool) -> list[str]:
         shown = f"python {script} {' '.join(args)}".strip().replace(str(runs), "RUNS")
         if proc.returncode != 0:
             out.append(
-                f"### {title}\n\nFAILED (exit {proc.returncode}): `{shown}`\n\n"
+                f"## {title}\n\nFAILED (exit {proc.returncode}): `{shown}`\n\n"
                 f"```\n{proc.stderr[-2000:]}\n```\n"
             )
             continue
@@ -232,7 +243,7 @@ def hooks(runs: Path, quick: bool) -> list[str]:
             md = Path(args[args.index("--out") + 1]) / "results.md"
             if md.exists():
                 text = md.read_text().strip()
-        out.append(f"### {title}\n\n{text}\n\ncommand: `{shown}`\n\n{took}\n")
+        out.append(f"## {title}\n\n{text}\n\ncommand: `{shown}`\n\n{took}\n")
     return out
 
 
@@ -257,6 +268,12 @@ class Config:
     """Keep the run directories here (must not exist)."""
     skip: tuple[str, ...] = ()
     """Steps to skip: duopoly, quadratic, scaling, bench, hooks."""
+    validate: bool = False
+    """Check the manifest's quick targets instead of regenerating (held or not, each)."""
+    slow: bool = False
+    """With --validate: run the slow targets too."""
+    manifest: Path = ROOT / "docs" / "manifest.yaml"
+    """The reproduction manifest --validate reads."""
 
     def __post_init__(self) -> None:
         bad = sorted(set(self.skip) - {"duopoly", "quadratic", "scaling", "bench", "hooks"})
@@ -266,8 +283,94 @@ class Config:
             raise ValueError(f"--runs {self.runs} exists; choose a new directory")
 
 
+_TARGET_KEYS = {
+    "id",
+    "page",
+    "command",
+    "pattern",
+    "expected",
+    "rel_tol",
+    "abs_tol",
+    "quick",
+    "note",
+}
+
+
+def load_manifest(path: Path) -> list[dict[str, Any]]:
+    """The manifest's targets, checked: unique ids, known keys, finite numbers, a tolerance.
+
+    Raises:
+        ValueError: naming the target and what is wrong with it.
+    """
+    targets = (yaml.safe_load(Path(path).read_text()) or {}).get("targets")
+    if not isinstance(targets, list) or not targets:
+        raise ValueError(f"{path}: expected a non-empty list under 'targets'")
+    seen: set[str] = set()
+    for t in targets:
+        name = t.get("id") if isinstance(t, dict) else None
+        if not isinstance(name, str) or name in seen:
+            raise ValueError(f"{path}: every target needs a unique string id, got {name!r}")
+        seen.add(name)
+        unknown = set(t) - _TARGET_KEYS
+        missing = {"page", "command", "pattern", "expected", "quick"} - set(t)
+        if unknown or missing:
+            raise ValueError(
+                f"target {name!r}: unknown keys {sorted(unknown)}, missing {sorted(missing)}"
+            )
+        for key in ("expected", "rel_tol", "abs_tol"):
+            v = t.get(key, 0.0)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ValueError(f"target {name!r}: {key} must be a finite number, got {v!r}")
+            if key != "expected" and v < 0:
+                raise ValueError(f"target {name!r}: {key} must be >= 0, got {v!r}")
+        if "rel_tol" not in t and "abs_tol" not in t:
+            raise ValueError(f"target {name!r}: give rel_tol or abs_tol")
+        re.compile(t["pattern"])
+    return targets
+
+
+def judge(target: dict[str, Any], output: str) -> tuple[bool, str]:
+    """Whether ``output`` (a command's stdout and stderr) holds the target, and what it read."""
+    m = re.search(target["pattern"], output)
+    if m is None:
+        return False, f"pattern {target['pattern']!r} not found in the output"
+    try:
+        value = float(m.group(1))
+    except ValueError:
+        return False, f"read {m.group(1)!r}, not a number"
+    want = float(target["expected"])
+    tol = float(target.get("abs_tol", 0.0)) + float(target.get("rel_tol", 0.0)) * abs(want)
+    ok = math.isfinite(value) and abs(value - want) <= tol
+    return ok, f"{value:.6g} (expected {want:.6g} +- {tol:.3g})"
+
+
+def validate(manifest: Path, slow: bool) -> int:
+    """Run the manifest's (quick) targets and print each as held or not; 1 if any is not."""
+    targets = [t for t in load_manifest(manifest) if slow or t["quick"]]
+    outputs: dict[str, str] = {}
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for t in targets:
+            cmd = t["command"].replace("{tmp}", tmp)
+            if cmd not in outputs:
+                _say(f"running: {cmd}")
+                proc = subprocess.run(
+                    shlex.split(cmd), capture_output=True, text=True, cwd=ROOT, check=False
+                )
+                outputs[cmd] = proc.stdout + proc.stderr
+                if proc.returncode != 0:
+                    outputs[cmd] += f"\n(exit {proc.returncode})"
+            ok, said = judge(t, outputs[cmd])
+            failed += not ok
+            _say(f"{'held' if ok else 'NOT HELD'}  {t['id']}: {said}  [{t['page']}]")
+    _say(f"{len(targets) - failed} of {len(targets)} targets held")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _Args(**dataclasses.asdict(parse(Config, argv, prog="python scripts/reproduce.py")))
+    if args.validate:
+        return validate(args.manifest, args.slow)
     t0 = time.perf_counter()
     if args.quick and (args.figures is None or args.tables is None):
         scratch = Path(tempfile.mkdtemp(prefix="hic-reproduce-quick-"))

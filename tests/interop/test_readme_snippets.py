@@ -1,7 +1,7 @@
-"""Run the Python snippets of the README's third-party and vector-env sections as written.
+"""Run the Python snippets of the site's third-party and vector-env pages as written.
 
-Reads ``docs/pending/issue11-interop.md`` while that text waits to be pasted into the README,
-and otherwise the README from "## Third-party clients" to the end of "## Vector envs". Each
+Reads ``docs/pending/issue11-interop.md`` while that text waits to be placed, and otherwise
+``docs/tutorials/third_party.md`` and ``docs/tutorials/vector_envs.md``. Each
 ``print(...)  # expected: comment`` line must print the text before the comment's first colon.
 """
 
@@ -20,10 +20,8 @@ PENDING = ROOT / "docs" / "pending" / "issue11-interop.md"
 def _section() -> str:
     if PENDING.exists():
         return PENDING.read_text()
-    text = (ROOT / "README.md").read_text()
-    start = text.index("## Third-party clients")
-    end = text.index("\n## ", text.index("## Vector envs") + 1)
-    return text[start:end]
+    pages = ("third_party.md", "vector_envs.md")
+    return "\n".join((ROOT / "docs" / "tutorials" / p).read_text() for p in pages)
 
 
 SNIPPETS = re.findall(r"```python\n(.*?)```", _section(), flags=re.S)
