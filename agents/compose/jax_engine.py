@@ -15,10 +15,9 @@ What runs here: :class:`~agents.HiCLeader` with a schedule (not adaptive) commit
 or without a payoff baseline (``baseline``, ``baseline_init``), against a
 :class:`~agents.GradientAscentFollower` or :class:`~agents.StochasticGradientFollower` with a
 constant step, on a game whose ``payoffs`` and ``follower_grad_given`` (by default
-``follower_grad``) are array-API code (every
-library game the engine's default jobs use: Duopoly, Quadratic, RandomQuadratic, ZeroSum,
-Cooperative, ...). Anything else raises a ``ValueError`` naming what has no pure form here;
-run it with ``backend="numpy"``.
+``follower_grad``) are array-API code (a game declares it, ``Game.array_api``: all 18 library
+games do; a :class:`~hic_envs.games.CustomGame` of NumPy callables does not). Anything else
+raises a ``ValueError`` naming what has no pure form here; run it with ``backend="numpy"``.
 
 Randomness: JAX's counter-based generator, keyed by the run's seed; results have the NumPy
 engine's distribution, not its bits (a test replays the NumPy run to 1e-12 when given its
@@ -123,6 +122,12 @@ def check_supported(game: Game, leader: Any, follower: Any) -> None:
             f"the JAX backend needs a constant follower step, got {follower.step_size!r}; use "
             "backend='numpy'"
         )
+    if not game.array_api:
+        raise ValueError(
+            f"{type(game).__name__} declares array_api=False: its payoffs are NumPy code (a "
+            "CustomGame's callables run on NumPy arrays) and cannot be traced by JAX; use "
+            "backend='numpy'"
+        )
     S = leader.num_envs
     try:
         with jax.enable_x64(True):
@@ -132,8 +137,10 @@ def check_supported(game: Game, leader: Any, follower: Any) -> None:
     except Exception as err:  # what a NumPy-only game raises on JAX arrays varies
         raise ValueError(
             f"{type(game).__name__}'s payoffs or follower_grad(_given) are not array-API code "
-            f"(on JAX arrays they raise {type(err).__name__}: {str(err).splitlines()[0][:200]}); "
-            "a CustomGame built from NumPy callables runs on backend='numpy' only"
+            f"(on JAX arrays they raise {type(err).__name__}: {str(err).splitlines()[0][:200]}) "
+            f"although {type(game).__name__}.array_api is True; write them with the namespace "
+            "of their arguments (hic_envs.games.array_api), set array_api = False, or use "
+            "backend='numpy'"
         ) from None
 
 

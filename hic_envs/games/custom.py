@@ -72,6 +72,10 @@ class CustomGame(Game):
     * v0: initial version.
     """
 
+    #: The callables are NumPy code called on NumPy arrays (every value is checked on the
+    #: host), so nothing here traces under JAX: the JAX engine refuses the game by this flag.
+    array_api = False
+
     def __init__(
         self,
         leader_payoff: Callable,

@@ -8,6 +8,7 @@ import scipy
 
 from hic_envs.games import _checks
 from hic_envs.games.base import Equilibrium, Game
+
 from .matrix import StrongStackelberg, payoff_matrices, strong_stackelberg
 
 __all__ = ["Bimatrix"]

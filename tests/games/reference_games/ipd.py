@@ -8,6 +8,7 @@ import scipy  # submodules load on first use (import hic_envs stays light)
 
 from hic_envs.games import _checks
 from hic_envs.games.base import Equilibrium, Game
+
 from .matrix import PrisonersDilemma, _entropy
 
 __all__ = ["IteratedPrisonersDilemma", "OWN_TO_LEADER"]
@@ -158,6 +159,7 @@ class IteratedPrisonersDilemma(Game):
         y = np.asarray(y, dtype=np.float64)
         batch = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
         return (np.broadcast_to(x, batch + x.shape[-1:]), np.broadcast_to(y, batch + y.shape[-1:]))
+
     #: floor of the boxes' margins: ``1 - EPS`` is still resolved to 1e-4 relative in float64.
     EPS = 1e-12
 
