@@ -48,6 +48,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from agents.compose.jax_small_dots import small_dots
 from agents.compose.runner import (
     _RECORD_FIELDS,
     _chunk_history,
@@ -215,7 +216,8 @@ def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
 
     def follower_steps(st, steps):
         xt, t0 = st["xt"], st["t"]
-        grad = static.game.follower_grad_given(xt)  # its x part once per interval, as in NumPy
+        # Its x part once per interval, as in NumPy; short products as multiply-adds.
+        grad = small_dots(static.game.follower_grad_given(xt))
 
         def step(i, y):  # one loop iteration per stage: XLA compiles it to a tight loop
             return ascent_step(y, static.beta, _grad(static, keys, grad, y, t0 + i), ylow, yhigh)
@@ -226,11 +228,11 @@ def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
     def event(st, blk):
         # The interval's last stage: the leader is paid at (x~_n, y~_n) (Alg. 1, line 8).
         xt, y, n, ready = st["xt"], st["y"], st["n"], st["ready"]
-        s, _ = static.game.payoffs(xt, y)
+        s, _ = small_dots(static.game.payoffs)(xt, y)
         if static.noise_std > 0.0:
             w = jax.random.normal(jax.random.fold_in(keys["noise"], st["t"]), s.shape)
             s = s + static.noise_std * w
-        g = _grad(static, keys, static.game.follower_grad_given(xt), y, st["t"])
+        g = _grad(static, keys, small_dots(static.game.follower_grad_given(xt)), y, st["t"])
         y_new = ascent_step(y, static.beta, g, ylow, yhigh)
         if static.lam is not None:
             g_scale, b = baseline_update(st["b"], ready, s, static.lam)

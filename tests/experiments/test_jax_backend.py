@@ -356,3 +356,27 @@ def test_a_jax_experiment_stopped_at_a_checkpoint_resumes_to_the_same_files(tmp_
         run_experiment(cfg, tmp_path / "parts", on_chunk=stop_at, **kw)
     run_experiment(cfg, tmp_path / "parts", resume=True, **kw)
     assert files(tmp_path / "parts") == files(tmp_path / "whole")
+
+
+@pytest.mark.parametrize("K", [1, 4, 16, 17])
+def test_small_dots_are_multiply_adds_with_the_products_values(K):
+    """Issue 18: short products are lowered as multiply-adds (no dot_general left in the
+    program), long ones (K > 16) keep the library kernel; the values agree to 1e-13."""
+    import jax
+    import jax.numpy as jnp
+
+    from agents.compose.jax_small_dots import MAX_CONTRACTION, small_dots
+
+    rng = np.random.default_rng(K)
+    a, B, v = rng.normal(size=(5, K)), rng.normal(size=(K, 3)), rng.normal(size=K)
+    C = rng.normal(size=(3, K))
+
+    def f(a, B, C, v):
+        return -(a @ B) + jnp.matmul(a, C.T).sum(-1, keepdims=True) + (a @ v)[:, None]
+
+    with jax.enable_x64(True):
+        want = np.asarray(f(a, B, C, v))
+        got = np.asarray(jax.jit(small_dots(f))(a, B, C, v))
+        text = str(jax.make_jaxpr(small_dots(f))(a, B, C, v))
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+    assert ("dot_general" in text) == (K > MAX_CONTRACTION)
