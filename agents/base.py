@@ -286,8 +286,7 @@ class BatchAgent:
         self.obs_dim = None if obs_dim is None else int(obs_dim)
         self._init_seed = seed
         self.np_random: np.random.Generator | None = None
-        self.updates = 0
-        self._n = np.zeros(self._S, dtype=np.int64)
+        self._zero_counts()
 
     @property
     def dim(self) -> int:
@@ -306,8 +305,7 @@ class BatchAgent:
             self.np_random = np.random.default_rng(seed)
         elif self.np_random is None:
             self.np_random = np.random.default_rng(self._init_seed)
-        self.updates = 0
-        self._n = np.zeros(self._S, dtype=np.int64)
+        self._zero_counts()
         self._reset()
 
     def act(self, obs) -> np.ndarray:
@@ -527,6 +525,11 @@ class BatchAgent:
         """Hook: recompute derived (non-state) values after :meth:`load_state_dict`."""
 
     # ------------------------------------------------------------------ hooks for subclasses
+    def _zero_counts(self) -> None:
+        """Zero the update counters (``updates`` and the per-row ``_n``)."""
+        self.updates = 0
+        self._n = np.zeros(self._S, dtype=np.int64)
+
     def _reset(self) -> None:
         """Initialise the learning state; ``self.np_random`` is ready."""
 

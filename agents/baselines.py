@@ -10,25 +10,162 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from agents.base import BatchAgent, SeedLike
-from agents.followers import _check_game, _noise_scale, _repeat_reward_free
-from agents.hic import HiCLeader
-from agents.rules import ascent_step
-from agents.schedules import Constant, ScheduleTable, as_schedule
+from agents.base import SeedLike
+from agents.face import RuleAgent
+from agents.followers import _check_game, _noise_scale
+from agents.hic import HiCLeader, HiCRules
+from agents.rules import ascent_step, namespace
+from agents.rules.protocol import (
+    Capabilities,
+    Draw,
+    Spec,
+    cache_field,
+    initial_strategy,
+    table,
+    uniform_init_draws,
+)
+from agents.schedules import Constant, PerRow, as_schedule
 from hic_envs.games.base import Game
 
-__all__ = ["HierarchicalGradientLeader", "OracleSPSALeader", "SGALeader"]
+__all__ = [
+    "HIERARCHICAL_RULES",
+    "ORACLE_RULES",
+    "SGA_RULES",
+    "GradientLeader",
+    "GradientLeaderOptions",
+    "GradientLeaderRules",
+    "HierarchicalGradientLeader",
+    "OracleSPSALeader",
+    "SGALeader",
+]
 
 
-class _GradientLeader(BatchAgent):
-    """A leader that takes one projected gradient step per stage along ``_direction``."""
+@dataclasses.dataclass(frozen=True)
+class GradientLeaderOptions:
+    """Options of the gradient leaders (SGA, hierarchical, LOLA).
 
-    state_attrs = ("_x", "_t")
-    updates_all_rows = True
+    Attributes:
+        step_size: ``alpha_t``, a schedule of the stage index or a number (a per-row array
+            or :class:`~agents.schedules.PerRow` gives each row its own).
+        noise_std: standard deviation of Gaussian noise added to each gradient coordinate.
+        init: the initial strategy ``x_0`` (uniform over ``X`` when None).
+        lookahead: LOLA's ``eta`` (unused by the others).
+        correction: LOLA's corrected form (unused by the others).
+    """
+
+    step_size: Any
+    noise_std: float = 0.0
+    init: Any = None
+    lookahead: float = 1.0
+    correction: bool = True
+    _cache: dict = cache_field()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "step_size", as_schedule(self.step_size, "step_size"))
+        object.__setattr__(self, "noise_std", _noise_scale(self.noise_std))
+        la = self.lookahead
+        if isinstance(la, bool) or not isinstance(la, (int, float, np.integer, np.floating)):
+            raise TypeError(f"lookahead must be a positive number, got {la!r}")
+        if not (math.isfinite(la) and la > 0):
+            raise ValueError(f"lookahead must be a positive finite number, got {la!r}")
+        if not isinstance(self.correction, (bool, np.bool_)):
+            raise TypeError(f"correction must be True or False, got {self.correction!r}")
+        object.__setattr__(self, "lookahead", float(la))
+        object.__setattr__(self, "correction", bool(self.correction))
+
+
+class GradientLeaderRules:
+    """The rule set of a leader that takes one projected gradient step per stage along a
+    direction ``direction(options, game, x, y)`` of its strategies ``x`` and the observed
+    follower actions ``y`` (SGA, hierarchical gradient, LOLA).
+
+    State: ``x`` ``(S, d1)`` strategies, ``t`` stages observed.
+
+    Args:
+        direction: the ascent direction, ``(S, d1)``.
+        coupled: whether the direction reads the follower's payoff.
+    """
+
+    def __init__(self, direction: Callable[..., Any], coupled: bool) -> None:
+        self.direction = direction
+        self.capabilities = Capabilities(
+            reward_free=True, needs_game=True, coupled=coupled, draws=("x0", "noise")
+        )
+
+    def init_draws(self, options: Any, spec: Spec, num_rows: int) -> tuple[Draw, ...]:
+        return uniform_init_draws(options.init, spec)
+
+    def init(self, options: Any, spec: Spec, num_rows: int, draws: dict) -> dict:
+        return {"x": initial_strategy(options.init, spec, num_rows, draws), "t": 0}
+
+    def act(self, options: Any, spec: Spec, state: dict, obs: Any) -> Any:
+        return state["x"]
+
+    def strategy(self, options: Any, state: dict) -> Any:
+        return state["x"]
+
+    def update_counts(self, options: Any, state: dict) -> Any:
+        return np.full(state["x"].shape[0], state["t"], dtype=np.int64)
+
+    def updates(self, options: Any, state: dict) -> Any:
+        return state["x"].shape[0] * state["t"]
+
+    def prepare(self, options: Any, spec: Spec, state: dict, reward: Any, obs: Any):
+        if options.noise_std > 0.0:
+            return state, (Draw("noise", "normal", (spec.dim,), scale=options.noise_std),)
+        return state, ()
+
+    def observe(
+        self, options: Any, spec: Spec, state: dict, reward: Any, obs: Any, draws: dict
+    ) -> dict:
+        x, t = state["x"], state["t"]
+        step = options.step_size
+        if isinstance(step, Constant):
+            alpha = step.value
+        elif isinstance(step, PerRow):
+            alpha = step(t)[:, None]
+        else:
+            alpha = table(options, "step_size").at(t)
+        g = self.direction(options, spec.game, x, obs)
+        if options.noise_std > 0.0:
+            g = g + draws["noise"]  # w_{1,t}
+        return {"x": ascent_step(x, alpha, g, spec.low, spec.high), "t": t + 1}
+
+
+def _sga_direction(options: Any, game: Game, x: Any, y: Any) -> Any:
+    return game.leader_grad(x, y)  # Eq. (1)
+
+
+def _hierarchical_direction(options: Any, game: Game, x: Any, y: Any) -> Any:
+    return game.total_leader_grad(x, y)  # D(x_t, y_t), Eq. (7)-(8)
+
+
+SGA_RULES = GradientLeaderRules(_sga_direction, coupled=False)
+HIERARCHICAL_RULES = GradientLeaderRules(_hierarchical_direction, coupled=True)
+
+
+class GradientLeader(RuleAgent):
+    """The face of a gradient leader (a rule set of :class:`GradientLeaderRules`).
+
+    Args:
+        game: the game.
+        step_size: ``alpha_t``, a schedule of the stage index or a number.
+        noise_std: standard deviation of the gradient noise ``w_{1,t}`` (0 for exact).
+        seed: seed for ``x_0`` and the noise.
+        num_envs: ``None`` or the batch size ``S``.
+        init: initial strategy ``x_0`` (uniform over ``X`` when None).
+        **options: further fields of :class:`GradientLeaderOptions`.
+    """
+
+    options_type = GradientLeaderOptions
+    settable = ("step_size",)
 
     def __init__(
         self,
@@ -39,55 +176,21 @@ class _GradientLeader(BatchAgent):
         seed: SeedLike = None,
         num_envs: int | None = None,
         init=None,
+        **options: Any,
     ) -> None:
         game = _check_game(game)
         super().__init__(
             game.leader_low, game.leader_high, num_envs=num_envs, seed=seed, obs_dim=game.d2
         )
-        self.game = game
-        self.step_size = as_schedule(step_size, "step_size")
-        self._const_alpha = self.step_size.value if isinstance(self.step_size, Constant) else None
-        self._table: ScheduleTable | None = None  # the step sizes, tabulated (not state)
-        self.noise_std = _noise_scale(noise_std)
-        self._init = init
+        opts = GradientLeaderOptions(step_size, noise_std=noise_std, init=init, **options)
+        self._setup(opts, game)
 
-    def _reset(self) -> None:
-        self._x = self._initial(self._init)
-        self._t = 0
-
-    def _act(self, obs: np.ndarray) -> np.ndarray:
-        return self._x
-
-    def _strategy(self) -> np.ndarray:
-        return self._x
-
-    def _direction(self, y: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def reward_free_stages(self) -> int:
-        """Always: the step reads the game's gradient at the observed action, not rewards."""
-        return self.ALWAYS
-
-    def observe_repeated(self, obs, stages: int) -> None:
-        """``stages`` steps against the same observed follower action ``obs``."""
-        _repeat_reward_free(self, obs, stages)
-
-    def _observe(self, reward: np.ndarray, obs: np.ndarray) -> None:
-        alpha = self._const_alpha
-        if alpha is None:
-            table = self._table
-            if table is None or table.schedule is not self.step_size:
-                table = self._table = ScheduleTable(self.step_size, "step_size")
-            alpha = table.at(self._t)
-        g = self._direction(obs)
-        if self.noise_std > 0.0:
-            g = g + self.np_random.normal(0.0, self.noise_std, size=g.shape)  # w_{1,t}
-        self._x = ascent_step(self._x, alpha, g, self.low, self.high)
-        self._t += 1
-        self.updates += self._S
+    @property
+    def _init(self) -> Any:
+        return self.options.init
 
 
-class SGALeader(_GradientLeader):
+class SGALeader(GradientLeader):
     """Simultaneous gradient ascent for the leader, Eq. (1). **Uncoupled.**
 
     ``x_{t+1} = proj_X(x_t + alpha_t (grad_x f1(x_t, y_t) + w_t))`` where ``y_t`` is the follower
@@ -108,13 +211,10 @@ class SGALeader(_GradientLeader):
         init: initial strategy ``x_0`` (uniform over ``X`` when None).
     """
 
-    coupled = False
-
-    def _direction(self, y: np.ndarray) -> np.ndarray:
-        return self.game.leader_grad(self._x, y)  # Eq. (1)
+    rules = SGA_RULES
 
 
-class HierarchicalGradientLeader(_GradientLeader):
+class HierarchicalGradientLeader(GradientLeader):
     """The two-timescale hierarchical gradient leader of Fiez et al., Eq. (8). **Coupled.**
 
     ``x_{t+1} = proj_X(x_t + alpha_t (D(x_t, y_t) + w_t))`` with ``D`` the hierarchical gradient
@@ -138,10 +238,31 @@ class HierarchicalGradientLeader(_GradientLeader):
         init: initial strategy ``x_0`` (uniform over ``X`` when None).
     """
 
-    coupled = True
+    rules = HIERARCHICAL_RULES
 
-    def _direction(self, y: np.ndarray) -> np.ndarray:
-        return self.game.total_leader_grad(self._x, y)  # D(x_t, y_t), Eq. (7)-(8)
+
+class OracleRules(HiCRules):
+    """Hi-C's rule set with the oracle measurement of Eq. (10) (reads the game: coupled)."""
+
+    capabilities = dataclasses.replace(HiCRules.capabilities, needs_game=True, coupled=True)
+
+    def measurement(self, options: Any, spec: Spec, state: dict, s: Any, y: Any, done: Any) -> Any:
+        """Eq. (10): ``f1(x~, r(x~)) + w``, keeping the observed noise ``w = s - f1(x~, y~)``."""
+        game, xt = spec.game, state["xt"]
+        xp = namespace(s, y)
+        if done is True:
+            return s - game.leader_payoff(xt, y) + game.hierarchical_payoff(xt)
+        if xp is np:  # only the rows whose interval ended (r may be numeric); same values
+            rows = np.flatnonzero(done)
+            out = s.copy()
+            if rows.size:
+                xr = xt[rows]
+                out[rows] = s[rows] - game.leader_payoff(xr, y[rows]) + game.hierarchical_payoff(xr)
+            return out
+        return xp.where(done, s - game.leader_payoff(xt, y) + game.hierarchical_payoff(xt), s)
+
+
+ORACLE_RULES = OracleRules()
 
 
 class OracleSPSALeader(HiCLeader):
@@ -168,7 +289,7 @@ class OracleSPSALeader(HiCLeader):
         **kwargs: any other :class:`HiCLeader` argument except ``average_last``.
     """
 
-    coupled = True
+    rules = ORACLE_RULES
 
     def __init__(
         self, game: Game, step_size: Any, perturbation: Any, commitment: Any = 1, **kwargs: Any
@@ -180,9 +301,4 @@ class OracleSPSALeader(HiCLeader):
                 "on the follower's recent actions"
             )
         super().__init__(game, step_size, perturbation, commitment, **kwargs)
-        self.game = game
-
-    def _measurement(self, rows: np.ndarray, s: np.ndarray, y: np.ndarray) -> np.ndarray:
-        xt = self._xt[rows]
-        # Eq. (10): f1(x~, r(x~)) + w, keeping the observed noise w = s - f1(x~, y~).
-        return s - self.game.leader_payoff(xt, y) + self.game.hierarchical_payoff(xt)
+        self._setup(self.options, game)

@@ -9,20 +9,37 @@ it reacts to what it observed at stage ``t - 1``.
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from typing import Any
 
 import numpy as np
 
-from agents.base import BatchAgent, SeedLike
-from agents.rules import ascent_step, ascent_steps
-from agents.schedules import Constant, ScheduleTable, as_schedule
+from agents.base import SeedLike
+from agents.face import RuleAgent
+from agents.rules import ascent_step, ascent_steps, namespace
+from agents.rules.protocol import (
+    Capabilities,
+    Draw,
+    Spec,
+    cache_field,
+    initial_strategy,
+    table,
+    uniform_init_draws,
+)
+from agents.schedules import Constant, PerRow, as_schedule
 from hic_envs.games.base import Game
 
 __all__ = [
+    "BEST_RESPONSE_RULES",
+    "MIRROR_RULES",
+    "NOISY_STEP_RULES",
+    "STEP_RULES",
     "BestResponseFollower",
+    "BestResponseOptions",
     "EntropicMirrorFollower",
     "GradientAscentFollower",
+    "StepOptions",
     "StochasticGradientFollower",
 ]
 
@@ -42,84 +59,252 @@ def _noise_scale(noise_std: Any) -> float:
     return v
 
 
-def _repeat_reward_free(agent: BatchAgent, obs: Any, stages: int) -> None:
-    """``observe_repeated`` of an agent that never reads its rewards: the observation is
-    checked once and ``_observe`` called ``stages`` times (its rewards are NaN, unread)."""
-    stages = agent._stage_count(stages)
-    agent._require_reset()
-    o = np.asarray(obs, dtype=np.float64)
-    if o.shape != (agent._S, agent.obs_dim):
-        agent._obs_shape_error(o, batched=True)
-    r = np.full(agent._S, np.nan)
-    observe = agent._observe
-    for _ in range(stages):
-        observe(r, o)
+def _step_option(value: Any) -> Any:
+    return as_schedule(value, "step_size")
 
 
-class _StepFollower(BatchAgent):
-    """Shared plumbing of the followers that take one step per stage with a ``beta_t``
-    schedule of the stage index ``t``."""
+@dataclasses.dataclass(frozen=True)
+class StepOptions:
+    """Options of the followers that take one step per stage (gradient, stochastic gradient,
+    entropic mirror).
 
-    state_attrs = ("_y", "_t")
-    updates_all_rows = True
+    Attributes:
+        step_size: ``beta_t``, a schedule of the stage index ``t`` or a number; a per-row
+            array (or :class:`~agents.schedules.PerRow`) gives each batch row its own.
+        noise_std: standard deviation of the gradient noise ``w_t`` (stochastic gradient).
+        simplex: play on the probability simplex (entropic mirror).
+        init: the initial strategy ``y_0`` (uniform over ``Y`` when None).
+    """
+
+    step_size: Any
+    noise_std: float = 0.0
+    simplex: bool = False
+    init: Any = None
+    _cache: dict = cache_field()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "step_size", _step_option(self.step_size))
+        object.__setattr__(self, "noise_std", _noise_scale(self.noise_std))
+        if not isinstance(self.simplex, bool | np.bool_):
+            raise TypeError(f"simplex must be a bool, got {self.simplex!r}")
+        object.__setattr__(self, "simplex", bool(self.simplex))
+
+
+def _beta(options: StepOptions, t: int, shape: tuple[int, int]) -> Any:
+    """``beta_t`` for every row: a cached ``(S, d)`` array for a constant step (a ufunc on
+    operands of one shape costs about half of one that broadcasts a scalar, and this runs at
+    every stage; the same values, so the same bits), ``(S, 1)`` for a per-row schedule."""
+    step = options.step_size
+    if isinstance(step, Constant):
+        key = ("beta_full", shape)
+        full = options._cache.get(key)
+        if full is None:
+            full = options._cache[key] = np.full(shape, step.value)
+        return full
+    if isinstance(step, PerRow):
+        return step(t)[:, None]
+    return table(options, "step_size").at(t)
+
+
+class StepRules:
+    """The rule set of :class:`GradientAscentFollower` and :class:`StochasticGradientFollower`:
+    projected (stochastic) gradient ascent, Eq. (21) and Eq. (9).
+
+    State: ``y`` ``(S, d2)`` strategies, ``t`` stages observed.
+    """
+
+    capabilities = Capabilities(reward_free=True, repeat=True, needs_game=True, draws=("y0",))
+
+    def init_draws(self, options: StepOptions, spec: Spec, num_rows: int) -> tuple[Draw, ...]:
+        return uniform_init_draws(options.init, spec, "y0")
+
+    def init(self, options: StepOptions, spec: Spec, num_rows: int, draws: dict) -> dict:
+        return {"y": initial_strategy(options.init, spec, num_rows, draws, "y0"), "t": 0}
+
+    def act(self, options: StepOptions, spec: Spec, state: dict, obs: Any) -> Any:
+        return state["y"]
+
+    def strategy(self, options: StepOptions, state: dict) -> Any:
+        return state["y"]
+
+    def update_counts(self, options: StepOptions, state: dict) -> Any:
+        return np.full(state["y"].shape[0], state["t"], dtype=np.int64)
+
+    def updates(self, options: StepOptions, state: dict) -> Any:
+        return state["y"].shape[0] * state["t"]
+
+    def prepare(self, options: StepOptions, spec: Spec, state: dict, reward: Any, obs: Any):
+        return state, ()
+
+    def gradient(self, options: StepOptions, spec: Spec, obs: Any, draws: dict) -> Any:
+        """``y -> `` the gradient stepped along against the observed leader action ``obs``."""
+        return spec.game.follower_grad_given(obs)
+
+    def observe(
+        self, options: StepOptions, spec: Spec, state: dict, reward: Any, obs: Any, draws: dict
+    ) -> dict:
+        y, t = state["y"], state["t"]
+        low, high = spec.full(y.shape)
+        grad = self.gradient(options, spec, obs, draws)(y)
+        return {"y": ascent_step(y, _beta(options, t, y.shape), grad, low, high), "t": t + 1}
+
+    def observe_repeated(
+        self, options: StepOptions, spec: Spec, state: dict, obs: Any, stages: int
+    ) -> dict:
+        """``stages`` steps against one observed leader action: the game's gradient for it
+        is set up once and a constant step runs in place (:func:`agents.rules.ascent_steps`);
+        the values of ``stages`` observe calls, bit for bit."""
+        y, t = state["y"], state["t"]
+        low, high = spec.full(y.shape)
+        grad = spec.game.follower_grad_given(obs)
+        if isinstance(options.step_size, Constant):
+            y = ascent_steps(y, _beta(options, t, y.shape), grad, low, high, stages)
+        else:  # a step-size schedule: one step at a time, each at its own beta_t
+            for i in range(stages):
+                y = ascent_step(y, _beta(options, t + i, y.shape), grad(y), low, high)  # (21)
+        return {"y": y, "t": t + stages}
+
+
+class NoisyStepRules(StepRules):
+    """:class:`StepRules` with Gaussian gradient noise (Eq. 9), drawn as ``"noise"``."""
+
+    capabilities = Capabilities(reward_free=True, needs_game=True, draws=("y0", "noise"))
+
+    def prepare(self, options: StepOptions, spec: Spec, state: dict, reward: Any, obs: Any):
+        if options.noise_std == 0.0:
+            return state, ()
+        return state, (Draw("noise", "normal", (spec.dim,), scale=options.noise_std),)
+
+    def gradient(self, options: StepOptions, spec: Spec, obs: Any, draws: dict) -> Any:
+        grad = spec.game.follower_grad_given(obs)
+        if options.noise_std == 0.0:
+            return grad
+        noise = draws["noise"]
+        return lambda y: grad(y) + noise  # w_t of Eq. (9)
+
+
+class MirrorRules(StepRules):
+    """The rule set of :class:`EntropicMirrorFollower` (exponentiated gradient / Hedge)."""
+
+    capabilities = Capabilities(reward_free=True, needs_game=True, draws=("y0",))
+
+    def init_draws(self, options: StepOptions, spec: Spec, num_rows: int) -> tuple[Draw, ...]:
+        if options.simplex and options.init is None:
+            return ()
+        return uniform_init_draws(options.init, spec, "y0")
+
+    def init(self, options: StepOptions, spec: Spec, num_rows: int, draws: dict) -> dict:
+        if options.simplex and options.init is None:
+            return {"y": np.full((num_rows, spec.dim), 1.0 / spec.dim), "t": 0}
+        return super().init(options, spec, num_rows, draws)
+
+    def observe(
+        self, options: StepOptions, spec: Spec, state: dict, reward: Any, obs: Any, draws: dict
+    ) -> dict:
+        y, t = state["y"], state["t"]
+        xp = namespace(y, obs)
+        beta = _beta(options, t, y.shape)
+        g = spec.game.follower_grad(obs, y)
+        if options.simplex:
+            # Hedge: log-domain step, then KL projection onto the simplex (normalisation).
+            z = xp.log(y) + beta * g
+            z = z - xp.max(z, axis=1, keepdims=True)
+            w = xp.exp(z)
+            y = w / xp.sum(w, axis=1, keepdims=True)
+        else:
+            # OMD with psi(y) = sum y log y - y: grad psi = log y; Bregman projection on a box
+            # is a clip.
+            y = xp.clip(y * xp.exp(beta * g), spec.low, spec.high)
+        return {"y": y, "t": t + 1}
+
+
+@dataclasses.dataclass(frozen=True)
+class BestResponseOptions:
+    """Options of :class:`BestResponseFollower`.
+
+    Attributes:
+        init: the initial strategy ``y_0`` (uniform over ``Y`` when None).
+    """
+
+    init: Any = None
+    _cache: dict = cache_field()
+
+
+class BestResponseRules:
+    """The rule set of :class:`BestResponseFollower`: ``r`` of the last observed action.
+
+    State: ``y`` ``(S, d2)``, ``last_x`` ``(S, d1)`` the last observed leader action,
+    ``seen`` (whether one was observed), ``t`` stages observed.
+    """
+
+    capabilities = Capabilities(reward_free=True, needs_game=True, draws=("y0",))
+
+    def init_draws(self, options: StepOptions, spec: Spec, num_rows: int) -> tuple[Draw, ...]:
+        return uniform_init_draws(options.init, spec, "y0")
+
+    def init(self, options: Any, spec: Spec, num_rows: int, draws: dict) -> dict:
+        y = initial_strategy(options.init, spec, num_rows, draws, "y0")
+        last = np.zeros((num_rows, spec.obs_dim))
+        return {"y": y, "last_x": last, "seen": False, "t": 0}
+
+    def act(self, options: Any, spec: Spec, state: dict, obs: Any) -> Any:
+        return state["y"]
+
+    def strategy(self, options: Any, state: dict) -> Any:
+        return state["y"]
+
+    def update_counts(self, options: Any, state: dict) -> Any:
+        return np.full(state["y"].shape[0], state["t"], dtype=np.int64)
+
+    def updates(self, options: Any, state: dict) -> Any:
+        return state["y"].shape[0] * state["t"]
+
+    def prepare(self, options: Any, spec: Spec, state: dict, reward: Any, obs: Any):
+        return state, ()
+
+    def observe(
+        self, options: Any, spec: Spec, state: dict, reward: Any, obs: Any, draws: dict
+    ) -> dict:
+        y, last = state["y"], state["last_x"]
+        xp = namespace(y, obs)
+        changed = xp.any(obs != last, axis=1) | (not state["seen"])
+        if xp is np:
+            # Only rows whose observed action changed (a committing leader costs one call
+            # per interval, which matters for games whose r is numeric); same values.
+            rows = np.flatnonzero(changed)
+            if rows.size:
+                y = y.copy()
+                y[rows] = np.clip(spec.game.best_response(obs[rows]), spec.low, spec.high)
+        else:
+            r = xp.clip(spec.game.best_response(obs), spec.low, spec.high)
+            y = xp.where(changed[:, None], r, y)
+        return {"y": y, "last_x": obs, "seen": True, "t": state["t"] + 1}
+
+
+STEP_RULES = StepRules()
+NOISY_STEP_RULES = NoisyStepRules()
+MIRROR_RULES = MirrorRules()
+BEST_RESPONSE_RULES = BestResponseRules()
+
+
+class _StepFollower(RuleAgent):
+    """The face of the followers that take one step per stage."""
+
+    options_type = StepOptions
+    settable = ("step_size",)
 
     def __init__(
-        self, game: Game, step_size: Any, *, seed: SeedLike, num_envs: int | None, init
+        self, game: Game, options: StepOptions, *, seed: SeedLike, num_envs: int | None
     ) -> None:
         game = _check_game(game)
         super().__init__(
             game.follower_low, game.follower_high, num_envs=num_envs, seed=seed, obs_dim=game.d1
         )
-        self.game = game
-        self._init = init
-        # The box (and a constant step) spread to the strategies' shape (S, d): a ufunc on
-        # operands of one shape costs about half of one that broadcasts them, and this step
-        # runs at every stage. The same values, so the same bits.
-        shape = (self._S, self.dim)
-        self._low_full = np.broadcast_to(self.low, shape).copy()
-        self._high_full = np.broadcast_to(self.high, shape).copy()
-        self.step_size = step_size
+        self._setup(options, game)
 
     @property
-    def step_size(self):
-        """``beta_t``: a schedule of the stage index (a number is a :class:`Constant`)."""
-        return self._step_size
-
-    @step_size.setter
-    def step_size(self, value: Any) -> None:
-        # What is derived from the schedule is derived again when it is replaced.
-        self._step_size = as_schedule(value, "step_size")
-        self._const_beta = self._step_size.value if isinstance(self._step_size, Constant) else None
-        self._beta_full = (
-            None if self._const_beta is None else np.full(self._low_full.shape, self._const_beta)
-        )
-        self._table: ScheduleTable | None = None  # the step sizes, tabulated (not state)
-
-    def _reset(self) -> None:
-        self._y = self._initial(self._init)
-        self._t = 0
-
-    def _act(self, obs: np.ndarray) -> np.ndarray:
-        return self._y
-
-    def _strategy(self) -> np.ndarray:
-        return self._y
-
-    def reward_free_stages(self) -> int:
-        """Always: the step reads the follower's own gradient, never its reward."""
-        return self.ALWAYS
-
-    def observe_repeated(self, obs, stages: int) -> None:
-        """``stages`` steps against the same observed leader action ``obs``."""
-        _repeat_reward_free(self, obs, stages)
-
-    def _beta(self) -> float | np.ndarray:
-        if self._beta_full is not None:
-            return self._beta_full
-        table = self._table
-        if table is None:
-            table = self._table = ScheduleTable(self._step_size, "step_size")
-        return table.at(self._t)
+    def _init(self) -> Any:
+        return self.options.init
 
 
 class GradientAscentFollower(_StepFollower):
@@ -138,6 +323,8 @@ class GradientAscentFollower(_StepFollower):
         init: initial strategy ``y_0``.
     """
 
+    rules = STEP_RULES
+
     def __init__(
         self,
         game: Game,
@@ -147,51 +334,7 @@ class GradientAscentFollower(_StepFollower):
         num_envs: int | None = None,
         init=None,
     ) -> None:
-        super().__init__(game, step_size, seed=seed, num_envs=num_envs, init=init)
-
-    def _gradient_given(self, x: np.ndarray):
-        """``y -> `` the gradient this follower steps along, against observed action ``x``."""
-        return self.game.follower_grad_given(x)
-
-    def _gradient(self, x: np.ndarray) -> np.ndarray:
-        return self._gradient_given(x)(self._y)
-
-    def _observe(self, reward: np.ndarray, obs: np.ndarray) -> None:
-        beta, low, high = self._beta(), self._low_full, self._high_full
-        self._y = ascent_step(self._y, beta, self._gradient(obs), low, high)  # (21)
-        self._t += 1
-        self.updates += self._S
-
-    def observe_repeated(self, obs, stages: int) -> None:
-        """``stages`` steps against the same observed leader action ``obs``: the game's
-        gradient for that action is set up once (:meth:`~hic_envs.games.Game.follower_grad_given`)
-        and a constant step runs in place (:func:`agents.rules.ascent_steps`); the values are
-        those of ``stages`` calls of :meth:`observe_batch`, bit for bit."""
-        cls = type(self)
-        if cls._observe is not GradientAscentFollower._observe or (
-            cls._gradient is not GradientAscentFollower._gradient
-        ):
-            _repeat_reward_free(self, obs, stages)  # a subclass changed the step: its own
-            return
-        stages = self._stage_count(stages)
-        self._require_reset()
-        o = np.asarray(obs, dtype=np.float64)
-        if o.shape != (self._S, self.obs_dim):
-            self._obs_shape_error(o, batched=True)
-        if stages == 0:
-            return
-        grad = self._gradient_given(o)
-        low, high = self._low_full, self._high_full
-        if self._const_beta is not None:
-            self._y = ascent_steps(self._y, self._beta_full, grad, low, high, stages)
-            self._t += stages
-        else:  # a step-size schedule: one step at a time, each at its own beta_t
-            y = self._y
-            for _ in range(stages):
-                y = ascent_step(y, self._beta(), grad(y), low, high)  # (21)
-                self._t += 1
-            self._y = y
-        self.updates += self._S * stages
+        super().__init__(game, StepOptions(step_size, init=init), seed=seed, num_envs=num_envs)
 
 
 class StochasticGradientFollower(GradientAscentFollower):
@@ -213,6 +356,8 @@ class StochasticGradientFollower(GradientAscentFollower):
         init: initial strategy ``y_0``.
     """
 
+    rules = NOISY_STEP_RULES
+
     def __init__(
         self,
         game: Game,
@@ -223,23 +368,16 @@ class StochasticGradientFollower(GradientAscentFollower):
         num_envs: int | None = None,
         init=None,
     ) -> None:
-        super().__init__(game, step_size, seed=seed, num_envs=num_envs, init=init)
-        self.noise_std = _noise_scale(noise_std)
-
-    def _gradient_given(self, x: np.ndarray):
-        grad = self.game.follower_grad_given(x)
-        if self.noise_std == 0.0:
-            return grad
-        normal, scale = self.np_random.normal, self.noise_std
-
-        def noisy(y: np.ndarray) -> np.ndarray:
-            g = grad(y)
-            return g + normal(0.0, scale, size=g.shape)  # w_t of Eq. (9)
-
-        return noisy
+        _StepFollower.__init__(
+            self,
+            game,
+            StepOptions(step_size, noise_std=noise_std, init=init),
+            seed=seed,
+            num_envs=num_envs,
+        )
 
 
-class BestResponseFollower(BatchAgent):
+class BestResponseFollower(RuleAgent):
     """An oracle follower: plays ``r(x)`` for the last leader action it observed.
 
     At every stage it plays ``game.best_response(x_{t-1})``, the exact best response to the
@@ -267,6 +405,9 @@ class BestResponseFollower(BatchAgent):
         init: initial strategy ``y_0``.
     """
 
+    rules = BEST_RESPONSE_RULES
+    options_type = BestResponseOptions
+
     def __init__(
         self, game: Game, *, seed: SeedLike = None, num_envs: int | None = None, init=None
     ) -> None:
@@ -274,40 +415,11 @@ class BestResponseFollower(BatchAgent):
         super().__init__(
             game.follower_low, game.follower_high, num_envs=num_envs, seed=seed, obs_dim=game.d1
         )
-        self.game = game
-        self._init = init
+        self._setup(BestResponseOptions(init), game)
 
-    state_attrs = ("_y", "_last_x")
-    updates_all_rows = True
-
-    def _reset(self) -> None:
-        self._y = self._initial(self._init)
-        self._last_x: np.ndarray | None = None
-
-    def _act(self, obs: np.ndarray) -> np.ndarray:
-        return self._y
-
-    def _strategy(self) -> np.ndarray:
-        return self._y
-
-    def reward_free_stages(self) -> int:
-        """Always: it plays ``r`` of what it observed, never reading its reward."""
-        return self.ALWAYS
-
-    def observe_repeated(self, obs, stages: int) -> None:
-        """``stages`` stages against the same observed leader action ``obs``."""
-        _repeat_reward_free(self, obs, stages)
-
-    def _observe(self, reward: np.ndarray, obs: np.ndarray) -> None:
-        if self._last_x is None:
-            rows = np.arange(self._S)
-        else:
-            rows = np.flatnonzero(np.any(obs != self._last_x, axis=1))
-        if rows.size:
-            self._y = self._y.copy()
-            self._y[rows] = np.clip(self.game.best_response(obs[rows]), self.low, self.high)
-        self._last_x = obs.copy()
-        self.updates += self._S
+    @property
+    def _init(self) -> Any:
+        return self.options.init
 
 
 class EntropicMirrorFollower(_StepFollower):
@@ -349,6 +461,8 @@ class EntropicMirrorFollower(_StepFollower):
         ValueError: if ``Y`` does not fit the chosen setting.
     """
 
+    rules = MIRROR_RULES
+
     def __init__(
         self,
         game: Game,
@@ -359,10 +473,12 @@ class EntropicMirrorFollower(_StepFollower):
         num_envs: int | None = None,
         init=None,
     ) -> None:
-        super().__init__(game, step_size, seed=seed, num_envs=num_envs, init=init)
-        if not isinstance(simplex, bool | np.bool_):
-            raise TypeError(f"simplex must be a bool, got {simplex!r}")
-        self.simplex = bool(simplex)
+        super().__init__(
+            game,
+            StepOptions(step_size, simplex=simplex, init=init),
+            seed=seed,
+            num_envs=num_envs,
+        )
         if self.simplex:
             if np.any(self.low > 0) or np.any(self.high < 1):
                 raise ValueError(
@@ -381,26 +497,3 @@ class EntropicMirrorFollower(_StepFollower):
                 raise ValueError(
                     f"init must be a probability vector with positive entries, got {y0.tolist()}"
                 )
-
-    def _reset(self) -> None:
-        if self.simplex and self._init is None:
-            self._y = np.full((self._S, self.dim), 1.0 / self.dim)
-        else:
-            self._y = self._initial(self._init)
-        self._t = 0
-
-    def _observe(self, reward: np.ndarray, obs: np.ndarray) -> None:
-        beta = self._beta()
-        g = self.game.follower_grad(obs, self._y)
-        if self.simplex:
-            # Hedge: log-domain step, then KL projection onto the simplex (normalisation).
-            z = np.log(self._y) + beta * g
-            z -= z.max(axis=1, keepdims=True)
-            w = np.exp(z)
-            self._y = w / w.sum(axis=1, keepdims=True)
-        else:
-            # OMD with psi(y) = sum y log y - y: grad psi = log y; Bregman projection on a box
-            # is a clip.
-            self._y = np.clip(self._y * np.exp(beta * g), self.low, self.high)
-        self._t += 1
-        self.updates += self._S

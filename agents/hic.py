@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import numpy as np
 
-from agents.base import BatchAgent, SeedLike, box_of
+from agents.base import SeedLike, box_of
+from agents.face import RuleAgent
 from agents.presets import hic_leader_kwargs
-from agents.rules import baseline_update, commit, spsa_step
+from agents.rules import baseline_update, commit, namespace, spsa_step
+from agents.rules.protocol import (
+    Capabilities,
+    Draw,
+    Spec,
+    cache_field,
+    collapse,
+    initial_strategy,
+    m_and,
+    m_not,
+    m_or,
+    select,
+    uniform_init_draws,
+)
 from agents.schedules import (
     MAX_COMMITMENT,
     PowerLaw,
@@ -18,7 +33,7 @@ from agents.schedules import (
     check_spsa_schedules,
 )
 
-__all__ = ["AdaptiveCommitment", "HiCLeader"]
+__all__ = ["HIC_RULES", "AdaptiveCommitment", "HiCLeader", "HiCOptions", "HiCRules"]
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -88,7 +103,379 @@ class AdaptiveCommitment:
             )
 
 
-class HiCLeader(BatchAgent):
+def _weights(name: str, value: Any) -> Any:
+    """``baseline``: None, a weight in ``[0, 1)``, or a per-row array of them."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple, np.ndarray)):
+        w = np.asarray(value, dtype=np.float64)
+        if w.ndim != 1 or not np.all((w >= 0.0) & (w < 1.0)):
+            raise ValueError(f"{name} must be None or weights in [0, 1), got {value!r}")
+        return w
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be None or a number in [0, 1), got {value!r}")
+    if not (0.0 <= float(value) < 1.0):
+        raise ValueError(f"{name} must be None or a weight in [0, 1), got {value!r}")
+    return float(value)
+
+
+def _burn_in(value: Any) -> Any:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        b = np.asarray(value)
+        if b.ndim != 1 or b.dtype.kind not in "iu" or np.any(b < 0):
+            raise ValueError(f"burn_in must be a non-negative integer, got {value!r}")
+        return b.astype(np.int64)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"burn_in must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class HiCOptions:
+    """The Hi-C leader's options (see :class:`HiCLeader` for what each does).
+
+    Attributes:
+        step_size: ``alpha_n``, a schedule or a number (or per row: an array, or a
+            :class:`~agents.schedules.PerRow`).
+        perturbation: ``delta_n``, likewise.
+        commitment: ``k_n``, a schedule or a positive integer (or per row), or an
+            :class:`AdaptiveCommitment`.
+        init: the initial mean strategy ``x_0`` (uniform over ``X`` when None).
+        baseline: moving-average weight ``lam`` in ``[0, 1)`` (or per row), or None.
+        average_last: ``m >= 1`` stages to average over, or None.
+        two_sided: the antithetic two-interval estimate.
+        burn_in: initial intervals that make no step (or per row).
+        baseline_init: the baseline's initial value, or None.
+        interval_schedules: index ``delta`` and ``k`` by intervals completed.
+    """
+
+    step_size: Any
+    perturbation: Any
+    commitment: Any
+    init: Any = None
+    baseline: Any = None
+    average_last: int | None = None
+    two_sided: bool = False
+    burn_in: Any = 0
+    baseline_init: float | None = None
+    interval_schedules: bool = False
+    _cache: dict = cache_field()
+
+    def __post_init__(self) -> None:
+        put = functools.partial(object.__setattr__, self)
+        put("step_size", as_schedule(self.step_size, "step_size"))
+        put("perturbation", as_schedule(self.perturbation, "perturbation"))
+        commitment = self.commitment
+        if not isinstance(commitment, AdaptiveCommitment):
+            if isinstance(commitment, (float, np.floating)) and not float(commitment).is_integer():
+                raise ValueError(f"commitment must be a whole number of stages, got {commitment!r}")
+            put("commitment", as_schedule(commitment, "commitment"))
+        put("baseline", _weights("baseline", self.baseline))
+        if self.average_last is not None:
+            put("average_last", _positive_int("average_last", self.average_last))
+        if not isinstance(self.two_sided, bool | np.bool_):
+            raise TypeError(f"two_sided must be a bool, got {self.two_sided!r}")
+        put("two_sided", bool(self.two_sided))
+        if self.two_sided and self.baseline is not None:
+            raise ValueError(
+                "baseline has no effect with two_sided=True (the payoff level cancels in "
+                "s+ - s-); pass one or the other"
+            )
+        put("burn_in", _burn_in(self.burn_in))
+        b0 = self.baseline_init
+        if b0 is not None:
+            if self.baseline is None:
+                raise ValueError("baseline_init needs a baseline weight (baseline=lam)")
+            if isinstance(b0, bool) or not isinstance(b0, (int, float, np.integer, np.floating)):
+                raise TypeError(f"baseline_init must be None or a number, got {b0!r}")
+            if not np.isfinite(b0):
+                raise ValueError(f"baseline_init must be finite, got {b0!r}")
+            put("baseline_init", float(b0))
+        put("interval_schedules", bool(self.interval_schedules))
+        if self.two_sided and (np.any(self.burn_in) or self.interval_schedules):
+            raise ValueError(
+                "burn_in and interval_schedules are not defined with two_sided=True (an "
+                "antithetic pair must share delta_n); pass one or the other"
+            )
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether the commitment is an :class:`AdaptiveCommitment`."""
+        return isinstance(self.commitment, AdaptiveCommitment)
+
+
+def _table(options: HiCOptions, name: str, schedule: Any) -> ScheduleTable:
+    """The table of ``schedule`` kept in the options' cache (values only, not state)."""
+    t = options._cache.get(name)
+    if t is None or t.schedule is not schedule:
+        t = options._cache[name] = ScheduleTable(schedule, name)
+    return t
+
+
+def _cast(xp: Any, a: Any, like: Any) -> Any:
+    return a if xp is np else xp.asarray(a, dtype=like.dtype)
+
+
+class HiCRules:
+    """The rule set of the Hi-C leader (Algorithm 1 and every option of :class:`HiCLeader`).
+
+    State (all rows ``S``): ``x`` mean strategies ``(S, d)``; ``n`` updates and ``j``
+    intervals completed ``(S,)``; ``t`` stages observed; ``start`` the stage each interval
+    began, ``k`` its length (or maximum length) ``(S,)``; ``delta``, ``Delta``, ``sign``,
+    ``xt`` the interval's perturbation and committed strategy; ``s_plus`` (two-sided), ``b``,
+    ``b_ready`` (baseline); ``ring``, ``watch_from`` (``average_last``); ``threshold``,
+    ``prev_obs``, ``prev_t`` (adaptive); ``next_event`` the stage count of the next event;
+    ``begin``, ``fresh`` the rows whose interval ended at this stage (and of those, the ones
+    that draw a fresh direction), set by ``prepare`` (the interval *end*) and consumed by
+    ``observe`` (the interval *begin*); ``updates`` the total of ``n``.
+
+    Draws: ``"x0"`` (uniform, at init when ``init`` is None) and ``"Delta"`` (Rademacher
+    ``(d,)`` per row, at init and for the rows that begin an interval with a fresh direction:
+    first the rows that make no step, then the ones that step, as Algorithm 1 drew them).
+    """
+
+    capabilities = Capabilities(fast_forward=True, draws=("x0", "Delta"))
+
+    # ------------------------------------------------------------------ init
+    def init_draws(self, options: HiCOptions, spec: Spec, num_rows: int) -> tuple[Draw, ...]:
+        return (*uniform_init_draws(options.init, spec), Draw("Delta", "rademacher", (spec.dim,)))
+
+    def init(self, options: HiCOptions, spec: Spec, num_rows: int, draws: dict) -> dict:
+        S, d = num_rows, spec.dim
+        b0 = 0.0 if options.baseline_init is None else options.baseline_init
+        state: dict[str, Any] = {
+            "x": initial_strategy(options.init, spec, S, draws),
+            "n": np.zeros(S, dtype=np.int64),
+            "t": 0,
+            "start": np.zeros(S, dtype=np.int64),
+            "k": np.zeros(S, dtype=np.int64),
+            "delta": np.zeros(S),
+            "Delta": np.zeros((S, d)),
+            "xt": np.zeros((S, d)),
+            "sign": np.ones(S),
+            "s_plus": np.zeros(S),
+            "b": np.full(S, b0),
+            "b_ready": np.full(S, options.baseline_init is not None),
+            "j": np.zeros(S, dtype=np.int64),
+            "next_event": 0,
+            "begin": True,
+            "fresh": True,
+            "updates": 0,
+        }
+        if options.average_last is not None:
+            state["ring"] = np.zeros((S, options.average_last))
+            state["watch_from"] = np.zeros(S, dtype=np.int64)
+        if options.adaptive:
+            state["threshold"] = np.zeros(S)
+            state["prev_obs"] = np.zeros((S, spec.obs_dim or 0))
+            state["prev_t"] = -1
+        return self.observe(options, spec, state, None, None, draws)
+
+    # ------------------------------------------------------------------ play
+    def act(self, options: HiCOptions, spec: Spec, state: dict, obs: Any) -> Any:
+        return state["xt"]  # Alg. 1, line 7: play x~_n for the whole interval
+
+    def strategy(self, options: HiCOptions, state: dict) -> Any:
+        return state["x"]
+
+    def update_counts(self, options: HiCOptions, state: dict) -> Any:
+        return state["n"]
+
+    def updates(self, options: HiCOptions, state: dict) -> Any:
+        return state["updates"]
+
+    def quiet_stages(self, options: HiCOptions, state: dict) -> int:
+        """Stages before the next interval event (Alg. 1, lines 6-9: the leader plays
+        ``x~_n`` and records nothing until the interval's last stage or its
+        ``average_last`` window or adaptive watch)."""
+        return max(int(state["next_event"]) - int(state["t"]) - 1, 0)
+
+    def skip(self, options: HiCOptions, state: dict, stages: int) -> dict:
+        return {**state, "t": state["t"] + stages}
+
+    def measurement(
+        self, options: HiCOptions, spec: Spec, state: dict, s: Any, y: Any, done: Any
+    ) -> Any:
+        """The measured payoff ``s_n`` where intervals end (``done``): Hi-C uses what it
+        observed, ``s`` (last stage, or the window mean); ``y`` is the follower's last
+        action (the oracle variant, :class:`agents.baselines.OracleRules`, reads it)."""
+        return s
+
+    def prepare(
+        self, options: HiCOptions, spec: Spec, state: dict, reward: Any, obs: Any
+    ) -> tuple[dict, tuple[Draw, ...]]:
+        """The interval *end*: record the stage, close the intervals that end (measure,
+        baseline, SPSA step of Eq. 11), and ask for the fresh directions of the next ones.
+
+        Masks are arrays, or under NumPy the Python bools ``True``/``False`` where every row
+        or none agrees (:func:`~agents.rules.protocol.collapse`): the common case of a fixed
+        commitment, where every row's interval ends at once, then costs no selections."""
+        xp = namespace(state["x"], reward)
+        t = state["t"] + 1
+        start, k = state["start"], state["k"]
+        played = t - start  # stages played in each row's interval
+        new = {**state, "t": t}
+        m = options.average_last
+        if m is not None:
+            rec = played >= state["watch_from"]
+            slot = played % m
+            hit = (xp.arange(m)[None, :] == slot[:, None]) & rec[:, None]
+            new["ring"] = xp.where(hit, reward[:, None], state["ring"])
+        done = played >= k
+        if options.adaptive:
+            ac = options.commitment
+            prev = state["prev_obs"]
+            if prev.shape != obs.shape:  # before the first observation fixed its dimension
+                prev = obs
+            moved = xp.max(xp.abs(obs - prev), axis=1)
+            # min_length >= 2: both stages compared lie in this interval.
+            settled = (played >= ac.min_length) & (moved < state["threshold"])
+            done = done | ((state["prev_t"] == t - 1) & settled)
+            new["prev_obs"] = np.array(obs) if xp is np else obs
+            new["prev_t"] = t
+        done = collapse(done)
+        if done is False:
+            return new, ()
+        if m is not None:
+            ring = new["ring"]
+            count = xp.minimum(played, m)
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflowed sum is redone
+                s = xp.sum(ring, axis=1) / count
+                # The sum overflowed (finite payoffs near 1.8e308): the mean of the scaled
+                # terms is finite. Only then, so other results stay bit for bit the same.
+                bad = xp.any(m_and(done, ~xp.isfinite(s)))
+                if xp is not np or bad:
+                    s = xp.where(bad, xp.sum(ring / count[:, None], axis=1), s)
+        else:
+            s = reward  # Alg. 1, line 8: the payoff at the interval's last stage
+        s = self.measurement(options, spec, state, s, obs, done)
+        return self._finish(options, spec, new, done, s, xp)
+
+    def _finish(
+        self, options: HiCOptions, spec: Spec, st: dict, done: Any, s: Any, xp: Any
+    ) -> tuple[dict, tuple[Draw, ...]]:
+        """Close the intervals of ``done`` whose measured payoffs are ``s``."""
+        j = st["j"]
+        # Burn-in intervals make no step.
+        no_burn = isinstance(options.burn_in, int) and options.burn_in == 0
+        burn = False if no_burn else collapse(j < options.burn_in)
+        st["j"] = select(done, j + 1, j)
+        if options.two_sided:
+            first = collapse(m_and(done, st["sign"] > 0))
+            s_plus = select(first, s, st["s_plus"])
+            st["s_plus"] = s_plus
+            st["sign"] = select(first, -1.0, st["sign"])  # same Delta_n, at x_n - delta Delta
+            step = m_and(done, m_not(first))
+            # Halves first: (s+ - s-) / 2 overflows for payoffs near 1.8e308 of opposite
+            # signs; halving is exact, so the result is otherwise the same bit for bit.
+            with np.errstate(invalid="ignore", over="ignore"):
+                g_scale = s_plus / 2.0 - s / 2.0
+            warm = False
+        elif options.baseline is not None:
+            ready = collapse(st["b_ready"])
+            # b_n: made from intervals before Delta_n was drawn
+            g_scale, b_new = baseline_update(st["b"], ready, s, options.baseline)
+            st["b"] = select(done, b_new, st["b"])
+            st["b_ready"] = select(done, True, st["b_ready"])
+            step = collapse(m_and(m_and(done, ready), m_not(burn)))
+            warm = collapse(m_and(done, m_not(step)))  # warm-up or burn-in: not an update
+        else:
+            step = collapse(m_and(done, m_not(burn)))
+            warm = collapse(m_and(done, burn))  # burn-in: not an update
+            g_scale = s
+        if step is not False:
+            n = st["n"]
+            alpha = self._values(options, "step_size", options.step_size, n, xp)
+            x = st["x"]
+            # Eq. (11): x_{n+1}^i = x_n^i + alpha_n s / (delta_n Delta_n^i), then project.
+            args = (x, alpha, g_scale, st["delta"], st["Delta"], spec.low, spec.high)
+            if step is True:
+                moved = spsa_step(*args)
+            else:
+                with np.errstate(all="ignore"):  # rows that do not step are not kept
+                    moved = spsa_step(*args)
+            st["x"] = select(step, moved, x)
+            st["n"] = select(step, n + 1, n)
+            st["updates"] = st["updates"] + (n.shape[0] if step is True else xp.sum(step))
+        st["begin"] = done
+        st["fresh"] = m_or(warm, step)
+        shape = (spec.dim,)
+        return st, (
+            Draw("Delta", "rademacher", shape, warm),
+            Draw("Delta", "rademacher", shape, step),
+        )
+
+    def observe(
+        self, options: HiCOptions, spec: Spec, state: dict, reward: Any, obs: Any, draws: dict
+    ) -> dict:
+        """The interval *begin* (Alg. 1, lines 4-5) for the rows that ended, then the next
+        event's stage."""
+        rows, fresh = state["begin"], state["fresh"]
+        xp = namespace(state["x"], state["delta"])
+        st = dict(state)
+        if rows is not False:
+            # The index of delta and k: updates made, or intervals completed.
+            n = st["j"] if options.interval_schedules else st["n"]
+            if "Delta" in draws:  # Alg. 1, line 4: Delta_n uniform on {-1, 1}^d1.
+                st["Delta"] = select(fresh, draws["Delta"], st["Delta"])
+                st["sign"] = select(fresh, 1.0, st["sign"])
+            values = self._values(options, "perturbation", options.perturbation, n, xp)
+            delta = st["delta"] = select(rows, values, st["delta"])
+            if options.adaptive:
+                ac = options.commitment
+                st["k"] = select(rows, ac.max_length, st["k"])
+                tol = self._values(options, "tol", ac.tol, n, xp)
+                st["threshold"] = select(rows, tol * delta, st["threshold"])
+                first_end = ac.min_length
+            else:
+                # Whole numbers of stages below 2**62 (refused otherwise, naming the index).
+                st["k"] = select(rows, self._lengths(options, n, xp), st["k"])
+                first_end = st["k"]
+            m = options.average_last
+            if m is not None:
+                st["ring"] = select(rows, 0.0, st["ring"])
+                watch = xp.maximum(first_end - m + 1, 1)
+                st["watch_from"] = select(rows, watch, st["watch_from"])
+            st["start"] = select(rows, st["t"], st["start"])
+            committed = commit(st["x"], st["sign"], delta, st["Delta"], spec.low, spec.high)
+            st["xt"] = select(rows, committed, st["xt"])  # Alg. 1, line 5
+            if xp is np:
+                st["begin"] = st["fresh"] = False
+            else:
+                st["begin"] = st["fresh"] = xp.zeros_like(rows)
+        # Stage count at which observe must do array work; before it, nothing happens.
+        start = st["start"]
+        due = start + st["k"]
+        if options.average_last is not None:
+            due = xp.minimum(due, start + st["watch_from"])
+        if options.adaptive:
+            # Watch from one stage before the earliest allowed end, to have a previous action.
+            due = xp.minimum(due, start + options.commitment.min_length - 1)
+        if xp is np:
+            st["next_event"] = max(int(due.min()), st["t"] + 1)
+        else:
+            st["next_event"] = xp.maximum(xp.min(due), st["t"] + 1)
+        return st
+
+    # ------------------------------------------------------------------ schedules
+    def _values(self, options: HiCOptions, name: str, schedule: Any, n: Any, xp: Any) -> Any:
+        """The schedule's values at the rows' indices ``n`` (through a table kept in the
+        options' cache under NumPy; JAX engines evaluate schedules their own way)."""
+        if xp is np:
+            return _table(options, name, schedule)(n)
+        return schedule(n)
+
+    def _lengths(self, options: HiCOptions, n: Any, xp: Any) -> Any:
+        if xp is np:
+            return _table(options, "commitment", options.commitment).lengths(n)
+        return options.commitment(n)
+
+
+#: The Hi-C leader's rule set.
+HIC_RULES = HiCRules()
+
+
+class HiCLeader(RuleAgent):
     """Hi-C: the uncoupled leader of Algorithm 1 (Loftin et al.).
 
     For update ``n = 0, 1, ...`` the leader samples ``Delta_n`` uniformly from ``{-1, 1}^d1``,
@@ -167,10 +554,22 @@ class HiCLeader(BatchAgent):
     solution at least ``delta_n`` inside. The mean strategy is projected onto ``X`` after each
     step.
 
+    Per-row options: ``step_size``, ``perturbation`` and ``commitment`` may be
+    :class:`~agents.schedules.PerRow` schedules (or per-row arrays of numbers), ``baseline``
+    and ``burn_in`` per-row arrays of shape ``(S,)``: rows then run other hyperparameters, and
+    their intervals end at different stages.
+
     Cost: the leader does array work only at *interval events* (the last stage of an
     interval, the stages of an ``average_last`` window, and, with adaptive commitment, the
     stages from ``min_length - 1`` on); on every other stage :meth:`observe` only counts.
+
+    The learning is :data:`HIC_RULES` (:class:`HiCRules`, options :class:`HiCOptions`); this
+    class is its face.
     """
+
+    rules = HIC_RULES
+    options_type = HiCOptions
+    settable = ("step_size", "perturbation", "commitment")
 
     def __init__(
         self,
@@ -191,65 +590,25 @@ class HiCLeader(BatchAgent):
         check_assumptions: bool = True,
     ) -> None:
         super().__init__(*box_of(action_space, "leader"), num_envs=num_envs, seed=seed)
-        self.step_size = as_schedule(step_size, "step_size")
-        self.perturbation = as_schedule(perturbation, "perturbation")
-        if isinstance(commitment, AdaptiveCommitment):
-            self.commitment = commitment
-        else:
-            if isinstance(commitment, (float, np.floating)) and not float(commitment).is_integer():
-                raise ValueError(f"commitment must be a whole number of stages, got {commitment!r}")
-            self.commitment = as_schedule(commitment, "commitment")
-        if baseline is not None:
-            if isinstance(baseline, bool) or not isinstance(
-                baseline, (int, float, np.integer, np.floating)
-            ):
-                raise TypeError(f"baseline must be None or a number in [0, 1), got {baseline!r}")
-            if not (0.0 <= float(baseline) < 1.0):
-                raise ValueError(f"baseline must be None or a weight in [0, 1), got {baseline!r}")
-        if average_last is not None:
-            average_last = _positive_int("average_last", average_last)
-        self.baseline = None if baseline is None else float(baseline)
-        self.average_last = average_last
-        if not isinstance(two_sided, bool | np.bool_):
-            raise TypeError(f"two_sided must be a bool, got {two_sided!r}")
-        self.two_sided = bool(two_sided)
-        if self.two_sided and self.baseline is not None:
-            raise ValueError(
-                "baseline has no effect with two_sided=True (the payoff level cancels in "
-                "s+ - s-); pass one or the other"
-            )
-        if isinstance(burn_in, bool) or not isinstance(burn_in, (int, np.integer)) or burn_in < 0:
-            raise ValueError(f"burn_in must be a non-negative integer, got {burn_in!r}")
-        self.burn_in = int(burn_in)
-        if baseline_init is not None:
-            if self.baseline is None:
-                raise ValueError("baseline_init needs a baseline weight (baseline=lam)")
-            if isinstance(baseline_init, bool) or not isinstance(
-                baseline_init, (int, float, np.integer, np.floating)
-            ):
-                raise TypeError(f"baseline_init must be None or a number, got {baseline_init!r}")
-            if not np.isfinite(baseline_init):
-                raise ValueError(f"baseline_init must be finite, got {baseline_init!r}")
-        self.baseline_init = None if baseline_init is None else float(baseline_init)
-        self.interval_schedules = bool(interval_schedules)
-        if self.two_sided and (self.burn_in or self.interval_schedules):
-            raise ValueError(
-                "burn_in and interval_schedules are not defined with two_sided=True (an "
-                "antithetic pair must share delta_n); pass one or the other"
-            )
-        self._init = init
+        options = HiCOptions(
+            step_size,
+            perturbation,
+            commitment,
+            init=init,
+            baseline=baseline,
+            average_last=average_last,
+            two_sided=two_sided,
+            burn_in=burn_in,
+            baseline_init=baseline_init,
+            interval_schedules=interval_schedules,
+        )
+        for name in ("baseline", "burn_in"):
+            v = getattr(options, name)
+            if isinstance(v, np.ndarray) and v.shape != (self._S,):
+                raise ValueError(f"a per-row {name} needs shape ({self._S},), got {v.shape}")
         if check_assumptions:
-            check_spsa_schedules(self.step_size, self.perturbation)
-        self._adaptive = isinstance(self.commitment, AdaptiveCommitment)
-        self._tables: dict[str, ScheduleTable] = {}
-        attrs = ["_x", "_n", "_t", "_start", "_k", "_delta", "_Delta", "_xt", "_sign"]
-        attrs += ["_s_plus", "_b", "_b_ready", "_next_event", "_j"]
-        if self.average_last is not None:
-            attrs += ["_ring", "_watch_from"]
-        if self._adaptive:
-            attrs += ["_threshold", "_prev_obs", "_prev_t"]
-        #: The learning state (see :meth:`BatchAgent.state_dict`).
-        self.state_attrs = tuple(attrs)
+            check_spsa_schedules(options.step_size, options.perturbation)
+        self._setup(options)
 
     @classmethod
     def for_game(cls, game: Any, **overrides: Any) -> HiCLeader:
@@ -262,222 +621,36 @@ class HiCLeader(BatchAgent):
         kwargs.update(overrides)
         return cls(game, **kwargs)
 
-    # ------------------------------------------------------------------ state
-    def _reset(self) -> None:
-        S, d = self._S, self.dim
-        self._x = self._initial(self._init)  # mean strategies x_n, (S, d)
-        self._n = np.zeros(S, dtype=np.int64)  # updates made per row
-        self._t = 0  # stages observed
-        self._start = np.zeros(S, dtype=np.int64)  # stage at which each interval began
-        self._k = np.zeros(S, dtype=np.int64)  # length (or max length) of each interval
-        self._delta = np.zeros(S)
-        self._Delta = np.zeros((S, d))
-        self._xt = np.zeros((S, d))  # the strategy committed to, x~_n
-        self._sign = np.ones(S)  # +1 / -1: which half of a two-sided update
-        self._s_plus = np.zeros(S)
-        self._b = np.zeros(S)
-        self._b_ready = np.zeros(S, dtype=bool)
-        if self.baseline_init is not None:
-            self._b[:] = self.baseline_init
-            self._b_ready[:] = True
-        self._j = np.zeros(S, dtype=np.int64)  # intervals completed per row
-        m = self.average_last
-        if m is not None:
-            self._ring = np.zeros((S, m))  # payoffs of the window, slot = stage-in-interval % m
-            self._watch_from = np.zeros(S, dtype=np.int64)  # first stage-in-interval recorded
-        if self._adaptive:
-            self._threshold = np.zeros(S)  # tol_n * delta_n
-            self._prev_obs: np.ndarray | None = None  # follower's action at stage _prev_t
-            self._prev_t = -1
-        self._begin(np.arange(S), new_direction=True)
-        self._schedule_next_event()
+    @property
+    def _adaptive(self) -> bool:
+        return self.options.adaptive
 
-    def _begin(self, rows: np.ndarray, new_direction: bool) -> None:
-        """Start a commitment interval for ``rows`` at the current stage."""
-        # The index of delta and k: updates made, or intervals completed (interval_schedules).
-        n = self._j[rows] if self.interval_schedules else self._n[rows]
-        if new_direction:
-            # Alg. 1, line 4: Delta_n uniform on {-1, 1}^d1.
-            self._Delta[rows] = (
-                2.0 * self.np_random.integers(0, 2, size=(rows.size, self.dim)) - 1.0
-            )
-            self._sign[rows] = 1.0
-        self._delta[rows] = self._values("perturbation", self.perturbation, n)
-        if self._adaptive:
-            ac = self.commitment
-            self._k[rows] = ac.max_length
-            self._threshold[rows] = self._values("tol", ac.tol, n) * self._delta[rows]
-            first_end = ac.min_length
-        else:
-            # Whole numbers of stages below 2**62 (refused otherwise, naming the index).
-            self._k[rows] = self._table("commitment", self.commitment).lengths(n)
-            first_end = self._k[rows]
-        if self.average_last is not None:
-            self._ring[rows] = 0.0
-            self._watch_from[rows] = np.maximum(first_end - self.average_last + 1, 1)
-        self._start[rows] = self._t
-        self._xt[rows] = commit(  # Alg. 1, line 5
-            self._x[rows],
-            self._sign[rows],
-            self._delta[rows],
-            self._Delta[rows],
-            self.low,
-            self.high,
-        )
-
-    def _values(self, name: str, schedule: Any, n: np.ndarray) -> np.ndarray:
-        """``evaluate(schedule, n, name)`` through a table kept per schedule (not state: it
-        holds only the schedule's values)."""
-        return self._table(name, schedule)(n)
-
-    def _table(self, name: str, schedule: Any) -> ScheduleTable:
-        table = self._tables.get(name)
-        if table is None or table.schedule is not schedule:
-            table = self._tables[name] = ScheduleTable(schedule, name)
-        return table
-
-    def _schedule_next_event(self) -> None:
-        # Stage count at which _observe must do array work; before it, nothing happens.
-        due = self._start + self._k
-        if self.average_last is not None:
-            due = np.minimum(due, self._start + self._watch_from)
-        if self._adaptive:
-            # Watch from one stage before the earliest allowed end, to have a previous action.
-            due = np.minimum(due, self._start + self.commitment.min_length - 1)
-        self._next_event = max(int(due.min()), self._t + 1)
-
-    # ------------------------------------------------------------------ fast-forward face
-    def quiet_stages(self) -> int:
-        """Stages before the next interval event (Alg. 1, lines 6-9: the leader plays
-        ``x~_n`` and records nothing until the interval's last stage or its
-        ``average_last`` window or adaptive watch)."""
-        self._require_reset()
-        return max(self._next_event - self._t - 1, 0)
-
-    def skip_quiet(self, stages: int) -> None:
-        """Advance the stage count over ``stages <= quiet_stages()`` quiet stages."""
-        stages = self._stage_count(stages)
-        if stages > self.quiet_stages():
-            raise ValueError(
-                f"HiCLeader: cannot skip {stages} stages, only {self.quiet_stages()} are quiet"
-            )
-        self._t += stages
-
-    def reward_free_stages(self) -> int:
-        """The quiet stages: every event stage reads its reward."""
-        return self.quiet_stages()
-
-    # ------------------------------------------------------------------ play
-    def _act(self, obs: np.ndarray) -> np.ndarray:
-        return self._xt  # Alg. 1, line 7: play x~_n for the whole interval
-
-    def _strategy(self) -> np.ndarray:
-        return self._x
-
-    def _observe(self, reward: np.ndarray, obs: np.ndarray) -> None:
-        self._t += 1
-        if self._t < self._next_event:
-            return  # mid-interval: nothing to record (Alg. 1, lines 6-9)
-        played = self._t - self._start  # stages played in each row's interval
-        m = self.average_last
-        if m is not None:
-            rec = np.flatnonzero(played >= self._watch_from)
-            self._ring[rec, played[rec] % m] = reward[rec]
-        done = played >= self._k
-        if self._adaptive:
-            if self._prev_t == self._t - 1:
-                moved = np.abs(obs - self._prev_obs).max(axis=1)
-                # min_length >= 2: both stages compared lie in this interval.
-                done |= (played >= self.commitment.min_length) & (moved < self._threshold)
-            self._prev_obs = obs.copy()
-            self._prev_t = self._t
-        if done.any():
-            rows = np.flatnonzero(done)
-            if m is not None:
-                count = np.minimum(played[rows], m)
-                with np.errstate(over="ignore"):  # an overflowed sum is redone below
-                    s = self._ring[rows].sum(axis=1) / count
-                if not np.isfinite(s).all():
-                    # The sum overflowed (finite payoffs near 1.8e308): the mean of the scaled
-                    # terms is finite. Only then, so other results stay bit for bit the same.
-                    s = (self._ring[rows] / count[:, None]).sum(axis=1)
-            else:
-                s = reward[rows]  # Alg. 1, line 8: the payoff at the interval's last stage
-            self._finish(rows, self._measurement(rows, s, obs[rows]))
-        self._schedule_next_event()
-
-    def _measurement(self, rows: np.ndarray, s: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """The measured payoff ``s_n`` of the intervals of ``rows`` that just ended.
-
-        ``s`` is what the leader observed (last stage, or the window mean) and ``y`` the
-        follower's action at the last stage. Hi-C uses ``s`` as is; the oracle variant
-        (:class:`agents.OracleSPSALeader`) replaces the follower's action by ``r(x~_n)``.
-        """
-        return s
-
-    def _finish(self, rows: np.ndarray, s: np.ndarray) -> None:
-        """Close the intervals of ``rows`` whose measured payoffs are ``s``."""
-        burn = self._j[rows] < self.burn_in  # burn-in intervals: no step
-        self._j[rows] += 1
-        if self.two_sided:
-            first = self._sign[rows] > 0
-            if first.any():
-                r1 = rows[first]
-                self._s_plus[r1] = s[first]
-                self._sign[r1] = -1.0
-                self._begin(r1, new_direction=False)  # same Delta_n, at x_n - delta_n Delta_n
-            rows, s = rows[~first], s[~first]
-            if rows.size == 0:
-                return
-            # Halves first: (s+ - s-) / 2 overflows for payoffs near 1.8e308 of opposite
-            # signs; halving is exact, so the result is otherwise the same bit for bit.
-            step, g_scale = rows, self._s_plus[rows] / 2.0 - s / 2.0
-        elif self.baseline is not None:
-            ready = self._b_ready[rows]
-            # b_n: made from intervals before Delta_n was drawn
-            g_scale, self._b[rows] = baseline_update(self._b[rows], ready, s, self.baseline)
-            self._b_ready[rows] = True
-            go = ready & ~burn
-            warm = rows[~go]
-            if warm.size:
-                self._begin(warm, new_direction=True)  # warm-up or burn-in: not an update
-            step, g_scale = rows[go], g_scale[go]
-        else:
-            if burn.any():
-                self._begin(rows[burn], new_direction=True)  # burn-in: not an update
-            step, g_scale = rows[~burn], s[~burn]
-        if step.size == 0:
-            return
-        alpha = self._values("step_size", self.step_size, self._n[step])
-        # Eq. (11): x_{n+1}^i = x_n^i + alpha_n s / (delta_n Delta_n^i), then project onto X.
-        self._x[step] = spsa_step(
-            self._x[step], alpha, g_scale, self._delta[step], self._Delta[step], self.low, self.high
-        )
-        self._n[step] += 1
-        self.updates += int(step.size)
-        self._begin(step, new_direction=True)
+    @property
+    def _init(self) -> Any:
+        return self.options.init
 
     # ------------------------------------------------------------------ introspection
+    def _row_view(self, key: str, cast: Any) -> Any:
+        v = self.state[key]
+        return cast(v[0]) if self.num_envs is None else v.copy()
+
     @property
     def update_index(self) -> np.ndarray | int:
         """``n``: updates completed (per row when batched)."""
-        self._require_reset()
-        return int(self._n[0]) if self.num_envs is None else self._n.copy()
+        return self._row_view("n", int)
 
     @property
     def intervals(self) -> np.ndarray | int:
         """Commitment intervals completed (per row when batched), burn-in included."""
-        self._require_reset()
-        return int(self._j[0]) if self.num_envs is None else self._j.copy()
+        return self._row_view("j", int)
 
     @property
     def committed(self) -> np.ndarray:
         """``x~_n``: the strategy committed to in the current interval."""
-        self._require_reset()
-        return self._xt[0].copy() if self.num_envs is None else self._xt.copy()
+        xt = self.state["xt"]
+        return xt[0].copy() if self.num_envs is None else xt.copy()
 
     @property
     def perturbation_now(self) -> np.ndarray | float:
         """``delta_n`` of the current interval (per row when batched)."""
-        self._require_reset()
-        return float(self._delta[0]) if self.num_envs is None else self._delta.copy()
+        return self._row_view("delta", float)

@@ -6,21 +6,45 @@ first-order LOLA learner; :class:`LOLALeader` is that learner as a batched, coup
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from agents.base import SeedLike
-from agents.baselines import _GradientLeader
+from agents.baselines import GradientLeader, GradientLeaderRules
 from agents.presets import gradient_leader_step
+from agents.rules import namespace
 from agents.schedules import as_schedule
 from hic_envs.games.base import Game
 
-__all__ = ["LOLALeader", "lola_leader"]
+__all__ = ["LOLA_RULES", "LOLALeader", "lola_direction", "lola_leader"]
 
 
-class LOLALeader(_GradientLeader):
+def lola_direction(options: Any, game: Game, x: Any, y: Any) -> Any:
+    """``g(x, y)``, the LOLA ascent direction (see :class:`LOLALeader`), shape ``(S, d1)``;
+    ``options.lookahead`` is ``eta`` and ``options.correction`` selects the corrected form."""
+    xp = namespace(x, y)
+    g1y = game.leader_grad_y(x, y)
+    # (grad_yx f2)^T grad_y f1: the shaping term (Foerster et al., 2018, Eq. 4.2).
+    shaping = _tmatvec(xp, game.follower_hess_yx(x, y), g1y)
+    if options.correction:
+        # (grad_yx f1)^T grad_y f2: the other half of grad_x (grad_y f1 . grad_y f2).
+        shaping = shaping + _tmatvec(xp, game.leader_hess_yx(x, y), game.follower_grad(x, y))
+    return game.leader_grad(x, y) + options.lookahead * shaping
+
+
+def _tmatvec(xp: Any, m: Any, v: Any) -> Any:
+    """``einsum("...ij,...i->...j", m, v)``."""
+    if xp is np:
+        return np.einsum("...ij,...i->...j", m, v)
+    return xp.sum(m * v[..., :, None], axis=-2)
+
+
+#: LOLA's rule set: a gradient leader along :func:`lola_direction`.
+LOLA_RULES = GradientLeaderRules(lola_direction, coupled=True)
+
+
+class LOLALeader(GradientLeader):
     """First-order LOLA for the leader (Foerster et al., 2018). **Coupled.**
 
     LOLA assumes the follower takes one naive gradient step of size ``eta`` (``lookahead``),
@@ -71,8 +95,7 @@ class LOLALeader(_GradientLeader):
         init: initial strategy ``x_0`` (uniform over ``X`` when None).
     """
 
-    coupled = True
-    state_attrs: tuple[str, ...] = ("_x", "_t")
+    rules = LOLA_RULES
 
     def __init__(
         self,
@@ -87,34 +110,19 @@ class LOLALeader(_GradientLeader):
         init=None,
     ) -> None:
         super().__init__(
-            game, step_size, noise_std=noise_std, seed=seed, num_envs=num_envs, init=init
+            game,
+            step_size,
+            noise_std=noise_std,
+            seed=seed,
+            num_envs=num_envs,
+            init=init,
+            lookahead=lookahead,
+            correction=correction,
         )
-        if isinstance(lookahead, bool) or not isinstance(
-            lookahead, (int, float, np.integer, np.floating)
-        ):
-            raise TypeError(f"lookahead must be a positive number, got {lookahead!r}")
-        if not (math.isfinite(lookahead) and lookahead > 0):
-            raise ValueError(f"lookahead must be a positive finite number, got {lookahead!r}")
-        if not isinstance(correction, (bool, np.bool_)):
-            raise TypeError(f"correction must be True or False, got {correction!r}")
-        self.lookahead = float(lookahead)
-        self.correction = bool(correction)
 
     def direction(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``g(x, y)``, the LOLA ascent direction (see the class docstring), shape ``(S, d1)``."""
-        game = self.game
-        g1y = game.leader_grad_y(x, y)
-        # (grad_yx f2)^T grad_y f1: the shaping term (Foerster et al., 2018, Eq. 4.2).
-        shaping = np.einsum("...ij,...i->...j", game.follower_hess_yx(x, y), g1y)
-        if self.correction:
-            # (grad_yx f1)^T grad_y f2: the other half of grad_x (grad_y f1 . grad_y f2).
-            shaping = shaping + np.einsum(
-                "...ij,...i->...j", game.leader_hess_yx(x, y), game.follower_grad(x, y)
-            )
-        return game.leader_grad(x, y) + self.lookahead * shaping
-
-    def _direction(self, y: np.ndarray) -> np.ndarray:
-        return self.direction(self._x, y)
+        return lola_direction(self.options, self.game, x, y)
 
 
 def lola_leader(game: Game, num_envs: int | None, options: dict[str, Any]) -> LOLALeader:

@@ -11,7 +11,10 @@ Provided:
     * :class:`Logarithmic`, ``a / log(n + base)``;
     * :class:`CommitmentSchedule`, the commitment times of Corollary 4.11, Eq. (28);
     * :class:`LogLinear`, ``scale * ln(n + 1) + offset`` (optionally rounded up), the published
-      Hi-C code's logarithmic commitment schedule.
+      Hi-C code's logarithmic commitment schedule;
+    * :class:`PerRow`, one schedule (or number) per batch row: row ``i`` of a batch runs
+      ``schedules[i]`` at its own index ``n[i]`` (a sweep grid over a hyperparameter as one
+      batch). A 1-D NumPy array of numbers given where a schedule is expected becomes one.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ __all__ = [
     "Constant",
     "LogLinear",
     "Logarithmic",
+    "PerRow",
     "PowerLaw",
     "Schedule",
     "MAX_COMMITMENT",
@@ -303,8 +307,47 @@ class LogLinear(Schedule):
         return float(v) if np.ndim(n) == 0 else v
 
 
+@dataclasses.dataclass(frozen=True)
+class PerRow(Schedule):
+    """One schedule per batch row: ``PerRow((s_0, ..., s_{S-1}))(n)[i] = s_i(n[i])``.
+
+    Each entry is a schedule or a positive number (a :class:`Constant`). Called with an
+    index array of shape ``(S,)`` (one index per row) it gives ``(S,)`` values; with one index
+    ``n`` it gives every row's value at ``n``. Only a batch of exactly ``S`` rows may use it.
+
+    Attributes:
+        schedules: the rows' schedules (a tuple; numbers become :class:`Constant`).
+    """
+
+    schedules: tuple
+
+    def __post_init__(self) -> None:
+        items = tuple(np.asarray(self.schedules, dtype=object).ravel().tolist())
+        if not items:
+            raise ValueError("PerRow needs at least one row")
+        object.__setattr__(
+            self, "schedules", tuple(as_schedule(v, f"row {i}") for i, v in enumerate(items))
+        )
+
+    @property
+    def rows(self) -> int:
+        """The number of rows ``S``."""
+        return len(self.schedules)
+
+    def __call__(self, n):
+        S = len(self.schedules)
+        n_arr = np.asarray(n, dtype=np.int64)
+        if n_arr.ndim == 0:
+            n_arr = np.full(S, int(n_arr))
+        if n_arr.shape != (S,):
+            raise ValueError(f"a PerRow schedule of {S} rows needs {S} indices, got {n_arr.shape}")
+        pairs = zip(self.schedules, n_arr.tolist(), strict=True)
+        return np.array([float(np.asarray(s(i))) for s, i in pairs])
+
+
 def as_schedule(value: Any, name: str = "schedule") -> Callable:
-    """A plain number becomes :class:`Constant`; callables pass through.
+    """A plain number becomes :class:`Constant`, a 1-D NumPy array of numbers (one per batch
+    row) :class:`PerRow`; callables pass through.
 
     Raises:
         TypeError: for anything else (naming ``name`` and the value).
@@ -318,6 +361,8 @@ def as_schedule(value: Any, name: str = "schedule") -> Callable:
             raise ValueError(f"{name} must be a positive finite number, got {value!r}") from None
     if callable(value):
         return value
+    if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "iuf":
+        return PerRow(tuple(value.tolist()))
     raise TypeError(f"{name} must be a number or a callable n -> value, got {value!r}")
 
 
@@ -422,7 +467,9 @@ class ScheduleTable:
 
     def __call__(self, n: np.ndarray) -> np.ndarray:
         """The schedule's values at the integer indices ``n`` (1-D array), as floats."""
-        if not isinstance(self.schedule, Schedule) or n.size == 0:
+        if not isinstance(self.schedule, Schedule) or isinstance(self.schedule, PerRow):
+            return evaluate(self.schedule, n, self.name)
+        if n.size == 0:
             return evaluate(self.schedule, n, self.name)
         top = int(_max(n))  # the ufunc's reduce: ndarray.max's wrapper costs as much again
         if top >= self._table.shape[0] and self._valid == self._table.shape[0]:
@@ -449,6 +496,8 @@ class ScheduleTable:
 
     def at(self, i: int) -> float:
         """The value at one index ``i >= 0`` (a Python float)."""
+        if isinstance(self.schedule, PerRow):
+            raise TypeError(f"{self.name} is a PerRow schedule: it has one value per row")
         if i < self._valid:
             return float(self._table[i])
         return float(self(np.array([i], dtype=np.int64))[0])
@@ -492,6 +541,15 @@ def check_spsa_schedules(
     ``q > 1``). For any other callable the conditions are judged from the log-log slope of the
     schedules over the last decade before ``horizon``, which can only flag likely violations.
     """
+    if isinstance(step_size, PerRow) or isinstance(perturbation, PerRow):
+        S = max(s.rows for s in (step_size, perturbation) if isinstance(s, PerRow))
+        msgs = []
+        for i in range(S):
+            a, d = (
+                s.schedules[i] if isinstance(s, PerRow) else s for s in (step_size, perturbation)
+            )
+            msgs += [m for m in check_spsa_schedules(a, d, horizon) if m not in msgs]
+        return msgs
     msgs: list[str] = []
     fa, fd = _tail_form(step_size), _tail_form(perturbation)
     if fa is not None and fd is not None:

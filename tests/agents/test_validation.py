@@ -73,7 +73,7 @@ def test_hic_leader_refuses_commitments_beyond_int64(commitment):
 def test_largest_commitment_is_accepted():
     leader = HiCLeader(_box(), 0.1, 0.5, MAX_COMMITMENT, check_assumptions=False)
     leader.reset(seed=0)
-    assert leader._k[0] == MAX_COMMITMENT
+    assert leader.state["k"][0] == MAX_COMMITMENT
     for _ in range(3):
         leader.act([1.0])
         leader.observe(1.0, [1.0])
@@ -117,7 +117,7 @@ def test_average_last_window_mean_does_not_overflow():
     for _ in range(2):
         leader.act([25.0])
         leader.observe(1.7e308, [25.0])
-    assert leader._n[0] == 1
+    assert leader.state["n"][0] == 1
     x = leader.strategy
     assert np.all(np.isfinite(x))
     # the step is alpha * mean / (delta Delta) = 1e-310 * 1.7e308 / 0.5 = 0.034 in magnitude
@@ -152,7 +152,7 @@ def test_window_mean_of_ordinary_rewards_is_unchanged():
     for t, r in enumerate(rewards):
         leader.act([25.0])
         if t % 3 == 0:
-            delta_signs.append(float(leader._Delta[0, 0]))
+            delta_signs.append(float(leader.state["Delta"][0, 0]))
         leader.observe(r, [25.0])
     x = 25.0
     for i, sign in enumerate(delta_signs):

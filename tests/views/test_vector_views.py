@@ -147,12 +147,12 @@ def test_same_step_autoreset_keeps_the_partner_learning():
         assert trunc.all() == (t == T)
     assert infos["final_info"]["stage"].tolist() == [T] * 3
     assert infos["stage"].tolist() == [0] * 3  # the reset infos of the new episode
-    t_before = vec.leader._t
+    t_before = vec.leader.state["t"]
     # The new episode's first observation is the leader's committed action (as reset() says).
     x = vec.leader.act(np.zeros((3, 1)))
     assert np.array_equal(obs, hic_envs.units.to_unit(x, 0.0, 50.0).astype(np.float32))
     vec.step(np.zeros((3, 1)))
-    assert vec.leader._t == t_before + 1  # the leader was not restarted: it keeps counting
+    assert vec.leader.state["t"] == t_before + 1  # the leader was not restarted: it keeps counting
 
 
 def test_seeding_is_deterministic_and_one_seed_seeds_the_batch():

@@ -1,0 +1,379 @@
+"""The rule-set protocol: a learner is a frozen options value plus pure functions of array state.
+
+Every library learner (the Hi-C leader and its baselines, the followers) is written once as a
+*rule set*, in the idiom of optax's ``init/update`` pairs and gymnax's pure
+``step(key, state, action, params)``: the caller owns the state, randomness comes in as
+arrays, and the same functions run eagerly on NumPy (the stateful faces and the NumPy engine)
+and can be traced by ``jax.jit`` (the JAX engine). The stateful agents
+(:class:`agents.HiCLeader`, :class:`agents.GradientAscentFollower`, ...) are thin faces over
+their rule set (:class:`agents.face.RuleAgent`): each holds one state and one generator.
+
+**A rule set** is an object (usually a module-level instance of a small class) with
+
+* ``capabilities``: a :class:`Capabilities` value (what an engine may ask of it);
+* ``init_draws(options, spec, num_rows) -> tuple[Draw, ...]`` and
+  ``init(options, spec, num_rows, draws) -> state``: the initial state (a dict of arrays and
+  scalars) of ``num_rows`` independent rows;
+* ``act(options, spec, state, obs) -> action``: the actions ``(S, d)`` to play, from what the
+  player observed ``(S, d_other)``; never changes the state;
+* ``prepare(options, spec, state, reward, obs) -> (state, tuple[Draw, ...])`` and
+  ``observe(options, spec, state, reward, obs, draws) -> state``: learn from the stage just
+  played (rewards ``(S,)``, the other player's actions ``(S, d_other)``) in two pure steps:
+  ``prepare`` does everything that needs no randomness and says which draws ``observe`` needs
+  (a learner without randomness returns ``(state, ())``); ``observe`` consumes them. Hi-C's
+  *interval end* (measure, baseline, SPSA step) is its ``prepare``; its *interval begin*
+  (a fresh direction ``Delta_n``, the commitment) is its ``observe``;
+* ``strategy(options, state) -> (S, d)``, ``update_counts(options, state) -> (S,)`` and
+  ``updates(options, state)``: the mean strategies, strategy updates per row, and their total.
+
+and, where its capabilities declare them:
+
+* ``fast_forward``: ``quiet_stages(options, state) -> int`` (stages before the next event:
+  during them ``act`` returns what it returns now and ``observe`` reads neither rewards nor
+  observations) and ``skip(options, state, stages) -> state`` (advance over quiet stages);
+* ``reward_free``: ``observe`` never reads rewards (engines pass NaN and skip the payoffs);
+* ``repeat``: ``observe_repeated(options, spec, state, obs, stages) -> state``, ``stages``
+  reward-free stages against one observation in one call (a NumPy fast path; bit for bit the
+  same as ``stages`` observe calls). Only rule sets without draws may declare it.
+
+**Options** are a frozen dataclass of hyperparameters (validated in ``__post_init__``); a
+numeric option may be a number or a per-row array of shape ``(S,)``, and a schedule option any
+:mod:`agents.schedules` schedule, including :class:`agents.schedules.PerRow` (one schedule or
+value per row), so a sweep grid over hyperparameters is one batch. **The spec**
+(:class:`Spec`) is what the learner is told about its seat: its box, the other player's
+dimension, and (only for a rule set that declares ``needs_game``) the game.
+
+**Draws** are explicit. A rule set asks for them as a tuple of :class:`Draw` requests
+(named, with a kind, a per-row shape and the rows that need them); the NumPy face draws
+them with :func:`draw_numpy` from its ``np.random.Generator`` (only the rows asked for, in the
+order asked, so the stream is what the pre-rule-set learners drew, bit for bit); the JAX
+engine draws the same named arrays for every row from a key (rows not asked for are ignored:
+``observe`` reads a draw only where it asked for it). Given the same draws, the functions give
+the same results under NumPy and JAX.
+
+**Rules of writing one**: use the array namespace of the arguments
+(:func:`agents.rules.namespace`); no data-dependent shapes (masks with ``xp.where``); no
+in-place writes to the state or the arguments (return a new dict: ``{**state, "x": x}``);
+Python control flow only on options and static shapes, never on state values (except in the
+NumPy-only ``observe_repeated`` and the fast-forward functions, which engines call only on
+NumPy state). A rule set that cannot be traced (it calls NumPy-only code, such as a
+``CustomGame`` of NumPy callables or an SB3 policy) declares ``pure=False``: the JAX engine
+refuses it by that capability, naming it.
+
+**Where a new learner goes**: its module under ``agents/`` (its options dataclass, its rule
+set, and a face: ``class MyLeader(RuleAgent)`` with ``rules = MY_RULES`` and a constructor
+that builds the options) and one row of ``agents/catalog.py``. Neither engine changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from agents.rules.xp import namespace
+from agents.schedules import ScheduleTable
+
+__all__ = [
+    "DRAW_KINDS",
+    "Capabilities",
+    "Draw",
+    "RuleSet",
+    "Spec",
+    "cache_field",
+    "capabilities_of",
+    "collapse",
+    "m_and",
+    "m_not",
+    "m_or",
+    "select",
+    "draw_numpy",
+    "initial_strategy",
+    "table",
+    "uniform_init_draws",
+]
+
+#: The kinds of draw a rule set may ask for (see :class:`Draw`).
+DRAW_KINDS = ("rademacher", "normal", "uniform")
+
+
+@dataclasses.dataclass(frozen=True)
+class Capabilities:
+    """What a rule set declares about itself; engines ask these, never the type.
+
+    Attributes:
+        pure: ``act``/``prepare``/``observe`` are array-API code that ``jax.jit`` can trace.
+        fast_forward: has ``quiet_stages``/``skip`` (stages on which it plays one action and
+            learns nothing from what it is given).
+        reward_free: ``observe`` never reads its rewards.
+        repeat: has the NumPy fast path ``observe_repeated`` (draws nothing).
+        needs_game: reads the game (``spec.game``): a coupled learner, or a follower that
+            reads its own payoff's derivatives. The JAX engine then needs the game's
+            functions in array-API form.
+        coupled: reads quantities of the *other* player's payoff (a coupled baseline).
+        draws: the names of the draws it may ask for (for documentation and engines that
+            pre-allocate).
+    """
+
+    pure: bool = True
+    fast_forward: bool = False
+    reward_free: bool = False
+    repeat: bool = False
+    needs_game: bool = False
+    coupled: bool = False
+    draws: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """What a learner is told about its seat (static: not state, the same for every row).
+
+    Attributes:
+        low, high: the player's strategy box, float64 ``(d,)``.
+        obs_dim: the dimension of what it observes (the other player's), or None if unknown
+            until the first observation.
+        game: the game, for rule sets that declare ``needs_game`` (else None).
+    """
+
+    low: np.ndarray
+    high: np.ndarray
+    obs_dim: int | None = None
+    game: Any = None
+    _cache: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def full(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """``(low, high)`` spread to ``shape`` (cached: a ufunc on operands of one shape costs
+        about half of one that broadcasts a ``(d,)`` bound; the same values, so the same
+        bits)."""
+        hit = self._cache.get(shape)
+        if hit is None:
+            hit = self._cache[shape] = (
+                np.broadcast_to(self.low, shape).copy(),
+                np.broadcast_to(self.high, shape).copy(),
+            )
+        return hit
+
+    @property
+    def dim(self) -> int:
+        """The player's dimension."""
+        return int(self.low.shape[0])
+
+
+@dataclasses.dataclass(frozen=True)
+class Draw:
+    """A request for random numbers, one block of shape ``shape`` per row asked for.
+
+    Kinds: ``"rademacher"`` (uniform on ``{-1.0, 1.0}``; NumPy draws
+    ``2.0 * integers(0, 2) - 1.0``), ``"normal"`` (``normal(loc, scale)``), ``"uniform"``
+    (``uniform(low, high)``, ``low``/``high`` broadcasting against ``shape``).
+
+    Several requests may share a ``name``: they fill disjoint rows of one array, drawn in the
+    order of the requests (this is how a learner that drew for two groups of rows one after
+    the other keeps its stream).
+
+    Attributes:
+        name: the key of the array in ``draws``.
+        kind: one of :data:`DRAW_KINDS`.
+        shape: the per-row shape.
+        rows: ``(S,)`` bool mask of the rows that need it, or None for every row.
+        loc, scale: of a normal draw.
+        low, high: of a uniform draw.
+    """
+
+    name: str
+    kind: str
+    shape: tuple[int, ...]
+    rows: Any = None
+    loc: float = 0.0
+    scale: float = 1.0
+    low: Any = 0.0
+    high: Any = 1.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in DRAW_KINDS:
+            raise ValueError(f"Draw.kind must be one of {DRAW_KINDS}, got {self.kind!r}")
+
+
+def draw_numpy(
+    rng: np.random.Generator, requests: tuple[Draw, ...], num_rows: int
+) -> dict[str, np.ndarray]:
+    """The arrays ``requests`` ask for, drawn from ``rng`` (the NumPy face's draws).
+
+    Only the rows asked for are drawn, in the order of the requests; other rows of a named
+    array are 0 (a rule set reads a draw only where it asked for it), and a name no row asked
+    for is absent. ``rows`` may also be a Python bool (every row, or none).
+
+    Returns:
+        ``{name: array of shape (num_rows, *shape)}``.
+    """
+    out: dict[str, np.ndarray] = {}
+    for r in requests:
+        mask = r.rows
+        if mask is None or mask is True:
+            rows, size = None, num_rows
+        elif mask is False:
+            continue
+        else:
+            rows = np.flatnonzero(mask)
+            size = rows.size
+            if size == 0:
+                continue
+            if size == num_rows:
+                rows = None
+        shape = (size, *r.shape)
+        if r.kind == "rademacher":
+            vals = 2.0 * rng.integers(0, 2, size=shape) - 1.0
+        elif r.kind == "normal":
+            vals = rng.normal(r.loc, r.scale, size=shape)
+        else:
+            vals = rng.uniform(r.low, r.high, size=shape)
+        if rows is None and r.name not in out:
+            out[r.name] = vals
+            continue
+        full = out.get(r.name)
+        if full is None:
+            full = out[r.name] = np.zeros((num_rows, *r.shape))
+        if rows is None:
+            full[...] = vals
+        else:
+            full[rows] = vals
+    return out
+
+
+def select(mask: Any, a: Any, b: Any) -> Any:
+    """``where(mask, a, b)`` (rows of ``a`` where ``mask``, else of ``b``), with the NumPy
+    shortcuts a rule set's hot path wants: ``mask`` may be a Python bool (``True``: ``a``
+    spread to ``b``'s shape, ``False``: ``b``), and a ``(S,)`` mask selects rows of
+    ``(S, ...)`` arrays."""
+    if mask is True:
+        if type(a) is np.ndarray:
+            return a if a.shape == b.shape else np.broadcast_to(a, b.shape).copy()
+        return np.full(b.shape, a, dtype=b.dtype)
+    if mask is False:
+        return b
+    xp = namespace(mask, b)
+    if mask.ndim < b.ndim:
+        mask = mask.reshape(mask.shape + (1,) * (b.ndim - mask.ndim))
+    return xp.where(mask, a, b)
+
+
+def collapse(mask: Any) -> Any:
+    """A NumPy bool mask as the Python bool ``True`` (``False``) where every (no) entry is
+    set, else the mask itself: :func:`select` then skips the selection. Other namespaces'
+    masks pass through (traced values have no truth value)."""
+    if type(mask) is not np.ndarray:
+        return mask
+    if mask.all():
+        return True
+    if not mask.any():
+        return False
+    return mask
+
+
+def m_not(m: Any) -> Any:
+    """Logical not of a mask that may be a Python bool (see :func:`collapse`)."""
+    return (not m) if isinstance(m, bool) else ~m
+
+
+def m_and(a: Any, b: Any) -> Any:
+    """Logical and of masks that may be Python bools (see :func:`collapse`)."""
+    if a is True or b is False:
+        return b
+    if b is True or a is False:
+        return a
+    return a & b
+
+
+def m_or(a: Any, b: Any) -> Any:
+    """Logical or of masks that may be Python bools (see :func:`collapse`)."""
+    if a is False or b is True:
+        return b
+    if b is False or a is True:
+        return a
+    return a | b
+
+
+@runtime_checkable
+class RuleSet(Protocol):
+    """The functions of a rule set (see the module docstring for their contracts)."""
+
+    capabilities: Capabilities
+
+    def init_draws(self, options: Any, spec: Spec, num_rows: int) -> tuple[Draw, ...]: ...
+
+    def init(self, options: Any, spec: Spec, num_rows: int, draws: dict[str, Any]) -> dict: ...
+
+    def act(self, options: Any, spec: Spec, state: dict, obs: Any) -> Any: ...
+
+    def prepare(
+        self, options: Any, spec: Spec, state: dict, reward: Any, obs: Any
+    ) -> tuple[dict, tuple[Draw, ...]]: ...
+
+    def observe(
+        self, options: Any, spec: Spec, state: dict, reward: Any, obs: Any, draws: dict[str, Any]
+    ) -> dict: ...
+
+    def strategy(self, options: Any, state: dict) -> Any: ...
+
+    def update_counts(self, options: Any, state: dict) -> Any: ...
+
+    def updates(self, options: Any, state: dict) -> Any: ...
+
+
+def capabilities_of(agent: Any) -> Capabilities | None:
+    """The :class:`Capabilities` an agent's rule set declares, or None for an agent that is
+    not a rule-set face (a plain ``reset/act/observe/strategy`` object, a
+    :class:`~agents.BatchAgent` written with hooks, an SB3 policy): engines treat those as
+    opaque NumPy objects (the JAX engine refuses them)."""
+    rules = getattr(type(agent), "rules", None)
+    caps = getattr(rules, "capabilities", None)
+    return caps if isinstance(caps, Capabilities) else None
+
+
+# ---------------------------------------------------------------------------------- helpers
+def table(options: Any, name: str) -> Any:
+    """The :class:`~agents.schedules.ScheduleTable` of the schedule option ``name`` of
+    ``options``, kept in the options' cache (``_cache``, a dict field excluded from equality:
+    it holds only the schedule's values, never state)."""
+    cache = options._cache
+    schedule = getattr(options, name)
+    t = cache.get(name)
+    if t is None or t.schedule is not schedule:
+        t = cache[name] = ScheduleTable(schedule, name)
+    return t
+
+
+def initial_strategy(
+    init: Any, spec: Spec, num_rows: int, draws: dict[str, Any], name: str = "x0"
+) -> np.ndarray:
+    """``init`` (a point of the box, or one per row) broadcast to ``(num_rows, d)``, or the
+    uniform draw ``draws[name]`` (Algorithm 1, line 2) when ``init`` is None.
+
+    Raises:
+        ValueError: for an ``init`` of another shape or outside the box.
+    """
+    if init is None:
+        return draws[name]
+    d, low, high = spec.dim, spec.low, spec.high
+    x0 = np.asarray(init, dtype=np.float64)
+    if x0.shape not in ((d,), (num_rows, d)):
+        raise ValueError(f"init must have shape ({d},) or ({num_rows}, {d}), got {x0.shape}")
+    if np.any(x0 < low) or np.any(x0 > high) or not np.all(np.isfinite(x0)):
+        raise ValueError(
+            f"init must lie in the box [{low.tolist()}, {high.tolist()}], got {x0.tolist()}"
+        )
+    return np.broadcast_to(x0, (num_rows, d)).copy()
+
+
+def uniform_init_draws(init: Any, spec: Spec, name: str = "x0") -> tuple[Draw, ...]:
+    """The draw :func:`initial_strategy` needs: a uniform point of the box when ``init`` is
+    None, else nothing."""
+    if init is not None:
+        return ()
+    return (Draw(name, "uniform", (spec.dim,), low=spec.low, high=spec.high),)
+
+
+def cache_field() -> Any:
+    """The ``_cache`` field of an options dataclass (see :func:`table`)."""
+    return dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
