@@ -37,7 +37,6 @@ def namespace(*arrays):
     return np
 
 
-
 def commit(x: Any, sign: Any, delta: Any, Delta: Any, low: Any, high: Any) -> Any:
     """Alg. 1, line 5: the committed strategy ``x~_n = proj_X(x_n + sign delta_n Delta_n)``.
 
@@ -74,7 +73,6 @@ def baseline_update(b: Any, ready: Any, s: Any, lam: float) -> tuple[Any, Any]:
     ``s`` (the first interval initialises it)."""
     xp = namespace(b, s)
     return s - b, xp.where(ready, lam * b + (1 - lam) * s, s)
-
 
 
 def ascent_step(y: Any, beta: Any, grad: Any, low: Any, high: Any) -> Any:
