@@ -49,10 +49,12 @@ def _run(x, y, b, sgn, rng, n0, played0, alpha, delta, k, lam, beta, dem, slope,
             own[j] = dem - c2 - slope * xt[j]
         while left > 0:
             steps = min(k[n] - played - 1, left)
+            yb = y[start : start + m]
             for _ in range(steps):  # the follower's steps against the commitment
-                for j in range(m):
-                    i = start + j
-                    y[i] = min(max(y[i] + beta * (own[j] - 2.0 * slope * y[i]), lo_y), hi_y)
+                for j in range(m):  # selects, not branches: the compiler vectorises this
+                    v = yb[j] + beta * (own[j] - 2.0 * slope * yb[j])
+                    v = lo_y if v < lo_y else v
+                    yb[j] = hi_y if v > hi_y else v
             left -= steps
             played += steps
             if left == 0:
