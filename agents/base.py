@@ -25,7 +25,8 @@ It plays inside an ordinary PettingZoo loop::
         leader.observe(rewards["leader_0"], obs["leader_0"])
         follower.observe(rewards["follower_0"], obs["follower_0"])
 
-:class:`BatchAgent` is the abstract helper behind every library agent: built with
+:class:`BatchAgent` is the abstract helper behind every batched agent (the library's learners
+are :class:`agents.face.RuleAgent` faces over rule sets, a subclass of it): built with
 ``num_envs=S`` it plays ``S`` independent copies in lockstep on ``(S, d)`` arrays through its
 public *batch face* (:meth:`~BatchAgent.act_batch`, :meth:`~BatchAgent.observe_batch`,
 :attr:`~BatchAgent.strategies`, :meth:`~BatchAgent.update_counts`), which is what the batched

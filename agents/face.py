@@ -183,7 +183,9 @@ class RuleAgent(BatchAgent):
             self._require_reset()
         o = np.asarray(obs, dtype=np.float64)
         if o.shape != (self._S, self.obs_dim):
-            self._obs_shape_error(o, batched=True)
+            if self.obs_dim is not None or o.ndim != 2 or o.shape[0] != self._S:
+                self._obs_shape_error(o, batched=True)
+            self.obs_dim = o.shape[1]  # the first observation fixes it
         if stages == 0:
             return
         if caps.repeat:

@@ -227,7 +227,8 @@ class HiCRules:
     ``prev_obs``, ``prev_t`` (adaptive); ``next_event`` the stage count of the next event;
     ``begin``, ``fresh`` the rows whose interval ended at this stage (and of those, the ones
     that draw a fresh direction), set by ``prepare`` (the interval *end*) and consumed by
-    ``observe`` (the interval *begin*); ``updates`` the total of ``n``.
+    ``observe`` (the interval *begin*): ``(S,)`` masks, or under NumPy the Python bools
+    ``True``/``False`` when every row or none agrees; ``updates`` the total of ``n``.
 
     Draws: ``"x0"`` (uniform, at init when ``init`` is None) and ``"Delta"`` (Rademacher
     ``(d,)`` per row, at init and for the rows that begin an interval with a fresh direction:

@@ -22,6 +22,7 @@ from gymnasium import spaces
 
 from agents.base import BatchAgent, SeedLike
 from agents.presets import leader_grid
+from agents.rules.protocol import Capabilities
 from hic_envs.games.base import Game
 from hic_envs.units import from_unit, to_unit
 
@@ -126,6 +127,9 @@ def _game_of(model: Any, game: Any) -> Game:
 
 class _SB3Agent(BatchAgent):
     """A frozen SB3 policy as an agent: normalise the observation, predict, rescale."""
+
+    #: A declared capability: a torch policy has no pure (traceable) array form.
+    capabilities = Capabilities(pure=False)
 
     def __init__(
         self,

@@ -22,6 +22,7 @@ import numpy as np
 
 from agents.base import check_agent, rng_from_array, rng_to_array
 from agents.compose.threads import blas_threads
+from agents.rules.protocol import capabilities_of
 from hic_envs.env import FOLLOWER, LEADER, GameEnv
 from hic_envs.games.base import Game
 from hic_envs.stage import Stage
@@ -478,11 +479,11 @@ class BatchRunner:
         project_follower = self.stage_game.project_follower
         reset_l_batch = np.broadcast_to(reset_l, (S, game.d2))
         reset_f_batch = np.broadcast_to(reset_f, (S, game.d1))
-        # The fast-forward face (agents.BatchAgent.quiet_stages, ...); duck-typed agents
-        # without it play every stage in full.
-        l_quiet = getattr(leader, "quiet_stages", None)
-        l_free = getattr(leader, "reward_free_stages", None)
-        f_free = getattr(follower, "reward_free_stages", None)
+        # The fast-forward face: what a rule set declares (agents.rules.protocol.Capabilities:
+        # fast_forward, reward_free), else the duck-typed methods of agents.BatchAgent
+        # (quiet_stages, ...); agents with neither play every stage in full.
+        l_quiet, l_free, l_always = _fast_forward_face(leader)
+        _, f_free, f_always = _fast_forward_face(follower)
         fast = l_quiet is not None and f_free is not None
         unpaid = l_free is not None and f_free is not None
         no_reward = np.full(S, np.nan)  # what an agent that reads no reward is given
@@ -498,7 +499,7 @@ class BatchRunner:
                 # stages (the leader observes it before the stage after), so only there is
                 # it asked to act, on what it would have observed.
                 m = min(l_quiet(), end - t)
-                if m > 0 and f_free() >= m:
+                if m > 0 and (f_always or f_free() >= m):
                     x = project_leader(l_act(blind_l))
                     draw_noise(noise_rng, m, (S,))
                     if m > 1:
@@ -515,7 +516,7 @@ class BatchRunner:
                     continue
             if t % max_cycles == 0:
                 obs_l, obs_f = reset_l_batch, reset_f_batch
-            if unpaid and l_free() > 0 and f_free() > 0:
+            if unpaid and (l_always or l_free() > 0) and (f_always or f_free() > 0):
                 # Neither player reads this stage's rewards: its payoffs are not computed
                 # (the noise is still drawn, to keep the generator's stream).
                 x, y = project(l_act(obs_l), f_act(obs_f))
@@ -552,6 +553,23 @@ class BatchRunner:
             "a payoff or step overflowed, or an agent returned NaN; results up to the previous "
             "chunk are kept",
         )
+
+
+def _fast_forward_face(agent) -> tuple:
+    """``(quiet_stages, reward_free_stages, always_reward_free)`` of an agent for the batched
+    engine: from the capabilities its rule set declares (a method is None where the
+    capability is not declared; ``always_reward_free`` where ``reward_free`` is), else the
+    duck-typed methods of an agent that declares nothing (never always reward-free)."""
+    caps = capabilities_of(agent)
+    if caps is None or getattr(type(agent), "rules", None) is None:
+        return (
+            getattr(agent, "quiet_stages", None),
+            getattr(agent, "reward_free_stages", None),
+            False,
+        )
+    quiet = agent.quiet_stages if caps.fast_forward else None
+    free = agent.reward_free_stages if (caps.fast_forward or caps.reward_free) else None
+    return quiet, free, caps.reward_free
 
 
 def _chunk_history(

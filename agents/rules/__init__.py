@@ -5,6 +5,10 @@ shapes); it takes its array namespace from its arguments (the array API standard
 ``array-api-compat``), so the stateful NumPy agents (:class:`agents.HiCLeader`,
 :class:`agents.GradientAscentFollower`, ...) and the JAX engine
 (:mod:`agents.compose.jax_engine`) call the very same code.
+
+:mod:`agents.rules.protocol` says how a whole learner is written this way (a *rule set*:
+options plus pure ``init/act/prepare/observe`` over explicit state, with explicit draws and
+declared capabilities); every library learner is one.
 """
 
 from agents.rules.gradient import ascent_step, ascent_steps

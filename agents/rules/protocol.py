@@ -322,12 +322,16 @@ class RuleSet(Protocol):
 
 
 def capabilities_of(agent: Any) -> Capabilities | None:
-    """The :class:`Capabilities` an agent's rule set declares, or None for an agent that is
-    not a rule-set face (a plain ``reset/act/observe/strategy`` object, a
-    :class:`~agents.BatchAgent` written with hooks, an SB3 policy): engines treat those as
-    opaque NumPy objects (the JAX engine refuses them)."""
+    """The :class:`Capabilities` an agent declares: its rule set's (``type(agent).rules``),
+    else a class attribute ``capabilities`` (an SB3 policy declares ``pure=False``), else None
+    for an agent that declares nothing (a plain ``reset/act/observe/strategy`` object, a
+    :class:`~agents.BatchAgent` written with hooks): engines treat those as opaque NumPy
+    objects, and an engine that traces refuses them."""
     rules = getattr(type(agent), "rules", None)
     caps = getattr(rules, "capabilities", None)
+    if isinstance(caps, Capabilities):
+        return caps
+    caps = getattr(type(agent), "capabilities", None)
     return caps if isinstance(caps, Capabilities) else None
 
 
