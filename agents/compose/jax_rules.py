@@ -13,8 +13,11 @@ rule: it calls the rule sets' own functions.
 It is not yet :func:`~agents.compose.runner.make_runner`'s ``backend="jax"`` (which runs the
 specialised Hi-C interval loop of :mod:`agents.compose.jax_engine`): it runs every stage in
 full (no interval loop, no fast-forward) and keeps no records; it runs the pairs whose rule
-sets trace under ``jax.jit`` (today SGA against the gradient and stochastic-gradient
-followers; see the report of issue 18).
+sets trace under ``jax.jit``: today SGA against the gradient and stochastic-gradient
+followers, and Hi-C with constant schedules (with or without a baseline); the catalog's
+power-law schedule tables, adaptive commitment (a state array that starts empty), the
+best-response follower and the leaders that read the game's other derivatives do not trace
+yet, and are refused with the error that stopped them.
 """
 
 from __future__ import annotations
@@ -45,6 +48,12 @@ def _draws(key: Any, requests: tuple, S: int) -> dict[str, Any]:
             v = jax.random.uniform(k, shape, jnp.float64, r.low, r.high)
         out[r.name] = v.astype(jnp.float64)
     return out
+
+
+def _like(new: dict, old: dict) -> dict:
+    """``new`` with ``old``'s dtypes (a loop carry keeps its types; a rule set may return a
+    Python number or a weakly typed value where its state held an array)."""
+    return {k: jnp.asarray(v).astype(old[k].dtype) for k, v in new.items()}
 
 
 def check_rules(game: Any, leader: Any, follower: Any) -> None:
@@ -119,11 +128,22 @@ def run_rules(
         sl = L.observe(Lo, Ls, sl, r1, y, _draws(jax.random.fold_in(k, 1), req, S))
         sf, req = F.prepare(Fo, Fs, sf, r2, x)
         sf = F.observe(Fo, Fs, sf, r2, x, _draws(jax.random.fold_in(k, 2), req, S))
-        return sl, sf, y, x, key
+        return _like(sl, carry[0]), _like(sf, carry[1]), y, x, key
 
     def program(sl, sf, key):
         obs_l = jnp.zeros((S, game.d2))
         obs_f = jnp.zeros((S, game.d1))
+        carry = (sl, sf, obs_l, obs_f, key)
+        # A rule set's NumPy state may hold a scalar where its traced stage returns one per row
+        # (a flag every row agrees on, in NumPy): the carry takes the stage's own types.
+        out = jax.eval_shape(stage, t0, carry)
+        sl, sf = (
+            {
+                k: jnp.broadcast_to(jnp.asarray(v), o[k].shape).astype(o[k].dtype)
+                for k, v in st.items()
+            }
+            for st, o in ((sl, out[0]), (sf, out[1]))
+        )
         carry = (sl, sf, obs_l, obs_f, key)
         sl, sf, *_ = jax.lax.fori_loop(t0, t0 + stages, stage, carry)
         return sl, sf
