@@ -25,6 +25,8 @@ LAZY_ALLOWED = {
     ("agents.compose.cli", "agents.compose"),
     # The JAX engine (and JAX) load only when a run asks for backend="jax".
     ("agents.compose.runner", "agents.compose"),
+    # The bench's numba limit kernel (and numba, an optional extra) load only when installed.
+    ("agents.compose.bench", "agents.compose"),
 }
 
 
