@@ -76,7 +76,8 @@ class RuleAgent(BatchAgent):
         """Set the options and the spec (called by subclass constructors after
         ``BatchAgent.__init__``)."""
         self.options = options
-        self.game = game
+        if game is not None:
+            self.game = game  # a learner that reads the game (its rule set needs_game)
         self._spec = Spec(self.low, self.high, self.obs_dim, game)
         self._state: dict[str, Any] | None = None
         self._caps = self.rules.capabilities
