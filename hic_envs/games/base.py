@@ -25,6 +25,7 @@ import scipy
 from numpy.typing import ArrayLike
 
 from hic_envs.games import _checks
+from hic_envs.games.array_api import namespace
 
 __all__ = ["Equilibrium", "Game", "as_bounds"]
 
@@ -166,10 +167,12 @@ class Game:
         follower_low, follower_high: the follower's box ``Y``, shape ``(d2,)``.
         mu: strong-concavity constant of ``f2`` in ``y`` (Assumption 4.8) where known, else None.
         K2: smoothness constant of ``f2`` in ``y`` (Assumption 4.8) where known, else None.
-        array_api: a declared capability: True when the game's functions are array-API code
-            (they take their namespace from their arguments, so a JAX engine can trace them);
-            False for a game built from NumPy-only callables (:class:`CustomGame`), which
-            engines that trace must refuse, naming it.
+        array_api: a declared capability (class attribute): whether :meth:`payoffs` and
+            :meth:`follower_grad_given` (by default :meth:`follower_grad`) are array-API code
+            that takes its namespace from its arguments (:mod:`hic_envs.games.array_api`), so
+            that the JAX engine can trace them. Every library game is; a subclass whose
+            payoffs call NumPy or SciPy on their arguments sets it to False (as
+            :class:`~hic_envs.games.CustomGame` does) and runs on the NumPy engine only.
     """
 
     name: str = "Game"
@@ -770,10 +773,11 @@ class Game:
 
     @staticmethod
     def _broadcast(x: Array, y: Array) -> tuple[Array, Array]:
-        x = np.asarray(x, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
+        xp = namespace(x, y)
+        x = xp.asarray(x, dtype=xp.float64)
+        y = xp.asarray(y, dtype=xp.float64)
         batch = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
-        return (np.broadcast_to(x, batch + x.shape[-1:]), np.broadcast_to(y, batch + y.shape[-1:]))
+        return (xp.broadcast_to(x, batch + x.shape[-1:]), xp.broadcast_to(y, batch + y.shape[-1:]))
 
 
 def _is_negative_definite(h: Array) -> bool:

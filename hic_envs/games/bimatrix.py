@@ -8,6 +8,7 @@ import scipy
 from numpy.typing import ArrayLike
 
 from hic_envs.games import _checks
+from hic_envs.games.array_api import logsumexp, namespace, softmax
 from hic_envs.games.base import Equilibrium, Game
 from hic_envs.games.matrix import StrongStackelberg, payoff_matrices, strong_stackelberg
 
@@ -16,7 +17,8 @@ __all__ = ["Bimatrix"]
 
 def _pad(z: np.ndarray) -> np.ndarray:
     """Logits ``(..., k - 1)`` -> ``(..., k)`` with the last fixed at 0."""
-    return np.concatenate([z, np.zeros(z.shape[:-1] + (1,))], axis=-1)
+    xp = namespace(z)
+    return xp.concat([z, xp.zeros(z.shape[:-1] + (1,), dtype=z.dtype)], axis=-1)
 
 
 def _jac(p: np.ndarray) -> np.ndarray:
@@ -129,24 +131,25 @@ class Bimatrix(Game):
 
     def _parts(self, x, y):
         z, w = _pad(x), _pad(y)
-        pi, sg = scipy.special.softmax(z, axis=-1), scipy.special.softmax(w, axis=-1)
+        pi, sg = softmax(z, axis=-1), softmax(w, axis=-1)
         return z, w, pi, sg
 
     @staticmethod
     def _entropy(z: np.ndarray) -> np.ndarray:
         # H(softmax(z)) = lse(z) - p . z
-        p = scipy.special.softmax(z, axis=-1)
-        return scipy.special.logsumexp(z, axis=-1) - (p * z).sum(axis=-1)
+        p = softmax(z, axis=-1)
+        return logsumexp(z, axis=-1) - (p * z).sum(axis=-1)
 
     # ------------------------------------------------------------------ payoffs
     def leader_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         z, w, pi, sg = self._parts(x, y)
-        v = np.einsum("...i,ij,...j->...", pi, self.A, sg)
+        v = namespace(x, y).einsum("...i,ij,...j->...", pi, self.A, sg)
         return v + self.leader_tau * self._entropy(z) if self.leader_tau else v
 
     def follower_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         z, w, pi, sg = self._parts(x, y)
-        return np.einsum("...i,ij,...j->...", pi, self.B, sg) + self.tau * self._entropy(w)
+        v = namespace(x, y).einsum("...i,ij,...j->...", pi, self.B, sg)
+        return v + self.tau * self._entropy(w)
 
     def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         z, w, pi, sg = self._parts(x, y)

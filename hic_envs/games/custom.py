@@ -73,7 +73,8 @@ class CustomGame(Game):
     * v0: initial version.
     """
 
-    #: Its functions are the user's NumPy callables: no pure (traceable) form.
+    #: The callables are NumPy code called on NumPy arrays (every value is checked on the
+    #: host), so nothing here traces under JAX: the JAX engine refuses the game by this flag.
     array_api = False
 
     def __init__(

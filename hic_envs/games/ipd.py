@@ -7,6 +7,7 @@ import numpy as np
 import scipy  # submodules load on first use (import hic_envs stays light)
 
 from hic_envs.games import _checks
+from hic_envs.games.array_api import namespace
 from hic_envs.games.base import Equilibrium, Game
 from hic_envs.games.matrix import PrisonersDilemma, _entropy
 
@@ -26,17 +27,18 @@ _CROSS = np.array([1.0, -1.0, -1.0, 1.0])
 def _joint(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Outcome distributions ``[CC, CD, DC, DD]`` (leader's action first) of independent
     cooperation probabilities ``a`` (leader) and ``b`` (follower): ``(..., k) -> (..., k, 4)``."""
-    return np.stack([a * b, a * (1.0 - b), (1.0 - a) * b, (1.0 - a) * (1.0 - b)], axis=-1)
+    xp = namespace(a, b)
+    return xp.stack([a * b, a * (1.0 - b), (1.0 - a) * b, (1.0 - a) * (1.0 - b)], axis=-1)
 
 
 def _leader_dirs(b: np.ndarray) -> np.ndarray:
     """``d _joint(a, b) / da``, shape ``(..., k, 4)``."""
-    return np.stack([b, 1.0 - b, -b, -(1.0 - b)], axis=-1)
+    return namespace(b).stack([b, 1.0 - b, -b, -(1.0 - b)], axis=-1)
 
 
 def _follower_dirs(a: np.ndarray) -> np.ndarray:
     """``d _joint(a, b) / db``, shape ``(..., k, 4)``."""
-    return np.stack([a, -a, 1.0 - a, -(1.0 - a)], axis=-1)
+    return namespace(a).stack([a, -a, 1.0 - a, -(1.0 - a)], axis=-1)
 
 
 class IteratedPrisonersDilemma(Game):
@@ -170,6 +172,8 @@ class IteratedPrisonersDilemma(Game):
         self.r2 = B.reshape(4)
         self.r1.flags.writeable = False
         self.r2.flags.writeable = False
+        self._R = np.stack([self.r1, self.r2], axis=-1)  # (4, 2): both players' rewards
+        self._R.flags.writeable = False
         spread = float(max(np.ptp(self.r1), np.ptp(self.r2)))
         self.gradient_bound = spread * max(1.0, gamma / (1.0 - gamma))
         U = self.gradient_bound
@@ -186,28 +190,31 @@ class IteratedPrisonersDilemma(Game):
         """``a, b`` (the rows' cooperation probabilities, leader's state order), ``M`` and
         ``V`` (``(..., 4, 2)``: unnormalised values of both players from each state)."""
         x, y = self._broadcast(x, y)
+        xp = namespace(x, y)
         a, b = x, y[..., OWN_TO_LEADER]
         J = _joint(a, b)
-        M = np.eye(4) - self.discount * J[..., 1:, :]
-        R = np.broadcast_to(np.stack([self.r1, self.r2], axis=-1), M.shape[:-2] + (4, 2))
-        V = np.linalg.solve(M, R)
+        M = xp.eye(4, dtype=J.dtype) - self.discount * J[..., 1:, :]
+        R = xp.broadcast_to(xp.asarray(self._R, dtype=M.dtype), M.shape[:-2] + (4, 2))
+        V = xp.linalg.solve(M, R)
         return a, b, J[..., 0, :], M, V
 
     def _values(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``(..., 2)``: both normalised values (no entropy)."""
         _, _, d0, _, V = self._chain(x, y)
-        return (1.0 - self.discount) * np.einsum("...s,...sk->...k", d0, V)
+        return (1.0 - self.discount) * namespace(d0, V).einsum("...s,...sk->...k", d0, V)
 
     def _first_order(self, x, y):
         """Both values' gradients: ``gx (..., 5, 2)`` w.r.t. ``x`` and ``gy (..., 5, 2)``
         w.r.t. ``y`` in the leader's state order, with the pieces the Hessians reuse."""
         g = self.discount
         a, b, d0, M, V = self._chain(x, y)
-        u = np.linalg.solve(np.swapaxes(M, -1, -2), d0[..., None])[..., 0]  # M^-T d0
-        omega = np.concatenate([np.ones(u.shape[:-1] + (1,)), g * u], axis=-1)  # (..., 5)
+        xp = namespace(M, V)
+        u = xp.linalg.solve(xp.matrix_transpose(M), d0[..., None])[..., 0]  # M^-T d0
+        ones = xp.ones(u.shape[:-1] + (1,), dtype=u.dtype)
+        omega = xp.concat([ones, g * u], axis=-1)  # (..., 5)
         cx, cy = _leader_dirs(b), _follower_dirs(a)  # (..., 5, 4)
-        ax = np.einsum("...ks,...sj->...kj", cx, V)  # c . V per row and player
-        ay = np.einsum("...ks,...sj->...kj", cy, V)
+        ax = xp.einsum("...ks,...sj->...kj", cx, V)  # c . V per row and player
+        ay = xp.einsum("...ks,...sj->...kj", cy, V)
         gx = (1.0 - g) * omega[..., None] * ax
         gy = (1.0 - g) * omega[..., None] * ay
         return gx, gy, (M, V, omega, cx, cy, ax, ay)
@@ -236,41 +243,44 @@ class IteratedPrisonersDilemma(Game):
 
     # ------------------------------------------------------------------ payoffs
     def leader_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        x, y = self._broadcast(x, y)
         f = self._values(x, y)[..., 0]
         if self.leader_tau > 0:
-            f = f + self.leader_tau * _entropy(np.asarray(x, dtype=np.float64)).sum(-1)
+            f = f + self.leader_tau * _entropy(x).sum(-1)
         return f
 
     def follower_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        x, y = self._broadcast(x, y)
         f = self._values(x, y)[..., 1]
         if self.tau > 0:
-            f = f + self.tau * _entropy(np.asarray(y, dtype=np.float64)).sum(-1)
+            f = f + self.tau * _entropy(y).sum(-1)
         return f
 
     def payoffs(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x, y = self._broadcast(x, y)
         v = self._values(x, y)
         f1 = v[..., 0]
         if self.leader_tau > 0:
-            f1 = f1 + self.leader_tau * _entropy(np.asarray(x, dtype=np.float64)).sum(-1)
+            f1 = f1 + self.leader_tau * _entropy(x).sum(-1)
         f2 = v[..., 1]
         if self.tau > 0:
-            f2 = f2 + self.tau * _entropy(np.asarray(y, dtype=np.float64)).sum(-1)
+            f2 = f2 + self.tau * _entropy(y).sum(-1)
         return f1, f2
 
     def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        x, y = self._broadcast(x, y)
         gx, _, _ = self._first_order(x, y)
         out = gx[..., 0]
         if self.leader_tau > 0:
-            xb = np.broadcast_to(np.asarray(x, dtype=np.float64), out.shape)
-            out = out + self.leader_tau * np.log((1.0 - xb) / xb)
+            out = out + self.leader_tau * namespace(x).log((1.0 - x) / x)
         return out
 
     def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        x, y = self._broadcast(x, y)
         _, gy, _ = self._first_order(x, y)
         out = gy[..., OWN_TO_LEADER, 1]
         if self.tau > 0:
-            yb = np.broadcast_to(np.asarray(y, dtype=np.float64), out.shape)
-            out = out + self.tau * np.log((1.0 - yb) / yb)
+            out = out + self.tau * namespace(y).log((1.0 - y) / y)
         return out
 
     def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ import scipy
 from numpy.typing import ArrayLike
 
 from hic_envs.games import _checks
+from hic_envs.games.array_api import namespace, xlogy
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = [
@@ -127,7 +128,7 @@ def strong_stackelberg(A: ArrayLike, B: ArrayLike) -> StrongStackelberg:
 
 
 def _entropy(z: np.ndarray) -> np.ndarray:
-    return -scipy.special.xlogy(z, z) - scipy.special.xlogy(1.0 - z, 1.0 - z)
+    return -xlogy(z, z) - xlogy(1.0 - z, 1.0 - z)
 
 
 def _bilinear(M: np.ndarray) -> tuple[float, float, float, float]:
@@ -249,19 +250,23 @@ class MatrixGame(Game):
         return self._E(self._cB, p, q) + self.tau * _entropy(q)
 
     def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        xp = namespace(x, y)
         _, ap, _, apq = self._cA
         g = ap + apq * y
         if self.leader_tau > 0:
-            g = g + self.leader_tau * np.log((1.0 - x) / x)
-        return np.broadcast_to(g, np.broadcast_shapes(x.shape, y.shape)).copy()
+            g = g + self.leader_tau * xp.log((1.0 - x) / x)
+        return xp.asarray(xp.broadcast_to(g, np.broadcast_shapes(x.shape, y.shape)), copy=True)
 
     def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        xp = namespace(x, y)
         _, _, bq, bpq = self._cB
-        return bq + bpq * x + self.tau * np.log((1.0 - y) / y)
+        return bq + bpq * x + self.tau * xp.log((1.0 - y) / y)
 
     def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        xp = namespace(x, y)
         _, _, aq, apq = self._cA
-        return np.broadcast_to(aq + apq * x, np.broadcast_shapes(x.shape, y.shape)).copy()
+        g = aq + apq * x
+        return xp.asarray(xp.broadcast_to(g, np.broadcast_shapes(x.shape, y.shape)), copy=True)
 
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         h = -self.tau / (y * (1.0 - y))

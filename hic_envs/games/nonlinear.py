@@ -6,6 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from hic_envs.games import _checks
+from hic_envs.games.array_api import namespace
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = ["NonlinearGame"]
@@ -13,7 +14,7 @@ __all__ = ["NonlinearGame"]
 
 def _log_cosh(z):
     # log cosh z = logaddexp(z, -z) - log 2, without overflow for large |z|.
-    return np.logaddexp(z, -z) - np.log(2.0)
+    return namespace(z).logaddexp(z, -z) - np.log(2.0)
 
 
 class NonlinearGame(Game):
@@ -102,15 +103,17 @@ class NonlinearGame(Game):
 
     # ------------------------------------------------------------------ derivatives
     def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        xp = namespace(x, y)
         g = -self.lam * x
-        return np.broadcast_to(g, np.broadcast_shapes(g.shape, y.shape)).copy()
+        return xp.asarray(xp.broadcast_to(g, np.broadcast_shapes(g.shape, y.shape)), copy=True)
 
     def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return -y - self.k * np.tanh(y - x)
+        return -y - self.k * namespace(x, y).tanh(y - x)
 
     def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        xp = namespace(x, y)
         g = self.t - y
-        return np.broadcast_to(g, np.broadcast_shapes(x.shape, g.shape)).copy()
+        return xp.asarray(xp.broadcast_to(g, np.broadcast_shapes(x.shape, g.shape)), copy=True)
 
     def _diag(self, values):
         out = np.zeros(values.shape + (self.dim,))

@@ -7,6 +7,7 @@ import scipy
 from numpy.typing import ArrayLike
 
 from hic_envs.games import _checks
+from hic_envs.games.array_api import namespace
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = ["SecurityGame"]
@@ -202,7 +203,8 @@ class SecurityGame(Game):
         return np.exp(z - scipy.special.logsumexp(z, axis=-1, keepdims=True))
 
     def _over_budget(self, x: np.ndarray) -> np.ndarray:
-        return np.maximum(x.sum(axis=-1) - self.budget, 0.0)
+        xp = namespace(x)
+        return xp.maximum(xp.sum(x, axis=-1) - self.budget, 0.0)
 
     # ------------------------------------------------------------------ payoffs
     def leader_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -212,7 +214,8 @@ class SecurityGame(Game):
         return value - cost - self.budget_penalty / 3.0 * self._over_budget(x) ** 3
 
     def follower_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return (y * self.attacker_utility(x) - self.tau * (y * np.log(y) - y)).sum(axis=-1)
+        xp = namespace(x, y)
+        return xp.sum(y * self.attacker_utility(x) - self.tau * (y * xp.log(y) - y), axis=-1)
 
     def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         p = y / y.sum(axis=-1, keepdims=True)
@@ -220,7 +223,7 @@ class SecurityGame(Game):
         return p * self._dD - self.coverage_cost * x - self.budget_penalty * over**2
 
     def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return self.attacker_utility(x) - self.tau * np.log(y)
+        return self.attacker_utility(x) - self.tau * namespace(x, y).log(y)
 
     def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         total = y.sum(axis=-1, keepdims=True)

@@ -189,11 +189,28 @@ def test_existing_output_needs_resume(duopoly_run, capsys):
 
 
 def test_bench_quick_prints_the_table(capsys):
-    assert main(["bench", "--quick", "--sizes", "1", "10", "--seconds", "0.05"]) == 0
+    args = ["bench", "--quick", "--sizes", "1", "10", "--seconds", "0.05", "--pair-seeds", "0"]
+    assert main(args) == 0
     out = capsys.readouterr().out
     assert "nproc=" in out and "numpy=" in out and "blas_threads=" in out
     assert "| agents.play + GameEnv | 1 |" in out and "| agents.run_batch | 10 |" in out
     assert "record='log'" in out
+
+
+def test_bench_has_a_row_per_catalog_pair_and_backend(capsys):
+    from agents import catalog
+    from agents.compose.engines.bench import format_report, pair_benchmarks
+
+    rows = pair_benchmarks(4, seconds=0.01, repeats=1)
+    backends = {r["backend"] for r in rows}
+    assert len(rows) == len(catalog.LEADERS) * len(catalog.FOLLOWERS) * len(backends)
+    for r in rows:
+        assert (r["result"] is None) != (r["refused"] is None)
+        assert r["result"] is None or r["result"].best > 0
+    assert all(r["result"] for r in rows if r["backend"] == "numpy")
+    text = format_report({"machine": {}, "workload": "", "results": [], "memory": [],
+                          "pairs": rows, "peak_rss_MB": 0.0})  # fmt: skip
+    assert "| hic x gradient | numpy |" in text
 
 
 def test_profile_stages_script_prints_every_part(capsys, load_script):

@@ -96,6 +96,8 @@ class BenchCommand:
     """Target seconds per measurement."""
     memory_stages: int | None = dataclasses.field(default=None, metadata={"metavar": "N"})
     """Stages of the memory check at S=1000 (default 1e5; 2e3 with --quick)."""
+    pair_seeds: int = 32
+    """Seeds of the rows per catalog leader x follower pair and backend (0 leaves them out)."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -263,7 +263,13 @@ def _cmd_sweep(c: SweepCommand) -> int:
 
 
 def _cmd_bench(c: BenchCommand) -> int:
-    kwargs: dict[str, Any] = {"quick": c.quick, "memory_stages": c.memory_stages}
+    if c.pair_seeds < 0:
+        raise ValueError(f"--pair-seeds must be 0 or more, got {c.pair_seeds!r}")
+    kwargs: dict[str, Any] = {
+        "quick": c.quick,
+        "memory_stages": c.memory_stages,
+        "pair_seeds": c.pair_seeds or None,
+    }
     if c.sizes:
         kwargs["sizes"] = tuple(c.sizes)
     if c.seconds is not None:

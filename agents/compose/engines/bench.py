@@ -159,6 +159,57 @@ def _jax_available() -> bool:
     return importlib.util.find_spec("jax") is not None
 
 
+def numba_available() -> bool:
+    """Whether numba is installed (the bench's limit rows need it; nothing else does)."""
+    return importlib.util.find_spec("numba") is not None
+
+
+def pair_benchmarks(
+    S: int = 32,
+    *,
+    seconds: float = 2.0,
+    repeats: int = 3,
+    log: Callable[[str], None] | None = None,
+) -> list[dict]:
+    """Seed-stages per second of every catalog leader against every catalog follower on the
+    duopoly (per-game defaults, ``S`` seeds, ``record=None``), per backend.
+
+    A pair a backend refuses is a row with its message instead of a rate.
+
+    Returns:
+        ``[{"leader", "follower", "backend", "result": BenchResult | None, "refused": str |
+        None}, ...]``.
+    """
+    say = log or (lambda m: None)
+    game = Duopoly()
+    rows = []
+    backends = ("numpy", "jax") if _jax_available() else ("numpy",)
+    for lname in catalog.LEADERS:
+        for fname in catalog.FOLLOWERS:
+            for backend in backends:
+                row: dict[str, Any] = {"leader": lname, "follower": fname, "backend": backend}
+                say(f"pair {lname} x {fname}, backend={backend} ...")
+                follower = catalog.make_follower(fname, game, S, {})
+                leader = catalog.make_leader(lname, game, S, {}, partner=follower)
+                try:
+                    runner = make_runner(game, leader, follower, 0, record=None, backend=backend)
+                except ValueError as err:
+                    rows.append({**row, "result": None, "refused": str(err).splitlines()[0]})
+                    continue
+                runner.run(1000)  # compiles (JAX) and warms up
+
+                def timer(n, runner=runner):
+                    t, c = time.perf_counter(), time.process_time()
+                    runner.run(n)
+                    _ = runner.leader.strategies  # waits for the device
+                    return time.perf_counter() - t, time.process_time() - c
+
+                name = f"{lname} x {fname} ({backend})"
+                res = _measure(name, S, timer, seconds, repeats, 100, max_stages=10_000_000)
+                rows.append({**row, "result": res, "refused": None})
+    return rows
+
+
 def _time_jax(S: int, stages: int) -> tuple[float, float]:
     """A JAX run on a runner already compiled for this shape (the compile is timed apart)."""
     runner = _JAX_RUNNERS[S]
@@ -208,6 +259,7 @@ def run_benchmarks(
     jax_sizes: tuple[int, ...] = (32, 1000, 100_000),
     jobs: bool = True,
     *,
+    pair_seeds: int | None = 32,
     seconds: float = 2.0,
     repeats: int = 3,
     quick: bool = False,
@@ -226,6 +278,10 @@ def run_benchmarks(
         jax_sizes: batch sizes of the JAX engine (skipped when JAX is not installed); its
             compile time is reported apart.
         jobs: also time the whole ``hic run hic/Duopoly-v0`` default job per backend.
+        pair_seeds: batch size of the rows per catalog leader x follower pair and backend
+            (:func:`pair_benchmarks`); None leaves them out. When numba is installed the
+            single-thread numba limit of the Hi-C loop (:mod:`agents.compose.engines.bench_numba`)
+            is measured at each of ``jax_sizes`` too.
         log: called with a line of progress before each measurement.
 
     Returns:
@@ -276,6 +332,46 @@ def run_benchmarks(
                 )
             )
         _JAX_RUNNERS.clear()
+    if numba_available():
+        from agents.compose.engines.bench_numba import NumbaHiC  # numba is imported here only
+
+        for S in jax_sizes if not quick else tuple(s for s in jax_sizes if s <= 1000):
+            say(f"numba limit S={S}: compile ...")
+            kernel = NumbaHiC(*_workload(S))
+            say(f"numba limit S={S} ...")
+            results.append(
+                _measure(
+                    "numba limit (1 thread)",
+                    S,
+                    kernel.timed,
+                    seconds,
+                    repeats,
+                    1000,
+                    max_stages=10_000_000,
+                )
+            )
+    dims = []
+    if _jax_available() and not quick:
+        for d in (1, 4, 16):
+            say(f"JAX engine, RandomQuadratic d1=d2={d}, S=32 ...")
+            game = RandomQuadraticGame(d1=d, d2=d, seed=0)
+            leader = HiCLeader.for_game(game, num_envs=32, check_assumptions=False)
+            follower = GradientAscentFollower(game, follower_step_size(game), num_envs=32)
+            runner = make_runner(game, leader, follower, 0, record=None, backend="jax")
+            runner.run(1000)
+
+            def timer(n, runner=runner):
+                t, c = time.perf_counter(), time.process_time()
+                runner.run(n)
+                _ = runner.leader.strategies
+                return time.perf_counter() - t, time.process_time() - c
+
+            res = _measure(f"JAX RandomQuadratic d={d}", 32, timer, seconds, repeats, 1000,
+                           max_stages=10_000_000)  # fmt: skip
+            dims.append({"d": d, "ns_per_seed_stage": 1e9 / res.best})
+    pairs = (
+        pair_benchmarks(pair_seeds, seconds=seconds, repeats=repeats, log=say) if pair_seeds else []
+    )
     job_s = {}
     if jobs and not quick:
         for backend in ("numpy", "jax") if _jax_available() else ("numpy",):
@@ -310,6 +406,8 @@ def run_benchmarks(
         "workload": workload,
         "results": results,
         "memory": memory,
+        "pairs": pairs,
+        "dimensions": dims,
         "jax_compile_s": compile_s,
         "default_job_s": job_s,
         "peak_rss_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -342,6 +440,38 @@ def format_report(report: dict) -> str:
             f"| record={mm['record']!r} | {mm['stages']} | {mm['records']} | "
             f"{mm['MB']:.2f} MB | {mm['seed_stages_per_s']:.3g} |"
         )
+    limit = {r.seeds: r.best for r in report["results"] if r.name.startswith("numba limit")}
+    jax = {r.seeds: r.best for r in report["results"] if r.name == "JAX engine"}
+    if limit and jax:
+        lines.append(
+            "\nJAX engine / single-thread numba limit (best rates): "
+            + ", ".join(f"S={S}: {jax[S] / limit[S]:.2f}x" for S in jax if S in limit)
+        )
+    if report.get("dimensions"):
+        base = report["dimensions"][0]["ns_per_seed_stage"]
+        lines.append(
+            "\nJAX engine, RandomQuadratic d1=d2=d, S=32, ns per seed-stage (best): "
+            + ", ".join(
+                f"d={r['d']}: {r['ns_per_seed_stage']:.2f} ({r['ns_per_seed_stage'] / base:.1f}x)"
+                for r in report["dimensions"]
+            )
+        )
+    if report.get("pairs"):
+        S = next((p["result"].seeds for p in report["pairs"] if p["result"]), "")
+        lines += [
+            "",
+            f"| leader x follower (Duopoly, S={S}) | backend | seed-stages/s (best) | "
+            "(median) | per CPU-second (best) |",
+            "|---|---|---:|---:|---:|",
+        ]
+        for p in report["pairs"]:
+            r = p["result"]
+            cells = (
+                f"{r.best:.3g} | {r.median:.3g} | {r.cpu_best:.3g}"
+                if r
+                else f"refused: {p['refused'][:90]} | | "
+            )
+            lines.append(f"| {p['leader']} x {p['follower']} | {p['backend']} | {cells} |")
     if report.get("jax_compile_s"):
         lines.append(
             "\nJAX compile (seconds, apart from the rates above): "

@@ -15,10 +15,9 @@ What runs here: :class:`~agents.HiCLeader` with a schedule (not adaptive) commit
 or without a payoff baseline (``baseline``, ``baseline_init``), against a
 :class:`~agents.GradientAscentFollower` or :class:`~agents.StochasticGradientFollower` with a
 constant step, on a game whose ``payoffs`` and ``follower_grad_given`` (by default
-``follower_grad``) are array-API code (every
-library game the engine's default jobs use: Duopoly, Quadratic, RandomQuadratic, ZeroSum,
-Cooperative, ...). Anything else raises a ``ValueError`` naming what has no pure form here;
-run it with ``backend="numpy"``.
+``follower_grad``) are array-API code (a game declares it, ``Game.array_api``: all 18 library
+games do; a :class:`~hic_envs.games.CustomGame` of NumPy callables does not). Anything else
+raises a ``ValueError`` naming what has no pure form here; run it with ``backend="numpy"``.
 
 Randomness: JAX's counter-based generator, keyed by the run's seed; results have the NumPy
 engine's distribution, not its bits (a test replays the NumPy run to 1e-12 when given its
@@ -27,6 +26,13 @@ read (the leader's, at interval ends); the follower never reads rewards. Neither
 what it observes when acting, so episode boundaries (``max_cycles``) change nothing here.
 
 JAX is imported when this module is; the rest of the library never imports it.
+
+The game's functions are traced through :func:`~agents.compose.engines.jax_small_dots.small_dots`:
+XLA's CPU compiler sends every matrix product to a library kernel outside the compiled loop,
+which cost RandomQuadratic at ``d = 4`` 52 ns per seed-stage (issue 18's measurement);
+short products written as multiply-adds take it to 4.7 ns (``python scripts/bench.py
+--sizes 32 --pair-seeds 0``, S = 32, load average 7.8: 0.54 ns at ``d = 1``, 46.8 at
+``d = 16``).
 
 XLA's CPU compiler runs a while loop as one native function only when it touches few bytes
 (``xla_cpu_small_while_loop_byte_threshold``, 1 KB by default); otherwise each operation of
@@ -49,6 +55,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from agents.compose.engines.jax_small_dots import small_dots
 from agents.compose.engines.runner import (
     _RECORD_FIELDS,
     BatchHistory,
@@ -125,6 +132,12 @@ def check_supported(game: Game, leader: Any, follower: Any) -> None:
             f"the JAX backend needs a constant follower step, got {follower.step_size!r}; use "
             "backend='numpy'"
         )
+    if not game.array_api:
+        raise ValueError(
+            f"{type(game).__name__} declares array_api=False: its payoffs are NumPy code (a "
+            "CustomGame's callables run on NumPy arrays) and cannot be traced by JAX; use "
+            "backend='numpy'"
+        )
     S = leader.num_envs
     try:
         with jax.enable_x64(True):
@@ -134,8 +147,10 @@ def check_supported(game: Game, leader: Any, follower: Any) -> None:
     except Exception as err:  # what a NumPy-only game raises on JAX arrays varies
         raise ValueError(
             f"{type(game).__name__}'s payoffs or follower_grad(_given) are not array-API code "
-            f"(on JAX arrays they raise {type(err).__name__}: {str(err).splitlines()[0][:200]}); "
-            "a CustomGame built from NumPy callables runs on backend='numpy' only"
+            f"(on JAX arrays they raise {type(err).__name__}: {str(err).splitlines()[0][:200]}) "
+            f"although {type(game).__name__}.array_api is True; write them with the namespace "
+            "of their arguments (hic_envs.games.array_api), set array_api = False, or use "
+            "backend='numpy'"
         ) from None
 
 
@@ -210,7 +225,8 @@ def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
 
     def follower_steps(st, steps):
         xt, t0 = st["xt"], st["t"]
-        grad = static.game.follower_grad_given(xt)  # its x part once per interval, as in NumPy
+        # Its x part once per interval, as in NumPy; short products as multiply-adds.
+        grad = small_dots(static.game.follower_grad_given(xt))
 
         def step(i, y):  # one loop iteration per stage: XLA compiles it to a tight loop
             return ascent_step(y, static.beta, _grad(static, keys, grad, y, t0 + i), ylow, yhigh)
@@ -221,11 +237,11 @@ def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
     def event(st, blk):
         # The interval's last stage: the leader is paid at (x~_n, y~_n) (Alg. 1, line 8).
         xt, y, n, ready = st["xt"], st["y"], st["n"], st["ready"]
-        s, _ = static.game.payoffs(xt, y)
+        s, _ = small_dots(static.game.payoffs)(xt, y)
         if static.noise_std > 0.0:
             w = jax.random.normal(jax.random.fold_in(keys["noise"], st["t"]), s.shape)
             s = s + static.noise_std * w
-        g = _grad(static, keys, static.game.follower_grad_given(xt), y, st["t"])
+        g = _grad(static, keys, small_dots(static.game.follower_grad_given(xt)), y, st["t"])
         y_new = ascent_step(y, static.beta, g, ylow, yhigh)
         if static.lam is not None:
             g_scale, b = baseline_update(st["b"], ready, s, static.lam)
