@@ -27,10 +27,10 @@ def two_threads():
 
 
 def test_small_products_run_on_one_thread_and_the_setting_is_restored(two_threads):
-    with threads.blas_threads(32, 256, 256):
+    with threads.small_product_threads(32, 256, 256):
         assert _blas_threads() == {1}
     assert _blas_threads() == {2}
-    with threads.blas_threads(4096, 1024, 1024):  # 2**32 multiply-adds: BLAS's own setting
+    with threads.small_product_threads(4096, 1024, 1024):  # 2**32 multiply-adds: BLAS's own setting
         assert _blas_threads() == {2}
 
 

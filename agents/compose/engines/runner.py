@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import numpy as np
 
 from agents.base import Agent, BatchAgent, check_agent, rng_from_array, rng_to_array
-from agents.compose.engines.threads import blas_threads
+from agents.compose.engines.threads import small_product_threads
 from agents.rules.protocol import capabilities_of
 from hic_envs.env import FOLLOWER, LEADER, GameEnv
 from hic_envs.games.base import Game
@@ -460,13 +460,13 @@ class BatchRunner:
 
         The first call also returns the initial strategies (update 0, stage 0). BLAS runs on
         one thread while the stages' products are small (:func:`~agents.compose.engines.threads.
-        blas_threads`: more threads only slow them down).
+        small_product_threads`: more threads only slow them down).
 
         Raises:
             NonFiniteError: if a strategy is NaN or infinite at the end of the chunk.
         """
         stages = _check_stages(stages, minimum=0)
-        with blas_threads(self.num_envs, self.game.d1, self.game.d2):
+        with small_product_threads(self.num_envs, self.game.d1, self.game.d2):
             return self._run(stages)
 
     def _run(self, stages: int) -> BatchHistory:
