@@ -70,6 +70,7 @@ LIBRARY_GAMES: dict[str, str] = {
     "hic/BattleOfSexes-v0": "hic_envs.games.matrix:BattleOfSexes",
     "hic/Bimatrix-v0": "hic_envs.games.bimatrix:Bimatrix",
     "hic/IteratedPrisonersDilemma-v0": "hic_envs.games.ipd:IteratedPrisonersDilemma",
+    "hic/CovarianceGAN-v0": "hic_envs.games.covariance_gan:CovarianceGAN",
 }
 
 _ID_RE = re.compile(r"^(?:[\w.-]+/)?[A-Za-z][\w.]*-v\d+$")

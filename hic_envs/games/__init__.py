@@ -4,9 +4,11 @@ Each game is the single source of truth for its payoffs, derivatives, best respo
 equilibria; every function takes a leading batch axis.
 """
 
+from hic_envs.games.array_game import ArrayGame
 from hic_envs.games.base import Equilibrium, Game
 from hic_envs.games.bimatrix import Bimatrix
 from hic_envs.games.cooperative import CooperativeGame
+from hic_envs.games.covariance_gan import CovarianceGAN
 from hic_envs.games.custom import CustomGame
 from hic_envs.games.dirac_gan import DiracGAN
 from hic_envs.games.duopoly import Duopoly
@@ -31,11 +33,13 @@ from hic_envs.games.tandem import TandemGame
 from hic_envs.games.zero_sum import ZeroSumNoNash
 
 __all__ = [
+    "ArrayGame",
     "BattleOfSexes",
     "Bimatrix",
     "Chicken",
     "Coordination",
     "CooperativeGame",
+    "CovarianceGAN",
     "CustomGame",
     "DiracGAN",
     "Duopoly",

@@ -1,0 +1,268 @@
+"""A traced JAX program (a jaxpr) as straight-line NumPy code (not part of the public API).
+
+:class:`~hic_envs.games.ArrayGame` traces its payoffs and their derivatives with JAX once per
+batch shape. A call into a compiled JAX function costs tens of microseconds of dispatch, more
+than the whole stage of a small game in the NumPy engine; the same program written out as
+NumPy statements (one per equation of the jaxpr, dead equations dropped) costs about a
+microsecond per operation. :func:`to_numpy` writes that program when every primitive in it has
+a NumPy form below, and returns None otherwise (the caller then keeps the JAX function).
+
+This module does not import JAX: it reads the jaxpr's public attributes (``eqns``,
+``primitive.name``, ``params``, ``invars``, ``outvars``, ``aval``, a literal's ``val``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["to_numpy"]
+
+_BINARY = {
+    "add": "({0} + {1})",
+    "add_any": "({0} + {1})",
+    "sub": "({0} - {1})",
+    "mul": "({0} * {1})",
+    "div": "({0} / {1})",
+    "max": "np.maximum({0}, {1})",
+    "min": "np.minimum({0}, {1})",
+    "pow": "np.power({0}, {1})",
+    "atan2": "np.arctan2({0}, {1})",
+    "lt": "({0} < {1})",
+    "le": "({0} <= {1})",
+    "gt": "({0} > {1})",
+    "ge": "({0} >= {1})",
+    "eq": "({0} == {1})",
+    "ne": "({0} != {1})",
+    "and": "({0} & {1})",
+    "or": "({0} | {1})",
+}
+_UNARY = {
+    "neg": "(-{0})",
+    "exp": "np.exp({0})",
+    "log": "np.log({0})",
+    "log1p": "np.log1p({0})",
+    "expm1": "np.expm1({0})",
+    "tanh": "np.tanh({0})",
+    "sin": "np.sin({0})",
+    "cos": "np.cos({0})",
+    "tan": "np.tan({0})",
+    "sqrt": "np.sqrt({0})",
+    "rsqrt": "(1.0 / np.sqrt({0}))",
+    "abs": "np.abs({0})",
+    "sign": "np.sign({0})",
+    "square": "({0} * {0})",
+    "logistic": "(1.0 / (1.0 + np.exp(-{0})))",
+    "not": "np.logical_not({0})",
+    "copy": "{0}",
+    "copy_p": "{0}",
+    "stop_gradient": "{0}",
+    "floor": "np.floor({0})",
+    "ceil": "np.ceil({0})",
+}
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+#: Unary primitives that return their operand (no new array).
+_PASS = {"copy", "copy_p", "stop_gradient"}
+#: Primitives that compute a new array.
+_COMPUTED = {
+    "integer_pow",
+    "pad",
+    "reduce_sum",
+    "reduce_max",
+    "reduce_min",
+    "reduce_prod",
+    "dot_general",
+    "concatenate",
+    "select_n",
+}
+#: Primitives that return a view of their operand (fresh when the operand is).
+_VIEWS = {"squeeze", "reshape", "expand_dims", "transpose", "slice"}
+
+
+def _dot_general(params: dict, lhs_nd: int, rhs_nd: int) -> str:
+    """An ``np.einsum`` subscript string for ``dot_general``'s dimension numbers."""
+    (lc, rc), (lb, rb) = params["dimension_numbers"]
+    letters = iter(_LETTERS)
+    lhs = [""] * lhs_nd
+    rhs = [""] * rhs_nd
+    batch, contract = [], []
+    for i, j in zip(lb, rb, strict=True):
+        c = next(letters)
+        lhs[i] = rhs[j] = c
+        batch.append(c)
+    for i, j in zip(lc, rc, strict=True):
+        c = next(letters)
+        lhs[i] = rhs[j] = c
+        contract.append(c)
+    free_l = [i for i in range(lhs_nd) if not lhs[i]]
+    free_r = [j for j in range(rhs_nd) if not rhs[j]]
+    for i in free_l:
+        lhs[i] = next(letters)
+    for j in free_r:
+        rhs[j] = next(letters)
+    out = batch + [lhs[i] for i in free_l] + [rhs[j] for j in free_r]
+    return f"{''.join(lhs)},{''.join(rhs)}->{''.join(out)}"
+
+
+def _pad(x, value, shape: tuple, where: tuple) -> np.ndarray:
+    """``lax.pad`` without interior padding: ``x`` placed at ``where`` in a ``shape`` array of
+    ``value``."""
+    out = np.full(shape, value, dtype=np.result_type(x, value))
+    out[where] = x
+    return out
+
+
+def _reshape(name: str, shape) -> str:
+    if name.isidentifier():  # an array variable: its method is the cheapest call
+        return f"{name}.reshape({tuple(shape)!r})"
+    return f"np.reshape({name}, {tuple(shape)!r})"
+
+
+def _statement(prim: str, params: dict, ins: list[str], in_shapes: list, out_shape) -> str | None:
+    """The NumPy expression of one equation, or None where the primitive has none here."""
+    if prim in _BINARY:
+        return _BINARY[prim].format(*ins)
+    if prim in _UNARY:
+        return _UNARY[prim].format(*ins)
+    if prim == "integer_pow":
+        return f"({ins[0]} ** {int(params['y'])})"
+    if prim in ("squeeze", "reshape", "expand_dims"):
+        return _reshape(ins[0], out_shape)
+    if prim == "broadcast_in_dim":
+        dims = params["broadcast_dimensions"]
+        tmp = [1] * len(out_shape)
+        for k, dim in enumerate(dims):
+            tmp[dim] = in_shapes[0][k]
+        if tuple(tmp) == tuple(out_shape):  # only new unit axes: a reshape
+            return _reshape(ins[0], out_shape)
+        return f"np.broadcast_to(np.reshape({ins[0]}, {tuple(tmp)!r}), {tuple(out_shape)!r})"
+    if prim == "convert_element_type":
+        return f"np.asarray({ins[0]}, dtype=np.{np.dtype(params['new_dtype']).name})"
+    if prim == "slice":
+        strides = params.get("strides") or (1,) * len(params["start_indices"])
+        idx = ", ".join(
+            f"{a}:{b}:{s}"
+            for a, b, s in zip(
+                params["start_indices"], params["limit_indices"], strides, strict=True
+            )
+        )
+        return f"{ins[0]}[{idx}]"
+    if prim in ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod"):
+        fn = {"reduce_sum": "sum", "reduce_max": "max", "reduce_min": "min", "reduce_prod": "prod"}
+        return f"np.{fn[prim]}({ins[0]}, axis={tuple(params['axes'])!r})"
+    if prim == "dot_general":
+        if params.get("preferred_element_type") not in (None, np.dtype("float64")):
+            return None
+        spec = _dot_general(params, len(in_shapes[0]), len(in_shapes[1]))
+        return f"np.einsum({spec!r}, {ins[0]}, {ins[1]})"
+    if prim == "transpose":
+        return f"np.transpose({ins[0]}, {tuple(params['permutation'])!r})"
+    if prim == "concatenate":
+        return f"np.concatenate([{', '.join(ins)}], axis={int(params['dimension'])})"
+    if prim == "pad":
+        config = params["padding_config"]
+        if any(lo < 0 or hi < 0 or interior != 0 for lo, hi, interior in config):
+            return None
+        where = tuple(slice(lo, lo + n) for (lo, _, _), n in zip(config, in_shapes[0], strict=True))
+        return f"_pad({ins[0]}, {ins[1]}, {tuple(out_shape)!r}, {where!r})"
+    if prim == "select_n" and len(ins) == 3:
+        return f"np.where({ins[0]}, {ins[2]}, {ins[1]})"
+    return None
+
+
+def _shape_of(v) -> tuple:
+    return tuple(getattr(v.aval, "shape", ()))
+
+
+def to_numpy(closed_jaxpr: Any) -> Callable | None:
+    """The program of ``closed_jaxpr`` as a NumPy function of its inputs, or None.
+
+    The function takes NumPy arrays of the jaxpr's input shapes and returns a tuple of float64
+    NumPy arrays of its output shapes (fresh, writeable). None where an equation has no NumPy
+    form here (a nested call, a gather, a loop, a custom rule), or its dtypes are not float64,
+    bool or integer.
+    """
+    jaxpr = closed_jaxpr.jaxpr
+    names: dict[int, str] = {}
+    env: dict[str, Any] = {"np": np, "_pad": _pad}
+
+    def is_literal(v) -> bool:
+        return type(v).__name__ == "Literal"
+
+    def ref(v) -> str:
+        if is_literal(v):
+            val = np.asarray(v.val)
+            if val.ndim == 0 and np.isfinite(
+                val
+            ):  # a Python number: NumPy's scalar arithmetic is the fastest
+                return repr(val.item())
+            key = f"lit{len(env)}"
+            env[key] = val
+            return key
+        return names[id(v)]
+
+    for k, v in enumerate(jaxpr.invars):
+        names[id(v)] = f"in{k}"
+    for k, (v, c) in enumerate(zip(jaxpr.constvars, closed_jaxpr.consts, strict=True)):
+        names[id(v)] = f"const{k}"
+        env[f"const{k}"] = np.asarray(c)
+    # Dead-code elimination: keep the equations some output depends on.
+    needed = {id(v) for v in jaxpr.outvars if not is_literal(v)}
+    keep = []
+    for eqn in reversed(jaxpr.eqns):
+        if any(id(o) in needed for o in eqn.outvars):
+            keep.append(eqn)
+            needed.update(id(v) for v in eqn.invars if not is_literal(v))
+    keep.reverse()
+    lines = []
+    fresh: set[int] = set()  # variables holding arrays the program made itself
+    for n, eqn in enumerate(keep):
+        if len(eqn.outvars) != 1:
+            return None
+        out = eqn.outvars[0]
+        if np.dtype(out.aval.dtype).kind not in "fbiu":
+            return None
+        ins = [ref(v) for v in eqn.invars]
+        if (
+            eqn.primitive.name == "mul"
+            and "1.0" in ins
+            and _shape_of(out)
+            in (
+                _shape_of(eqn.invars[0]),
+                _shape_of(eqn.invars[1]),
+            )
+        ):
+            # x * 1.0 is x exactly (autodiff's seed of ones): no operation.
+            other = ins[1] if ins[0] == "1.0" else ins[0]
+            if other != "1.0" and _shape_of(eqn.invars[ins.index(other)]) == _shape_of(out):
+                names[id(out)] = other
+                continue
+        in_shapes = [tuple(getattr(v.aval, "shape", ())) for v in eqn.invars]
+        expr = _statement(eqn.primitive.name, eqn.params, ins, in_shapes, out.aval.shape)
+        if expr is None:
+            return None
+        names[id(out)] = f"v{n}"
+        lines.append(f"    v{n} = {expr}")
+        prim = eqn.primitive.name
+        if prim in _BINARY or (prim in _UNARY and prim not in _PASS) or prim in _COMPUTED:
+            fresh.add(id(out))
+        elif prim in _VIEWS and all(id(v) in fresh for v in eqn.invars if not is_literal(v)):
+            fresh.add(id(out))
+    outs = []
+    for v in jaxpr.outvars:
+        shape = tuple(v.aval.shape)
+        if id(v) in fresh and _shape_of(v) == shape and np.dtype(v.aval.dtype) == np.float64:
+            # An array this program made (not a view of an input or a constant): no copy.
+            outs.append(ref(v))
+            continue
+        same = not is_literal(v) and _shape_of(v) == shape
+        value = ref(v) if same else f"np.broadcast_to({ref(v)}, {shape!r})"
+        outs.append(f"np.array({value}, dtype=np.float64)")
+    args = ", ".join(f"in{k}" for k in range(len(jaxpr.invars)))
+    src = f"def program({args}):\n" + "\n".join(lines) + f"\n    return ({', '.join(outs)},)\n"
+    exec(compile(src, "<ArrayGame NumPy program>", "exec"), env)  # noqa: S102
+    program = env["program"]
+    program.source = src
+    return program
