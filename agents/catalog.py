@@ -22,6 +22,16 @@ from typing import Any
 from agents import presets, schedules
 from agents.base import BatchAgent
 from agents.baselines import HierarchicalGradientLeader, OracleSPSALeader, SGALeader
+from agents.coupled import (
+    ConsensusLearner,
+    CoupledLearner,
+    ExtragradientLearner,
+    HierarchicalCGLeader,
+    LOLALearner,
+    LookAheadLearner,
+    SOSLearner,
+    SymplecticLearner,
+)
 from agents.followers import (
     BestResponseFollower,
     GradientAscentFollower,
@@ -208,6 +218,12 @@ def _lola(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
     opts = dict(opts)
     if isinstance(opts.get("step_size"), str):
         opts["step_size"] = parse_schedule(opts["step_size"], "--step-size")
+    if (
+        "step_size" not in opts
+        and isinstance(partner, LOLALearner)
+        and isinstance(partner.step_size, schedules.Constant)
+    ):
+        opts["step_size"] = partner.step_size.value  # a LOLA pair shares its step
     return lola_leader(game, num_envs, opts)
 
 
@@ -233,6 +249,87 @@ def _stochastic(game: Game, num_envs: int | None, opts: dict[str, Any], partner:
 
 def _best_response(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
     return BestResponseFollower(game, num_envs=num_envs)
+
+
+def _option(value: Any) -> Any:
+    """A textual option value as a number or a bool (Python values pass through)."""
+    if not isinstance(value, str):
+        return value
+    low = value.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    try:
+        return int(low) if low.lstrip("+-").isdigit() else float(low)
+    except ValueError:
+        raise ValueError(f"expected a number or true/false, got {value!r}") from None
+
+
+def _coupled(cls: type, role: str) -> Factory:
+    """The factory of a coupled learner for ``role``. Unset step size: the partner's when it
+    is a coupled learner of the same method with a constant step (so that two of them run the
+    joint algorithm), else the gradient baselines' leader step or the follower preset."""
+
+    def build(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
+        kw = {k: _option(v) for k, v in opts.items() if k != "step_size"}
+        if "step_size" in opts:
+            step = parse_schedule(opts["step_size"], "--step-size")
+        elif (
+            isinstance(partner, CoupledLearner)
+            and type(partner) is cls
+            and isinstance(partner.step_size, schedules.Constant)
+        ):
+            step = partner.step_size.value
+        elif role == "leader":
+            step = presets.gradient_leader_step(game)
+        else:
+            step = presets.follower_step_size(game)
+        if cls is LOLALearner:
+            kw.setdefault("lookahead", 1.0)  # the "lola" leader's default (LOLALeader)
+        if cls is HierarchicalCGLeader:
+            return cls(game, step, num_envs=num_envs, **kw)
+        return cls(game, role, step, num_envs=num_envs, **kw)
+
+    return build
+
+
+#: The coupled methods for either player: (catalog name, class, display, options, summary).
+_COUPLED = (
+    (
+        "lookahead",
+        LookAheadLearner,
+        "LookAhead",
+        ("lookahead",),
+        "LookAhead (Zhang & Lesser 2010; Letcher et al. 2019's LA), coupled",
+    ),
+    (
+        "sos",
+        SOSLearner,
+        "SOS",
+        ("lookahead", "a", "b"),
+        "stable opponent shaping (Letcher et al. 2019), coupled",
+    ),
+    (
+        "symplectic",
+        SymplecticLearner,
+        "symplectic gradient adjustment",
+        ("lam", "align", "eps"),
+        "symplectic gradient adjustment (Balduzzi et al. 2018; not 'sga'), coupled",
+    ),
+    (
+        "consensus",
+        ConsensusLearner,
+        "consensus optimization",
+        ("gamma",),
+        "consensus optimization (Mescheder et al. 2017), coupled",
+    ),
+    (
+        "extragradient",
+        ExtragradientLearner,
+        "extragradient",
+        ("extrapolation", "other_extrapolation"),
+        "extragradient (Korpelevich 1976), coupled",
+    ),
+)
 
 
 _SPSA_OPTIONS = (
@@ -293,6 +390,44 @@ for _row in (
 ):
     register_leader(_row)
 
+for _name, _cls, _display, _opts, _summary in _COUPLED:
+    for _role, _register in (("leader", register_leader), ("follower", register_follower)):
+        _register(
+            LearnerSpec(
+                _name,
+                _role,
+                _display,
+                _coupled(_cls, _role),
+                ("step_size", *_opts),
+                _summary,
+                coupled=True,
+            )
+        )
+register_follower(
+    LearnerSpec(
+        "lola",
+        "follower",
+        "LOLA",
+        _coupled(LOLALearner, "follower"),
+        ("step_size", "lookahead", "correction"),
+        "LOLA (Foerster et al. 2018) for the follower, coupled: first-order look-ahead on "
+        "the leader's step plus shaping (lookahead default 1, as the leader's)",
+        coupled=True,
+    )
+)
+register_leader(
+    LearnerSpec(
+        "hierarchical-cg",
+        "leader",
+        "hierarchical gradient (CG)",
+        _coupled(HierarchicalCGLeader, "leader"),
+        ("step_size", "cg_iters", "cg_tol"),
+        "the hierarchical gradient (Eq. 8) matrix-free: conjugate gradient on Hessian-vector "
+        "products, coupled",
+        coupled=True,
+    )
+)
+
 for _row in (
     LearnerSpec(
         "gradient",
@@ -320,4 +455,4 @@ for _row in (
     ),
 ):
     register_follower(_row)
-del _row
+del _row, _name, _cls, _display, _opts, _summary, _role, _register

@@ -19,7 +19,8 @@ also printed as they are made. Steps:
    (``scripts/cournot_table.py``), the preset check (``scripts/preset_check.py``), adaptive
    vs fixed commitment (``scripts/adaptive_commitment.py``), the matrix games' presets
    (``scripts/matrix_preset_check.py``), Hi-C on the iterated Prisoner's Dilemma
-   (``scripts/ipd_hic.py``), the sweep study (``scripts/sweep_study.py``, which also draws
+   (``scripts/ipd_hic.py``), the stable-opponent-shaping table
+   (``scripts/sos_table.py``), the sweep study (``scripts/sweep_study.py``, which also draws
    ``docs/figures/study_sweep_*.png``) and the learned-best-response experiment
    (``scripts/learned_best_response.py``, SB3 followers).
 
@@ -90,6 +91,12 @@ HOOKS = [
         "scripts/matrix_preset_check.py",
         [],
         ["--seeds", "2"],
+    ),
+    (
+        "Stable opponent shaping (Letcher et al. 2019) reproduced, with Hi-C added",
+        "scripts/sos_table.py",
+        [],
+        ["--ipd-runs", "4", "--tandem-runs", "4", "--hic-factor", "2"],
     ),
     (
         "Hi-C on the iterated Prisoner's Dilemma",

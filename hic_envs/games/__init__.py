@@ -14,6 +14,7 @@ from hic_envs.games.dirac_gan import DiracGAN
 from hic_envs.games.duopoly import Duopoly
 from hic_envs.games.hamiltonian import HamiltonianGame
 from hic_envs.games.ipd import IteratedPrisonersDilemma
+from hic_envs.games.logit import LogitGame
 from hic_envs.games.matrix import (
     BattleOfSexes,
     Chicken,
@@ -47,6 +48,7 @@ __all__ = [
     "Game",
     "HamiltonianGame",
     "IteratedPrisonersDilemma",
+    "LogitGame",
     "MatchingPennies",
     "MatrixGame",
     "NonlinearGame",

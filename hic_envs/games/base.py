@@ -126,6 +126,30 @@ def _fd_jacobian(fn: Callable[[Array], Array], z: Array, scale: Array) -> Array:
     return np.stack(cols, axis=-1)
 
 
+def _matvec(h: Array, v: Array) -> Array:
+    """``h @ v`` over the batch: ``(..., m, n), (..., n) -> (..., m)`` (a BLAS call per row,
+    about half of ``einsum``'s time on a broadcast block)."""
+    return np.matmul(h, v[..., None])[..., 0]
+
+
+def _vecmat(v: Array, h: Array) -> Array:
+    """``v @ h`` over the batch: ``(..., m), (..., m, n) -> (..., n)``."""
+    return np.matmul(v[..., None, :], h)[..., 0, :]
+
+
+def _directional_difference(
+    grad: Callable[[Array], Array], z: Array, v: Array, step: float
+) -> Array:
+    """``(grad(z + h v) - grad(z - h v)) / 2h`` per row, the derivative of ``grad`` along
+    ``v``; ``h = step max(1, |z|) / |v|`` (max norms), and zero where ``v`` is zero."""
+    vmax = np.abs(v).max(axis=-1, keepdims=True)
+    zmax = np.maximum(1.0, np.abs(z).max(axis=-1, keepdims=True))
+    safe = np.where(vmax > 0, vmax, 1.0)
+    h = step * zmax / safe
+    out = (grad(z + h * v) - grad(z - h * v)) / (2.0 * h)
+    return np.where(vmax > 0, out, 0.0)
+
+
 class Game:
     """Base class of every game. Subclasses set the bounds and implement the payoffs.
 
@@ -271,6 +295,133 @@ class Game:
         of :meth:`leader_grad_y`."""
         x, y = self._broadcast(x, y)
         return _fd_jacobian(lambda z: self.leader_grad_y(z, y), x, self._x_scale)
+
+    # ------------------------------------------------------------------ matrix-free derivatives
+    def follower_grad_x(self, x: Array, y: Array) -> Array:
+        """``grad_x f2(x, y)``, shape ``(..., d1)``: what the follower's payoff does when the
+        leader moves (the symmetric counterpart of :meth:`leader_grad_y`). Default: central
+        differences."""
+        x, y = self._broadcast(x, y)
+        return _fd_jacobian(lambda z: self.follower_payoff(z, y), x, self._x_scale)
+
+    def payoff_hvp(self, player: str, block: str, x: Array, y: Array, v: Array) -> Array:
+        """A Hessian-vector product of one player's payoff: ``H v`` for one block of its
+        Hessian, without forming ``H`` where a game knows better.
+
+        Contract (every override keeps it):
+            * ``player`` is ``"leader"`` (``f = f1``) or ``"follower"`` (``f = f2``);
+            * ``block`` is ``"ab"`` with ``a, b`` in ``{"x", "y"}``; the block is
+              ``H[i, j] = d^2 f / da_i db_j``, of shape ``(d_a, d_b)``; so ``"xy"`` is the
+              transpose of ``"yx"`` (``follower_hess_yx`` is the follower's ``"yx"`` block,
+              ``leader_hess_yx`` the leader's, ``follower_hess_yy`` the follower's ``"yy"``);
+            * ``x`` ``(..., d1)``, ``y`` ``(..., d2)`` and ``v`` ``(..., d_b)`` broadcast
+              against each other on their leading axes; the result is ``(..., d_a)``, float64,
+              ``result[..., i] = sum_j H[..., i, j] v[..., j]``;
+            * it is linear in ``v`` (exactly, for closed forms; to rounding, for the
+              difference default) and reads nothing but its arguments and the game.
+
+        Default: where the game overrides the dense block (``follower_hess_yy``,
+        ``follower_hess_yx``, ``leader_hess_yx``, or their transposes for ``"xy"``), that
+        block times ``v``; otherwise a central difference of the matching gradient
+        (``leader_grad``, ``leader_grad_y``, :meth:`follower_grad_x`, ``follower_grad``)
+        along ``v``, ``(g(z + h v) - g(z - h v)) / 2h`` with ``h = 6e-6 max(1, |z|) / |v|``
+        per row (max norms; ``6e-6`` about the cube root of float64's epsilon balances
+        rounding and truncation for an analytic gradient, to about ``1e-10`` relative); where
+        the gradient is itself a difference, both take the second-derivative step
+        (``1e-4``, to about ``1e-8`` relative). Rows where
+        ``v`` is zero give zero. Games with a cheap closed form override this (quadratic
+        games, the IPD, the tandem game, ...); games of many parameters must, since the
+        dense default costs ``d_a d_b``.
+
+        Raises:
+            ValueError: for an unknown ``player`` or ``block``, or a ``v`` whose last axis is
+                not ``d_b``.
+        """
+        x, y, v = self._hvp_args(player, block, x, y, v)
+        dense = self._dense_block(player, block)
+        if dense is not None:
+            return dense(x, y, v)
+        grad, numeric = self._block_grad(player, block[0])
+        step = 1e-4 if numeric else 6e-6
+        if block[1] == "x":
+            return _directional_difference(lambda z: grad(z, y), x, v, step)
+        return _directional_difference(lambda z: grad(x, z), y, v, step)
+
+    def _hvp_args(
+        self, player: str, block: str, x: Array, y: Array, v: Array
+    ) -> tuple[Array, Array, Array]:
+        """``x, y, v`` of :meth:`payoff_hvp` as float64 arrays broadcast to one batch shape,
+        ``player``, ``block`` and ``v``'s last axis checked (overrides call this first).
+
+        Raises:
+            ValueError: for an unknown ``player`` or ``block`` or a ``v`` of the wrong length.
+        """
+        if player not in ("leader", "follower"):
+            raise ValueError(f"player must be 'leader' or 'follower', got {player!r}")
+        if block not in ("xx", "xy", "yx", "yy"):
+            raise ValueError(f"block must be one of 'xx', 'xy', 'yx', 'yy', got {block!r}")
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        v = np.asarray(v, dtype=np.float64)
+        d_b = self.d1 if block[1] == "x" else self.d2
+        if v.ndim == 0 or v.shape[-1] != d_b:
+            raise ValueError(
+                f"v must have shape (..., {d_b}) for block {block!r}, got shape {v.shape}"
+            )
+        batch = np.broadcast_shapes(x.shape[:-1], y.shape[:-1], v.shape[:-1])
+        return (
+            np.broadcast_to(x, batch + x.shape[-1:]),
+            np.broadcast_to(y, batch + y.shape[-1:]),
+            np.broadcast_to(v, batch + v.shape[-1:]),
+        )
+
+    def _constant_hvp(
+        self, table: dict[str, float], player: str, block: str, x: Array, y: Array, v: Array
+    ) -> Array:
+        """:meth:`payoff_hvp` of a game with one leader and one follower coordinate and
+        constant second derivatives: ``table["leader xy"]`` etc. (all eight) times ``v``."""
+        x, y, v = self._hvp_args(player, block, x, y, v)
+        return table[f"{player} {block}"] * v
+
+    def _dense_block(self, player: str, block: str) -> Callable | None:
+        """``(x, y, v) -> H v`` from a dense Hessian block the game overrides, else None."""
+        own = type(self)
+        if (
+            player == "follower"
+            and block == "yy"
+            and own.follower_hess_yy is not Game.follower_hess_yy
+        ):
+            return lambda x, y, v: _matvec(self.follower_hess_yy(x, y), v)
+        pairs = {
+            "follower": ("follower_hess_yx", Game.follower_hess_yx),
+            "leader": ("leader_hess_yx", Game.leader_hess_yx),
+        }
+        name, default = pairs[player]
+        if block in ("yx", "xy") and getattr(own, name) is not default:
+            hess = getattr(self, name)
+            if block == "yx":
+                return lambda x, y, v: _matvec(hess(x, y), v)
+            return lambda x, y, v: _vecmat(v, hess(x, y))
+        return None
+
+    def _block_grad(self, player: str, a: str) -> tuple[Callable[[Array, Array], Array], bool]:
+        """The gradient of ``player``'s payoff w.r.t. ``a`` (``"x"`` or ``"y"``), with the
+        second-derivative step where it is itself a difference, and whether it is one."""
+        own = type(self)
+        if player == "leader" and a == "x":
+            return self._coarse_leader_grad, self._leader_grad_is_numeric()
+        if player == "follower" and a == "y":
+            return self._coarse_follower_grad, self._follower_grad_is_numeric()
+        if player == "leader" and own.leader_grad_y is not Game.leader_grad_y:
+            return self.leader_grad_y, False
+        if player == "follower" and own.follower_grad_x is not Game.follower_grad_x:
+            return self.follower_grad_x, False
+        pay = self.leader_payoff if player == "leader" else self.follower_payoff
+        if a == "y":
+            scale = self._y_scale * _SECOND_ORDER_SCALE
+            return lambda x, y: _fd_jacobian(lambda z: pay(x, z), y, scale), True
+        scale = self._x_scale * _SECOND_ORDER_SCALE
+        return lambda x, y: _fd_jacobian(lambda z: pay(z, y), x, scale), True
 
     # ------------------------------------------------------------------ hierarchical quantities
     def total_leader_grad(self, x: Array, y: Array) -> Array:

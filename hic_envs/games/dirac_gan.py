@@ -105,6 +105,17 @@ class DiracGAN(Game):
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
         return np.full(shape, -1.0)
 
+    def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(-y, np.broadcast_shapes(x.shape, y.shape)).copy()
+
+    def payoff_hvp(self, player: str, block: str, x, y, v) -> np.ndarray:
+        """Constant second derivatives of ``f2`` (``0``, ``-1``, ``-gamma``), negated for
+        ``f1``."""
+        table = {"xx": 0.0, "xy": -1.0, "yx": -1.0, "yy": -self.gamma}
+        both = {f"follower {k}": h for k, h in table.items()}
+        both.update({f"leader {k}": -h for k, h in table.items()})
+        return self._constant_hvp(both, player, block, x, y, v)
+
     def best_response(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         return np.clip((self.c - x) / self.gamma, self.follower_low, self.follower_high)

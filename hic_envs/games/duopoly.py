@@ -103,6 +103,25 @@ class Duopoly(Game):
         shape = np.broadcast_shapes(np.shape(x)[:-1], np.shape(y)[:-1]) + (1, 1)
         return np.full(shape, -self.b)
 
+    def follower_grad_x(self, x, y):
+        return np.broadcast_to(-self.b * y, np.broadcast_shapes(x.shape, y.shape)).copy()
+
+    def payoff_hvp(self, player: str, block: str, x, y, v):
+        """Constant second derivatives: each profit has ``-2b`` in its own quantity, ``-b``
+        across and ``0`` in the other's."""
+        b = self.b
+        table = {
+            "leader xx": -2 * b,
+            "leader xy": -b,
+            "leader yx": -b,
+            "leader yy": 0.0,
+            "follower xx": 0.0,
+            "follower xy": -b,
+            "follower yx": -b,
+            "follower yy": -2 * b,
+        }
+        return self._constant_hvp(table, player, block, x, y, v)
+
     def best_response(self, x):
         x = np.asarray(x, dtype=np.float64)
         return np.clip((self.a - self.c2 - self.b * x) / (2 * self.b), 0.0, self.a / self.b)

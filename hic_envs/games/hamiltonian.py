@@ -94,6 +94,24 @@ class HamiltonianGame(Game):
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
         return np.full(shape, 1.0)
 
+    def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(-y, np.broadcast_shapes(x.shape, y.shape)).copy()
+
+    def payoff_hvp(self, player: str, block: str, x, y, v) -> np.ndarray:
+        """Constant second derivatives: ``f1`` has ``1`` across, ``f2`` has ``-1`` across and
+        ``-reg`` in ``y``; the rest are 0."""
+        table = {
+            "leader xx": 0.0,
+            "leader xy": 1.0,
+            "leader yx": 1.0,
+            "leader yy": 0.0,
+            "follower xx": 0.0,
+            "follower xy": -1.0,
+            "follower yx": -1.0,
+            "follower yy": -self.reg,
+        }
+        return self._constant_hvp(table, player, block, x, y, v)
+
     def total_leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         self._require_reg("total_leader_grad")
         return super().total_leader_grad(x, y)

@@ -141,7 +141,10 @@ class IteratedPrisonersDilemma(Game):
 
     ## Arguments
     * ``discount`` (float, default 0.96, LOLA's): ``gamma``, in ``(0, 1)``.
-    * ``tau`` (float, default 3): the follower's entropy weight, > 0. The default is the
+    * ``tau`` (float, default 3): the follower's entropy weight, >= 0. ``tau = 0`` is the
+      unregularised IPD of LOLA and SOS (Letcher et al., 2019) with ``Y = [0, 1]^5``: payoffs
+      and every derivative work, the ground truth (best response, DSE, Nash) needs ``tau > 0``
+      and raises a ``ValueError``. The default is the
       smallest round value with the exact margin (``tau >= 2.67``, see the strategy spaces):
       best responses strictly interior, and unique on every point measured.
     * ``leader_tau`` (float, default 0): the leader's entropy weight, >= 0.
@@ -159,7 +162,7 @@ class IteratedPrisonersDilemma(Game):
         if not 0.0 < gamma < 1.0:
             raise ValueError(f"discount must lie strictly between 0 and 1, got {discount!r}")
         self.discount = gamma
-        self.tau = _checks.positive("tau", tau)
+        self.tau = _checks.nonnegative("tau", tau)
         self.leader_tau = _checks.nonnegative("leader_tau", leader_tau)
         A = np.asarray(PrisonersDilemma.DEFAULT_A)  # leader's payoffs, rows: its action
         B = np.asarray(PrisonersDilemma.DEFAULT_B)
@@ -170,7 +173,9 @@ class IteratedPrisonersDilemma(Game):
         spread = float(max(np.ptp(self.r1), np.ptp(self.r2)))
         self.gradient_bound = spread * max(1.0, gamma / (1.0 - gamma))
         U = self.gradient_bound
-        l2 = max(0.5 * float(scipy.special.expit(-U / self.tau)), self.EPS)
+        l2 = 0.0
+        if self.tau > 0:
+            l2 = max(0.5 * float(scipy.special.expit(-U / self.tau)), self.EPS)
         l1 = 0.0
         if self.leader_tau > 0:
             l1 = max(0.5 * float(scipy.special.expit(-U / self.leader_tau)), self.EPS)
@@ -237,16 +242,19 @@ class IteratedPrisonersDilemma(Game):
         return f
 
     def follower_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return self._values(x, y)[..., 1] + self.tau * _entropy(
-            np.asarray(y, dtype=np.float64)
-        ).sum(-1)
+        f = self._values(x, y)[..., 1]
+        if self.tau > 0:
+            f = f + self.tau * _entropy(np.asarray(y, dtype=np.float64)).sum(-1)
+        return f
 
     def payoffs(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         v = self._values(x, y)
         f1 = v[..., 0]
         if self.leader_tau > 0:
             f1 = f1 + self.leader_tau * _entropy(np.asarray(x, dtype=np.float64)).sum(-1)
-        f2 = v[..., 1] + self.tau * _entropy(np.asarray(y, dtype=np.float64)).sum(-1)
+        f2 = v[..., 1]
+        if self.tau > 0:
+            f2 = f2 + self.tau * _entropy(np.asarray(y, dtype=np.float64)).sum(-1)
         return f1, f2
 
     def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -259,8 +267,11 @@ class IteratedPrisonersDilemma(Game):
 
     def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         _, gy, _ = self._first_order(x, y)
-        yb = np.broadcast_to(np.asarray(y, dtype=np.float64), gy.shape[:-1])
-        return gy[..., OWN_TO_LEADER, 1] + self.tau * np.log((1.0 - yb) / yb)
+        out = gy[..., OWN_TO_LEADER, 1]
+        if self.tau > 0:
+            yb = np.broadcast_to(np.asarray(y, dtype=np.float64), out.shape)
+            out = out + self.tau * np.log((1.0 - yb) / yb)
+        return out
 
     def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         _, gy, _ = self._first_order(x, y)
@@ -269,6 +280,8 @@ class IteratedPrisonersDilemma(Game):
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         _, _, parts = self._first_order(x, y)
         H = self._hessian_block(parts, "y", "y", 1)[..., OWN_TO_LEADER, :][..., OWN_TO_LEADER]
+        if self.tau == 0:
+            return H
         yb = np.broadcast_to(np.asarray(y, dtype=np.float64), H.shape[:-1])
         return H - (self.tau / (yb * (1.0 - yb)))[..., None] * np.eye(5)
 
@@ -279,6 +292,27 @@ class IteratedPrisonersDilemma(Game):
     def leader_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         _, _, parts = self._first_order(x, y)
         return self._hessian_block(parts, "y", "x", 0)[..., OWN_TO_LEADER, :]
+
+    def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        gx, _, _ = self._first_order(x, y)
+        return gx[..., 1]
+
+    def payoff_hvp(self, player: str, block: str, x, y, v) -> np.ndarray:
+        """``H v`` from the exact ``5 x 5`` block (see the class docstring), entropy included."""
+        x, y, v = self._hvp_args(player, block, x, y, v)
+        k = 0 if player == "leader" else 1
+        _, _, parts = self._first_order(x, y)
+        H = self._hessian_block(parts, block[0], block[1], k)
+        if block[0] == "y":
+            H = H[..., OWN_TO_LEADER, :]
+        if block[1] == "y":
+            H = H[..., OWN_TO_LEADER]
+        out = np.einsum("...ij,...j->...i", H, v)
+        own, tau = ("xx", self.leader_tau) if k == 0 else ("yy", self.tau)
+        if block == own and tau > 0:
+            z = x if k == 0 else y
+            out = out - tau / (z * (1.0 - z)) * v
+        return out
 
     # ------------------------------------------------------------------ best response
     def best_response(self, x: np.ndarray) -> np.ndarray:
@@ -291,6 +325,12 @@ class IteratedPrisonersDilemma(Game):
         x = np.asarray(x, dtype=np.float64)
         if not np.all(np.isfinite(x)):
             raise ValueError(f"best_response needs a finite leader strategy, got {x.tolist()}")
+        if self.tau == 0:
+            raise ValueError(
+                "with tau=0 (LOLA's and SOS's unregularised IPD) the follower's payoff is "
+                "multilinear in y and its best response is neither unique nor smooth; "
+                "best_response, stackelberg and nash need tau > 0"
+            )
         batch = x.shape[:-1]
         ys, f = self.local_best_responses(x.reshape(-1, self.d1))
         best = np.argmax(f, axis=0)  # the first of equal maxima: deterministic

@@ -119,6 +119,25 @@ class QuadraticGame(Game):
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
         return np.full(shape, self.m * self.k)
 
+    def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return self.m * self.k * (y - self.k * x)
+
+    def payoff_hvp(self, player: str, block: str, x, y, v) -> np.ndarray:
+        """Constant second derivatives: ``f1`` has ``-lam`` (xx) and ``-1`` (yy), ``f2`` has
+        ``-m k^2``, ``m k``, ``-m`` (xx, xy, yy)."""
+        m, k = self.m, self.k
+        table = {
+            "leader xx": -self.lam,
+            "leader xy": 0.0,
+            "leader yx": 0.0,
+            "leader yy": -1.0,
+            "follower xx": -m * k * k,
+            "follower xy": m * k,
+            "follower yx": m * k,
+            "follower yy": -m,
+        }
+        return self._constant_hvp(table, player, block, x, y, v)
+
     def best_response(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         return np.clip(self.k * x, self.follower_low, self.follower_high)

@@ -8,6 +8,9 @@ from hic_envs.games.base import Equilibrium, Game
 
 __all__ = ["TandemGame"]
 
+#: Both payoffs' second derivatives (every one is -2).
+_HESSIAN = {f"{p} {b}": -2.0 for p in ("leader", "follower") for b in ("xx", "xy", "yx", "yy")}
+
 
 class TandemGame(Game):
     """The tandem (bicycle) game: two riders who must pedal together.
@@ -81,6 +84,13 @@ class TandemGame(Game):
     def leader_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
         return np.full(shape, -2.0)
+
+    def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return -2.0 * (x + y)
+
+    def payoff_hvp(self, player: str, block: str, x, y, v) -> np.ndarray:
+        """Every second derivative of both payoffs is -2."""
+        return self._constant_hvp(_HESSIAN, player, block, x, y, v)
 
     def best_response(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)

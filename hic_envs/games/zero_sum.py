@@ -111,6 +111,16 @@ class ZeroSumNoNash(Game):
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
         return np.full(shape, self.b)
 
+    def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return -self.a * x + self.b * y
+
+    def payoff_hvp(self, player: str, block: str, x, y, v) -> np.ndarray:
+        """Constant second derivatives of ``L`` (``-a``, ``b``, ``-c``), negated for ``f1``."""
+        table = {"xx": -self.a, "xy": self.b, "yx": self.b, "yy": -self.c}
+        both = {f"follower {k}": h for k, h in table.items()}
+        both.update({f"leader {k}": -h for k, h in table.items()})
+        return self._constant_hvp(both, player, block, x, y, v)
+
     def best_response(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         return np.clip(self.b * x / self.c, self.follower_low, self.follower_high)

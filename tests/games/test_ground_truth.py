@@ -26,6 +26,7 @@ from hic_envs.games import (
     Game,
     HamiltonianGame,
     IteratedPrisonersDilemma,
+    LogitGame,
     MatchingPennies,
     NonlinearGame,
     PrisonersDilemma,
@@ -155,6 +156,9 @@ VARIANTS = {
     "stag_hunt-leader_tau": Case(lambda: StagHunt(leader_tau=0.5)),
     "battle_of_sexes-leader_tau": Case(lambda: BattleOfSexes(tau=2.0, leader_tau=0.3)),
     "ipd-leader_tau": Case(lambda: IteratedPrisonersDilemma(leader_tau=0.5), tol=1e-6),
+    "logit-matching_pennies": Case(
+        lambda: LogitGame(MatchingPennies(tau=0.5, leader_tau=0.2), bound=4.0)
+    ),
     "bimatrix-2x3": Case(
         lambda: Bimatrix(
             A=[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]],
@@ -204,11 +208,12 @@ def sample(game: Game, rng: np.random.Generator, shape: tuple[int, ...]):
     return draw(game.leader_low, game.leader_high), draw(game.follower_low, game.follower_high)
 
 
-def central_diff(fn, z: np.ndarray) -> np.ndarray:
-    """Central differences of ``fn`` w.r.t. the last axis of ``z``: shape ``(..., *out, n)``."""
+def central_diff(fn, z: np.ndarray, rel: float = 1e-6) -> np.ndarray:
+    """Central differences of ``fn`` w.r.t. the last axis of ``z``: shape ``(..., *out, n)``
+    (relative step ``rel``; ``1e-4`` for a difference of a numeric gradient)."""
     cols = []
     for i in range(z.shape[-1]):
-        h = 1e-6 * max(1.0, float(np.abs(z[..., i]).max()))
+        h = rel * max(1.0, float(np.abs(z[..., i]).max()))
         e = np.zeros_like(z)
         e[..., i] = h
         cols.append((fn(z + e) - fn(z - e)) / (2 * h))
@@ -616,3 +621,142 @@ def test_info_is_json_friendly(case):
     info = json.loads(json.dumps(game.info()))
     assert info["name"] == game.name
     assert info["d1"] == game.d1 and info["d2"] == game.d2
+
+
+# ---------------------------------------------------------------------------- matrix-free API
+
+
+def second_difference(f, x, y, a: str, b: str, rel: float = 1e-4) -> np.ndarray:
+    """``d^2 f / da_i db_j`` by four-point second differences of the payoff, ``(..., d_a,
+    d_b)`` (step ``rel`` relative: accurate to about ``1e-8`` relative)."""
+    z = {"x": x, "y": y}
+    da, db = z[a].shape[-1], z[b].shape[-1]
+    out = np.empty(np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (da, db))
+    for i in range(da):
+        for j in range(db):
+            acc = 0.0
+            for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+                w = {"x": x.copy(), "y": y.copy()}
+                hi = rel * max(1.0, float(np.abs(z[a][..., i]).max()))
+                hj = rel * max(1.0, float(np.abs(z[b][..., j]).max()))
+                w[a][..., i] += si * hi
+                w[b][..., j] += sj * hj
+                acc = acc + si * sj * f(w["x"], w["y"])
+            out[..., i, j] = acc / (4 * hi * hj)
+    return out
+
+
+def dense_blocks(game: Game, x, y) -> dict[tuple[str, str], np.ndarray]:
+    """Every Hessian block of both payoffs, ``(..., d_a, d_b)``: the game's analytic dense
+    blocks, or central differences of its analytic gradients, where it has them; second
+    differences of the payoff otherwise (a difference of a difference would be noisier than
+    what it checks)."""
+    own = type(game)
+    f1, f2 = game.leader_payoff, game.follower_payoff
+
+    def pick(method: str, closed, f, a: str, b: str) -> np.ndarray:
+        if getattr(own, method) is not getattr(Game, method):
+            return closed()
+        return second_difference(f, x, y, a, b)
+
+    f2yx = pick("follower_hess_yx", lambda: game.follower_hess_yx(x, y), f2, "y", "x")
+    f1yx = pick("leader_hess_yx", lambda: game.leader_hess_yx(x, y), f1, "y", "x")
+    return {
+        ("follower", "yy"): pick(
+            "follower_hess_yy", lambda: game.follower_hess_yy(x, y), f2, "y", "y"
+        ),
+        ("follower", "yx"): f2yx,
+        ("follower", "xy"): np.swapaxes(f2yx, -1, -2),
+        ("follower", "xx"): pick(
+            "follower_grad_x",
+            lambda: central_diff(lambda u: game.follower_grad_x(u, y), x),
+            f2,
+            "x",
+            "x",
+        ),
+        ("leader", "yx"): f1yx,
+        ("leader", "xy"): np.swapaxes(f1yx, -1, -2),
+        ("leader", "xx"): pick("leader_grad", lambda: leader_hess_xx(game, x, y), f1, "x", "x"),
+        ("leader", "yy"): pick(
+            "leader_grad_y",
+            lambda: central_diff(lambda u: game.leader_grad_y(x, u), y),
+            f1,
+            "y",
+            "y",
+        ),
+    }
+
+
+def test_follower_grad_x_matches_central_differences(case):
+    game, spec = case
+    x, y = sample(game, np.random.default_rng(5), (4,))
+    ref = central_diff(lambda u: game.follower_payoff(u, y), x)
+    atol = 1e-6 * scale_of(ref) + 1e-7
+    np.testing.assert_allclose(game.follower_grad_x(x, y), ref, rtol=1e-5, atol=atol)
+
+
+def test_payoff_hvp_matches_the_dense_blocks_batched(case):
+    """``payoff_hvp`` on a (2, 3) batch equals each block times ``v`` (every block of both
+    players): the closed forms and the difference default alike."""
+    game, spec = case
+    rng = np.random.default_rng(6)
+    x, y = sample(game, rng, (2, 3))
+    blocks = dense_blocks(game, x, y)
+    for (player, block), H in blocks.items():
+        v = rng.normal(size=(2, 3, H.shape[-1]))
+        got = game.payoff_hvp(player, block, x, y, v)
+        ref = np.einsum("...ij,...j->...i", H, v)
+        assert got.shape == ref.shape == (2, 3, H.shape[-2]), (player, block)
+        tol = (1e-5 if spec.analytic else 1e-4) * scale_of(H) * scale_of(v) + 1e-6
+        np.testing.assert_allclose(got, ref, rtol=0, atol=tol, err_msg=f"{player} {block}")
+        # broadcasting: one v against the whole batch, and v = 0 gives 0
+        one = game.payoff_hvp(player, block, x, y, v[0, 0])
+        np.testing.assert_allclose(one, np.einsum("...ij,j->...i", H, v[0, 0]), atol=tol)
+        zero = game.payoff_hvp(player, block, x, y, np.zeros(H.shape[-1]))
+        assert np.all(zero == 0.0), (player, block)
+
+
+def test_payoff_hvp_refuses_bad_arguments():
+    game = QuadraticGame()
+    x, y = np.zeros(game.d1), np.zeros(game.d2)
+    with pytest.raises(ValueError, match="player"):
+        game.payoff_hvp("both", "xx", x, y, x)
+    with pytest.raises(ValueError, match="block"):
+        game.payoff_hvp("leader", "xz", x, y, x)
+    with pytest.raises(ValueError, match="shape"):
+        game.payoff_hvp("leader", "xx", x, y, np.zeros(game.d1 + 1))
+
+
+def test_unregularised_ipd_in_logits_has_exact_derivatives():
+    """The SOS benchmark's game (``tau = 0``, logits): gradients against differences of the
+    payoffs, every HVP block against the dense blocks, on a (3,) batch; its ground truth
+    refuses."""
+    game = LogitGame(IteratedPrisonersDilemma(tau=0.0), bound=3.0, scale=25.0)
+    x, y = sample(game, np.random.default_rng(7), (3,))
+    for fn, ref in (
+        (game.leader_grad, central_diff(lambda u: game.leader_payoff(u, y), x)),
+        (game.follower_grad, central_diff(lambda u: game.follower_payoff(x, u), y)),
+        (game.leader_grad_y, central_diff(lambda u: game.leader_payoff(x, u), y)),
+        (game.follower_grad_x, central_diff(lambda u: game.follower_payoff(u, y), x)),
+    ):
+        np.testing.assert_allclose(fn(x, y), ref, rtol=1e-6, atol=1e-7)
+    rng = np.random.default_rng(8)
+    for (player, block), H in dense_blocks(game, x, y).items():
+        v = rng.normal(size=(3, H.shape[-1]))
+        np.testing.assert_allclose(
+            game.payoff_hvp(player, block, x, y, v),
+            np.einsum("...ij,...j->...i", H, v),
+            atol=1e-6 * scale_of(H) * scale_of(v),
+            err_msg=f"{player} {block}",
+        )
+    with pytest.raises(ValueError, match="tau > 0"):
+        game.best_response(x)
+
+
+def test_logit_game_refuses_bad_arguments():
+    with pytest.raises(TypeError, match="Game"):
+        LogitGame("ipd")
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        LogitGame(QuadraticGame())
+    with pytest.raises(ValueError, match="scale"):
+        LogitGame(MatchingPennies(), scale=0.0)

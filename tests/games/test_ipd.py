@@ -182,7 +182,6 @@ def test_margin_of_the_follower_box():
         ({"discount": 0.0}, "discount"),
         ({"discount": float("nan")}, "discount"),
         ({"discount": True}, "discount"),
-        ({"tau": 0.0}, "tau"),
         ({"tau": -1.0}, "tau"),
         ({"leader_tau": -0.1}, "leader_tau"),
         ({"leader_tau": "1"}, "leader_tau"),

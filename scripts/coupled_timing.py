@@ -1,0 +1,154 @@
+"""Time the hierarchical gradient per leader update: dense (Eq. 7) against matrix-free (CG).
+
+    python scripts/coupled_timing.py [--dims 16 64 256 1024] [--seeds 8] [--stages 200]
+
+On ``RandomQuadraticGame(d, d, seed=0)`` with a batch of ``seeds`` rows (the scaling study's
+set-up, ``scripts/scaling.py``), per update:
+
+* ``dense``: ``Game.total_leader_grad`` of the base class (the follower's Hessian blocks and
+  a batched solve: the generic coupled update the scaling table times);
+* ``CG cold``: :func:`agents.rules.coupled.hierarchical_cg` from ``w = 0`` (iterations shown),
+  relative residual 1e-6 (the learner's default);
+* ``CG in play``: :class:`agents.HierarchicalCGLeader` against a gradient-ascent follower,
+  warm-started from the previous stage's solve, mean over ``stages`` stages, with the
+  largest distance ``|x - x*|`` over the rows at the end; and the same with
+  ``cg_iters=2`` (two iterations per stage: the solve tracked across stages);
+
+each with the game's own ``payoff_hvp`` (today the base class's default for this game: its
+dense blocks times ``v``) and with a closed-form product ``v @ H`` (a subclass here, what a
+game of many parameters overrides; random_quadratic.py itself is another helper's). The
+relative error of the CG direction against the dense one is shown. BLAS is pinned to one
+thread. Timings depend on the machine's load: quote them with ``uptime``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from agents import GradientAscentFollower, presets  # noqa: E402
+from agents.compose.config import parse  # noqa: E402
+from agents.coupled import HierarchicalCGLeader  # noqa: E402
+from agents.rules import coupled as rules  # noqa: E402
+from hic_envs.games import Game, RandomQuadraticGame  # noqa: E402
+
+
+class ClosedFormHVP(RandomQuadraticGame):
+    """The random quadratic game with the follower's products in closed form:
+    ``f2_yy v = -v H`` and ``f2_xy v = v G`` (``H`` symmetric; ``G`` is ``grad_yx f2``)."""
+
+    def payoff_hvp(self, player, block, x, y, v):
+        x, y, v = self._hvp_args(player, block, x, y, v)
+        if player == "follower" and block == "yy":
+            return -(v @ self.H)
+        if player == "follower" and block == "xy":
+            return v @ self.G
+        return super().payoff_hvp(player, block, x, y, v)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
+
+    dims: tuple[int, ...] = (16, 64, 256, 1024)
+    """Dimensions d = d1 = d2."""
+    seeds: int = 8
+    """Batch rows."""
+    stages: int = 200
+    """Stages of the in-play timing."""
+    dense_max: int = 1024
+    """Largest d at which the dense update is timed."""
+
+    def __post_init__(self) -> None:
+        if not self.dims or min(self.dims) < 1 or self.seeds < 1 or self.stages < 1:
+            raise ValueError(f"dims, seeds and stages must be positive, got {self}")
+
+
+def _us(fn, min_time: float = 0.2) -> float:
+    fn()
+    reps, t = 0, time.perf_counter()
+    while True:
+        fn()
+        reps += 1
+        el = time.perf_counter() - t
+        if el >= min_time:
+            return el / reps * 1e6
+
+
+def _in_play_us(game: Game, S: int, stages: int, cg_iters: int = 50) -> tuple[float, float]:
+    """Mean µs per leader update in play, and the final relative distance to x*."""
+    leader = HierarchicalCGLeader(
+        game, presets.gradient_leader_step(game), num_envs=S, seed=0, cg_iters=cg_iters
+    )
+    follower = GradientAscentFollower(game, presets.follower_step_size(game), num_envs=S, seed=0)
+    leader.reset()
+    follower.reset()
+    spent = 0.0
+    r = np.zeros(S)
+    for _ in range(stages):
+        x, y = leader.strategies, follower.strategies
+        t = time.perf_counter()
+        leader.observe_batch(r, y)
+        spent += time.perf_counter() - t
+        follower.observe_batch(r, x)
+    dist = game.distance_to_stackelberg(leader.strategies).max()
+    return spent / stages * 1e6, float(dist)
+
+
+def rows(d: int, cfg: Config) -> list[str]:
+    """The table's two rows at dimension ``d`` (the game's HVP, then the closed form)."""
+    t = time.perf_counter()
+    base = RandomQuadraticGame(d, d, seed=0)
+    build = time.perf_counter() - t
+    closed = ClosedFormHVP(d, d, seed=0)
+    rng = np.random.default_rng(0)
+    S = cfg.seeds
+    x = rng.uniform(base.leader_low, base.leader_high, (S, d))
+    y = rng.uniform(base.follower_low, base.follower_high, (S, d))
+    ref = base.total_leader_grad(x, y)  # the game's closed form (no solve per call)
+    dense = "–"
+    if d <= cfg.dense_max:
+        dense = f"{_us(lambda: Game.total_leader_grad(base, x, y)):.4g}"
+    w0 = np.zeros((S, d))
+    out = []
+    for label, game in (("game's", base), ("closed form", closed)):
+        D, _ = rules.hierarchical_cg(game, x, y, w0, 500, 1e-6)
+        _, iters = rules.conjugate_gradient(
+            lambda u, g=game: -g.payoff_hvp("follower", "yy", x, y, u),
+            -game.leader_grad_y(x, y),
+            w0,
+            500,
+            1e-6,
+        )
+        cold = _us(lambda g=game: rules.hierarchical_cg(g, x, y, w0, 500, 1e-6))
+        play, dist = _in_play_us(game, S, cfg.stages)
+        play2, dist2 = _in_play_us(game, S, cfg.stages, cg_iters=2)
+        err = float(np.abs(D - ref).max() / np.abs(ref).max())
+        out.append(
+            f"| {d} | {build:.2g} | {dense} | {label} | {cold:.4g} ({iters}) | {err:.1e} | "
+            f"{play:.4g} ({dist:.1e}) | {play2:.4g} ({dist2:.1e}) |"
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    cfg = parse(Config, argv, prog="python scripts/coupled_timing.py")
+    print(
+        "| d | build s | dense µs | HVP | CG cold µs (iters) | CG rel. error | "
+        "CG in play µs (max dist.) | CG 2 iterations in play µs (max dist.) |\n"
+        "|---:|---:|---:|---|---:|---:|---:|---:|"
+    )
+    for d in cfg.dims:
+        for line in rows(d, cfg):
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
