@@ -34,7 +34,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from agents import GradientAscentFollower, presets  # noqa: E402
-from agents.compose.config import parse  # noqa: E402
+from agents.compose.cli.config import parse  # noqa: E402
 from agents.coupled import HierarchicalCGLeader  # noqa: E402
 from agents.rules import coupled as rules  # noqa: E402
 from hic_envs.games import Game, RandomQuadraticGame  # noqa: E402
@@ -55,7 +55,7 @@ class ClosedFormHVP(RandomQuadraticGame):
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
+    """Command-line configuration (one flag per field, :mod:`agents.compose.cli.config`)."""
 
     dims: tuple[int, ...] = (16, 64, 256, 1024)
     """Dimensions d = d1 = d2."""

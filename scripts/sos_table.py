@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from agents import GradientAscentFollower, HiCLeader, SGALeader
-from agents.compose.config import parse
+from agents.compose.cli.config import parse
 from agents.coupled import LOLALearner, LookAheadLearner, SOSLearner
 from hic_envs.games import IteratedPrisonersDilemma, LogitGame, TandemGame
 from hic_envs.games.base import Game
@@ -55,7 +55,7 @@ HIC = {"ipd": (0.002, 0.5, 5, 0.9), "tandem": (0.02, 0.5, 5, 0.9)}
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Command-line configuration (one flag per field, :mod:`agents.compose.config`)."""
+    """Command-line configuration (one flag per field, :mod:`agents.compose.cli.config`)."""
 
     ipd_runs: int = 50
     """IPD runs (published: 50)."""

@@ -20,7 +20,7 @@ jax = pytest.importorskip("jax")
 jnp = pytest.importorskip("jax.numpy")
 
 from agents import GradientAscentFollower, HiCLeader  # noqa: E402
-from agents.compose.runner import run_batch  # noqa: E402
+from agents.compose.engines.runner import run_batch  # noqa: E402
 from hic_envs.games import ArrayGame, Duopoly, RandomQuadraticGame  # noqa: E402
 from hic_envs.games.base import _fd_jacobian  # noqa: E402
 
