@@ -99,12 +99,16 @@ class Config:
             raise ValueError(f"--epsilon must be in (0, 1), got {self.epsilon}")
         for nm in ("seeds", "hic_stages", "coupled_stages", "points"):
             if getattr(self, nm) < 1:
-                raise ValueError(f"--{nm.replace('_', '-')} must be positive, got {getattr(self, nm)}")
+                raise ValueError(
+                    f"--{nm.replace('_', '-')} must be positive, got {getattr(self, nm)}"
+                )
         if not self.dims or min(self.dims) < 1:
             raise ValueError(f"--dims must be positive integers, got {self.dims}")
         bad = [m for m in self.methods if m not in METHODS]
         if bad or not self.methods:
-            raise ValueError(f"--methods: unknown {bad or 'none given'}; expected some of {METHODS}")
+            raise ValueError(
+                f"--methods: unknown {bad or 'none given'}; expected some of {METHODS}"
+            )
 
 
 def build(method: str, game: CovarianceGAN, seeds: int):
@@ -275,7 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(text)
     (out / "gan_study.md").write_text(text)
-    (out / "gan_study.json").write_text(json.dumps({"config": dataclasses.asdict(cfg), "rows": rows}))
+    (out / "gan_study.json").write_text(
+        json.dumps({"config": dataclasses.asdict(cfg), "rows": rows})
+    )
     return 0
 
 

@@ -20,9 +20,11 @@ also printed as they are made. Steps:
    vs fixed commitment (``scripts/adaptive_commitment.py``), the matrix games' presets
    (``scripts/matrix_preset_check.py``), Hi-C on the iterated Prisoner's Dilemma
    (``scripts/ipd_hic.py``), the stable-opponent-shaping table
-   (``scripts/sos_table.py``), the sweep study (``scripts/sweep_study.py``, which also draws
-   ``docs/figures/study_sweep_*.png``) and the learned-best-response experiment
-   (``scripts/learned_best_response.py``, SB3 followers).
+   (``scripts/sos_table.py``), Hi-C against coupled methods on the covariance GAN
+   (``scripts/gan_study.py``, which also draws ``docs/figures/gan_study_*.png``), the sweep
+   study (``scripts/sweep_study.py``, which also draws ``docs/figures/study_sweep_*.png``)
+   and the learned-best-response experiment (``scripts/learned_best_response.py``, SB3
+   followers).
 
 The run directories go to a temporary directory unless ``--runs DIR`` is given (it must not
 exist yet). BLAS is pinned to one thread unless OPENBLAS_NUM_THREADS is set (see
@@ -97,6 +99,26 @@ HOOKS = [
         "scripts/sos_table.py",
         [],
         ["--ipd-runs", "4", "--tandem-runs", "4", "--hic-factor", "2"],
+    ),
+    (
+        "Hi-C vs coupled methods on the covariance GAN (the paper's open question)",
+        "scripts/gan_study.py",
+        [],
+        [
+            "--dims",
+            "2",
+            "3",
+            "--seeds",
+            "2",
+            "--hic-stages",
+            "2000",
+            "--coupled-stages",
+            "300",
+            "--out",
+            "{runs}/gan_study",
+            "--figures",
+            "{runs}/gan_study",
+        ],
     ),
     (
         "Hi-C on the iterated Prisoner's Dilemma",
