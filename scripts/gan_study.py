@@ -176,9 +176,10 @@ def format_table(rows: list[dict], cfg: Config) -> str:
     for r in rows:
         to = "-" if not np.isfinite(r["stages_to_eps"]) else f"{r['stages_to_eps']:.0f}"
         out.append(
-            f"| {r['d']} | {r['params']} | {r['method']} | {'yes' if r['method'] in COUPLED else 'no'}"
-            f" | {r['stages'][-1]} | {r['updates']:.0f} | {r['final_median']:.3g} | "
-            f"{r['settled']}/{cfg.seeds} | {to} | {r['seconds'][-1]:.1f} | {r['us_per_stage']:.0f} |"
+            f"| {r['d']} | {r['params']} | {r['method']} | "
+            f"{'yes' if r['method'] in COUPLED else 'no'} | {r['stages'][-1]} | "
+            f"{r['updates']:.0f} | {r['final_median']:.3g} | {r['settled']}/{cfg.seeds} | "
+            f"{to} | {r['seconds'][-1]:.1f} | {r['us_per_stage']:.0f} |"
         )
     return "\n".join(out)
 
