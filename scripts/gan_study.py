@@ -64,8 +64,11 @@ HIC_VARIANTS = {
 }
 #: The other leaders: name -> catalog leader name (``lola`` is built matrix-free, below).
 OTHERS = {"hierarchical-cg": "hierarchical-cg", "lola": "lola", "sga": "sga"}
-METHODS = tuple(HIC_VARIANTS) + tuple(OTHERS)
-COUPLED = ("hierarchical-cg", "lola")
+#: The coupled leaders at 0.3 times their default step (0.1 / H): at d >= 16 the default
+#: drives them to the box's corners within 100 stages.
+SMALL_STEP = {"hierarchical-cg-step0.3": "hierarchical-cg", "lola-step0.3": "lola"}
+METHODS = tuple(HIC_VARIANTS) + tuple(OTHERS) + tuple(SMALL_STEP)
+COUPLED = ("hierarchical-cg", "lola", *SMALL_STEP)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,6 +100,9 @@ class Config:
     replot: bool = False
     """Run nothing: redraw the table and figures from ``--out``'s gan_study.json (the rows
     written so far: the file is rewritten after every run)."""
+    append: bool = False
+    """Add this command's runs to ``--out``'s gan_study.json (replacing rows of the same
+    method and d) instead of starting a new one."""
 
     def __post_init__(self) -> None:
         if not 0 < self.epsilon < 1:
@@ -118,12 +124,19 @@ class Config:
 def build(method: str, game: CovarianceGAN, seeds: int):
     """The (leader, follower) pair of ``method`` on ``game``, ``seeds`` rows each."""
     follower = catalog.make_follower("gradient", game, seeds, {})
+    scale = 1.0
+    if method in SMALL_STEP:
+        method, scale = SMALL_STEP[method], 0.3
+    if method == "hierarchical-cg":
+        step = scale * presets.gradient_leader_step(game)
+        leader = catalog.make_leader(method, game, seeds, {"step_size": step}, partner=follower)
+        return leader, follower
     if method == "lola":
         # The catalog's "lola" leader (LOLALeader) reads dense Hessian blocks, (S, d^2, d^2)
         # per stage: 77 s for 2e4 stages at d = 8 here. The matrix-free rule with the same
         # step (0.1 / H), look-ahead (1) and correction is the same direction (tests of
         # agents.coupled check it) through payoff_hvp.
-        step = presets.gradient_leader_step(game)
+        step = scale * presets.gradient_leader_step(game)
         return LOLALearner(game, "leader", step, num_envs=seeds, lookahead=1.0), follower
     if method in OTHERS:
         return catalog.make_leader(OTHERS[method], game, seeds, {}, partner=follower), follower
@@ -262,7 +275,6 @@ def plot(rows: list[dict], cfg: Config, folder: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     cfg = parse(Config, argv, prog="python scripts/gan_study.py")
     argv = sys.argv[1:] if argv is None else argv
-    t = time.perf_counter()
     load0 = os.getloadavg()
     out, figs = Path(cfg.out), Path(cfg.figures)
     out.mkdir(parents=True, exist_ok=True)
@@ -274,6 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         rows, seconds = [], 0.0
         command = "python scripts/gan_study.py " + " ".join(argv)
+        if cfg.append:
+            data = json.loads(store.read_text())
+            done = {(m, d) for d in cfg.dims for m in cfg.methods}
+            rows = [r for r in data["rows"] if (r["method"], r["d"]) not in done]
+            seconds, command = data["seconds"], f"{data['command']}` and `{command}"
         for d in cfg.dims:
             for m in cfg.methods:
                 r = run_one(m, d, cfg)
@@ -284,10 +301,11 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
                 rows.append(r)
-                seconds = time.perf_counter() - t
+                seconds += r["seconds"][-1]
                 data = {"config": dataclasses.asdict(cfg), "command": command.strip()}
                 data.update(rows=rows, load=list(os.getloadavg()), seconds=seconds)
                 store.write_text(json.dumps(data))
+    rows.sort(key=lambda r: (r["d"], METHODS.index(r["method"])))
     paths = plot(rows, cfg, figs)
     text = (
         f"CovarianceGAN(d, lam={cfg.lam}) (hic/CovarianceGAN-v0, S from seed 0); every leader "
