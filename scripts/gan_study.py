@@ -19,9 +19,17 @@ wall-clock time. Hi-C variants (all uncoupled: they read nothing but the leader'
 * ``hic-step4``: the preset with a 4x larger step ``alpha_n`` (a tuning, to see whether the
   preset's step, which shrinks with ``d``, is what limits it).
 
+and the coupled leaders also at 0.3x their default step (``hierarchical-cg-step0.3``,
+``lola-step0.3``; the recorded study added them with ``--append`` after its first command
+showed the default step diverging at d >= 16; the default ``--methods`` includes them).
+Results and the answer: ``docs/pending/hstudy.md``.
+
 Usage::
 
-    python scripts/gan_study.py                               # the study (~10 min on 2 cores)
+    python scripts/gan_study.py                               # the study (~7 min on 2 cores)
+    python scripts/gan_study.py --dims 2 4 8 16 25 --methods hierarchical-cg-step0.3 \
+        lola-step0.3 --append                                 # add rows to its JSON
+    python scripts/gan_study.py --replot                      # redraw from the JSON
     python scripts/gan_study.py --dims 2 --seeds 2 --hic-stages 2000 --coupled-stages 500 \
         --methods hic sga --out /tmp/gs --figures /tmp/gs      # smoke run
 
@@ -75,10 +83,10 @@ COUPLED = ("hierarchical-cg", "lola", *SMALL_STEP)
 class Config:
     """Hi-C against coupled methods on the covariance-estimation GAN across its dimension."""
 
-    dims: tuple[int, ...] = (2, 4, 8, 16)
+    dims: tuple[int, ...] = (2, 4, 8, 16, 25)
     """Data dimensions d (d^2 parameters per player)."""
     methods: tuple[str, ...] = METHODS
-    """Leaders to run (Hi-C variants and hierarchical-cg, lola, sga)."""
+    """Leaders to run (the Hi-C variants; hierarchical-cg, lola, sga; the 0.3x-step ones)."""
     seeds: int = 16
     """Rows per run (one batch)."""
     hic_stages: int = 200_000
