@@ -21,9 +21,11 @@ also printed as they are made. Steps:
    vs fixed commitment (``scripts/adaptive_commitment.py``), the matrix games' presets
    (``scripts/matrix_preset_check.py``), Hi-C on the iterated Prisoner's Dilemma
    (``scripts/ipd_hic.py``), the stable-opponent-shaping table
-   (``scripts/sos_table.py``), the sweep study (``scripts/sweep_study.py``, which also draws
-   ``docs/figures/study_sweep_*.png``) and the learned-best-response experiment
-   (``scripts/learned_best_response.py``, SB3 followers).
+   (``scripts/sos_table.py``), Hi-C against coupled methods on the covariance GAN
+   (``scripts/gan_study.py``, which also draws ``docs/figures/gan_study_*.png``), the sweep
+   study (``scripts/sweep_study.py``, which also draws ``docs/figures/study_sweep_*.png``)
+   and the learned-best-response experiment (``scripts/learned_best_response.py``, SB3
+   followers).
 
 ``--validate`` reads the reproduction manifest (``docs/manifest.yaml``: every number the docs
 quote, with its command, expected value and tolerance), runs the quick targets' commands (each
@@ -108,6 +110,26 @@ HOOKS = [
         "scripts/sos_table.py",
         [],
         ["--ipd-runs", "4", "--tandem-runs", "4", "--hic-factor", "2"],
+    ),
+    (
+        "Hi-C vs coupled methods on the covariance GAN (the paper's open question)",
+        "scripts/gan_study.py",
+        [],
+        [
+            "--dims",
+            "2",
+            "3",
+            "--seeds",
+            "2",
+            "--hic-stages",
+            "2000",
+            "--coupled-stages",
+            "300",
+            "--out",
+            "{runs}/gan_study",
+            "--figures",
+            "{runs}/gan_study",
+        ],
     ),
     (
         "Hi-C on the iterated Prisoner's Dilemma",
