@@ -113,6 +113,7 @@ def _game_pages(out: Path) -> None:
 
 def _learner_pages(out: Path) -> None:
     from agents import catalog
+    from agents.specs import field_docs, option_fields
     from hic_envs.games import Duopoly
 
     game = Duopoly()
@@ -127,7 +128,15 @@ def _learner_pages(out: Path) -> None:
                 continue
             cls = type(agent)
             slug = re.sub(r"[^a-z0-9]+", "-", f"{spec.role}-{name}".lower())
-            opts = ", ".join(f"`{o}`" for o in spec.options) or "none"
+            # The options class is the one home of the learner's options (agents.catalog):
+            # its fields are the flags and sweep keys, its field docstrings their help.
+            docs = field_docs(spec.options)
+            fields = list(option_fields(spec.options))
+            opts = ", ".join(f"`{o}`" for o in fields) or "none"
+            table = "".join(
+                f"| `{o}` | {docs.get(o, '').replace('|', '/').replace(chr(10), ' ')} |\n"
+                for o in fields
+            )
             coupled = "yes" if spec.coupled else "no"
             page = (
                 f"# {spec.display} (`{name}`)\n\n{spec.summary}\n\n"
@@ -136,7 +145,13 @@ def _learner_pages(out: Path) -> None:
                 f"| coupled (reads the other player's payoff) | {coupled} |\n"
                 f"| options | {opts} |\n| class built | `{cls.__module__}.{cls.__qualname__}` |\n\n"
                 f"Run it: `hic run hic/Duopoly-v0 --{spec.role} {name} --out runs/{name}`.\n\n"
-                "## The class\n\n"
+                + (
+                    f"## Options (`{spec.options.__name__}`)\n\n| option | meaning |\n|---|---|\n"
+                    f"{table}\n"
+                    if fields
+                    else ""
+                )
+                + "## The class\n\n"
                 f"```{{eval-rst}}\n.. autoclass:: {cls.__module__}.{cls.__qualname__}\n"
                 "   :no-index:\n   :members:\n```\n"
             )

@@ -16,11 +16,13 @@ Only the bench imports this module, and only when numba is installed (``pip inst
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numba
 import numpy as np
 
 from agents.schedules import ScheduleTable
+from hic_envs.games.duopoly import Duopoly
 
 __all__ = ["NumbaHiC"]
 
@@ -89,7 +91,7 @@ class NumbaHiC:
         intervals: schedule table length (updates) to prepare.
     """
 
-    def __init__(self, game, leader, follower, intervals: int = 1 << 20) -> None:
+    def __init__(self, game: Duopoly, leader: Any, follower: Any, intervals: int = 1 << 20) -> None:
         S = leader.num_envs
         rng = np.random.default_rng(0)
         n = np.arange(intervals + 1, dtype=np.int64)
