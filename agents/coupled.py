@@ -261,8 +261,10 @@ class SymplecticLearner(CoupledLearner):
     ascent). See :func:`agents.rules.coupled.symplectic`.
 
     Args:
-        lam: ``lambda``'s size (> 0, default 1). align: choose its sign (default True).
-        eps: the alignment's offset (>= 0, default 0.1). **kwargs: :class:`CoupledLearner`'s.
+        lam: ``lambda``'s size (> 0, default 1).
+        align: choose its sign (default True).
+        eps: the alignment's offset (>= 0, default 0.1).
+        **kwargs: :class:`CoupledLearner`'s.
     """
 
     def __init__(
@@ -295,7 +297,8 @@ class ConsensusLearner(CoupledLearner):
     :func:`agents.rules.coupled.consensus`.
 
     Args:
-        gamma: > 0, default 1 (the published notebook's). **kwargs: :class:`CoupledLearner`'s.
+        gamma: > 0, default 1 (the published notebook's).
+        **kwargs: :class:`CoupledLearner`'s.
     """
 
     def __init__(

@@ -177,8 +177,8 @@ def pair_benchmarks(
     A pair a backend refuses is a row with its message instead of a rate.
 
     Returns:
-        ``[{"leader", "follower", "backend", "result": BenchResult | None, "refused": str |
-        None}, ...]``.
+        A list of dicts with keys ``leader``, ``follower``, ``backend``, ``result`` (a
+        ``BenchResult``, or ``None`` when refused) and ``refused`` (the message, or ``None``).
     """
     say = log or (lambda m: None)
     game = Duopoly()
