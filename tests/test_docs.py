@@ -78,11 +78,21 @@ def test_no_run_marks_are_few():
 def test_block_runs_and_prints_what_it_says(code, tmp_path, monkeypatch):
     if 'backend="jax"' in code:
         pytest.importorskip("jax", reason="jax is not installed (the jax extra)")
+    from agents import catalog
+
     monkeypatch.chdir(tmp_path)
     buf = io.StringIO()
-    with contextlib.redirect_stdout(buf), warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        exec(compile(code, "<docs block>", "exec"), {"__name__": "__docs__"})
+    # A block may register a learner; the catalog is restored after it (as conftest restores
+    # the game registries), so no other test sees it.
+    saved = [(table, dict(table)) for table in (catalog.LEADERS, catalog.FOLLOWERS)]
+    try:
+        with contextlib.redirect_stdout(buf), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            exec(compile(code, "<docs block>", "exec"), {"__name__": "__docs__"})
+    finally:
+        for table, snap in saved:
+            table.clear()
+            table.update(snap)
     printed = buf.getvalue()
     for want in _expected(code):
         assert want in printed, f"expected {want!r} in the output:\n{printed}"
