@@ -88,7 +88,7 @@ def test_block_runs_and_prints_what_it_says(code, tmp_path, monkeypatch):
     try:
         with contextlib.redirect_stdout(buf), warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            exec(compile(code, "<docs block>", "exec"), {"__name__": "__docs__"})
+            exec(compile(code, "<docs block>", "exec", dont_inherit=True), {"__name__": "__docs__"})
     finally:
         for table, snap in saved:
             table.clear()
