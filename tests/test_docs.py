@@ -96,3 +96,13 @@ def test_block_runs_and_prints_what_it_says(code, tmp_path, monkeypatch):
     printed = buf.getvalue()
     for want in _expected(code):
         assert want in printed, f"expected {want!r} in the output:\n{printed}"
+
+
+def test_the_install_blocks_are_the_ones_ci_runs():
+    """README's and the install page's first shell block are .ci/run's install lines verbatim."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    lines = ci.split('# README "Install" (verbatim)\n', 1)[1].split("\n\n", 1)[0]
+    for page in (ROOT / "README.md", DOCS / "install.md"):
+        first = re.search(r"```bash\n(.*?)```", page.read_text(), flags=re.S)
+        assert first is not None, page
+        assert first.group(1).strip() == lines.strip(), page
