@@ -4,8 +4,8 @@
   docstring (Description, strategy spaces, payoffs, equilibria, arguments, version history; the
   docstrings are Markdown), the ground truth the game computes at its defaults
   (``stackelberg()``, ``nash()``) and the payoff landscape drawn by the env's own
-  ``render_mode="rgb_array"`` (:mod:`hic_envs.rendering`); an index with the table ``hic list``
-  prints.
+  ``render_mode="rgb_array"`` (:mod:`hic_envs.rendering`); an index with the table ``hic list
+  --equilibria`` prints.
 * ``learners/``: one page per row of ``agents.catalog.LEADERS`` / ``FOLLOWERS``, with the class
   the row builds (on the duopoly) and its docstring.
 * ``api/``: the API reference, ``autosummary`` over the packages named by ``API_PACKAGES`` in
@@ -102,7 +102,8 @@ def _game_pages(out: Path) -> None:
         )
     index = (
         "# Games\n\nEvery row of `hic_envs.registration.LIBRARY_GAMES`, with the ground truth "
-        "each game computes at its defaults (`hic list` prints the same table). Each page is "
+        "each game computes at its defaults (`hic list --equilibria` prints the same table). "
+        "Each page is "
         "generated from the game's class docstring and the game itself.\n\n"
         "| ID | class | d1 | d2 | DSE x\\*; y\\* | differential Nash |\n"
         "|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
