@@ -46,6 +46,8 @@ autodoc_default_options = {"members": True, "show-inheritance": True, "ignore-mo
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 napoleon_attr_annotations = True
+# Attributes sections as fields: a dataclass field is then described once (autodoc's member).
+napoleon_use_ivar = True
 
 html_theme = "furo"
 html_title = "hic-envs"

@@ -78,11 +78,31 @@ def test_no_run_marks_are_few():
 def test_block_runs_and_prints_what_it_says(code, tmp_path, monkeypatch):
     if 'backend="jax"' in code:
         pytest.importorskip("jax", reason="jax is not installed (the jax extra)")
+    from agents import catalog
+
     monkeypatch.chdir(tmp_path)
     buf = io.StringIO()
-    with contextlib.redirect_stdout(buf), warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        exec(compile(code, "<docs block>", "exec"), {"__name__": "__docs__"})
+    # A block may register a learner; the catalog is restored after it (as conftest restores
+    # the game registries), so no other test sees it.
+    saved = [(table, dict(table)) for table in (catalog.LEADERS, catalog.FOLLOWERS)]
+    try:
+        with contextlib.redirect_stdout(buf), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            exec(compile(code, "<docs block>", "exec", dont_inherit=True), {"__name__": "__docs__"})
+    finally:
+        for table, snap in saved:
+            table.clear()
+            table.update(snap)
     printed = buf.getvalue()
     for want in _expected(code):
         assert want in printed, f"expected {want!r} in the output:\n{printed}"
+
+
+def test_the_install_blocks_are_the_ones_ci_runs():
+    """README's and the install page's first shell block are .ci/run's install lines verbatim."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    lines = ci.split('# README "Install" (verbatim)\n', 1)[1].split("\n\n", 1)[0]
+    for page in (ROOT / "README.md", DOCS / "install.md"):
+        first = re.search(r"```bash\n(.*?)```", page.read_text(), flags=re.S)
+        assert first is not None, page
+        assert first.group(1).strip() == lines.strip(), page

@@ -4,8 +4,8 @@
   docstring (Description, strategy spaces, payoffs, equilibria, arguments, version history; the
   docstrings are Markdown), the ground truth the game computes at its defaults
   (``stackelberg()``, ``nash()``) and the payoff landscape drawn by the env's own
-  ``render_mode="rgb_array"`` (:mod:`hic_envs.rendering`); an index with the table ``hic list``
-  prints.
+  ``render_mode="rgb_array"`` (:mod:`hic_envs.rendering`); an index with the table ``hic list
+  --equilibria`` prints.
 * ``learners/``: one page per row of ``agents.catalog.LEADERS`` / ``FOLLOWERS``, with the class
   the row builds (on the duopoly) and its docstring.
 * ``api/``: the API reference, ``autosummary`` over the packages named by ``API_PACKAGES`` in
@@ -102,7 +102,8 @@ def _game_pages(out: Path) -> None:
         )
     index = (
         "# Games\n\nEvery row of `hic_envs.registration.LIBRARY_GAMES`, with the ground truth "
-        "each game computes at its defaults (`hic list` prints the same table). Each page is "
+        "each game computes at its defaults (`hic list --equilibria` prints the same table). "
+        "Each page is "
         "generated from the game's class docstring and the game itself.\n\n"
         "| ID | class | d1 | d2 | DSE x\\*; y\\* | differential Nash |\n"
         "|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
@@ -111,10 +112,38 @@ def _game_pages(out: Path) -> None:
     (out / "index.md").write_text(index)
 
 
+def _options_table(spec: Any, flags: dict[tuple[str, str, str], str]) -> str:
+    """The learner's options class as a table: `hic run` flag (= sweep key), default, help."""
+    from agents.specs import field_docs, option_fields, to_text
+
+    docs = field_docs(spec.options)
+    rows = []
+    for fname, (_tp, default) in option_fields(spec.options).items():
+        flag = flags.get((spec.role, spec.name, fname), "")
+        try:
+            shown = "unset (preset)" if default is None else f"`{to_text(default)}`"
+        except (TypeError, ValueError):  # booleans and the like have no schedule text form
+            shown = f"`{default!r}`"
+        doc = " ".join(docs.get(fname, "").split()).replace("|", "\\|")
+        rows.append(f"| `{fname}` | `{flag}` | {shown} | {doc} |")
+    if not rows:
+        return "This learner takes no options.\n"
+    return (
+        f"Declared once, as `{spec.options.__module__}.{spec.options.__qualname__}`; the "
+        "`hic run` flags, sweep keys (the flag without `--`, dashes as underscores) and "
+        "`hic list` are made from it.\n\n"
+        "| option | `hic run` flag | default | help |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
+    )
+
+
 def _learner_pages(out: Path) -> None:
     from agents import catalog
-    from agents.specs import field_docs, option_fields
+    from agents.compose.experiments.options import learner_options
     from hic_envs.games import Duopoly
+
+    flags = {
+        (o.role, name, o.field): o.flag for o in learner_options().values() for name in o.learners
+    }
 
     game = Duopoly()
     partner = catalog.FOLLOWERS["gradient"].build(game, 2, {})
@@ -128,30 +157,17 @@ def _learner_pages(out: Path) -> None:
                 continue
             cls = type(agent)
             slug = re.sub(r"[^a-z0-9]+", "-", f"{spec.role}-{name}".lower())
-            # The options class is the one home of the learner's options (agents.catalog):
-            # its fields are the flags and sweep keys, its field docstrings their help.
-            docs = field_docs(spec.options)
-            fields = list(option_fields(spec.options))
-            opts = ", ".join(f"`{o}`" for o in fields) or "none"
-            table = "".join(
-                f"| `{o}` | {docs.get(o, '').replace('|', '/').replace(chr(10), ' ')} |\n"
-                for o in fields
-            )
+            opts = _options_table(spec, flags)
             coupled = "yes" if spec.coupled else "no"
             page = (
                 f"# {spec.display} (`{name}`)\n\n{spec.summary}\n\n"
                 "| | |\n|---|---|\n"
                 f"| role | {spec.role} |\n| command name | `--{spec.role} {name}` |\n"
                 f"| coupled (reads the other player's payoff) | {coupled} |\n"
-                f"| options | {opts} |\n| class built | `{cls.__module__}.{cls.__qualname__}` |\n\n"
+                f"| class built | `{cls.__module__}.{cls.__qualname__}` |\n\n"
                 f"Run it: `hic run hic/Duopoly-v0 --{spec.role} {name} --out runs/{name}`.\n\n"
-                + (
-                    f"## Options (`{spec.options.__name__}`)\n\n| option | meaning |\n|---|---|\n"
-                    f"{table}\n"
-                    if fields
-                    else ""
-                )
-                + "## The class\n\n"
+                f"## Options\n\n{opts}\n"
+                "## The class\n\n"
                 f"```{{eval-rst}}\n.. autoclass:: {cls.__module__}.{cls.__qualname__}\n"
                 "   :no-index:\n   :members:\n```\n"
             )
@@ -216,9 +232,18 @@ def _markdown_docstring(app, what, name, obj, options, lines: list[str]) -> None
     lines[:] = out
 
 
+_STARRED = re.compile(r"(?<= )\*\*(kwargs|kw)\b")
+
+
+def _escape_starred(app, what, name, obj, options, lines: list[str]) -> None:
+    """Escape a ``**kwargs`` in the middle of a line (reST would read it as bold's start)."""
+    lines[:] = [_STARRED.sub(r"\\*\\*\1", line) for line in lines]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("api_packages", ["hic_envs", "agents"], "env")
     # At config time, before Sphinx looks for source files and autosummary for its stubs.
     app.connect("config-inited", _generate)
     app.connect("autodoc-process-docstring", _markdown_docstring)
+    app.connect("autodoc-process-docstring", _escape_starred)
     return {"parallel_read_safe": True, "version": "1"}
