@@ -52,7 +52,7 @@ def limit_torch_threads(threads: int = 1) -> int:
     each forward and backward pass is microseconds of work, and splitting it over threads
     costs more than it saves, the more so on a loaded machine: the README's SAC snippet took
     16-27 s with one thread and 38-98 s with torch's default two on 2 shared cores (load 1-5;
-    ``python snippet.py`` with and without ``OMP_NUM_THREADS=2``, docs/pending/hpkg.md). The
+    ``python snippet.py`` with and without ``OMP_NUM_THREADS=2``, docs/tutorials/sb3.md). The
     Gymnasium views, the SB3 agents and ``hic train-follower`` call this.
 
     A count set with ``torch.set_num_threads(k)`` where ``k`` is torch's own default cannot be

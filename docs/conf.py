@@ -35,7 +35,7 @@ source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 myst_enable_extensions = ["colon_fence", "dollarmath"]
 myst_heading_anchors = 3
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "pending", "README.md", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "pending", "results/gan_study", "README.md", "Thumbs.db", ".DS_Store"]
 
 autosummary_generate = True
 autosummary_imported_members = False

@@ -22,7 +22,7 @@ wall-clock time. Hi-C variants (all uncoupled: they read nothing but the leader'
 and the coupled leaders also at 0.3x their default step (``hierarchical-cg-step0.3``,
 ``lola-step0.3``; the recorded study added them with ``--append`` after its first command
 showed the default step diverging at d >= 16; the default ``--methods`` includes them).
-Results and the answer: ``docs/pending/hstudy.md``.
+Results and the answer: ``docs/results/gan.md``.
 
 Usage::
 

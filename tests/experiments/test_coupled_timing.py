@@ -1,5 +1,5 @@
 """Smoke test of scripts/coupled_timing.py on a tiny budget (its timings are in
-docs/pending/hbase.md with their load)."""
+docs/results/coupled.md with their load)."""
 
 from __future__ import annotations
 
