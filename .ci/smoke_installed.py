@@ -17,7 +17,8 @@ import pettingzoo
 
 import agents
 import hic_envs
-from agents import GradientAscentFollower, HiCLeader, run_batch
+from agents import GradientAscentFollower, HiCLeader
+from agents.compose import run_batch
 from hic_envs.games import Duopoly
 
 for pkg in (hic_envs, agents):

@@ -12,8 +12,8 @@ differs:
 
 Followers: gradient ascent with beta = 0.25, 0.1, 0.01 (beta mu = 0.5, 0.2, 0.02), and a
 noisy one (stochastic gradient, beta = 0.1, gradient noise sd 1). Each cell is one
-``agents.run_batch`` with ``num_envs = seeds``; the table gives the median ``|q1 - q1*|`` after
-each stage budget and the median number of updates made in the longest budget.
+``agents.compose.run_batch`` with ``num_envs = seeds``; the table gives the median
+``|q1 - q1*|`` after each stage budget and the median number of updates made in the longest budget.
 
     python scripts/adaptive_commitment.py [--seeds 32] [--stages 20000 200000]
 """

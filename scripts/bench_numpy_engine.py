@@ -14,7 +14,12 @@ from __future__ import annotations
 import sys
 import time
 
-from agents import GradientAscentFollower, HiCLeader, run_batch
+from agents import GradientAscentFollower, HiCLeader
+
+try:
+    from agents.compose import run_batch
+except ImportError:  # a tree from before the composition layer's split
+    from agents import run_batch
 from agents.presets import follower_step_size
 from hic_envs.games import Duopoly
 

@@ -3,8 +3,8 @@
 Duopoly(a=50, b=1, c1=c2=1) (DSE q1* = 24.5), a gradient-ascent follower with beta = 0.1,
 10^6 stages, 32 seeds, noiseless payoffs. Every configuration uses the *same* step-size,
 perturbation and commitment schedules (the Duopoly preset of ``agents.presets``); only the
-option differs. One ``agents.run_batch`` call with ``num_envs=32`` per configuration. Prints a
-Markdown table of the final leader strategies (min, median, max over the seeds).
+option differs. One ``agents.compose.run_batch`` call with ``num_envs=32`` per configuration.
+Prints a Markdown table of the final leader strategies (min, median, max over the seeds).
 
 A second table runs the published code's own set-up (rtloftin/Hi-C, branch aamas2024,
 ``cournot.py`` and ``hi_c/learners/hi_c.py``), as a reference, in two rows:

@@ -9,7 +9,7 @@ reactive Hi-C settings of :func:`agents.presets.reactive_hic_kwargs`, a myopic f
 ``gamma = 0``). Reported per run: the leader's final strategy and its distance to the DSE,
 the policy's best-response error ``|pi(x) - r(x)|`` over all of ``X`` and near the DSE, and
 the policy's exploration noise. Two references use the same Hi-C settings and stage budget,
-each on ``--reference-seeds`` seeds at once (:func:`agents.run_batch`):
+each on ``--reference-seeds`` seeds at once (:func:`agents.compose.run_batch`):
 
 * *frozen*: Hi-C restarted (from uniform ``x_0``, Algorithm 1's default) against the trained
   policy, frozen (an :class:`agents.SB3Follower` playing its mean action): with nothing left

@@ -2,8 +2,8 @@
 tracking-error ratio of Assumption 4.5 along a run, and what the commitment length does.
 
 Every test states its seeds, stage budget and tolerance. Multi-seed runs use
-``agents.run_batch`` (one batch, one row per seed); the PettingZoo loop is tested with
-``agents.play``.
+``agents.compose.run_batch`` (one batch, one row per seed); the PettingZoo loop is tested with
+``agents.compose.play``.
 """
 
 import numpy as np
@@ -156,7 +156,7 @@ def test_commitment_too_short_is_biased_towards_nash_and_adaptive_fixes_it():
 
 
 def test_hic_in_the_pettingzoo_loop():
-    # agents.play on the env made by ID: Quadratic preset, 2 seeds, 10000 stages each.
+    # agents.compose.play on the env made by ID: Quadratic preset, 2 seeds, 10000 stages each.
     # Tolerance |x - x*| < 1e-2. Also checks what play records about Hi-C's updates.
     for seed in (0, 1):
         env = pettingzoo.make("parallel", "hic/Quadratic-v0")

@@ -1,10 +1,11 @@
 """Bit-identity of the engine's paths, proved in one process; today's results pinned to a tolerance.
 
 Bit for bit (same process, same machine): each configuration played through
-:func:`agents.run_batch` equals the same configuration behind proxies that hide the agents'
-fast-forward face (every stage played in full), equals :class:`BatchRunner` run in chunks that
-cut intervals, and a batch of one equals :func:`agents.play`'s loop. These comparisons hold on
-any CPU because both sides run the same library functions on the same machine.
+:func:`agents.compose.run_batch` equals the same configuration behind proxies that hide the
+agents' fast-forward face (every stage played in full), equals :class:`BatchRunner` run in
+chunks that cut intervals, and a batch of one equals :func:`agents.compose.play`'s loop. These
+comparisons hold on any CPU because both sides run the same library functions on the same
+machine.
 
 Across machines only a tolerance is pinned: the preset step sizes and the schedules go through
 ``pow``/``log``/``exp``, whose last bits depend on the CPU (NumPy picks SIMD implementations at

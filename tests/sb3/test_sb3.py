@@ -311,7 +311,7 @@ def test_sac_learns_the_best_response_to_a_fixed_leader():
 
     0.25 is 0.5% of the follower's box [0, 50] (r(20) = 14.5); 2,000-step runs with seeds 0,
     1, 2 ended 0.033, 0.004 and 0.016 away. The trained policy then plays as an
-    :class:`SB3Follower` in :func:`agents.play`.
+    :class:`SB3Follower` in :func:`agents.compose.play`.
     """
     game, x0 = Duopoly(), 20.0
     leader = FixedAgent(_box(game.leader_low, game.leader_high), [x0])

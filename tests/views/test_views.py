@@ -206,7 +206,7 @@ def test_same_seed_same_run_bit_for_bit_across_episodes(view_cls):
 
 
 def test_follower_view_reproduces_play_with_the_same_seed():
-    """Driving the view with a gradient follower is agents.play on GameEnv with that seed."""
+    """Driving the view with a gradient follower is agents.compose.play on GameEnv, same seed."""
     game, seed, stages = Duopoly(), 3, 300
     ref = play(
         GameEnv(game, max_cycles=100, noise_std=0.5),
