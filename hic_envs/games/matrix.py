@@ -255,7 +255,7 @@ class MatrixGame(Game):
         g = ap + apq * y
         if self.leader_tau > 0:
             g = g + self.leader_tau * xp.log((1.0 - x) / x)
-        return xp.asarray(xp.broadcast_to(g, np.broadcast_shapes(x.shape, y.shape)), copy=True)
+        return xp.broadcast_to(g, np.broadcast_shapes(x.shape, y.shape)).copy()
 
     def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         xp = namespace(x, y)
@@ -266,7 +266,7 @@ class MatrixGame(Game):
         xp = namespace(x, y)
         _, _, aq, apq = self._cA
         g = aq + apq * x
-        return xp.asarray(xp.broadcast_to(g, np.broadcast_shapes(x.shape, y.shape)), copy=True)
+        return xp.broadcast_to(g, np.broadcast_shapes(x.shape, y.shape)).copy()
 
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         h = -self.tau / (y * (1.0 - y))

@@ -105,7 +105,7 @@ class NonlinearGame(Game):
     def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         xp = namespace(x, y)
         g = -self.lam * x
-        return xp.asarray(xp.broadcast_to(g, np.broadcast_shapes(g.shape, y.shape)), copy=True)
+        return xp.broadcast_to(g, np.broadcast_shapes(g.shape, y.shape)).copy()
 
     def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -y - self.k * namespace(x, y).tanh(y - x)
@@ -113,7 +113,7 @@ class NonlinearGame(Game):
     def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         xp = namespace(x, y)
         g = self.t - y
-        return xp.asarray(xp.broadcast_to(g, np.broadcast_shapes(x.shape, g.shape)), copy=True)
+        return xp.broadcast_to(g, np.broadcast_shapes(x.shape, g.shape)).copy()
 
     def _diag(self, values):
         out = np.zeros(values.shape + (self.dim,))
