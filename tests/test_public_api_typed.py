@@ -17,7 +17,7 @@ import agents
 import hic_envs
 
 #: Optional dependencies whose absence lets a module that needs them be skipped.
-OPTIONAL = {"jax", "ray", "torch", "stable_baselines3"}
+OPTIONAL = {"jax", "ray", "torch", "stable_baselines3", "numba"}
 
 
 def _unannotated(fn, is_method: bool) -> list[str]:

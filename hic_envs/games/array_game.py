@@ -20,6 +20,8 @@ from hic_envs.games.base import Game
 __all__ = ["ArrayGame"]
 
 _F64 = np.dtype(np.float64)
+#: One sum finds any inf or NaN (the ufunc's reduce: about half the cost of ``ndarray.sum``).
+_SUM = np.add.reduce
 _NAME_RE = re.compile(r"^[A-Za-z][\w.]*$")
 _PLAYERS = ("leader", "follower")
 _BLOCKS = ("xx", "xy", "yx", "yy")
@@ -230,7 +232,7 @@ class ArrayGame(Game):
             for o in out:
                 # One sum finds any inf or NaN; only a sum that overflowed is checked entry by
                 # entry.
-                if not math.isfinite(o.sum()) and not np.isfinite(o).all():
+                if not math.isfinite(_SUM(o, axis=None)) and not np.isfinite(o).all():
                     self._not_finite(name, args)
             return out[0] if len(out) == 1 else out
         jax, jnp = self._jax, self._jnp
@@ -262,7 +264,7 @@ class ArrayGame(Game):
         for o in out:
             if len(batch) != 1:
                 o = o.reshape(batch + o.shape[1:])
-            if not math.isfinite(o.sum()) and not np.isfinite(o).all():
+            if not math.isfinite(_SUM(o, axis=None)) and not np.isfinite(o).all():
                 self._not_finite(name, args)
             res.append(o)
         return res[0] if single else tuple(res)
@@ -273,17 +275,18 @@ class ArrayGame(Game):
             f"(first arguments {[np.asarray(a).tolist() for a in args[:2]]})"
         )
 
-    def _compile(self, name: str, flat: list[np.ndarray]) -> Callable:
+    def _compile(self, name: str, flat: list[np.ndarray], bound: tuple[int, ...] = ()) -> Any:
         """The vmapped ``self._pair[name]`` for inputs shaped like ``flat``, made once per shape:
         its traced program written out as NumPy where every operation in it has a NumPy form
-        (no dispatch cost per call), else the ``jax.jit``-compiled function."""
+        (no dispatch cost per call), else the ``jax.jit``-compiled function. With ``bound``,
+        the NumPy program split at those inputs (:func:`_jaxpr_numpy.to_numpy`), or None."""
         jax, jnp = self._jax, self._jnp
         fn = jax.vmap(self._pair[name])
         specs = [jax.ShapeDtypeStruct(a.shape, jnp.float64) for a in flat]
         with jax.enable_x64(True):
             closed = jax.make_jaxpr(fn)(*specs)
-        program = _jaxpr_numpy.to_numpy(closed)
-        if program is not None:
+        program = _jaxpr_numpy.to_numpy(closed, bound)
+        if program is not None or bound:
             return program
         compiled = jax.jit(fn)
 
@@ -310,6 +313,39 @@ class ArrayGame(Game):
 
     def follower_grad(self, x: Any, y: Any) -> Any:
         return self._apply("follower_grad", x, y)
+
+    def follower_grad_given(self, x: Any) -> Callable[[Any], Any]:
+        """``y -> follower_grad(x, y)``, bit for bit, for one fixed leader action ``x``.
+
+        On the engines' NumPy ``(S, d1)`` float64 ``x`` the traced program is split once per
+        shape: the operations that depend on ``x`` alone run here, once per commitment
+        interval, and the returned function runs only the rest at each stage (any other ``y``,
+        and JAX arrays, go through :meth:`follower_grad`).
+        """
+        if not (type(x) is np.ndarray and x.dtype is _F64 and x.ndim == 2):
+            return super().follower_grad_given(x)
+        shape_y = (x.shape[0], self.d2)
+        key = ("follower_grad_given", x.shape, shape_y)
+        if key in self._jit:
+            split = self._jit[key]
+        else:
+            split = self._jit[key] = self._compile(
+                "follower_grad", [x, np.empty(shape_y)], bound=(0,)
+            )
+        if split is None:  # no NumPy form of the program: the compiled whole
+            return super().follower_grad_given(x)
+        rest = split(x)
+        fallback = self.follower_grad
+
+        def grad(y: Any) -> Any:
+            if type(y) is not np.ndarray or y.dtype is not _F64 or y.shape != shape_y:
+                return fallback(x, y)
+            (out,) = rest(y)
+            if not math.isfinite(_SUM(out, axis=None)) and not np.isfinite(out).all():
+                self._not_finite("follower_grad", (x, y))
+            return out
+
+        return grad
 
     def leader_grad_y(self, x: Any, y: Any) -> Any:
         return self._apply("leader_grad_y", x, y)

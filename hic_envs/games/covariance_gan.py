@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from hic_envs.games import _checks
+from hic_envs.games.array_api import namespace
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = ["CovarianceGAN"]
@@ -133,7 +134,8 @@ class CovarianceGAN(Game):
 
     # ------------------------------------------------------------------ reshaping
     def _mat(self, z) -> np.ndarray:
-        z = np.asarray(z, dtype=np.float64)
+        xp = namespace(z)
+        z = xp.asarray(z, dtype=xp.float64)
         return z.reshape(z.shape[:-1] + (self.d, self.d))
 
     @staticmethod
@@ -142,7 +144,7 @@ class CovarianceGAN(Game):
 
     @staticmethod
     def _t(m: np.ndarray) -> np.ndarray:
-        return np.swapaxes(m, -1, -2)
+        return m.mT  # the transpose of the last two axes, in any array namespace
 
     def _gap(self, v: np.ndarray) -> np.ndarray:
         """``S - V V^T``, shape ``(..., d, d)``."""
@@ -174,7 +176,7 @@ class CovarianceGAN(Game):
     def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         v, w = self._mat(x), self._mat(y)
         g = -self._gap(v)
-        return self._vec(np.broadcast_to(g, np.broadcast_shapes(g.shape, w.shape)))
+        return self._vec(namespace(x, y).broadcast_to(g, np.broadcast_shapes(g.shape, w.shape)))
 
     def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``grad_x f2 = vec(-(W + W^T) V)``, shape ``(..., d1)``."""

@@ -193,6 +193,38 @@ def test_numpy_program_equals_the_jit_compiled_function(seed):
     assert any(hasattr(p, "source") for p in game._jit.values())
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_follower_grad_given_is_follower_grad_bit_for_bit(seed):
+    # The engines' path: the program split at x (its x-only part run once per interval) gives
+    # the whole program's bits, on (S, d) float64 arrays; other inputs take the whole program.
+    for game in (nonlinear(seed), array_duopoly(), array_quadratic(RandomQuadraticGame(3, 2))):
+        x, y = _points(game, seed, (7,))
+        grad = game.follower_grad_given(x)
+        for step in range(3):
+            y2 = y + 0.01 * step
+            want = game.follower_grad(x, y2)
+            got = grad(y2)
+            assert got.dtype == np.float64 and got.shape == want.shape
+            assert np.array_equal(got, want), game.name
+            assert got is not grad(y2)  # a fresh array at every call
+        split = game._jit[("follower_grad_given", x.shape, (7, game.d2))]
+        assert "def rest(" in split.source
+        # Another batch shape, a list and one pair: the whole program, the same values.
+        np.testing.assert_array_equal(grad(y[:1]), game.follower_grad(x, y[:1]))
+        one = game.follower_grad_given(x[0].tolist())
+        np.testing.assert_array_equal(one(y[0]), game.follower_grad(x[0], y[0]))
+
+
+def test_follower_grad_given_refuses_what_is_not_finite():
+    def f2(x, y):
+        return -jnp.sum((y - 1.0 / x) ** 2)
+
+    game = ArrayGame(duo_f1, f2, [0.0], [50.0], [0.0], [50.0], name="Pole")
+    grad = game.follower_grad_given(np.array([[0.0], [1.0]]))
+    with pytest.raises(ValueError, match="Pole: follower_grad is not finite"):
+        grad(np.array([[1.0], [1.0]]))
+
+
 def test_an_operation_without_a_numpy_form_falls_back_to_jit():
     def f1(x, y):
         return jnp.sort(x)[0] * y[0]  # sort has no NumPy form in the writer
