@@ -12,7 +12,9 @@ whole processes (start-up, JAX's import and the results files included):
   experiment's follower step 0.1, ``agents.presets.PRESET_RULES``) that a user's game does not
   get, and with it the two runs use the same schedules, so they differ only in the game's code;
 * ``ArrayGame, default``: the same without the flag (the generic preset: follower step
-  0.25, shorter commitments, about 2.8x more commitment intervals).
+  0.25, shorter commitments, about 2.8x more commitment intervals);
+* ``built-in, step 0.25``: the built-in with the generic preset's follower step, so the same
+  schedules as ``ArrayGame, default``: what the default's extra intervals cost a built-in game.
 
 It prints the wall times side by side, the ratios to the built-in's median, the load average
 before and after, and each run's final median distance (the same job must land where the
@@ -61,6 +63,7 @@ ROWS = {
         "0.1",
     ],
     "ArrayGame, default": ["--import", "my_array_game", "mylab/MyDuopoly-v0"],
+    "built-in, step 0.25": ["hic/Duopoly-v0", "--follower-step-size", "0.25"],
 }
 
 
