@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-GAME = '''
+GAME = """
 import hic_envs
 from hic_envs.games import ArrayGame
 
@@ -51,7 +51,7 @@ def my_game(**kwargs):
 
 
 hic_envs.register_game("mylab/MyDuopoly-v0", my_game)
-'''
+"""
 
 ROWS = {
     "built-in": ["hic/Duopoly-v0"],
