@@ -735,7 +735,8 @@ _REFERENCE = re.compile(
     r"Section|Algorithm|Remark|Figure|Table|issue|Prop\.)\s*\(?$"
 )
 _MARK = re.compile(r"^<!-- (measured|inputs): (.+?) -->$")
-_PAGE_INPUTS = re.compile(r"<!-- inputs on this page: (.+?) -->", flags=re.S)
+_RESTATES = re.compile(r"<!-- restates: (.+?) -->")
+_NOT_RESULTS = re.compile(r"<!-- not results: (.+?) -->", flags=re.S)
 
 
 def scanned_pages() -> list[str]:
@@ -761,12 +762,14 @@ def uncovered(manifest: Path, page: str) -> list[tuple[int, str, str]]:
 
     A number is covered when it is inside a ``<!-- reproduce: ID -->`` block (written from a
     table's recorded output), or it is, at the precision it is written with, the expected value
-    of a target quoted on this page or a number of a table this page shows. A number is not a
+    of a target quoted on this page or a number of a table this page shows or names in a
+    ``<!-- restates: ID ... -->`` line (targets' or tables' ids). A number is not a
     result when it is in code (commands, programs), names a section of the paper
-    (``Eq. (28)``, ``Corollary 4.11``), is listed by the page's ``<!-- inputs on this page:
-    ... -->`` line (parameters, versions), or is in a block (lines up to the next blank line)
+    (``Eq. (28)``, ``Corollary 4.11``), is listed by one of the page's ``<!-- not results: ... -->``
+    lines (versions, parameters, with a word saying which), or is in a block (lines up to the next blank line)
     right below a ``<!-- measured: `command`; load ... -->`` (a timing: a measurement with its
-    command and load, never a target) or ``<!-- inputs: why -->`` line. Results are numbers
+    command and load, never a target) or ``<!-- inputs: why -->`` line (or, when a
+    ``<!-- /measured -->`` or ``<!-- /inputs -->`` line closes it, every line up to that). Results are numbers
     written with a decimal point or an exponent; integers (counts, seeds, stages) are not
     scanned.
 
@@ -774,18 +777,27 @@ def uncovered(manifest: Path, page: str) -> list[tuple[int, str, str]]:
         ValueError: for a ``measured`` mark without a command in backticks and the load.
     """
     tables = load_tables(manifest)
-    known = [float(t["expected"]) for t in load_manifest(manifest) if t["page"] == page]
+    targets = load_manifest(manifest)
+    text = (ROOT / page).read_text()
+    restated = {i for m in _RESTATES.finditer(text) for i in m.group(1).split()}
+    unknown = restated - {t["id"] for t in [*targets, *tables]}
+    if unknown:
+        raise ValueError(f"{page}: <!-- restates: ... --> names no target {sorted(unknown)}")
+    known = [float(t["expected"]) for t in targets if t["page"] == page or t["id"] in restated]
     for t in tables:
         if t["recorded"] == page:
             return []  # the page is a recorded output itself
-        if any(v["page"] == page for v in t["views"]):
+        if t["id"] in restated or any(v["page"] == page for v in t["views"]):
             known += numbers(recorded_text(t))
-    text = (ROOT / page).read_text()
     inputs = set()
-    for m in _PAGE_INPUTS.finditer(text):
-        inputs |= set(m.group(1).split(":", 1)[-1].split())
-    out, inside, exempt, fence = [], False, False, False
-    for no, line in enumerate(text.splitlines(), start=1):
+    for m in _NOT_RESULTS.finditer(text):
+        inputs |= set(m.group(1).split())
+    out, inside, exempt, fence, region = [], False, False, False, ""
+    lines = text.splitlines()
+    for no, line in enumerate(lines, start=1):
+        if region:
+            region = "" if line.strip() == f"<!-- /{region} -->" else region
+            continue
         if line.startswith("```"):
             fence = not fence
             continue
@@ -803,6 +815,11 @@ def uncovered(manifest: Path, page: str) -> list[tuple[int, str, str]]:
                 "`" in mark.group(2) and "load" in mark.group(2)
             ):
                 raise ValueError(f"{page}:{no}: a measured mark names its `command` and the load")
+            rest = [ln.strip() for ln in lines[no:]]
+            closing = f"<!-- /{mark.group(1)} -->"
+            nxt = next((i for i, ln in enumerate(rest) if _MARK.match(ln)), len(rest))
+            if closing in rest[:nxt]:
+                region = mark.group(1)
             exempt = True
             continue
         if not line.strip():
