@@ -734,7 +734,7 @@ _REFERENCE = re.compile(
     r"(?:Eqs?\.|Equation|Assumptions?|Propositions?|Corollary|Cor\.|Definition|Theorem|Lemma|"
     r"Section|Algorithm|Remark|Figure|Table|issue|Prop\.)\s*\(?$"
 )
-_MARK = re.compile(r"^<!-- (measured|inputs): (.+?) -->$")
+_MARK = re.compile(r"^<!-- (measured|inputs|tested): (.+?) -->$")
 _RESTATES = re.compile(r"<!-- restates: (.+?) -->")
 _NOT_RESULTS = re.compile(r"<!-- not results: (.+?) -->", flags=re.S)
 
@@ -768,13 +768,15 @@ def uncovered(manifest: Path, page: str) -> list[tuple[int, str, str]]:
     (``Eq. (28)``, ``Corollary 4.11``), is listed by one of the page's ``<!-- not results: ... -->``
     lines (versions, parameters, with a word saying which), or is in a block (lines up to the next blank line)
     right below a ``<!-- measured: `command`; load ... -->`` (a timing: a measurement with its
-    command and load, never a target) or ``<!-- inputs: why -->`` line (or, when a
-    ``<!-- /measured -->`` or ``<!-- /inputs -->`` line closes it, every line up to that). Results are numbers
+    command and load, never a target), ``<!-- tested: tests/FILE ... -->`` (bounds a test
+    asserts: the test suite is their check) or ``<!-- inputs: why -->`` line (or, when a
+    ``<!-- /KIND -->`` line closes it, every line up to that). Results are numbers
     written with a decimal point or an exponent; integers (counts, seeds, stages) are not
     scanned.
 
     Raises:
-        ValueError: for a ``measured`` mark without a command in backticks and the load.
+        ValueError: for a ``measured`` mark without a command in backticks and the load, or a
+            ``tested`` mark naming no test file.
     """
     tables = load_tables(manifest)
     targets = load_manifest(manifest)
@@ -815,6 +817,8 @@ def uncovered(manifest: Path, page: str) -> list[tuple[int, str, str]]:
                 "`" in mark.group(2) and "load" in mark.group(2)
             ):
                 raise ValueError(f"{page}:{no}: a measured mark names its `command` and the load")
+            if mark.group(1) == "tested" and "tests/" not in mark.group(2):
+                raise ValueError(f"{page}:{no}: a tested mark names the tests/ file that asserts it")
             rest = [ln.strip() for ln in lines[no:]]
             closing = f"<!-- /{mark.group(1)} -->"
             nxt = next((i for i, ln in enumerate(rest) if _MARK.match(ln)), len(rest))
@@ -830,7 +834,8 @@ def uncovered(manifest: Path, page: str) -> list[tuple[int, str, str]]:
         prose = re.sub(r"<!--.*?-->|`[^`]*`|\]\([^)]*\)|https?://\S+", " ", line)
         for m in _NUMBER.finditer(prose):
             token = m.group()
-            if token in inputs or _REFERENCE.search(prose[: m.start()]):
+            before = (lines[no - 2] + " " if no > 1 else "") + prose[: m.start()]
+            if token in inputs or _REFERENCE.search(before):
                 continue
             if not any(_covers(v, token) for v in known):
                 out.append((no, token, line.strip()))
