@@ -734,7 +734,7 @@ _REFERENCE = re.compile(
     r"(?:Eqs?\.|Equation|Assumptions?|Propositions?|Corollary|Cor\.|Definition|Theorem|Lemma|"
     r"Section|Algorithm|Remark|Figure|Table|issue|Prop\.)\s*\(?$"
 )
-_MARK = re.compile(r"^<!-- (measured|inputs|tested): (.+?) -->$")
+_MARK = re.compile(r"^<!-- (measured|inputs|tested|observed): (.+?) -->$")
 _RESTATES = re.compile(r"<!-- restates: (.+?) -->")
 _NOT_RESULTS = re.compile(r"<!-- not results: (.+?) -->", flags=re.S)
 
@@ -769,7 +769,8 @@ def uncovered(manifest: Path, page: str) -> list[tuple[int, str, str]]:
     lines (versions, parameters, with a word saying which), or is in a block (lines up to the next blank line)
     right below a ``<!-- measured: `command`; load ... -->`` (a timing: a measurement with its
     command and load, never a target), ``<!-- tested: tests/FILE ... -->`` (bounds a test
-    asserts: the test suite is their check) or ``<!-- inputs: why -->`` line (or, when a
+    asserts: the test suite is their check), ``<!-- observed: why -->`` (what code before a
+    change did: not reproducible from this tree) or ``<!-- inputs: why -->`` line (or, when a
     ``<!-- /KIND -->`` line closes it, every line up to that). Results are numbers
     written with a decimal point or an exponent; integers (counts, seeds, stages) are not
     scanned.
