@@ -799,7 +799,8 @@ def uncovered(manifest: Path, page: str) -> list[tuple[int, str, str]]:
     lines = text.splitlines()
     for no, line in enumerate(lines, start=1):
         if region:
-            region = "" if line.strip() == f"<!-- /{region} -->" else region
+            if line.strip() == f"<!-- /{region} -->":
+                region, exempt = "", False
             continue
         if line.startswith("```"):
             fence = not fence
