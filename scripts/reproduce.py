@@ -1,14 +1,17 @@
-"""Regenerate every figure and table of the README from scratch, with one command.
+"""Regenerate the site's figures and tables, and check the numbers the docs quote.
 
 Usage::
 
-    python scripts/reproduce.py            # the README's numbers (about 20-30 min on 2 cores)
+    python scripts/reproduce.py            # the figures, and every table printed (20-30 min)
     python scripts/reproduce.py --quick    # smoke run: same steps, tiny budgets (~2 min)
     python scripts/reproduce.py --validate # the quick targets of docs/manifest.yaml: held or not
+    python scripts/reproduce.py --check    # runs nothing: pages vs recordings, and coverage
+    python scripts/reproduce.py --record ID [ID ...]   # rerun tables' commands (or quick, all)
+    python scripts/reproduce.py --pages    # rewrite the pages' tables from the recordings
 
-Writes figures to ``docs/figures/`` and the tables (each with the command that made it) to
-``docs/results.md`` (``--quick`` writes to a fresh temporary directory instead); tables are
-also printed as they are made. Steps:
+The plain run writes figures to ``docs/figures/`` and the tables it prints (each with the
+command that made it) to ``--tables`` (default: a scratch file it names; ``--quick`` writes
+figures there too). Steps:
 
 1. Hi-C (per-game preset) vs a gradient-ascent follower on the duopoly, 32 seeds x 1e6
    stages: distance, payoff and trajectory figures.
@@ -27,10 +30,19 @@ also printed as they are made. Steps:
    and the learned-best-response experiment (``scripts/learned_best_response.py``, SB3
    followers).
 
-``--validate`` reads the reproduction manifest (``docs/manifest.yaml``: every number the docs
-quote, with its command, expected value and tolerance), runs the quick targets' commands (each
-command once, however many targets read it; ``--slow`` adds the others) and reports each
-target as held or not; it exits 1 if any is not held.
+The site's tables are not this run's: they are written from the reproduction manifest
+(``docs/manifest.yaml``). Its targets are single numbers (command, a regular expression that
+reads the value, the value the docs quote, a tolerance) and tables (a command's printed
+Markdown tables, recorded in ``docs/outputs/``; every number in them is a target). The results
+pages show the recorded tables between ``<!-- reproduce: NAME -->`` and ``<!-- /reproduce -->``
+lines, and ``--pages`` writes those blocks, so a page and its recording cannot disagree.
+``--validate`` runs the quick targets' commands (each command once, however many targets read
+it; ``--slow`` adds the others) and reports each number and each table row as held or not
+(exit 1 if any is not); ``--record`` reruns tables' commands and keeps their outputs as the
+new recordings; ``--check`` runs nothing and fails if a page differs from what ``--pages``
+writes or if the README or a page of the site quotes a number that is neither a target nor
+marked as none (a timing with its command and load, a bound a test asserts, an observation of
+code before a change, a parameter; docs/tutorials/reproduce.md has the marks).
 
 The run directories go to a temporary directory unless ``--runs DIR`` is given (it must not
 exist yet). BLAS is pinned to one thread unless OPENBLAS_NUM_THREADS is set (see
@@ -278,14 +290,14 @@ def _rel(p: Path) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Regenerate every figure and table of the README from scratch."""
+    """Regenerate the site's figures and tables, and check the numbers the docs quote."""
 
     quick: bool = False
     """Tiny budgets (a smoke run)."""
     figures: Path | None = None
     """Figure directory (default docs/figures; with --quick a new temporary directory, so a smoke run never overwrites the README's figures)."""  # noqa: E501
     tables: Path | None = None
-    """Tables file (default docs/results.md; with --quick in that temporary directory)."""
+    """Tables file (default: a new temporary directory's results.md; the site's tables are written from docs/manifest.yaml's recordings by --record and --pages)."""  # noqa: E501
     runs: Path | None = None
     """Keep the run directories here (must not exist)."""
     skip: tuple[str, ...] = ()
@@ -386,7 +398,7 @@ def validate(manifest: Path, slow: bool) -> int:
             ok, said = judge(t, outputs[cmd])
             failed += not ok
             _say(f"{'held' if ok else 'NOT HELD'}  {t['id']}: {said}  [{t['page']}]")
-        rows = 0
+        rows, failed_targets = 0, failed
         for t in tables:
             cmd = t["command"].replace("{tmp}", tmp) + f" > {t.get('output')}"
             if cmd not in outputs:
@@ -395,7 +407,11 @@ def validate(manifest: Path, slow: bool) -> int:
                 rows += 1
                 failed += not ok
                 _say(f"{'held' if ok else 'NOT HELD'}  {t['id']} {said}")
-    _say(f"{len(targets) + rows - failed} of {len(targets)} targets and {rows} table rows held")
+    failed_rows = failed - failed_targets
+    _say(
+        f"{len(targets) - failed_targets} of {len(targets)} targets and "
+        f"{rows - failed_rows} of {rows} table rows held"
+    )
     return 1 if failed else 0
 
 
@@ -564,7 +580,9 @@ def render_page(text: str, page: str, tables: list[dict[str, Any]]) -> str:
     Raises:
         ValueError: for a block naming no table with a view of this page, or left open.
     """
-    views = {v.get("name", t["id"]): (t, v) for t in tables for v in t["views"] if v["page"] == page}
+    views = {
+        v.get("name", t["id"]): (t, v) for t in tables for v in t["views"] if v["page"] == page
+    }
     out, pos = [], 0
     for m in _BEGIN.finditer(text):
         if m.start() < pos:
@@ -820,7 +838,9 @@ def uncovered(manifest: Path, page: str) -> list[tuple[int, str, str]]:
             ):
                 raise ValueError(f"{page}:{no}: a measured mark names its `command` and the load")
             if mark.group(1) == "tested" and "tests/" not in mark.group(2):
-                raise ValueError(f"{page}:{no}: a tested mark names the tests/ file that asserts it")
+                raise ValueError(
+                    f"{page}:{no}: a tested mark names the tests/ file that asserts it"
+                )
             rest = [ln.strip() for ln in lines[no:]]
             closing = f"<!-- /{mark.group(1)} -->"
             nxt = next((i for i, ln in enumerate(rest) if _MARK.match(ln)), len(rest))
@@ -886,7 +906,7 @@ def main(argv: list[str] | None = None) -> int:
         args.figures = args.figures or scratch / "figures"
         args.tables = args.tables or scratch / "results.md"
     args.figures = args.figures or ROOT / "docs" / "figures"
-    args.tables = args.tables or ROOT / "docs" / "results.md"
+    args.tables = args.tables or Path(tempfile.mkdtemp(prefix="hic-reproduce-")) / "results.md"
     args.figures.mkdir(parents=True, exist_ok=True)
     sections = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -917,6 +937,7 @@ def main(argv: list[str] | None = None) -> int:
     args.tables.parent.mkdir(parents=True, exist_ok=True)
     args.tables.write_text(header + "\n".join(sections))
     _say(f"tables: {_rel(args.tables)}; figures: {_rel(args.figures)}")
+    _say("the site's tables: python scripts/reproduce.py --record all (or an id), then --check")
     return 0
 
 
