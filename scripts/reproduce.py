@@ -753,8 +753,8 @@ _REFERENCE = re.compile(
     r"Section|Algorithm|Remark|Figure|Table|issue|Prop\.)\s*\(?$"
 )
 _MARK = re.compile(r"^<!-- (measured|inputs|tested|observed): (.+?) -->$")
-_RESTATES = re.compile(r"<!-- restates: (.+?) -->")
-_NOT_RESULTS = re.compile(r"<!-- not results: (.+?) -->", flags=re.S)
+_RESTATES = re.compile(r"^<!-- restates: (.+?) -->$", flags=re.M)
+_NOT_RESULTS = re.compile(r"^<!-- not results: (.+?) -->$", flags=re.M)
 
 
 def scanned_pages() -> list[str]:
