@@ -26,7 +26,17 @@ MANIFEST = ROOT / "docs" / "manifest.yaml"
 
 #: Pages whose quoted numbers are not all targets yet, each with what is missing. The test
 #: fails when a page here has become fully covered, so this list only shrinks.
-PENDING = {}
+PENDING = {
+    "docs/results/agents.md": (
+        "the IPD conditions table and the paragraph after it (scripts/ipd_conditions.py prints "
+        "them in another form; not yet a table target) and StagHunt's two local maxima (no "
+        "command prints them yet)"
+    ),
+    "docs/results/gan.md": (
+        "the 'hic @2e4' column (read off the stored curves in gan_study.json; no command "
+        "prints it yet) and the adaptive variant's 'about 1.6x more updates'"
+    ),
+}
 
 
 @pytest.mark.parametrize("page", reproduce.scanned_pages())
