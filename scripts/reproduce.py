@@ -864,12 +864,27 @@ def uncovered(manifest: Path, page: str) -> list[tuple[int, str, str]]:
     return out
 
 
+def pending(manifest: Path) -> dict[str, str]:
+    """The manifest's ``pending`` pages: not all their numbers are targets yet, and why."""
+    found = (yaml.safe_load(Path(manifest).read_text()) or {}).get("pending") or {}
+    if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
+        raise ValueError(f"{manifest}: 'pending' maps pages to what is missing on them")
+    return found
+
+
 def coverage(manifest: Path) -> dict[str, list[tuple[int, str, str]]]:
-    """Each scanned page's uncovered result numbers (pages with none left out)."""
-    out = {}
+    """Each scanned page's uncovered result numbers (pages with none left out).
+
+    A ``pending`` page (see :func:`pending`) is left out while it has uncovered numbers; once
+    it has none it is reported (with no numbers), so that the pending list only shrinks.
+    """
+    out, later = {}, pending(manifest)
     for page in scanned_pages():
         missing = uncovered(manifest, page)
-        if missing:
+        if page in later:
+            if not missing:
+                out[page] = []
+        elif missing:
             out[page] = missing
     return out
 
@@ -881,11 +896,16 @@ def check(manifest: Path) -> int:
         _say(f"STALE  {page}: its tables differ from the recorded outputs (--pages rewrites it)")
     missing = coverage(manifest)
     for page, found in missing.items():
+        if not found:
+            _say(f"NO LONGER PENDING  {page}: every number is covered; remove it from 'pending'")
         for no, token, line in found:
             _say(f"NO TARGET  {page}:{no}: {token}  in: {line[:100]}")
+    for page, why in pending(manifest).items():
+        if page not in missing:
+            _say(f"pending  {page}: {why}")
     n = sum(map(len, missing.values()))
     _say(f"{len(stale)} stale page(s); {n} quoted number(s) neither a target nor marked")
-    return 1 if stale or n else 0
+    return 1 if stale or missing else 0
 
 
 def main(argv: list[str] | None = None) -> int:
