@@ -781,17 +781,21 @@ def uncovered(manifest: Path, page: str) -> list[tuple[int, str, str]]:
     A number is covered when it is inside a ``<!-- reproduce: ID -->`` block (written from a
     table's recorded output), or it is, at the precision it is written with, the expected value
     of a target quoted on this page or a number of a table this page shows or names in a
-    ``<!-- restates: ID ... -->`` line (targets' or tables' ids). A number is not a
-    result when it is in code (commands, programs), names a section of the paper
-    (``Eq. (28)``, ``Corollary 4.11``), is listed by one of the page's ``<!-- not results: ... -->``
-    lines (versions, parameters, with a word saying which), or is in a block (lines up to the next blank line)
-    right below a ``<!-- measured: `command`; load ... -->`` (a timing: a measurement with its
-    command and load, never a target), ``<!-- tested: tests/FILE ... -->`` (bounds a test
-    asserts: the test suite is their check), ``<!-- observed: why -->`` (what code before a
-    change did: not reproducible from this tree) or ``<!-- inputs: why -->`` line (or, when a
-    ``<!-- /KIND -->`` line closes it, every line up to that). Results are numbers
-    written with a decimal point or an exponent; integers (counts, seeds, stages) are not
-    scanned.
+    ``<!-- restates: ID ... -->`` line (targets' or tables' ids). A number is not a result when
+    it is in code (commands, programs), names a section of the paper (``Eq. (28)``,
+    ``Corollary 4.11``), is listed by one of the page's ``<!-- not results: ... -->`` lines
+    (versions, parameters, with a word saying which), or is in a block (the lines up to the
+    next blank line) right below one of these marks:
+
+    * ``<!-- measured: `command`; load ... -->``: a timing, a measurement with its command and
+      load, never a target;
+    * ``<!-- tested: tests/FILE ... -->``: bounds a test asserts (the suite is their check);
+    * ``<!-- observed: why -->``: what code before a change did (not reproducible here);
+    * ``<!-- inputs: why -->``: parameters.
+
+    A ``<!-- /KIND -->`` line after a mark extends it to every line up to that line. Results
+    are numbers written with a decimal point or an exponent; integers (counts, seeds, stages)
+    are not scanned.
 
     Raises:
         ValueError: for a ``measured`` mark without a command in backticks and the load, or a
