@@ -265,7 +265,7 @@ def _numpy_only_game():
 
 
 @pytest.mark.parametrize(
-    ("build", "match"),
+    ("build", "why"),
     [
         (
             lambda g: (
@@ -278,18 +278,32 @@ def _numpy_only_game():
         (lambda g: _pair(g, 2, two_sided=True), "two_sided=True"),
         (
             lambda g: (SGALeader(g, 0.01, num_envs=2), GradientAscentFollower(g, 0.1, num_envs=2)),
-            "Hi-C leader .* got SGALeader",
-        ),
-        (
-            lambda g: (_pair(g, 2)[0], BestResponseFollower(g, num_envs=2)),
-            "got BestResponseFollower",
+            "leader's rule set is not Hi-C's",
         ),
     ],
 )
-def test_what_has_no_pure_form_is_refused(build, match):
+def test_what_the_interval_loop_does_not_take_runs_in_the_generic_loop(build, why):
+    """The interval engine names why it does not take a pair; make_runner then runs the pair
+    in the generic stage loop over its rule sets."""
+    from agents.compose.engines.jax_engine import check_supported
+    from agents.compose.engines.jax_rules import RulesRunner
+
     game = Duopoly()
     leader, follower = build(game)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError, match=why):
+        check_supported(game, leader, follower)
+    runner = make_runner(game, leader, follower, 0, backend="jax")
+    assert isinstance(runner, RulesRunner)
+    h = runner.run(50)
+    assert np.isfinite(h.final_leader).all()
+
+
+def test_a_rule_set_that_does_not_trace_is_refused_by_make_runner():
+    """The best-response follower reads the game's NumPy-only best_response: refused when the
+    runner is made, naming the pair and the error that stopped the trace."""
+    game = Duopoly()
+    leader, follower = _pair(game, 2)[0], BestResponseFollower(game, num_envs=2)
+    with pytest.raises(ValueError, match="HiCLeader x BestResponseFollower: .* does not trace"):
         make_runner(game, leader, follower, 0, backend="jax")
 
 
