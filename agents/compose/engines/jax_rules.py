@@ -257,6 +257,8 @@ class RulesRunner:
             :class:`~agents.compose.engines.runner.BatchRunner`. The faces are reset with the
             seeds the NumPy engine derives from ``seed``; they hold the final states after
             each :meth:`run`.
+        buffer_rows: records held on the device before the loop returns them to the host
+            (at least ``S``; default ``min(64 S, 2**18)``).
 
     Raises:
         ValueError: for a pair or game that declares it cannot be traced (see
@@ -274,6 +276,7 @@ class RulesRunner:
         noise_std: float = 0.0,
         max_cycles: int = 1000,
         record: RecordLike = "all",
+        buffer_rows: int | None = None,
     ) -> None:
         check_rules(game, leader, follower)
         S = leader.num_envs
@@ -304,7 +307,11 @@ class RulesRunner:
         self._started = False
         self._obs_l = np.zeros((S, game.d2))
         self._obs_f = np.zeros((S, game.d1))
-        self._capacity = max(S, min(64 * S, 1 << 18))
+        if buffer_rows is None:
+            buffer_rows = min(64 * S, 1 << 18)
+        if isinstance(buffer_rows, bool) or not isinstance(buffer_rows, (int, np.integer)):
+            raise TypeError(f"buffer_rows must be an integer, got {buffer_rows!r}")
+        self._capacity = max(S, int(buffer_rows))
         self._program = None
         self._check_trace()
 
