@@ -55,19 +55,32 @@ __all__ = ["RulesRunner", "check_rules", "run_rules"]
 
 
 def _draws(key: Any, requests: tuple, S: int) -> dict[str, Any]:
+    """The named arrays ``requests`` ask for, drawn for every row from ``key``; a name whose
+    requests all carry row masks is drawn only at stages where some row asks for it (a
+    ``lax.cond``: Hi-C asks for fresh directions only where intervals end, and the generator
+    costs more than the rest of its stage)."""
     out: dict[str, Any] = {}
     for i, r in enumerate(requests):
         if r.rows is False or r.name in out:
             continue  # one array per name, drawn for every row
         k = jax.random.fold_in(key, i)
         shape = (S, *r.shape)
-        if r.kind == "rademacher":
-            v = jnp.where(jax.random.bernoulli(k, 0.5, shape), 1.0, -1.0)
-        elif r.kind == "normal":
-            v = r.loc + r.scale * jax.random.normal(k, shape, jnp.float64)
-        else:
-            v = jax.random.uniform(k, shape, jnp.float64, r.low, r.high)
-        out[r.name] = v.astype(jnp.float64)
+
+        def draw(k=k, r=r, shape=shape):
+            if r.kind == "rademacher":
+                v = jnp.where(jax.random.bernoulli(k, 0.5, shape), 1.0, -1.0)
+            elif r.kind == "normal":
+                v = r.loc + r.scale * jax.random.normal(k, shape, jnp.float64)
+            else:
+                v = jax.random.uniform(k, shape, jnp.float64, r.low, r.high)
+            return v.astype(jnp.float64)
+
+        masks = [q.rows for q in requests if q.name == r.name and q.rows is not False]
+        if any(m is None or m is True for m in masks):
+            out[r.name] = draw()
+            continue
+        need = jnp.any(jnp.stack([jnp.asarray(m) for m in masks]))
+        out[r.name] = jax.lax.cond(need, draw, lambda shape=shape: jnp.zeros(shape))
     return out
 
 
@@ -416,17 +429,20 @@ class RulesRunner:
                     r = r + r2
                 counts = jnp.asarray(L.update_counts(Lo, a)).astype(jnp.int64)
                 moved = counts != c["n_seen"]
-                keep = moved & _keep(thin, counts) if not thin.none else moved & False
-                pos = jnp.where(keep, c["count"] + jnp.cumsum(keep) - 1, C)
-                xs, ys = L.strategy(Lo, a), F.strategy(follower.options, b)
-                bf = c["buf"]
-                bf = {
-                    "row": bf["row"].at[pos].set(rows, mode="drop"),
-                    "update": bf["update"].at[pos].set(counts, mode="drop"),
-                    "stage": bf["stage"].at[pos].set(jnp.full(S, t + 1), mode="drop"),
-                    "leader_strategies": bf["leader_strategies"].at[pos].set(xs, mode="drop"),
-                    "follower_strategies": bf["follower_strategies"].at[pos].set(ys, mode="drop"),
-                }
+                bf, count = c["buf"], c["count"]
+                if not thin.none:  # records of the updates kept, written at their places
+                    keep = moved & _keep(thin, counts)
+                    pos = jnp.where(keep, count + jnp.cumsum(keep) - 1, C)
+                    xs, ys = L.strategy(Lo, a), F.strategy(follower.options, b)
+                    put = {
+                        "row": rows,
+                        "update": counts,
+                        "stage": jnp.full(S, t + 1),
+                        "leader_strategies": xs,
+                        "follower_strategies": ys,
+                    }
+                    bf = {f: bf[f].at[pos].set(put[f], mode="drop") for f in bf}
+                    count = count + jnp.sum(keep)
                 return {
                     "sl": a,
                     "sf": b,
@@ -434,7 +450,7 @@ class RulesRunner:
                     "obs_f": x,
                     "n_seen": jnp.where(moved, counts, c["n_seen"]),
                     "t": t + 1,
-                    "count": c["count"] + jnp.sum(keep),
+                    "count": count,
                     "r_sum": r,
                     "buf": bf,
                 }
