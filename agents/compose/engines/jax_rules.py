@@ -325,7 +325,7 @@ class RulesRunner:
         if isinstance(buffer_rows, bool) or not isinstance(buffer_rows, (int, np.integer)):
             raise TypeError(f"buffer_rows must be an integer, got {buffer_rows!r}")
         self._capacity = max(S, int(buffer_rows))
-        self._program = None
+        self._program: Any = None
         self._check_trace()
 
     def _check_trace(self) -> None:
