@@ -300,10 +300,11 @@ def test_what_the_interval_loop_does_not_take_runs_in_the_generic_loop(build, wh
 
 def test_a_rule_set_that_does_not_trace_is_refused_by_make_runner():
     """The best-response follower reads the game's NumPy-only best_response: refused when the
-    runner is made, naming the pair and the error that stopped the trace."""
+    runner is made, naming the pair and the game function that stopped the trace."""
     game = Duopoly()
     leader, follower = _pair(game, 2)[0], BestResponseFollower(game, num_envs=2)
-    with pytest.raises(ValueError, match="HiCLeader x BestResponseFollower: .* does not trace"):
+    match = "HiCLeader x BestResponseFollower: .* Duopoly.best_response calls NumPy-only code"
+    with pytest.raises(ValueError, match=match):
         make_runner(game, leader, follower, 0, backend="jax")
 
 

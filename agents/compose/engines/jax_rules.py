@@ -170,12 +170,28 @@ def _conform(st: dict, out: dict) -> dict:
     return new
 
 
+def _where(err: BaseException) -> str:
+    """The project function (``module.function``) where a trace stopped: the innermost frame
+    of ``err``'s traceback in ``agents`` or ``hic_envs``."""
+    found = ""
+    tb = err.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module.split(".")[0] in ("agents", "hic_envs") and not module.startswith(
+            "agents.compose.engines"
+        ):
+            found = f"{module}.{tb.tb_frame.f_code.co_qualname}"
+        tb = tb.tb_next
+    return found
+
+
 def _trace_error(leader: Any, follower: Any, err: Exception) -> ValueError:
+    where = _where(err)
     return ValueError(
         f"{type(leader).__name__} x {type(follower).__name__}: a rule set declares pure=True "
-        f"but does not trace under jax.jit ({type(err).__name__}: "
-        f"{str(err).splitlines()[0][:160]}); it (or the game function it reads) calls NumPy-only "
-        "code; use backend='numpy'"
+        f"but does not trace under jax.jit"
+        + (f": {where} calls NumPy-only code" if where else "")
+        + f" ({type(err).__name__}: {str(err).splitlines()[0][:120]}); use backend='numpy'"
     )
 
 
