@@ -83,7 +83,7 @@ def _traced(n: Any) -> Any:
     traced by ``jax.jit`` in the JAX engine), else None: the library's schedules evaluate
     such indices with that namespace's functions (no host conversion, no checks that need
     the values), and NumPy indices as before, bit for bit."""
-    if isinstance(n, (int, np.integer, np.ndarray, list, tuple)):
+    if isinstance(n, (numbers.Number, np.generic, np.ndarray, list, tuple)):
         return None
     return array_namespace(n)
 

@@ -303,7 +303,7 @@ def test_a_rule_set_that_does_not_trace_is_refused_by_make_runner():
     runner is made, naming the pair and the game function that stopped the trace."""
     game = Duopoly()
     leader, follower = _pair(game, 2)[0], BestResponseFollower(game, num_envs=2)
-    match = "HiCLeader x BestResponseFollower: .* Duopoly.best_response calls NumPy-only code"
+    match = r"HiCLeader x BestResponseFollower: .*Duopoly\.best_response calls NumPy-only code"
     with pytest.raises(ValueError, match=match):
         make_runner(game, leader, follower, 0, backend="jax")
 
