@@ -310,3 +310,27 @@ def test_a_runner_refuses_mismatched_batches():
     follower = GradientAscentFollower(game, 0.05, num_envs=2)
     with pytest.raises(ValueError, match="num_envs=2, the leader with 3"):
         RulesRunner(game, leader, follower, 0)
+
+
+def test_library_schedules_traced_give_their_numpy_values():
+    """Every library schedule evaluated on a traced index array (under jax.jit, x64) gives
+    its NumPy values to 1e-15 relative; PerRow picks each row's own schedule at its own
+    index; a CommitmentSchedule gives its whole lengths."""
+    import jax
+    import jax.numpy as jnp
+
+    from agents.schedules import CommitmentSchedule, Constant, Logarithmic, LogLinear
+
+    n = np.array([0, 1, 2, 7, 100, 12345, 10**9], dtype=np.int64)
+    schedules = [
+        Constant(0.3),
+        PowerLaw(0.5, 0.602, 3.0),
+        Logarithmic(2.0),
+        LogLinear(9.86, 41.3, ceil=True),
+        CommitmentSchedule(0.1, 2.0, 10.0, 1.0, PowerLaw(0.5, 0.101)),
+        PerRow((0.1, PowerLaw(0.5, 0.6), 0.1, Logarithmic(1.0), 0.2, 0.3, PowerLaw(0.5, 0.6))),
+    ]
+    with jax.enable_x64(True):
+        for s in schedules:
+            traced = np.asarray(jax.jit(lambda m, s=s: jnp.asarray(s(m)) + 0.0 * m)(n))
+            np.testing.assert_allclose(traced, np.asarray(s(n), dtype=np.float64), rtol=1e-15)
