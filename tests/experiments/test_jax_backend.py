@@ -14,9 +14,9 @@ pytest.importorskip("jax")
 from scipy import stats  # noqa: E402
 
 from agents import (  # noqa: E402
-    BestResponseFollower,
     GradientAscentFollower,
     HiCLeader,
+    HierarchicalGradientLeader,
     SGALeader,
     StochasticGradientFollower,
 )
@@ -299,11 +299,15 @@ def test_what_the_interval_loop_does_not_take_runs_in_the_generic_loop(build, wh
 
 
 def test_a_rule_set_that_does_not_trace_is_refused_by_make_runner():
-    """The best-response follower reads the game's NumPy-only best_response: refused when the
+    """The hierarchical leader reads the game's NumPy-only derivatives: refused when the
     runner is made, naming the pair and the game function that stopped the trace."""
     game = Duopoly()
-    leader, follower = _pair(game, 2)[0], BestResponseFollower(game, num_envs=2)
-    match = r"HiCLeader x BestResponseFollower: .*Duopoly\.best_response calls NumPy-only code"
+    leader = HierarchicalGradientLeader(game, 0.01, num_envs=2)
+    follower = GradientAscentFollower(game, 0.1, num_envs=2)
+    match = (
+        r"HierarchicalGradientLeader x GradientAscentFollower: .*Duopoly\.leader_grad_y calls "
+        "NumPy-only code"
+    )
     with pytest.raises(ValueError, match=match):
         make_runner(game, leader, follower, 0, backend="jax")
 

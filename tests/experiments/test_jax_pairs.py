@@ -19,7 +19,11 @@ from agents.baselines import SGALeader  # noqa: E402
 from agents.compose.engines.jax_engine import JaxRunner  # noqa: E402
 from agents.compose.engines.jax_rules import RulesRunner  # noqa: E402
 from agents.compose.engines.runner import make_runner  # noqa: E402
-from agents.followers import GradientAscentFollower, StochasticGradientFollower  # noqa: E402
+from agents.followers import (  # noqa: E402
+    BestResponseFollower,
+    GradientAscentFollower,
+    StochasticGradientFollower,
+)
 from agents.hic import HiCLeader  # noqa: E402
 from agents.rules.protocol import capabilities_of  # noqa: E402
 from agents.schedules import PerRow, PowerLaw  # noqa: E402
@@ -31,6 +35,9 @@ RUNS = {
     ("hic", "stochastic"): JaxRunner,
     ("sga", "gradient"): RulesRunner,
     ("sga", "stochastic"): RulesRunner,
+    # The duopoly's best_response is array-API code (other games' are NumPy code today).
+    ("hic", "best-response"): RulesRunner,
+    ("sga", "best-response"): RulesRunner,
 }
 
 
@@ -92,11 +99,27 @@ def test_sga_replays_the_numpy_engine(game, step):
         return SGALeader(game, step, num_envs=S), follower
 
     a, b = _both(game, make, 3000)
+    _same(a, b)
+    assert not np.allclose(a.final_leader, a.leader_strategies[:S])  # it moved
+
+
+def test_sga_against_the_best_response_follower_replays_the_numpy_engine():
+    """The best-response follower (the duopoly's array-API best_response) draws nothing after
+    the start: 3000 stages replay the NumPy engine to 1e-12."""
+    game, S = Duopoly(), 4
+
+    def make():
+        return SGALeader(game, 0.01, num_envs=S), BestResponseFollower(game, num_envs=S)
+
+    a, b = _both(game, make, 3000)
+    _same(a, b)
+
+
+def _same(a, b):
     for f in ("row", "update", "stage"):
         np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
     for f in ("leader_strategies", "follower_strategies", "final_leader", "final_follower"):
         np.testing.assert_allclose(getattr(b, f), getattr(a, f), rtol=1e-12, atol=1e-12)
-    assert not np.allclose(a.final_leader, a.leader_strategies[:S])  # it moved
 
 
 #: Hi-C options that only the generic loop runs (rows' intervals may end at different stages).
@@ -202,6 +225,23 @@ def test_sga_against_a_stochastic_follower_has_the_numpy_distribution():
     a = _final_x("numpy", make, 300, 5000, 4)
     b = _final_x("jax", make, 300, 5000, 4)
     assert np.std(a) > 0.01  # the noise matters
+    assert _ks(a, b) > 1e-3
+
+
+@pytest.mark.slow
+def test_hic_against_the_best_response_follower_has_the_numpy_distribution():
+    """Hi-C (catalog defaults) against the best-response follower, generic loop: 300 seeds,
+    20000 stages, the final leader strategies have the NumPy engine's distribution (KS,
+    p > 0.001)."""
+
+    def make(S):
+        game = Duopoly()
+        follower = catalog.make_follower("best-response", game, S, {})
+        return catalog.make_leader("hic", game, S, {}, partner=follower), follower
+
+    a = _final_x("numpy", make, 300, 20_000, 12)
+    b = _final_x("jax", make, 300, 20_000, 12)
+    assert np.median(np.abs(a - 24.5)) < 10.0
     assert _ks(a, b) > 1e-3
 
 

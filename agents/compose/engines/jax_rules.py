@@ -21,12 +21,14 @@ is the faces' state dicts plus the key and counters, as for the NumPy engine.
 
 What traces: Hi-C with every option and schedule of :mod:`agents.schedules` (``PerRow``
 included) and SGA, against the gradient and stochastic-gradient followers, on games whose
-``payoffs`` and ``follower_grad`` are array-API code. A rule set that declares ``pure=False``
-and a game that declares ``array_api=False`` are refused by that declaration; one that
-declares ``pure=True`` but calls NumPy-only code (today: the games' ``best_response``,
-``total_leader_grad``, ``hierarchical_payoff`` and second derivatives, which the
-best-response follower, the hierarchical, LOLA and oracle leaders read) is refused with the
-error that stopped its trace, naming the pair.
+``payoffs`` and ``follower_grad`` are array-API code, and against the best-response follower
+on games whose ``best_response`` is (today the duopoly's). A rule set that declares
+``pure=False`` and a game that declares ``array_api=False`` are refused by that declaration;
+one that declares ``pure=True`` but calls NumPy-only code (today: the games'
+``total_leader_grad``, ``leader_grad_y``, ``hierarchical_payoff`` and second derivatives,
+which the hierarchical, LOLA and oracle leaders read, and most games' ``best_response``) is
+refused when the runner is made, naming the pair and the project function its trace stopped
+at.
 """
 
 from __future__ import annotations
