@@ -16,8 +16,10 @@ or without a payoff baseline (``baseline``, ``baseline_init``), against a
 :class:`~agents.GradientAscentFollower` or :class:`~agents.StochasticGradientFollower` with a
 constant step, on a game whose ``payoffs`` and ``follower_grad_given`` (by default
 ``follower_grad``) are array-API code (a game declares it, ``Game.array_api``: all 18 library
-games do; a :class:`~hic_envs.games.CustomGame` of NumPy callables does not). Anything else
-raises a ``ValueError`` naming what has no pure form here; run it with ``backend="numpy"``.
+games do; a :class:`~hic_envs.games.CustomGame` of NumPy callables does not). It is the fast
+path of ``make_runner(..., backend="jax")`` (:func:`fast_path` says which pairs it takes, by
+rule set and options); every other pure pair runs in the generic stage loop over the rule
+sets, :class:`~agents.compose.engines.jax_rules.RulesRunner`.
 
 Randomness: JAX's counter-based generator, keyed by the run's seed; results have the NumPy
 engine's distribution, not its bits (a test replays the NumPy run to 1e-12 when given its
