@@ -182,7 +182,13 @@ def _where(err: BaseException) -> str:
         if module.split(".")[0] in ("agents", "hic_envs") and not module.startswith(
             "agents.compose.engines"
         ):
-            found = f"{module}.{tb.tb_frame.f_code.co_qualname}"
+            code, owner = tb.tb_frame.f_code, tb.tb_frame.f_locals.get("self")
+            name = getattr(code, "co_qualname", None)  # Python >= 3.11
+            if name is None:
+                name = code.co_name
+                if owner is not None:
+                    name = f"{type(owner).__name__}.{name}"
+            found = f"{module}.{name}"
         tb = tb.tb_next
     return found
 
