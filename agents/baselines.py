@@ -29,6 +29,7 @@ from agents.rules.protocol import (
     Spec,
     cache_field,
     initial_strategy,
+    stage_counts,
     table,
     uniform_init_draws,
 )
@@ -113,7 +114,7 @@ class GradientLeaderRules:
         return state["x"]
 
     def update_counts(self, options: Any, state: dict) -> Any:
-        return np.full(state["x"].shape[0], state["t"], dtype=np.int64)
+        return stage_counts(state["x"], state["t"])
 
     def updates(self, options: Any, state: dict) -> Any:
         return state["x"].shape[0] * state["t"]
@@ -134,8 +135,10 @@ class GradientLeaderRules:
             alpha = step.value
         elif isinstance(step, PerRow):
             alpha = step(t)[:, None]
-        else:
+        elif isinstance(t, (int, np.integer)):
             alpha = table(options, "step_size").at(t)
+        else:  # a traced stage count (the JAX engine): the schedule in its namespace
+            alpha = step(t)
         g = self.direction(options, spec.game, x, obs)
         if options.noise_std > 0.0:
             g = g + draws["noise"]  # w_{1,t}

@@ -25,6 +25,7 @@ from agents.rules.protocol import (
     Spec,
     cache_field,
     initial_strategy,
+    stage_counts,
     table,
     uniform_init_draws,
 )
@@ -106,7 +107,9 @@ def _beta(options: StepOptions, t: int, shape: tuple[int, int]) -> Any:
         return full
     if isinstance(step, PerRow):
         return step(t)[:, None]
-    return table(options, "step_size").at(t)
+    if isinstance(t, (int, np.integer)):
+        return table(options, "step_size").at(t)
+    return step(t)  # a traced stage count (the JAX engine): the schedule in its namespace
 
 
 class StepRules:
@@ -131,7 +134,7 @@ class StepRules:
         return state["y"]
 
     def update_counts(self, options: StepOptions, state: dict) -> Any:
-        return np.full(state["y"].shape[0], state["t"], dtype=np.int64)
+        return stage_counts(state["y"], state["t"])
 
     def updates(self, options: StepOptions, state: dict) -> Any:
         return state["y"].shape[0] * state["t"]
@@ -261,7 +264,7 @@ class BestResponseRules:
         return state["y"]
 
     def update_counts(self, options: Any, state: dict) -> Any:
-        return np.full(state["y"].shape[0], state["t"], dtype=np.int64)
+        return stage_counts(state["y"], state["t"])
 
     def updates(self, options: Any, state: dict) -> Any:
         return state["y"].shape[0] * state["t"]
@@ -276,7 +279,10 @@ class BestResponseRules:
     ) -> dict:
         y, last = state["y"], state["last_x"]
         xp = namespace(y, obs)
-        changed = xp.any(obs != last, axis=1) | (not state["seen"])
+        seen = state["seen"]
+        changed = xp.any(obs != last, axis=1) | (
+            (not seen) if isinstance(seen, bool | np.bool_) else xp.logical_not(seen)
+        )
         if xp is np:
             # Only rows whose observed action changed (a committing leader costs one call
             # per interval, which matters for games whose r is numeric); same values.

@@ -465,12 +465,13 @@ class HiCRules:
         options' cache under NumPy; JAX engines evaluate schedules their own way)."""
         if xp is np:
             return _table(options, name, schedule)(n)
-        return schedule(n)
+        return xp.astype(xp.broadcast_to(xp.asarray(schedule(n)), n.shape), xp.float64)
 
     def _lengths(self, options: HiCOptions, n: Any, xp: Any) -> Any:
         if xp is np:
             return _table(options, "commitment", options.commitment).lengths(n)
-        return options.commitment(n)
+        k = xp.asarray(options.commitment(n))
+        return xp.astype(xp.broadcast_to(k, n.shape), xp.int64)
 
 
 #: The Hi-C leader's rule set.

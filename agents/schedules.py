@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from array_api_compat import array_namespace
 from numpy.typing import ArrayLike
 
 __all__ = [
@@ -77,8 +78,25 @@ def _positive(name: str, value: Any) -> float:
     return v
 
 
+def _traced(n: Any) -> Any:
+    """The array namespace of an index that is not a Python or NumPy value (a JAX array,
+    traced by ``jax.jit`` in the JAX engine), else None: the library's schedules evaluate
+    such indices with that namespace's functions (no host conversion, no checks that need
+    the values), and NumPy indices as before, bit for bit."""
+    if isinstance(n, (numbers.Number, np.generic, np.ndarray, list, tuple)):
+        return None
+    return array_namespace(n)
+
+
+def _float(xp: Any, n: Any) -> Any:
+    return xp.astype(xp.asarray(n), xp.float64)
+
+
 class Schedule:
-    """Base class of the vectorised schedules. Subclasses implement :meth:`__call__`."""
+    """Base class of the vectorised schedules. Subclasses implement :meth:`__call__`.
+
+    The library's schedules also accept an index array of another array-API namespace (a
+    JAX array traced by the JAX engine) and compute their values with its functions."""
 
     def __call__(self, n):  # pragma: no cover - interface
         raise NotImplementedError
@@ -137,6 +155,9 @@ class PowerLaw(Schedule):
         return max(math.exp(limit / self.gamma) - 1.0 - self.A, 0.0)
 
     def __call__(self, n):
+        xp = _traced(n)
+        if xp is not None:
+            return self.a / (_float(xp, n) + 1.0 + self.A) ** self.gamma
         if np.ndim(n) == 0:
             return self.a / (float(n) + 1.0 + self.A) ** self.gamma
         return self.a / (np.asarray(n, dtype=np.float64) + 1.0 + self.A) ** self.gamma
@@ -163,6 +184,9 @@ class Logarithmic(Schedule):
             )
 
     def __call__(self, n):
+        xp = _traced(n)
+        if xp is not None:
+            return self.a / xp.log(_float(xp, n) + self.base)
         if np.ndim(n) == 0:
             return self.a / math.log(float(n) + self.base)
         return self.a / np.log(np.asarray(n, dtype=np.float64) + self.base)
@@ -255,6 +279,18 @@ class CommitmentSchedule(Schedule):
                 ``beta mu`` or ``delta_n``): such an interval never ends, and an int64 cast
                 would wrap it to a negative or 1-stage interval.
         """
+        xp = _traced(n)
+        if xp is not None:
+            # Traced (the JAX engine): the same formula in the index's namespace, as floats;
+            # lengths beyond MAX_COMMITMENT cannot raise here (see the JAX engine's notes).
+            n_arr = _float(xp, n)
+            log_d = xp.log(_float(xp, self.perturbation(n)))
+            k = xp.ceil(
+                2.0
+                * (log_d - math.log(self.B) - self.p * xp.log(xp.maximum(n_arr, 1.0)))
+                / math.log1p(-self.beta * self.mu)
+            )
+            return xp.maximum(k, 1.0)
         scalar = np.ndim(n) == 0
         n_int = np.atleast_1d(np.asarray(n, dtype=np.int64))
         n_arr = n_int.astype(np.float64)
@@ -302,6 +338,10 @@ class LogLinear(Schedule):
         object.__setattr__(self, "ceil", bool(self.ceil))
 
     def __call__(self, n):
+        xp = _traced(n)
+        if xp is not None:
+            v = self.scale * xp.log(_float(xp, n) + 1.0) + self.offset
+            return xp.ceil(v) if self.ceil else v
         v = self.scale * np.log(np.asarray(n, dtype=np.float64) + 1.0) + self.offset
         if self.ceil:
             v = np.ceil(v)
@@ -337,6 +377,21 @@ class PerRow(Schedule):
 
     def __call__(self, n):
         S = len(self.schedules)
+        xp = _traced(n)
+        if xp is not None:
+            # Traced: each distinct schedule once on every row's index, then each row's own.
+            n = xp.broadcast_to(xp.asarray(n), (S,)) if xp.asarray(n).ndim == 0 else n
+            if n.shape != (S,):
+                raise ValueError(f"a PerRow schedule of {S} rows needs {S} indices, got {n.shape}")
+            uniq: list = []
+            which = np.empty(S, dtype=np.int64)
+            for i, s in enumerate(self.schedules):
+                hit = [j for j, u in enumerate(uniq) if u is s or u == s]
+                if not hit:
+                    uniq.append(s)
+                which[i] = hit[0] if hit else len(uniq) - 1
+            vals = xp.stack([xp.broadcast_to(_float(xp, s(n)), (S,)) for s in uniq])
+            return vals[which, np.arange(S)]
         n_arr = np.asarray(n, dtype=np.int64)
         if n_arr.ndim == 0:
             n_arr = np.full(S, int(n_arr))

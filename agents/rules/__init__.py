@@ -4,7 +4,8 @@ Each function takes arrays and returns new ones (no state, no randomness, no dat
 shapes); it takes its array namespace from its arguments (the array API standard, through
 ``array-api-compat``), so the stateful NumPy agents (:class:`agents.HiCLeader`,
 :class:`agents.GradientAscentFollower`, ...) and the JAX engine
-(:mod:`agents.compose.engines.jax_engine`) call the very same code.
+(:mod:`agents.compose.engines.jax_engine`, :mod:`agents.compose.engines.jax_rules`) call the
+very same code.
 
 :mod:`agents.rules.protocol` says how a whole learner is written this way (a *rule set*:
 options plus pure ``init/act/prepare/observe`` over explicit state, with explicit draws and

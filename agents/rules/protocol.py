@@ -88,6 +88,7 @@ __all__ = [
     "m_not",
     "m_or",
     "select",
+    "stage_counts",
     "draw_numpy",
     "initial_strategy",
     "table",
@@ -376,6 +377,16 @@ def uniform_init_draws(init: Any, spec: Spec, name: str = "x0") -> tuple[Draw, .
     if init is not None:
         return ()
     return (Draw(name, "uniform", (spec.dim,), low=spec.low, high=spec.high),)
+
+
+def stage_counts(strategies: Any, t: Any) -> Any:
+    """``(S,)`` int64 counts equal to the stage count ``t`` (the ``update_counts`` of a
+    learner that updates at every stage): a Python ``t`` under NumPy, a traced one in the
+    namespace of ``strategies``."""
+    if isinstance(t, (int, np.integer)):
+        return np.full(strategies.shape[0], t, dtype=np.int64)
+    xp = namespace(strategies)
+    return xp.zeros(strategies.shape[0], dtype=xp.int64) + xp.astype(t, xp.int64)
 
 
 def cache_field() -> Any:

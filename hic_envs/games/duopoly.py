@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from hic_envs.games import _checks
+from hic_envs.games.array_api import namespace
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = ["Duopoly"]
@@ -127,8 +128,10 @@ class Duopoly(Game):
         return self._constant_hvp(table, player, block, x, y, v)
 
     def best_response(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        return np.clip((self.a - self.c2 - self.b * x) / (2 * self.b), 0.0, self.a / self.b)
+        xp = namespace(x)  # array-API: the JAX engine traces it (the best-response follower)
+        if xp is np:
+            x = np.asarray(x, dtype=np.float64)
+        return xp.clip((self.a - self.c2 - self.b * x) / (2 * self.b), 0.0, self.a / self.b)
 
     def _stackelberg(self) -> Equilibrium:
         q1 = (self.a - 2 * self.c1 + self.c2) / (2 * self.b)

@@ -14,9 +14,9 @@ pytest.importorskip("jax")
 from scipy import stats  # noqa: E402
 
 from agents import (  # noqa: E402
-    BestResponseFollower,
     GradientAscentFollower,
     HiCLeader,
+    HierarchicalGradientLeader,
     SGALeader,
     StochasticGradientFollower,
 )
@@ -265,7 +265,7 @@ def _numpy_only_game():
 
 
 @pytest.mark.parametrize(
-    ("build", "match"),
+    ("build", "why"),
     [
         (
             lambda g: (
@@ -278,17 +278,36 @@ def _numpy_only_game():
         (lambda g: _pair(g, 2, two_sided=True), "two_sided=True"),
         (
             lambda g: (SGALeader(g, 0.01, num_envs=2), GradientAscentFollower(g, 0.1, num_envs=2)),
-            "Hi-C leader .* got SGALeader",
-        ),
-        (
-            lambda g: (_pair(g, 2)[0], BestResponseFollower(g, num_envs=2)),
-            "got BestResponseFollower",
+            "leader's rule set is not Hi-C's",
         ),
     ],
 )
-def test_what_has_no_pure_form_is_refused(build, match):
+def test_what_the_interval_loop_does_not_take_runs_in_the_generic_loop(build, why):
+    """The interval engine names why it does not take a pair; make_runner then runs the pair
+    in the generic stage loop over its rule sets."""
+    from agents.compose.engines.jax_engine import check_supported
+    from agents.compose.engines.jax_rules import RulesRunner
+
     game = Duopoly()
     leader, follower = build(game)
+    with pytest.raises(ValueError, match=why):
+        check_supported(game, leader, follower)
+    runner = make_runner(game, leader, follower, 0, backend="jax")
+    assert isinstance(runner, RulesRunner)
+    h = runner.run(50)
+    assert np.isfinite(h.final_leader).all()
+
+
+def test_a_rule_set_that_does_not_trace_is_refused_by_make_runner():
+    """The hierarchical leader reads the game's NumPy-only derivatives: refused when the
+    runner is made, naming the pair and the game function that stopped the trace."""
+    game = Duopoly()
+    leader = HierarchicalGradientLeader(game, 0.01, num_envs=2)
+    follower = GradientAscentFollower(game, 0.1, num_envs=2)
+    match = (
+        r"HierarchicalGradientLeader x GradientAscentFollower: .*Duopoly\.leader_grad_y calls "
+        "NumPy-only code"
+    )
     with pytest.raises(ValueError, match=match):
         make_runner(game, leader, follower, 0, backend="jax")
 

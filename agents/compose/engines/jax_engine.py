@@ -16,8 +16,10 @@ or without a payoff baseline (``baseline``, ``baseline_init``), against a
 :class:`~agents.GradientAscentFollower` or :class:`~agents.StochasticGradientFollower` with a
 constant step, on a game whose ``payoffs`` and ``follower_grad_given`` (by default
 ``follower_grad``) are array-API code (a game declares it, ``Game.array_api``: all 18 library
-games do; a :class:`~hic_envs.games.CustomGame` of NumPy callables does not). Anything else
-raises a ``ValueError`` naming what has no pure form here; run it with ``backend="numpy"``.
+games do; a :class:`~hic_envs.games.CustomGame` of NumPy callables does not). It is the fast
+path of ``make_runner(..., backend="jax")`` (:func:`fast_path` says which pairs it takes, by
+rule set and options); every other pure pair runs in the generic stage loop over the rule
+sets, :class:`~agents.compose.engines.jax_rules.RulesRunner`.
 
 Randomness: JAX's counter-based generator, keyed by the run's seed; results have the NumPy
 engine's distribution, not its bits (a test replays the NumPy run to 1e-12 when given its
@@ -56,21 +58,21 @@ import jax.numpy as jnp
 import numpy as np
 
 from agents.compose.engines.jax_small_dots import small_dots
-from agents.compose.engines.runner import (
-    _RECORD_FIELDS,
+from agents.compose.engines.records import (
+    RECORD_FIELDS,
     BatchHistory,
     NonFiniteError,
-    _chunk_history,
     as_thinning,
+    chunk_history,
     derive_seeds,
 )
-from agents.followers import GradientAscentFollower, StochasticGradientFollower
-from agents.hic import HiCLeader
+from agents.followers import NOISY_STEP_RULES, STEP_RULES
+from agents.hic import HIC_RULES
 from agents.rules import ascent_step, baseline_update, commit, spsa_step
-from agents.schedules import Constant, ScheduleTable
+from agents.schedules import Constant, PerRow, ScheduleTable
 from hic_envs.games.base import Game
 
-__all__ = ["JaxRunner", "check_supported"]
+__all__ = ["JaxRunner", "check_supported", "fast_path"]
 
 #: ``xla_cpu_small_while_loop_byte_threshold`` asked for (see the module docstring).
 _SMALL_LOOP_BYTES = 1_000_000
@@ -96,6 +98,8 @@ def _start_backends() -> None:
 
 _start_backends()
 
+_SCHEDULES = ("step_size", "perturbation", "commitment")
+
 _LEADER_OFF = {
     "average_last": None,
     "two_sided": False,
@@ -104,33 +108,41 @@ _LEADER_OFF = {
 }
 
 
-def check_supported(game: Game, leader: Any, follower: Any) -> None:
-    """Raise a ``ValueError`` naming what has no pure form in the JAX engine, if anything."""
-    if type(leader) is not HiCLeader:
-        raise ValueError(
-            f"the JAX backend runs the Hi-C leader (HiCLeader) only, got {type(leader).__name__}; "
-            "use backend='numpy'"
-        )
-    if getattr(leader, "_adaptive", False):
-        raise ValueError(
-            "adaptive commitment ends each seed's intervals at its own stage and has no pure "
-            "form in the JAX engine; use backend='numpy'"
-        )
+def fast_path(leader: Any, follower: Any) -> str | None:
+    """None if this interval engine runs the pair, else why not: it runs the Hi-C rule set
+    (:data:`agents.hic.HIC_RULES`, by identity: the learning rule, not the face's type) with a
+    schedule (not adaptive) commitment and none of ``average_last``, ``two_sided``,
+    ``burn_in``, ``interval_schedules``, against the gradient or stochastic-gradient rule set
+    with a constant step. Every other pair runs in the generic loop
+    (:class:`~agents.compose.engines.jax_rules.RulesRunner`)."""
+    if getattr(leader, "rules", None) is not HIC_RULES:
+        return "the leader's rule set is not Hi-C's"
+    options = leader.options
+    if options.adaptive:
+        return "adaptive commitment ends each seed's intervals at its own stage"
     for name, off in _LEADER_OFF.items():
-        if getattr(leader, name) != off:
-            raise ValueError(
-                f"the JAX backend does not implement HiCLeader's {name}={getattr(leader, name)!r}; "
-                "use backend='numpy'"
-            )
-    if type(follower) not in (GradientAscentFollower, StochasticGradientFollower):
+        v = getattr(options, name)
+        if (v is not None) if off is None else bool(np.any(np.asarray(v) != off)):
+            return f"HiCLeader's {name}={v!r}"
+    if any(isinstance(getattr(options, n), PerRow) for n in _SCHEDULES):
+        return "a PerRow schedule ends rows' intervals at different stages"
+    if not isinstance(options.baseline, (float, type(None))):
+        return "a per-row baseline"
+    if getattr(follower, "rules", None) not in (STEP_RULES, NOISY_STEP_RULES):
+        return "the follower's rule set is not a gradient follower's"
+    if not isinstance(follower.options.step_size, Constant):
+        return f"the follower's step {follower.options.step_size!r} is not constant"
+    return None
+
+
+def check_supported(game: Game, leader: Any, follower: Any) -> None:
+    """Raise a ``ValueError`` naming what has no pure form in this interval engine, if
+    anything (see :func:`fast_path`)."""
+    why = fast_path(leader, follower)
+    if why is not None:
         raise ValueError(
-            "the JAX backend runs gradient-ascent followers only (GradientAscentFollower, "
-            f"StochasticGradientFollower), got {type(follower).__name__}; use backend='numpy'"
-        )
-    if not isinstance(follower.step_size, Constant):
-        raise ValueError(
-            f"the JAX backend needs a constant follower step, got {follower.step_size!r}; use "
-            "backend='numpy'"
+            f"the JAX interval engine does not run this pair ({why}); make_runner(..., "
+            "backend='jax') runs it in the generic loop (RulesRunner)"
         )
     if not game.array_api:
         raise ValueError(
@@ -366,12 +378,12 @@ class JaxRunner:
         # The start is drawn on the host (NumPy, from the run's seed: eager JAX calls would
         # each compile a program); the signs of later intervals on the device.
         rng = np.random.default_rng(np.random.SeedSequence(env_seed).spawn(1)[0])
-        if x0 is None and leader._init is not None:
-            x0 = leader._init
+        if x0 is None and leader.options.init is not None:
+            x0 = leader.options.init
         if x0 is None:
             x0 = rng.uniform(leader.low, leader.high, size=(S, game.d1))
-        if y0 is None and follower._init is not None:
-            y0 = follower._init
+        if y0 is None and follower.options.init is not None:
+            y0 = follower.options.init
         if y0 is None:
             y0 = rng.uniform(follower.low, follower.high, size=(S, game.d2))
         x0 = np.broadcast_to(np.asarray(x0, dtype=np.float64), (S, game.d1))
@@ -545,7 +557,7 @@ class JaxRunner:
         """Play ``stages`` more stages; the (thinned) records of the updates made in them, a
         :class:`~agents.compose.engines.runner.BatchHistory`."""
         S = self.num_envs
-        rec: dict[str, list] = {f: [] for f in _RECORD_FIELDS}
+        rec: dict[str, list] = {f: [] for f in RECORD_FIELDS}
         rows = np.arange(S)
 
         def record(n: int, stage: int) -> None:
@@ -574,7 +586,7 @@ class JaxRunner:
                 f"a reward or the follower's gradient was NaN or infinite by stage {self.stage} "
                 "(JAX backend: a payoff overflowed); results up to the previous chunk are kept"
             )
-        return _chunk_history(
+        return chunk_history(
             rec,
             self.leader.strategies,
             self.follower.strategies,

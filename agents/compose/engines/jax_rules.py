@@ -1,23 +1,34 @@
-"""A generic JAX stage loop over any two rule sets (issue 18, Phase B: a first step).
+"""The JAX engine's generic stage loop over any two rule sets (issue 18).
 
-:func:`run_rules` plays ``stages`` stages of a leader and a follower whose learning is a rule
-set (:mod:`agents.rules.protocol`), from their current states, as one ``lax.fori_loop``: at
-every stage both rule sets ``act``, the actions are projected onto the boxes, the game's
-``payoffs`` are evaluated (with payoff noise if asked), and each rule set ``prepare``\\ s and
-``observe``\\ s, with the draws it asks for made for every row from a key (a rule set reads a
-draw only where it asked for it). Observations at the start of each ``max_cycles``-stage
-episode are the box centres, as in the NumPy engine. It asks the rule sets' capabilities
-(``pure``) and the game's (``array_api``), never their types, and re-implements no learning
-rule: it calls the rule sets' own functions.
+:class:`RulesRunner` (``make_runner(..., backend="jax")`` for every pair that the interval
+engine of :mod:`agents.compose.engines.jax_engine` does not take) plays a leader and a
+follower whose learning is a rule set (:mod:`agents.rules.protocol`) as one compiled
+``lax.while_loop`` over stages: at every stage both rule sets ``act``, the actions are
+projected onto the boxes, the game's ``payoffs`` are evaluated (with payoff noise if asked),
+and each rule set ``prepare``\\ s and ``observe``\\ s, with the draws it asks for made for every
+row from a key (a rule set reads a draw only where it asked for it). Observations at the
+start of each ``max_cycles``-stage episode are the box centres, as in the NumPy engine. It
+asks the rule sets' capabilities (``pure``, ``reward_free``) and the game's (``array_api``),
+never their types, and re-implements no learning rule: it calls the rule sets' own functions.
 
-It is not yet :func:`~agents.compose.engines.runner.make_runner`'s ``backend="jax"`` (which runs the
-specialised Hi-C interval loop of :mod:`agents.compose.engines.jax_engine`): it runs every stage in
-full (no interval loop, no fast-forward) and keeps no records; it runs the pairs whose rule
-sets trace under ``jax.jit``: today SGA against the gradient and stochastic-gradient
-followers, and Hi-C with constant schedules (with or without a baseline); the catalog's
-power-law schedule tables, adaptive commitment (a state array that starts empty), the
-best-response follower and the leaders that read the game's other derivatives do not trace
-yet, and are refused with the error that stopped them.
+The initial states are the faces' own (``reset`` with the seeds the NumPy engine derives), so
+a pair without draws after the start replays the NumPy engine (to rounding); later draws come
+from JAX's generator keyed by the run's seed (the NumPy engine's distribution, not its bits).
+Updates are recorded inside the loop into a fixed buffer (thinned as asked); the loop returns
+to the host when the buffer is full. After each :meth:`RulesRunner.run` the faces hold the
+final states (``runner.leader.strategies`` is the face's), and :meth:`RulesRunner.state_dict`
+is the faces' state dicts plus the key and counters, as for the NumPy engine.
+
+What traces: Hi-C with every option and schedule of :mod:`agents.schedules` (``PerRow``
+included) and SGA, against the gradient and stochastic-gradient followers, on games whose
+``payoffs`` and ``follower_grad`` are array-API code, and against the best-response follower
+on games whose ``best_response`` is (today the duopoly's). A rule set that declares
+``pure=False`` and a game that declares ``array_api=False`` are refused by that declaration;
+one that declares ``pure=True`` but calls NumPy-only code (today: the games'
+``total_leader_grad``, ``leader_grad_y``, ``hierarchical_payoff`` and second derivatives,
+which the hierarchical, LOLA and oracle leaders read, and most games' ``best_response``) is
+refused when the runner is made, naming the pair and the project function its trace stopped
+at.
 """
 
 from __future__ import annotations
@@ -29,24 +40,49 @@ import jax.numpy as jnp
 import numpy as np
 
 from agents.compose.engines.jax_small_dots import small_dots
+from agents.compose.engines.records import (
+    RECORD_FIELDS,
+    BatchHistory,
+    NonFiniteError,
+    RecordLike,
+    Thinning,
+    as_thinning,
+    chunk_history,
+    derive_seeds,
+)
+from agents.rules.protocol import capabilities_of
+from hic_envs.stage import Stage
 
-__all__ = ["check_rules", "run_rules"]
+__all__ = ["RulesRunner", "check_rules", "run_rules"]
 
 
 def _draws(key: Any, requests: tuple, S: int) -> dict[str, Any]:
+    """The named arrays ``requests`` ask for, drawn for every row from ``key``; a name whose
+    requests all carry row masks is drawn only at stages where some row asks for it (a
+    ``lax.cond``: Hi-C asks for fresh directions only where intervals end, and the generator
+    costs more than the rest of its stage)."""
     out: dict[str, Any] = {}
     for i, r in enumerate(requests):
         if r.rows is False or r.name in out:
             continue  # one array per name, drawn for every row
         k = jax.random.fold_in(key, i)
         shape = (S, *r.shape)
-        if r.kind == "rademacher":
-            v = jnp.where(jax.random.bernoulli(k, 0.5, shape), 1.0, -1.0)
-        elif r.kind == "normal":
-            v = r.loc + r.scale * jax.random.normal(k, shape, jnp.float64)
-        else:
-            v = jax.random.uniform(k, shape, jnp.float64, r.low, r.high)
-        out[r.name] = v.astype(jnp.float64)
+
+        def draw(k=k, r=r, shape=shape):
+            if r.kind == "rademacher":
+                v = jnp.where(jax.random.bernoulli(k, 0.5, shape), 1.0, -1.0)
+            elif r.kind == "normal":
+                v = r.loc + r.scale * jax.random.normal(k, shape, jnp.float64)
+            else:
+                v = jax.random.uniform(k, shape, jnp.float64, r.low, r.high)
+            return v.astype(jnp.float64)
+
+        masks = [q.rows for q in requests if q.name == r.name and q.rows is not False]
+        if any(m is None or m is True for m in masks):
+            out[r.name] = draw()
+            continue
+        need = jnp.any(jnp.stack([jnp.asarray(m) for m in masks]))
+        out[r.name] = jax.lax.cond(need, draw, lambda shape=shape: jnp.zeros(shape))
     return out
 
 
@@ -63,8 +99,8 @@ def check_rules(game: Any, leader: Any, follower: Any) -> None:
             f"{type(game).__name__} declares array_api=False (NumPy payoffs); use backend='numpy'"
         )
     for role, agent in (("leader", leader), ("follower", follower)):
-        caps = getattr(agent, "capabilities", None)
-        if caps is None:
+        caps = capabilities_of(agent)
+        if caps is None or getattr(agent, "rules", None) is None:
             raise ValueError(
                 f"the {role} {type(agent).__name__} is not a rule set (it has no capabilities); "
                 "use backend='numpy'"
@@ -74,6 +110,97 @@ def check_rules(game: Any, leader: Any, follower: Any) -> None:
                 f"the {role} {type(agent).__name__}'s rule set declares pure=False; use "
                 "backend='numpy'"
             )
+
+
+def _make_stage(game: Any, leader: Any, follower: Any, noise_std: float, max_cycles: int):
+    """The traced stage ``(t, sl, sf, obs_l, obs_f, key) -> (sl, sf, x, y, r1, r2)``: both rule
+    sets act on what they observed (the box centres at an episode's first stage), the actions
+    are projected, paid, and each rule set prepares and observes with its draws."""
+    L, F = leader.rules, follower.rules
+    Lo, Fo, Ls, Fs = leader.options, follower.options, leader.spec, follower.spec
+    S = leader.num_envs
+    xl, xh = (np.asarray(a, np.float64) for a in (game.leader_low, game.leader_high))
+    yl, yh = (np.asarray(a, np.float64) for a in (game.follower_low, game.follower_high))
+    centre_x, centre_y = 0.5 * (xl + xh), 0.5 * (yl + yh)
+    payoffs = small_dots(game.payoffs)
+
+    def stage(t, sl, sf, obs_l, obs_f, key):
+        start = (t % max_cycles) == 0
+        obs_l = jnp.where(start, jnp.broadcast_to(centre_y, obs_l.shape), obs_l)
+        obs_f = jnp.where(start, jnp.broadcast_to(centre_x, obs_f.shape), obs_f)
+        x = jnp.clip(L.act(Lo, Ls, sl, obs_l), xl, xh)
+        y = jnp.clip(F.act(Fo, Fs, sf, obs_f), yl, yh)
+        r1, r2 = payoffs(x, y)
+        k = jax.random.fold_in(key, t)
+        if noise_std > 0.0:
+            w = jax.random.normal(jax.random.fold_in(k, 0), (2, S), jnp.float64)
+            r1, r2 = r1 + noise_std * w[0], r2 + noise_std * w[1]
+        new_l, req = L.prepare(Lo, Ls, sl, r1, y)
+        new_l = L.observe(Lo, Ls, new_l, r1, y, _draws(jax.random.fold_in(k, 1), req, S))
+        new_f, req = F.prepare(Fo, Fs, sf, r2, x)
+        new_f = F.observe(Fo, Fs, new_f, r2, x, _draws(jax.random.fold_in(k, 2), req, S))
+        return _like(new_l, sl), _like(new_f, sf), x, y, r1, r2
+
+    return stage
+
+
+def _carry(stage: Any, t0: Any, sl: dict, sf: dict, obs_l: Any, obs_f: Any, key: Any):
+    """The states as the traced stage carries them: a rule set's NumPy state may hold a
+    Python scalar where its traced stage holds one per row (a flag every row agrees on, in
+    NumPy), or an empty array whose size the first observation fixes (Hi-C's adaptive
+    ``prev_obs`` before it saw anything); the carry takes the stage's own shapes (an empty
+    array starts as zeros, a scalar is spread to every row)."""
+    sl = {k: jnp.asarray(v) for k, v in sl.items()}
+    sf = {k: jnp.asarray(v) for k, v in sf.items()}
+
+    def two(t, a, b):
+        out = stage(t, a, b, obs_l, obs_f, key)
+        return out[0], out[1]
+
+    out_l, out_f = jax.eval_shape(two, t0, sl, sf)
+    return _conform(sl, out_l), _conform(sf, out_f)
+
+
+def _conform(st: dict, out: dict) -> dict:
+    new = {}
+    for k, v in st.items():
+        o = out[k]
+        if v.shape != o.shape and v.size == 0:
+            new[k] = jnp.zeros(o.shape, o.dtype)
+        else:
+            new[k] = jnp.broadcast_to(v, o.shape).astype(o.dtype)
+    return new
+
+
+def _where(err: BaseException) -> str:
+    """The project function (``module.function``) where a trace stopped: the innermost frame
+    of ``err``'s traceback in ``agents`` or ``hic_envs``."""
+    found = ""
+    tb = err.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module.split(".")[0] in ("agents", "hic_envs") and not module.startswith(
+            "agents.compose.engines"
+        ):
+            code, owner = tb.tb_frame.f_code, tb.tb_frame.f_locals.get("self")
+            name = getattr(code, "co_qualname", None)  # Python >= 3.11
+            if name is None:
+                name = code.co_name
+                if owner is not None:
+                    name = f"{type(owner).__name__}.{name}"
+            found = f"{module}.{name}"
+        tb = tb.tb_next
+    return found
+
+
+def _trace_error(leader: Any, follower: Any, err: Exception) -> ValueError:
+    where = _where(err)
+    return ValueError(
+        f"{type(leader).__name__} x {type(follower).__name__}: a rule set declares pure=True "
+        f"but does not trace under jax.jit"
+        + (f": {where} calls NumPy-only code" if where else "")
+        + f" ({type(err).__name__}: {str(err).splitlines()[0][:120]}); use backend='numpy'"
+    )
 
 
 def run_rules(
@@ -88,7 +215,8 @@ def run_rules(
     max_cycles: int = 1000,
 ) -> tuple[dict, dict]:
     """Play ``stages`` stages from the faces' current states (they must have been reset);
-    returns the final states ``(leader_state, follower_state)`` as dicts of NumPy arrays.
+    returns the final states ``(leader_state, follower_state)`` as dicts of NumPy arrays
+    (the stage function of :class:`RulesRunner`, without records or checks).
 
     Args:
         game, leader, follower: the game and two rule-set faces (:class:`agents.face.RuleAgent`)
@@ -104,61 +232,330 @@ def run_rules(
             fails to trace although it declares it can (the error's type and first line).
     """
     check_rules(game, leader, follower)
-    L, F = leader.rules, follower.rules
-    Lo, Fo, Ls, Fs = leader.options, follower.options, leader.spec, follower.spec
     S = leader.num_envs
-    xl, xh = (np.asarray(a, np.float64) for a in (game.leader_low, game.leader_high))
-    yl, yh = (np.asarray(a, np.float64) for a in (game.follower_low, game.follower_high))
-    centre_x, centre_y = 0.5 * (xl + xh), 0.5 * (yl + yh)
-    payoffs = small_dots(game.payoffs)
-
-    def stage(t, carry):
-        sl, sf, obs_l, obs_f, key = carry
-        start = (t % max_cycles) == 0
-        obs_l = jnp.where(start, jnp.broadcast_to(centre_y, obs_l.shape), obs_l)
-        obs_f = jnp.where(start, jnp.broadcast_to(centre_x, obs_f.shape), obs_f)
-        x = jnp.clip(L.act(Lo, Ls, sl, obs_l), xl, xh)
-        y = jnp.clip(F.act(Fo, Fs, sf, obs_f), yl, yh)
-        r1, r2 = payoffs(x, y)
-        k = jax.random.fold_in(key, t)
-        if noise_std > 0.0:
-            w = jax.random.normal(jax.random.fold_in(k, 0), (2, S), jnp.float64)
-            r1, r2 = r1 + noise_std * w[0], r2 + noise_std * w[1]
-        sl, req = L.prepare(Lo, Ls, sl, r1, y)
-        sl = L.observe(Lo, Ls, sl, r1, y, _draws(jax.random.fold_in(k, 1), req, S))
-        sf, req = F.prepare(Fo, Fs, sf, r2, x)
-        sf = F.observe(Fo, Fs, sf, r2, x, _draws(jax.random.fold_in(k, 2), req, S))
-        return _like(sl, carry[0]), _like(sf, carry[1]), y, x, key
+    stage = _make_stage(game, leader, follower, float(noise_std), int(max_cycles))
 
     def program(sl, sf, key):
-        obs_l = jnp.zeros((S, game.d2))
-        obs_f = jnp.zeros((S, game.d1))
-        carry = (sl, sf, obs_l, obs_f, key)
-        # A rule set's NumPy state may hold a scalar where its traced stage returns one per row
-        # (a flag every row agrees on, in NumPy): the carry takes the stage's own types.
-        out = jax.eval_shape(stage, t0, carry)
-        sl, sf = (
-            {
-                k: jnp.broadcast_to(jnp.asarray(v), o[k].shape).astype(o[k].dtype)
-                for k, v in st.items()
-            }
-            for st, o in ((sl, out[0]), (sf, out[1]))
-        )
-        carry = (sl, sf, obs_l, obs_f, key)
-        sl, sf, *_ = jax.lax.fori_loop(t0, t0 + stages, stage, carry)
+        obs_l, obs_f = jnp.zeros((S, game.d2)), jnp.zeros((S, game.d1))
+        sl, sf = _carry(stage, t0, sl, sf, obs_l, obs_f, key)
+
+        def body(t, c):
+            a, b, x, y, _, _ = stage(t, c[0], c[1], c[2], c[3], key)
+            return a, b, y, x
+
+        sl, sf, *_ = jax.lax.fori_loop(t0, t0 + stages, body, (sl, sf, obs_l, obs_f))
         return sl, sf
 
     with jax.enable_x64(True):
-        put = lambda st: {k: jnp.asarray(v) for k, v in st.items()}  # noqa: E731
         try:
-            sl, sf = jax.jit(program)(put(leader.state), put(follower.state), jax.random.key(seed))
+            sl, sf = jax.jit(program)(leader.state, follower.state, jax.random.key(seed))
         except (jax.errors.JAXTypeError, TypeError) as err:
-            raise ValueError(
-                f"{type(leader).__name__} x {type(follower).__name__}: a rule set declares "
-                f"pure=True but does not trace under jax.jit ({type(err).__name__}: "
-                f"{str(err).splitlines()[0][:160]}); use backend='numpy'"
-            ) from None
+            raise _trace_error(leader, follower, err) from None
         return (
             {k: np.asarray(v) for k, v in sl.items()},
             {k: np.asarray(v) for k, v in sf.items()},
         )
+
+
+_POW10 = 10 ** np.arange(19, dtype=np.int64)
+
+
+def _keep(thin: Thinning, n: Any) -> Any:
+    """:meth:`Thinning.keep` on traced update indices."""
+    if thin.none:
+        return n == 0
+    if thin.log_digits is None:
+        return n % thin.every == 0
+    digits = jnp.searchsorted(jnp.asarray(_POW10), n, side="right")
+    step = jnp.asarray(_POW10)[jnp.maximum(digits - thin.log_digits, 0)]
+    return n % step == 0
+
+
+def _to_face(state: dict, template: dict) -> dict:
+    """A traced state as its face holds it: where the face's state holds a Python scalar and
+    the traced one an array whose entries agree, that scalar."""
+    out = {}
+    for k, v in state.items():
+        a = np.asarray(v)
+        ref = template.get(k)
+        if not isinstance(ref, np.ndarray) and a.ndim and a.size and np.all(a == a.flat[0]):
+            a = a.flat[0]
+        out[k] = a
+    return out
+
+
+class RulesRunner:
+    """The JAX engine's generic loop with :class:`~agents.compose.engines.runner.BatchRunner`'s
+    face (``run``, ``stage``, ``updates``, ``leader``/``follower``, ``thinning``,
+    ``state_dict``/``load_state_dict``).
+
+    Args:
+        game, leader, follower, seed, noise_std, max_cycles, record: as for
+            :class:`~agents.compose.engines.runner.BatchRunner`. The faces are reset with the
+            seeds the NumPy engine derives from ``seed``; they hold the final states after
+            each :meth:`run`.
+        buffer_rows: records held on the device before the loop returns them to the host
+            (at least ``S``; default ``min(64 S, 2**18)``).
+
+    Raises:
+        ValueError: for a pair or game that declares it cannot be traced (see
+            :func:`check_rules`), or a rule set that fails to trace (on the first
+            :meth:`run`).
+    """
+
+    def __init__(
+        self,
+        game: Any,
+        leader: Any,
+        follower: Any,
+        seed: int | None = None,
+        *,
+        noise_std: float = 0.0,
+        max_cycles: int = 1000,
+        record: RecordLike = "all",
+        buffer_rows: int | None = None,
+    ) -> None:
+        check_rules(game, leader, follower)
+        S = leader.num_envs
+        if follower.num_envs != S:
+            raise ValueError(
+                f"follower was built with num_envs={follower.num_envs}, the leader with {S}"
+            )
+        if getattr(leader, "dim", game.d1) != game.d1 or getattr(follower, "dim", game.d2) != (
+            game.d2
+        ):
+            raise ValueError(
+                f"the agents' dimensions ({leader.dim}, {follower.dim}) are not the game's "
+                f"({game.d1}, {game.d2})"
+            )
+        self.stage_game = Stage(game, noise_std)
+        self.noise_std = self.stage_game.noise_std
+        self.max_cycles = int(max_cycles)
+        self.game, self.leader, self.follower, self.num_envs = game, leader, follower, S
+        self.thinning = as_thinning(record)
+        env_seed, leader_ss, follower_ss = derive_seeds(seed)
+        leader.reset(seed=leader_ss)
+        follower.reset(seed=follower_ss)
+        words = np.random.SeedSequence(env_seed).spawn(2)[1].generate_state(2, dtype=np.uint32)
+        self._key = words
+        #: Stages played so far.
+        self.stage = 0
+        self._n_seen = np.zeros(S, dtype=np.int64)
+        self._started = False
+        self._obs_l = np.zeros((S, game.d2))
+        self._obs_f = np.zeros((S, game.d1))
+        if buffer_rows is None:
+            buffer_rows = min(64 * S, 1 << 18)
+        if isinstance(buffer_rows, bool) or not isinstance(buffer_rows, (int, np.integer)):
+            raise TypeError(f"buffer_rows must be an integer, got {buffer_rows!r}")
+        self._capacity = max(S, int(buffer_rows))
+        self._program: Any = None
+        self._check_trace()
+
+    def _check_trace(self) -> None:
+        """Trace one stage (nothing is compiled or run): a rule set or game function that
+        calls NumPy-only code is refused here, by the error that stopped its trace."""
+        game, S = self.game, self.num_envs
+        stage = _make_stage(game, self.leader, self.follower, self.noise_std, self.max_cycles)
+        with jax.enable_x64(True):
+            obs_l, obs_f = jnp.zeros((S, game.d2)), jnp.zeros((S, game.d1))
+            key = jax.random.key(0)
+            try:
+                jax.eval_shape(
+                    lambda a, b: _carry(stage, 0, a, b, obs_l, obs_f, key),
+                    self.leader.state,
+                    self.follower.state,
+                )
+            except (jax.errors.JAXTypeError, TypeError) as err:
+                raise _trace_error(self.leader, self.follower, err) from None
+
+    @property
+    def updates(self) -> np.ndarray:
+        """Leader updates made so far, per batch row, shape ``(S,)``."""
+        return self._n_seen.copy()
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The runner's state as a flat dict of arrays: ``leader/...`` and ``follower/...``
+        (the faces' state dicts), ``key`` (the generator's key words), ``stage``,
+        ``n_seen``, ``started``, ``obs_l``/``obs_f``."""
+        out: dict[str, np.ndarray] = {
+            "key": self._key.copy(),
+            "stage": np.asarray(self.stage, dtype=np.int64),
+            "n_seen": self._n_seen.copy(),
+            "started": np.asarray(self._started),
+            "obs_l": self._obs_l.copy(),
+            "obs_f": self._obs_f.copy(),
+        }
+        for role, agent in (("leader", self.leader), ("follower", self.follower)):
+            for k, v in agent.state_dict().items():
+                out[f"{role}/{k}"] = v
+        return out
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore a state saved by :meth:`state_dict` (from a runner built alike).
+
+        Raises:
+            ValueError: for a missing key or one that does not fit this runner.
+        """
+        for key in ("key", "stage", "n_seen", "started", "obs_l", "obs_f"):
+            if key not in state:
+                raise ValueError(f"JAX runner state lacks {key!r}")
+        n_seen = np.asarray(state["n_seen"])
+        if n_seen.shape != (self.num_envs,):
+            raise ValueError(
+                f"runner state is for {n_seen.shape[0] if n_seen.ndim else '?'} seeds, this run "
+                f"has {self.num_envs}"
+            )
+        for role, agent in (("leader", self.leader), ("follower", self.follower)):
+            prefix = role + "/"
+            agent.load_state_dict(
+                {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+            )
+        self._key = np.asarray(state["key"], dtype=np.uint32).copy()
+        self.stage = int(np.asarray(state["stage"]))
+        self._n_seen = n_seen.astype(np.int64, copy=True)
+        self._started = bool(np.asarray(state["started"]))
+        self._obs_l = np.array(state["obs_l"], dtype=np.float64)
+        self._obs_f = np.array(state["obs_f"], dtype=np.float64)
+
+    # ------------------------------------------------------------------ play
+    def _build(self) -> Any:
+        game, leader, follower, S = self.game, self.leader, self.follower, self.num_envs
+        stage = _make_stage(game, leader, follower, self.noise_std, self.max_cycles)
+        L, F, Lo = leader.rules, follower.rules, leader.options
+        paid_l = not leader.capabilities.reward_free
+        paid_f = not follower.capabilities.reward_free
+        thin, C = self.thinning, self._capacity
+        d1, d2 = game.d1, game.d2
+
+        def program(sl, sf, obs_l, obs_f, n_seen, t0, end, key):
+            sl, sf = _carry(stage, t0, sl, sf, obs_l, obs_f, key)
+            buf = {
+                "row": jnp.zeros(C, jnp.int64),
+                "update": jnp.zeros(C, jnp.int64),
+                "stage": jnp.zeros(C, jnp.int64),
+                "leader_strategies": jnp.zeros((C, d1)),
+                "follower_strategies": jnp.zeros((C, d2)),
+            }
+            rows = jnp.arange(S, dtype=jnp.int64)
+
+            def cond(c):
+                return (c["t"] < end) & (c["count"] + S <= C)
+
+            def body(c):
+                t = c["t"]
+                a, b, x, y, r1, r2 = stage(t, c["sl"], c["sf"], c["obs_l"], c["obs_f"], key)
+                r = c["r_sum"]
+                if paid_l:
+                    r = r + r1
+                if paid_f:
+                    r = r + r2
+                counts = jnp.asarray(L.update_counts(Lo, a)).astype(jnp.int64)
+                moved = counts != c["n_seen"]
+                bf, count = c["buf"], c["count"]
+                if not thin.none:  # records of the updates kept, written at their places
+                    keep = moved & _keep(thin, counts)
+                    pos = jnp.where(keep, count + jnp.cumsum(keep) - 1, C)
+                    xs, ys = L.strategy(Lo, a), F.strategy(follower.options, b)
+                    put = {
+                        "row": rows,
+                        "update": counts,
+                        "stage": jnp.full(S, t + 1),
+                        "leader_strategies": xs,
+                        "follower_strategies": ys,
+                    }
+                    bf = {f: bf[f].at[pos].set(put[f], mode="drop") for f in bf}
+                    count = count + jnp.sum(keep)
+                return {
+                    "sl": a,
+                    "sf": b,
+                    "obs_l": y,
+                    "obs_f": x,
+                    "n_seen": jnp.where(moved, counts, c["n_seen"]),
+                    "t": t + 1,
+                    "count": count,
+                    "r_sum": r,
+                    "buf": bf,
+                }
+
+            c = {
+                "sl": sl,
+                "sf": sf,
+                "obs_l": obs_l,
+                "obs_f": obs_f,
+                "n_seen": n_seen,
+                "t": t0,
+                "count": jnp.int64(0),
+                "r_sum": jnp.zeros(S),
+                "buf": buf,
+            }
+            return jax.lax.while_loop(cond, body, c)
+
+        return jax.jit(program)
+
+    def run(self, stages: int) -> BatchHistory:
+        """Play ``stages`` more stages; return the (thinned) records of updates made in them.
+
+        Raises:
+            NonFiniteError: if a reward read or a strategy is NaN or infinite at the end of
+                the chunk.
+        """
+        if isinstance(stages, bool) or not isinstance(stages, (int, np.integer)) or stages < 0:
+            raise ValueError(f"stages must be a non-negative integer, got {stages!r}")
+        leader, follower, S = self.leader, self.follower, self.num_envs
+        rec: dict[str, list] = {f: [] for f in RECORD_FIELDS}
+        if not self._started:
+            self._started = True
+            rec["row"].append(np.arange(S))
+            rec["update"].append(np.zeros(S, dtype=np.int64))
+            rec["stage"].append(np.zeros(S, dtype=np.int64))
+            rec["leader_strategies"].append(leader.strategies)
+            rec["follower_strategies"].append(follower.strategies)
+        t0 = self.stage
+        end = t0 + int(stages)
+        if stages:
+            self._play(t0, end, rec)
+        self.stage = end
+        return chunk_history(
+            rec,
+            leader.strategies,
+            follower.strategies,
+            self.game,
+            self.stage,
+            "JAX backend: a payoff or step overflowed, or an agent returned NaN; results up to "
+            "the previous chunk are kept",
+        )
+
+    def _play(self, t0: int, end: int, rec: dict[str, list]) -> None:
+        leader, follower = self.leader, self.follower
+        tmpl_l, tmpl_f = dict(leader.state), dict(follower.state)
+        with jax.enable_x64(True):
+            if self._program is None:
+                self._program = self._build()
+            key = jax.random.wrap_key_data(jax.device_put(self._key))
+            sl, sf = tmpl_l, tmpl_f
+            obs_l, obs_f, n_seen = self._obs_l, self._obs_f, self._n_seen
+            t, r_sum = t0, np.zeros(self.num_envs)
+            while t < end:
+                try:
+                    c = self._program(sl, sf, obs_l, obs_f, n_seen, np.int64(t), np.int64(end), key)
+                except (jax.errors.JAXTypeError, TypeError) as err:
+                    raise _trace_error(leader, follower, err) from None
+                count = int(c["count"])
+                for f in RECORD_FIELDS:
+                    rec[f].append(np.asarray(c["buf"][f][:count]))
+                sl, sf, obs_l, obs_f = c["sl"], c["sf"], c["obs_l"], c["obs_f"]
+                n_seen, t = c["n_seen"], int(c["t"])
+                r_sum = r_sum + np.asarray(c["r_sum"])
+        self._n_seen = np.array(n_seen, dtype=np.int64)
+        self._obs_l, self._obs_f = np.array(obs_l), np.array(obs_f)
+        for agent, st, tmpl in ((leader, sl, tmpl_l), (follower, sf, tmpl_f)):
+            face = agent.state_dict()
+            agent.load_state_dict({**face, **_to_face(st, tmpl)})
+        if not np.isfinite(r_sum).all():
+            i = int(np.argmax(~np.isfinite(r_sum)))
+            raise NonFiniteError(
+                f"a reward in seed row {i} was NaN or infinite in stages {t0 + 1}..{end} "
+                "(JAX backend: a payoff overflowed; refuse such games or noise scales)"
+            )
