@@ -14,12 +14,12 @@ import pickle
 import numpy as np
 import pytest
 
-from hic_envs.games import MoGGAN
+from hic_envs.games import MogGAN
 
 SMALL = dict(latent=2, hidden=5, samples=16)
 
 
-def _points(game: MoGGAN, rows: int, seed: int, scale: float = 0.5):
+def _points(game: MogGAN, rows: int, seed: int, scale: float = 0.5):
     rng = np.random.default_rng(seed)
     return rng.normal(0, scale, (rows, game.d1)), rng.normal(0, scale, (rows, game.d2))
 
@@ -34,15 +34,16 @@ def _central(fn, z: np.ndarray, h: float = 1e-6) -> np.ndarray:
 
 
 def test_default_sizes_are_about_a_thousand_parameters():
-    game = MoGGAN()
+    game = MogGAN(hidden=28)
     assert (game.d1, game.d2) == (1010, 925)
     assert game.gen_widths == (4, 28, 28, 2) and game.disc_widths == (2, 28, 28, 1)
+    assert (MogGAN().d1, MogGAN().d2) == (130, 105)
 
 
 @pytest.mark.parametrize("loss", ["non-saturating", "saturating"])
 @pytest.mark.parametrize("depth", [1, 2])
 def test_gradients_match_central_differences(loss, depth):
-    game = MoGGAN(loss=loss, depth=depth, **SMALL)
+    game = MogGAN(loss=loss, depth=depth, **SMALL)
     x, y = _points(game, 3, seed=depth)
     f1 = game.leader_payoff
     f2 = game.follower_payoff
@@ -59,7 +60,7 @@ def test_gradients_match_central_differences(loss, depth):
 
 def test_saturating_loss_makes_the_sum_independent_of_the_generator():
     # f1 + f2 = -mean softplus(-l(data)) - lambda ||y||^2 / 2 with the saturating loss.
-    game = MoGGAN(loss="saturating", **SMALL)
+    game = MogGAN(loss="saturating", **SMALL)
     x, y = _points(game, 4, seed=3)
     x2, _ = _points(game, 4, seed=4)
     f1, f2 = game.payoffs(x, y)
@@ -69,7 +70,7 @@ def test_saturating_loss_makes_the_sum_independent_of_the_generator():
 
 
 def test_batches_and_broadcasting_equal_per_row_calls():
-    game = MoGGAN(**SMALL)
+    game = MogGAN(**SMALL)
     x, y = _points(game, 6, seed=5)
     x = x.reshape(2, 3, -1)
     y = y.reshape(2, 3, -1)
@@ -84,7 +85,7 @@ def test_batches_and_broadcasting_equal_per_row_calls():
 
 
 def test_payoff_hvp_matches_dense_differences_of_the_gradients():
-    game = MoGGAN(**SMALL)
+    game = MogGAN(**SMALL)
     x, y = _points(game, 2, seed=6)
     rng = np.random.default_rng(7)
     grads = {
@@ -107,7 +108,7 @@ def test_payoff_hvp_matches_dense_differences_of_the_gradients():
 
 
 def test_same_seed_same_bits_other_seed_other_sample():
-    a, b, c = MoGGAN(seed=3, **SMALL), MoGGAN(seed=3, **SMALL), MoGGAN(seed=4, **SMALL)
+    a, b, c = MogGAN(seed=3, **SMALL), MogGAN(seed=3, **SMALL), MogGAN(seed=4, **SMALL)
     x, y = _points(a, 2, seed=8)
     assert a.follower_grad(x, y).tobytes() == b.follower_grad(x, y).tobytes()
     assert not np.array_equal(a.data, c.data)
@@ -116,7 +117,7 @@ def test_same_seed_same_bits_other_seed_other_sample():
 
 
 def test_fixed_data_sample_is_the_published_ring():
-    game = MoGGAN()
+    game = MogGAN()
     # Means on the unit circle at angles 2 pi k / 8; every mode has 256 / 8 = 32 points.
     np.testing.assert_allclose(np.linalg.norm(game.means, axis=-1), 1.0, rtol=1e-15)
     nearest = np.argmin(np.linalg.norm(game.data[:, None] - game.means, axis=-1), axis=-1)
@@ -124,7 +125,7 @@ def test_fixed_data_sample_is_the_published_ring():
 
 
 def test_no_equilibria_are_claimed():
-    game = MoGGAN(**SMALL)
+    game = MogGAN(**SMALL)
     assert game.has_equilibria is False
     for call in (game.stackelberg, game.nash, lambda: game.distance_to_stackelberg(np.zeros(3))):
         with pytest.raises(ValueError, match="no known"):
@@ -146,14 +147,14 @@ def test_no_equilibria_are_claimed():
 )
 def test_bad_arguments_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        MoGGAN(**kwargs)
+        MogGAN(**kwargs)
 
 
 # ---------------------------------------------------------------------------- the data metric
 
 
 def test_the_true_mixture_scores_perfectly():
-    game = MoGGAN()
+    game = MogGAN()
     n = game.metric_samples
     for seed in (11, 12, 13):
         draw = game.sample_data(n, seed=seed)
@@ -165,7 +166,7 @@ def test_the_true_mixture_scores_perfectly():
     assert float(game.energy_distance(game.metric_data, game.metric_data)) == 0.0
 
 
-def _collapsed(game: MoGGAN, mode: int) -> np.ndarray:
+def _collapsed(game: MogGAN, mode: int) -> np.ndarray:
     """A generator whose output layer ignores its input: every point at one mode's mean."""
     x = np.zeros(game.d1)
     x[-2:] = game.means[mode]
@@ -173,7 +174,7 @@ def _collapsed(game: MoGGAN, mode: int) -> np.ndarray:
 
 
 def test_a_collapsed_generator_scores_badly():
-    game = MoGGAN()
+    game = MogGAN()
     m = game.data_metrics(np.stack([_collapsed(game, 0), _collapsed(game, 3)]))
     np.testing.assert_array_equal(m["modes"], [1, 1])
     np.testing.assert_array_equal(m["high_quality"], [1.0, 1.0])  # on a mode, but only one
@@ -183,7 +184,7 @@ def test_a_collapsed_generator_scores_badly():
 
 
 def test_a_scattered_generator_scores_badly():
-    game = MoGGAN()
+    game = MogGAN()
     x, _ = _points(game, 3, seed=9, scale=2.0)
     m = game.data_metrics(x)
     assert np.all(m["high_quality"] < 0.3)
@@ -191,7 +192,7 @@ def test_a_scattered_generator_scores_badly():
 
 
 def test_metric_inputs_are_checked():
-    game = MoGGAN(**SMALL)
+    game = MogGAN(**SMALL)
     with pytest.raises(ValueError, match="shape"):
         game.data_metrics(np.zeros(3))
     with pytest.raises(ValueError, match="finite"):
@@ -206,7 +207,7 @@ def test_metric_inputs_are_checked():
 def test_gradients_and_hvps_match_jax_autodiff():
     jax = pytest.importorskip("jax")
     jnp = pytest.importorskip("jax.numpy")
-    game = MoGGAN(hidden=8, samples=32)
+    game = MogGAN(hidden=8, samples=32)
     x, y = _points(game, 1, seed=10)
     x, y = x[0], y[0]
     with jax.enable_x64(True):
