@@ -324,6 +324,28 @@ class MogGAN(Game):
             "nash": None,
         }
 
+    def initial_strategies(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` initial weight vectors per player, as networks are usually initialised:
+        weights ``N(0, 1 / n_in)``, biases zero (clipped to the boxes). The centre of the
+        boxes, all zeros, is a stationary point of both players (every hidden unit alike).
+
+        Returns:
+            ``(x0, y0)`` of shapes ``(n, d1)`` and ``(n, d2)``.
+        """
+        n = _checks.positive_int("n", n)
+        rng = np.random.default_rng(seed)
+        out = []
+        for widths, low, high in (
+            (self.gen_widths, self.leader_low, self.leader_high),
+            (self.disc_widths, self.follower_low, self.follower_high),
+        ):
+            parts = []
+            for a, b in zip(widths[:-1], widths[1:], strict=True):
+                parts.append(rng.standard_normal((n, a * b)) / np.sqrt(a))
+                parts.append(np.zeros((n, b)))
+            out.append(np.clip(np.concatenate(parts, axis=-1), low, high))
+        return out[0], out[1]
+
     # ------------------------------------------------------------------ the data metric
     def sample_data(self, n: int, seed: int) -> np.ndarray:
         """``n`` fresh draws of the true mixture from ``seed``, shape ``(n, 2)``."""
