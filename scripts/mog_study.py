@@ -86,6 +86,18 @@ class Config:
     out: str = "docs/results/mog_study"
     """Folder of the table and the curves."""
 
+    def __post_init__(self) -> None:
+        bad = [m for m in self.methods if m not in METHODS]
+        if bad or not self.methods:
+            raise ValueError(
+                f"--methods: unknown {bad or 'none given'}; expected some of {METHODS}"
+            )
+        for nm in ("seeds", "stages", "cg_stages", "hic_stages", "hidden", "cg_iters", "points"):
+            if getattr(self, nm) < 1:
+                raise ValueError(
+                    f"--{nm.replace('_', '-')} must be positive, got {getattr(self, nm)}"
+                )
+
 
 def build(method: str, game: MogGAN, cfg: Config):
     x0, y0 = game.initial_strategies(cfg.seeds, cfg.seed)
@@ -140,9 +152,12 @@ def run_one(method: str, game: MogGAN, cfg: Config) -> dict:
     return {"method": method, "stages": stages, "curve": rows}
 
 
-def format_table(runs: list[dict], cfg: Config, game: MogGAN, init: dict, load: str) -> str:
+def format_table(
+    runs: list[dict], cfg: Config, game: MogGAN, init: dict, load: str, args: list[str]
+) -> str:
+    command = " ".join(["python scripts/mog_study.py", *args])
     lines = [
-        f"`python scripts/mog_study.py {' '.join(sys.argv[1:])}`".replace(" `", "`"),
+        f"command: `{command}`",
         "",
         f"{game!r}: d1 = {game.d1}, d2 = {game.d2}; {cfg.seeds} rows per method, medians over "
         f"rows; gradient follower step {cfg.beta}; load before the run: {load}.",
@@ -170,9 +185,7 @@ def format_table(runs: list[dict], cfg: Config, game: MogGAN, init: dict, load: 
 
 def main(argv: list[str] | None = None) -> int:
     cfg = parse(Config, argv, prog="python scripts/mog_study.py")
-    bad = [m for m in cfg.methods if m not in METHODS]
-    if bad:
-        raise SystemExit(f"--methods: unknown {bad}; expected some of {METHODS}")
+    args = sys.argv[1:] if argv is None else list(argv)
     load = "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
     game = MogGAN(hidden=cfg.hidden)
     x0, _ = game.initial_strategies(cfg.seeds, cfg.seed)
@@ -192,8 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         doc = {"config": dataclasses.asdict(cfg), "load": load, "init": init, "runs": runs}
         (out / "mog_study.json").write_text(json.dumps(doc, indent=1) + "\n")
-        (out / "mog_study.md").write_text(format_table(runs, cfg, game, init, load))
-    print(format_table(runs, cfg, game, init, load))
+        (out / "mog_study.md").write_text(format_table(runs, cfg, game, init, load, args))
+    print(format_table(runs, cfg, game, init, load, args))
     return 0
 
 

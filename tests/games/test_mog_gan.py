@@ -37,7 +37,7 @@ def test_default_sizes_are_about_a_thousand_parameters():
     game = MogGAN(hidden=28)
     assert (game.d1, game.d2) == (1010, 925)
     assert game.gen_widths == (4, 28, 28, 2) and game.disc_widths == (2, 28, 28, 1)
-    assert (MogGAN().d1, MogGAN().d2) == (130, 105)
+    assert (MogGAN().d1, MogGAN().d2) == (50, 37)
 
 
 @pytest.mark.parametrize("loss", ["non-saturating", "saturating"])
@@ -246,3 +246,22 @@ def test_gradients_and_hvps_match_jax_autodiff():
                 np.testing.assert_allclose(
                     hv, exact, rtol=1e-6, atol=1e-8 * np.abs(exact).max(), err_msg=block
                 )
+
+
+def test_initial_strategies_are_drawn_networks_inside_the_boxes():
+    game = MogGAN(hidden=28)
+    x0, y0 = game.initial_strategies(3, seed=1)
+    assert x0.shape == (3, game.d1) and y0.shape == (3, game.d2)
+    assert np.all(x0 >= game.leader_low) and np.all(x0 <= game.leader_high)
+    assert np.all(y0 >= game.follower_low) and np.all(y0 <= game.follower_high)
+    x1, y1 = game.initial_strategies(3, seed=1)
+    assert x0.tobytes() == x1.tobytes() and y0.tobytes() == y1.tobytes()
+    assert not np.array_equal(x0[0], x0[1])
+    # First layer of the generator: latent -> 28 weights with variance 1 / latent = 0.25.
+    w = x0[:, : game.latent * game.hidden]
+    assert 0.2 < float(w.var()) < 0.3
+    # Unlike the box centre, a drawn pair is not a stationary point of the discriminator.
+    assert np.abs(game.follower_grad(x0, y0)).max() > 1e-3
+    center = np.zeros(game.d2)
+    g = game.follower_grad(np.zeros(game.d1), center)
+    assert np.abs(g[:-1]).max() == 0.0  # only the output bias moves from the centre
