@@ -10,7 +10,8 @@ gradient-ascent follower (step ``--beta``) from the same initial networks
 engine:
 
 * ``sga``: simultaneous gradient ascent (uncoupled; step ``--alpha``);
-* ``lola``: LOLA's leader, matrix-free (:class:`~agents.coupled.LOLALearner`, look-ahead 1);
+* ``lola``: LOLA's leader, matrix-free (:class:`~agents.coupled.LOLALearner`, look-ahead
+  ``eta`` = its step, as the published code does);
 * ``hierarchical-cg``: the hierarchical gradient, conjugate gradient on Hessian-vector
   products (``--cg-iters`` per stage), at ``--alpha`` and at ``0.1 --alpha``
   (``hierarchical-cg-step0.1``);
@@ -85,6 +86,9 @@ class Config:
     """Log-spaced checks per run."""
     out: str = "docs/results/mog_study"
     """Folder of the table and the curves."""
+    append: bool = False
+    """Add this command's runs to ``--out``'s mog_study.json (replacing runs of the same
+    method) instead of starting a new one."""
 
     def __post_init__(self) -> None:
         bad = [m for m in self.methods if m not in METHODS]
@@ -106,7 +110,7 @@ def build(method: str, game: MogGAN, cfg: Config):
     if method == "sga":
         return SGALeader(game, cfg.alpha, **kw), follower
     if method == "lola":
-        return LOLALearner(game, "leader", cfg.alpha, lookahead=1.0, **kw), follower
+        return LOLALearner(game, "leader", cfg.alpha, **kw), follower
     if method.startswith("hierarchical-cg"):
         step = cfg.alpha * (0.1 if method.endswith("step0.1") else 1.0)
         return HierarchicalCGLeader(game, step, cg_iters=cfg.cg_iters, **kw), follower
@@ -153,11 +157,10 @@ def run_one(method: str, game: MogGAN, cfg: Config) -> dict:
 
 
 def format_table(
-    runs: list[dict], cfg: Config, game: MogGAN, init: dict, load: str, args: list[str]
+    runs: list[dict], cfg: Config, game: MogGAN, init: dict, load: str, commands: list[str]
 ) -> str:
-    command = " ".join(["python scripts/mog_study.py", *args])
     lines = [
-        f"command: `{command}`",
+        "command: " + " then ".join(f"`{c}`" for c in commands),
         "",
         f"{game!r}: d1 = {game.d1}, d2 = {game.d2}; {cfg.seeds} rows per method, medians over "
         f"rows; gradient follower step {cfg.beta}; load before the run: {load}.",
@@ -186,6 +189,7 @@ def format_table(
 def main(argv: list[str] | None = None) -> int:
     cfg = parse(Config, argv, prog="python scripts/mog_study.py")
     args = sys.argv[1:] if argv is None else list(argv)
+    commands = [" ".join(["python scripts/mog_study.py", *args])]
     load = "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
     game = MogGAN(hidden=cfg.hidden)
     x0, _ = game.initial_strategies(cfg.seeds, cfg.seed)
@@ -193,7 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     init = {k: float(np.median(v)) for k, v in m0.items()}
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    runs = []
+    runs: list[dict] = []
+    if cfg.append and (out / "mog_study.json").exists():
+        old = json.loads((out / "mog_study.json").read_text())
+        runs = [r for r in old["runs"] if r["method"] not in cfg.methods]
+        commands = [*old.get("commands", ["python scripts/mog_study.py"]), *commands]
     for method in cfg.methods:
         runs.append(run_one(method, game, cfg))
         last = runs[-1]["curve"][-1]
@@ -203,10 +211,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{last['modes']:g}",
             flush=True,
         )
-        doc = {"config": dataclasses.asdict(cfg), "load": load, "init": init, "runs": runs}
+        doc = {
+            "config": dataclasses.asdict(cfg),
+            "commands": commands,
+            "load": load,
+            "init": init,
+            "runs": runs,
+        }
         (out / "mog_study.json").write_text(json.dumps(doc, indent=1) + "\n")
-        (out / "mog_study.md").write_text(format_table(runs, cfg, game, init, load, args))
-    print(format_table(runs, cfg, game, init, load, args))
+        (out / "mog_study.md").write_text(format_table(runs, cfg, game, init, load, commands))
+    print(format_table(runs, cfg, game, init, load, commands))
     return 0
 
 
