@@ -71,6 +71,7 @@ LIBRARY_GAMES: dict[str, str] = {
     "hic/Bimatrix-v0": "hic_envs.games.bimatrix:Bimatrix",
     "hic/IteratedPrisonersDilemma-v0": "hic_envs.games.ipd:IteratedPrisonersDilemma",
     "hic/CovarianceGAN-v0": "hic_envs.games.covariance_gan:CovarianceGAN",
+    "hic/MogGAN-v0": "hic_envs.games.mog_gan:MogGAN",
 }
 
 _ID_RE = re.compile(r"^(?:[\w.-]+/)?[A-Za-z][\w.]*-v\d+$")
@@ -256,9 +257,10 @@ def list_envs() -> list[str]:
 
 
 #: Library games whose Gymnasium views are not registered: no default partner can be made
-#: (the presets refuse Bimatrix: its follower breaks Assumption 4.8 in the logits), so
-#: ``gymnasium.make`` of their view IDs would fail with the defaults.
-LIBRARY_WITHOUT_VIEWS = frozenset({"hic/Bimatrix-v0"})
+#: (the presets refuse Bimatrix, whose follower breaks Assumption 4.8 in the logits, and
+#: MogGAN, whose neural discriminator breaks it), so ``gymnasium.make`` of their view IDs
+#: would fail with the defaults.
+LIBRARY_WITHOUT_VIEWS = frozenset({"hic/Bimatrix-v0", "hic/MogGAN-v0"})
 
 
 def _register_library() -> None:

@@ -22,7 +22,9 @@ For more than one dimension the picture is a slice through the first coordinate 
 player: the remaining coordinates of both players are held at the current joint action (the box
 centres before the first stage), so the heat map is ``f1`` over ``(x_1, y_1)`` and the curve is
 the first coordinate of ``r`` along ``x_1``. The equilibria are drawn at their first coordinates,
-which need not lie in the slice.
+which need not lie in the slice. A game without known equilibria (``game.has_equilibria`` False:
+a neural GAN, whose best response is only a local numeric one) gets the heat map and the joint
+action only.
 
 The heat map and the best-response curve are computed once per env through the game's batched
 :meth:`~hic_envs.games.Game.leader_payoff` and :meth:`~hic_envs.games.Game.best_response`, and
@@ -133,17 +135,29 @@ def rgb_array(frame: Frame, cache: dict[str, Any]) -> np.ndarray:
     if cache.get("heat_key") != key:
         cache["heat"] = _heat_map(game, x, y)
         cache["heat_key"] = key
-    if cache.get("br_key") != key[0]:
+    img = cache["heat"].copy()
+    if game.has_equilibria:
+        _draw_ground_truth(img, game, x, key[0], cache)
+    if frame.last is not None:
+        r, c = _pixel(game, float(x[0]), float(y[0]))
+        _stamp(img, r, c, _disc(6), _WHITE)
+        _stamp(img, r, c, _disc(4), _MAGENTA)
+    return img
+
+
+def _draw_ground_truth(
+    img: np.ndarray, game: Any, x: np.ndarray, key: bytes, cache: dict[str, Any]
+) -> None:
+    """Draw the best-response curve and the equilibria on ``img`` (in place)."""
+    if cache.get("br_key") != key:
         cache["br"] = _best_response_curve(game, x)
-        cache["br_key"] = key[0]
+        cache["br_key"] = key
     if "eq" not in cache:
         dse, ne = game.stackelberg(), game.nash()
         cache["eq"] = (
             (float(dse.x[0]), float(dse.y[0])),
             None if ne is None else (float(ne.x[0]), float(ne.y[0])),
         )
-
-    img = cache["heat"].copy()
     rows, cols = cache["br"]
     _polyline(img, rows, cols, 2, _BLACK)
     _polyline(img, rows, cols, 1, _WHITE)
@@ -155,11 +169,6 @@ def rgb_array(frame: Frame, cache: dict[str, Any]) -> np.ndarray:
     r, c = _pixel(game, *dse)
     _stamp(img, r, c, _CROSS_OUTER, _WHITE)
     _stamp(img, r, c, _CROSS, _RED)
-    if frame.last is not None:
-        r, c = _pixel(game, float(x[0]), float(y[0]))
-        _stamp(img, r, c, _disc(6), _WHITE)
-        _stamp(img, r, c, _disc(4), _MAGENTA)
-    return img
 
 
 def _heat_map(game: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:

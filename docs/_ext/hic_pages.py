@@ -60,7 +60,6 @@ def _game_pages(out: Path) -> None:
         module, cls_name = target.split(":")
         cls = getattr(__import__(module, fromlist=[cls_name]), cls_name)
         game = game_from_id(env_id)
-        dse, nash = game.stackelberg(), game.nash()
         slug = _slug(env_id)
         env = pettingzoo.make("parallel", env_id, render_mode="rgb_array")
         env.reset(seed=0)
@@ -68,20 +67,7 @@ def _game_pages(out: Path) -> None:
         env.close()
         doc = inspect.getdoc(cls) or ""
         summary, _, body = doc.partition("\n")
-        nash_s = "none" if nash is None else f"x = {_fmt(nash.x)}, y = {_fmt(nash.y)}"
-        nash_f = "" if nash is None else f"{nash.leader_payoff:.6g}"
-        truth = (
-            "| | leader x | follower y | leader payoff f1 |\n|---|---|---|---|\n"
-            f"| DSE (`game.stackelberg()`) | {_fmt(dse.x)} | {_fmt(dse.y)} | "
-            f"{dse.leader_payoff:.6g} |\n"
-        )
-        if nash is not None:
-            truth += (
-                f"| differential Nash (`game.nash()`) | {_fmt(nash.x)} | {_fmt(nash.y)} | "
-                f"{nash_f} |\n"
-            )
-        else:
-            truth += "| differential Nash (`game.nash()`) | none | | |\n"
+        truth, dse_s, nash_s = _truth_table(game)
         page = (
             f"# {cls_name} (`{env_id}`)\n\n{summary}\n\n"
             f"```{{image}} {slug}.png\n:alt: payoff landscape of {env_id}\n:width: 320px\n```\n\n"
@@ -89,7 +75,8 @@ def _game_pages(out: Path) -> None:
             f'`pettingzoo.make("parallel", "{env_id}", render_mode="rgb_array")` draws it after '
             "`reset`: leader strategy `x` left to right, follower `y` bottom to top; white: the "
             "best response `r(x)`; red cross: the DSE; cyan ring: the differential Nash "
-            "equilibrium where there is one.\n\n"
+            "equilibrium where there is one (no curve or markers where no equilibrium is "
+            "known).\n\n"
             f"## Ground truth at the defaults\n\n`{module}.{cls_name}()`, "
             f"d1 = {game.d1}, d2 = {game.d2}; computed by the game when this page was built:\n\n"
             f"{truth}\n{_md_docstring(body).strip()}\n"
@@ -98,7 +85,7 @@ def _game_pages(out: Path) -> None:
         names.append(slug)
         rows.append(
             f"| [`{env_id}`]({slug}.md) | `{cls_name}` | {game.d1} | {game.d2} | "
-            f"{_fmt(dse.x)}; {_fmt(dse.y)} | {nash_s} |"
+            f"{dse_s} | {nash_s} |"
         )
     index = (
         "# Games\n\nEvery row of `hic_envs.registration.LIBRARY_GAMES`, with the ground truth "
@@ -110,6 +97,33 @@ def _game_pages(out: Path) -> None:
         "```{toctree}\n:hidden:\n\n" + "\n".join(names) + "\n```\n"
     )
     (out / "index.md").write_text(index)
+
+
+def _truth_table(game: Any) -> tuple[str, str, str]:
+    """The ground-truth table of a game's page, and the DSE and Nash cells of the index."""
+    if not game.has_equilibria:
+        return (
+            "No equilibrium is known (`game.has_equilibria` is False: `stackelberg()` and "
+            "`nash()` raise `ValueError`); the docstring below says how a generator is scored "
+            "instead.\n",
+            "unknown",
+            "unknown",
+        )
+    dse, nash = game.stackelberg(), game.nash()
+    nash_s = "none" if nash is None else f"x = {_fmt(nash.x)}, y = {_fmt(nash.y)}"
+    truth = (
+        "| | leader x | follower y | leader payoff f1 |\n|---|---|---|---|\n"
+        f"| DSE (`game.stackelberg()`) | {_fmt(dse.x)} | {_fmt(dse.y)} | "
+        f"{dse.leader_payoff:.6g} |\n"
+    )
+    if nash is not None:
+        truth += (
+            f"| differential Nash (`game.nash()`) | {_fmt(nash.x)} | {_fmt(nash.y)} | "
+            f"{nash.leader_payoff:.6g} |\n"
+        )
+    else:
+        truth += "| differential Nash (`game.nash()`) | none | | |\n"
+    return truth, f"{_fmt(dse.x)}; {_fmt(dse.y)}", nash_s
 
 
 def _options_table(spec: Any, flags: dict[tuple[str, str, str], str]) -> str:

@@ -26,6 +26,7 @@ from hic_envs.games.matrix import (
     StrongStackelberg,
     strong_stackelberg,
 )
+from hic_envs.games.mog_gan import MogGAN
 from hic_envs.games.nonlinear import NonlinearGame
 from hic_envs.games.quadratic import QuadraticGame
 from hic_envs.games.random_quadratic import RandomQuadraticGame
@@ -51,6 +52,7 @@ __all__ = [
     "LogitGame",
     "MatchingPennies",
     "MatrixGame",
+    "MogGAN",
     "NonlinearGame",
     "PrisonersDilemma",
     "QuadraticGame",

@@ -173,10 +173,17 @@ class Game:
             that the JAX engine can trace them. Every library game is; a subclass whose
             payoffs call NumPy or SciPy on their arguments sets it to False (as
             :class:`~hic_envs.games.CustomGame` does) and runs on the NumPy engine only.
+        has_equilibria: a declared capability (class attribute): whether :meth:`stackelberg`
+            and :meth:`nash` give an answer. True for every game but those whose equilibria
+            are unknown and not computable (:class:`~hic_envs.games.MogGAN`, a neural GAN
+            whose follower breaks Assumption 4.8): there both raise ``ValueError``, and
+            whoever draws or scores against the equilibria (rendering, the docs pages, ``hic
+            list --equilibria``) leaves them out.
     """
 
     name: str = "Game"
     array_api: bool = True
+    has_equilibria: bool = True
 
     def __init__(
         self,

@@ -288,4 +288,4 @@ def test_every_library_game_is_registered_with_an_alias_module():
         # the ID.
         alias = importlib.import_module(alias_module(env_id))
         assert callable(alias.env) and callable(alias.parallel_env) and callable(alias.raw_env)
-    assert len(LIBRARY_GAMES) == 19
+    assert len(LIBRARY_GAMES) == 20

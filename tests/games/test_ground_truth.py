@@ -401,11 +401,28 @@ def test_best_response_is_interior_on_the_whole_leader_box(case):
     assert np.all(r > game.follower_low) and np.all(r < game.follower_high)
 
 
+def _needs_equilibria(game: Game) -> None:
+    """Skip where the game declares its equilibria unknown (``has_equilibria`` False: the
+    neural GAN; test_unknown_equilibria_are_refused checks that it refuses to answer)."""
+    if not game.has_equilibria:
+        pytest.skip(f"{game.name} declares no known equilibria (has_equilibria=False)")
+
+
+def test_unknown_equilibria_are_refused(case):
+    game, _ = case
+    if game.has_equilibria:
+        pytest.skip("the game knows its equilibria (tests below)")
+    for call in (game.stackelberg, game.nash):
+        with pytest.raises(ValueError, match="no known"):
+            call()
+
+
 # ---------------------------------------------------------------------------- equilibria
 
 
 def test_stackelberg_matches_numeric_solver(case):
     game, spec = case
+    _needs_equilibria(game)
     dse = game.stackelberg()
     # A custom game's DSE is the numeric one already: compare it with the closed form instead.
     numeric = spec.reference().stackelberg() if spec.reference else Game._stackelberg(game)
@@ -421,6 +438,7 @@ def test_stackelberg_matches_numeric_solver(case):
 
 def test_nash_matches_numeric_solver(case):
     game, spec = case
+    _needs_equilibria(game)
     ne = game.nash()
     numeric = spec.reference().nash() if spec.reference else Game._nash(game)
     assert (ne is None) == (numeric is None)
@@ -436,6 +454,7 @@ def test_nash_matches_numeric_solver(case):
 
 def test_stackelberg_satisfies_definition_3_3(case):
     game, spec = case
+    _needs_equilibria(game)
     if not spec.interior_dse:
         pytest.skip("the Stackelberg solution lies on the boundary (KKT test below)")
     dse = game.stackelberg()
@@ -466,6 +485,7 @@ def test_stackelberg_satisfies_definition_3_3(case):
 
 def test_boundary_stackelberg_satisfies_the_kkt_conditions(case):
     game, spec = case
+    _needs_equilibria(game)
     if spec.interior_dse:
         pytest.skip("interior DSE (Definition 3.3 test above)")
     dse = game.stackelberg()
@@ -482,6 +502,7 @@ def test_boundary_stackelberg_satisfies_the_kkt_conditions(case):
 
 def test_stackelberg_is_a_local_maximum_of_the_hierarchical_payoff(case):
     game, _ = case
+    _needs_equilibria(game)
     dse = game.stackelberg()
     rng = np.random.default_rng(6)
     width = game.leader_high - game.leader_low
@@ -495,6 +516,7 @@ def test_stackelberg_is_a_local_maximum_of_the_hierarchical_payoff(case):
 
 def test_nash_satisfies_definition_3_1(case):
     game, spec = case
+    _needs_equilibria(game)
     ne = game.nash()
     if ne is None:
         pytest.skip("no differential Nash equilibrium")

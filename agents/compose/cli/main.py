@@ -75,7 +75,9 @@ def _cmd_list(c: ListCommand) -> int:
     for env_id in hic_envs.list_envs():
         game = hic_envs.game_from_id(env_id)
         row: tuple[str, ...] = (env_id, game.name, str(game.d1), str(game.d2))
-        if c.equilibria:
+        if c.equilibria and not game.has_equilibria:
+            row += ("unknown", "unknown")
+        elif c.equilibria:
             dse, ne = game.stackelberg(), game.nash()
             row += (
                 f"x*={fmt(dse.x)} y*={fmt(dse.y)}",
