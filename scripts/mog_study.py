@@ -179,10 +179,16 @@ def format_table(
             f"{last['energy']:.4g} ({q[0]:.3g}-{q[1]:.3g}) | {last['high_quality']:.3g} | "
             f"{last['modes']:g} |"
         )
-    lines += ["", "Curves (median energy distance at each check):", ""]
+    lines += [
+        "",
+        "Curves (median energy distance at each check):",
+        "",
+        "| method | stages | energy distance |",
+        "|---|---|---|",
+    ]
     for r in runs:
-        pts = ", ".join(f"{c['stage']}: {c['energy']:.3g}" for c in r["curve"])
-        lines.append(f"- {r['method']}: {pts}")
+        for c in r["curve"]:
+            lines.append(f"| {r['method']} | {c['stage']} | {c['energy']:.3g} |")
     return "\n".join(lines) + "\n"
 
 
