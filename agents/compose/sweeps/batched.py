@@ -229,8 +229,7 @@ def group_tasks(
     :func:`~agents.compose.sweeps.spec.batch_key` form one group, split into chunks of
     consecutive configurations of at most about ``rows / (2 * workers)`` rows (at least one
     configuration each), so the executor's ``workers`` have work to share; a task whose
-    directory holds a checkpoint (a partial run) stays alone and resumes. A chunk of one
-    configuration is its plain task."""
+    directory holds a checkpoint (a partial run) stays alone and resumes."""
     by_key: dict[str, list[dict[str, Any]]] = {}
     alone: list[dict[str, Any]] = []
     for t in tasks:
@@ -239,7 +238,7 @@ def group_tasks(
         else:
             by_key.setdefault(batch_key(configs[t["index"]]), []).append(t)
     rows = sum(configs[t["index"]].seeds for g in by_key.values() for t in g)
-    cap = max(1, math.ceil(rows / (2 * max(1, workers))))
+    cap = max(1, math.ceil(rows / (2 * workers))) if workers > 0 else max(rows, 1)
     out: list[dict[str, Any]] = []
     for group in by_key.values():
         chunk: list[dict[str, Any]] = []
@@ -257,6 +256,6 @@ def group_tasks(
 
 
 def _as_task(members: list[dict[str, Any]]) -> dict[str, Any]:
-    if len(members) == 1:
-        return members[0]
+    # A chunk of one configuration is a batch too: every configuration of a batched sweep is
+    # written alike, whatever the executor and the number of workers.
     return {"index": [m["index"] for m in members], "members": members}

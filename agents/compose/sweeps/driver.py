@@ -20,7 +20,14 @@ from typing import Any
 
 import hic_envs
 from agents.compose.experiments.results import atomic_write, lock_dir
-from agents.compose.sweeps.executors import EXECUTORS, execute, prepare_worker, ray_connect
+from agents.compose.sweeps.batched import group_tasks
+from agents.compose.sweeps.executors import (
+    EXECUTORS,
+    execute,
+    prepare_worker,
+    ray_connect,
+    results_of,
+)
 from agents.compose.sweeps.spec import (
     MAX_CONFIGURATIONS,
     SweepFileError,
@@ -82,6 +89,7 @@ def run_sweep(
     *,
     checkpoint_seconds: float = 10.0,
     max_configurations: int | None = MAX_CONFIGURATIONS,
+    batch: bool = True,
 ) -> dict[str, Any]:
     """Run every configuration of a sweep, writing each run and the sweep's table.
 
@@ -103,6 +111,10 @@ def run_sweep(
         checkpoint_seconds: each run's checkpoint interval (``hic run --checkpoint-seconds``).
         max_configurations: refuse a sweep of more configurations than this (None: no cap),
             checked before any configuration is built (:meth:`SweepSpec.points`).
+        batch: run the configurations that differ only in per-row values as one engine run
+            each group (:mod:`~agents.compose.sweeps.batched`; the same files bit for bit but
+            for the timing and the checkpoint, which a finished batched run does not keep);
+            False runs every configuration alone, with its checkpoints.
 
     Returns:
         The sweep summary (what ``sweep.json`` holds): ``configurations`` (one entry per
@@ -144,7 +156,7 @@ def run_sweep(
             if not resume:
                 _check_fresh(out, points)  # again under the lock: another driver may have begun
             return _run(spec, points, out, executor, workers, address, resume, progress,
-                        checkpoint_seconds)  # fmt: skip
+                        checkpoint_seconds, batch)  # fmt: skip
     finally:
         if ray_started:
             import ray
@@ -165,7 +177,8 @@ def _check_fresh(out: Path, points: Sequence[SweepPoint]) -> None:
         )
 
 
-def _run(spec, points, out, executor, workers, address, resume, progress, checkpoint_seconds):
+def _run(spec, points, out, executor, workers, address, resume, progress, checkpoint_seconds,
+         batch):  # fmt: skip
     # A configuration keeps its directory when edits of the sweep file rename it.
     existing = dirs_by_hash(out) if resume else {}
     entries = []
@@ -239,6 +252,10 @@ def _run(spec, points, out, executor, workers, address, resume, progress, checkp
             desc=f"sweep {spec.name}",
         )
 
+    def on_task(result: dict[str, Any]) -> None:
+        for r in results_of(result):
+            on_result(r)
+
     def on_result(result: dict[str, Any]) -> None:
         nonlocal csv_written
         e = entries[result["index"]]
@@ -283,7 +300,11 @@ def _run(spec, points, out, executor, workers, address, resume, progress, checkp
 
     try:
         if tasks:
-            execute(executor, tasks, workers, address, on_result)
+            if batch:
+                configs = {p.index: p.config for p in points}
+                limit = 0 if executor == "serial" else (workers or os.cpu_count() or 1)
+                tasks = group_tasks(tasks, configs, limit)
+            execute(executor, tasks, workers, address, on_task)
     except KeyboardInterrupt:
         interrupted = True
     else:
