@@ -214,7 +214,7 @@ class RowStreams:
         ValueError: for no blocks, mismatched lengths or a size that is not positive.
     """
 
-    __slots__ = ("generators", "sizes", "slices")
+    __slots__ = ("bounds", "generators", "sizes", "slices")
 
     def __init__(self, generators: Any, sizes: Any) -> None:
         gens, sz = list(generators), [int(n) for n in sizes]
@@ -230,6 +230,8 @@ class RowStreams:
         self.sizes = tuple(sz)
         ends = np.cumsum(sz).tolist()
         self.slices = tuple(slice(e - n, e) for e, n in zip(ends, sz, strict=True))
+        #: ``(blocks + 1,)`` row offsets: block ``b`` is ``bounds[b]:bounds[b + 1]``.
+        self.bounds = np.array([0, *ends], dtype=np.int64)
 
     @classmethod
     def from_seeds(cls, seeds: Any, sizes: Any) -> RowStreams:
@@ -245,25 +247,59 @@ class RowStreams:
         return f"RowStreams(sizes={list(self.sizes)})"
 
 
-def _block_rows(mask: Any, sl: slice) -> Any:
-    if mask is None or mask is True or mask is False:
-        return mask
-    return np.asarray(mask)[sl]
+def _draw(rng: np.random.Generator, r: Draw, shape: tuple[int, ...]) -> np.ndarray:
+    if r.kind == "rademacher":
+        return 2.0 * rng.integers(0, 2, size=shape) - 1.0
+    if r.kind == "normal":
+        return rng.normal(r.loc, r.scale, size=shape)
+    return rng.uniform(r.low, r.high, size=shape)
+
+
+_ALL = slice(None)
 
 
 def _draw_blocks(
     streams: RowStreams, requests: tuple[Draw, ...], num_rows: int
 ) -> dict[str, np.ndarray]:
+    """:func:`draw_numpy` block by block: each block draws, from its own generator and in
+    the order of the requests, the rows of it that each request asks for (a block none of
+    whose rows is asked for draws nothing, as a batch of it alone would)."""
     if streams.num_rows != num_rows:
         raise ValueError(f"RowStreams of {streams.num_rows} rows for a batch of {num_rows}")
+    wanted: list[tuple[Draw, Any]] = []
+    for r in requests:
+        mask = r.rows
+        if mask is None or mask is True:
+            wanted.append((r, _ALL))
+        elif mask is not False:
+            idx = np.flatnonzero(mask)
+            if idx.size:
+                wanted.append((r, idx))
+    if not wanted:
+        return {}
+    bounds = streams.bounds
+    if any(idx is _ALL for _, idx in wanted):
+        blocks = range(len(streams.sizes))
+    else:
+        hit = np.concatenate([np.searchsorted(bounds[1:], idx, side="right") for _, idx in wanted])
+        blocks = np.unique(hit).tolist()
     out: dict[str, np.ndarray] = {}
-    for gen, sl in zip(streams.generators, streams.slices, strict=True):
-        sub = tuple(dataclasses.replace(r, rows=_block_rows(r.rows, sl)) for r in requests)
-        for name, vals in draw_numpy(gen, sub, sl.stop - sl.start).items():
-            full = out.get(name)
+    for b in blocks:
+        gen, start, stop = streams.generators[b], int(bounds[b]), int(bounds[b + 1])
+        for r, idx in wanted:
+            if idx is _ALL:
+                rows: Any = slice(start, stop)
+            else:
+                lo, hi = np.searchsorted(idx, (start, stop)).tolist()
+                if lo == hi:
+                    continue
+                rows = slice(start, stop) if hi - lo == stop - start else idx[lo:hi]
+            n = stop - start if isinstance(rows, slice) else rows.size
+            vals = _draw(gen, r, (n, *r.shape))
+            full = out.get(r.name)
             if full is None:
-                full = out[name] = np.zeros((num_rows, *vals.shape[1:]))
-            full[sl] = vals
+                full = out[r.name] = np.zeros((num_rows, *r.shape))
+            full[rows] = vals
     return out
 
 
@@ -297,13 +333,7 @@ def draw_numpy(
                 continue
             if size == num_rows:
                 rows = None
-        shape = (size, *r.shape)
-        if r.kind == "rademacher":
-            vals = 2.0 * rng.integers(0, 2, size=shape) - 1.0
-        elif r.kind == "normal":
-            vals = rng.normal(r.loc, r.scale, size=shape)
-        else:
-            vals = rng.uniform(r.low, r.high, size=shape)
+        vals = _draw(rng, r, (size, *r.shape))
         if rows is None and r.name not in out:
             out[r.name] = vals
             continue

@@ -677,7 +677,11 @@ def _block_noise_face(stage_game: Stage, noisy: list) -> tuple:
 
     def draw_noise(rng, stages, batch):
         for stage, gen, sl in noisy:
-            stage.draw_noise(gen, stages, (sl.stop - sl.start,))
+            n = sl.stop - sl.start
+            if stages * n * 2 <= stage.NOISE_BLOCK:  # one call: the values of `stages` calls
+                gen.normal(0.0, stage.noise_std, size=(stages, n, 2))
+            else:
+                stage.draw_noise(gen, stages, (n,))
 
     return play, draw_noise
 
