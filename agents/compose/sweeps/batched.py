@@ -228,12 +228,14 @@ def group_tasks(
     """The sweep's tasks as batches: tasks whose configurations share a
     :func:`~agents.compose.sweeps.spec.batch_key` form one group, split into chunks of
     consecutive configurations of at most about ``rows / (2 * workers)`` rows (at least one
-    configuration each), so the executor's ``workers`` have work to share; a task whose
-    directory holds a checkpoint (a partial run) stays alone and resumes."""
+    configuration each), so the executor's ``workers`` have work to share (``workers=0``: one
+    batch per group). A task whose directory holds a checkpoint (a partial run) stays alone
+    and resumes; so does a configuration on the JAX engine."""
     by_key: dict[str, list[dict[str, Any]]] = {}
     alone: list[dict[str, Any]] = []
     for t in tasks:
-        if (Path(t["out_dir"]) / CHECKPOINT_NAME).exists():
+        partial = (Path(t["out_dir"]) / CHECKPOINT_NAME).exists()
+        if partial or configs[t["index"]].backend != "numpy":
             alone.append(t)
         else:
             by_key.setdefault(batch_key(configs[t["index"]]), []).append(t)

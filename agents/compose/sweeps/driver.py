@@ -1,8 +1,10 @@
 """Running a sweep: expand the spec, skip what finished, hand the rest to an executor, and
 keep the sweep's files up to date as configurations finish.
 
-Every configuration is one batched ``hic run`` (S seeds in lockstep), written by
-:func:`agents.compose.experiments.experiment.run_experiment` in exactly ``hic run``'s layout under
+Configurations that differ only in per-row values run as one batch per group
+(:mod:`~agents.compose.sweeps.batched`), the others (and all with ``batch=False``) one
+:func:`agents.compose.experiments.experiment.run_experiment` each; every configuration is
+written in ``hic run``'s layout under
 ``SWEEP_DIR/<readable-name>-<hash>/``, where ``<hash>`` is the first 12 hex digits of the
 SHA-256 of the configuration's canonical JSON (:meth:`ExperimentConfig.to_dict`, sorted keys),
 so ``hic plot`` works on each run directory and a configuration keeps its directory across
