@@ -52,13 +52,13 @@ edits of the sweep file. The sweep writes, atomically (temporary file, fsync, ``
 
 Executors: ``serial`` (in this process), ``process`` (the default: a standard-library
 :class:`~concurrent.futures.ProcessPoolExecutor` with the ``spawn`` start method, ``workers``
-processes) and ``ray`` (one Ray task per batch, or per configuration, with ``num_cpus=1``, results streamed
-back with ``ray.wait`` as they finish; ``address=None`` lets ``ray.init`` start a local
-cluster, ``"auto"`` or ``"ray://HOST:PORT"`` join one). Workers are fresh interpreters: each
-one puts the driver's ``sys.path`` entries that exist on its machine on its own ``sys.path``
-and imports the sweep's ``imports`` before any ID is resolved. The three executors give the
-same files bit for bit, since a configuration's result does not depend on where it runs or
-what it is batched with.
+processes) and ``ray`` (one Ray task per batch, or per configuration, with ``num_cpus=1``,
+results streamed back with ``ray.wait`` as they finish; ``address=None`` lets ``ray.init``
+start a local cluster, ``"auto"`` or ``"ray://HOST:PORT"`` join one). Workers are fresh
+interpreters: each one puts the driver's ``sys.path`` entries that exist on its machine on its
+own ``sys.path`` and imports the sweep's ``imports`` before any ID is resolved. The three
+executors give the same files bit for bit, since a configuration's result does not depend on
+where it runs or what it is batched with.
 
 The sweep directory is kept as carefully as a run directory (:mod:`~agents.compose.sweeps.store`):
 one driver at a time (a lock), atomic symlink-safe writes, an append-only record of finished
