@@ -301,7 +301,7 @@ class BatchAgent:
         return self.low.shape[0]
 
     # ------------------------------------------------------------------ single face
-    def reset(self, seed: SeedLike = None) -> None:
+    def reset(self, seed: SeedLike | RowStreams = None) -> None:
         """Restart learning from scratch.
 
         Args:
@@ -321,7 +321,7 @@ class BatchAgent:
                     f"{type(self).__name__}.reset: RowStreams of {seed.num_rows} rows for a "
                     f"batch of {self._S}"
                 )
-            self.np_random = seed  # type: ignore[assignment]  # drawn from by draw_numpy only
+            self.np_random = seed  # type: ignore[assignment]  # used by draw_numpy only
         elif seed is not None:
             seedlike = (np.random.SeedSequence, np.random.Generator, np.random.BitGenerator)
             if not isinstance(seed, seedlike) and (

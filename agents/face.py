@@ -56,7 +56,7 @@ class RuleAgent(BatchAgent):
     """
 
     rules: ClassVar[Any] = None
-    row_streams: ClassVar[bool] = True  # every draw goes through draw_numpy
+    row_streams = True  # every draw goes through draw_numpy
     options_type: ClassVar[type | None] = None
     #: Option fields that may be replaced after construction (the rest are read-only).
     settable: ClassVar[tuple[str, ...]] = ()

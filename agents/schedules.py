@@ -363,7 +363,7 @@ class PerRow(Schedule):
         if n_arr.shape != (S,):
             raise ValueError(f"a PerRow schedule of {S} rows needs {S} indices, got {n_arr.shape}")
         out = np.empty(S)
-        for tab, rows in self._groups:  # type: ignore[attr-defined]  # set in __post_init__
+        for tab, rows in self._groups:  # set in __post_init__
             out[rows] = tab(n_arr[rows])
         return out
 

@@ -429,7 +429,7 @@ class BatchRunner:
         self.max_cycles = _check_stages(max_cycles, "max_cycles")
         self.game, self.leader, self.follower = game, leader, follower
         self.num_envs = S
-        self.noise_std = self.stage_game.noise_std
+        self.noise_std: float | np.ndarray = self.stage_game.noise_std
         self.thinning = as_thinning(record)
         self.blocks: tuple[Block, ...] | None = None
         self._block_noise: list[tuple[Stage, np.random.Generator, slice]] = []

@@ -212,14 +212,14 @@ def run_group(task: dict[str, Any], run_one: Callable[[dict], dict]) -> dict[str
         }
     except Exception:  # noqa: BLE001 - the batch is run again one configuration at a time
         why = traceback.format_exc(limit=1).strip().splitlines()[-1]
-        out = []
+        rerun = []
         for m in members:
             r = run_one(m)
             r["unbatched"] = why
-            out.append(r)
+            rerun.append(r)
             if r["status"] == "interrupted":
                 break
-        return {"results": out}
+        return {"results": rerun}
 
 
 def group_tasks(
