@@ -304,8 +304,7 @@ def _run(spec, points, out, executor, workers, address, resume, progress, checkp
         if tasks:
             if batch:
                 configs = {p.index: p.config for p in points}
-                limit = 0 if executor == "serial" else (workers or os.cpu_count() or 1)
-                tasks = group_tasks(tasks, configs, limit)
+                tasks = group_tasks(tasks, configs, _slots(executor, workers))
             execute(executor, tasks, workers, address, on_task)
     except KeyboardInterrupt:
         interrupted = True
@@ -319,6 +318,20 @@ def _run(spec, points, out, executor, workers, address, resume, progress, checkp
     if interrupted:
         raise SweepInterrupted(sweep)
     return sweep
+
+
+def _slots(executor: str, workers: int | None) -> int:
+    """How many batches can run at once (0 for serial: one batch per group): the workers, or
+    by default the cores here (process) or the Ray cluster's CPUs (ray)."""
+    if executor == "serial":
+        return 0
+    if workers is not None:
+        return workers
+    if executor == "ray":
+        import ray
+
+        return max(1, int(ray.cluster_resources().get("CPU", 1)))
+    return os.cpu_count() or 1
 
 
 def _record_done(entry: dict[str, Any], digest: Mapping[str, Any]) -> None:
