@@ -116,6 +116,13 @@ def play_group(
             one generator per block of rows.
         NonFiniteError: a strategy or reward of some configuration became NaN or infinite.
     """
+    # Everything that computes what the runs write (the games' ground truth, the learners, the
+    # records and the summaries) runs with the BLAS threads of every run, as in run_experiment.
+    with blas_limits():
+        return _play_group(configs, on_block)
+
+
+def _play_group(configs, on_block) -> float:
     c0 = configs[0]
     if len({batch_key(c) for c in configs}) != 1:
         raise NotBatchable("the configurations differ in more than per-row values")
@@ -142,13 +149,12 @@ def play_group(
     bounds = np.cumsum([0] + [c.seeds for c in configs]).tolist()
     bodies: list[list[bytes]] = [[] for _ in configs]
     chunk = max(100, min(c0.stages, 20_000_000 // S))
-    with blas_limits():
-        while runner.stage < c0.stages:
-            h = runner.run(min(chunk, c0.stages - runner.stage))
-            for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-                hb = h.rows(a, b)
-                dist = game.distance_to_stackelberg(hb.leader_strategies)
-                bodies[i].append(csv_rows(hb, dist).encode())
+    while runner.stage < c0.stages:
+        h = runner.run(min(chunk, c0.stages - runner.stage))
+        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            hb = h.rows(a, b)
+            dist = game.distance_to_stackelberg(hb.leader_strategies)
+            bodies[i].append(csv_rows(hb, dist).encode())
     wall = time.perf_counter() - t0
     x, y, n = runner.leader.strategies, runner.follower.strategies, runner.updates
     for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
