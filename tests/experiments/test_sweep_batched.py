@@ -183,6 +183,30 @@ def test_ctrl_c_in_a_batch_writes_nothing_and_resume_runs_it(tmp_path, monkeypat
     ]
 
 
+def _workers_of(pid: int) -> list[int]:
+    """The spawned pool workers whose parent is ``pid`` (/proc)."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            cmdline = (d / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"spawn_main" in cmdline:
+            found.append(int(d.name))
+    return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process groups, SIGINT")
 def test_ctrl_c_on_a_pool_of_batches_stops_them_and_starts_no_other(tmp_path):
     """SIGINT to a 2-worker pool running long batches: the running batches stop, the others
@@ -201,10 +225,13 @@ def test_ctrl_c_on_a_pool_of_batches_stops_them_and_starts_no_other(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     try:
+        # A batch writes nothing while it runs: wait until both pool workers have spent 5 s
+        # of CPU time (start-up takes about 1 s), i.e. are inside their batches.
         t0 = time.monotonic()
-        while not (out / "sweep.json").exists() and time.monotonic() - t0 < 120:
-            time.sleep(0.1)
-        time.sleep(3.0)  # the two first batches are running
+        while len([p for p in _workers_of(driver.pid) if _cpu_seconds(p) > 5.0]) < 2:
+            assert driver.poll() is None, driver.communicate()
+            assert time.monotonic() - t0 < 300, "the two batches did not start"
+            time.sleep(0.2)
         os.killpg(driver.pid, signal.SIGINT)
         _, err = driver.communicate(timeout=120)
     finally:
