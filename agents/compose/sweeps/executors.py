@@ -71,8 +71,22 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
             prepare_worker(task["members"][0]["sys_path"], task["members"][0]["imports"])
         except Exception as err:  # noqa: BLE001 - reported per configuration
             return _group_failed(task, f"{type(err).__name__}: {err}")
-        return run_group(task, _run_one)
+        out = run_group(task, _run_one)
+        node = _ray_node()
+        for r in out["results"]:
+            r.setdefault("host", platform.node())
+            if node is not None:
+                r["node"] = node
+        return out
     return _run_one(task)
+
+
+def _ray_node() -> str | None:
+    """Which Ray node runs this (host names repeat), or None outside Ray."""
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        return ray.get_runtime_context().get_node_id()
+    return None
 
 
 def results_of(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -124,9 +138,9 @@ def _run_one(task: dict[str, Any]) -> dict[str, Any]:
     except KeyboardInterrupt as err:  # SIGINT: the run wrote a checkpoint and stopped
         result.update(status="interrupted", error=f"interrupted ({err}); --resume continues it")
     result["task_seconds"] = time.perf_counter() - t0
-    ray = sys.modules.get("ray")
-    if ray is not None and ray.is_initialized():  # which Ray node ran it (host names repeat)
-        result["node"] = ray.get_runtime_context().get_node_id()
+    node = _ray_node()
+    if node is not None:
+        result["node"] = node
     return result
 
 
