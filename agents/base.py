@@ -47,6 +47,7 @@ import numpy as np
 from gymnasium import spaces
 from numpy.typing import ArrayLike
 
+from agents.rules.protocol import RowStreams
 from hic_envs.games.base import Game
 
 __all__ = [
@@ -251,6 +252,10 @@ class BatchAgent:
     #: True for agents that update every row at every stage and only count ``updates``
     #: (followers, gradient leaders): their per-row count is then ``updates // S``.
     updates_all_rows: bool = False
+    #: True for agents whose every draw goes through :func:`agents.rules.protocol.draw_numpy`
+    #: (rule-set learners): they may be reset with :class:`~agents.rules.protocol.RowStreams`,
+    #: one generator per block of rows.
+    row_streams: bool = False
 
     def __init__(
         self,
@@ -296,14 +301,28 @@ class BatchAgent:
         return self.low.shape[0]
 
     # ------------------------------------------------------------------ single face
-    def reset(self, seed: SeedLike = None) -> None:
+    def reset(self, seed: SeedLike | RowStreams = None) -> None:
         """Restart learning from scratch.
 
         Args:
             seed: seeds the agent's generator. ``None`` reuses the constructor's ``seed`` the
-                first time and otherwise keeps the current generator running.
+                first time and otherwise keeps the current generator running. Agents with
+                ``row_streams`` also take :class:`~agents.rules.protocol.RowStreams` (one
+                generator per block of rows, used as they are).
         """
-        if seed is not None:
+        if isinstance(seed, RowStreams):
+            if not self.row_streams:
+                raise TypeError(
+                    f"{type(self).__name__}.reset: this agent draws from one generator; only "
+                    "rule-set learners (agents.face.RuleAgent) take RowStreams"
+                )
+            if seed.num_rows != self._S:
+                raise ValueError(
+                    f"{type(self).__name__}.reset: RowStreams of {seed.num_rows} rows for a "
+                    f"batch of {self._S}"
+                )
+            self.np_random = seed  # type: ignore[assignment]  # used by draw_numpy only
+        elif seed is not None:
             seedlike = (np.random.SeedSequence, np.random.Generator, np.random.BitGenerator)
             if not isinstance(seed, seedlike) and (
                 isinstance(seed, (bool, np.bool_))

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from agents.base import BatchAgent, rng_from_array, rng_to_array
-from agents.rules.protocol import Capabilities, Spec, draw_numpy
+from agents.rules.protocol import Capabilities, RowStreams, Spec, draw_numpy
 
 __all__ = ["RuleAgent"]
 
@@ -56,6 +56,7 @@ class RuleAgent(BatchAgent):
     """
 
     rules: ClassVar[Any] = None
+    row_streams = True  # every draw goes through draw_numpy
     options_type: ClassVar[type | None] = None
     #: Option fields that may be replaced after construction (the rest are read-only).
     settable: ClassVar[tuple[str, ...]] = ()
@@ -204,6 +205,11 @@ class RuleAgent(BatchAgent):
         words, :func:`agents.base.rng_to_array`) and ``"obs_dim"`` once known."""
         self._require_reset()
         assert self.np_random is not None and self._state is not None  # reset() made them
+        if isinstance(self.np_random, RowStreams):
+            raise ValueError(
+                f"{type(self).__name__}: a batch of several runs (RowStreams) has no one "
+                "generator state to save"
+            )
         out = {"rng": rng_to_array(self.np_random)}
         if self.obs_dim is not None:
             out["obs_dim"] = np.asarray(self.obs_dim, dtype=np.int64)

@@ -369,6 +369,26 @@ class PerRow(Schedule):
         object.__setattr__(
             self, "schedules", tuple(as_schedule(v, f"row {i}") for i, v in enumerate(items))
         )
+        # Vectorised: the rows that share a schedule are evaluated together, through one
+        # table of that schedule (the values a run of that schedule alone reads, bit for bit).
+        groups: dict[Any, list[int]] = {}
+        first: dict[Any, Callable] = {}
+        for i, sch in enumerate(self.schedules):
+            try:
+                key: Any = (True, sch)
+                hash(key)
+            except TypeError:
+                key = (False, id(sch))
+            groups.setdefault(key, []).append(i)
+            first.setdefault(key, sch)
+        object.__setattr__(
+            self,
+            "_groups",
+            tuple(
+                (ScheduleTable(first[k], f"row {rows[0]}"), np.asarray(rows, dtype=np.intp))
+                for k, rows in groups.items()
+            ),
+        )
 
     @property
     def rows(self) -> int:
@@ -397,8 +417,10 @@ class PerRow(Schedule):
             n_arr = np.full(S, int(n_arr))
         if n_arr.shape != (S,):
             raise ValueError(f"a PerRow schedule of {S} rows needs {S} indices, got {n_arr.shape}")
-        pairs = zip(self.schedules, n_arr.tolist(), strict=True)
-        return np.array([float(np.asarray(s(i))) for s, i in pairs])
+        out = np.empty(S)
+        for tab, rows in self._groups:  # set in __post_init__
+            out[rows] = tab(n_arr[rows])
+        return out
 
 
 def as_schedule(value: Any, name: str = "schedule") -> Callable:

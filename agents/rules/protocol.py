@@ -79,6 +79,7 @@ __all__ = [
     "DRAW_KINDS",
     "Capabilities",
     "Draw",
+    "RowStreams",
     "RuleSet",
     "Spec",
     "cache_field",
@@ -196,18 +197,129 @@ class Draw:
             raise ValueError(f"Draw.kind must be one of {DRAW_KINDS}, got {self.kind!r}")
 
 
+class RowStreams:
+    """One random stream per block of consecutive rows: a batch that holds several runs.
+
+    Block ``b`` holds rows ``[start_b, start_b + sizes[b])`` and draws from its own generator
+    exactly what a batch of ``sizes[b]`` rows alone would draw from it (:func:`draw_numpy`
+    draws each block's requested rows from the block's generator, in the order of the
+    requests). So rows of a run batched with others get the random numbers they get alone:
+    this is how a sweep runs many configurations as one engine run
+    (:mod:`agents.compose.sweeps`).
+
+    Args:
+        generators: one ``np.random.Generator`` per block.
+        sizes: the blocks' row counts (positive), in row order.
+
+    Raises:
+        ValueError: for no blocks, mismatched lengths or a size that is not positive.
+    """
+
+    __slots__ = ("bounds", "generators", "sizes", "slices")
+
+    def __init__(self, generators: Any, sizes: Any) -> None:
+        gens, sz = list(generators), [int(n) for n in sizes]
+        if not gens or len(gens) != len(sz) or min(sz) < 1:
+            raise ValueError(
+                f"RowStreams needs one generator per block and positive block sizes, got "
+                f"{len(gens)} generators and sizes {sz}"
+            )
+        bad = [g for g in gens if not isinstance(g, np.random.Generator)]
+        if bad:
+            raise TypeError(f"RowStreams takes numpy Generators, got {type(bad[0]).__name__}")
+        self.generators = gens
+        self.sizes = tuple(sz)
+        ends = np.cumsum(sz).tolist()
+        self.slices = tuple(slice(e - n, e) for e, n in zip(ends, sz, strict=True))
+        #: ``(blocks + 1,)`` row offsets: block ``b`` is ``bounds[b]:bounds[b + 1]``.
+        self.bounds = np.array([0, *ends], dtype=np.int64)
+
+    @classmethod
+    def from_seeds(cls, seeds: Any, sizes: Any) -> RowStreams:
+        """Blocks seeded like ``np.random.default_rng(seed)`` for each seed."""
+        return cls([np.random.default_rng(s) for s in seeds], sizes)
+
+    @property
+    def num_rows(self) -> int:
+        """Rows over all blocks."""
+        return sum(self.sizes)
+
+    def __repr__(self) -> str:
+        return f"RowStreams(sizes={list(self.sizes)})"
+
+
+def _draw(rng: np.random.Generator, r: Draw, shape: tuple[int, ...]) -> np.ndarray:
+    if r.kind == "rademacher":
+        return 2.0 * rng.integers(0, 2, size=shape) - 1.0
+    if r.kind == "normal":
+        return rng.normal(r.loc, r.scale, size=shape)
+    return rng.uniform(r.low, r.high, size=shape)
+
+
+_ALL = slice(None)
+
+
+def _draw_blocks(
+    streams: RowStreams, requests: tuple[Draw, ...], num_rows: int
+) -> dict[str, np.ndarray]:
+    """:func:`draw_numpy` block by block: each block draws, from its own generator and in
+    the order of the requests, the rows of it that each request asks for (a block none of
+    whose rows is asked for draws nothing, as a batch of it alone would)."""
+    if streams.num_rows != num_rows:
+        raise ValueError(f"RowStreams of {streams.num_rows} rows for a batch of {num_rows}")
+    wanted: list[tuple[Draw, Any]] = []
+    for r in requests:
+        mask = r.rows
+        if mask is None or mask is True:
+            wanted.append((r, _ALL))
+        elif mask is not False:
+            idx = np.flatnonzero(mask)
+            if idx.size:
+                wanted.append((r, idx))
+    if not wanted:
+        return {}
+    bounds = streams.bounds
+    if any(idx is _ALL for _, idx in wanted):
+        blocks = range(len(streams.sizes))
+    else:
+        hit = np.concatenate([np.searchsorted(bounds[1:], idx, side="right") for _, idx in wanted])
+        blocks = np.unique(hit).tolist()
+    out: dict[str, np.ndarray] = {}
+    for b in blocks:
+        gen, start, stop = streams.generators[b], int(bounds[b]), int(bounds[b + 1])
+        for r, idx in wanted:
+            if idx is _ALL:
+                rows: Any = slice(start, stop)
+            else:
+                lo, hi = np.searchsorted(idx, (start, stop)).tolist()
+                if lo == hi:
+                    continue
+                rows = slice(start, stop) if hi - lo == stop - start else idx[lo:hi]
+            n = stop - start if isinstance(rows, slice) else rows.size
+            vals = _draw(gen, r, (n, *r.shape))
+            full = out.get(r.name)
+            if full is None:
+                full = out[r.name] = np.zeros((num_rows, *r.shape))
+            full[rows] = vals
+    return out
+
+
 def draw_numpy(
-    rng: np.random.Generator, requests: tuple[Draw, ...], num_rows: int
+    rng: np.random.Generator | RowStreams, requests: tuple[Draw, ...], num_rows: int
 ) -> dict[str, np.ndarray]:
     """The arrays ``requests`` ask for, drawn from ``rng`` (the NumPy face's draws).
 
     Only the rows asked for are drawn, in the order of the requests; other rows of a named
     array are 0 (a rule set reads a draw only where it asked for it), and a name no row asked
-    for is absent. ``rows`` may also be a Python bool (every row, or none).
+    for is absent. ``rows`` may also be a Python bool (every row, or none). With
+    :class:`RowStreams`, each block draws its own rows from its own generator, as a batch of
+    that block alone would.
 
     Returns:
         ``{name: array of shape (num_rows, *shape)}``.
     """
+    if isinstance(rng, RowStreams):
+        return _draw_blocks(rng, requests, num_rows)
     out: dict[str, np.ndarray] = {}
     for r in requests:
         mask = r.rows
@@ -222,13 +334,7 @@ def draw_numpy(
                 continue
             if size == num_rows:
                 rows = None
-        shape = (size, *r.shape)
-        if r.kind == "rademacher":
-            vals = 2.0 * rng.integers(0, 2, size=shape) - 1.0
-        elif r.kind == "normal":
-            vals = rng.normal(r.loc, r.scale, size=shape)
-        else:
-            vals = rng.uniform(r.low, r.high, size=shape)
+        vals = _draw(rng, r, (size, *r.shape))
         if rows is None and r.name not in out:
             out[r.name] = vals
             continue

@@ -354,12 +354,13 @@ def test_the_cap_is_a_flag_that_lifts_it(tmp_path, capsys):
 @linux_only
 def test_ctrl_c_starts_no_new_configuration_and_the_table_says_what_finished(tmp_path):
     """Ctrl-C (SIGINT to the terminal's process group) on a 2-worker pool running 4 long
-    configurations: the 2 running ones stop with a checkpoint, the other 2 never start, and
+    configurations, each alone (--no-batch; a batch: test_sweep_batched.py): the 2 running
+    ones stop with a checkpoint, the other 2 never start, and
     sweep.csv says so. Meanwhile a --resume of the live sweep is refused."""
     path = _long_sweep(tmp_path / "long.yaml", [4e7], [1, 2, 3, 4])
     out = tmp_path / "s"
     driver = _hic("sweep", str(path), "--out", str(out), "--workers", "2", "--no-progress",
-                  "--checkpoint-seconds", "0.5")  # fmt: skip
+                  "--checkpoint-seconds", "0.5", "--no-batch")  # fmt: skip
     try:
         _wait_for(lambda: len(_checkpointed(out)) == 2, 120, "two running configurations", driver)
         second = _hic("sweep", "--resume", "--out", str(out), "--no-progress")
@@ -389,7 +390,7 @@ def test_pool_workers_die_with_a_killed_driver_and_the_resume_is_not_blocked(tmp
     path = _long_sweep(tmp_path / "long.yaml", [2000, 4e7], [1, 2])
     out = tmp_path / "s"
     driver = _hic("sweep", str(path), "--out", str(out), "--workers", "2", "--no-progress",
-                  "--checkpoint-seconds", "0.5")  # fmt: skip
+                  "--checkpoint-seconds", "0.5", "--no-batch")  # fmt: skip
     try:
         long_dirs = lambda: [d for d in _checkpointed(out) if "stages=40000000" in d.name]  # noqa: E731
         _wait_for(lambda: len(long_dirs()) == 2, 120, "the two long configurations", driver)
@@ -436,8 +437,9 @@ def _checkpoint_stage(run_dir: Path) -> int:
 
 
 def test_ctrl_c_on_a_serial_sweep_writes_what_finished(tmp_path, monkeypatch):
-    """SIGINT in the driver's own run (serial): that configuration stops with a checkpoint
-    (run_experiment's Interrupted, a KeyboardInterrupt), no other starts, and the files say so."""
+    """SIGINT in the driver's own run (serial, each configuration alone): that configuration
+    stops with a checkpoint (run_experiment's Interrupted, a KeyboardInterrupt), no other
+    starts, and the files say so (a batch: test_sweep_batched.py)."""
     real = executors.run_experiment
     ran = []
 
@@ -450,7 +452,7 @@ def test_ctrl_c_on_a_serial_sweep_writes_what_finished(tmp_path, monkeypatch):
     monkeypatch.setattr(executors, "run_experiment", second_is_interrupted)
     out = tmp_path / "s"
     with pytest.raises(SweepInterrupted) as info:
-        run_sweep(TINY, out, executor="serial", progress=False)
+        run_sweep(TINY, out, executor="serial", progress=False, batch=False)
     assert len(ran) == 2
     counts = info.value.summary["counts"]
     assert (counts["finished"], counts["interrupted"], counts["pending"]) == (1, 1, 2)

@@ -132,6 +132,8 @@ class SweepCommand:
     """Show a progress bar over configurations."""
     plot: bool = False
     """Also make the sweep's figures."""
+    batch: bool = True
+    """Run the configurations that differ only in seeds, noise and numeric or schedule options as one engine run per group (the same results bit for bit; a finished batched run keeps no checkpoint); --no-batch runs each configuration alone."""  # noqa: E501
     imports: tuple[str, ...] = import_field()
     """Module to import first (the sweep file's own imports are imported in every worker)."""
 

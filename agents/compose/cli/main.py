@@ -236,6 +236,7 @@ def _cmd_sweep(c: SweepCommand) -> int:
             progress=c.progress,
             checkpoint_seconds=c.checkpoint_seconds,
             max_configurations=c.max_configurations,
+            batch=c.batch,
         )
     except KeyboardInterrupt as err:
         n = getattr(err, "summary", {}).get("counts")

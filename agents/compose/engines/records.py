@@ -159,6 +159,21 @@ class BatchHistory:
         m = self.row == i
         return self.stage[m], self.leader_strategies[m], self.follower_strategies[m]
 
+    def rows(self, start: int, stop: int) -> BatchHistory:
+        """The records of rows ``start <= row < stop``, renumbered from 0, in their order:
+        what a batch of those rows alone records (one ``Block`` of a batch,
+        :class:`agents.compose.engines.runner.Block`)."""
+        m = (self.row >= start) & (self.row < stop)
+        return BatchHistory(
+            row=self.row[m] - start,
+            update=self.update[m],
+            stage=self.stage[m],
+            leader_strategies=self.leader_strategies[m],
+            follower_strategies=self.follower_strategies[m],
+            final_leader=self.final_leader[start:stop],
+            final_follower=self.final_follower[start:stop],
+        )
+
     def __len__(self) -> int:
         return self.row.shape[0]
 

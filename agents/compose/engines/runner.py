@@ -33,7 +33,7 @@ from agents.compose.engines.records import (
     derive_seeds,
 )
 from agents.compose.engines.threads import small_product_threads
-from agents.rules.protocol import capabilities_of
+from agents.rules.protocol import RowStreams, capabilities_of
 from hic_envs.env import FOLLOWER, LEADER, GameEnv
 from hic_envs.games.base import Game
 
@@ -44,6 +44,7 @@ from hic_envs.stage import Stage
 
 __all__ = [
     "BatchHistory",
+    "Block",
     "BatchRunner",
     "History",
     "NonFiniteError",
@@ -197,6 +198,26 @@ def play(
     return History(xs, ys, r1, r2, np.array(upd_t), np.array(upd_x), np.array(upd_y))
 
 
+@dataclasses.dataclass(frozen=True)
+class Block:
+    """One run inside a batch of several: ``rows`` consecutive rows with their own ``seed``
+    and payoff ``noise_std``. Its rows draw exactly the random numbers a :class:`BatchRunner`
+    of those rows alone with that seed and noise draws (:class:`~agents.rules.protocol.
+    RowStreams`), so, with per-row hyperparameters (:class:`~agents.schedules.PerRow`), a
+    batch of blocks plays each run as it plays alone: this is how a sweep batches its
+    configurations.
+
+    Attributes:
+        seed: the block's seed (split as in :func:`derive_seeds`).
+        rows: its number of rows (seeds).
+        noise_std: its payoff noise scale.
+    """
+
+    seed: int
+    rows: int
+    noise_std: float = 0.0
+
+
 class BatchRunner:
     """``S`` independent copies of (leader, follower) playing in lockstep, run in chunks.
 
@@ -224,6 +245,9 @@ class BatchRunner:
         noise_std: payoff noise scale (the env's ``noise_std``).
         max_cycles: episode length (the env's ``max_cycles``).
         record: which updates to record, anything :func:`as_thinning` accepts.
+        blocks: several runs in one batch (:class:`Block`, rows in order, summing to ``S``),
+            each with its own seed and noise; ``seed`` and ``noise_std`` are then not given.
+            Such a runner has no :meth:`state_dict` (each block's run is written alone).
     """
 
     def __init__(
@@ -236,6 +260,7 @@ class BatchRunner:
         noise_std: float = 0.0,
         max_cycles: int = 1000,
         record: RecordLike = "all",
+        blocks: tuple[Block, ...] | list[Block] | None = None,
     ) -> None:
         if not isinstance(game, Game):
             raise TypeError(f"game must be a hic_envs.games.Game, got {type(game).__name__}")
@@ -249,18 +274,43 @@ class BatchRunner:
         self.max_cycles = _check_stages(max_cycles, "max_cycles")
         self.game, self.leader, self.follower = game, leader, follower
         self.num_envs = S
-        self.noise_std = self.stage_game.noise_std
+        self.noise_std: float | np.ndarray = self.stage_game.noise_std
         self.thinning = as_thinning(record)
-        env_seed, leader_ss, follower_ss = derive_seeds(seed)
-        self.noise_rng = np.random.default_rng(env_seed)
-        leader.reset(seed=leader_ss)
-        follower.reset(seed=follower_ss)
+        self.blocks: tuple[Block, ...] | None = None
+        self._block_noise: list[tuple[Stage, np.random.Generator, slice]] = []
+        if blocks is None:
+            env_seed, leader_ss, follower_ss = derive_seeds(seed)
+            self.noise_rng: np.random.Generator | None = np.random.default_rng(env_seed)
+            leader.reset(seed=leader_ss)
+            follower.reset(seed=follower_ss)
+        else:
+            self._set_blocks(tuple(blocks), seed, noise_std, S)
         #: Stages played so far.
         self.stage = 0
         self._obs_l: np.ndarray | None = None
         self._obs_f: np.ndarray | None = None
         self._n_seen = np.zeros(S, dtype=np.int64)
         self._started = False
+
+    def _set_blocks(self, blocks: tuple[Block, ...], seed, noise_std, S: int) -> None:
+        if seed is not None or noise_std != 0.0:
+            raise ValueError("with blocks, each Block carries its seed and noise_std")
+        if not blocks or not all(isinstance(b, Block) for b in blocks):
+            raise TypeError(f"blocks must be a non-empty sequence of Block, got {blocks!r}")
+        sizes = [_check_stages(b.rows, "Block.rows") for b in blocks]
+        if sum(sizes) != S:
+            raise ValueError(f"the blocks hold {sum(sizes)} rows, the agents {S}")
+        split = [derive_seeds(b.seed) for b in blocks]
+        self.blocks = blocks
+        self.noise_rng = None
+        streams = RowStreams([np.random.default_rng(e) for e, _, _ in split], sizes)
+        for b, gen, sl in zip(blocks, streams.generators, streams.slices, strict=True):
+            stage = Stage(self.game, b.noise_std)
+            if stage.noise_std > 0.0:
+                self._block_noise.append((stage, gen, sl))
+        self.noise_std = np.repeat([float(b.noise_std) for b in blocks], sizes)
+        self.leader.reset(seed=RowStreams.from_seeds([ls for _, ls, _ in split], sizes))
+        self.follower.reset(seed=RowStreams.from_seeds([fs for _, _, fs in split], sizes))
 
     @property
     def updates(self) -> np.ndarray:
@@ -271,7 +321,13 @@ class BatchRunner:
     def state_dict(self) -> dict[str, np.ndarray]:
         """The runner's state as a flat dict of arrays: ``leader/...`` and ``follower/...``
         (the agents' state dicts), ``noise_rng``, ``stage``, ``n_seen``, ``started`` and the
-        last observations ``obs_l``/``obs_f`` (absent before the first stage)."""
+        last observations ``obs_l``/``obs_f`` (absent before the first stage).
+
+        Raises:
+            ValueError: for a runner of several :class:`Block` runs.
+        """
+        if self.noise_rng is None:
+            raise ValueError("a runner of several blocks has no one state to save")
         out: dict[str, np.ndarray] = {
             "noise_rng": rng_to_array(self.noise_rng),
             "stage": np.asarray(self.stage, dtype=np.int64),
@@ -313,6 +369,11 @@ class BatchRunner:
         self._obs_l = np.array(state["obs_l"]) if "obs_l" in state else None
         self._obs_f = np.array(state["obs_f"]) if "obs_f" in state else None
 
+    def _noise_face(self) -> tuple:
+        if self.blocks is None:
+            return self.stage_game.play, self.stage_game.draw_noise
+        return _block_noise_face(self.stage_game, self._block_noise)
+
     # ------------------------------------------------------------------ play
     def run(self, stages: int) -> BatchHistory:
         """Play ``stages`` more stages; return the (thinned) records of updates made in them.
@@ -342,14 +403,14 @@ class BatchRunner:
         n_seen = self._n_seen
         every_update = thin.log_digits is None and not thin.none and thin.every == 1
         noise_rng = self.noise_rng
+        play_stage, draw_noise = self._noise_face()
         # None only before stage 0, whose reset observations the loop sets first.
         obs_l: np.ndarray = self._obs_l  # type: ignore[assignment]
         obs_f: np.ndarray = self._obs_f  # type: ignore[assignment]
         reset_l, reset_f = self.stage_game.reset_observations()
         l_act, f_act = leader.act_batch, follower.act_batch
         l_obs, f_obs = leader.observe_batch, follower.observe_batch
-        play_stage, project = self.stage_game.play, self.stage_game.project
-        draw_noise, project_leader = self.stage_game.draw_noise, self.stage_game.project_leader
+        project, project_leader = self.stage_game.project, self.stage_game.project_leader
         project_follower = self.stage_game.project_follower
         reset_l_batch = np.broadcast_to(reset_l, (S, game.d2))
         reset_f_batch = np.broadcast_to(reset_f, (S, game.d1))
@@ -439,6 +500,35 @@ class BatchRunner:
             "a payoff or step overflowed, or an agent returned NaN; results up to the previous "
             "chunk are kept",
         )
+
+
+def _block_noise_face(stage_game: Stage, noisy: list) -> tuple:
+    """``play(x, y, rng)`` and ``draw_noise(rng, stages, batch)`` for a runner of blocks:
+    the payoffs without noise, then each noisy block's noise from its own generator, drawn
+    and added as a :class:`~hic_envs.stage.Stage` of that block alone draws and adds it."""
+    base_play = stage_game.play
+
+    def play(x, y, rng):
+        res = base_play(x, y, None)
+        if not noisy:
+            return res
+        f1, f2 = res.f1, res.f2
+        r1, r2 = f1.copy(), f2.copy()
+        for stage, gen, sl in noisy:
+            w = gen.normal(0.0, stage.noise_std, size=(sl.stop - sl.start, 2))
+            r1[sl] = f1[sl] + w[:, 0]
+            r2[sl] = f2[sl] + w[:, 1]
+        return res._replace(r1=r1, r2=r2)
+
+    def draw_noise(rng, stages, batch):
+        for stage, gen, sl in noisy:
+            n = sl.stop - sl.start
+            if stages * n * 2 <= stage.NOISE_BLOCK:  # one call: the values of `stages` calls
+                gen.normal(0.0, stage.noise_std, size=(stages, n, 2))
+            else:
+                stage.draw_noise(gen, stages, (n,))
+
+    return play, draw_noise
 
 
 def _fast_forward_face(agent) -> tuple:

@@ -83,6 +83,7 @@ __all__ = [
     "import_modules",
     "read_config",
     "run_experiment",
+    "write_batched_run",
 ]
 
 
@@ -693,4 +694,68 @@ def _run_locked(
     finally:
         if bar is not None:
             bar.close()
+    return summary
+
+
+def write_batched_run(
+    config: ExperimentConfig,
+    out_dir: str | os.PathLike,
+    csv_body: bytes,
+    final: Any,
+    wall_seconds: float,
+) -> dict[str, Any]:
+    """Write a finished run that was played as one block of a batch of several
+    (:class:`~agents.compose.engines.runner.Block`): the ``updates.csv`` and ``summary.json``
+    :func:`run_experiment` writes for ``config``, bit for bit but for the timing, and no
+    checkpoint (a finished run needs none; ``files`` names only the CSV).
+
+    Args:
+        config: the run's configuration.
+        out_dir: its directory (created if needed; it must hold no run).
+        csv_body: the CSV's rows after the header (:func:`~.results.csv_rows` of its block).
+        final: the block at the end: ``stage``, ``updates`` ``(S,)`` and ``leader`` /
+            ``follower`` with ``strategies`` (what the summary's statistics read).
+        wall_seconds: its share of the batch's wall time.
+
+    Returns:
+        The summary written.
+
+    Raises:
+        FileExistsError: ``out_dir`` already holds a run's files.
+    """
+    out = Path(out_dir)
+    cfg = config.to_dict()
+    game, leader, follower = config.build()
+    data = csv_header(game.d1, game.d2).encode() + csv_body
+    summary: dict[str, Any] = {
+        "config": cfg,
+        "resolved": _resolved(leader, follower),
+        "game": game.info(),
+        "record": as_thinning(config.record).describe(),
+        "files": {"updates": CSV_NAME},
+        "versions": _versions(),
+        "progress": {
+            "stage": final.stage,
+            "stages": config.stages,
+            "complete": final.stage >= config.stages,
+            "csv_bytes": len(data),
+        },
+        "final": _final_stats(game, final, True),
+        "timing": {
+            "wall_seconds": wall_seconds,
+            "seed_stages_per_second": (
+                final.stage * config.seeds / wall_seconds if wall_seconds else None
+            ),
+        },
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    with lock_dir(out) as lock:
+        taken = [
+            p for p in (out / SUMMARY_NAME, out / CSV_NAME, out / CHECKPOINT_NAME) if p.exists()
+        ]
+        if taken:
+            raise FileExistsError(f"{out} already holds a run ({taken[0].name})")
+        lock.check()
+        atomic_write(out / CSV_NAME, data)
+        atomic_write(out / SUMMARY_NAME, dump_json(summary))
     return summary

@@ -32,8 +32,10 @@ are applied base, then case, then grid; the configurations are the cases in file
 crossed with the grid in file order (the last key varying fastest), so expanding a file is
 deterministic.
 
-Every configuration is one batched ``hic run`` (S seeds in lockstep), written by
-:func:`agents.compose.experiments.experiment.run_experiment` in exactly ``hic run``'s layout under
+The configurations that differ only in per-row values (seeds, noise, numeric and schedule
+options) are played as one engine run per group, whose rows are (configuration, seed) pairs
+(:mod:`~agents.compose.sweeps.batched`; ``batch=False`` runs each alone); either way each
+configuration gives the same bits as ``hic run`` and is written in ``hic run``'s layout under
 ``SWEEP_DIR/<readable-name>-<hash>/``, where ``<hash>`` is the first 12 hex digits of the
 SHA-256 of the configuration's canonical JSON (:meth:`ExperimentConfig.to_dict`, sorted keys),
 so ``hic plot`` works on each run directory and a configuration keeps its directory across
@@ -50,12 +52,13 @@ edits of the sweep file. The sweep writes, atomically (temporary file, fsync, ``
 
 Executors: ``serial`` (in this process), ``process`` (the default: a standard-library
 :class:`~concurrent.futures.ProcessPoolExecutor` with the ``spawn`` start method, ``workers``
-processes) and ``ray`` (one Ray task per configuration with ``num_cpus=1``, results streamed
-back with ``ray.wait`` as they finish; ``address=None`` lets ``ray.init`` start a local
-cluster, ``"auto"`` or ``"ray://HOST:PORT"`` join one). Workers are fresh interpreters: each
-one puts the driver's ``sys.path`` entries that exist on its machine on its own ``sys.path``
-and imports the sweep's ``imports`` before any ID is resolved. The three executors give the
-same files bit for bit, since each configuration is one deterministic ``run_experiment``.
+processes) and ``ray`` (one Ray task per batch, or per configuration, with ``num_cpus=1``,
+results streamed back with ``ray.wait`` as they finish; ``address=None`` lets ``ray.init``
+start a local cluster, ``"auto"`` or ``"ray://HOST:PORT"`` join one). Workers are fresh
+interpreters: each one puts the driver's ``sys.path`` entries that exist on its machine on its
+own ``sys.path`` and imports the sweep's ``imports`` before any ID is resolved. The three
+executors give the same files bit for bit, since a configuration's result does not depend on
+where it runs or what it is batched with.
 
 The sweep directory is kept as carefully as a run directory (:mod:`~agents.compose.sweeps.store`):
 one driver at a time (a lock), atomic symlink-safe writes, an append-only record of finished
@@ -66,7 +69,8 @@ workers die with their driver and Ctrl-C starts no new configuration
 
 The package's modules, one concern each: :mod:`~agents.compose.sweeps.spec` (the sweep file
 and the grid), :mod:`~agents.compose.sweeps.executors` (serial, process pool, Ray),
-:mod:`~agents.compose.sweeps.store` (the sweep directory's files) and
+:mod:`~agents.compose.sweeps.store` (the sweep directory's files),
+:mod:`~agents.compose.sweeps.batched` (groups of configurations as one engine run) and
 :mod:`~agents.compose.sweeps.driver` (running a sweep).
 """
 

@@ -1,8 +1,10 @@
 """Running a sweep: expand the spec, skip what finished, hand the rest to an executor, and
 keep the sweep's files up to date as configurations finish.
 
-Every configuration is one batched ``hic run`` (S seeds in lockstep), written by
-:func:`agents.compose.experiments.experiment.run_experiment` in exactly ``hic run``'s layout under
+Configurations that differ only in per-row values run as one batch per group
+(:mod:`~agents.compose.sweeps.batched`), the others (and all with ``batch=False``) one
+:func:`agents.compose.experiments.experiment.run_experiment` each; every configuration is
+written in ``hic run``'s layout under
 ``SWEEP_DIR/<readable-name>-<hash>/``, where ``<hash>`` is the first 12 hex digits of the
 SHA-256 of the configuration's canonical JSON (:meth:`ExperimentConfig.to_dict`, sorted keys),
 so ``hic plot`` works on each run directory and a configuration keeps its directory across
@@ -20,7 +22,14 @@ from typing import Any
 
 import hic_envs
 from agents.compose.experiments.results import atomic_write, lock_dir
-from agents.compose.sweeps.executors import EXECUTORS, execute, prepare_worker, ray_connect
+from agents.compose.sweeps.batched import group_tasks
+from agents.compose.sweeps.executors import (
+    EXECUTORS,
+    execute,
+    prepare_worker,
+    ray_connect,
+    results_of,
+)
 from agents.compose.sweeps.spec import (
     MAX_CONFIGURATIONS,
     SweepFileError,
@@ -82,6 +91,7 @@ def run_sweep(
     *,
     checkpoint_seconds: float = 10.0,
     max_configurations: int | None = MAX_CONFIGURATIONS,
+    batch: bool = True,
 ) -> dict[str, Any]:
     """Run every configuration of a sweep, writing each run and the sweep's table.
 
@@ -103,6 +113,10 @@ def run_sweep(
         checkpoint_seconds: each run's checkpoint interval (``hic run --checkpoint-seconds``).
         max_configurations: refuse a sweep of more configurations than this (None: no cap),
             checked before any configuration is built (:meth:`SweepSpec.points`).
+        batch: run the configurations that differ only in per-row values as one engine run
+            each group (:mod:`~agents.compose.sweeps.batched`; the same files bit for bit but
+            for the timing and the checkpoint, which a finished batched run does not keep);
+            False runs every configuration alone, with its checkpoints.
 
     Returns:
         The sweep summary (what ``sweep.json`` holds): ``configurations`` (one entry per
@@ -144,7 +158,7 @@ def run_sweep(
             if not resume:
                 _check_fresh(out, points)  # again under the lock: another driver may have begun
             return _run(spec, points, out, executor, workers, address, resume, progress,
-                        checkpoint_seconds)  # fmt: skip
+                        checkpoint_seconds, batch)  # fmt: skip
     finally:
         if ray_started:
             import ray
@@ -165,7 +179,8 @@ def _check_fresh(out: Path, points: Sequence[SweepPoint]) -> None:
         )
 
 
-def _run(spec, points, out, executor, workers, address, resume, progress, checkpoint_seconds):
+def _run(spec, points, out, executor, workers, address, resume, progress, checkpoint_seconds,
+         batch):  # fmt: skip
     # A configuration keeps its directory when edits of the sweep file rename it.
     existing = dirs_by_hash(out) if resume else {}
     entries = []
@@ -239,6 +254,10 @@ def _run(spec, points, out, executor, workers, address, resume, progress, checkp
             desc=f"sweep {spec.name}",
         )
 
+    def on_task(result: dict[str, Any]) -> None:
+        for r in results_of(result):
+            on_result(r)
+
     def on_result(result: dict[str, Any]) -> None:
         nonlocal csv_written
         e = entries[result["index"]]
@@ -283,7 +302,10 @@ def _run(spec, points, out, executor, workers, address, resume, progress, checkp
 
     try:
         if tasks:
-            execute(executor, tasks, workers, address, on_result)
+            if batch:
+                configs = {p.index: p.config for p in points}
+                tasks = group_tasks(tasks, configs, _slots(executor, workers))
+            execute(executor, tasks, workers, address, on_task)
     except KeyboardInterrupt:
         interrupted = True
     else:
@@ -296,6 +318,20 @@ def _run(spec, points, out, executor, workers, address, resume, progress, checkp
     if interrupted:
         raise SweepInterrupted(sweep)
     return sweep
+
+
+def _slots(executor: str, workers: int | None) -> int:
+    """How many batches can run at once (0 for serial: one batch per group): the workers, or
+    by default the cores here (process) or the Ray cluster's CPUs (ray)."""
+    if executor == "serial":
+        return 0
+    if workers is not None:
+        return workers
+    if executor == "ray":
+        import ray
+
+        return max(1, int(ray.cluster_resources().get("CPU", 1)))
+    return os.cpu_count() or 1
 
 
 def _record_done(entry: dict[str, Any], digest: Mapping[str, Any]) -> None:

@@ -43,9 +43,10 @@ from typing import Any
 
 from agents.compose.experiments.experiment import ExperimentConfig, run_experiment
 from agents.compose.experiments.results import CHECKPOINT_NAME
+from agents.compose.sweeps.batched import run_group
 from agents.compose.sweeps.store import RUN_CSV, RUN_SUMMARY, finished_summary, summary_digest
 
-__all__ = ["EXECUTORS", "execute", "prepare_worker", "ray_connect", "run_task"]
+__all__ = ["EXECUTORS", "execute", "prepare_worker", "ray_connect", "results_of", "run_task"]
 
 EXECUTORS = ("serial", "process", "ray")
 _BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -61,8 +62,45 @@ def prepare_worker(sys_path: Sequence[str], imports: Sequence[str]) -> None:
 
 
 def run_task(task: dict[str, Any]) -> dict[str, Any]:
-    """Run (or resume, or skip) one configuration; never raises for the configuration's own
-    errors, which come back as ``status: failed`` with the error and traceback."""
+    """Run (or resume, or skip) one configuration, or a group of them as one batch (a task
+    with ``members``: :func:`agents.compose.sweeps.batched.run_group`, which returns
+    ``{"results": [...]}``); never raises for the configurations' own errors, which come back
+    as ``status: failed`` with the error and traceback."""
+    if "members" in task:
+        try:
+            prepare_worker(task["members"][0]["sys_path"], task["members"][0]["imports"])
+        except Exception as err:  # noqa: BLE001 - reported per configuration
+            return _group_failed(task, f"{type(err).__name__}: {err}")
+        out = run_group(task, _run_one)
+        node = _ray_node()
+        for r in out["results"]:
+            r.setdefault("host", platform.node())
+            if node is not None:
+                r["node"] = node
+        return out
+    return _run_one(task)
+
+
+def _ray_node() -> str | None:
+    """Which Ray node runs this (host names repeat), or None outside Ray."""
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        return ray.get_runtime_context().get_node_id()
+    return None
+
+
+def results_of(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-configuration results in what a task returned (a group returns several)."""
+    return result["results"] if "results" in result else [result]
+
+
+def _group_failed(task: dict[str, Any], error: str) -> dict[str, Any]:
+    indices = task["index"] if isinstance(task["index"], list) else [task["index"]]
+    out = [{"index": i, "status": "failed", "error": error} for i in indices]
+    return {"results": out} if isinstance(task["index"], list) else out[0]
+
+
+def _run_one(task: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     out = Path(task["out_dir"])
     result: dict[str, Any] = {"index": task["index"], "host": platform.node()}
@@ -100,9 +138,9 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     except KeyboardInterrupt as err:  # SIGINT: the run wrote a checkpoint and stopped
         result.update(status="interrupted", error=f"interrupted ({err}); --resume continues it")
     result["task_seconds"] = time.perf_counter() - t0
-    ray = sys.modules.get("ray")
-    if ray is not None and ray.is_initialized():  # which Ray node ran it (host names repeat)
-        result["node"] = ray.get_runtime_context().get_node_id()
+    node = _ray_node()
+    if node is not None:
+        result["node"] = node
     return result
 
 
@@ -111,7 +149,7 @@ def _execute_serial(tasks, workers, address, on_result) -> None:
     for task in tasks:
         result = run_task(task)
         on_result(result)
-        if result["status"] == "interrupted":
+        if any(r["status"] == "interrupted" for r in results_of(result)):
             raise KeyboardInterrupt
 
 
@@ -161,11 +199,9 @@ def _watch_driver(driver_pid: int) -> None:
 
 
 def _worker_died(task: dict[str, Any], err: BaseException) -> dict[str, Any]:
-    return {
-        "index": task["index"],
-        "status": "failed",
-        "error": f"{type(err).__name__}: {err} (the worker process died; rerun with resume)",
-    }
+    return _group_failed(
+        task, f"{type(err).__name__}: {err} (the worker process died; rerun with resume)"
+    )
 
 
 def _execute_process(tasks, workers, address, on_result) -> None:
@@ -305,11 +341,7 @@ def _execute_ray(tasks, workers, address, on_result) -> None:
                 try:
                     result = ray.get(ref)
                 except Exception as err:  # noqa: BLE001 - a lost worker or node
-                    result = {
-                        "index": task["index"],
-                        "status": "failed",
-                        "error": f"{type(err).__name__}: {err}",
-                    }
+                    result = _group_failed(task, f"{type(err).__name__}: {err}")
                 on_result(result)
     except BaseException:
         for ref in pending:

@@ -1,0 +1,244 @@
+"""Batched sweeps: per-configuration random streams (RowStreams, runner Blocks), the
+vectorised PerRow, and a configuration that gives the same bits alone (``hic run``) and inside
+any batch, through the sweep's executors, a failure, Ctrl-C and --resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from sweep_cases import TINY, run_files, run_summary_without_timing
+
+from agents.compose.experiments.experiment import (
+    ExperimentConfig,
+    run_experiment,
+    write_batched_run,
+)
+from agents.compose.sweeps import SweepInterrupted, batch_groups, load_sweep, run_sweep
+from agents.compose.sweeps import batched as batched_mod
+from agents.compose.sweeps.batched import group_tasks, play_group
+from agents.rules.protocol import Draw, RowStreams, draw_numpy
+from agents.schedules import Constant, PerRow, PowerLaw, ScheduleTable
+
+STUDY = Path(__file__).resolve().parents[2] / "scripts" / "sweep_study.yaml"
+
+
+# ---------------------------------------------------------------------------------- streams
+def test_row_streams_draw_each_block_as_a_batch_of_that_block_alone():
+    sizes, seeds = (3, 1, 4), (11, 12, 13)
+    mask = np.array([1, 0, 1, 1, 0, 1, 1, 0], dtype=bool)
+    requests = (
+        Draw("u", "rademacher", (2,), rows=mask),
+        Draw("v", "normal", (3,), scale=0.5),
+        Draw("w", "uniform", (1,), rows=~mask, low=-1.0, high=2.0),
+    )
+    got = draw_numpy(RowStreams.from_seeds(seeds, sizes), requests, 8)
+    start = 0
+    for seed, n in zip(seeds, sizes, strict=True):
+        sl = slice(start, start + n)
+        sub = tuple(
+            Draw(r.name, r.kind, r.shape, None if r.rows is None else r.rows[sl], r.loc,
+                 r.scale, r.low, r.high)
+            for r in requests
+        )  # fmt: skip
+        alone = draw_numpy(np.random.default_rng(seed), sub, n)
+        for name in ("u", "v", "w"):
+            want = alone.get(name, np.zeros((n, *got[name].shape[1:])))
+            assert np.array_equal(got[name][sl], want), (name, seed)
+        start += n
+    one = draw_numpy(RowStreams.from_seeds([5], [8]), requests, 8)
+    plain = draw_numpy(np.random.default_rng(5), requests, 8)
+    assert all(np.array_equal(one[k], plain[k]) for k in plain) and one.keys() == plain.keys()
+
+
+def test_row_streams_refuse_bad_blocks():
+    with pytest.raises(ValueError, match="positive block sizes"):
+        RowStreams.from_seeds([1, 2], [3])
+    with pytest.raises(ValueError, match="positive block sizes"):
+        RowStreams.from_seeds([1], [0])
+    with pytest.raises(ValueError, match="RowStreams of 3 rows for a batch of 4"):
+        draw_numpy(RowStreams.from_seeds([1], [3]), (Draw("v", "normal", (1,)),), 4)
+
+
+def test_per_row_is_vectorised_and_gives_each_rows_schedule_values():
+    rows = (PowerLaw(a=1.0, gamma=0.602, A=100.0), 5, PowerLaw(a=1.0, gamma=0.602, A=100.0),
+            PowerLaw(a=0.3, gamma=1.0), Constant(2.0))  # fmt: skip
+    """Each row reads what a run of its schedule alone reads (the schedule's table,
+    :class:`~agents.schedules.ScheduleTable`; a 0-d call of a power law may differ in the
+    last bit from the vectorised one, so the table is the reference)."""
+    s = PerRow(rows)
+    n = np.array([0, 7, 12345, 3, 99], dtype=np.int64)
+    want = [ScheduleTable(sch)(np.array([i]))[0] for sch, i in zip(s.schedules, n, strict=True)]
+    assert np.array_equal(s(n), np.array(want))
+    assert np.array_equal(
+        s(4), np.array([ScheduleTable(sch)(np.array([4]))[0] for sch in s.schedules])
+    )
+    assert len(s._groups) == 4  # the equal power laws share one table
+
+
+# ---------------------------------------------------------------------------------- bits
+def _small(p, seeds: int, stages: int = 3000) -> ExperimentConfig:
+    return ExperimentConfig.from_dict({**p.config.to_dict(), "seeds": seeds, "stages": stages})
+
+
+def _write_group(configs, out: Path, tag: str) -> None:
+    def on_block(i, body, final, wall):
+        write_batched_run(configs[i], out / f"{tag}{i}", body, final, wall)
+
+    play_group(configs, on_block)
+
+
+def _same_run(a: Path, b: Path) -> None:
+    assert (a / "updates.csv").read_bytes() == (b / "updates.csv").read_bytes()
+    sa, sb = run_summary_without_timing(a), run_summary_without_timing(b)
+    sa.pop("files"), sb.pop("files")
+    assert sa == sb
+
+
+@pytest.mark.parametrize("group", range(4))
+def test_a_configuration_gives_the_same_bits_alone_and_in_any_batch(group, tmp_path):
+    """The study's four groups (per-row step-size and perturbation exponents, commitments 5
+    and 50 or Corollary 4.11's, noise 0 and 1), 6 configurations each with 2-4 seeds: each
+    configuration's files from the batch equal `run_experiment`'s alone (timing and the
+    checkpoint aside), and a batch of the same configurations in reverse order, of other
+    sizes, gives them again."""
+    points = batch_groups(load_sweep(STUDY).points())[group][::5][:6]
+    configs = [_small(p, 2 + i % 3) for i, p in enumerate(points)]
+    _write_group(configs, tmp_path, "b")
+    _write_group(configs[::-1][:4], tmp_path, "r")
+    for i, c in enumerate(configs):
+        run_experiment(c, tmp_path / f"a{i}", progress=False)
+        _same_run(tmp_path / f"a{i}", tmp_path / f"b{i}")
+    for j in range(4):
+        _same_run(tmp_path / f"a{len(configs) - 1 - j}", tmp_path / f"r{j}")
+
+
+def test_batched_and_unbatched_sweeps_write_the_same_runs(tmp_path):
+    spec = {**TINY, "grid": {"step_size.gamma": [0.602, 0.8], "commitment": [3, 9]}}
+    a = run_sweep(spec, tmp_path / "a", executor="serial", progress=False, batch=False)
+    b = run_sweep(spec, tmp_path / "b", executor="serial", progress=False)
+    assert a["counts"]["finished"] == b["counts"]["finished"] == 8
+    assert run_files(tmp_path / "a") == run_files(tmp_path / "b")
+    for c in b["configurations"]:
+        _same_run(tmp_path / "a" / c["dir"], tmp_path / "b" / c["dir"])
+        assert not (tmp_path / "b" / c["dir"] / "checkpoint.npz").exists()
+    for ea, eb in zip(a["configurations"], b["configurations"], strict=True):
+        assert ea["final"] == eb["final"]
+
+
+def test_groups_are_split_into_chunks_that_fill_the_workers():
+    points = load_sweep(STUDY).points()
+    configs = {p.index: p.config for p in points}
+    tasks = [{"index": p.index, "out_dir": f"/nonexistent/{p.name}"} for p in points]
+    chunks = group_tasks(tasks, configs, workers=2)
+    rows = [sum(configs[i].seeds for i in t["index"]) for t in chunks]
+    assert sorted(i for t in chunks for i in t["index"]) == list(range(108))
+    assert len(chunks) == 6 and max(rows) <= 3456 / 4
+    assert len(group_tasks(tasks, configs, workers=0)) == 4  # serial: one batch per group
+
+
+# ---------------------------------------------------------------------------------- failures
+def test_a_failing_batch_runs_its_configurations_alone(tmp_path, monkeypatch):
+    """A batch that fails (here: its player raises) is run again one configuration at a
+    time, so the sweep still finishes every configuration, with hic run's files."""
+
+    def broken(configs, on_block):
+        raise FloatingPointError("a NaN in some configuration")
+
+    monkeypatch.setattr(batched_mod, "play_group", broken)
+    summary = run_sweep(TINY, tmp_path / "s", executor="serial", progress=False)
+    assert summary["counts"]["finished"] == 4
+    for c in summary["configurations"]:
+        assert (tmp_path / "s" / c["dir"] / "checkpoint.npz").exists()  # run alone
+
+
+def test_ctrl_c_in_a_batch_writes_nothing_and_resume_runs_it(tmp_path, monkeypatch):
+    real = batched_mod.play_group
+
+    def interrupted(configs, on_block):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batched_mod, "play_group", interrupted)
+    out = tmp_path / "s"
+    with pytest.raises(SweepInterrupted) as info:
+        run_sweep(TINY, out, executor="serial", progress=False)
+    counts = info.value.summary["counts"]
+    assert (counts["finished"], counts["interrupted"]) == (0, 4)
+    assert not list(out.glob("*/summary.json"))
+    monkeypatch.setattr(batched_mod, "play_group", real)
+    resumed = run_sweep(TINY, out, executor="serial", progress=False, resume=True)
+    assert resumed["counts"]["finished"] == 4
+    fresh = run_sweep(TINY, tmp_path / "f", executor="serial", progress=False)
+    assert run_files(out) == run_files(tmp_path / "f")
+    assert [c["final"] for c in fresh["configurations"]] == [
+        c["final"] for c in resumed["configurations"]
+    ]
+
+
+def _workers_of(pid: int) -> list[int]:
+    """The spawned pool workers whose parent is ``pid`` (/proc)."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            cmdline = (d / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"spawn_main" in cmdline:
+            found.append(int(d.name))
+    return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process groups, SIGINT")
+def test_ctrl_c_on_a_pool_of_batches_stops_them_and_starts_no_other(tmp_path):
+    """SIGINT to a 2-worker pool running long batches: the running batches stop, the others
+    never start, nothing half-written is left and the driver exits 130."""
+    spec = {
+        "name": "long",
+        "base": {"env_id": "hic/Duopoly-v0", "seeds": 2, "record": "none", "stages": 4e7},
+        "grid": {"seed": [1, 2, 3, 4, 5, 6, 7, 8]},
+    }
+    path = tmp_path / "long.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    out = tmp_path / "s"
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "agents.compose.cli", "sweep", str(path), "--out", str(out),
+         "--workers", "2", "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        # A batch writes nothing while it runs: wait until both pool workers have spent 5 s
+        # of CPU time (start-up takes about 1 s), i.e. are inside their batches.
+        t0 = time.monotonic()
+        while len([p for p in _workers_of(driver.pid) if _cpu_seconds(p) > 5.0]) < 2:
+            assert driver.poll() is None, driver.communicate()
+            assert time.monotonic() - t0 < 300, "the two batches did not start"
+            time.sleep(0.2)
+        os.killpg(driver.pid, signal.SIGINT)
+        _, err = driver.communicate(timeout=120)
+    finally:
+        if driver.poll() is None:
+            os.killpg(driver.pid, signal.SIGKILL)
+    assert driver.returncode == 130, err
+    summary = json.loads((out / "sweep.json").read_text())
+    status = [c["status"] for c in summary["configurations"]]
+    assert status.count("interrupted") == 4 and status.count("pending") == 4, status
+    assert not list(out.glob("*/summary.json"))
