@@ -52,6 +52,7 @@ from hic_envs.games.base import Game
 __all__ = [
     "Agent",
     "BatchAgent",
+    "NonFiniteError",
     "SeedLike",
     "box_of",
     "check_agent",
@@ -60,6 +61,14 @@ __all__ = [
 ]
 
 SeedLike = int | np.random.SeedSequence | None
+
+
+class NonFiniteError(ValueError):
+    """A strategy, a payoff, or a value an agent read from the game (a gradient, a best
+    response) was NaN or infinite during a run; the message names the agent or seed row, the
+    game, the stages and what was not finite. Both engines and the single face raise it
+    (:class:`agents.compose.NonFiniteError` is this class)."""
+
 
 _AGENT_METHODS = ("reset", "act", "observe")
 _MISSING = object()
@@ -409,6 +418,13 @@ class BatchAgent:
         if self.updates_all_rows:
             return np.full(self._S, self.updates // self._S, dtype=np.int64)
         return self._n.copy()
+
+    def nonfinite_reads(self) -> np.ndarray:
+        """``(S,)`` bool: the rows in which a value this agent read from the game (a gradient,
+        a best response) was NaN or infinite since :meth:`reset` (the engines ask once per
+        chunk). This helper checks nothing (all False); rule-set agents that declare
+        ``reads`` answer from their read check (:mod:`agents.rules.protocol`)."""
+        return np.zeros(self._S, dtype=bool)
 
     # ------------------------------------------------------------------ fast-forward face
     #: ``reward_free_stages`` of agents that never read their rewards.

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
-from agents.base import Agent, BatchAgent, check_agent, rng_from_array, rng_to_array
+from agents.base import (
+    Agent,
+    BatchAgent,
+    NonFiniteError,
+    check_agent,
+    rng_from_array,
+    rng_to_array,
+)
 from agents.compose.engines.threads import small_product_threads
 from agents.rules.protocol import capabilities_of
 from hic_envs.env import FOLLOWER, LEADER, GameEnv
@@ -40,14 +47,10 @@ __all__ = [
     "as_thinning",
     "derive_seeds",
     "make_runner",
+    "nonfinite_read",
     "play",
     "run_batch",
 ]
-
-
-class NonFiniteError(ValueError):
-    """A strategy or payoff became NaN or infinite during a run (the message names the seed
-    row, the stage and the value)."""
 
 
 def derive_seeds(seed: int | None) -> tuple[int, np.random.SeedSequence, np.random.SeedSequence]:
@@ -354,8 +357,11 @@ class BatchRunner:
     last observations): a runner built with the same arguments and given it by
     :meth:`load_state_dict` continues exactly, which is how experiments checkpoint and resume.
 
-    After each :meth:`run` the final strategies are checked: a NaN or infinite entry (from an
-    overflowing payoff, say) raises :class:`NonFiniteError` naming the seed row and value.
+    After each :meth:`run` (once per chunk, not per stage) the rewards the agents read, the
+    values they read from the game (their read checks, :mod:`agents.rules.protocol`: a
+    gradient that overflowed, say, which the projection onto the box would hide) and the final
+    strategies are checked: a NaN or infinite one raises :class:`NonFiniteError` naming the
+    agent, the game, the seed row and the stages.
 
     Args:
         game: the stage game.
@@ -463,7 +469,9 @@ class BatchRunner:
         small_product_threads`: more threads only slow them down).
 
         Raises:
-            NonFiniteError: if a strategy is NaN or infinite at the end of the chunk.
+            NonFiniteError: if a reward, or a value an agent read from the game (a gradient,
+                a best response), was NaN or infinite in the chunk, or a strategy is at its
+                end; naming the agent, the game, the seed row and the stages.
         """
         stages = _check_stages(stages, minimum=0)
         with small_product_threads(self.num_envs, self.game.d1, self.game.d2):
@@ -506,7 +514,9 @@ class BatchRunner:
         t0 = self.stage
         t, end = t0, t0 + stages
         # Every reward the agents read is summed into this; one isfinite at the chunk's end
-        # then catches an overflowed or NaN reward that a projection would hide.
+        # then catches an overflowed or NaN reward that a projection would hide. What the
+        # agents read from the game (gradients, best responses) they fold into their read
+        # checks (agents.rules.protocol.fold_read), asked once at the chunk's end too.
         r_sum = np.zeros(S)
         while t < end:
             if fast:
@@ -564,13 +574,17 @@ class BatchRunner:
                 rec["follower_strategies"].append(follower.strategies[rows])
         self.stage = t0 + stages
         self._obs_l, self._obs_f = obs_l, obs_f
-        if not np.isfinite(r_sum).all():
-            i = int(np.argmax(~np.isfinite(r_sum)))
-            raise NonFiniteError(
-                f"a reward in seed row {i} was NaN or infinite in stages {t0 + 1}..{self.stage} "
-                "(a payoff overflowed; refuse such games or noise scales); results up to the "
-                "previous chunk are kept"
-            )
+        bad = ~np.isfinite(r_sum)
+        if bad.any():
+            raise nonfinite_read("a player", "reward", game, bad, t0, self.stage, "NumPy")
+        for role, agent in (("leader", leader), ("follower", follower)):
+            reads = getattr(agent, "nonfinite_reads", None)  # once per chunk (BatchAgent)
+            bad = reads() if reads is not None else None
+            if bad is not None and bad.any():
+                caps = capabilities_of(agent)
+                what = " or ".join(caps.reads) if caps is not None and caps.reads else "value"
+                who = f"the {role} {type(agent).__name__}"
+                raise nonfinite_read(who, what, game, bad, t0, self.stage, "NumPy")
         return _chunk_history(
             rec,
             leader.strategies,
@@ -580,6 +594,25 @@ class BatchRunner:
             "a payoff or step overflowed, or an agent returned NaN; results up to the previous "
             "chunk are kept",
         )
+
+
+def nonfinite_read(
+    who: str, what: str, game: Game, rows: np.ndarray, t0: int, t1: int, engine: str
+) -> NonFiniteError:
+    """The error both engines raise when a value read in stages ``t0 + 1 .. t1`` was NaN or
+    infinite: ``who`` read a ``what`` (a reward, a gradient, a best response) of ``game``,
+    in the first seed row of the bool mask ``rows``."""
+    i = int(np.argmax(rows))
+    how = (
+        "a payoff overflowed, or the noise did"
+        if what == "reward"
+        else "or the step made with it overflowed; the projection onto the box would have hidden it"
+    )
+    return NonFiniteError(
+        f"{who} read a NaN or infinite {what} of the game {game.name} in seed row {i} in "
+        f"stages {t0 + 1}..{t1} ({how}; {engine} engine); results up to the previous chunk "
+        "are kept"
+    )
 
 
 def _fast_forward_face(agent) -> tuple:
