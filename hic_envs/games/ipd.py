@@ -9,7 +9,7 @@ import scipy  # submodules load on first use (import hic_envs stays light)
 from hic_envs.games import _checks
 from hic_envs.games.array_api import namespace
 from hic_envs.games.base import Equilibrium, Game
-from hic_envs.games.matrix import PrisonersDilemma, _entropy
+from hic_envs.games.matrix import PrisonersDilemma, _entropy, _expit
 
 __all__ = ["IteratedPrisonersDilemma", "OWN_TO_LEADER"]
 
@@ -180,10 +180,10 @@ class IteratedPrisonersDilemma(Game):
         U = self.gradient_bound
         l2 = 0.0
         if self.tau > 0:
-            l2 = max(0.5 * float(scipy.special.expit(-U / self.tau)), self.EPS)
+            l2 = max(0.5 * _expit(-U / self.tau), self.EPS)
         l1 = 0.0
         if self.leader_tau > 0:
-            l1 = max(0.5 * float(scipy.special.expit(-U / self.leader_tau)), self.EPS)
+            l1 = max(0.5 * _expit(-U / self.leader_tau), self.EPS)
         super().__init__([l1] * 5, [1.0 - l1] * 5, [l2] * 5, [1.0 - l2] * 5)
 
     # ------------------------------------------------------------------ the chain
