@@ -402,10 +402,10 @@ def field_docs(cls: type) -> dict[str, str]:
     for klass in reversed(cls.__mro__):
         if not dataclasses.is_dataclass(klass) or klass is object:
             continue
-        node = _class_node(klass)
-        if node is None:  # no source (e.g. built dynamically)
+        cdef = _class_node(klass)
+        if cdef is None:  # no source (e.g. built dynamically)
             continue
-        body = node.body
+        body = cdef.body
         names = vars(inspect.getmodule(klass) or object)
         for node, nxt in zip(body, body[1:], strict=False):
             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):

@@ -579,12 +579,12 @@ class BatchRunner:
             raise nonfinite_read("a player", "reward", game, bad, t0, self.stage, "NumPy")
         for role, agent in (("leader", leader), ("follower", follower)):
             reads = getattr(agent, "nonfinite_reads", None)  # once per chunk (BatchAgent)
-            bad = reads() if reads is not None else None
-            if bad is not None and bad.any():
+            read_bad = reads() if reads is not None else None
+            if read_bad is not None and read_bad.any():
                 caps = capabilities_of(agent)
                 what = " or ".join(caps.reads) if caps is not None and caps.reads else "value"
                 who = f"the {role} {type(agent).__name__}"
-                raise nonfinite_read(who, what, game, bad, t0, self.stage, "NumPy")
+                raise nonfinite_read(who, what, game, read_bad, t0, self.stage, "NumPy")
         return _chunk_history(
             rec,
             leader.strategies,
