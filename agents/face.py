@@ -151,7 +151,7 @@ class RuleAgent(BatchAgent):
             return np.zeros(self._S, dtype=bool)
         return nonfinite_rows(self._state)
 
-    def read_error(self, rows: np.ndarray, stages: str) -> NonFiniteError:
+    def _read_error(self, rows: np.ndarray, stages: str) -> NonFiniteError:
         """The error for a NaN or infinite read in the first of ``rows`` (a bool mask),
         naming this learner, its game, ``stages`` (text) and what it read."""
         i = int(np.argmax(rows))
@@ -178,7 +178,7 @@ class RuleAgent(BatchAgent):
             # One sum of d values: 0 while every read was finite, NaN after (fold_read).
             if self._state[READ_CHECK].sum() != 0.0:
                 n = int(self.update_counts()[0])
-                raise self.read_error(self.nonfinite_reads(), f"its observation {n}")
+                raise self._read_error(self.nonfinite_reads(), f"its observation {n}")
 
     # ------------------------------------------------------------------ fast-forward face
     def quiet_stages(self) -> int:
