@@ -166,15 +166,16 @@ class RuleAgent(BatchAgent):
         )
 
     def observe(self, reward: float | ArrayLike, obs: ArrayLike) -> None:
-        """:meth:`BatchAgent.observe <agents.BatchAgent.observe>`; the single face also checks
-        what the rule set read from the game at once.
+        """:meth:`BatchAgent.observe <agents.BatchAgent.observe>`, then a check of what the
+        rule set read from the game (the env's loop and the vector views call this face; the
+        engines call :meth:`observe_batch` and check once per chunk).
 
         Raises:
-            NonFiniteError: (single face) if a gradient or best response it read was NaN or
-                infinite, naming the learner, the game and the observation.
+            NonFiniteError: if a gradient or best response it read was NaN or infinite,
+                naming the learner, the game, the seed row and the observation.
         """
         super().observe(reward, obs)
-        if self.num_envs is None and self._caps.reads and self._state is not None:
+        if self._caps.reads and self._state is not None:
             # One sum of d values: 0 while every read was finite, NaN after (fold_read).
             if self._state[READ_CHECK].sum() != 0.0:
                 n = int(self.update_counts()[0])

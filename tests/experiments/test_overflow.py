@@ -301,3 +301,17 @@ def test_ascent_steps_checks_what_its_single_steps_check():
     assert np.array_equal(y, y1)
     assert np.array_equal(np.isnan(check), np.isnan(check1))
     assert np.isnan(check).tolist() == [[False, False], [True, False], [False, False]]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_batched_follower_observed_through_its_face_raises_at_once():
+    # The vector views drive a batched partner through observe(): checked at every call.
+    game = CuspGame()
+    f = GradientAscentFollower(game, 0.1, num_envs=3, init=[1.0])  # on the edge: grad = +inf
+    f.reset(seed=0)
+    with pytest.raises(
+        NonFiniteError,
+        match=r"GradientAscentFollower read a NaN or infinite gradient of the game CuspGame in "
+        r"seed row 0 in its observation 1",
+    ):
+        f.observe(np.zeros(3), np.full((3, 1), 0.5))
