@@ -38,10 +38,10 @@ and, where its capabilities declare them:
 * ``reads``: what ``observe`` reads from the game that a projection would hide (a gradient,
   a best response). Every such value is folded into the state entry :data:`READ_CHECK`
   (:func:`fold_read`: one multiply per read, no reduction, no branch), which the engines and
-  the single face check (:func:`nonfinite_rows`): once per chunk in the engines, after
-  every observation in the single face. A NaN or infinite gradient is thus an error, not a
-  point on the box's edge. The rewards a rule set reads are checked by the engines and the
-  env themselves.
+  the faces check (:func:`nonfinite_rows`): once per chunk in the engines, after every
+  ``observe`` call in a face (the env's loop, the vector views). A NaN or infinite gradient
+  is thus an error, not a point on the box's edge. The rewards a rule set reads are checked
+  by the engines and the env themselves.
 
 **Options** are a frozen dataclass of hyperparameters (validated in ``__post_init__``); a
 numeric option may be a number or a per-row array of shape ``(S,)``, and a schedule option any
