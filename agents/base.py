@@ -3,7 +3,7 @@
 
 **An agent is anything that plays**: an object with ``reset(seed)``, ``act(obs)``,
 ``observe(reward, obs)`` and a ``strategy`` attribute or property. That is all that
-:func:`agents.play`, the Gymnasium views and every other place that takes a single agent ask
+:func:`agents.compose.play`, the Gymnasium views and every other place that takes a single agent ask
 for; no base class is needed::
 
     class Tit4Tat:                       # a follower that copies the leader's last action
@@ -30,7 +30,7 @@ are :class:`agents.face.RuleAgent` faces over rule sets, a subclass of it): buil
 ``num_envs=S`` it plays ``S`` independent copies in lockstep on ``(S, d)`` arrays through its
 public *batch face* (:meth:`~BatchAgent.act_batch`, :meth:`~BatchAgent.observe_batch`,
 :attr:`~BatchAgent.strategies`, :meth:`~BatchAgent.update_counts`), which is what the batched
-engine (:func:`agents.run_batch`) drives; the single-agent face (``num_envs=None``) runs the
+engine (:func:`agents.compose.run_batch`) drives; the single-agent face (``num_envs=None``) runs the
 very same code on a batch of one. Its learning state is a dict of arrays
 (:meth:`~BatchAgent.state_dict` / :meth:`~BatchAgent.load_state_dict`, the convention of
 PyTorch and SB3), which is how runs are checkpointed as data.
@@ -53,6 +53,7 @@ from hic_envs.games.base import Game
 __all__ = [
     "Agent",
     "BatchAgent",
+    "NonFiniteError",
     "SeedLike",
     "box_of",
     "check_agent",
@@ -61,6 +62,14 @@ __all__ = [
 ]
 
 SeedLike = int | np.random.SeedSequence | None
+
+
+class NonFiniteError(ValueError):
+    """A strategy, a payoff, or a value an agent read from the game (a gradient, a best
+    response) was NaN or infinite during a run; the message names the agent or seed row, the
+    game, the stages and what was not finite. Both engines and the single face raise it
+    (:class:`agents.compose.NonFiniteError` is this class)."""
+
 
 _AGENT_METHODS = ("reset", "act", "observe")
 _MISSING = object()
@@ -95,7 +104,7 @@ class Agent(Protocol, metaclass=_AgentMeta):
       the other player's action as played).
     * ``strategy``: the current (mean) strategy, an array of the player's dimension.
 
-    Optional: ``updates`` (an int counting strategy updates; :func:`agents.play` records the
+    Optional: ``updates`` (an int counting strategy updates; :func:`agents.compose.play` records the
     strategy when it changes, or when ``strategy`` itself changes), ``num_envs`` (``None`` for
     a single agent) and ``dim``.
 
@@ -361,8 +370,8 @@ class BatchAgent:
             return
         if self.np_random is None:
             self._require_reset()
-        # Fast path for the env's Python-float rewards (every stage of agents.play); anything
-        # else gets the full check.
+        # Fast path for the env's Python-float rewards (every stage of agents.compose.play);
+        # anything else gets the full check.
         if type(reward) is not float or reward - reward != 0.0:  # NaN and +-inf fail
             if (
                 isinstance(reward, (bool, np.bool_))
@@ -428,6 +437,13 @@ class BatchAgent:
         if self.updates_all_rows:
             return np.full(self._S, self.updates // self._S, dtype=np.int64)
         return self._n.copy()
+
+    def nonfinite_reads(self) -> np.ndarray:
+        """``(S,)`` bool: the rows in which a value this agent read from the game (a gradient,
+        a best response) was NaN or infinite since :meth:`reset` (the engines ask once per
+        chunk). This helper checks nothing (all False); rule-set agents that declare
+        ``reads`` answer from their read check (:mod:`agents.rules.protocol`)."""
+        return np.zeros(self._S, dtype=bool)
 
     # ------------------------------------------------------------------ fast-forward face
     #: ``reward_free_stages`` of agents that never read their rewards.

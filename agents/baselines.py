@@ -22,8 +22,9 @@ from agents.base import SeedLike
 from agents.face import RuleAgent
 from agents.followers import _check_game, _noise_scale
 from agents.hic import HiCLeader, HiCRules
-from agents.rules import ascent_step, namespace
+from agents.rules import checked_ascent_step, namespace
 from agents.rules.protocol import (
+    READ_CHECK,
     Capabilities,
     Draw,
     Spec,
@@ -88,7 +89,8 @@ class GradientLeaderRules:
     direction ``direction(options, game, x, y)`` of its strategies ``x`` and the observed
     follower actions ``y`` (SGA, hierarchical gradient, LOLA).
 
-    State: ``x`` ``(S, d1)`` strategies, ``t`` stages observed.
+    State: ``x`` ``(S, d1)`` strategies, ``t`` stages observed, ``read_check`` ``(S, d1)``
+    (:data:`~agents.rules.protocol.READ_CHECK`: every direction step read, folded).
 
     Args:
         direction: the ascent direction, ``(S, d1)``.
@@ -98,14 +100,19 @@ class GradientLeaderRules:
     def __init__(self, direction: Callable[..., Any], coupled: bool) -> None:
         self.direction = direction
         self.capabilities = Capabilities(
-            reward_free=True, needs_game=True, coupled=coupled, draws=("x0", "noise")
+            reward_free=True,
+            needs_game=True,
+            coupled=coupled,
+            draws=("x0", "noise"),
+            reads=("gradient",),
         )
 
     def init_draws(self, options: Any, spec: Spec, num_rows: int) -> tuple[Draw, ...]:
         return uniform_init_draws(options.init, spec)
 
     def init(self, options: Any, spec: Spec, num_rows: int, draws: dict) -> dict:
-        return {"x": initial_strategy(options.init, spec, num_rows, draws), "t": 0}
+        x = initial_strategy(options.init, spec, num_rows, draws)
+        return {"x": x, "t": 0, READ_CHECK: np.zeros(x.shape)}
 
     def act(self, options: Any, spec: Spec, state: dict, obs: Any) -> Any:
         return state["x"]
@@ -142,7 +149,8 @@ class GradientLeaderRules:
         g = self.direction(options, spec.game, x, obs)
         if options.noise_std > 0.0:
             g = g + draws["noise"]  # w_{1,t}
-        return {"x": ascent_step(x, alpha, g, spec.low, spec.high), "t": t + 1}
+        x, check = checked_ascent_step(x, alpha, g, spec.low, spec.high, state[READ_CHECK])
+        return {"x": x, "t": t + 1, READ_CHECK: check}
 
 
 def _sga_direction(options: Any, game: Game, x: Any, y: Any) -> Any:

@@ -21,8 +21,15 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike
 
-from agents.base import BatchAgent, rng_from_array, rng_to_array
-from agents.rules.protocol import Capabilities, RowStreams, Spec, draw_numpy
+from agents.base import BatchAgent, NonFiniteError, rng_from_array, rng_to_array
+from agents.rules.protocol import (
+    READ_CHECK,
+    Capabilities,
+    RowStreams,
+    Spec,
+    draw_numpy,
+    nonfinite_rows,
+)
 
 __all__ = ["RuleAgent"]
 
@@ -142,6 +149,45 @@ class RuleAgent(BatchAgent):
 
     def _strategy(self) -> np.ndarray:
         return self.rules.strategy(self.options, self._state)
+
+    # ------------------------------------------------------------------ read check
+    def nonfinite_reads(self) -> np.ndarray:
+        """``(S,)`` bool: the rows in which a value the rule set reads from the game (its
+        capabilities' ``reads``: a gradient, a best response) was NaN or infinite since
+        :meth:`reset`, from its read check (:data:`~agents.rules.protocol.READ_CHECK`)."""
+        if not self._caps.reads or self._state is None:
+            return np.zeros(self._S, dtype=bool)
+        return nonfinite_rows(self._state)
+
+    def _read_error(self, rows: np.ndarray, stages: str) -> NonFiniteError:
+        """The error for a NaN or infinite read in the first of ``rows`` (a bool mask),
+        naming this learner, its game, ``stages`` (text) and what it read."""
+        i = int(np.argmax(rows))
+        game = self._spec.game
+        name = getattr(game, "name", None) or type(game).__name__
+        what = " or ".join(self._caps.reads)
+        row = f" in seed row {i}" if self.num_envs is not None else ""
+        return NonFiniteError(
+            f"{type(self).__name__} read a NaN or infinite {what} of the game {name}{row} in "
+            f"{stages} (or the step it made with it overflowed); its projection onto the box "
+            "would have hidden it"
+        )
+
+    def observe(self, reward: float | ArrayLike, obs: ArrayLike) -> None:
+        """:meth:`BatchAgent.observe <agents.BatchAgent.observe>`, then a check of what the
+        rule set read from the game (the env's loop and the vector views call this face; the
+        engines call :meth:`observe_batch` and check once per chunk).
+
+        Raises:
+            NonFiniteError: if a gradient or best response it read was NaN or infinite,
+                naming the learner, the game, the seed row and the observation.
+        """
+        super().observe(reward, obs)
+        if self._caps.reads and self._state is not None:
+            # One sum of d values: 0 while every read was finite, NaN after (fold_read).
+            if self._state[READ_CHECK].sum() != 0.0:
+                n = int(self.update_counts()[0])
+                raise self._read_error(self.nonfinite_reads(), f"its observation {n}")
 
     # ------------------------------------------------------------------ fast-forward face
     def quiet_stages(self) -> int:

@@ -18,12 +18,14 @@ from numpy.typing import ArrayLike
 
 from agents.base import SeedLike
 from agents.face import RuleAgent
-from agents.rules import ascent_step, ascent_steps, namespace
+from agents.rules import ascent_steps, checked_ascent_step, namespace
 from agents.rules.protocol import (
+    READ_CHECK,
     Capabilities,
     Draw,
     Spec,
     cache_field,
+    fold_read,
     initial_strategy,
     stage_counts,
     table,
@@ -116,16 +118,20 @@ class StepRules:
     """The rule set of :class:`GradientAscentFollower` and :class:`StochasticGradientFollower`:
     projected (stochastic) gradient ascent, Eq. (21) and Eq. (9).
 
-    State: ``y`` ``(S, d2)`` strategies, ``t`` stages observed.
+    State: ``y`` ``(S, d2)`` strategies, ``t`` stages observed, ``read_check`` ``(S, d2)``
+    (:data:`~agents.rules.protocol.READ_CHECK`: every gradient step read, folded).
     """
 
-    capabilities = Capabilities(reward_free=True, repeat=True, needs_game=True, draws=("y0",))
+    capabilities = Capabilities(
+        reward_free=True, repeat=True, needs_game=True, draws=("y0",), reads=("gradient",)
+    )
 
     def init_draws(self, options: StepOptions, spec: Spec, num_rows: int) -> tuple[Draw, ...]:
         return uniform_init_draws(options.init, spec, "y0")
 
     def init(self, options: StepOptions, spec: Spec, num_rows: int, draws: dict) -> dict:
-        return {"y": initial_strategy(options.init, spec, num_rows, draws, "y0"), "t": 0}
+        y = initial_strategy(options.init, spec, num_rows, draws, "y0")
+        return {"y": y, "t": 0, READ_CHECK: np.zeros(y.shape)}
 
     def act(self, options: StepOptions, spec: Spec, state: dict, obs: Any) -> Any:
         return state["y"]
@@ -154,7 +160,10 @@ class StepRules:
         y, t = state["y"], state["t"]
         low, high = spec.full(y.shape)
         grad = self.gradient(options, spec, obs, draws)(y)
-        return {"y": ascent_step(y, _beta(options, t, y.shape), grad, low, high), "t": t + 1}
+        y, check = checked_ascent_step(
+            y, _beta(options, t, y.shape), grad, low, high, state[READ_CHECK]
+        )  # Eq. (21)
+        return {"y": y, "t": t + 1, READ_CHECK: check}
 
     def observe_repeated(
         self, options: StepOptions, spec: Spec, state: dict, obs: Any, stages: int
@@ -162,21 +171,24 @@ class StepRules:
         """``stages`` steps against one observed leader action: the game's gradient for it
         is set up once and a constant step runs in place (:func:`agents.rules.ascent_steps`);
         the values of ``stages`` observe calls, bit for bit."""
-        y, t = state["y"], state["t"]
+        y, t, check = state["y"], state["t"], state[READ_CHECK]
         low, high = spec.full(y.shape)
         grad = spec.game.follower_grad_given(obs)
         if isinstance(options.step_size, Constant):
-            y = ascent_steps(y, _beta(options, t, y.shape), grad, low, high, stages)
+            y, check = ascent_steps(y, _beta(options, t, y.shape), grad, low, high, stages, check)
         else:  # a step-size schedule: one step at a time, each at its own beta_t
             for i in range(stages):
-                y = ascent_step(y, _beta(options, t + i, y.shape), grad(y), low, high)  # (21)
-        return {"y": y, "t": t + stages}
+                beta = _beta(options, t + i, y.shape)
+                y, check = checked_ascent_step(y, beta, grad(y), low, high, check)  # (21)
+        return {"y": y, "t": t + stages, READ_CHECK: check}
 
 
 class NoisyStepRules(StepRules):
     """:class:`StepRules` with Gaussian gradient noise (Eq. 9), drawn as ``"noise"``."""
 
-    capabilities = Capabilities(reward_free=True, needs_game=True, draws=("y0", "noise"))
+    capabilities = Capabilities(
+        reward_free=True, needs_game=True, draws=("y0", "noise"), reads=("gradient",)
+    )
 
     def prepare(
         self, options: StepOptions, spec: Spec, state: dict, reward: Any, obs: Any
@@ -196,7 +208,9 @@ class NoisyStepRules(StepRules):
 class MirrorRules(StepRules):
     """The rule set of :class:`EntropicMirrorFollower` (exponentiated gradient / Hedge)."""
 
-    capabilities = Capabilities(reward_free=True, needs_game=True, draws=("y0",))
+    capabilities = Capabilities(
+        reward_free=True, needs_game=True, draws=("y0",), reads=("gradient",)
+    )
 
     def init_draws(self, options: StepOptions, spec: Spec, num_rows: int) -> tuple[Draw, ...]:
         if options.simplex and options.init is None:
@@ -205,7 +219,8 @@ class MirrorRules(StepRules):
 
     def init(self, options: StepOptions, spec: Spec, num_rows: int, draws: dict) -> dict:
         if options.simplex and options.init is None:
-            return {"y": np.full((num_rows, spec.dim), 1.0 / spec.dim), "t": 0}
+            y = np.full((num_rows, spec.dim), 1.0 / spec.dim)
+            return {"y": y, "t": 0, READ_CHECK: np.zeros(y.shape)}
         return super().init(options, spec, num_rows, draws)
 
     def observe(
@@ -215,6 +230,7 @@ class MirrorRules(StepRules):
         xp = namespace(y, obs)
         beta = _beta(options, t, y.shape)
         g = spec.game.follower_grad(obs, y)
+        check = fold_read(state[READ_CHECK], g)
         if options.simplex:
             # Hedge: log-domain step, then KL projection onto the simplex (normalisation).
             z = xp.log(y) + beta * g
@@ -225,7 +241,7 @@ class MirrorRules(StepRules):
             # OMD with psi(y) = sum y log y - y: grad psi = log y; Bregman projection on a box
             # is a clip.
             y = xp.clip(y * xp.exp(beta * g), spec.low, spec.high)
-        return {"y": y, "t": t + 1}
+        return {"y": y, "t": t + 1, READ_CHECK: check}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,10 +260,13 @@ class BestResponseRules:
     """The rule set of :class:`BestResponseFollower`: ``r`` of the last observed action.
 
     State: ``y`` ``(S, d2)``, ``last_x`` ``(S, d1)`` the last observed leader action,
-    ``seen`` (whether one was observed), ``t`` stages observed.
+    ``seen`` (whether one was observed), ``t`` stages observed, ``read_check`` ``(S, d2)``
+    (every best response read, folded before its clip onto the box).
     """
 
-    capabilities = Capabilities(reward_free=True, needs_game=True, draws=("y0",))
+    capabilities = Capabilities(
+        reward_free=True, needs_game=True, draws=("y0",), reads=("best response",)
+    )
 
     def init_draws(self, options: StepOptions, spec: Spec, num_rows: int) -> tuple[Draw, ...]:
         return uniform_init_draws(options.init, spec, "y0")
@@ -255,7 +274,7 @@ class BestResponseRules:
     def init(self, options: Any, spec: Spec, num_rows: int, draws: dict) -> dict:
         y = initial_strategy(options.init, spec, num_rows, draws, "y0")
         last = np.zeros((num_rows, spec.obs_dim))  # type: ignore[type-var]  # known by now
-        return {"y": y, "last_x": last, "seen": False, "t": 0}
+        return {"y": y, "last_x": last, "seen": False, "t": 0, READ_CHECK: np.zeros(y.shape)}
 
     def act(self, options: Any, spec: Spec, state: dict, obs: Any) -> Any:
         return state["y"]
@@ -277,7 +296,7 @@ class BestResponseRules:
     def observe(
         self, options: Any, spec: Spec, state: dict, reward: Any, obs: Any, draws: dict
     ) -> dict:
-        y, last = state["y"], state["last_x"]
+        y, last, check = state["y"], state["last_x"], state[READ_CHECK]
         xp = namespace(y, obs)
         seen = state["seen"]
         changed = xp.any(obs != last, axis=1) | (
@@ -288,12 +307,15 @@ class BestResponseRules:
             # per interval, which matters for games whose r is numeric); same values.
             rows = np.flatnonzero(changed)
             if rows.size:
-                y = y.copy()
-                y[rows] = np.clip(spec.game.best_response(obs[rows]), spec.low, spec.high)
+                y, check = y.copy(), check.copy()
+                r = spec.game.best_response(obs[rows])
+                check[rows] = fold_read(check[rows], r)
+                y[rows] = np.clip(r, spec.low, spec.high)
         else:
-            r = xp.clip(spec.game.best_response(obs), spec.low, spec.high)
-            y = xp.where(changed[:, None], r, y)
-        return {"y": y, "last_x": obs, "seen": True, "t": state["t"] + 1}
+            r = spec.game.best_response(obs)
+            check = fold_read(check, r)
+            y = xp.where(changed[:, None], xp.clip(r, spec.low, spec.high), y)
+        return {"y": y, "last_x": obs, "seen": True, "t": state["t"] + 1, READ_CHECK: check}
 
 
 STEP_RULES = StepRules()

@@ -39,7 +39,8 @@ learns only from its own observed payoffs.
 
 Measurement that justifies them: ``python scripts/preset_check.py`` runs every library game's
 preset against a gradient-ascent follower with that ``beta`` for ``recommended_stages`` stages
-on 32 seeds and prints the median and largest final ``|x - x*|`` (see the README table).
+on 32 seeds and prints the median and largest final ``|x - x*|`` (its table is on the
+documentation site's page ``docs/results/agents.md``).
 """
 
 from __future__ import annotations

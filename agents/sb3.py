@@ -1,8 +1,8 @@
 """Stable-Baselines3 policies as agents, and how good a follower policy is.
 
 * :class:`SB3Follower` / :class:`SB3Leader`: a trained SB3 model (PPO, SAC, TD3, ...) as an
-  agent in the PettingZoo loop (:func:`agents.play`) or the batched engine. ``act`` turns the
-  observation into the views' normalised units (:mod:`hic_envs.units`), calls
+  agent in the PettingZoo loop (:func:`agents.compose.play`) or the batched engine. ``act``
+  turns the observation into the views' normalised units (:mod:`hic_envs.units`), calls
   ``model.predict`` and maps the action back onto the strategy box.
 * :func:`policy_response` and :func:`best_response_error`: a follower policy measured against
   the game's ground truth ``r(x)``.
@@ -242,10 +242,10 @@ class SB3Follower(_SB3Agent):
     :class:`~agents.compose.views.single.FollowerView` does, calls ``model.predict`` (on the
     whole batch
     when ``num_envs=S``) and maps the action onto ``Y``. In the PettingZoo loop
-    (:func:`agents.play`) the follower observes the leader's action at the stage *just played*
-    (:class:`~hic_envs.GameEnv`'s convention), whereas the view shows the leader's action for
-    the *coming* stage; against a committing leader such as Hi-C the two differ only at the
-    first stage of each commitment interval.
+    (:func:`agents.compose.play`) the follower observes the leader's action at the stage *just
+    played* (:class:`~hic_envs.GameEnv`'s convention), whereas the view shows the leader's
+    action for the *coming* stage; against a committing leader such as Hi-C the two differ only
+    at the first stage of each commitment interval.
 
     Args:
         model: an SB3 model trained on ``hic/<Name>-Follower-v0`` of ``game``.

@@ -24,6 +24,7 @@ import inspect
 import json
 import math
 import numbers
+import sys
 import textwrap
 import types
 import typing
@@ -401,11 +402,10 @@ def field_docs(cls: type) -> dict[str, str]:
     for klass in reversed(cls.__mro__):
         if not dataclasses.is_dataclass(klass) or klass is object:
             continue
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
-        except (OSError, TypeError):  # no source (e.g. built dynamically)
+        cdef = _class_node(klass)
+        if cdef is None:  # no source (e.g. built dynamically)
             continue
-        body = tree.body[0].body  # type: ignore[attr-defined]
+        body = cdef.body
         names = vars(inspect.getmodule(klass) or object)
         for node, nxt in zip(body, body[1:], strict=False):
             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
@@ -413,6 +413,40 @@ def field_docs(cls: type) -> dict[str, str]:
                 if text is not None:
                     docs[node.target.id] = " ".join(text.split())
     return docs
+
+
+def _class_node(klass: type) -> ast.ClassDef | None:
+    """The class statement of ``klass``: from its module's syntax tree, parsed once per module
+    (``hic list`` reads the options classes of every learner, a dozen per module, and
+    ``inspect.getsource`` parses the whole module again for each), else from its own source."""
+    path = klass.__qualname__.split(".")
+    tree = _module_tree(klass.__module__)
+    if tree is not None and "<locals>" not in path:
+        body: list[ast.stmt] = tree.body
+        found = None
+        for name in path:
+            found = next((n for n in body if isinstance(n, ast.ClassDef) and n.name == name), None)
+            if found is None:
+                break
+            body = found.body
+        if found is not None:
+            return found
+    try:
+        node = ast.parse(textwrap.dedent(inspect.getsource(klass))).body[0]
+    except (OSError, TypeError):
+        return None
+    return node if isinstance(node, ast.ClassDef) else None
+
+
+@functools.cache
+def _module_tree(module: str) -> ast.Module | None:
+    """The syntax tree of a module's source file (None without one)."""
+    mod = sys.modules.get(module)
+    try:
+        source = inspect.getsource(mod) if mod is not None else None
+    except (OSError, TypeError):
+        return None
+    return None if source is None else ast.parse(source)
 
 
 def _doc_text(node: ast.expr, names: Mapping[str, Any]) -> str | None:

@@ -1,6 +1,6 @@
 """Every Python code block of the documentation site runs as written and prints what it says.
 
-The sources are the Markdown pages under ``docs/`` (not ``docs/pending/``, not the build). A
+The sources are the Markdown pages under ``docs/`` (not the build). A
 ``print(...)  # text`` line whose comment starts like a value (``[``, ``(``, a digit, a sign, or
 a name directly followed by ``(``) must print that text, up to the first ``:`` or ``;``. A block
 that must not run is marked by a ``<!-- no-run: reason -->`` line right above it. The

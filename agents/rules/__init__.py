@@ -12,8 +12,16 @@ options plus pure ``init/act/prepare/observe`` over explicit state, with explici
 declared capabilities); every library learner is one.
 """
 
-from agents.rules.gradient import ascent_step, ascent_steps
+from agents.rules.gradient import ascent_step, ascent_steps, checked_ascent_step
 from agents.rules.hic import baseline_update, commit, spsa_step
 from agents.rules.xp import namespace
 
-__all__ = ["ascent_step", "ascent_steps", "baseline_update", "commit", "namespace", "spsa_step"]
+__all__ = [
+    "ascent_step",
+    "ascent_steps",
+    "baseline_update",
+    "checked_ascent_step",
+    "commit",
+    "namespace",
+    "spsa_step",
+]

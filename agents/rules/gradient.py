@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -9,7 +11,7 @@ import numpy as np
 
 from agents.rules.xp import namespace
 
-__all__ = ["ascent_step", "ascent_steps"]
+__all__ = ["ascent_step", "ascent_steps", "checked_ascent_step"]
 
 
 def ascent_step(y: Any, beta: Any, grad: Any, low: Any, high: Any) -> Any:
@@ -27,11 +29,48 @@ def ascent_step(y: Any, beta: Any, grad: Any, low: Any, high: Any) -> Any:
     return xp.minimum(xp.maximum(y + beta * grad, low), high)
 
 
+def checked_ascent_step(
+    y: Any, beta: Any, grad: Any, low: Any, high: Any, check: Any
+) -> tuple[Any, Any]:
+    """:func:`ascent_step` (the same operations, so the same bits) that also folds the
+    unprojected point ``y + beta * grad`` into the read check ``check``
+    (:func:`agents.rules.protocol.fold_read`): NaN where the gradient was NaN or infinite, or
+    the step overflowed, which the projection would otherwise hide on the box's edge.
+
+    Returns:
+        ``(proj_Y(y + beta * grad), check * (y + beta * grad))``.
+    """
+    xp = namespace(y, grad)
+    u = y + beta * grad
+    return xp.minimum(xp.maximum(u, low), high), check * u
+
+
 def _spread(v: Any, y: np.ndarray) -> np.ndarray:
     """``v`` as an array of ``y``'s shape and dtype (itself if it is one already)."""
     if type(v) is np.ndarray and v.shape == y.shape and v.dtype == y.dtype:
         return v
     return np.broadcast_to(np.asarray(v, y.dtype), y.shape).copy()
+
+
+#: Values (``stages x S x d``) of the unprojected points :func:`ascent_steps` keeps before it
+#: checks them (256 KiB: a block stays in cache while it is summed).
+_BLOCK_VALUES = 1 << 15
+
+#: Per thread, per shape of ``y``: the block buffer of :func:`ascent_steps` and its views, made
+#: once (scratch: written before it is read in every call, never returned).
+_SCRATCH = threading.local()
+
+
+def _block_buffer(shape: tuple[int, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
+    cache = getattr(_SCRATCH, "blocks", None)
+    if cache is None:
+        cache = _SCRATCH.blocks = {}
+    hit = cache.get(shape)
+    if hit is None:
+        size = int(np.prod(shape))
+        points = np.empty((max(1, _BLOCK_VALUES // max(1, size)), *shape))
+        hit = cache[shape] = (points, list(points))
+    return hit
 
 
 def ascent_steps(
@@ -41,23 +80,40 @@ def ascent_steps(
     low: np.ndarray,
     high: np.ndarray,
     stages: int,
-) -> np.ndarray:
-    """``stages`` steps of :func:`ascent_step` with one step size and one gradient function
-    ``grad(y)`` (the follower's gradient against one observed leader action), in NumPy.
+    check: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``stages`` steps of :func:`checked_ascent_step` with one step size and one gradient
+    function ``grad(y)`` (the follower's gradient against one observed leader action), in
+    NumPy.
 
-    The same operations as ``stages`` calls of :func:`ascent_step`, so the same bits, done
-    in place on two fresh buffers (neither ``y`` nor any array ``grad`` returns is written):
-    the NumPy engine's fast-forward runs this loop for every quiet stage. The step size and
-    the box are spread to ``y``'s shape first: a ufunc on operands of one shape costs about
-    half of one that broadcasts a ``(d,)`` bound or converts a Python float, on small batches.
+    The same operations as ``stages`` calls of :func:`checked_ascent_step`, so the same
+    strategies bit for bit and the same read check (which rows and coordinates are NaN), done
+    in place on fresh buffers (neither ``y``, ``check`` nor any array ``grad`` returns is
+    written; ``check`` is returned as it is while nothing non-finite was read): the NumPy
+    engine's fast-forward runs this loop for every quiet stage. The unprojected points
+    ``y + beta * grad`` of a block of stages are written side by side into a scratch buffer
+    and summed once per block (a NaN or infinite point makes the sum so; only then, or when a
+    sum of finite points overflowed, is each point looked at), so the check adds no call per
+    stage. The step size and the box are spread to ``y``'s shape first: a ufunc on operands
+    of one shape costs about half of one that broadcasts a ``(d,)`` bound or converts a
+    Python float, on small batches.
+
+    Returns:
+        ``(y, check)`` after the steps.
     """
-    bufs = (np.empty_like(y), np.empty_like(y))
+    points, slots = _block_buffer(y.shape)
+    block = len(slots)
+    out = np.empty_like(y)  # the strategies after the first step (y itself is not written)
     beta, low, high = (_spread(v, y) for v in (beta, low, high))
-    mul, add, lo, hi = np.multiply, np.add, np.maximum, np.minimum
-    for i in range(stages):
-        out = bufs[i & 1]
-        mul(beta, grad(y), out=out)
-        add(y, out, out=out)
-        lo(out, low, out=out)
-        y = hi(out, high, out=out)
-    return y
+    mul, add, lo, hi, isfinite = np.multiply, np.add, np.maximum, np.minimum, math.isfinite
+    for start in range(0, stages, block):
+        n = min(block, stages - start)
+        for u in slots if n == block else slots[:n]:
+            mul(beta, grad(y), out=u)
+            add(y, u, out=u)  # the unprojected point, kept for the check
+            lo(u, low, out=out)
+            y = hi(out, high, out=out)
+        done = points[:n]
+        if not isfinite(done.sum()):  # a point is NaN or infinite (or the sum overflowed)
+            check = check * np.where(np.isfinite(done).all(axis=0), 0.0, np.nan)
+    return y, check

@@ -34,7 +34,14 @@ and, where its capabilities declare them:
 * ``reward_free``: ``observe`` never reads rewards (engines pass NaN and skip the payoffs);
 * ``repeat``: ``observe_repeated(options, spec, state, obs, stages) -> state``, ``stages``
   reward-free stages against one observation in one call (a NumPy fast path; bit for bit the
-  same as ``stages`` observe calls). Only rule sets without draws may declare it.
+  same as ``stages`` observe calls). Only rule sets without draws may declare it;
+* ``reads``: what ``observe`` reads from the game that a projection would hide (a gradient,
+  a best response). Every such value is folded into the state entry :data:`READ_CHECK`
+  (:func:`fold_read`: one multiply per read, no reduction, no branch), which the engines and
+  the faces check (:func:`nonfinite_rows`): once per chunk in the engines, after every
+  ``observe`` call in a face (the env's loop, the vector views). A NaN or infinite gradient
+  is thus an error, not a point on the box's edge. The rewards a rule set reads are checked
+  by the engines and the env themselves.
 
 **Options** are a frozen dataclass of hyperparameters (validated in ``__post_init__``); a
 numeric option may be a number or a per-row array of shape ``(S,)``, and a schedule option any
@@ -77,6 +84,7 @@ from agents.schedules import ScheduleTable
 
 __all__ = [
     "DRAW_KINDS",
+    "READ_CHECK",
     "Capabilities",
     "Draw",
     "RowStreams",
@@ -91,13 +99,20 @@ __all__ = [
     "select",
     "stage_counts",
     "draw_numpy",
+    "fold_read",
     "initial_strategy",
+    "nonfinite_rows",
     "table",
     "uniform_init_draws",
 ]
 
 #: The kinds of draw a rule set may ask for (see :class:`Draw`).
 DRAW_KINDS = ("rademacher", "normal", "uniform")
+
+#: The state entry into which a rule set that declares ``reads`` folds what it reads
+#: (:func:`fold_read`): float64 ``(S, d)``, 0 while every value read was finite, NaN in a row
+#: from the first read that was not.
+READ_CHECK = "read_check"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,6 +131,9 @@ class Capabilities:
         coupled: reads quantities of the *other* player's payoff (a coupled baseline).
         draws: the names of the draws it may ask for (for documentation and engines that
             pre-allocate).
+        reads: what ``observe`` reads from the game and folds into the state entry
+            :data:`READ_CHECK` (e.g. ``("gradient",)``; named in the error when one is NaN or
+            infinite); empty for a rule set that reads nothing a projection could hide.
     """
 
     pure: bool = True
@@ -125,6 +143,7 @@ class Capabilities:
     needs_game: bool = False
     coupled: bool = False
     draws: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -493,6 +512,25 @@ def stage_counts(strategies: Any, t: Any) -> Any:
         return np.full(strategies.shape[0], t, dtype=np.int64)
     xp = namespace(strategies)
     return xp.zeros(strategies.shape[0], dtype=xp.int64) + xp.astype(t, xp.int64)
+
+
+def fold_read(check: Any, value: Any) -> Any:
+    """``check * value``: the read check (:data:`READ_CHECK`, zeros at ``init``) after reading
+    ``value`` (broadcasting against it).
+
+    ``0 * v`` is 0 for every finite ``v`` and NaN for ``v = +-inf`` or NaN, and a NaN stays NaN
+    under later multiplies: one element-wise multiply per read records whether any value read
+    since ``init`` was non-finite, without a reduction or a branch on the hot path (and it
+    never overflows, unlike a running sum of the values).
+    """
+    return check * value
+
+
+def nonfinite_rows(state: dict) -> np.ndarray:
+    """``(S,)`` bool: the rows of a rule-set state (of a rule set that declares ``reads``)
+    whose :data:`READ_CHECK` records a NaN or infinite read."""
+    check = np.asarray(state[READ_CHECK])
+    return np.isnan(check).reshape(check.shape[0], -1).any(axis=1)
 
 
 def cache_field() -> Any:

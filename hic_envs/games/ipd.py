@@ -9,7 +9,7 @@ import scipy  # submodules load on first use (import hic_envs stays light)
 from hic_envs.games import _checks
 from hic_envs.games.array_api import namespace
 from hic_envs.games.base import Equilibrium, Game
-from hic_envs.games.matrix import PrisonersDilemma, _entropy
+from hic_envs.games.matrix import PrisonersDilemma, _entropy, _expit
 
 __all__ = ["IteratedPrisonersDilemma", "OWN_TO_LEADER"]
 
@@ -135,7 +135,8 @@ class IteratedPrisonersDilemma(Game):
       ``[-2.52, -1.58]``). With a weaker follower entropy the leader exploits: at
       ``tau = 0.2``, ``f1 = -0.674`` with the follower cooperating after mutual cooperation
       (``y_CC`` on its bound). Which of the paper's conditions hold is measured by
-      ``python scripts/ipd_conditions.py`` (see the README).
+      ``python scripts/ipd_conditions.py`` (its results are on the documentation site's
+      page ``docs/results/agents.md``).
     * Nash: the base class's numeric root-finder on ``grad_x f1 = grad_y f2 = 0`` with both
       Hessians negative definite: none at the defaults (the leader defects, on its bound);
       with ``leader_tau = 0.5`` one near the DSE.
@@ -179,10 +180,10 @@ class IteratedPrisonersDilemma(Game):
         U = self.gradient_bound
         l2 = 0.0
         if self.tau > 0:
-            l2 = max(0.5 * float(scipy.special.expit(-U / self.tau)), self.EPS)
+            l2 = max(0.5 * _expit(-U / self.tau), self.EPS)
         l1 = 0.0
         if self.leader_tau > 0:
-            l1 = max(0.5 * float(scipy.special.expit(-U / self.leader_tau)), self.EPS)
+            l1 = max(0.5 * _expit(-U / self.leader_tau), self.EPS)
         super().__init__([l1] * 5, [1.0 - l1] * 5, [l2] * 5, [1.0 - l2] * 5)
 
     # ------------------------------------------------------------------ the chain

@@ -4,6 +4,7 @@ Stackelberg equilibrium of any bimatrix game by the multiple-LP method."""
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import scipy
@@ -131,6 +132,17 @@ def _entropy(z: np.ndarray) -> np.ndarray:
     return -xlogy(z, z) - xlogy(1.0 - z, 1.0 - z)
 
 
+def _expit(z: float) -> float:
+    """``scipy.special.expit(z)`` of one float, ``1 / (1 + exp(-z))`` as SciPy computes it (the
+    same bits: tests compare the two in one process), without importing ``scipy.special``
+    (about 0.4 s): the constructors call it for the boxes, and ``hic list`` constructs every
+    game."""
+    try:
+        return 1.0 / (1.0 + math.exp(-z))
+    except OverflowError:  # exp(-z) beyond float64: expit underflows to 0
+        return 0.0
+
+
 def _bilinear(M: np.ndarray) -> tuple[float, float, float, float]:
     """``E(p, q) = [p, 1-p] M [q, 1-q]^T = c0 + cp p + cq q + cpq p q``."""
     c0 = M[1, 1]
@@ -219,13 +231,13 @@ class MatrixGame(Game):
         self._cB = _bilinear(B)
         _, _, bq, bpq = self._cB
         U = max(abs(bq), abs(bq + bpq))
-        l2 = 0.5 * float(scipy.special.expit(-U / self.tau))
+        l2 = 0.5 * _expit(-U / self.tau)
         if self.leader_tau > 0:
             _, ap, aq, apq = self._cA
             G = max(abs(ap), abs(ap + apq)) + max(abs(aq), abs(aq + apq)) * abs(bpq) / (
                 4 * self.tau
             )
-            l1 = 0.5 * float(scipy.special.expit(-G / self.leader_tau))
+            l1 = 0.5 * _expit(-G / self.leader_tau)
         else:
             l1 = 0.0
         if not (l2 > 0 and (l1 > 0 or self.leader_tau == 0)):

@@ -92,7 +92,9 @@ class NonlinearGame(Game):
             K2=_checks.derived("K2 = 1 + k", 1.0 + self.k, k=k),
         )
         _checks.finite_on_boxes(self, k=k, t=t, lam=lam, bound=bound)
-        self.stackelberg()  # raises ValueError if the DSE is not inside the leader's box
+        # Refuse a box without the DSE now (the sign test that brackets it); the bisection
+        # for its value waits for the first stackelberg() call (hic list constructs every game).
+        self._dse_bracket()
 
     # ------------------------------------------------------------------ payoffs
     def leader_payoff(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -168,15 +170,25 @@ class NonlinearGame(Game):
         # h(x) = (t - r(x)) r'(x) - lam x is strictly decreasing wherever it vanishes (it is
         # positive left of the root and negative right of it), so the DSE is the unique root,
         # found by bisection of the exact gradient on the leader's box.
-        lo, hi = self.leader_low.copy(), self.leader_high.copy()
-        if np.any(self.hierarchical_grad(lo) <= 0) or np.any(self.hierarchical_grad(hi) >= 0):
-            raise ValueError(f"bound={self.bound!r} does not contain the DSE; increase bound")
+        lo, hi = self._dse_bracket()
         while np.max(hi - lo) > tol:
             mid = 0.5 * (lo + hi)
             positive = self.hierarchical_grad(mid) > 0
             lo = np.where(positive, mid, lo)
             hi = np.where(positive, hi, mid)
         return 0.5 * (lo + hi)
+
+    def _dse_bracket(self) -> tuple[np.ndarray, np.ndarray]:
+        """The leader's box as the DSE's bracket: ``h`` is positive at its low corner and
+        negative at its high corner, else the box does not contain the DSE.
+
+        Raises:
+            ValueError: if the box does not contain the DSE.
+        """
+        lo, hi = self.leader_low.copy(), self.leader_high.copy()
+        if np.any(self.hierarchical_grad(lo) <= 0) or np.any(self.hierarchical_grad(hi) >= 0):
+            raise ValueError(f"bound={self.bound!r} does not contain the DSE; increase bound")
+        return lo, hi
 
     def _nash(self) -> Equilibrium | None:
         x = np.zeros(self.dim)

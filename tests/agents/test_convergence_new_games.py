@@ -1,8 +1,8 @@
 """Hi-C's presets converge on the new games with an interior DSE (gradient-ascent follower).
 
 12 seeds, one batch each, 5e4 stages; tolerances stated per game (the measured 32-seed
-results at 1e5 stages are in docs/pending/issue13.md, from scripts/preset_check.py and
-scripts/matrix_preset_check.py).
+results at 1e5 stages are on the site's page docs/results/agents.md, from
+scripts/preset_check.py and scripts/matrix_preset_check.py).
 """
 
 import numpy as np

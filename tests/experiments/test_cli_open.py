@@ -56,12 +56,14 @@ def test_import_makes_a_user_game_and_learner_known_and_is_recorded(user_module,
     summary = json.loads((out / "summary.json").read_text())
     assert summary["config"]["imports"] == [name]
     assert summary["config"]["leader"] == "my-sga"
-    # A fresh interpreter: plot imports the recorded module again; --resume imports it only
-    # when the user names it too (a results file never decides what code runs, issue 17).
+    # A fresh interpreter: plot and --resume import the recorded module only when the user
+    # names it too (a results file never decides what code runs, issue 17).
     resume = ["hic", "run", "--resume", "--out", str(out)]
-    proc = subprocess.run(resume, capture_output=True, text=True, env=_env(path), timeout=120)
-    assert proc.returncode == 2 and f"add --import {name}" in proc.stderr, proc.stderr
-    for cmd in (["hic", "plot", str(out)], [*resume, "--import", name]):
+    plot = ["hic", "plot", str(out)]
+    for cmd in (resume, plot):
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(path), timeout=120)
+        assert proc.returncode == 2 and f"add --import {name}" in proc.stderr, proc.stderr
+    for cmd in ([*plot, "--import", name], [*resume, "--import", name]):
         proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(path), timeout=120)
         assert proc.returncode == 0, proc.stderr
     assert (out / "distance.png").exists()

@@ -193,7 +193,8 @@ def test_bench_quick_prints_the_table(capsys):
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "nproc=" in out and "numpy=" in out and "blas_threads=" in out
-    assert "| agents.play + GameEnv | 1 |" in out and "| agents.run_batch | 10 |" in out
+    assert "| agents.compose.play + GameEnv | 1 |" in out
+    assert "| agents.compose.run_batch | 10 |" in out
     assert "record='log'" in out
 
 

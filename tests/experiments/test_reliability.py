@@ -190,7 +190,10 @@ def test_non_finite_rewards_stop_the_run_and_the_summary_stays_strict_json(tmp_p
 
     monkeypatch.setattr(Duopoly, "payoffs", overflowing)
     cfg = ExperimentConfig("hic/Duopoly-v0", seeds=4, stages=20_000)
-    with pytest.raises(ex.NonFiniteError, match=r"a reward in seed row \d+ was NaN or infinite"):
+    with pytest.raises(
+        ex.NonFiniteError,
+        match=r"read a NaN or infinite reward of the game Duopoly in seed row \d+",
+    ):
         run_experiment(cfg, tmp_path, **KW)
     text = (tmp_path / "summary.json").read_text()
     summary = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-strict JSON {c}"))

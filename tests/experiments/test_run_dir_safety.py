@@ -190,6 +190,46 @@ def test_resume_imports_nothing_from_the_results_directory(tmp_path):
     assert not marker.exists()
 
 
+def _plant_summary(out: Path, marker: Path) -> None:
+    """A results directory whose summary names a module shipped in the directory."""
+    (out / "evilmod.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    summary = json.loads((out / "summary.json").read_text())
+    summary["config"]["imports"] = ["evilmod"]
+    (out / "summary.json").write_text(json.dumps(summary))
+
+
+def test_plot_imports_no_module_the_user_did_not_name(tmp_path, capsys):
+    out, marker = tmp_path / "run", tmp_path / "imported"
+    assert main(["run", *RUN, "--out", str(out)]) == 0
+    capsys.readouterr()
+    _plant_summary(out, marker)
+    sys.path.insert(0, str(out))  # even where the module is importable
+    try:
+        for argv in (["plot", str(out)], ["plot", str(tmp_path / "fresh"), str(out)]):
+            if "fresh" in argv[1]:
+                assert main(["run", *RUN, "--out", argv[1]]) == 0
+                capsys.readouterr()
+            assert main(argv) == 2
+            err = capsys.readouterr().err
+            assert f"{out / 'summary.json'} names module(s) ['evilmod'] to import" in err, err
+            assert "add --import evilmod" in err, err
+    finally:
+        sys.path.remove(str(out))
+    assert not marker.exists() and not list(out.glob("*.png"))
+
+
+def test_plot_imports_nothing_from_the_results_directory(tmp_path):
+    """``python -m`` from inside the results directory: a module the user names is not taken
+    from there, by ``hic plot .`` nor ``hic plot DIR`` with DIR the working directory."""
+    out, marker = tmp_path / "run", tmp_path / "imported"
+    assert main(["run", *RUN, "--out", str(out)]) == 0
+    _plant_summary(out, marker)
+    for where in (".", str(out)):
+        code, err = _stop_after(_hic("plot", where, "--import", "evilmod", cwd=out), 120)
+        assert code == 2 and "cannot import module 'evilmod'" in err, err
+    assert not marker.exists()
+
+
 def test_sweep_resume_imports_no_module_the_user_did_not_name(tmp_path, capsys):
     """``hic sweep --resume`` reads its spec back from sweep.json: a module it names is imported
     only when the user names it too."""

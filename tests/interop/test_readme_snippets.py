@@ -1,7 +1,6 @@
 """Run the Python snippets of the site's third-party and vector-env pages as written.
 
-Reads ``docs/pending/issue11-interop.md`` while that text waits to be placed, and otherwise
-``docs/tutorials/third_party.md`` and ``docs/tutorials/vector_envs.md``. Each
+Reads ``docs/tutorials/third_party.md`` and ``docs/tutorials/vector_envs.md``. Each
 ``print(...)  # expected: comment`` line must print the text before the comment's first colon.
 """
 
@@ -14,12 +13,9 @@ import warnings
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-PENDING = ROOT / "docs" / "pending" / "issue11-interop.md"
 
 
 def _section() -> str:
-    if PENDING.exists():
-        return PENDING.read_text()
     pages = ("third_party.md", "vector_envs.md")
     return "\n".join((ROOT / "docs" / "tutorials" / p).read_text() for p in pages)
 

@@ -81,7 +81,7 @@ class PlotCommand:
     out: Path | None = None
     """Figure directory (default: the run directory, or the first one's parent for several)."""
     imports: tuple[str, ...] = import_field()
-    """Module to import first (the runs' own recorded imports are imported too)."""
+    """Module to import first: each module a run recorded (its game's, its learners') must be named here again."""  # noqa: E501
 
 
 @dataclasses.dataclass(frozen=True)

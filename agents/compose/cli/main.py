@@ -14,7 +14,9 @@ Examples::
 Every command's options are one dataclass here (:class:`RunCommand`, ...), parsed by
 :mod:`agents.compose.cli.config`; ``hic COMMAND --help`` prints them. ``--import MODULE``
 (repeatable) imports users' modules that register games or learners before anything is
-resolved, and ``hic run`` records them so ``hic plot`` and ``--resume`` import them again.
+resolved, and ``hic run`` records them; ``hic plot`` and ``--resume`` of such a run import
+them only when the user names them again (``--import``): a results file never decides what
+code runs, and nothing is imported from a results directory.
 Bad arguments, unknown IDs and file faults print ``hic COMMAND: error: ...`` naming the value
 or file, and exit with status 2.
 """
@@ -162,7 +164,7 @@ def _run(c: RunCommand) -> int:
         )
     print(f"results in {c.out}")
     if c.plot:
-        return _cmd_plot(PlotCommand(run_dirs=(str(c.out),)))
+        return _cmd_plot(PlotCommand(run_dirs=(str(c.out),), imports=c.imports))
     return 0
 
 
@@ -180,7 +182,9 @@ def _cmd_plot(c: PlotCommand) -> int:
         run = load_results(d)
         if len(run.seed) == 0:
             raise ValueError(f"{d} holds no recorded updates yet")
-        config = config_from_results(run.summary["config"], d)  # imports its modules
+        cfg = run.summary["config"]
+        _check_named_imports(cfg, Path(d) / "summary.json", c.imports)
+        config = config_from_results(cfg, d)  # its modules: imported already, as the user named
         game, _, _ = config.build()
         runs.append(run)
         games.append(game)
@@ -193,6 +197,28 @@ def _cmd_plot(c: PlotCommand) -> int:
     for path in paths:
         print(path)
     return 0
+
+
+def _check_named_imports(cfg: Any, source: Path, named: Sequence[str]) -> None:
+    """Refuse a stored config whose recorded imports the user did not name with ``--import``
+    (as ``hic run --resume`` does): a results file never decides what code runs.
+
+    Raises:
+        RunDirError: if the config or its ``imports`` field is malformed.
+        ValueError: naming the modules and the flags to add.
+    """
+    if not isinstance(cfg, dict):
+        raise RunDirError(f"{source}: holds no config")
+    stored = cfg.get("imports") or []
+    if not isinstance(stored, list) or not all(isinstance(m, str) for m in stored):
+        raise RunDirError(f"{source}: field 'imports' must be a list of module names")
+    unnamed = [m for m in stored if m not in named]
+    if unnamed:
+        flags = " ".join(f"--import {m}" for m in unnamed)
+        raise ValueError(
+            f"{source} names module(s) {unnamed} to import; a results file never decides what "
+            f"code runs, so name them yourself to confirm: add {flags}"
+        )
 
 
 def _cmd_sweep(c: SweepCommand) -> int:
@@ -320,12 +346,15 @@ def _pre_import(argv: list[str]) -> None:
     A module named here that is not found on ``sys.path`` but sits in the working directory
     (``NAME.py`` or a package ``NAME/``) is imported from there, as ``python -m`` finds it.
     Only the modules the user names on the command line get this: a run's recorded imports
-    (``--resume``, ``hic plot``) are never looked up in the working directory.
+    (``--resume``, ``hic plot``) are imported only when the user names them too, and nothing
+    is imported from ``--out`` or from a directory named as an argument (``hic plot DIR``).
     """
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--import", dest="imports", action="append", default=[])
     pre.add_argument("--out", default=None)
-    ns, _ = pre.parse_known_args(argv)
+    ns, rest = pre.parse_known_args(argv)
+    if not ns.imports:
+        return
     cwd = Path.cwd()
     for name in ns.imports:
         top = name.split(".")[0]
@@ -334,7 +363,8 @@ def _pre_import(argv: list[str]) -> None:
             sys.path.insert(0, str(cwd))
     # Nothing is imported from a results directory (python -m puts the working directory
     # first on sys.path): its files never decide what code runs.
-    import_modules(ns.imports, exclude=(ns.out,) if ns.out else ())
+    dirs = [a for a in rest if not a.startswith("-") and Path(a).is_dir()]
+    import_modules(ns.imports, exclude=tuple(dirs) + ((ns.out,) if ns.out else ()))
 
 
 def _top_help() -> str:

@@ -295,12 +295,12 @@ def run_benchmarks(
     say = log or (lambda m: None)
     results = []
     say("play loop (PettingZoo GameEnv, 1 seed) ...")
-    results.append(_measure("agents.play + GameEnv", 1, _time_play, seconds, repeats, 1000))
+    results.append(_measure("agents.compose.play + GameEnv", 1, _time_play, seconds, repeats, 1000))
     for S in sizes:
         say(f"run_batch S={S} ...")
         results.append(
             _measure(
-                "agents.run_batch",
+                "agents.compose.run_batch",
                 S,
                 lambda n, S=S: _time_batch(S, n)[:2],  # type: ignore[misc]
                 seconds,

@@ -61,14 +61,14 @@ from agents.compose.engines.jax_small_dots import small_dots
 from agents.compose.engines.records import (
     RECORD_FIELDS,
     BatchHistory,
-    NonFiniteError,
     as_thinning,
     chunk_history,
     derive_seeds,
+    nonfinite_read,
 )
 from agents.followers import NOISY_STEP_RULES, STEP_RULES
 from agents.hic import HIC_RULES
-from agents.rules import ascent_step, baseline_update, commit, spsa_step
+from agents.rules import baseline_update, checked_ascent_step, commit, spsa_step
 from agents.schedules import Constant, PerRow, ScheduleTable
 from hic_envs.games.base import Game
 
@@ -240,11 +240,19 @@ def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
         # Its x part once per interval, as in NumPy; short products as multiply-adds.
         grad = small_dots(static.game.follower_grad_given(xt))
 
-        def step(i, y):  # one loop iteration per stage: XLA compiles it to a tight loop
-            return ascent_step(y, static.beta, _grad(static, keys, grad, y, t0 + i), ylow, yhigh)
+        def step(i, carry):  # one loop iteration per stage: XLA compiles it to a tight loop
+            y, check = carry  # check: every gradient step read, folded (as in NumPy)
+            g = _grad(static, keys, grad, y, t0 + i)
+            return checked_ascent_step(y, static.beta, g, ylow, yhigh, check)
 
-        y = jax.lax.fori_loop(jnp.int64(0), steps, step, st["y"])
-        return {**st, "y": y, "t": t0 + steps, "played": st["played"] + steps}
+        y, check = jax.lax.fori_loop(jnp.int64(0), steps, step, (st["y"], st["read_check"]))
+        return {
+            **st,
+            "y": y,
+            "read_check": check,
+            "t": t0 + steps,
+            "played": st["played"] + steps,
+        }
 
     def event(st, blk):
         # The interval's last stage: the leader is paid at (x~_n, y~_n) (Alg. 1, line 8).
@@ -254,7 +262,7 @@ def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
             w = jax.random.normal(jax.random.fold_in(keys["noise"], st["t"]), s.shape)
             s = s + static.noise_std * w
         g = _grad(static, keys, small_dots(static.game.follower_grad_given(xt)), y, st["t"])
-        y_new = ascent_step(y, static.beta, g, ylow, yhigh)
+        y_new, check = checked_ascent_step(y, static.beta, g, ylow, yhigh, st["read_check"])
         if static.lam is not None:
             g_scale, b = baseline_update(st["b"], ready, s, static.lam)
         else:
@@ -285,7 +293,8 @@ def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
             "j": j,
             "ready": jnp.bool_(True),
             "played": jnp.int64(0),
-            "finite": st["finite"] & jnp.all(jnp.isfinite(s)) & jnp.all(jnp.isfinite(g)),
+            "read_check": check,
+            "reward_check": st["reward_check"] * s,  # fold_read of the leader's reward
             "t": st["t"] + 1,
         }, blk
 
@@ -359,6 +368,11 @@ class JaxRunner:
         self.noise_std = float(noise_std)
         self.leader = _View(self, "x", leader)
         self.follower = _View(self, "y", follower)
+        #: Who reads what the read checks hold (named in a NonFiniteError).
+        self._readers = {
+            "reward_check": f"the leader {type(leader).__name__}",
+            "read_check": f"the follower {type(follower).__name__}",
+        }
         self._static = _Static(
             game=game,
             lam=leader.baseline,
@@ -418,7 +432,10 @@ class JaxRunner:
             self._state.update(
                 {k: put(np.int64(0)) for k in ("n", "j", "t", "played")},
                 ready=put(np.bool_(ready)),
-                finite=put(np.bool_(True)),  # every reward and gradient read so far was
+                # What the players read, folded by multiplying (agents.rules.protocol.
+                # fold_read): 0 while every value was finite, NaN in a row after one was not.
+                reward_check=put(np.zeros(S)),
+                read_check=put(np.zeros((S, game.d2))),
             )
         # Host copies of the schedule's position (every row alike, known without the device).
         self._n, self._played, self._ready = 0, 0, ready
@@ -581,11 +598,13 @@ class JaxRunner:
             record(n, t0 + off)
         self._advance(int(stages) - done)
         self.stage = t0 + int(stages)
-        if not bool(self._state["finite"]):  # checked once per chunk, set once per interval
-            raise NonFiniteError(
-                f"a reward or the follower's gradient was NaN or infinite by stage {self.stage} "
-                "(JAX backend: a payoff overflowed); results up to the previous chunk are kept"
-            )
+        # The read checks, once per chunk (folded at every stage on the device).
+        for key, what in (("reward_check", "reward"), ("read_check", "gradient")):
+            check = np.asarray(self._state[key])
+            bad = np.isnan(check).reshape(S, -1).any(axis=1)
+            if bad.any():
+                who = self._readers[key]
+                raise nonfinite_read(who, what, self.game, bad, t0, self.stage, "JAX")
         return chunk_history(
             rec,
             self.leader.strategies,

@@ -43,12 +43,12 @@ from agents.compose.engines.jax_small_dots import small_dots
 from agents.compose.engines.records import (
     RECORD_FIELDS,
     BatchHistory,
-    NonFiniteError,
     RecordLike,
     Thinning,
     as_thinning,
     chunk_history,
     derive_seeds,
+    nonfinite_read,
 )
 from agents.rules.protocol import capabilities_of
 from hic_envs.stage import Stage
@@ -553,9 +553,15 @@ class RulesRunner:
         for agent, st, tmpl in ((leader, sl, tmpl_l), (follower, sf, tmpl_f)):
             face = agent.state_dict()
             agent.load_state_dict({**face, **_to_face(st, tmpl)})
-        if not np.isfinite(r_sum).all():
-            i = int(np.argmax(~np.isfinite(r_sum)))
-            raise NonFiniteError(
-                f"a reward in seed row {i} was NaN or infinite in stages {t0 + 1}..{end} "
-                "(JAX backend: a payoff overflowed; refuse such games or noise scales)"
-            )
+        bad = ~np.isfinite(r_sum)
+        if bad.any():
+            raise nonfinite_read("a player", "reward", self.game, bad, t0, end, "JAX")
+        # The values the rule sets read from the game (their read checks, folded at every
+        # stage in the program), once per chunk, as the NumPy engine asks.
+        for role, agent in (("leader", leader), ("follower", follower)):
+            read_bad = agent.nonfinite_reads()
+            if read_bad.any():
+                caps = capabilities_of(agent)
+                what = " or ".join(caps.reads) if caps is not None and caps.reads else "value"
+                who = f"the {role} {type(agent).__name__}"
+                raise nonfinite_read(who, what, self.game, read_bad, t0, end, "JAX")

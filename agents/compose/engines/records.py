@@ -12,6 +12,7 @@ from typing import TypeAlias
 
 import numpy as np
 
+from agents.base import NonFiniteError  # one class: the faces (agents layer) raise it too
 from hic_envs.games.base import Game
 
 __all__ = [
@@ -23,12 +24,8 @@ __all__ = [
     "as_thinning",
     "chunk_history",
     "derive_seeds",
+    "nonfinite_read",
 ]
-
-
-class NonFiniteError(ValueError):
-    """A strategy or payoff became NaN or infinite during a run (the message names the seed
-    row, the stage and the value)."""
 
 
 def derive_seeds(seed: int | None) -> tuple[int, np.random.SeedSequence, np.random.SeedSequence]:
@@ -217,4 +214,23 @@ def chunk_history(
         **{f: np.concatenate(rec[f]) for f in RECORD_FIELDS},
         final_leader=final_l,
         final_follower=final_f,
+    )
+
+
+def nonfinite_read(
+    who: str, what: str, game: Game, rows: np.ndarray, t0: int, t1: int, engine: str
+) -> NonFiniteError:
+    """The error both engines raise when a value read in stages ``t0 + 1 .. t1`` was NaN or
+    infinite: ``who`` read a ``what`` (a reward, a gradient, a best response) of ``game``,
+    in the first seed row of the bool mask ``rows``."""
+    i = int(np.argmax(rows))
+    how = (
+        "a payoff overflowed, or the noise did"
+        if what == "reward"
+        else "or the step made with it overflowed; the projection onto the box would have hidden it"
+    )
+    return NonFiniteError(
+        f"{who} read a NaN or infinite {what} of the game {game.name} in seed row {i} in "
+        f"stages {t0 + 1}..{t1} ({how}; {engine} engine); results up to the previous chunk "
+        "are kept"
     )

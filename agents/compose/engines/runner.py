@@ -31,6 +31,7 @@ from agents.compose.engines.records import (
     as_thinning,
     chunk_history,
     derive_seeds,
+    nonfinite_read,
 )
 from agents.compose.engines.threads import small_product_threads
 from agents.rules.protocol import RowStreams, capabilities_of
@@ -52,6 +53,7 @@ __all__ = [
     "as_thinning",
     "derive_seeds",
     "make_runner",
+    "nonfinite_read",
     "play",
     "run_batch",
 ]
@@ -234,8 +236,11 @@ class BatchRunner:
     last observations): a runner built with the same arguments and given it by
     :meth:`load_state_dict` continues exactly, which is how experiments checkpoint and resume.
 
-    After each :meth:`run` the final strategies are checked: a NaN or infinite entry (from an
-    overflowing payoff, say) raises :class:`NonFiniteError` naming the seed row and value.
+    After each :meth:`run` (once per chunk, not per stage) the rewards the agents read, the
+    values they read from the game (their read checks, :mod:`agents.rules.protocol`: a
+    gradient that overflowed, say, which the projection onto the box would hide) and the final
+    strategies are checked: a NaN or infinite one raises :class:`NonFiniteError` naming the
+    agent, the game, the seed row and the stages.
 
     Args:
         game: the stage game.
@@ -383,7 +388,9 @@ class BatchRunner:
         small_product_threads`: more threads only slow them down).
 
         Raises:
-            NonFiniteError: if a strategy is NaN or infinite at the end of the chunk.
+            NonFiniteError: if a reward, or a value an agent read from the game (a gradient,
+                a best response), was NaN or infinite in the chunk, or a strategy is at its
+                end; naming the agent, the game, the seed row and the stages.
         """
         stages = _check_stages(stages, minimum=0)
         with small_product_threads(self.num_envs, self.game.d1, self.game.d2):
@@ -426,7 +433,9 @@ class BatchRunner:
         t0 = self.stage
         t, end = t0, t0 + stages
         # Every reward the agents read is summed into this; one isfinite at the chunk's end
-        # then catches an overflowed or NaN reward that a projection would hide.
+        # then catches an overflowed or NaN reward that a projection would hide. What the
+        # agents read from the game (gradients, best responses) they fold into their read
+        # checks (agents.rules.protocol.fold_read), asked once at the chunk's end too.
         r_sum = np.zeros(S)
         while t < end:
             if fast:
@@ -484,13 +493,17 @@ class BatchRunner:
                 rec["follower_strategies"].append(follower.strategies[rows])
         self.stage = t0 + stages
         self._obs_l, self._obs_f = obs_l, obs_f
-        if not np.isfinite(r_sum).all():
-            i = int(np.argmax(~np.isfinite(r_sum)))
-            raise NonFiniteError(
-                f"a reward in seed row {i} was NaN or infinite in stages {t0 + 1}..{self.stage} "
-                "(a payoff overflowed; refuse such games or noise scales); results up to the "
-                "previous chunk are kept"
-            )
+        bad = ~np.isfinite(r_sum)
+        if bad.any():
+            raise nonfinite_read("a player", "reward", game, bad, t0, self.stage, "NumPy")
+        for role, agent in (("leader", leader), ("follower", follower)):
+            reads = getattr(agent, "nonfinite_reads", None)  # once per chunk (BatchAgent)
+            read_bad = reads() if reads is not None else None
+            if read_bad is not None and read_bad.any():
+                caps = capabilities_of(agent)
+                what = " or ".join(caps.reads) if caps is not None and caps.reads else "value"
+                who = f"the {role} {type(agent).__name__}"
+                raise nonfinite_read(who, what, game, read_bad, t0, self.stage, "NumPy")
         return chunk_history(
             rec,
             leader.strategies,

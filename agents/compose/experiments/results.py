@@ -80,8 +80,9 @@ SUMMARY_NAME = "summary.json"
 CHECKPOINT_NAME = "checkpoint.npz"
 #: A lock file of older versions (the directory itself is locked now); removed by restarts.
 LOCK_NAME = ".lock"
-#: Format version of ``checkpoint.npz`` (bumped when its layout changes; 2 binds it to its run).
-CHECKPOINT_VERSION = 2
+#: Format version of ``checkpoint.npz`` (bumped when its layout changes; 2 binds it to its run;
+#: 3: the learners' states hold their read checks, ``agents.rules.protocol.READ_CHECK``).
+CHECKPOINT_VERSION = 3
 _META = "__meta__"
 #: Largest ``__meta__`` JSON text accepted (characters).
 _META_MAX_CHARS = 1 << 20

@@ -16,10 +16,11 @@
     One row per configuration: the swept values, status, seeds, stages, the final distance to
     the DSE over seeds (median, 25th and 75th percentiles, IQR, max), wall seconds, error.
     Written at the start and the end, and at most every :data:`CSV_SECONDS` in between.
-``.lock``
-    Held (``flock``) by the driver for the whole sweep: a second driver, or a ``--resume`` of
-    a sweep that is still running, is refused (the run directory's lock,
-    :func:`agents.compose.experiments.results.lock_dir`).
+
+No lock file: the driver holds an exclusive ``flock`` on the sweep directory itself for the
+whole sweep (:func:`agents.compose.experiments.results.lock_dir`, the run directories' lock),
+so a second driver, or a ``--resume`` of a sweep that is still running, is refused, and there
+is no file whose deletion could let a second driver in.
 
 ``sweep.json`` and ``sweep.csv`` are written with the run files' one helper,
 :func:`agents.compose.experiments.results.atomic_write` (a fresh temporary file created

@@ -190,7 +190,7 @@ class _View(gymnasium.Env):
         """Start an episode; restart the embedded partner only when ``seed`` is given.
 
         ``reset(seed=s)`` reseeds the view, the payoff noise and the partner from ``s`` (the
-        same derivation as :func:`agents.play` with ``seed=s``) and restarts the partner's
+        same derivation as :func:`agents.compose.play` with ``seed=s``) and restarts the partner's
         learning. ``reset()`` keeps the partner and the noise generator running.
         ``options`` is accepted for the Gymnasium API and not used.
         """
@@ -290,8 +290,8 @@ class FollowerView(_View):
 
     **The embedded leader persists across episodes**: it learns through the whole training.
     ``reset(seed=s)`` restarts it from a seed derived from ``s`` (with the same derivation as
-    :func:`agents.play` with ``seed=s``, so the view reproduces ``play`` when the agent plays
-    the same actions, up to the rounding of the trip through ``[-1, 1]``); ``reset()`` with
+    :func:`agents.compose.play` with ``seed=s``, so the view reproduces ``play`` when the agent
+    plays the same actions, up to the rounding of the trip through ``[-1, 1]``); ``reset()`` with
     no seed keeps it, and so does gymnasium's
     or SB3's automatic reset at the end of an episode. The first ``reset()`` without a seed
     starts the leader with its own constructor seed (fresh entropy for the default).
@@ -315,7 +315,7 @@ class FollowerView(_View):
 
     ## Starting State
     At ``reset`` the leader acts on :class:`~hic_envs.GameEnv`'s reset observation (the centre
-    of ``Y``), exactly as in :func:`agents.play`. (The observation returned by the step that
+    of ``Y``), exactly as in :func:`agents.compose.play`. (The observation returned by the step that
     ends an episode already holds the leader's next action; ``reset`` asks the leader again,
     so ``act``, which has no side effects in any agent of :mod:`agents`, may be called twice
     for that stage.)
@@ -400,10 +400,11 @@ class LeaderView(_View):
     learns. Train an RL leader here against a learning follower.
 
     **The embedded follower persists across episodes**: it learns through the whole training.
-    ``reset(seed=s)`` restarts it from a seed derived from ``s`` (as :func:`agents.play` with
-    ``seed=s`` does); ``reset()`` with no seed keeps it, and so does the automatic reset of
-    gymnasium and SB3 at the end of an episode. The first ``reset()`` without a seed starts it
-    with its own constructor seed (fresh entropy for the default).
+    ``reset(seed=s)`` restarts it from a seed derived from ``s`` (as
+    :func:`agents.compose.play` with ``seed=s`` does); ``reset()`` with no seed keeps it, and
+    so does the automatic reset of gymnasium and SB3 at the end of an episode. The first
+    ``reset()`` without a seed starts it with its own constructor seed (fresh entropy for the
+    default).
     ``env.unwrapped.follower.strategy`` is its current strategy.
 
     ## Action Space

@@ -194,7 +194,7 @@ class _VectorView(VectorEnv):
 
         ``seed`` is one integer for the whole batch (the partner is one batched agent):
         ``reset(seed=s)`` reseeds the payoff noise and the partner from ``s`` with the
-        derivation of :func:`agents.play` (so one copy reproduces the single view's
+        derivation of :func:`agents.compose.play` (so one copy reproduces the single view's
         ``reset(seed=s)``) and restarts the partner's learning; ``reset()`` keeps both
         running. ``options`` may hold ``reset_mask`` only if it is all True (the copies run in
         lockstep and cannot be reset one at a time); other options are ignored.

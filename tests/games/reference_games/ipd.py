@@ -134,7 +134,8 @@ class IteratedPrisonersDilemma(Game):
       ``[-2.52, -1.58]``). With a weaker follower entropy the leader exploits: at
       ``tau = 0.2``, ``f1 = -0.674`` with the follower cooperating after mutual cooperation
       (``y_CC`` on its bound). Which of the paper's conditions hold is measured by
-      ``python scripts/ipd_conditions.py`` (see the README).
+      ``python scripts/ipd_conditions.py`` (its results are on the documentation site's
+      page ``docs/results/agents.md``).
     * Nash: the base class's numeric root-finder on ``grad_x f1 = grad_y f2 = 0`` with both
       Hessians negative definite: none at the defaults (the leader defects, on its bound);
       with ``leader_tau = 0.5`` one near the DSE.
