@@ -30,6 +30,7 @@ Usage::
     python scripts/gan_study.py --dims 2 4 8 16 25 --methods hierarchical-cg-step0.3 \
         lola-step0.3 --append                                 # add rows to its JSON
     python scripts/gan_study.py --replot                      # redraw from the JSON
+    python scripts/gan_study.py --read-off 20000              # medians at a stage, from it
     python scripts/gan_study.py --dims 2 --seeds 2 --hic-stages 2000 --coupled-stages 500 \
         --methods hic sga --out /tmp/gs --figures /tmp/gs      # smoke run
 
@@ -108,6 +109,10 @@ class Config:
     replot: bool = False
     """Run nothing: redraw the table and figures from ``--out``'s gan_study.json (the rows
     written so far: the file is rewritten after every run)."""
+    read_off: int | None = None
+    """Run nothing: print, from ``--out``'s gan_study.json, each row's median relative
+    distance at its first check at or after this stage, and the Hi-C variants' updates
+    against the preset's (Markdown tables; docs/results/gan.md quotes them)."""
     append: bool = False
     """Add this command's runs to ``--out``'s gan_study.json (replacing rows of the same
     method and d) instead of starting a new one."""
@@ -120,6 +125,8 @@ class Config:
                 raise ValueError(
                     f"--{nm.replace('_', '-')} must be positive, got {getattr(self, nm)}"
                 )
+        if self.read_off is not None and self.read_off < 1:
+            raise ValueError(f"--read-off must be a positive stage, got {self.read_off}")
         if not self.dims or min(self.dims) < 1:
             raise ValueError(f"--dims must be positive integers, got {self.dims}")
         bad = [m for m in self.methods if m not in METHODS]
@@ -216,6 +223,27 @@ def format_table(rows: list[dict], cfg: Config) -> str:
     return "\n".join(out)
 
 
+def read_off(rows: list[dict], stage: int) -> str:
+    """Each row's median at its first check at or after ``stage``; Hi-C variants' updates."""
+    out = [
+        f"| d | method | check (first at or after {stage}) | median rel. distance |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        checks = np.asarray(r["stages"])
+        if checks[-1] < stage:
+            continue
+        i = int(np.argmax(checks >= stage))
+        out.append(f"| {r['d']} | {r['method']} | {checks[i]} | {r['median'][i]:.3g} |")
+    out += ["", "| d | method | updates (median) | vs hic |", "|---|---|---|---|"]
+    preset = {r["d"]: r["updates"] for r in rows if r["method"] == "hic"}
+    for r in rows:
+        if r["method"].startswith("hic") and r["d"] in preset:
+            ratio = r["updates"] / preset[r["d"]]
+            out.append(f"| {r['d']} | {r['method']} | {r['updates']:.1f} | {ratio:.2f}x |")
+    return "\n".join(out)
+
+
 def plot(rows: list[dict], cfg: Config, folder: Path) -> list[Path]:
     """The curves (vs stages and vs wall-clock, one column per d) and the dimension figure."""
     import matplotlib
@@ -285,8 +313,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     load0 = os.getloadavg()
     out, figs = Path(cfg.out), Path(cfg.figures)
-    out.mkdir(parents=True, exist_ok=True)
     store = out / "gan_study.json"
+    if cfg.read_off is not None:
+        rows = json.loads(store.read_text())["rows"]
+        rows.sort(key=lambda r: (r["d"], METHODS.index(r["method"])))
+        print(read_off(rows, cfg.read_off))
+        print(f"\nread from {store} (`python scripts/gan_study.py --read-off {cfg.read_off}`)")
+        return 0
+    out.mkdir(parents=True, exist_ok=True)
     if cfg.replot:
         data = json.loads(store.read_text())
         rows, load0, seconds = data["rows"], data["load"], data["seconds"]
