@@ -82,8 +82,9 @@ class IteratedPrisonersDilemma(Game):
     so where the first term of the max is the larger (``tau >= U / 26.9``, i.e.
     ``tau >= 2.67`` at ``gamma = 0.96``; the default) every stationary point of ``f2(x, .)``,
     hence every best response, lies in ``[2 l2, 1 - 2 l2]^5``, and below ``2 l2`` the
-    entropy's gradient dominates. The bound is nearly tight (sampling finds
-    ``abs(d V2 / d y_i)`` up to 66.7 against ``U = 72`` at ``gamma = 0.96``), so for a smaller
+    entropy's gradient dominates. The bound is not known to be tight: on the 4000 sampled
+    points of ``python scripts/ipd_conditions.py --table`` the largest ``abs(d V2 / d y_i)``
+    is 30.6 against ``U = 72`` at ``gamma = 0.96``. For a smaller
     ``tau`` the exact margin would round ``1 - l2`` to 1: the floor ``1e-12`` is used and a
     best response may then sit on the bound of ``Y`` (handled as a held coordinate). With
     ``leader_tau = 0`` the leader's box is ``[0, 1]^5`` (``l1 = 0``; deterministic
