@@ -419,7 +419,14 @@ class PerRow(Schedule):
             raise ValueError(f"a PerRow schedule of {S} rows needs {S} indices, got {n_arr.shape}")
         out = np.empty(S)
         for tab, rows in self._groups:  # set in __post_init__
-            out[rows] = tab(n_arr[rows])
+            idx = n_arr[rows]
+            if idx.size and int(_max(idx)) >= _PER_ROW_TABLE_LIMIT:
+                # A table would hold every index below this one (8 bytes each: at a stage
+                # count of 1e9, 8 GB); the schedule on these indices gives the table's values
+                # (element-wise, the same computation as the table's).
+                out[rows] = evaluate(tab.schedule, idx, tab.name)
+            else:
+                out[rows] = tab(idx)
         return out
 
 
@@ -514,6 +521,11 @@ def commitment_lengths(k: np.ndarray, n: np.ndarray, name: str = "commitment") -
 
 
 _max, _min = np.maximum.reduce, np.minimum.reduce
+
+
+#: The largest index (exclusive) a :class:`PerRow` group reads from its schedule's table (a
+#: table of 2**20 float64 values is 8 MiB); larger indices are evaluated directly.
+_PER_ROW_TABLE_LIMIT = 1 << 20
 
 
 class ScheduleTable:

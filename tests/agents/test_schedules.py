@@ -158,3 +158,24 @@ def test_hic_leader_warns_on_construction_and_can_be_silenced():
         warnings.simplefilter("error")
         HiCLeader(box, 0.1, 0.1, 5, check_assumptions=False)
         HiCLeader(box, PowerLaw(0.1, 0.602), PowerLaw(0.1, 0.101), 5)
+
+
+def test_per_row_at_a_huge_index_allocates_no_table_and_keeps_the_values():
+    # A PerRow group reads its schedule's table only below 2**20: at a stage count of 1e9 a
+    # table would hold 8 GB (the full suite was killed for memory before this bound).
+    import tracemalloc
+
+    from agents.schedules import PerRow, PowerLaw
+
+    p = PowerLaw(0.5, 0.602, 3.0)
+    sched = PerRow((p, 0.1, p))
+    n = np.array([10**9, 10**9 + 1, 7], dtype=np.int64)
+    tracemalloc.start()
+    try:
+        got = sched(n)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 2**20, peak
+    want = np.array([p(n[:1])[0], 0.1, p(n[2:])[0]])
+    np.testing.assert_array_equal(got, want)
