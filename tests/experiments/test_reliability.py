@@ -17,7 +17,13 @@ import pytest
 import agents.compose.experiments.experiment as ex
 from agents.compose.cli.main import main
 from agents.compose.experiments.experiment import ExperimentConfig, Interrupted, run_experiment
-from agents.compose.experiments.results import RunDirError, load_results, lock_dir, read_checkpoint
+from agents.compose.experiments.results import (
+    CHECKPOINT_VERSION,
+    RunDirError,
+    load_results,
+    lock_dir,
+    read_checkpoint,
+)
 
 CONFIG = ExperimentConfig(
     "hic/Duopoly-v0",
@@ -54,7 +60,7 @@ def test_a_checkpoint_is_data_and_a_crafted_one_runs_nothing(tmp_path, reference
     run_experiment(CONFIG, tmp_path, **KW)
     state, meta = read_checkpoint(tmp_path / "checkpoint.npz")
     assert all(v.dtype != object for v in state.values())
-    assert meta["version"] == 2 and meta["config"] == CONFIG.to_dict()
+    assert meta["version"] == CHECKPOINT_VERSION == 3 and meta["config"] == CONFIG.to_dict()
 
     # A pickle payload planted as an object array: np.load(allow_pickle=False) refuses it.
     marker = tmp_path / "pwned"
