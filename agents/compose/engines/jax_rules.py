@@ -46,6 +46,7 @@ from agents.compose.engines.records import (
     RecordLike,
     Thinning,
     as_thinning,
+    check_reads,
     chunk_history,
     derive_seeds,
     nonfinite_read,
@@ -558,10 +559,4 @@ class RulesRunner:
             raise nonfinite_read("a player", "reward", self.game, bad, t0, end, "JAX")
         # The values the rule sets read from the game (their read checks, folded at every
         # stage in the program), once per chunk, as the NumPy engine asks.
-        for role, agent in (("leader", leader), ("follower", follower)):
-            read_bad = agent.nonfinite_reads()
-            if read_bad.any():
-                caps = capabilities_of(agent)
-                what = " or ".join(caps.reads) if caps is not None and caps.reads else "value"
-                who = f"the {role} {type(agent).__name__}"
-                raise nonfinite_read(who, what, self.game, read_bad, t0, end, "JAX")
+        check_reads(leader, follower, self.game, t0, end, "JAX")

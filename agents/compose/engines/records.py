@@ -8,11 +8,12 @@ engine (no import circles).
 from __future__ import annotations
 
 import dataclasses
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 
 from agents.base import NonFiniteError  # one class: the faces (agents layer) raise it too
+from agents.rules.protocol import capabilities_of
 from hic_envs.games.base import Game
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "RecordLike",
     "Thinning",
     "as_thinning",
+    "check_reads",
     "chunk_history",
     "derive_seeds",
     "nonfinite_read",
@@ -234,3 +236,18 @@ def nonfinite_read(
         f"stages {t0 + 1}..{t1} ({how}; {engine} engine); results up to the previous chunk "
         "are kept"
     )
+
+
+def check_reads(leader: Any, follower: Any, game: Game, t0: int, t1: int, engine: str) -> None:
+    """Raise :func:`nonfinite_read`'s error if either agent read a NaN or infinite value from
+    the game in stages ``t0 + 1 .. t1`` (its ``nonfinite_reads()``, asked once per chunk;
+    an agent without that method declares no reads)."""
+    for role, agent in (("leader", leader), ("follower", follower)):
+        reads = getattr(agent, "nonfinite_reads", None)
+        bad = reads() if reads is not None else None
+        if bad is not None and bad.any():
+            caps = capabilities_of(agent)
+            what = " or ".join(caps.reads) if caps is not None and caps.reads else "value"
+            raise nonfinite_read(
+                f"the {role} {type(agent).__name__}", what, game, bad, t0, t1, engine
+            )

@@ -29,6 +29,7 @@ from agents.compose.engines.records import (
     RecordLike,
     Thinning,
     as_thinning,
+    check_reads,
     chunk_history,
     derive_seeds,
     nonfinite_read,
@@ -496,14 +497,7 @@ class BatchRunner:
         bad = ~np.isfinite(r_sum)
         if bad.any():
             raise nonfinite_read("a player", "reward", game, bad, t0, self.stage, "NumPy")
-        for role, agent in (("leader", leader), ("follower", follower)):
-            reads = getattr(agent, "nonfinite_reads", None)  # once per chunk (BatchAgent)
-            read_bad = reads() if reads is not None else None
-            if read_bad is not None and read_bad.any():
-                caps = capabilities_of(agent)
-                what = " or ".join(caps.reads) if caps is not None and caps.reads else "value"
-                who = f"the {role} {type(agent).__name__}"
-                raise nonfinite_read(who, what, game, read_bad, t0, self.stage, "NumPy")
+        check_reads(leader, follower, game, t0, self.stage, "NumPy")  # once per chunk
         return chunk_history(
             rec,
             leader.strategies,
