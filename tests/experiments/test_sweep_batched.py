@@ -134,6 +134,23 @@ def test_batched_and_unbatched_sweeps_write_the_same_runs(tmp_path):
         assert ea["final"] == eb["final"]
 
 
+def test_resuming_a_batched_run_says_it_is_finished_without_a_checkpoint(tmp_path):
+    # A batched sweep keeps no checkpoint: --resume on one of its runs must not send the user
+    # to --restart (which would play it again) but say the run is complete.
+    summary = run_sweep(TINY, tmp_path / "s", executor="serial", progress=False)
+    run_dir = tmp_path / "s" / summary["configurations"][0]["dir"]
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+    }
+    cmd = [sys.executable, "-m", "agents.compose.cli", "run", "--resume", "--out", str(run_dir)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert "holds a finished run written without a checkpoint" in proc.stderr
+    assert "--restart" not in proc.stderr
+
+
 def test_groups_are_split_into_chunks_that_fill_the_workers():
     points = load_sweep(STUDY).points()
     configs = {p.index: p.config for p in points}

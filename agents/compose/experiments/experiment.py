@@ -561,6 +561,32 @@ def _clear_unstarted(out: Path) -> None:
             p.unlink()
 
 
+def _no_checkpoint_message(out: Path, ckpt_path: Path, summary_path: Path) -> str:
+    """Why ``--resume`` cannot go on without a checkpoint: a finished run written without one
+    (a batched sweep keeps none) has nothing to resume; any other run stopped before its
+    first checkpoint and starts again with ``--restart``."""
+    try:
+        summary = read_json(summary_path)
+    except RunDirError:
+        summary = {}
+    files, progress = summary.get("files"), summary.get("progress")
+    if (
+        isinstance(files, dict)
+        and "checkpoint" not in files
+        and isinstance(progress, dict)
+        and progress.get("complete") is True
+    ):
+        return (
+            f"--resume: {out} holds a finished run written without a checkpoint (a batched "
+            "sweep keeps none): there is nothing to resume; to play more stages, run it "
+            "again with more --stages (or sweep with --no-batch, which keeps checkpoints)"
+        )
+    return (
+        f"--resume: {ckpt_path} is missing, so {out} cannot be resumed; if its run "
+        "stopped before its first checkpoint, start it again with --restart"
+    )
+
+
 def _run_locked(
     config, built, cfg, out, resume, progress, chunk, checkpoint_seconds, on_chunk, lock
 ):  # fmt: skip
@@ -578,10 +604,7 @@ def _run_locked(
     )
     if resume:
         if not ckpt_path.exists() and not ckpt_path.is_symlink():
-            raise RunDirError(
-                f"--resume: {ckpt_path} is missing, so {out} cannot be resumed; if its run "
-                "stopped before its first checkpoint, start it again with --restart"
-            )
+            raise RunDirError(_no_checkpoint_message(out, ckpt_path, summary_path))
         # Everything is checked before anything is written (read_and_check loads the runner).
         meta, csv_hash = read_and_check(ckpt_path, csv_path, config, cfg, game, runner)
         csv_bytes, elapsed = meta["csv_bytes"], float(meta["elapsed"])
