@@ -168,7 +168,8 @@ def conjugate_gradient(
     All rows iterate together until the last converges (a converged row keeps shrinking its
     residual; a row whose residual is exactly zero takes zero steps: the divisions carry a
     ``1e-300`` guard), which keeps an iteration to one product and a dozen element-wise
-    operations.
+    operations; the last allowed iteration updates ``u`` alone (its residual and next
+    direction would never be read).
     """
     xp = namespace(b, x0)
     tiny = 1e-300
@@ -182,11 +183,13 @@ def conjugate_gradient(
         ap = matvec(p)
         alpha = rs / (_dot(p, ap) + tiny)
         u = u + alpha * p
+        k += 1
+        if k == iters:  # the last allowed step: its residual and direction are never read
+            break
         r = r - alpha * ap
         rs_new = _dot(r, r)
         p = r + (rs_new / (rs + tiny)) * p
         rs = rs_new
-        k += 1
     return u, k
 
 

@@ -35,6 +35,21 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
+#: ``payoff_hvp``'s operand per ``(player, block)``: the attribute holding ``H^T`` of the block
+#: (None: the zero block).
+_HVP_OPERANDS = {
+    ("leader", "xx"): "_neg_A",
+    ("leader", "xy"): "_Bt",
+    ("leader", "yx"): "B",
+    ("leader", "yy"): "_neg_C",
+    ("follower", "xx"): None,
+    ("follower", "xy"): "G",
+    ("follower", "yx"): "_Gt",
+    ("follower", "yy"): "_neg_H",
+}
+_UNKNOWN = object()
+
+
 class RandomQuadraticGame(Game):
     """A random general-sum quadratic game with a strongly concave follower, for any ``d1, d2``.
 
@@ -256,30 +271,24 @@ class RandomQuadraticGame(Game):
         Raises:
             ValueError: for an unknown player or block, or a ``v`` of the wrong last dimension.
         """
-        mats = {
-            ("leader", "xx"): self._neg_A,
-            ("leader", "xy"): self._Bt,
-            ("leader", "yx"): self.B,
-            ("leader", "yy"): self._neg_C,
-            ("follower", "xx"): None,
-            ("follower", "xy"): self.G,
-            ("follower", "yx"): self._Gt,
-            ("follower", "yy"): self._neg_H,
-        }
-        if (player, block) not in mats:
+        name = _HVP_OPERANDS.get((player, block), _UNKNOWN)
+        if name is _UNKNOWN:
             raise ValueError(
                 f"player must be 'leader' or 'follower' and block one of 'xx', 'xy', 'yx', "
                 f"'yy', got player={player!r}, block={block!r}"
             )
         n_b = self.d1 if block[1] == "x" else self.d2
         n_a = self.d1 if block[0] == "x" else self.d2
-        v = np.asarray(v, dtype=np.float64)
+        if type(v) is not np.ndarray or v.dtype != np.float64:
+            v = np.asarray(v, dtype=np.float64)
         if v.ndim < 1 or v.shape[-1] != n_b:
             raise ValueError(f"v must have shape (..., {n_b}) for block {block!r}, got {v.shape}")
-        batch = np.broadcast_shapes(np.shape(x)[:-1], np.shape(y)[:-1], v.shape[:-1])
-        m = mats[(player, block)]
-        # Row vectors: (H v)^T = v^T H^T, and each matrix above is stored as H^T's operand.
-        out = np.zeros(v.shape[:-1] + (n_a,)) if m is None else v @ m
+        # Row vectors: (H v)^T = v^T H^T, and each operand above is stored as H^T's.
+        out = np.zeros(v.shape[:-1] + (n_a,)) if name is None else v @ getattr(self, name)
+        lead = v.shape[:-1]
+        if np.shape(x)[:-1] == lead and np.shape(y)[:-1] == lead:
+            return out  # the per-stage case: a fresh array of the batch's shape already
+        batch = np.broadcast_shapes(np.shape(x)[:-1], np.shape(y)[:-1], lead)
         return np.broadcast_to(out, batch + (n_a,)).copy()
 
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:

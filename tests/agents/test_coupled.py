@@ -274,6 +274,46 @@ def test_hierarchical_cg_leader_reaches_the_dse():
         assert np.all(dist < 1e-3), (seed, dist.max())
 
 
+def _textbook_cg(matvec, b, x0, iters, tol):
+    """Conjugate gradient as the textbook writes it (every iteration updates ``u``, ``r``,
+    ``p``): the reference for :func:`agents.rules.coupled.conjugate_gradient`'s bits."""
+    u, r = x0, b - matvec(x0)
+    p, rs = r, rules._dot(r, r)
+    stop = (tol * tol) * rules._dot(b, b)
+    k = 0
+    while k < iters and np.any(rs > stop):
+        ap = matvec(p)
+        alpha = rs / (rules._dot(p, ap) + 1e-300)
+        u = u + alpha * p
+        r = r - alpha * ap
+        rs_new = rules._dot(r, r)
+        p = r + (rs_new / (rs + 1e-300)) * p
+        rs = rs_new
+        k += 1
+    return u, k
+
+
+@pytest.mark.parametrize("iters", [1, 2, 5, 100])
+def test_conjugate_gradient_is_the_textbook_loop_bit_for_bit(iters):
+    """The rule skips the last allowed iteration's residual and direction (never read):
+    the same ``u`` and iteration count as the textbook loop, in this process (stopped by
+    ``iters`` or, at 100, by the tolerance)."""
+    game = RandomQuadraticGame(32, 32, seed=1)
+    rng = np.random.default_rng(iters)
+    x = rng.uniform(game.leader_low, game.leader_high, size=(6, 32))
+    y = rng.uniform(game.follower_low, game.follower_high, size=(6, 32))
+    b, w0 = rng.normal(size=(6, 32)), rng.normal(size=(6, 32))
+
+    def matvec(u):
+        return -game.payoff_hvp("follower", "yy", x, y, u)
+
+    u, k = rules.conjugate_gradient(matvec, b, w0, iters, 1e-9)
+    u_ref, k_ref = _textbook_cg(matvec, b, w0, iters, 1e-9)
+    np.testing.assert_array_equal(u, u_ref)
+    assert k == k_ref
+    assert (k < iters) == (iters == 100)  # 100: stopped by the tolerance, else by iters
+
+
 class _IndefiniteFollower(RandomQuadraticGame):
     """A random quadratic game whose follower's payoff is *not* concave: ``f2_yy = -K`` with
     ``K`` symmetric, eigenvalues drawn in ``[-1, 4]`` with both ends attained (so ``f2_yy``'s
