@@ -58,11 +58,13 @@ from agents.schedules import CommitmentSchedule, PowerLaw
 from hic_envs.games.base import Game
 
 __all__ = [
+    "DENSE_CURVATURE_MAX",
     "PRESET_RULES",
     "PresetRule",
     "follower_step_size",
     "gradient_leader_step",
     "hic_leader_kwargs",
+    "hierarchical_curvature",
     "leader_grid",
     "preset_rule",
     "reactive_hic_kwargs",
@@ -335,7 +337,61 @@ def reactive_hic_kwargs(
     }
 
 
-def gradient_leader_step(game: Game) -> float:
+#: Leader dimension above which :func:`gradient_leader_step` estimates the curvature
+#: matrix-free by default (a dense ``hierarchical_hess`` of ``d1 = 1e4`` is 0.8 GB per point,
+#: and its eigenvalues cost ``O(d1^3)``).
+DENSE_CURVATURE_MAX = 1024
+
+
+def hierarchical_curvature(
+    game: Game, x: ArrayLike, *, tol: float = 1e-6, max_products: int = 2000
+) -> np.ndarray:
+    """The spectral radius of the hierarchical Hessian ``grad_xx f1(x, r(x))`` at each row
+    of ``x`` ``(n, d1)``, matrix-free: Lanczos (``scipy.sparse.linalg.eigsh``, the largest
+    magnitude eigenvalue) on Hessian-vector products by central differences of
+    ``game.hierarchical_grad`` (the game's closed form where it has one), step ``1e-5`` times
+    the mean width of ``X`` along a unit vector. Memory ``O(d1)`` per vector; deterministic
+    (a fixed start vector).
+
+    Args:
+        game: the game.
+        x: leader strategies ``(n, d1)``.
+        tol: ARPACK's relative accuracy of the eigenvalue.
+        max_products: at most this many Hessian-vector products per row.
+
+    Returns:
+        ``(n,)`` non-negative.
+
+    Raises:
+        ValueError: if the eigenvalue search does not converge within ``max_products``.
+    """
+    import scipy.sparse.linalg as sla
+
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    d1 = game.d1
+    h = 1e-5 * float(np.mean(game.leader_high - game.leader_low))
+    v0 = np.random.default_rng(20240531).standard_normal(d1)
+    out = np.empty(x.shape[0])
+    for i, xi in enumerate(x):
+
+        def hvp(v: np.ndarray, xi: np.ndarray = xi) -> np.ndarray:
+            v = np.asarray(v, dtype=np.float64).reshape(-1)
+            g = game.hierarchical_grad(np.stack([xi + h * v, xi - h * v]))
+            return (g[0] - g[1]) / (2.0 * h)
+
+        op = sla.LinearOperator((d1, d1), matvec=hvp, dtype=np.float64)
+        try:
+            lam = sla.eigsh(op, k=1, which="LM", tol=tol, v0=v0, maxiter=max_products)[0]
+        except sla.ArpackNoConvergence as exc:
+            raise ValueError(
+                f"{game.name}: the hierarchical curvature at row {i} did not converge within "
+                f"{max_products} Hessian-vector products; pass a step size"
+            ) from exc
+        out[i] = abs(float(lam[0]))
+    return out
+
+
+def gradient_leader_step(game: Game, *, matrix_free: bool | None = None) -> float:
     """The constant step of the gradient baselines (SGA, hierarchical): ``0.1 / H``.
 
     ``H`` is the largest curvature of the leader's Stackelberg objective ``f1(x, r(x))``
@@ -344,12 +400,25 @@ def gradient_leader_step(game: Game) -> float:
     with a gradient-ascent follower contracting by ``1 - beta mu`` per stage the leader is the
     slower timescale, as Eq. (8)-(9) ask.
 
+    Args:
+        game: the game.
+        matrix_free: estimate ``H`` by :func:`hierarchical_curvature` (Hessian-vector
+            products, never a ``d1 x d1`` matrix) instead of the dense ``hierarchical_hess``
+            and its eigenvalues; None (default): matrix-free where ``d1 >
+            DENSE_CURVATURE_MAX``, so every game of at most 1024 leader parameters keeps
+            its dense value.
+
     Raises:
         ValueError: if ``f1(x, r(x))`` has no curvature at those points.
     """
     pts = np.stack([0.5 * (game.leader_low + game.leader_high), game.stackelberg().x])
-    h = np.asarray(game.hierarchical_hess(pts), dtype=np.float64)
-    H = float(np.abs(np.linalg.eigvalsh(0.5 * (h + np.swapaxes(h, -1, -2)))).max())
+    if matrix_free is None:
+        matrix_free = game.d1 > DENSE_CURVATURE_MAX
+    if matrix_free:
+        H = float(hierarchical_curvature(game, pts).max())
+    else:
+        h = np.asarray(game.hierarchical_hess(pts), dtype=np.float64)
+        H = float(np.abs(np.linalg.eigvalsh(0.5 * (h + np.swapaxes(h, -1, -2)))).max())
     if not (math.isfinite(H) and H > 0):
         raise ValueError(
             f"{game.name}: f1(x, r(x)) has no curvature at the centre and the DSE (H={H!r}); "

@@ -1,6 +1,7 @@
 """Time the hierarchical gradient per leader update: dense (Eq. 7) against matrix-free (CG).
 
     python scripts/coupled_timing.py [--dims 16 64 256 1024] [--seeds 8] [--stages 200]
+    python scripts/coupled_timing.py --covariance 100 [--stages 200]
 
 On ``RandomQuadraticGame(d, d, seed=0)`` with a batch of ``seeds`` rows (the scaling study's
 set-up, ``scripts/scaling.py``), per update:
@@ -17,8 +18,20 @@ set-up, ``scripts/scaling.py``), per update:
 each with the game's own ``payoff_hvp`` (today the base class's default for this game: its
 dense blocks times ``v``) and with a closed-form product ``v @ H`` (a subclass here, what a
 game of many parameters overrides; random_quadratic.py itself is another helper's). The
-relative error of the CG direction against the dense one is shown. BLAS is pinned to one
-thread. Timings depend on the machine's load: quote them with ``uptime``.
+relative error of the CG direction against the dense one is shown.
+
+``--covariance d ...`` (instead of the table above): the covariance GAN at data dimension
+``d`` (``d^2`` parameters per player; ``d = 100`` is 1e4), where nothing may form a
+``d^2 x d^2`` matrix:
+:class:`agents.HierarchicalCGLeader` at :func:`agents.presets.gradient_leader_step`'s step
+(matrix-free above ``DENSE_CURVATURE_MAX`` leader parameters) against a gradient-ascent
+times ``step_scale`` against a gradient-ascent follower for ``stages`` stages, ``seeds`` rows;
+printed: the time of the step's curvature estimate, µs per leader update, and the largest
+(over the rows) distance to the solution set ``V V^T = S`` relative to the row's start (the
+GAN study's measure, ``scripts/gan_study.py``). Measure the memory with ``/usr/bin/time -v``.
+
+BLAS is pinned to one thread. Timings depend on the machine's load: quote them with
+``uptime``.
 """
 
 from __future__ import annotations
@@ -37,7 +50,7 @@ from agents import GradientAscentFollower, presets  # noqa: E402
 from agents.compose.cli.config import parse  # noqa: E402
 from agents.coupled import HierarchicalCGLeader  # noqa: E402
 from agents.rules import coupled as rules  # noqa: E402
-from hic_envs.games import Game, RandomQuadraticGame  # noqa: E402
+from hic_envs.games import CovarianceGAN, Game, RandomQuadraticGame  # noqa: E402
 
 
 class ClosedFormHVP(RandomQuadraticGame):
@@ -58,16 +71,23 @@ class Config:
     """Command-line configuration (one flag per field, :mod:`agents.compose.cli.config`)."""
 
     dims: tuple[int, ...] = (16, 64, 256, 1024)
-    """Dimensions d = d1 = d2."""
+    """Dimensions d = d1 = d2 of the random quadratic games (not run with ``--covariance``)."""
+    covariance: tuple[int, ...] = ()
+    """Data dimensions d of covariance GANs run in play (d^2 parameters per player), instead
+    of the random quadratic table."""
     seeds: int = 8
     """Batch rows."""
     stages: int = 200
     """Stages of the in-play timing."""
     dense_max: int = 1024
     """Largest d at which the dense update is timed."""
+    step_scale: float = 1.0
+    """``--covariance``: the leader's step is this times the preset's (the GAN study found
+    0.3 stable where the preset's step diverges, d >= 4)."""
 
     def __post_init__(self) -> None:
-        if not self.dims or min(self.dims) < 1 or self.seeds < 1 or self.stages < 1:
+        dims = self.dims + self.covariance
+        if not dims or min(dims) < 1 or self.seeds < 1 or self.stages < 1 or self.step_scale <= 0:
             raise ValueError(f"dims, seeds and stages must be positive, got {self}")
 
 
@@ -82,11 +102,13 @@ def _us(fn, min_time: float = 0.2) -> float:
             return el / reps * 1e6
 
 
-def _in_play_us(game: Game, S: int, stages: int, cg_iters: int = 50) -> tuple[float, float]:
-    """Mean µs per leader update in play, and the final relative distance to x*."""
-    leader = HierarchicalCGLeader(
-        game, presets.gradient_leader_step(game), num_envs=S, seed=0, cg_iters=cg_iters
-    )
+def _in_play_us(
+    game: Game, S: int, stages: int, cg_iters: int = 50, step: float | None = None, score=None
+) -> tuple[float, float]:
+    """Mean µs per leader update in play, and the final largest ``score`` (default: the
+    distance to x*) over the rows."""
+    step = presets.gradient_leader_step(game) if step is None else step
+    leader = HierarchicalCGLeader(game, step, num_envs=S, seed=0, cg_iters=cg_iters)
     follower = GradientAscentFollower(game, presets.follower_step_size(game), num_envs=S, seed=0)
     leader.reset()
     follower.reset()
@@ -98,8 +120,23 @@ def _in_play_us(game: Game, S: int, stages: int, cg_iters: int = 50) -> tuple[fl
         leader.observe_batch(r, y)
         spent += time.perf_counter() - t
         follower.observe_batch(r, x)
-    dist = game.distance_to_stackelberg(leader.strategies).max()
-    return spent / stages * 1e6, float(dist)
+    score = game.distance_to_stackelberg if score is None else score
+    return spent / stages * 1e6, float(score(leader.strategies).max())
+
+
+def covariance_row(d: int, cfg: Config) -> str:
+    """The covariance GAN's row at data dimension ``d``."""
+    game = CovarianceGAN(d)
+    t = time.perf_counter()
+    step = cfg.step_scale * presets.gradient_leader_step(game)
+    step_s = time.perf_counter() - t
+    first = HierarchicalCGLeader(game, step, num_envs=cfg.seeds, seed=0)
+    first.reset()
+    d0 = game.distance_to_stackelberg(first.strategies)  # the same seed: the same start
+    play, end = _in_play_us(
+        game, cfg.seeds, cfg.stages, step=step, score=lambda x: game.distance_to_stackelberg(x) / d0
+    )
+    return f"| {d} | {d * d} | {step_s:.3g} | {step:.3g} | {play:.4g} | {end:.3g} |"
 
 
 def rows(d: int, cfg: Config) -> list[str]:
@@ -140,6 +177,15 @@ def rows(d: int, cfg: Config) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     cfg = parse(Config, argv, prog="python scripts/coupled_timing.py")
+    if cfg.covariance:
+        print(
+            f"| d | parameters per player | step estimate s | step | µs per update in play "
+            f"| rel. distance after {cfg.stages} stages (max over rows) |\n"
+            "|---:|---:|---:|---:|---:|---:|"
+        )
+        for d in cfg.covariance:
+            print(covariance_row(d, cfg), flush=True)
+        return
     print(
         "| d | build s | dense µs | HVP | CG cold µs (iters) | CG rel. error | "
         "CG in play µs (max dist.) | CG 2 iterations in play µs (max dist.) |\n"
