@@ -63,6 +63,8 @@ _UNARY = {
     "ceil": "np.ceil({0})",
 }
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+#: Write ``a + (-b)`` as ``a - b`` (:func:`to_numpy`; off only to test that it changes no bit).
+FUSE_NEGATED_SUMS = True
 #: Unary primitives that return their operand (no new array).
 _PASS = {"copy", "copy_p", "stop_gradient"}
 #: Primitives that compute a new array.
@@ -78,7 +80,7 @@ _COMPUTED = {
     "select_n",
 }
 #: Primitives that return a view of their operand (fresh when the operand is).
-_VIEWS = {"squeeze", "reshape", "expand_dims", "transpose", "slice"}
+_VIEWS = {"squeeze", "reshape", "expand_dims", "transpose", "slice", "split"}
 
 
 def _dot_general(params: dict, lhs_nd: int, rhs_nd: int) -> str:
@@ -169,11 +171,36 @@ def _statement(prim: str, params: dict, ins: list[str], in_shapes: list, out_sha
         return f"_pad({ins[0]}, {ins[1]}, {tuple(out_shape)!r}, {where!r})"
     if prim == "select_n" and len(ins) == 3:
         return f"np.where({ins[0]}, {ins[2]}, {ins[1]})"
+    if prim == "iota":  # autodiff's identity seeds (jacfwd): a constant of the trace
+        dtype = np.dtype(params["dtype"])
+        if dtype.kind not in "iuf":
+            return None
+        dim, shape = int(params["dimension"]), tuple(out_shape)
+        axis = tuple(n if k == dim else 1 for k, n in enumerate(shape))
+        return (
+            f"np.broadcast_to(np.arange({shape[dim]}, dtype=np.{dtype.name}).reshape({axis!r}), "
+            f"{shape!r})"
+        )
+    if prim == "split" and len(params["sizes"]) == 1:  # one piece: the operand itself
+        return ins[0]
     return None
 
 
 def _shape_of(v) -> tuple:
     return tuple(getattr(v.aval, "shape", ()))
+
+
+def _is_reshape(eqn: Any, in_shape: tuple) -> bool:
+    """Whether ``eqn`` only reshapes its one operand (the statement ``_reshape`` writes)."""
+    prim, out_shape = eqn.primitive.name, tuple(eqn.outvars[0].aval.shape)
+    if prim in ("squeeze", "reshape", "expand_dims"):
+        return len(eqn.invars) == 1 or prim != "reshape"
+    if prim == "broadcast_in_dim" and len(eqn.invars) == 1:
+        tmp = [1] * len(out_shape)
+        for k, dim in enumerate(eqn.params["broadcast_dimensions"]):
+            tmp[dim] = in_shape[k]
+        return tuple(tmp) == out_shape
+    return False
 
 
 def to_numpy(closed_jaxpr: Any, bound: tuple[int, ...] = ()) -> Callable | None:
@@ -226,6 +253,44 @@ def to_numpy(closed_jaxpr: Any, bound: tuple[int, ...] = ()) -> Callable | None:
             keep.append(eqn)
             needed.update(id(v) for v in eqn.invars if not is_literal(v))
     keep.reverse()
+    # a + (-b) and (-b) + a are a - b exactly (IEEE negation is exact, and addition of the
+    # negation is how subtraction is defined): autodiff's sums of negated terms (through
+    # reshapes that only move unit axes) become one subtraction, and a negation (or reshape
+    # of one) read only there is not computed.
+    negated: dict[int, tuple[Any, tuple | None]] = {}  # var -> (b, shape to reshape b to)
+    for e in keep if FUSE_NEGATED_SUMS else ():
+        out = e.outvars[0] if len(e.outvars) == 1 else None
+        if out is None or np.dtype(out.aval.dtype).kind != "f" or is_literal(e.invars[0]):
+            continue
+        if e.primitive.name == "neg":
+            negated[id(out)] = (e.invars[0], None)
+        elif id(e.invars[0]) in negated and _is_reshape(e, _shape_of(e.invars[0])):
+            negated[id(out)] = (negated[id(e.invars[0])][0], tuple(out.aval.shape))
+    fused: dict[int, tuple[Any, Any]] = {}  # add's output -> (kept operand, negated operand)
+    uses: dict[int, int] = {id(v): 1 for v in jaxpr.outvars if not is_literal(v)}
+    for e in keep:
+        for v in e.invars:
+            if not is_literal(v):
+                uses[id(v)] = uses.get(id(v), 0) + 1
+        if e.primitive.name in ("add", "add_any") and len(e.invars) == 2:
+            a, b = e.invars
+            same = all(
+                not is_literal(v) and _shape_of(v) == _shape_of(e.outvars[0]) for v in (a, b)
+            )
+            if same and id(b) in negated:
+                fused[id(e.outvars[0])] = (a, b)
+            elif same and id(a) in negated:
+                fused[id(e.outvars[0])] = (b, a)
+    unread: dict[int, int] = {}  # var -> its reads that fused additions or skips replace
+    for _, neg in fused.values():
+        unread[id(neg)] = unread.get(id(neg), 0) + 1
+    skipped: set[int] = set()
+    for e in reversed(keep):  # a chain's last link first
+        out = e.outvars[0]
+        if id(out) in negated and unread.get(id(out), 0) == uses.get(id(out), 0):
+            skipped.add(id(out))
+            src = e.invars[0]
+            unread[id(src)] = unread.get(id(src), 0) + 1
     # The variables computable from the bound inputs alone (with constants and literals).
     early = {id(jaxpr.invars[k]) for k in bound}
     early.update(id(v) for v in jaxpr.constvars)
@@ -239,7 +304,10 @@ def to_numpy(closed_jaxpr: Any, bound: tuple[int, ...] = ()) -> Callable | None:
         out = eqn.outvars[0]
         if np.dtype(out.aval.dtype).kind not in "fbiu":
             return None
-        ins = [ref(v) for v in eqn.invars]
+        if id(out) in skipped:  # a negation (or its reshape) read only by fused additions
+            if id(eqn.invars[0]) in early:
+                early.add(id(out))
+            continue
         if eqn.primitive.name == "mul" and len(eqn.invars) == 2:
             a, b = eqn.invars
             # x * 1.0 is x exactly (autodiff's seed of ones): no operation.
@@ -255,7 +323,14 @@ def to_numpy(closed_jaxpr: Any, bound: tuple[int, ...] = ()) -> Callable | None:
                     early.add(id(out))
                 continue
         in_shapes = [tuple(getattr(v.aval, "shape", ())) for v in eqn.invars]
-        expr = _statement(eqn.primitive.name, eqn.params, ins, in_shapes, out.aval.shape)
+        if id(out) in fused:
+            kept, neg = fused[id(out)]
+            src, shape = negated[id(neg)]
+            sub = ref(src) if shape is None else _reshape(ref(src), shape)
+            expr = f"({ref(kept)} - {sub})"
+        else:
+            ins = [ref(v) for v in eqn.invars]
+            expr = _statement(eqn.primitive.name, eqn.params, ins, in_shapes, out.aval.shape)
         if expr is None:
             return None
         if expr in seen:

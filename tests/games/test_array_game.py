@@ -215,6 +215,48 @@ def test_follower_grad_given_is_follower_grad_bit_for_bit(seed):
         np.testing.assert_array_equal(one(y[0]), game.follower_grad(x[0], y[0]))
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_fused_negated_sums_change_no_bit(seed, monkeypatch):
+    """The writer's ``a + (-b) -> a - b`` (and the NumPy forms of ``iota`` and ``split``
+    that the Hessians' programs need): every program, with and without the fusion, gives the
+    same bits; the duopoly's follower gradient really is fused (no negation left)."""
+    from hic_envs.games import _jaxpr_numpy
+
+    names = (
+        "payoffs",
+        "leader_grad",
+        "follower_grad",
+        "leader_grad_y",
+        "follower_grad_x",
+        "follower_hess_yy",
+        "follower_hess_yx",
+        "leader_hess_yx",
+    )
+    games = (
+        nonlinear,
+        lambda s: array_duopoly(),
+        lambda s: array_quadratic(RandomQuadraticGame(3, 2, seed=s)),
+    )
+    for make in games:
+        fused = make(seed)
+        monkeypatch.setattr(_jaxpr_numpy, "FUSE_NEGATED_SUMS", False)
+        plain = make(seed)
+        x, y = _points(fused, seed, (5,))
+        want = {n: getattr(plain, n)(x, y) for n in names}
+        monkeypatch.setattr(_jaxpr_numpy, "FUSE_NEGATED_SUMS", True)
+        for n in names:
+            got, ref = getattr(fused, n)(x, y), want[n]
+            got, ref = (got, ref) if isinstance(got, tuple) else ((got,), (ref,))
+            for g, w in zip(got, ref, strict=True):
+                assert np.array_equal(g, w), (fused.name, n)
+        assert all(hasattr(fused._jit[k], "source") for k in fused._jit if k[0] in names)
+    duo = array_duopoly()
+    x, y = _points(duo, seed, (4,))
+    duo.follower_grad(x, y)
+    src = duo._jit[("follower_grad", (4, 1), (4, 1))].source
+    assert "(-" not in src and " - " in src, src
+
+
 def test_follower_grad_given_refuses_what_is_not_finite():
     def f2(x, y):
         return -jnp.sum((y - 1.0 / x) ** 2)
