@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from agents.rules.xp import namespace
 
 __all__ = [
@@ -163,31 +165,49 @@ def conjugate_gradient(
 ) -> tuple[Any, Any]:
     """Solve ``A u = b`` for a symmetric positive definite ``A`` (given as ``matvec``), row by
     row over a batch ``(S, d)``, from ``x0``: at most ``iters`` iterations, stopping when
-    every row has ``|r| <= tol |b|``. Returns ``(u, iterations used)`` (an int).
+    every row has ``|r| <= tol |b|``. Returns ``(u, iterations used)`` (an int; a traced
+    integer in a traced namespace).
 
     All rows iterate together until the last converges (a converged row keeps shrinking its
     residual; a row whose residual is exactly zero takes zero steps: the divisions carry a
     ``1e-300`` guard), which keeps an iteration to one product and a dozen element-wise
     operations.
+
+    Under NumPy the loop stops at the first iteration at which every row has converged. In
+    another namespace (a traced one: the JAX engine) there is no value to branch on, so it
+    runs all ``iters`` iterations and keeps the previous values from that iteration on (a
+    ``where`` on the same test): the same result, ``iters`` products always, and the count
+    a traced integer.
     """
     xp = namespace(b, x0)
     tiny = 1e-300
-    u = x0
-    r = b - matvec(u)
-    p = r
-    rs = _dot(r, r)
-    stop = (tol * tol) * _dot(b, b)
-    k = 0
-    while k < iters and bool(xp.any(rs > stop)):
+
+    def step(u: Any, r: Any, p: Any, rs: Any) -> tuple[Any, Any, Any, Any]:
         ap = matvec(p)
         alpha = rs / (_dot(p, ap) + tiny)
         u = u + alpha * p
         r = r - alpha * ap
         rs_new = _dot(r, r)
-        p = r + (rs_new / (rs + tiny)) * p
-        rs = rs_new
-        k += 1
-    return u, k
+        return u, r, r + (rs_new / (rs + tiny)) * p, rs_new
+
+    u = x0
+    r = b - matvec(u)
+    p = r
+    rs = _dot(r, r)
+    stop = (tol * tol) * _dot(b, b)
+    if xp is np:
+        k = 0
+        while k < iters and bool(np.any(rs > stop)):
+            u, r, p, rs = step(u, r, p, rs)
+            k += 1
+        return u, k
+    count = xp.zeros((), dtype=xp.int64)
+    for _ in range(iters):
+        go = xp.any(rs > stop)
+        new = step(u, r, p, rs)
+        u, r, p, rs = (xp.where(go, a, old) for a, old in zip(new, (u, r, p, rs), strict=True))
+        count = count + xp.astype(go, xp.int64)
+    return u, count
 
 
 def hierarchical_cg(

@@ -1,0 +1,258 @@
+"""Issue 18: the coupled learners (agents/coupled.py) are rule sets, and under NumPy they
+reproduce the stateful classes they replaced (``reference_coupled.py``, a frozen copy) bit
+for bit, in the same process: every method in both roles (a pair of one method: the joint
+algorithm) and as a leader against a gradient follower, on the covariance GAN, a random
+quadratic game and the tandem game, through the NumPy engine (its fast-forward included)
+and the single face; their checkpoints round-trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import reference_coupled as R
+
+from agents import coupled as C
+from agents.compose.engines.runner import BatchRunner, play
+from agents.face import RuleAgent
+from agents.followers import GradientAscentFollower
+from agents.rules.protocol import READ_CHECK, RuleSet, capabilities_of
+from agents.schedules import PowerLaw
+from hic_envs import GameEnv
+from hic_envs.games import CovarianceGAN, RandomQuadraticGame, TandemGame
+
+SEEDS = (0, 3)
+
+#: name -> (class name in both modules, options).
+METHODS = {
+    "lookahead": ("LookAheadLearner", {}),
+    "lookahead_eta": ("LookAheadLearner", {"lookahead": 0.3}),
+    "lola": ("LOLALearner", {"lookahead": 0.5}),
+    "lola_original": ("LOLALearner", {"correction": False}),
+    "sos": ("SOSLearner", {"a": 0.3, "b": 0.5}),
+    "symplectic": ("SymplecticLearner", {}),
+    "symplectic_plain": ("SymplecticLearner", {"align": False, "lam": 0.5}),
+    "consensus": ("ConsensusLearner", {"gamma": 0.5}),
+    "extragradient": ("ExtragradientLearner", {}),
+    "extragradient_other": ("ExtragradientLearner", {"other_extrapolation": 0.02}),
+}
+
+GAMES = {
+    "covariance_gan": lambda: CovarianceGAN(d=2, seed=1),
+    "random_quadratic": lambda: RandomQuadraticGame(3, 2, seed=2),
+    "tandem": TandemGame,
+}
+
+
+def _learner(mod, method, game, role, S, step=0.05):
+    cls_name, opts = METHODS[method]
+    return getattr(mod, cls_name)(game, role, step, num_envs=S, **opts)
+
+
+def _same(a, b):
+    for f in ("row", "update", "stage", "leader_strategies", "follower_strategies"):
+        assert np.array_equal(getattr(a, f), getattr(b, f)), f
+    assert np.array_equal(a.final_leader, b.final_leader)
+    assert np.array_equal(a.final_follower, b.final_follower)
+
+
+def _run_both(make, game, seed, chunks=(70, 130), **kw):
+    """``make(mod) -> (leader, follower)`` for the library (C) and the reference (R)."""
+    runs, agents = [], []
+    for mod in (C, R):
+        leader, follower = make(mod)
+        runner = BatchRunner(game, leader, follower, seed=seed, max_cycles=60, **kw)
+        runs.append([runner.run(c) for c in chunks])
+        agents.append((leader, follower))
+    for a, b in zip(*runs, strict=True):
+        _same(a, b)
+    return agents
+
+
+def _same_state(new, old):
+    """The new state dict holds the old one's learning state under the same names."""
+    a, b = new.state_dict(), old.state_dict()
+    for k in ("z", "w"):
+        assert (k in a) == (k in b), k
+        if k in a:
+            np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    assert int(a["t"]) == int(b["t"])
+    np.testing.assert_array_equal(a["rng"], b["rng"])
+    assert new.updates == old.updates
+    np.testing.assert_array_equal(new.update_counts(), old.update_counts())
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("game_name", sorted(GAMES))
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_a_pair_of_one_method_reproduces_the_reference_bit_for_bit(method, game_name, seed):
+    """Leader and follower of one method (the joint algorithm), both roles under test."""
+    game, S = GAMES[game_name](), 3
+
+    def make(mod):
+        return (
+            _learner(mod, method, game, "leader", S),
+            _learner(mod, method, game, "follower", S),
+        )
+
+    (nl, nf), (ol, of) = _run_both(make, game, seed)
+    _same_state(nl, ol)
+    _same_state(nf, of)
+
+
+LEADER_OPTIONS = {
+    "lola": {"lookahead": 0.5},
+    "sos": {"lookahead": 0.1, "a": 0.3, "b": 0.5},
+    "extragradient": {"extrapolation": 0.1},
+}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("game_name", sorted(GAMES))
+@pytest.mark.parametrize("method", ["lola", "sos", "extragradient", "hierarchical_cg"])
+def test_a_leader_against_a_gradient_follower_reproduces_the_reference(method, game_name, seed):
+    """As a leader against a gradient follower (the engine's fast-forward runs the follower
+    and the coupled leader over reward-free stages), with a power-law step."""
+    game, S = GAMES[game_name](), 4
+    step = PowerLaw(0.05, 0.6)
+
+    def make(mod):
+        if method == "hierarchical_cg":
+            leader = mod.HierarchicalCGLeader(game, step, num_envs=S, cg_iters=7, cg_tol=1e-9)
+        else:
+            cls_name = METHODS[method][0]
+            opts = LEADER_OPTIONS[method]  # eta given: a power-law step is not eta's default
+            leader = getattr(mod, cls_name)(game, "leader", step, num_envs=S, **opts)
+        return leader, GradientAscentFollower(game, 0.05, num_envs=S)
+
+    (nl, _), (ol, _) = _run_both(make, game, seed, noise_std=0.3)
+    _same_state(nl, ol)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("game_name", sorted(GAMES))
+def test_hierarchical_cg_keeps_its_warm_start_bit_for_bit(game_name, seed):
+    """The CG warm start is state: the default 50 iterations and a budget of 2 (where the
+    warm start carries the solve across stages) give the reference's strategies and ``w``."""
+    game, S = GAMES[game_name](), 3
+    for iters in (50, 2):
+
+        def make(mod, iters=iters):
+            leader = mod.HierarchicalCGLeader(game, 0.02, num_envs=S, cg_iters=iters)
+            return leader, GradientAscentFollower(game, 0.1, num_envs=S)
+
+        (nl, _), (ol, _) = _run_both(make, game, seed)
+        _same_state(nl, ol)
+        assert np.any(nl.state["w"] != 0.0)
+
+
+@pytest.mark.parametrize("method", ["lola", "symplectic", "extragradient"])
+def test_the_single_face_reproduces_the_reference(method):
+    game = TandemGame()
+    out = []
+    for mod in (C, R):
+        leader = _learner(mod, method, game, "leader", None)
+        follower = _learner(mod, method, game, "follower", None)
+        out.append(play(GameEnv(game, max_cycles=40, noise_std=0.2), leader, follower, 150, 5))
+    for f in out[0].__dataclass_fields__:
+        assert np.array_equal(getattr(out[0], f), getattr(out[1], f)), f
+
+
+def _every_learner(game, S):
+    for method in sorted(METHODS):
+        for role in ("leader", "follower"):
+            yield f"{method}-{role}", _learner(C, method, game, role, S)
+    yield "hierarchical_cg", C.HierarchicalCGLeader(game, 0.02, num_envs=S, cg_iters=3)
+
+
+def test_every_coupled_learner_is_a_rule_set_face():
+    game = CovarianceGAN(d=2, seed=1)
+    for name, agent in _every_learner(game, 2):
+        assert isinstance(agent, RuleAgent), name
+        assert isinstance(agent.rules, RuleSet), name
+        caps = capabilities_of(agent)
+        assert caps.coupled and caps.needs_game and caps.reward_free and caps.pure, name
+        assert agent.coupled and caps.reads and caps.draws == ("x0",), name
+        agent.reset(seed=0)
+        assert set(agent.state) == {"z", "t", READ_CHECK} | (
+            {"w"} if name == "hierarchical_cg" else set()
+        )
+
+
+def _checkpoint_pair(name, game, S):
+    if name == "hierarchical_cg":
+        leader = C.HierarchicalCGLeader(game, 0.02, num_envs=S, cg_iters=2)
+        return leader, GradientAscentFollower(game, 0.1, num_envs=S)
+    method, role = name.rsplit("-", 1)
+    learner = _learner(C, method, game, role, S)
+    other = GradientAscentFollower(game, 0.1, num_envs=S)
+    if role == "leader":
+        return learner, other
+    from agents.baselines import SGALeader
+
+    return SGALeader(game, 0.02, num_envs=S), learner
+
+
+@pytest.mark.parametrize(
+    "name",
+    [f"{m}-{r}" for m in sorted(METHODS) for r in ("leader", "follower")] + ["hierarchical_cg"],
+)
+def test_a_checkpoint_round_trips_for_every_coupled_learner(name):
+    """run(a) + the runner's state_dict -> a runner built alike (another seed) +
+    load_state_dict -> run(b) equals the first runner's run(b), bit for bit (with payoff
+    noise), on the covariance GAN."""
+    game, S = CovarianceGAN(d=2, seed=1), 3
+    runs = []
+    for resume in (False, True):
+        leader, follower = _checkpoint_pair(name, game, S)
+        runner = BatchRunner(game, leader, follower, seed=3, noise_std=0.5, max_cycles=50)
+        runner.run(77)
+        if resume:
+            state = {k: np.array(v) for k, v in runner.state_dict().items()}
+            leader, follower = _checkpoint_pair(name, game, S)
+            runner = BatchRunner(game, leader, follower, seed=99, noise_std=0.5, max_cycles=50)
+            runner.load_state_dict(state)
+        runs.append(runner.run(120))
+    _same(*runs)
+
+
+def test_a_nonfinite_direction_is_an_error_naming_the_learner():
+    """A direction that overflows is caught by the read check, not hidden by the box."""
+    game = RandomQuadraticGame(2, 2, seed=0)
+    leader = C.LOLALearner(game, "leader", 1e308, num_envs=2, lookahead=1.0)
+    follower = GradientAscentFollower(game, 0.1, num_envs=2)
+    with pytest.raises(ValueError, match="LOLALearner read a NaN or infinite derivative"):
+        BatchRunner(game, leader, follower, seed=0).run(5)
+
+
+def test_bad_options_raise_naming_them():
+    game = TandemGame()
+    with pytest.raises(ValueError, match="role"):
+        C.CoupledOptions("both", 0.1)
+    with pytest.raises(ValueError, match="constant step"):
+        C.ExtragradientOptions("leader", PowerLaw(0.1, 0.5))
+    with pytest.raises(ValueError, match="other_extrapolation"):
+        C.ExtragradientLearner(game, "leader", 0.1, other_extrapolation=-1.0)
+    with pytest.raises(TypeError, match="correction"):
+        C.LOLALearner(game, "leader", 0.1, correction="yes")
+    with pytest.raises(ValueError, match="eps"):
+        C.SymplecticLearner(game, "leader", 0.1, eps=float("nan"))
+    with pytest.raises(ValueError, match="is a leader"):
+        C.HierarchicalCGOptions("follower", 0.1)
+    with pytest.raises(TypeError, match="warm start"):
+        C.HierarchicalCGLeader(game, 0.1).directions(np.zeros((1, 1)), np.zeros((1, 1)))
+    with pytest.raises(AttributeError, match="fixed at construction"):
+        C.SOSLearner(game, "leader", 0.1).a = 0.2
+
+
+def test_the_step_size_is_settable_and_the_options_readable():
+    game = TandemGame()
+    sos = C.SOSLearner(game, "follower", 0.1, a=0.25)
+    assert (sos.role, sos.a, sos.b, sos.lookahead, sos.step_size.value) == (
+        "follower",
+        0.25,
+        0.1,
+        0.1,
+        0.1,
+    )
+    sos.step_size = 0.2
+    assert sos.step_size.value == 0.2 and sos.lookahead == 0.1  # eta was fixed at 0.1
