@@ -256,3 +256,58 @@ def test_the_step_size_is_settable_and_the_options_readable():
     )
     sos.step_size = 0.2
     assert sos.step_size.value == 0.2 and sos.lookahead == 0.1  # eta was fixed at 0.1
+
+
+@pytest.mark.parametrize(
+    ("leader", "follower"),
+    [("hierarchical-cg", "gradient"), ("lola", "lola"), ("sos", "sos"), ("sga", "extragradient")],
+)
+def test_an_interrupted_run_resumes_to_the_same_files(leader, follower, tmp_path, monkeypatch):
+    """``hic run``'s path (run_experiment): a run that dies at its third checkpoint write and
+    is resumed from the second gives the files of an uninterrupted run."""
+    import json
+
+    import agents.compose.experiments.experiment as ex
+    from agents.compose.experiments.experiment import ExperimentConfig, run_experiment
+    from agents.compose.experiments.results import read_checkpoint
+
+    config = ExperimentConfig(
+        "hic/CovarianceGAN-v0",
+        leader=leader,
+        follower=follower,
+        seeds=3,
+        stages=1000,
+        seed=3,
+        noise_std=0.5,
+        max_cycles=300,
+        record="log:1",
+    )
+    kw = dict(progress=False, chunk=200, checkpoint_seconds=0.0)
+
+    def files(d):
+        summary = json.loads((d / "summary.json").read_text())
+        summary.pop("timing")
+        return (d / "updates.csv").read_bytes(), summary
+
+    run_experiment(config, tmp_path / "whole", **kw)
+    real, count = ex.write_checkpoint, {"n": 0}
+
+    class Crash(Exception):
+        pass
+
+    def crashing(*args):
+        count["n"] += 1
+        if count["n"] == 3:
+            raise Crash
+        real(*args)
+
+    monkeypatch.setattr(ex, "write_checkpoint", crashing)
+    with pytest.raises(Crash):
+        run_experiment(config, tmp_path / "cut", **kw)
+    monkeypatch.setattr(ex, "write_checkpoint", real)
+    state, _ = read_checkpoint(tmp_path / "cut" / "checkpoint.npz")
+    coupled_role = "follower" if leader == "sga" else "leader"
+    assert {f"{coupled_role}/z", f"{coupled_role}/t", f"{coupled_role}/read_check"} <= set(state)
+    assert (f"{coupled_role}/w" in state) == (leader == "hierarchical-cg")
+    run_experiment(config, tmp_path / "cut", resume=True, **kw)
+    assert files(tmp_path / "cut") == files(tmp_path / "whole")
