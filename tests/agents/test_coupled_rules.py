@@ -259,10 +259,17 @@ def test_the_step_size_is_settable_and_the_options_readable():
 
 
 @pytest.mark.parametrize(
-    ("leader", "follower"),
-    [("hierarchical-cg", "gradient"), ("lola", "lola"), ("sos", "sos"), ("sga", "extragradient")],
+    ("leader", "follower", "coupled_role"),
+    [
+        ("hierarchical-cg", "gradient", "leader"),
+        ("lola", "lola", "follower"),  # the "lola" leader is LOLALeader, a gradient leader
+        ("sos", "sos", "leader"),
+        ("sga", "extragradient", "follower"),
+    ],
 )
-def test_an_interrupted_run_resumes_to_the_same_files(leader, follower, tmp_path, monkeypatch):
+def test_an_interrupted_run_resumes_to_the_same_files(
+    leader, follower, coupled_role, tmp_path, monkeypatch
+):
     """``hic run``'s path (run_experiment): a run that dies at its third checkpoint write and
     is resumed from the second gives the files of an uninterrupted run."""
     import json
@@ -306,7 +313,6 @@ def test_an_interrupted_run_resumes_to_the_same_files(leader, follower, tmp_path
         run_experiment(config, tmp_path / "cut", **kw)
     monkeypatch.setattr(ex, "write_checkpoint", real)
     state, _ = read_checkpoint(tmp_path / "cut" / "checkpoint.npz")
-    coupled_role = "follower" if leader == "sga" else "leader"
     assert {f"{coupled_role}/z", f"{coupled_role}/t", f"{coupled_role}/read_check"} <= set(state)
     assert (f"{coupled_role}/w" in state) == (leader == "hierarchical-cg")
     run_experiment(config, tmp_path / "cut", resume=True, **kw)
