@@ -432,6 +432,7 @@ class CoupledLearner(RuleAgent):
         **options: the method's further options (fields of its ``options_type``).
     """
 
+    coupled = True
     options_type = CoupledOptions
     settable = ("step_size",)
 
