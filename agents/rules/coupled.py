@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.rules.xp import namespace
+from agents.rules.xp import namespace, while_loop
 
 __all__ = [
     "conjugate_gradient",
@@ -165,19 +165,16 @@ def conjugate_gradient(
 ) -> tuple[Any, Any]:
     """Solve ``A u = b`` for a symmetric positive definite ``A`` (given as ``matvec``), row by
     row over a batch ``(S, d)``, from ``x0``: at most ``iters`` iterations, stopping when
-    every row has ``|r| <= tol |b|``. Returns ``(u, iterations used)`` (an int; a traced
-    integer in a traced namespace).
+    every row has ``|r| <= tol |b|``. Returns ``(u, iterations used)`` (an int).
 
     All rows iterate together until the last converges (a converged row keeps shrinking its
     residual; a row whose residual is exactly zero takes zero steps: the divisions carry a
     ``1e-300`` guard), which keeps an iteration to one product and a dozen element-wise
     operations.
 
-    Under NumPy the loop stops at the first iteration at which every row has converged. In
-    another namespace (a traced one: the JAX engine) there is no value to branch on, so it
-    runs all ``iters`` iterations and keeps the previous values from that iteration on (a
-    ``where`` on the same test): the same result, ``iters`` products always, and the count
-    a traced integer.
+    The loop is :func:`agents.rules.xp.while_loop`: a Python loop under NumPy, JAX's
+    ``while_loop`` in JAX's namespace (the JAX engine), with the same stopping test; the
+    count is then a traced integer.
     """
     xp = namespace(b, x0)
     tiny = 1e-300
@@ -201,13 +198,16 @@ def conjugate_gradient(
             u, r, p, rs = step(u, r, p, rs)
             k += 1
         return u, k
-    count = xp.zeros((), dtype=xp.int64)
-    for _ in range(iters):
-        go = xp.any(rs > stop)
-        new = step(u, r, p, rs)
-        u, r, p, rs = (xp.where(go, a, old) for a, old in zip(new, (u, r, p, rs), strict=True))
-        count = count + xp.astype(go, xp.int64)
-    return u, count
+
+    def cond(c: tuple) -> Any:
+        return (c[4] < iters) & xp.any(c[3] > stop)
+
+    def body(c: tuple) -> tuple:
+        return (*step(*c[:4]), c[4] + 1)
+
+    zero = xp.asarray(0, dtype=xp.int64)
+    u, r, p, rs, k = while_loop(xp, cond, body, (xp.asarray(u), r, p, rs, zero))
+    return u, k
 
 
 def hierarchical_cg(

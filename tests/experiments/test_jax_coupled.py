@@ -66,13 +66,14 @@ def _pair(case, game, step=0.02):
             SOSLearner(game, "leader", step, num_envs=S, lookahead=0.02),
             SOSLearner(game, "follower", step, num_envs=S, lookahead=0.02),
         )
-    # CG to a fixed count (cg_tol far below rounding): where the residual test would stop
-    # CG in one engine and not in the other is then never decided by the last bit.
-    leader = HierarchicalCGLeader(game, step, num_envs=S, cg_iters=4, cg_tol=1e-300)
+    if case == "hierarchical_cg":  # the defaults: at most 50 iterations, to 1e-6 relative
+        leader = HierarchicalCGLeader(game, step, num_envs=S)
+    else:  # a fixed count of 4 iterations (cg_tol far below rounding: CG never stops early)
+        leader = HierarchicalCGLeader(game, step, num_envs=S, cg_iters=4, cg_tol=1e-300)
     return leader, GradientAscentFollower(game, 0.05, num_envs=S)
 
 
-CASES = ["lola_pair", "lola_leader", "sos_pair", "hierarchical_cg"]
+CASES = ["lola_pair", "lola_leader", "sos_pair", "hierarchical_cg", "hierarchical_cg_fixed"]
 
 
 @pytest.mark.parametrize("game_name", sorted(GAMES))
@@ -98,11 +99,11 @@ def test_the_jax_engine_replays_the_numpy_engine(case, game_name):
     for f in ("leader_strategies", "follower_strategies", "final_leader", "final_follower"):
         np.testing.assert_allclose(getattr(b, f), getattr(a, f), rtol=1e-12, atol=1e-12)
     assert not np.allclose(a.final_leader, a.leader_strategies[:S])  # it moved
-    if case == "hierarchical_cg":  # the warm start too
+    if case.startswith("hierarchical_cg"):  # the warm start too
         np.testing.assert_allclose(np.asarray(sb["w"]), sa["w"], rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("case", ["lola_pair", "hierarchical_cg"])
+@pytest.mark.parametrize("case", ["lola_pair", "hierarchical_cg_fixed"])
 def test_a_jax_checkpoint_of_a_coupled_pair_round_trips(case):
     """run(a) + state_dict -> a runner built alike + load_state_dict -> run(b) equals the
     first runner's run(b), bit for bit, with payoff noise (the coupled learners ignore
@@ -132,3 +133,30 @@ def test_on_the_library_games_the_trace_names_the_numpy_derivative():
     leader, follower = _pair("hierarchical_cg", game)
     with pytest.raises(ValueError, match="does not trace.*NumPy-only"):
         make_runner(game, leader, follower, 0, backend="jax")
+
+
+@pytest.mark.parametrize(("iters", "tol"), [(50, 1e-10), (3, 1e-10), (50, 1e-300)])
+def test_conjugate_gradient_under_jit_is_the_numpy_solve(iters, tol):
+    """The traced CG (jax.lax.while_loop through agents.rules.xp.while_loop) takes the
+    NumPy loop's iterations and gives its solution to 1e-12, for a budget that stops it,
+    a tolerance that stops it, and neither (all rows of one SPD system, 6 rows, d = 5)."""
+    import jax
+    import jax.numpy as jnp
+
+    from agents.rules.coupled import conjugate_gradient
+
+    rng = np.random.default_rng(2)
+    m = rng.normal(size=(5, 5))
+    a = m @ m.T + 5 * np.eye(5)
+    b, x0 = rng.normal(size=(6, 5)), np.zeros((6, 5))
+    u, k = conjugate_gradient(lambda v: v @ a, b, x0, iters, tol)
+    with jax.enable_x64(True):
+        uj, kj = jax.jit(lambda bb, u0: conjugate_gradient(lambda v: v @ a, bb, u0, iters, tol))(
+            jnp.asarray(b), jnp.asarray(x0)
+        )
+        uj, kj = np.asarray(uj), int(kj)
+    assert kj == k
+    assert k == 3 if iters == 3 else 3 < k <= 50
+    np.testing.assert_allclose(uj, u, rtol=1e-12, atol=1e-12)
+    if iters == 50:
+        np.testing.assert_allclose(u @ a, b, rtol=1e-8, atol=1e-8)
