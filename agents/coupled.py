@@ -90,14 +90,33 @@ __all__ = [
 ROLES = ("leader", "follower")
 
 
-def _positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
+def _positive(name: str, value: Any, *, allow_zero: bool = False) -> Any:
+    """A finite number > 0 (>= 0 with ``allow_zero``), or a 1-d array of them, one per row
+    (returned as a read-only float64 array)."""
+    bound = ">= 0" if allow_zero else "> 0"
+    if isinstance(value, (np.ndarray, list, tuple)):
+        v = np.asarray(value)
+        if v.ndim != 1 or v.size == 0 or v.dtype.kind not in "iuf":
+            raise TypeError(
+                f"{name} must be a number or a 1-d array of numbers (one per row), got {value!r}"
+            )
+        v = v.astype(np.float64)
+        if not np.all(np.isfinite(v)) or np.any(v < 0) or (not allow_zero and np.any(v == 0)):
+            raise ValueError(f"{name} must hold finite numbers {bound}, got {value!r}")
+        v.flags.writeable = False
+        return v
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r}")
     v = float(value)
     if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
     return v
+
+
+def _col(v: Any) -> Any:
+    """A per-row option ``(S,)`` as a column ``(S, 1)`` against ``(S, d)`` arrays; a number
+    as itself."""
+    return v[:, None] if isinstance(v, np.ndarray) else v
 
 
 def _flag(name: str, value: Any) -> bool:
@@ -106,7 +125,7 @@ def _flag(name: str, value: Any) -> bool:
     return bool(value)
 
 
-def _lookahead_eta(lookahead: Any, step_size: Any, name: str = "lookahead") -> float:
+def _lookahead_eta(lookahead: Any, step_size: Any, name: str = "lookahead") -> Any:
     """``eta``: the given look-ahead, or the constant step size (the published default)."""
     if lookahead is not None:
         return _positive(name, lookahead)
@@ -124,6 +143,10 @@ def _lookahead_eta(lookahead: Any, step_size: Any, name: str = "lookahead") -> f
 class CoupledOptions:
     """The options every coupled learner shares (the catalog's
     :class:`~agents.catalog.CoupledSettings` is their command-line form, unset = default).
+
+    Every numeric option of a method (``lookahead``, ``a``, ``b``, ``lam``, ``eps``,
+    ``gamma``, the extrapolations, ``cg_tol``; not ``cg_iters``) may be a number or a 1-d
+    array with one value per row of the batch, so one batch runs a grid of them.
 
     Attributes:
         role: ``"leader"`` (strategy ``x``) or ``"follower"`` (strategy ``y``).
@@ -187,7 +210,7 @@ class SOSOptions(LookAheadOptions):
     def __post_init__(self) -> None:
         super().__post_init__()
         a = _positive("a", self.a)
-        if a >= 1:
+        if np.any(np.asarray(a) >= 1):
             raise ValueError(f"a must lie in (0, 1), got {self.a!r}")
         object.__setattr__(self, "a", a)
         object.__setattr__(self, "b", _positive("b", self.b))
@@ -307,6 +330,13 @@ class CoupledRules:
         return uniform_init_draws(options.init, spec)
 
     def init(self, options: Any, spec: Spec, num_rows: int, draws: dict) -> dict:
+        for f in dataclasses.fields(options):
+            v = getattr(options, f.name)
+            if f.name != "init" and isinstance(v, np.ndarray) and v.shape != (num_rows,):
+                raise ValueError(
+                    f"the per-row option {f.name} has {v.shape[0]} values for a batch of "
+                    f"{num_rows} rows"
+                )
         z = initial_strategy(options.init, spec, num_rows, draws)
         return {"z": z, "t": 0, READ_CHECK: np.zeros(z.shape)}
 
@@ -362,7 +392,7 @@ class HierarchicalCGRules(CoupledRules):
 
     def direction(self, options: Any, spec: Spec, state: dict, obs: Any) -> tuple[Any, dict]:
         d, w = rules.hierarchical_cg(
-            spec.game, state["z"], obs, state["w"], options.cg_iters, options.cg_tol
+            spec.game, state["z"], obs, state["w"], options.cg_iters, _col(options.cg_tol)
         )
         return d, {"w": w}
 
@@ -375,27 +405,29 @@ def _no_joint_directions(options: Any, game: Game, x: Any, y: Any) -> tuple[Any,
 
 
 def _lookahead(options: Any, game: Game, x: Any, y: Any) -> tuple[Any, Any]:
-    return rules.lookahead(game, x, y, options.lookahead)
+    return rules.lookahead(game, x, y, _col(options.lookahead))
 
 
 def _lola(options: Any, game: Game, x: Any, y: Any) -> tuple[Any, Any]:
-    return rules.lola(game, x, y, options.lookahead, correction=options.correction)
+    return rules.lola(game, x, y, _col(options.lookahead), correction=options.correction)
 
 
 def _sos(options: Any, game: Game, x: Any, y: Any) -> tuple[Any, Any]:
-    return rules.sos(game, x, y, options.lookahead, options.a, options.b)
+    o = options
+    return rules.sos(game, x, y, _col(o.lookahead), _col(o.a), _col(o.b))
 
 
 def _symplectic(options: Any, game: Game, x: Any, y: Any) -> tuple[Any, Any]:
-    return rules.symplectic(game, x, y, options.lam, align=options.align, eps=options.eps)
+    o = options
+    return rules.symplectic(game, x, y, _col(o.lam), align=o.align, eps=_col(o.eps))
 
 
 def _consensus(options: Any, game: Game, x: Any, y: Any) -> tuple[Any, Any]:
-    return rules.consensus(game, x, y, options.gamma)
+    return rules.consensus(game, x, y, _col(options.gamma))
 
 
 def _extragradient(options: Any, game: Game, x: Any, y: Any) -> tuple[Any, Any]:
-    own, other = options.extrapolation, options.other_extrapolation
+    own, other = _col(options.extrapolation), _col(options.other_extrapolation)
     ex, ey = (own, other) if options.role == "leader" else (other, own)
 
     def project(xh: Any, yh: Any) -> tuple[Any, Any]:  # onto the boxes (Game.project_*)

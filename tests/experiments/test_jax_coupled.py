@@ -58,6 +58,12 @@ def _pair(case, game, step=0.02):
             LOLALearner(game, "leader", step, num_envs=S, lookahead=0.5),
             LOLALearner(game, "follower", step, num_envs=S, lookahead=0.5),
         )
+    if case == "lola_pair_per_row":  # one look-ahead per row
+        eta = np.array([0.2, 0.5, 1.0, 0.5])
+        return (
+            LOLALearner(game, "leader", step, num_envs=S, lookahead=eta),
+            LOLALearner(game, "follower", step, num_envs=S, lookahead=eta),
+        )
     if case == "lola_leader":
         leader = LOLALearner(game, "leader", step, num_envs=S, lookahead=1.0, correction=False)
         return leader, GradientAscentFollower(game, 0.05, num_envs=S)
@@ -73,7 +79,14 @@ def _pair(case, game, step=0.02):
     return leader, GradientAscentFollower(game, 0.05, num_envs=S)
 
 
-CASES = ["lola_pair", "lola_leader", "sos_pair", "hierarchical_cg", "hierarchical_cg_fixed"]
+CASES = [
+    "lola_pair",
+    "lola_pair_per_row",
+    "lola_leader",
+    "sos_pair",
+    "hierarchical_cg",
+    "hierarchical_cg_fixed",
+]
 
 
 @pytest.mark.parametrize("game_name", sorted(GAMES))
