@@ -30,11 +30,11 @@ from agents.rules.protocol import (
     Spec,
     cache_field,
     initial_strategy,
+    schedule_at,
     stage_counts,
-    table,
     uniform_init_draws,
 )
-from agents.schedules import Constant, PerRow, as_schedule
+from agents.schedules import as_schedule
 from hic_envs.games.base import Game
 
 __all__ = [
@@ -137,15 +137,7 @@ class GradientLeaderRules:
         self, options: Any, spec: Spec, state: dict, reward: Any, obs: Any, draws: dict
     ) -> dict:
         x, t = state["x"], state["t"]
-        step = options.step_size
-        if isinstance(step, Constant):
-            alpha = step.value
-        elif isinstance(step, PerRow):
-            alpha = step(t)[:, None]
-        elif isinstance(t, (int, np.integer)):
-            alpha = table(options, "step_size").at(t)
-        else:  # a traced stage count (the JAX engine): the schedule in its namespace
-            alpha = step(t)
+        alpha = schedule_at(options, "step_size", t)
         g = self.direction(options, spec.game, x, obs)
         if options.noise_std > 0.0:
             g = g + draws["noise"]  # w_{1,t}

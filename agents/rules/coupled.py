@@ -24,7 +24,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agents.rules.xp import namespace
+import numpy as np
+
+from agents.rules.xp import namespace, while_loop
 
 __all__ = [
     "conjugate_gradient",
@@ -168,28 +170,47 @@ def conjugate_gradient(
     All rows iterate together until the last converges (a converged row keeps shrinking its
     residual; a row whose residual is exactly zero takes zero steps: the divisions carry a
     ``1e-300`` guard), which keeps an iteration to one product and a dozen element-wise
-    operations; the last allowed iteration updates ``u`` alone (its residual and next
-    direction would never be read).
+    operations; under NumPy the last allowed iteration updates ``u`` alone (its residual and
+    next direction would never be read).
+
+    The loop is :func:`agents.rules.xp.while_loop`: a Python loop under NumPy, JAX's
+    ``while_loop`` in JAX's namespace (the JAX engine), with the same stopping test; the
+    count is then a traced integer.
     """
     xp = namespace(b, x0)
     tiny = 1e-300
+
+    def step(u: Any, r: Any, p: Any, rs: Any) -> tuple[Any, Any, Any, Any]:
+        ap = matvec(p)
+        alpha = rs / (_dot(p, ap) + tiny)
+        u = u + alpha * p
+        r = r - alpha * ap
+        rs_new = _dot(r, r)
+        return u, r, r + (rs_new / (rs + tiny)) * p, rs_new
+
     u = x0
     r = b - matvec(u)
     p = r
     rs = _dot(r, r)
     stop = (tol * tol) * _dot(b, b)
-    k = 0
-    while k < iters and bool(xp.any(rs > stop)):
-        ap = matvec(p)
-        alpha = rs / (_dot(p, ap) + tiny)
-        u = u + alpha * p
-        k += 1
-        if k == iters:  # the last allowed step: its residual and direction are never read
-            break
-        r = r - alpha * ap
-        rs_new = _dot(r, r)
-        p = r + (rs_new / (rs + tiny)) * p
-        rs = rs_new
+    if xp is np:
+        k = 0
+        while k < iters and bool(np.any(rs > stop)):
+            if k + 1 == iters:  # the last allowed step: its residual and direction are never read
+                ap = matvec(p)
+                return u + (rs / (_dot(p, ap) + tiny)) * p, iters
+            u, r, p, rs = step(u, r, p, rs)
+            k += 1
+        return u, k
+
+    def cond(c: tuple) -> Any:
+        return (c[4] < iters) & xp.any(c[3] > stop)
+
+    def body(c: tuple) -> tuple:
+        return (*step(*c[:4]), c[4] + 1)
+
+    zero = xp.asarray(0, dtype=xp.int64)
+    u, r, p, rs, k = while_loop(xp, cond, body, (xp.asarray(u), r, p, rs, zero))
     return u, k
 
 
@@ -209,11 +230,11 @@ def hierarchical_cg(
     on ``(lambda I - f2_yy) w = -grad_y f1``, positive definite once ``lambda`` exceeds the
     largest eigenvalue of ``f2_yy`` (where the follower's payoff is not concave), so the solve
     is well posed and ``grad_y f1 . w < 0``. ``damping = 0`` (the default) is the undamped
-    update, the same operations and bits.
+    update, the same operations and bits. A column ``(S, 1)`` gives each row its own.
     """
     hvp = game.payoff_hvp
     g1y = game.leader_grad_y(x, y)
-    if damping:
+    if not (isinstance(damping, (int, float)) and damping == 0):
         lam = damping
 
         def matvec(u: Any) -> Any:

@@ -80,7 +80,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from agents.rules.xp import namespace
-from agents.schedules import ScheduleTable
+from agents.schedules import Constant, PerRow, ScheduleTable
 
 __all__ = [
     "DRAW_KINDS",
@@ -102,6 +102,7 @@ __all__ = [
     "fold_read",
     "initial_strategy",
     "nonfinite_rows",
+    "schedule_at",
     "table",
     "uniform_init_draws",
 ]
@@ -472,6 +473,21 @@ def table(options: Any, name: str) -> Any:
     if t is None or t.schedule is not schedule:
         t = cache[name] = ScheduleTable(schedule, name)
     return t
+
+
+def schedule_at(options: Any, name: str, t: Any) -> Any:
+    """The schedule option ``name`` of ``options`` at stage count ``t``, shaped to broadcast
+    against ``(S, d)`` strategies: a constant's number, a :class:`~agents.schedules.PerRow`
+    schedule's ``(S, 1)`` column, the cached table's value (:func:`table`) at a Python ``t``,
+    or, at a traced ``t`` (the JAX engine), the schedule evaluated in its namespace."""
+    step = getattr(options, name)
+    if isinstance(step, Constant):
+        return step.value
+    if isinstance(step, PerRow):
+        return step(t)[:, None]
+    if isinstance(t, (int, np.integer)):
+        return table(options, name).at(t)
+    return step(t)
 
 
 def initial_strategy(

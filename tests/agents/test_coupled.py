@@ -409,7 +409,7 @@ def test_hierarchical_cg_leader_with_damping_stays_bounded_on_an_indefinite_foll
                 leader.observe_batch(np.zeros(S), y)
                 follower.observe_batch(np.zeros(S), x)
                 g1y = game.leader_grad_y(x, y)
-                ratio = np.linalg.norm(leader._w, axis=1) * (lam - 1.0)
+                ratio = np.linalg.norm(leader.state_dict()["w"], axis=1) * (lam - 1.0)
                 worst = max(worst, float((ratio / np.linalg.norm(g1y, axis=1)).max()))
             assert np.all(np.isfinite(leader.strategies))
             if damping:

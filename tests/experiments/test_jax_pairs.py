@@ -38,6 +38,14 @@ RUNS = {
     # The duopoly's best_response is array-API code (other games' are NumPy code today).
     ("hic", "best-response"): RulesRunner,
     ("sga", "best-response"): RulesRunner,
+    # Extragradient reads only the players' gradients (array-API on the duopoly); the other
+    # coupled learners read payoff_hvp or leader_grad_y, NumPy code on the library's games.
+    ("hic", "extragradient"): RulesRunner,
+    ("sga", "extragradient"): RulesRunner,
+    ("extragradient", "extragradient"): RulesRunner,
+    ("extragradient", "gradient"): RulesRunner,
+    ("extragradient", "stochastic"): RulesRunner,
+    ("extragradient", "best-response"): RulesRunner,
 }
 
 
