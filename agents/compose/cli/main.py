@@ -27,6 +27,7 @@ import argparse
 import dataclasses
 import importlib.util
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -221,6 +222,10 @@ def _check_named_imports(cfg: Any, source: Path, named: Sequence[str]) -> None:
         )
 
 
+def _say_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    print(f"hic sweep: warning: {message}", file=sys.stderr)
+
+
 def _cmd_sweep(c: SweepCommand) -> int:
     out = Path(c.out)
     if c.file is not None:
@@ -252,18 +257,21 @@ def _cmd_sweep(c: SweepCommand) -> int:
         )
         return 0
     try:
-        summary = sweep.run_sweep(
-            spec,
-            out,
-            executor=c.executor,
-            workers=c.workers,
-            address=c.address,
-            resume=c.resume,
-            progress=c.progress,
-            checkpoint_seconds=c.checkpoint_seconds,
-            max_configurations=c.max_configurations,
-            batch=c.batch,
-        )
+        with warnings.catch_warnings():
+            # A damaged run directory found by --resume is said as the other messages are.
+            warnings.showwarning = _say_warning
+            summary = sweep.run_sweep(
+                spec,
+                out,
+                executor=c.executor,
+                workers=c.workers,
+                address=c.address,
+                resume=c.resume,
+                progress=c.progress,
+                checkpoint_seconds=c.checkpoint_seconds,
+                max_configurations=c.max_configurations,
+                batch=c.batch,
+            )
     except KeyboardInterrupt as err:
         n = getattr(err, "summary", {}).get("counts")
         what = (

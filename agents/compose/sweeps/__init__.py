@@ -74,7 +74,7 @@ and the grid), :mod:`~agents.compose.sweeps.executors` (serial, process pool, Ra
 :mod:`~agents.compose.sweeps.driver` (running a sweep).
 """
 
-from agents.compose.sweeps.driver import SweepInterrupted, run_sweep
+from agents.compose.sweeps.driver import DamagedRunWarning, SweepInterrupted, run_sweep
 from agents.compose.sweeps.executors import EXECUTORS
 from agents.compose.sweeps.spec import (
     MAX_CONFIGURATIONS,
@@ -98,6 +98,7 @@ from agents.compose.sweeps.store import (
 
 __all__ = [
     "CSV_STATS",
+    "DamagedRunWarning",
     "EXECUTORS",
     "MAX_CONFIGURATIONS",
     "SWEEP_CSV",
