@@ -173,7 +173,7 @@ class _Static:
 
     game: Any
     lam: float | None  # baseline weight, or None
-    noise_std: float
+    noisy: bool  # some row's payoff noise scale is positive
     follower_noise: float
     beta: float
     given_signs: bool
@@ -183,7 +183,7 @@ class _Static:
             (
                 id(self.game),
                 self.lam,
-                self.noise_std,
+                self.noisy,
                 self.follower_noise,
                 self.beta,
                 self.given_signs,
@@ -195,8 +195,8 @@ class _Static:
             isinstance(other, _Static)
             and other.game is self.game
             and (
-                (self.lam, self.noise_std, self.follower_noise, self.beta, self.given_signs)
-                == (other.lam, other.noise_std, other.follower_noise, other.beta, other.given_signs)
+                (self.lam, self.noisy, self.follower_noise, self.beta, self.given_signs)
+                == (other.lam, other.noisy, other.follower_noise, other.beta, other.given_signs)
             )
         )
 
@@ -259,9 +259,9 @@ def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
         # The interval's last stage: the leader is paid at (x~_n, y~_n) (Alg. 1, line 8).
         xt, y, n, ready = st["xt"], st["y"], st["n"], st["ready"]
         s, _ = small_dots(static.game.payoffs)(xt, y)
-        if static.noise_std > 0.0:
+        if static.noisy:
             w = jax.random.normal(jax.random.fold_in(keys["noise"], st["t"]), s.shape)
-            s = s + static.noise_std * w
+            s = s + tabs["noise"] * w
         g = _grad(static, keys, small_dots(static.game.follower_grad_given(xt)), y, st["t"])
         y_new, check = checked_ascent_step(y, static.beta, g, ylow, yhigh, st["read_check"])
         if static.lam is not None:
@@ -362,7 +362,8 @@ class JaxRunner:
             give the configuration: schedules, options, boxes, ``num_envs``, ``init``). They
             are not played.
         seed: the run's seed (keys JAX's generator).
-        noise_std: payoff noise scale.
+        noise_std: payoff noise scale, a number or one per row ``(S,)`` (a sweep's batch of
+            configurations).
         record: which updates to record (:func:`~agents.compose.engines.runner.as_thinning`).
         signs: optional ``(J, S, d1)`` perturbation signs of the first ``J`` intervals
             (instead of drawn ones; the run may not go past interval ``J - 1``): with ``x0``,
@@ -380,7 +381,7 @@ class JaxRunner:
         follower: Any,
         seed: int | None = None,
         *,
-        noise_std: float = 0.0,
+        noise_std: float | np.ndarray = 0.0,
         record: Any = "all",
         signs: np.ndarray | None = None,
         x0: np.ndarray | None = None,
@@ -389,7 +390,11 @@ class JaxRunner:
         check_supported(game, leader, follower)
         S = leader.num_envs
         self.game, self.num_envs, self.thinning = game, S, as_thinning(record)
-        self.noise_std = float(noise_std)
+        noise = np.broadcast_to(np.asarray(noise_std, dtype=np.float64), (S,))
+        if not (np.isfinite(noise).all() and (noise >= 0).all()):
+            raise ValueError(f"noise_std must be finite and >= 0, got {noise_std!r}")
+        self.noise_std = float(noise[0]) if np.ndim(noise_std) == 0 else noise.copy()
+        self._noise = noise
         self.leader = _View(self, "x", leader)
         self.follower = _View(self, "y", follower)
         #: Who reads what the read checks hold (named in a NonFiniteError).
@@ -400,7 +405,7 @@ class JaxRunner:
         self._static = _Static(
             game=game,
             lam=leader.baseline,
-            noise_std=self.noise_std,
+            noisy=bool((noise > 0).any()),
             follower_noise=float(getattr(follower, "noise_std", 0.0)),
             beta=float(follower.step_size.value),
             given_signs=signs is not None,
@@ -577,7 +582,10 @@ class JaxRunner:
                 size *= 2
             n = np.arange(size, dtype=np.int64)
             with jax.enable_x64(True):
-                self._tabs = {"k": jax.device_put(self._tables["k"](n).astype(np.int64))}
+                self._tabs = {
+                    "k": jax.device_put(self._tables["k"](n).astype(np.int64)),
+                    "noise": jax.device_put(np.array(self._noise)),
+                }
                 for key, (tabs, which) in self._columns.items():
                     self._tabs[key] = jax.device_put(np.stack([t(n) for t in tabs], axis=1))
                     self._tabs[f"{key}_rows"] = jax.device_put(which)
