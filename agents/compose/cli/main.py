@@ -55,6 +55,7 @@ from agents.compose.experiments.experiment import (
 from agents.compose.experiments.options import learner_options
 from agents.compose.experiments.results import RunDirError, load_results
 from agents.compose.plots import plotting, sweep_plots
+from agents.compose.sweeps.batched import group_key
 
 __all__ = [
     "BenchCommand",
@@ -248,7 +249,7 @@ def _cmd_sweep(c: SweepCommand) -> int:
         points = spec.points(c.max_configurations)
         for p in points:
             print(f"{p.index:4d}  {out / p.name}")
-        groups = sweep.batch_groups(points)
+        groups = sweep.batch_groups(points, group_key)
         rows = ", ".join(str(sum(p.config.seeds for p in g)) for g in groups)
         print(
             f"{len(groups)} group(s) of configurations that differ only in per-row values "

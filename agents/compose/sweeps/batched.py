@@ -13,6 +13,12 @@ Its files are written as ``hic run`` writes them
 (:func:`~agents.compose.experiments.experiment.write_batched_run`: the same ``updates.csv``
 and ``summary.json`` but for the timing, and no checkpoint, which a finished run needs not).
 
+On the JAX engine (``backend: jax``) a group is also split by the leader's resolved
+commitment schedule (:func:`group_key`) and runs as one
+:class:`~agents.compose.engines.jax_engine.JaxRunner` with per-row step sizes, perturbations
+and payoff noise; each configuration starts where its JAX run alone starts, and the later
+draws are the batch's (:func:`batch_seed`): the distribution of its run alone, not its bits.
+
 A batch is all or nothing: an interrupted batch writes nothing (``--resume`` runs its
 configurations again), and a batch that fails (a NaN in one configuration, a learner that
 cannot take per-row options) is run again one configuration at a time, so a failure stays
