@@ -125,3 +125,24 @@ def test_each_configuration_of_a_jax_batch_starts_where_its_run_alone_starts(bot
             rows[d] = (r.leader[first], r.follower[first])
         (xa, ya), (xb, yb) = rows.values()
         assert np.array_equal(xa, xb) and np.array_equal(ya, yb), c["name"]
+
+
+def test_the_timing_script_runs_both_engines_and_compares_them(tmp_path):
+    """``scripts/sweep_study_timing.py`` (docs/results/sweep_study.md's figures) on a tiny file."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    study = tmp_path / "tiny.yaml"
+    small = {**GRID, "base": {**GRID["base"], "seeds": 4, "stages": 300}}
+    small["grid"] = {"step_size.gamma": [0.602, 0.8]}
+    study.write_text(yaml.safe_dump(small))
+    script = Path(__file__).resolve().parents[2] / "scripts" / "sweep_study_timing.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--runs", "1", "--out", str(tmp_path / "t"),
+         "--study", str(study)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "| numpy | 1 |" in out and "| jax | 1 |" in out
+    assert out.strip().splitlines()[-1].startswith("2 configurations: KS p < 0.05 in ")
