@@ -146,3 +146,32 @@ def test_the_timing_script_runs_both_engines_and_compares_them(tmp_path):
     ).stdout  # fmt: skip
     assert "| numpy | 1 |" in out and "| jax | 1 |" in out
     assert out.strip().splitlines()[-1].startswith("2 configurations: KS p < 0.05 in ")
+
+
+def test_a_generic_loop_batch_with_mixed_noise_runs_its_configurations_one_by_one(tmp_path):
+    """SGA is not the interval engine's pair: its batch would run in the generic loop, which
+    takes one payoff noise scale, so configurations of different noise run one at a time (and
+    finish)."""
+    spec = {
+        "name": "sga",
+        "base": {
+            "env_id": "hic/Duopoly-v0",
+            "leader": "sga",
+            "seeds": 2,
+            "stages": 200,
+            "backend": "jax",
+        },
+        "grid": {"noise_std": [0.0, 1.0]},
+    }
+    points = load_sweep(spec).points()
+    tasks = [{"index": p.index, "out_dir": str(tmp_path / p.name)} for p in points]
+    (group,) = group_tasks(tasks, {p.index: p.config for p in points}, workers=0)
+    assert group["index"] == [0, 1]
+    summary = run_sweep(spec, tmp_path / "s", executor="serial", progress=False)
+    assert summary["counts"]["finished"] == 2 and summary["counts"]["failed"] == 0
+    # Each ran alone: its files are those of hic run of it (the noisy one's noise included).
+    for c in summary["configurations"]:
+        alone = tmp_path / f"alone-{c['hash']}"
+        run_experiment(ExperimentConfig.from_dict(c["config"]), alone, progress=False)
+        got = (tmp_path / "s" / c["dir"] / "updates.csv").read_bytes()
+        assert got == (alone / "updates.csv").read_bytes(), c["name"]
