@@ -421,9 +421,7 @@ def _gradient_leader(cls: type) -> Factory:
 
 
 def _lola(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
-    opts = dict(opts)
-    if isinstance(opts.get("step_size"), str):
-        opts["step_size"] = parse_schedule(opts["step_size"], "--step-size")
+    opts = dict(opts)  # typed already (LearnerSpec.check_options parsed any text)
     if (
         "step_size" not in opts
         and isinstance(partner, LOLALearner)

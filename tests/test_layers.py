@@ -32,6 +32,8 @@ LAZY_ALLOWED = {
     ("agents.compose.cli.main", "agents.compose"),
     # The JAX engine (and JAX) load only when a run asks for backend="jax".
     ("agents.compose.engines.runner", "agents.compose"),
+    # Likewise for a sweep's batch of configurations with backend: jax.
+    ("agents.compose.sweeps.batched", "agents.compose"),
     # The bench's numba limit kernel (and numba, an optional extra) load only when installed.
     ("agents.compose.engines.bench", "agents.compose"),
 }

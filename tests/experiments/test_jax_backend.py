@@ -399,3 +399,36 @@ def test_small_dots_are_multiply_adds_with_the_products_values(K):
         text = str(jax.make_jaxpr(small_dots(f))(a, B, C, v))
     np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
     assert ("dot_general" in text) == (K > MAX_CONTRACTION)
+
+
+def test_jax_replays_numpy_with_per_row_step_sizes_and_perturbations():
+    """A sweep's batch of configurations on the interval engine: each row reads its own
+    step-size and perturbation schedule (``PerRow``; one table column per distinct schedule),
+    and the run replays the NumPy engine's given its randomness, as a shared schedule does."""
+    from agents.compose.engines.jax_engine import fast_path
+    from agents.schedules import PerRow, PowerLaw
+
+    # Each row's pair of schedules is one whose shared run replays NumPy over these stages (a
+    # large step with a small perturbation amplifies a payoff's last-bit rounding, see above,
+    # and parts by 1e-11 within 300 stages shared or not). A row that read another row's
+    # schedule would part at its first update.
+    game, S, seed, N = Duopoly(), 4, 3, 4_000
+    kw = {
+        "step_size": PerRow((PowerLaw(1.07, 0.602, 100), PowerLaw(0.5, 0.8, 100)) * 2),
+        "perturbation": PerRow((PowerLaw(1.0, 0.101), PowerLaw(0.5, 0.35)) * 2),
+        "baseline": 0.5,
+        "baseline_init": 0.0,
+        "commitment": 9,
+    }
+    leader, follower = _pair(game, S, **kw)
+    assert fast_path(leader, follower) is None
+    h_np = run_batch(game, leader, follower, N, seed=seed)
+    leader, follower = _pair(game, S, **kw)
+    x0, y0, signs = _numpy_randomness(leader, follower, seed, S, 3000)
+    h_jx = JaxRunner(game, leader, follower, seed, signs=signs, x0=x0, y0=y0).run(N)
+    for f in ("row", "update", "stage"):
+        np.testing.assert_array_equal(getattr(h_jx, f), getattr(h_np, f), err_msg=f)
+    for f in ("leader_strategies", "follower_strategies", "final_leader", "final_follower"):
+        np.testing.assert_allclose(getattr(h_jx, f), getattr(h_np, f), rtol=1e-12, atol=1e-12)
+    # The rows' schedules differ, so their runs do: the per-row values were read.
+    assert not np.allclose(h_jx.final_leader[0], h_jx.final_leader[1])

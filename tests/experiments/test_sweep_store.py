@@ -29,6 +29,7 @@ from agents.compose.experiments.experiment import Interrupted
 from agents.compose.experiments.results import RunDirError, lock_dir
 from agents.compose.sweeps import (
     MAX_CONFIGURATIONS,
+    DamagedRunWarning,
     SweepFileError,
     SweepInterrupted,
     SweepSpec,
@@ -253,6 +254,84 @@ def test_garbled_sweep_json_and_record_name_the_file(finished_sweep, tmp_path):
     (out / "sweep.json").write_text("{not json")
     with pytest.raises(SweepFileError, match=r"sweep\.json: not a readable JSON file"):
         load_sweep_summary(out)
+
+
+def _copy(finished: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "s"
+    subprocess.run(["cp", "-r", str(finished), str(out)], check=True)
+    return out
+
+
+@pytest.mark.parametrize(
+    "edit, field",
+    [
+        (lambda p: p.write_text('{"spec": {}, "swept": [], "configur'), "not a readable JSON"),
+        (
+            lambda p: _tamper(p.parent, lambda s: s["configurations"][1].update(status=3)),
+            "configurations[1].status:",
+        ),
+        (lambda p: p.write_bytes(b"\xff\xfe"), "not a readable JSON"),
+    ],
+)
+def test_a_resume_with_the_sweep_file_refuses_a_damaged_sweep_json_and_says_how_to_recover(
+    finished_sweep, tmp_path, capsys, edit, field
+):
+    # Before: `hic sweep FILE --resume` never read sweep.json and silently rebuilt it.
+    out = _copy(finished_sweep, tmp_path)
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(yaml.safe_dump(TINY))
+    runs = {p.name: p.read_bytes() for p in out.glob("*/updates.csv")}
+    edit(out / "sweep.json")
+    damaged = (out / "sweep.json").read_bytes()
+    argv = ["sweep", str(spec), "--resume", "--out", str(out), "--no-progress"]
+    assert main([*argv, "--executor", "serial"]) == 2
+    err = capsys.readouterr().err
+    assert f"{out / 'sweep.json'}: " in err and field in err and "Traceback" not in err
+    assert f"delete {out / 'sweep.json'} and {out / 'sweep.jsonl'}" in err
+    assert (out / "sweep.json").read_bytes() == damaged  # nothing rewritten
+    # The recovery the message gives works: the run directories rebuild the sweep's files.
+    (out / "sweep.json").unlink()
+    (out / "sweep.jsonl").unlink()
+    assert main([*argv, "--executor", "serial"]) == 0
+    assert "4 finished (4 already done), 0 failed" in capsys.readouterr().out
+    assert load_sweep_summary(out)["counts"]["finished"] == 4
+    assert {p.name: p.read_bytes() for p in out.glob("*/updates.csv")} == runs
+
+
+@pytest.mark.parametrize("damage", ["summary", "csv"])
+def test_a_resume_runs_a_damaged_finished_run_again_naming_the_file(
+    finished_sweep, tmp_path, capsys, damage
+):
+    out = _copy(finished_sweep, tmp_path)
+    run = sorted(p.parent for p in out.glob("*/summary.json"))[1]
+    before = (run / "updates.csv").read_bytes()
+    if damage == "summary":
+        (run / "summary.json").write_text("{garbled")
+        named, why = run / "summary.json", "is not valid JSON"
+    else:
+        (run / "updates.csv").write_bytes(before[:300])
+        named, why = run / "updates.csv", "has 300 bytes but"
+    with pytest.warns(DamagedRunWarning, match="runs again") as seen:
+        summary = run_sweep(TINY, out, executor="serial", progress=False, resume=True)
+    assert len(seen) == 1 and f"{named} {why}" in str(seen[0].message)
+    assert summary["counts"]["finished"] == 4 and summary["counts"]["skipped"] == 3
+    assert (run / "updates.csv").read_bytes() == before  # the same bits, run again
+    # The command line says it as its other messages: "hic sweep: warning: FILE ...".
+    (run / "summary.json").write_text("{garbled")
+    argv = ["sweep", "--resume", "--out", str(out), "--no-progress", "--executor", "serial"]
+    assert main(argv) == 0
+    assert f"hic sweep: warning: {run / 'summary.json'} is not valid JSON" in (
+        capsys.readouterr().err
+    )
+
+
+def test_a_truncated_sweep_csv_is_rewritten_in_full_by_a_resume(finished_sweep, tmp_path):
+    # Nothing reads sweep.csv back (sweep.json and the run directories are the record), so a
+    # damaged table is only rewritten, whole, by the next resume.
+    out = _copy(finished_sweep, tmp_path)
+    (out / "sweep.csv").write_text((out / "sweep.csv").read_text()[:50])
+    run_sweep(TINY, out, executor="serial", progress=False, resume=True)
+    assert sorted(_csv_status(out).values()) == ["finished"] * 4
 
 
 # ---------------------------------------------------------------------------------- the file

@@ -27,6 +27,7 @@ import argparse
 import dataclasses
 import importlib.util
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ from agents.compose.experiments.experiment import (
 from agents.compose.experiments.options import learner_options
 from agents.compose.experiments.results import RunDirError, load_results
 from agents.compose.plots import plotting, sweep_plots
+from agents.compose.sweeps.batched import group_key
 
 __all__ = [
     "BenchCommand",
@@ -221,6 +223,10 @@ def _check_named_imports(cfg: Any, source: Path, named: Sequence[str]) -> None:
         )
 
 
+def _say_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    print(f"hic sweep: warning: {message}", file=sys.stderr)
+
+
 def _cmd_sweep(c: SweepCommand) -> int:
     out = Path(c.out)
     if c.file is not None:
@@ -243,7 +249,7 @@ def _cmd_sweep(c: SweepCommand) -> int:
         points = spec.points(c.max_configurations)
         for p in points:
             print(f"{p.index:4d}  {out / p.name}")
-        groups = sweep.batch_groups(points)
+        groups = sweep.batch_groups(points, group_key)
         rows = ", ".join(str(sum(p.config.seeds for p in g)) for g in groups)
         print(
             f"{len(groups)} group(s) of configurations that differ only in per-row values "
@@ -252,18 +258,21 @@ def _cmd_sweep(c: SweepCommand) -> int:
         )
         return 0
     try:
-        summary = sweep.run_sweep(
-            spec,
-            out,
-            executor=c.executor,
-            workers=c.workers,
-            address=c.address,
-            resume=c.resume,
-            progress=c.progress,
-            checkpoint_seconds=c.checkpoint_seconds,
-            max_configurations=c.max_configurations,
-            batch=c.batch,
-        )
+        with warnings.catch_warnings():
+            # A damaged run directory found by --resume is said as the other messages are.
+            warnings.showwarning = _say_warning
+            summary = sweep.run_sweep(
+                spec,
+                out,
+                executor=c.executor,
+                workers=c.workers,
+                address=c.address,
+                resume=c.resume,
+                progress=c.progress,
+                checkpoint_seconds=c.checkpoint_seconds,
+                max_configurations=c.max_configurations,
+                batch=c.batch,
+            )
     except KeyboardInterrupt as err:
         n = getattr(err, "summary", {}).get("counts")
         what = (

@@ -11,8 +11,10 @@ shape (batch size and dimensions); :meth:`JaxRunner.run` may be called in chunks
 finds the stages at which updates are recorded from the schedule's cumulative sums, a block
 of intervals at a time, and runs the program between them.
 
-What runs here: :class:`~agents.HiCLeader` with a schedule (not adaptive) commitment, with
-or without a payoff baseline (``baseline``, ``baseline_init``), against a
+What runs here: :class:`~agents.HiCLeader` with a schedule (not adaptive) commitment shared
+by every row, step-size and perturbation schedules shared or per row
+(:class:`~agents.schedules.PerRow`: a sweep's batch of configurations), with or without a
+payoff baseline (``baseline``, ``baseline_init``), against a
 :class:`~agents.GradientAscentFollower` or :class:`~agents.StochasticGradientFollower` with a
 constant step, on a game whose ``payoffs`` and ``follower_grad_given`` (by default
 ``follower_grad``) are array-API code (a game declares it, ``Game.array_api``: all 18 library
@@ -98,8 +100,6 @@ def _start_backends() -> None:
 
 _start_backends()
 
-_SCHEDULES = ("step_size", "perturbation", "commitment")
-
 _LEADER_OFF = {
     "average_last": None,
     "two_sided": False,
@@ -111,10 +111,11 @@ _LEADER_OFF = {
 def fast_path(leader: Any, follower: Any) -> str | None:
     """None if this interval engine runs the pair, else why not: it runs the Hi-C rule set
     (:data:`agents.hic.HIC_RULES`, by identity: the learning rule, not the face's type) with a
-    schedule (not adaptive) commitment and none of ``average_last``, ``two_sided``,
-    ``burn_in``, ``interval_schedules``, against the gradient or stochastic-gradient rule set
-    with a constant step. Every other pair runs in the generic loop
-    (:class:`~agents.compose.engines.jax_rules.RulesRunner`)."""
+    schedule (not adaptive, not per row) commitment, step-size and perturbation schedules
+    shared by every row or per row (:class:`~agents.schedules.PerRow`), and none of
+    ``average_last``, ``two_sided``, ``burn_in``, ``interval_schedules``, against the
+    gradient or stochastic-gradient rule set with a constant step. Every other pair runs in
+    the generic loop (:class:`~agents.compose.engines.jax_rules.RulesRunner`)."""
     if getattr(leader, "rules", None) is not HIC_RULES:
         return "the leader's rule set is not Hi-C's"
     options = leader.options
@@ -124,8 +125,8 @@ def fast_path(leader: Any, follower: Any) -> str | None:
         v = getattr(options, name)
         if (v is not None) if off is None else bool(np.any(np.asarray(v) != off)):
             return f"HiCLeader's {name}={v!r}"
-    if any(isinstance(getattr(options, n), PerRow) for n in _SCHEDULES):
-        return "a PerRow schedule ends rows' intervals at different stages"
+    if isinstance(options.commitment, PerRow):
+        return "a PerRow commitment ends rows' intervals at different stages"
     if not isinstance(options.baseline, (float, type(None))):
         return "a per-row baseline"
     if getattr(follower, "rules", None) not in (STEP_RULES, NOISY_STEP_RULES):
@@ -172,7 +173,7 @@ class _Static:
 
     game: Any
     lam: float | None  # baseline weight, or None
-    noise_std: float
+    noisy: bool  # some row's payoff noise scale is positive
     follower_noise: float
     beta: float
     given_signs: bool
@@ -182,7 +183,7 @@ class _Static:
             (
                 id(self.game),
                 self.lam,
-                self.noise_std,
+                self.noisy,
                 self.follower_noise,
                 self.beta,
                 self.given_signs,
@@ -194,8 +195,8 @@ class _Static:
             isinstance(other, _Static)
             and other.game is self.game
             and (
-                (self.lam, self.noise_std, self.follower_noise, self.beta, self.given_signs)
-                == (other.lam, other.noise_std, other.follower_noise, other.beta, other.given_signs)
+                (self.lam, self.noisy, self.follower_noise, self.beta, self.given_signs)
+                == (other.lam, other.noisy, other.follower_noise, other.beta, other.given_signs)
             )
         )
 
@@ -258,18 +259,18 @@ def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
         # The interval's last stage: the leader is paid at (x~_n, y~_n) (Alg. 1, line 8).
         xt, y, n, ready = st["xt"], st["y"], st["n"], st["ready"]
         s, _ = small_dots(static.game.payoffs)(xt, y)
-        if static.noise_std > 0.0:
+        if static.noisy:
             w = jax.random.normal(jax.random.fold_in(keys["noise"], st["t"]), s.shape)
-            s = s + static.noise_std * w
+            s = s + tabs["noise"] * w
         g = _grad(static, keys, small_dots(static.game.follower_grad_given(xt)), y, st["t"])
         y_new, check = checked_ascent_step(y, static.beta, g, ylow, yhigh, st["read_check"])
         if static.lam is not None:
             g_scale, b = baseline_update(st["b"], ready, s, static.lam)
         else:
             g_scale, b = s, st["b"]
-        alpha = jnp.full(S, _at(tabs["alpha"], n))
+        alpha = _rows(tabs, "alpha", n)
         x_step = spsa_step(
-            st["x"], alpha, g_scale, jnp.full(S, _at(tabs["delta"], n)), st["Delta"], xlow, xhigh
+            st["x"], alpha, g_scale, _rows(tabs, "delta", n), st["Delta"], xlow, xhigh
         )
         x = jnp.where(ready, x_step, st["x"])  # a baseline's first interval makes no step
         n = n + ready.astype(jnp.int64)
@@ -281,7 +282,7 @@ def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
                 j % B == 0, lambda: _sign_block(keys, j // B, B, (S, d1)), lambda: blk
             )
             Delta = _at(blk, j % B)
-        xt = commit(x, jnp.ones(S), jnp.full(S, _at(tabs["delta"], n)), Delta, xlow, xhigh)
+        xt = commit(x, jnp.ones(S), _rows(tabs, "delta", n), Delta, xlow, xhigh)
         return {
             **st,
             "x": x,
@@ -325,6 +326,29 @@ def _at(table, n):
     return jax.lax.dynamic_index_in_dim(table, n, keepdims=False)
 
 
+def _rows(tabs, name, n):
+    """Every row's value of schedule ``name`` at index ``n``, ``(S,)``: the table holds one
+    column per distinct schedule (one for a schedule every row shares), ``name_rows`` the
+    column of each row."""
+    return _at(tabs[name], n)[tabs[f"{name}_rows"]]
+
+
+def _columns(schedule: Any, name: str, S: int) -> tuple[list[ScheduleTable], np.ndarray]:
+    """The distinct schedules of ``schedule`` (one unless it is a
+    :class:`~agents.schedules.PerRow`) as tables, and each row's column ``(S,)``."""
+    rows = schedule.schedules if isinstance(schedule, PerRow) else (schedule,) * S
+    if len(rows) != S:
+        raise ValueError(f"{name} is a PerRow schedule of {len(rows)} rows, the batch has {S}")
+    distinct: list[Any] = []
+    which = np.empty(S, dtype=np.int64)
+    for i, sch in enumerate(rows):
+        hit = [j for j, u in enumerate(distinct) if u is sch or u == sch]
+        if not hit:
+            distinct.append(sch)
+        which[i] = hit[0] if hit else len(distinct) - 1
+    return [ScheduleTable(u, name) for u in distinct], which
+
+
 _advance = jax.jit(_advance_impl, static_argnums=(2,))
 
 
@@ -338,7 +362,8 @@ class JaxRunner:
             give the configuration: schedules, options, boxes, ``num_envs``, ``init``). They
             are not played.
         seed: the run's seed (keys JAX's generator).
-        noise_std: payoff noise scale.
+        noise_std: payoff noise scale, a number or one per row ``(S,)`` (a sweep's batch of
+            configurations).
         record: which updates to record (:func:`~agents.compose.engines.runner.as_thinning`).
         signs: optional ``(J, S, d1)`` perturbation signs of the first ``J`` intervals
             (instead of drawn ones; the run may not go past interval ``J - 1``): with ``x0``,
@@ -356,7 +381,7 @@ class JaxRunner:
         follower: Any,
         seed: int | None = None,
         *,
-        noise_std: float = 0.0,
+        noise_std: float | np.ndarray = 0.0,
         record: Any = "all",
         signs: np.ndarray | None = None,
         x0: np.ndarray | None = None,
@@ -365,7 +390,11 @@ class JaxRunner:
         check_supported(game, leader, follower)
         S = leader.num_envs
         self.game, self.num_envs, self.thinning = game, S, as_thinning(record)
-        self.noise_std = float(noise_std)
+        noise = np.broadcast_to(np.asarray(noise_std, dtype=np.float64), (S,))
+        if not (np.isfinite(noise).all() and (noise >= 0).all()):
+            raise ValueError(f"noise_std must be finite and >= 0, got {noise_std!r}")
+        self.noise_std = float(noise[0]) if np.ndim(noise_std) == 0 else noise.copy()
+        self._noise = noise
         self.leader = _View(self, "x", leader)
         self.follower = _View(self, "y", follower)
         #: Who reads what the read checks hold (named in a NonFiniteError).
@@ -376,15 +405,17 @@ class JaxRunner:
         self._static = _Static(
             game=game,
             lam=leader.baseline,
-            noise_std=self.noise_std,
+            noisy=bool((noise > 0).any()),
             follower_noise=float(getattr(follower, "noise_std", 0.0)),
             beta=float(follower.step_size.value),
             given_signs=signs is not None,
         )
-        self._tables = {
-            "alpha": ScheduleTable(leader.step_size, "step_size"),
-            "delta": ScheduleTable(leader.perturbation, "perturbation"),
-            "k": ScheduleTable(leader.commitment, "commitment"),
+        self._tables = {"k": ScheduleTable(leader.commitment, "commitment")}
+        # The step size and perturbation: one table column per distinct schedule (per-row
+        # schedules, a sweep's batch of configurations: agents.compose.sweeps.batched).
+        self._columns = {
+            "alpha": _columns(leader.step_size, "step_size", S),
+            "delta": _columns(leader.perturbation, "perturbation", S),
         }
         self._tab_len = 0
         self._tabs: dict[str, Any] = {}
@@ -409,7 +440,8 @@ class JaxRunner:
             Delta = 2.0 * rng.integers(0, 2, size=(S, game.d1)) - 1.0
         ready = leader.baseline is None or leader.baseline_init is not None
         b0 = 0.0 if leader.baseline_init is None else leader.baseline_init
-        delta0 = np.full(S, self._tables["delta"].at(0))
+        tabs, which = self._columns["delta"]
+        delta0 = np.array([t.at(0) for t in tabs])[which]
         xt = commit(x0, np.ones(S), delta0, Delta, leader.low, leader.high)  # Alg. 1, line 5
         # Device arrays are put from NumPy (jax.device_put compiles nothing; eager jnp calls
         # would each compile a small program, about 0.2 s in all).
@@ -542,17 +574,21 @@ class JaxRunner:
         need = self._n + 2
         if need > self._tab_len:
             # The tables' length is part of the compiled program's shape: start large (1M
-            # updates, 24 MB) so that a run compiles once.
-            size = _TABLE_SIZE
+            # updates, 24 MB; per-row schedules: about as many bytes over their columns) so
+            # that a run compiles once.
+            cols = max(len(t) for t, _ in self._columns.values())
+            size = max(1024, _TABLE_SIZE >> (cols - 1).bit_length())
             while size < need:
                 size *= 2
             n = np.arange(size, dtype=np.int64)
             with jax.enable_x64(True):
                 self._tabs = {
-                    "alpha": jax.device_put(self._tables["alpha"](n)),
-                    "delta": jax.device_put(self._tables["delta"](n)),
                     "k": jax.device_put(self._tables["k"](n).astype(np.int64)),
+                    "noise": jax.device_put(np.array(self._noise)),
                 }
+                for key, (tabs, which) in self._columns.items():
+                    self._tabs[key] = jax.device_put(np.stack([t(n) for t in tabs], axis=1))
+                    self._tabs[f"{key}_rows"] = jax.device_put(which)
             self._tab_len = size
         return self._tabs
 

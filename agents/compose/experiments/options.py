@@ -152,36 +152,22 @@ class RunOptions:
     """The follower's own options (its options class's fields)."""
 
     def experiment(self) -> ExperimentConfig:
-        """The :class:`ExperimentConfig` these options describe (checked there, once).
+        """The :class:`ExperimentConfig` these options describe (checked there, once): every
+        field the config has, taken as it is, and ``--adaptive``'s fields as the typed
+        :class:`~agents.hic.AdaptiveCommitment` commitment.
 
         Raises:
             ValueError: for contradictory or bad options, naming them.
         """
         if self.env_id is None:
             raise ValueError("the environment ID is required (e.g. hic run hic/Duopoly-v0 ...)")
-        leader_options = dict(self.leader_options)
+        kw = {n: dict(v) if isinstance(v, dict) else v for n in _EXP for v in [getattr(self, n)]}
         if self.adaptive:
-            if leader_options.get("commitment") is not None:
+            if self.leader_options.get("commitment") is not None:
                 raise ValueError("--adaptive and --commitment exclude each other; pass one")
-            leader_options["commitment"] = AdaptiveCommitment(
-                self.adaptive_tol, self.adaptive_min, self.adaptive_max
-            )
-        return ExperimentConfig(
-            env_id=self.env_id,
-            game_kwargs=dict(self.game_kwargs),
-            leader=self.leader,
-            leader_options=leader_options,
-            follower=self.follower,
-            follower_options=dict(self.follower_options),
-            seeds=self.seeds,
-            stages=self.stages,
-            seed=self.seed,
-            noise_std=self.noise_std,
-            max_cycles=self.max_cycles,
-            record=self.record,
-            imports=self.imports,
-            backend=self.backend,
-        )
+            commitment = AdaptiveCommitment(self.adaptive_tol, self.adaptive_min, self.adaptive_max)
+            kw["leader_options"] = {**self.leader_options, "commitment": commitment}
+        return ExperimentConfig(**kw)
 
     @classmethod
     def from_flat(cls, values: dict[str, Any], **extra: Any) -> RunOptions:

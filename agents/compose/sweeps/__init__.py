@@ -43,9 +43,11 @@ edits of the sweep file. The sweep writes, atomically (temporary file, fsync, ``
 
 ``sweep.json``
     The normalised spec, the swept keys, and one entry per configuration: its name, hash,
-    directory, swept values, full config, status (``pending``, ``finished``, ``failed``), the
-    error of a failed one, its final distance statistics and its wall time. Rewritten after
-    every configuration that finishes or fails.
+    directory, swept values, full config, status (``pending``, ``finished``, ``failed``,
+    ``interrupted``), the error of a failed one, its final distance statistics and its wall
+    time. Written when the sweep starts and ends; each result in between is appended to
+    ``sweep.jsonl`` (:mod:`~agents.compose.sweeps.store`). ``--resume`` validates it first
+    and refuses a damaged one, naming the file and the field and how to rebuild it.
 ``sweep.csv``
     One row per configuration: the swept values, status, seeds, stages, the final distance to
     the DSE over seeds (median, 25th and 75th percentiles, IQR, max), wall seconds, error.
@@ -74,7 +76,7 @@ and the grid), :mod:`~agents.compose.sweeps.executors` (serial, process pool, Ra
 :mod:`~agents.compose.sweeps.driver` (running a sweep).
 """
 
-from agents.compose.sweeps.driver import SweepInterrupted, run_sweep
+from agents.compose.sweeps.driver import DamagedRunWarning, SweepInterrupted, run_sweep
 from agents.compose.sweeps.executors import EXECUTORS
 from agents.compose.sweeps.spec import (
     MAX_CONFIGURATIONS,
@@ -98,6 +100,7 @@ from agents.compose.sweeps.store import (
 
 __all__ = [
     "CSV_STATS",
+    "DamagedRunWarning",
     "EXECUTORS",
     "MAX_CONFIGURATIONS",
     "SWEEP_CSV",

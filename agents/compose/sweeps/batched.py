@@ -13,6 +13,12 @@ Its files are written as ``hic run`` writes them
 (:func:`~agents.compose.experiments.experiment.write_batched_run`: the same ``updates.csv``
 and ``summary.json`` but for the timing, and no checkpoint, which a finished run needs not).
 
+On the JAX engine (``backend: jax``) a group is also split by the leader's resolved
+commitment schedule (:func:`group_key`) and runs as one
+:class:`~agents.compose.engines.jax_engine.JaxRunner` with per-row step sizes, perturbations
+and payoff noise; each configuration starts where its JAX run alone starts, and the later
+draws are the batch's (:func:`batch_seed`): the distribution of its run alone, not its bits.
+
 A batch is all or nothing: an interrupted batch writes nothing (``--resume`` runs its
 configurations again), and a batch that fails (a NaN in one configuration, a learner that
 cannot take per-row options) is run again one configuration at a time, so a failure stays
@@ -22,6 +28,8 @@ with its configuration. A configuration that left a checkpoint (a partial run) r
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import math
 import numbers
 import platform
@@ -42,11 +50,18 @@ from agents.compose.experiments.experiment import (
     write_batched_run,
 )
 from agents.compose.experiments.results import CHECKPOINT_NAME, csv_rows
-from agents.compose.sweeps.spec import batch_key
+from agents.compose.sweeps.spec import batch_key, config_hash
 from agents.compose.sweeps.store import RUN_CSV, RUN_SUMMARY, summary_digest
 from agents.schedules import PerRow
 
-__all__ = ["group_tasks", "merged_options", "play_group", "run_group"]
+__all__ = [
+    "batch_seed",
+    "group_key",
+    "group_tasks",
+    "merged_options",
+    "play_group",
+    "run_group",
+]
 
 
 class NotBatchable(ValueError):
@@ -124,28 +139,31 @@ def play_group(
 
 def _play_group(configs, on_block) -> float:
     c0 = configs[0]
-    if len({batch_key(c) for c in configs}) != 1:
-        raise NotBatchable("the configurations differ in more than per-row values")
-    if c0.backend != "numpy":
-        raise NotBatchable(f"batched sweeps run on the NumPy engine, not {c0.backend!r}")
     t0 = time.perf_counter()
-    game = c0.game()
-    S = sum(c.seeds for c in configs)
     # The configurations' options were checked as each configuration's; the merged per-row
     # values go to the learners' factories (the typed options have no per-row form).
     alone = [c.build() for c in configs]
+    if len({group_key(c, b) for c, b in zip(configs, alone, strict=True)}) != 1:
+        raise NotBatchable("the configurations differ in more than per-row values")
+    # The JAX engine compiles its program once per game object: the batches of a worker that
+    # share a game share one.
+    game = _shared_game(c0) if c0.backend == "jax" else c0.game()
+    S = sum(c.seeds for c in configs)
     follower = catalog.FOLLOWERS[c0.follower].factory(
         game, S, merged_options(configs, "follower", [f for _, _, f in alone]), None
     )
     leader = catalog.LEADERS[c0.leader].factory(
         game, S, merged_options(configs, "leader", [ld for _, ld, _ in alone]), follower
     )
-    if not (leader.row_streams and follower.row_streams):
-        raise NotBatchable("a learner draws from one generator (not a rule-set learner)")
-    blocks = [Block(c.seed, c.seeds, c.noise_std) for c in configs]
-    runner = BatchRunner(
-        game, leader, follower, max_cycles=c0.max_cycles, record=c0.record, blocks=blocks
-    )
+    if c0.backend == "jax":
+        runner = _jax_runner(configs, game, leader, follower, alone)
+    else:
+        if not (leader.row_streams and follower.row_streams):
+            raise NotBatchable("a learner draws from one generator (not a rule-set learner)")
+        blocks = [Block(c.seed, c.seeds, c.noise_std) for c in configs]
+        runner = BatchRunner(
+            game, leader, follower, max_cycles=c0.max_cycles, record=c0.record, blocks=blocks
+        )
     bounds = np.cumsum([0] + [c.seeds for c in configs]).tolist()
     bodies: list[list[bytes]] = [[] for _ in configs]
     chunk = max(100, min(c0.stages, 20_000_000 // S))
@@ -166,6 +184,79 @@ def _play_group(configs, on_block) -> float:
         )
         on_block(i, b"".join(bodies[i]), final, wall * (b - a) / S)
     return wall
+
+
+def _jax_runner(configs, game, leader, follower, alone) -> Any:
+    """The JAX engine for a batch (:func:`group_key`: one commitment schedule): the interval
+    engine, with per-row payoff noise, or the generic loop (one payoff noise scale: a batch
+    whose noise differs runs one configuration at a time). Each
+    configuration's rows start where a JAX run of that configuration alone starts (its
+    seed's initial strategies); the later draws (perturbation signs, payoff noise) come from
+    JAX's generator keyed by the batch's members (:func:`batch_seed`), so a configuration has
+    the distribution of its run alone but not its bits (the JAX engine's draws are per batch,
+    not per block)."""
+    from agents.compose.engines import jax_engine, jax_rules
+
+    c0 = configs[0]
+    seed = batch_seed(configs)
+    if jax_engine.fast_path(leader, follower) is not None:
+        if len({c.noise_std for c in configs}) > 1:
+            raise NotBatchable("the generic JAX loop (RulesRunner) takes one payoff noise scale")
+        return jax_rules.RulesRunner(
+            game,
+            leader,
+            follower,
+            seed,
+            noise_std=c0.noise_std,
+            max_cycles=c0.max_cycles,
+            record=c0.record,
+        )
+    starts = [
+        jax_engine.JaxRunner(g, ld, f, c.seed, noise_std=c.noise_std)
+        for c, (g, ld, f) in zip(configs, alone, strict=True)
+    ]
+    return jax_engine.JaxRunner(
+        game,
+        leader,
+        follower,
+        seed,
+        noise_std=np.repeat([c.noise_std for c in configs], [c.seeds for c in configs]),
+        record=c0.record,
+        x0=np.concatenate([r.leader.strategies for r in starts]),
+        y0=np.concatenate([r.follower.strategies for r in starts]),
+    )
+
+
+def batch_seed(configs: Sequence[ExperimentConfig]) -> int:
+    """The seed of a JAX batch's draws: a 63-bit number from its members' canonical
+    configurations (:func:`~agents.compose.sweeps.spec.config_hash`) and their order, so the
+    same batch draws the same numbers and two batches draw independent ones."""
+    digest = hashlib.sha256(",".join(config_hash(c) for c in configs).encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+_GAMES: dict[str, Any] = {}
+
+
+def _shared_game(config: ExperimentConfig) -> Any:
+    """The game of ``config``, one object per environment ID and arguments in this process."""
+    key = json.dumps([config.env_id, config.game_kwargs], sort_keys=True, default=repr)
+    if key not in _GAMES:
+        _GAMES[key] = config.game()
+    return _GAMES[key]
+
+
+def group_key(config: ExperimentConfig, built: tuple | None = None) -> str:
+    """What the configurations of one batch share: :func:`~agents.compose.sweeps.spec.batch_key`,
+    and on the JAX engine also the commitment schedule as the leader resolved it (its interval
+    engine ends every row's intervals at the same stages; a Corollary 4.11 schedule depends on
+    the configuration's perturbation). ``built``: the configuration's ``(game, leader,
+    follower)`` if already built. (JAX is not imported here: a driver need not load it.)"""
+    key = batch_key(config)
+    if config.backend == "jax":
+        _, leader, _ = built if built is not None else config.build()
+        key += json.dumps(["commitment", repr(getattr(leader, "commitment", None))])
+    return key
 
 
 def run_group(task: dict[str, Any], run_one: Callable[[dict], dict]) -> dict[str, Any]:
@@ -236,15 +327,15 @@ def group_tasks(
     consecutive configurations of at most about ``rows / (2 * workers)`` rows (at least one
     configuration each), so the executor's ``workers`` have work to share (``workers=0``: one
     batch per group). A task whose directory holds a checkpoint (a partial run) stays alone
-    and resumes; so does a configuration on the JAX engine."""
+    and resumes. On the JAX engine the groups are by :func:`group_key`."""
     by_key: dict[str, list[dict[str, Any]]] = {}
     alone: list[dict[str, Any]] = []
     for t in tasks:
         partial = (Path(t["out_dir"]) / CHECKPOINT_NAME).exists()
-        if partial or configs[t["index"]].backend != "numpy":
+        if partial:
             alone.append(t)
         else:
-            by_key.setdefault(batch_key(configs[t["index"]]), []).append(t)
+            by_key.setdefault(group_key(configs[t["index"]]), []).append(t)
     rows = sum(configs[t["index"]].seeds for g in by_key.values() for t in g)
     cap = max(1, math.ceil(rows / (2 * workers))) if workers > 0 else max(rows, 1)
     out: list[dict[str, Any]] = []

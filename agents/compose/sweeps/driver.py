@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -47,12 +48,18 @@ from agents.compose.sweeps.store import (
     append_result,
     dirs_by_hash,
     finished_summary,
+    load_sweep_summary,
     summary_digest,
     write_sweep_csv,
     write_sweep_files,
 )
 
-__all__ = ["SweepInterrupted", "run_sweep"]
+__all__ = ["DamagedRunWarning", "SweepInterrupted", "run_sweep"]
+
+
+class DamagedRunWarning(UserWarning):
+    """A resumed sweep found a finished configuration's run files damaged (a garbled
+    ``summary.json``, a truncated ``updates.csv``) and runs that configuration again."""
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -107,7 +114,9 @@ def run_sweep(
             ``ray start``) or ``"ray://HOST:PORT"`` (Ray Client; needs ``ray[client]``). When
             Ray is already initialised in this process, that connection is used as it is.
         resume: continue a sweep in ``out_dir``: configurations whose run finished are
-            skipped, partial ones resume from their checkpoints, failed and pending ones run.
+            skipped, partial ones resume from their checkpoints, failed and pending ones run;
+            a finished one whose run files are damaged runs again, with a
+            :class:`DamagedRunWarning` naming the file.
             Without it, ``out_dir`` must not hold a sweep or any of its run directories.
         progress: a progress bar over configurations (done / total, rate, ETA, failures).
         checkpoint_seconds: each run's checkpoint interval (``hic run --checkpoint-seconds``).
@@ -125,7 +134,9 @@ def run_sweep(
         the spec.
 
     Raises:
-        SweepFileError: a bad sweep file, or a configuration naming an unknown ID.
+        SweepFileError: a bad sweep file, a configuration naming an unknown ID, or (resume)
+            a damaged ``sweep.json`` or ``sweep.jsonl`` (naming the file and the field, and
+            how to rebuild it from the run directories).
         FileExistsError: ``out_dir`` holds a sweep or run directories and ``resume`` is False.
         RunDirError: another driver is running a sweep in ``out_dir`` (it holds the lock).
         SweepInterrupted: Ctrl-C (a :class:`KeyboardInterrupt`); the files say what finished.
@@ -183,6 +194,10 @@ def _run(spec, points, out, executor, workers, address, resume, progress, checkp
          batch):  # fmt: skip
     # A configuration keeps its directory when edits of the sweep file rename it.
     existing = dirs_by_hash(out) if resume else {}
+    if resume and (out / SWEEP_JSON).exists():
+        # What the sweep recorded is checked before anything is rewritten: a damaged file is
+        # reported (naming the file, the field and how to rebuild it), never silently replaced.
+        load_sweep_summary(out)
     entries = []
     for p in points:
         entries.append(
@@ -213,7 +228,14 @@ def _run(spec, points, out, executor, workers, address, resume, progress, checkp
     skipped = 0
     tasks = []
     for p, e in zip(points, entries, strict=True):
-        done = finished_summary(out / e["dir"], e["config"]) if resume else None
+        damaged: list[str] = []
+        done = finished_summary(out / e["dir"], e["config"], damaged) if resume else None
+        for why in damaged:
+            warnings.warn(
+                f"{why}; configuration {p.index} ({e['name']}) runs again",
+                DamagedRunWarning,
+                stacklevel=3,
+            )
         if done is not None:
             _record_done(e, summary_digest(done))
             skipped += 1

@@ -53,7 +53,7 @@ import numbers
 import os
 import re
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -620,13 +620,18 @@ def batch_key(config: ExperimentConfig) -> str:
     return json.dumps(d, sort_keys=True, default=str)
 
 
-def batch_groups(points: Sequence[SweepPoint]) -> list[list[SweepPoint]]:
-    """The sweep's configurations grouped by :func:`batch_key`, in expansion order (a group
-    is ordered by its first configuration): each group is what one batched engine run over
-    (configuration, seed) rows would hold."""
+def batch_groups(
+    points: Sequence[SweepPoint], key: Callable[[ExperimentConfig], str] | None = None
+) -> list[list[SweepPoint]]:
+    """The sweep's configurations grouped by ``key`` (default :func:`batch_key`; the sweep
+    itself groups by :func:`agents.compose.sweeps.batched.group_key`, which also splits a JAX
+    sweep by commitment), in expansion order (a group is ordered by its first
+    configuration): each group is what one batched engine run over (configuration, seed) rows
+    would hold."""
+    key = key or batch_key
     groups: dict[str, list[SweepPoint]] = {}
     for p in points:
-        groups.setdefault(batch_key(p.config), []).append(p)
+        groups.setdefault(key(p.config), []).append(p)
     return list(groups.values())
 
 

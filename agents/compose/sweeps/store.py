@@ -41,7 +41,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from agents.compose.experiments.results import atomic_write
+from agents.compose.experiments.results import RunDirError, atomic_write, read_json
 from agents.compose.sweeps.spec import SweepFileError
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "finished_summary",
     "format_table",
     "load_sweep_summary",
+    "recovery_hint",
     "summary_digest",
     "validate_summary",
     "write_sweep_csv",
@@ -77,17 +78,34 @@ RUN_SUMMARY = "summary.json"
 RUN_CSV = "updates.csv"
 
 
-def finished_summary(out: Path, config: dict[str, Any]) -> dict[str, Any] | None:
+def finished_summary(
+    out: Path, config: dict[str, Any], damaged: list[str] | None = None
+) -> dict[str, Any] | None:
+    """The ``summary.json`` of the finished run of ``config`` in ``out``, or None.
+
+    A run directory whose files are damaged (a garbled ``summary.json``, an ``updates.csv``
+    shorter than its summary says) holds no finished run: the configuration runs again (same
+    seeds, same bits), and the reason, naming the file, is appended to ``damaged``.
+    """
     path = out / RUN_SUMMARY
     if not path.exists():
         return None
     try:
-        summary = json.loads(path.read_text())
-    except (OSError, ValueError):
+        summary = read_json(path)
+    except RunDirError as err:
+        if damaged is not None:
+            damaged.append(str(err))
         return None
-    if summary.get("config") == config and summary.get("progress", {}).get("complete"):
-        return summary
-    return None
+    if summary.get("config") != config or not summary.get("progress", {}).get("complete"):
+        return None
+    want = summary["progress"].get("csv_bytes")
+    have = (out / RUN_CSV).stat().st_size if (out / RUN_CSV).is_file() else None
+    if isinstance(want, int) and (have is None or have < want):
+        if damaged is not None:
+            got = "is missing" if have is None else f"has {have} bytes"
+            damaged.append(f"{out / RUN_CSV} {got} but {path} says {want}")
+        return None
+    return summary
 
 
 def summary_digest(summary: Mapping[str, Any]) -> dict[str, Any]:
@@ -196,17 +214,35 @@ def load_sweep_summary(sweep_dir: str | os.PathLike) -> dict[str, Any]:
 
     Raises:
         FileNotFoundError: ``sweep_dir`` holds no sweep.
-        SweepFileError: a garbled or tampered file, naming the file and the field.
+        SweepFileError: a garbled or tampered file, naming the file and the field, and how to
+            rebuild the sweep's files from its run directories (:func:`recovery_hint`).
     """
     path = Path(sweep_dir) / SWEEP_JSON
     if not path.exists():
         raise FileNotFoundError(f"{sweep_dir} is not a sweep directory: {SWEEP_JSON} is missing")
     try:
+        return _load_summary(path, Path(sweep_dir) / SWEEP_LOG)
+    except SweepFileError as err:
+        raise SweepFileError(f"{err}; {recovery_hint(sweep_dir)}") from None
+
+
+def recovery_hint(sweep_dir: str | os.PathLike) -> str:
+    """How to rebuild a sweep's damaged ``sweep.json``/``sweep.jsonl``: every finished result
+    is also in its run directory, which ``--resume`` reads when the sweep's files are gone."""
+    out = Path(sweep_dir)
+    return (
+        f"every finished configuration is also recorded in its run directory: delete "
+        f"{out / SWEEP_JSON} and {out / SWEEP_LOG}, then rebuild them with "
+        f"`hic sweep SWEEP_FILE --resume --out {out}` (SWEEP_FILE: the sweep's YAML file)"
+    )
+
+
+def _load_summary(path: Path, log: Path) -> dict[str, Any]:
+    try:
         summary = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, ValueError) as err:
         raise SweepFileError(f"{path}: not a readable JSON file ({err})") from None
     validate_summary(summary, str(path))
-    log = Path(sweep_dir) / SWEEP_LOG
     if log.exists():
         entries = summary["configurations"]
         lines = log.read_bytes().split(b"\n")
