@@ -105,6 +105,8 @@ _LEADER_OFF = {
     "two_sided": False,
     "burn_in": 0,
     "interval_schedules": False,
+    "momentum": None,
+    "directions": "rademacher",
 }
 
 
@@ -112,7 +114,8 @@ def fast_path(leader: Any, follower: Any) -> str | None:
     """None if this interval engine runs the pair, else why not: it runs the Hi-C rule set
     (:data:`agents.hic.HIC_RULES`, by identity: the learning rule, not the face's type) with a
     schedule (not adaptive) commitment and none of ``average_last``, ``two_sided``,
-    ``burn_in``, ``interval_schedules``, against the gradient or stochastic-gradient rule set
+    ``burn_in``, ``interval_schedules``, ``momentum``, ``directions`` other than Rademacher,
+    against the gradient or stochastic-gradient rule set
     with a constant step. Every other pair runs in the generic loop
     (:class:`~agents.compose.engines.jax_rules.RulesRunner`)."""
     if getattr(leader, "rules", None) is not HIC_RULES:
