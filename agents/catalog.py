@@ -225,6 +225,10 @@ class HierarchicalCGSettings(CoupledSettings):
     """Conjugate-gradient iterations per update at most (default 50)."""
     cg_tol: float | None = None
     """The conjugate gradient's relative residual tolerance (default 1e-6)."""
+    damping: float | None = None
+    """Levenberg/Tikhonov damping lambda >= 0 of the follower's Hessian: solve with
+    ``grad_yy f2 - lambda I`` (Fiez et al.'s regularisation, for followers whose payoff is not
+    concave; default 0, undamped)."""
 
 
 @dataclasses.dataclass(frozen=True)

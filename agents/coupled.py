@@ -363,13 +363,23 @@ class HierarchicalCGLeader(CoupledLearner):
     Args:
         cg_iters: >= 1 (default 50). cg_tol: > 0 (default 1e-6: the direction to about
             1e-6 relative, far below what a step of the leader resolves).
+        damping: ``lambda >= 0`` (default 0): solve with ``f2_yy - lambda I`` (Fiez et al.'s
+            regularisation; well posed where the follower's payoff is not concave once
+            ``lambda`` exceeds ``f2_yy``'s largest eigenvalue).
         **kwargs: :class:`CoupledLearner`'s (``role`` is ``"leader"``).
     """
 
     state_attrs = ("_z", "_t", "_w")
 
     def __init__(
-        self, game: Game, step_size: Any, *, cg_iters: int = 50, cg_tol: float = 1e-6, **kw: Any
+        self,
+        game: Game,
+        step_size: Any,
+        *,
+        cg_iters: int = 50,
+        cg_tol: float = 1e-6,
+        damping: float = 0.0,
+        **kw: Any,
     ) -> None:
         super().__init__(game, "leader", step_size, **kw)
         if isinstance(cg_iters, bool) or not isinstance(cg_iters, (int, np.integer)):
@@ -378,6 +388,7 @@ class HierarchicalCGLeader(CoupledLearner):
             raise ValueError(f"cg_iters must be a positive integer, got {cg_iters!r}")
         self.cg_iters = int(cg_iters)
         self.cg_tol = _positive("cg_tol", cg_tol)
+        self.damping = _positive("damping", damping, allow_zero=True)
 
     def _reset(self) -> None:
         super()._reset()
@@ -385,6 +396,6 @@ class HierarchicalCGLeader(CoupledLearner):
 
     def _direction(self, obs: np.ndarray) -> np.ndarray:
         d, self._w = rules.hierarchical_cg(
-            self.game, self._z, obs, self._w, self.cg_iters, self.cg_tol
+            self.game, self._z, obs, self._w, self.cg_iters, self.cg_tol, self.damping
         )
         return d

@@ -191,7 +191,7 @@ def conjugate_gradient(
 
 
 def hierarchical_cg(
-    game: Any, x: Any, y: Any, w0: Any, iters: int = 50, tol: float = 1e-6
+    game: Any, x: Any, y: Any, w0: Any, iters: int = 50, tol: float = 1e-6, damping: float = 0.0
 ) -> tuple[Any, Any]:
     """The hierarchical gradient ``D = grad_x f1 - f2_xy (f2_yy)^{-1} grad_y f1`` (Fiez et
     al., Eq. 7-8) matrix-free: ``w = (f2_yy)^{-1} grad_y f1`` by conjugate gradient on
@@ -199,8 +199,27 @@ def hierarchical_cg(
     strictly concave) from the warm start ``w0``, then one product ``f2_xy w``, as Fiez et
     al. and Stackelberg actor-critic do. Returns ``(D, w)``; ``w`` is the next warm start.
     Interior formula: unlike ``Game.total_leader_grad`` it does not hold coordinates of ``y``
-    at a bound of ``Y``."""
+    at a bound of ``Y``.
+
+    ``damping`` ``lambda >= 0`` regularises the follower's Hessian as Fiez et al. do
+    (Levenberg/Tikhonov): ``w = (f2_yy - lambda I)^{-1} grad_y f1``, i.e. conjugate gradient
+    on ``(lambda I - f2_yy) w = -grad_y f1``, positive definite once ``lambda`` exceeds the
+    largest eigenvalue of ``f2_yy`` (where the follower's payoff is not concave), so the solve
+    is well posed and ``grad_y f1 . w < 0``. ``damping = 0`` (the default) is the undamped
+    update, the same operations and bits.
+    """
     hvp = game.payoff_hvp
     g1y = game.leader_grad_y(x, y)
-    w, _ = conjugate_gradient(lambda u: -hvp("follower", "yy", x, y, u), -g1y, w0, iters, tol)
+    if damping:
+        lam = damping
+
+        def matvec(u: Any) -> Any:
+            return lam * u - hvp("follower", "yy", x, y, u)
+
+    else:
+
+        def matvec(u: Any) -> Any:
+            return -hvp("follower", "yy", x, y, u)
+
+    w, _ = conjugate_gradient(matvec, -g1y, w0, iters, tol)
     return game.leader_grad(x, y) - hvp("follower", "xy", x, y, w), w

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents import catalog
+from agents import catalog, presets
 from agents.coupled import (
     ConsensusLearner,
     ExtragradientLearner,
@@ -261,7 +261,6 @@ def test_hierarchical_cg_leader_reaches_the_dse():
     the game, 8 initial points each): within 1e-3 of x* after 3000 stages at the gradient
     baselines' step (the dense hierarchical leader's budget on these games is about 50
     updates per unit of contraction, issue 20's measurement)."""
-    from agents import presets
 
     for seed in range(4):
         game = RandomQuadraticGame(8, 8, seed=seed)
@@ -273,6 +272,110 @@ def test_hierarchical_cg_leader_reaches_the_dse():
         x, _ = _play(leader, follower, 3000)
         dist = game.distance_to_stackelberg(x)
         assert np.all(dist < 1e-3), (seed, dist.max())
+
+
+class _IndefiniteFollower(RandomQuadraticGame):
+    """A random quadratic game whose follower's payoff is *not* concave: ``f2_yy = -K`` with
+    ``K`` symmetric, eigenvalues drawn in ``[-1, 4]`` with both ends attained (so ``f2_yy``'s
+    largest eigenvalue is exactly 1); everything else is the random quadratic game's."""
+
+    def __init__(self, d: int, seed: int) -> None:
+        rng = np.random.default_rng(100 + seed)
+        q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+        eig = rng.uniform(-1.0, 4.0, d)
+        eig[0], eig[1] = -1.0, 4.0
+        k = (q * eig) @ q.T
+        self.K = 0.5 * (k + k.T)
+        super().__init__(d, d, seed=seed)
+
+    def follower_grad(self, x, y):
+        return -(y @ self.K) + x @ self._Gt + self.h
+
+    def payoff_hvp(self, player, block, x, y, v):
+        if player == "follower" and block == "yy":
+            return -(np.asarray(v, dtype=np.float64) @ self.K)
+        return super().payoff_hvp(player, block, x, y, v)
+
+
+def test_hierarchical_cg_damping_zero_is_the_undamped_solve_bit_for_bit():
+    """``damping=0`` (the default) runs the undamped operations: the same bits as the
+    conjugate gradient on ``-f2_yy`` written out here, in this process."""
+    game = RandomQuadraticGame(16, 16, seed=3)
+    rng = np.random.default_rng(2)
+    x = rng.uniform(game.leader_low, game.leader_high, size=(8, 16))
+    y = rng.uniform(game.follower_low, game.follower_high, size=(8, 16))
+    w0 = rng.normal(size=(8, 16))
+    hvp = game.payoff_hvp
+    w_ref, _ = rules.conjugate_gradient(
+        lambda u: -hvp("follower", "yy", x, y, u), -game.leader_grad_y(x, y), w0, 7, 1e-9
+    )
+    d_ref = game.leader_grad(x, y) - hvp("follower", "xy", x, y, w_ref)
+    for kw in ({}, {"damping": 0.0}, {"damping": 0}):
+        D, w = rules.hierarchical_cg(game, x, y, w0, 7, 1e-9, **kw)
+        np.testing.assert_array_equal(w, w_ref)
+        np.testing.assert_array_equal(D, d_ref)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_hierarchical_cg_damping_makes_an_indefinite_follower_solve_well_posed(seed):
+    """On a follower whose ``f2_yy`` is indefinite (largest eigenvalue 1, d = 16, 8 random
+    points per seed), ``damping = 1.5`` solves ``(1.5 I - f2_yy) w = -grad_y f1`` (positive
+    definite, smallest eigenvalue 0.5): ``w`` equals the dense solve to 1e-8 relative,
+    ``grad_y f1 . w < 0`` on every row (the damped solve is a descent direction of
+    ``grad_y f1``), and ``|w| <= |grad_y f1| / 0.5``. Undamped, the sign fails on some row of
+    seeds 0-2 (the witness that the game is indefinite where it matters; all 8 rows of seed 3
+    happen to keep it)."""
+    d, S, lam = 16, 8, 1.5
+    game = _IndefiniteFollower(d, seed)
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(game.leader_low, game.leader_high, size=(S, d))
+    y = rng.uniform(game.follower_low, game.follower_high, size=(S, d))
+    g1y = game.leader_grad_y(x, y)
+    D, w = rules.hierarchical_cg(game, x, y, np.zeros((S, d)), 200, 1e-12, damping=lam)
+    ref = np.linalg.solve(lam * np.eye(d) + game.K, -g1y.T).T
+    np.testing.assert_allclose(w, ref, rtol=1e-8, atol=1e-8 * np.abs(ref).max())
+    np.testing.assert_allclose(D, game.leader_grad(x, y) - w @ game.G, rtol=1e-12, atol=1e-12)
+    assert np.all((g1y * w).sum(axis=1) < 0)
+    bound = np.linalg.norm(g1y, axis=1) / (lam - 1.0)
+    assert np.all(np.linalg.norm(w, axis=1) <= bound * (1 + 1e-9))
+    _, w0 = rules.hierarchical_cg(game, x, y, np.zeros((S, d)), 200, 1e-12)
+    if seed < 3:
+        assert np.any((g1y * w0).sum(axis=1) >= 0)
+
+
+def test_hierarchical_cg_leader_with_damping_stays_bounded_on_an_indefinite_follower():
+    """In play against a gradient-ascent follower on the indefinite game (d = 16, 8 rows,
+    500 stages, seeds 0-3), the damped leader's solve ``w`` keeps within
+    ``|grad_y f1| / (lambda - 1)`` (times ``1 + 1e-4``: CG stops at relative residual 1e-6)
+    at every stage and its strategies stay finite; undamped, ``w`` exceeds that bound on some
+    seed (it reaches about 30 times it on seed 2)."""
+    lam, S = 1.5, 8
+    undamped_over = False
+    for seed in range(4):
+        game = _IndefiniteFollower(16, seed)
+        for damping in (lam, 0.0):
+            leader = HierarchicalCGLeader(
+                game, presets.gradient_leader_step(game), num_envs=S, seed=seed, damping=damping
+            )
+            follower = GradientAscentFollower(
+                game, presets.follower_step_size(game), num_envs=S, seed=seed
+            )
+            leader.reset()
+            follower.reset()
+            worst = 0.0
+            for _ in range(500):
+                x, y = leader.strategies, follower.strategies
+                leader.observe_batch(np.zeros(S), y)
+                follower.observe_batch(np.zeros(S), x)
+                g1y = game.leader_grad_y(x, y)
+                ratio = np.linalg.norm(leader._w, axis=1) * (lam - 1.0)
+                worst = max(worst, float((ratio / np.linalg.norm(g1y, axis=1)).max()))
+            assert np.all(np.isfinite(leader.strategies))
+            if damping:
+                assert worst <= 1 + 1e-4, (seed, worst)
+            else:
+                undamped_over |= worst > 1 + 1e-4
+    assert undamped_over
 
 
 # ---------------------------------------------------------------------------- catalog
@@ -289,7 +392,9 @@ def test_catalog_rows_build_coupled_learners_for_both_roles():
     assert isinstance(lola, LOLALearner) and lola.lookahead == 1.0
     assert catalog.make_follower("lola", game, None, {"step_size": 0.1}).lookahead == 1.0
     cg = catalog.make_leader("hierarchical-cg", game, 2, {"cg_iters": "5", "step_size": 0.1})
-    assert isinstance(cg, HierarchicalCGLeader) and cg.cg_iters == 5
+    assert isinstance(cg, HierarchicalCGLeader) and cg.cg_iters == 5 and cg.damping == 0.0
+    cg = catalog.make_leader("hierarchical-cg", game, 2, {"damping": "0.5", "step_size": 0.1})
+    assert cg.damping == 0.5
 
 
 def test_bad_options_raise():
@@ -304,6 +409,10 @@ def test_bad_options_raise():
         SymplecticLearner(game, "leader", 0.1, align="yes")
     with pytest.raises(ValueError, match="cg_iters"):
         HierarchicalCGLeader(game, 0.1, cg_iters=0)
+    with pytest.raises(ValueError, match="damping"):
+        HierarchicalCGLeader(game, 0.1, damping=-1.0)
+    with pytest.raises(ValueError, match="damping"):
+        HierarchicalCGLeader(game, 0.1, damping=float("nan"))
     with pytest.raises(ValueError, match="constant step"):
         LookAheadLearner(game, "leader", lambda t: 0.1 / (t + 1))
 
