@@ -45,8 +45,8 @@ from agents.followers import (
     StochasticGradientFollower,
 )
 from agents.hic import HiCLeader
-from agents.rules import DIRECTIONS
 from agents.lola import lola_leader
+from agents.rules import DIRECTIONS
 from agents.specs import (
     SCHEDULE_HELP,
     CommitmentValue,

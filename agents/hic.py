@@ -284,8 +284,10 @@ class HiCRules:
     ``True``/``False`` when every row or none agrees; ``updates`` the total of ``n``.
 
     Draws: ``"x0"`` (uniform, at init when ``init`` is None) and ``"Delta"`` (Rademacher
-    ``(d,)`` per row, or standard normal with ``directions="gaussian"`` or ``"sphere"``, at init and for the rows that begin an interval with a fresh direction:
-    first the rows that make no step, then the ones that step, as Algorithm 1 drew them).
+    ``(d,)`` per row, or standard normal with ``directions="gaussian"`` or ``"sphere"``, the
+    latter normalised in ``observe``), at init and for the rows that begin an interval with a
+    fresh direction: first the rows that make no step, then the ones that step, as
+    Algorithm 1 drew them).
     """
 
     capabilities = Capabilities(fast_forward=True, draws=("x0", "Delta"))

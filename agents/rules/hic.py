@@ -65,7 +65,6 @@ def baseline_update(b: Any, ready: Any, s: Any, lam: float) -> tuple[Any, Any]:
     return s - b, xp.where(ready, lam * b + (1 - lam) * s, s)
 
 
-
 def on_sphere(z: Any) -> Any:
     """Directions uniform on the sphere of radius ``sqrt(d)`` from standard normals ``z``
     ``(S, d)``: ``sqrt(d) z / |z|`` (so ``E[Delta Delta^T] = I``, as for Rademacher and
