@@ -27,6 +27,7 @@ Usage::
     python scripts/mog_study.py                      # the default methods
     python scripts/mog_study.py --methods hic-gaussian hic-gaussian-step10 --append
     python scripts/mog_study.py --replot             # redraw the table and figure
+    python scripts/mog_study.py --merge OTHER        # add OTHER/mog_study.json's runs
     python scripts/mog_study.py --seeds 2 --stages 40 --hic-stages 400 --out /tmp/ms \
         --figures /tmp/ms                            # smoke
 
@@ -130,6 +131,10 @@ class Config:
     method) instead of starting a new one."""
     replot: bool = False
     """Run nothing: redraw the table and the figure from ``--out``'s mog_study.json."""
+    merge: str | None = None
+    """Run nothing: add the runs of this folder's mog_study.json (made by commands with
+    ``--out`` there, e.g. run at the same time as others) to ``--out``'s, replacing runs of
+    the same method, then redraw the table and the figure."""
 
     def __post_init__(self) -> None:
         bad = [m for m in self.methods if m not in OTHERS and hic_method(m) is None]
@@ -319,6 +324,23 @@ def main(argv: list[str] | None = None) -> int:
     commands = [" ".join(["python scripts/mog_study.py", *args])]
     load = "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
     out = Path(cfg.out)
+    if cfg.merge is not None:
+        old = json.loads((out / "mog_study.json").read_text())
+        new = json.loads((Path(cfg.merge) / "mog_study.json").read_text())
+        if (new["config"]["seeds"], new["config"]["hidden"], new["init"]) != (
+            old["config"]["seeds"],
+            old["config"]["hidden"],
+            old["init"],
+        ):
+            raise ValueError(
+                f"--merge {cfg.merge}: its seeds, networks or start differ from {out}'s"
+            )
+        names = {r["method"] for r in new["runs"]}
+        old["runs"] = [r for r in old["runs"] if r["method"] not in names] + new["runs"]
+        old["commands"] = [*old["commands"], *new["commands"], commands[0]]
+        old["load"] = f"{old['load']}; {cfg.merge}'s: {new['load']}"
+        (out / "mog_study.json").write_text(json.dumps(old, indent=1) + "\n")
+        cfg = dataclasses.replace(cfg, replot=True)
     if cfg.replot:
         old = json.loads((out / "mog_study.json").read_text())
         cfg = dataclasses.replace(cfg, **{k: old["config"][k] for k in ("seeds", "hidden")})

@@ -26,6 +26,17 @@ def test_smoke_writes_table_and_curves(load_script, tmp_path, capsys):
     assert runs["hic-two-sided-step0.5"]["updates"] == 15
     assert (tmp_path / "mog_study_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(doc["commands"]) == 2
+    # Runs made elsewhere (e.g. at the same time) are merged in: they replace the same method.
+    other = [a if a != str(tmp_path) else str(tmp_path / "b") for a in args]
+    assert mod.main([*other, "--methods", "hic-sphere", "hic"]) == 0
+    before = runs
+    assert mod.main([*args, "--merge", str(tmp_path / "b")]) == 0
+    doc = json.loads((tmp_path / "mog_study.json").read_text())
+    runs = {r["method"]: r for r in doc["runs"]}
+    assert set(runs) == set(before)
+    assert runs["sga"] == before["sga"]
+    assert len(doc["commands"]) == 4 and "--merge" in doc["commands"][-1]
+    assert "| hic-sphere | 300 |" in (tmp_path / "mog_study.md").read_text()
     for r in runs.values():
         seconds = [c["seconds"] for c in r["curve"]]
         assert all(a <= b for a, b in zip(seconds, seconds[1:], strict=False))
