@@ -46,6 +46,7 @@ from agents.followers import (
 )
 from agents.hic import HiCLeader
 from agents.lola import lola_leader
+from agents.rules import DIRECTIONS
 from agents.specs import (
     SCHEDULE_HELP,
     CommitmentValue,
@@ -109,12 +110,20 @@ class HiCSettings:
     """Antithetic two-interval estimate."""
     average_last: int | None = None
     """Average the payoff over the last M stages of each interval."""
+    momentum: float | None = None
+    """Step along the moving average (weight BETA in [0, 1)) of the gradient estimates."""
+    directions: str | None = None
+    """Perturbation distribution: 'rademacher' (Algorithm 1, the default), 'gaussian' or 'sphere'."""  # noqa: E501
 
     def __post_init__(self) -> None:
         if self.baseline is not None and self.no_baseline:
             raise ValueError("baseline and no_baseline exclude each other; pass one")
         if self.average_last is not None and self.average_last < 1:
             raise ValueError(f"average_last must be a positive integer, got {self.average_last}")
+        if self.momentum is not None and not (0.0 <= self.momentum < 1.0):
+            raise ValueError(f"momentum must be a weight in [0, 1), got {self.momentum}")
+        if self.directions is not None and self.directions not in DIRECTIONS:
+            raise ValueError(f"directions must be one of {DIRECTIONS}, got {self.directions!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -394,7 +403,7 @@ def _spsa_kwargs(game: Game, opts: dict[str, Any], partner: Any, oracle: bool) -
         )
     if opts.pop("no_baseline", False):
         kw.pop("baseline", None)
-    for key in ("baseline", "average_last", "two_sided"):
+    for key in ("baseline", "average_last", "two_sided", "momentum", "directions"):
         if key in opts:
             kw[key] = opts.pop(key)
     if kw.get("two_sided"):

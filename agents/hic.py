@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 from typing import Any
@@ -12,7 +13,17 @@ from numpy.typing import ArrayLike
 from agents.base import SeedLike, box_of
 from agents.face import RuleAgent
 from agents.presets import hic_leader_kwargs
-from agents.rules import baseline_update, commit, namespace, spsa_step
+from agents.rules import (
+    DIRECTIONS,
+    baseline_update,
+    commit,
+    direction_estimate,
+    estimate_step,
+    momentum_average,
+    namespace,
+    on_sphere,
+    spsa_step,
+)
 from agents.rules.protocol import (
     Capabilities,
     Draw,
@@ -120,6 +131,25 @@ def _weights(name: str, value: Any) -> Any:
     return float(value)
 
 
+def _momentum(value: Any) -> float | None:
+    """``momentum``: None or a weight ``beta`` in ``[0, 1)``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"momentum must be None or a number in [0, 1), got {value!r}")
+    if not (0.0 <= float(value) < 1.0):  # NaN fails too
+        raise ValueError(f"momentum must be None or a weight in [0, 1), got {value!r}")
+    return float(value)
+
+
+def _directions(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"directions must be one of {DIRECTIONS}, got {value!r}")
+    if value not in DIRECTIONS:
+        raise ValueError(f"directions must be one of {DIRECTIONS}, got {value!r}")
+    return value
+
+
 def _burn_in(value: Any) -> Any:
     if isinstance(value, (list, tuple, np.ndarray)):
         b = np.asarray(value)
@@ -148,6 +178,9 @@ class HiCOptions:
         burn_in: initial intervals that make no step (or per row).
         baseline_init: the baseline's initial value, or None.
         interval_schedules: index ``delta`` and ``k`` by intervals completed.
+        momentum: weight ``beta`` in ``[0, 1)`` of the estimate's moving average, or None.
+        directions: the perturbation distribution, one of ``"rademacher"`` (Algorithm 1),
+            ``"gaussian"``, ``"sphere"``.
     """
 
     step_size: Any
@@ -160,6 +193,8 @@ class HiCOptions:
     burn_in: Any = 0
     baseline_init: float | None = None
     interval_schedules: bool = False
+    momentum: float | None = None
+    directions: str = "rademacher"
     _cache: dict = cache_field()
 
     def __post_init__(self) -> None:
@@ -193,6 +228,8 @@ class HiCOptions:
                 raise ValueError(f"baseline_init must be finite, got {b0!r}")
             put("baseline_init", float(b0))
         put("interval_schedules", bool(self.interval_schedules))
+        put("momentum", _momentum(self.momentum))
+        put("directions", _directions(self.directions))
         if self.two_sided and (np.any(self.burn_in) or self.interval_schedules):
             raise ValueError(
                 "burn_in and interval_schedules are not defined with two_sided=True (an "
@@ -204,6 +241,17 @@ class HiCOptions:
         """Whether the commitment is an :class:`AdaptiveCommitment`."""
         return isinstance(self.commitment, AdaptiveCommitment)
 
+    @property
+    def draw_kind(self) -> str:
+        """The :class:`~agents.rules.protocol.Draw` kind of ``Delta``: Rademacher signs, or
+        standard normals (``"gaussian"``, and ``"sphere"`` before normalising)."""
+        return "rademacher" if self.directions == "rademacher" else "normal"
+
+    @property
+    def plain_step(self) -> bool:
+        """Whether the step is Eq. (11) itself (Rademacher directions, no momentum)."""
+        return self.momentum is None and self.directions == "rademacher"
+
 
 def _table(options: HiCOptions, name: str, schedule: Any) -> ScheduleTable:
     """The table of ``schedule`` kept in the options' cache (values only, not state)."""
@@ -211,6 +259,9 @@ def _table(options: HiCOptions, name: str, schedule: Any) -> ScheduleTable:
     if t is None or t.schedule is not schedule:
         t = options._cache[name] = ScheduleTable(schedule, name)
     return t
+
+
+_no_context = contextlib.nullcontext()
 
 
 def _cast(xp: Any, a: Any, like: Any) -> Any:
@@ -225,22 +276,26 @@ class HiCRules:
     began, ``k`` its length (or maximum length) ``(S,)``; ``delta``, ``Delta``, ``sign``,
     ``xt`` the interval's perturbation and committed strategy; ``s_plus`` (two-sided), ``b``,
     ``b_ready`` (baseline); ``ring``, ``watch_from`` (``average_last``); ``threshold``,
-    ``prev_obs``, ``prev_t`` (adaptive); ``next_event`` the stage count of the next event;
+    ``prev_obs``, ``prev_t`` (adaptive); ``g`` the estimate's moving average ``(S, d)``
+    (``momentum``); ``next_event`` the stage count of the next event;
     ``begin``, ``fresh`` the rows whose interval ended at this stage (and of those, the ones
     that draw a fresh direction), set by ``prepare`` (the interval *end*) and consumed by
     ``observe`` (the interval *begin*): ``(S,)`` masks, or under NumPy the Python bools
     ``True``/``False`` when every row or none agrees; ``updates`` the total of ``n``.
 
     Draws: ``"x0"`` (uniform, at init when ``init`` is None) and ``"Delta"`` (Rademacher
-    ``(d,)`` per row, at init and for the rows that begin an interval with a fresh direction:
-    first the rows that make no step, then the ones that step, as Algorithm 1 drew them).
+    ``(d,)`` per row, or standard normal with ``directions="gaussian"`` or ``"sphere"``, the
+    latter normalised in ``observe``), at init and for the rows that begin an interval with a
+    fresh direction: first the rows that make no step, then the ones that step, as
+    Algorithm 1 drew them).
     """
 
     capabilities = Capabilities(fast_forward=True, draws=("x0", "Delta"))
 
     # ------------------------------------------------------------------ init
     def init_draws(self, options: HiCOptions, spec: Spec, num_rows: int) -> tuple[Draw, ...]:
-        return (*uniform_init_draws(options.init, spec), Draw("Delta", "rademacher", (spec.dim,)))
+        delta = Draw("Delta", options.draw_kind, (spec.dim,))
+        return (*uniform_init_draws(options.init, spec), delta)
 
     def init(self, options: HiCOptions, spec: Spec, num_rows: int, draws: dict) -> dict:
         S, d = num_rows, spec.dim
@@ -264,6 +319,8 @@ class HiCRules:
             "fresh": True,
             "updates": 0,
         }
+        if options.momentum is not None:
+            state["g"] = np.zeros((S, d))
         if options.average_last is not None:
             state["ring"] = np.zeros((S, options.average_last))
             state["watch_from"] = np.zeros(S, dtype=np.int64)
@@ -389,23 +446,25 @@ class HiCRules:
             n = st["n"]
             alpha = self._values(options, "step_size", options.step_size, n, xp)
             x = st["x"]
-            # Eq. (11): x_{n+1}^i = x_n^i + alpha_n s / (delta_n Delta_n^i), then project.
-            args = (x, alpha, g_scale, st["delta"], st["Delta"], spec.low, spec.high)
-            if step is True:
-                moved = spsa_step(*args)
-            else:
-                with np.errstate(all="ignore"):  # rows that do not step are not kept
+            with np.errstate(all="ignore") if step is not True else _no_context:
+                # rows that do not step are not kept
+                if options.plain_step:
+                    # Eq. (11): x_{n+1}^i = x_n^i + alpha_n s / (delta_n Delta_n^i), projected.
+                    args = (x, alpha, g_scale, st["delta"], st["Delta"], spec.low, spec.high)
                     moved = spsa_step(*args)
+                else:
+                    g = direction_estimate(g_scale, st["delta"], st["Delta"], options.directions)
+                    if options.momentum is not None:
+                        g = momentum_average(st["g"], g, options.momentum)
+                        st["g"] = select(step, g, st["g"])
+                    moved = estimate_step(x, alpha, g, spec.low, spec.high)
             st["x"] = select(step, moved, x)
             st["n"] = select(step, n + 1, n)
             st["updates"] = st["updates"] + (n.shape[0] if step is True else xp.sum(step))
         st["begin"] = done
         st["fresh"] = m_or(warm, step)
-        shape = (spec.dim,)
-        return st, (
-            Draw("Delta", "rademacher", shape, warm),
-            Draw("Delta", "rademacher", shape, step),
-        )
+        shape, kind = (spec.dim,), options.draw_kind
+        return st, (Draw("Delta", kind, shape, warm), Draw("Delta", kind, shape, step))
 
     def observe(
         self, options: HiCOptions, spec: Spec, state: dict, reward: Any, obs: Any, draws: dict
@@ -419,7 +478,10 @@ class HiCRules:
             # The index of delta and k: updates made, or intervals completed.
             n = st["j"] if options.interval_schedules else st["n"]
             if "Delta" in draws:  # Alg. 1, line 4: Delta_n uniform on {-1, 1}^d1.
-                st["Delta"] = select(fresh, draws["Delta"], st["Delta"])
+                D = draws["Delta"]
+                if options.directions == "sphere":
+                    D = on_sphere(D)
+                st["Delta"] = select(fresh, D, st["Delta"])
                 st["sign"] = select(fresh, 1.0, st["sign"])
             values = self._values(options, "perturbation", options.perturbation, n, xp)
             delta = st["delta"] = select(rows, values, st["delta"])
@@ -492,7 +554,7 @@ class HiCLeader(RuleAgent):
     object. The schedules are indexed by the update index ``n``.
 
     Options beyond the paper (all off by default, so the default is Algorithm 1 exactly). Each
-    keeps the gradient estimate unbiased:
+    keeps the gradient estimate unbiased, except where said:
 
     * ``baseline=lam``: subtract ``b_n``, an exponential moving average (weight ``lam``) of past
       interval payoffs, from ``s_n``. ``b_n`` is fixed before ``Delta_n`` is drawn and
@@ -529,6 +591,23 @@ class HiCLeader(RuleAgent):
       every interval, its step size only on updates). Its 1-based counters need no option:
       :class:`~agents.schedules.PowerLaw` and :class:`~agents.schedules.LogLinear` are written
       in ``n + 1``.
+    * ``momentum=beta``: step along ``g_n = beta g_{n-1} + (1 - beta) g^_n`` (``g_{-1} = 0``),
+      the exponential moving average of the one-measurement estimates ``g^_n`` (Eq. 11's
+      ``s_n / (delta_n Delta_n)``, or the smoothing estimate below), instead of ``g^_n``
+      itself: ``x_{n+1} = proj_X(x_n + alpha_n g_n)``. For independent estimates of a fixed
+      gradient the variance falls by ``(1 - beta) / (1 + beta)`` (0.053 at 0.9); the price is
+      a lag of about ``1 / (1 - beta)`` updates behind a moving ``x_n``, and the first steps
+      are shrunk by ``1 - beta^(n+1)`` (no bias correction). ``beta = 0`` is Eq. (11) written
+      through ``g`` (equal up to rounding). The state holds ``g``.
+    * ``directions="gaussian"`` or ``"sphere"``: draw ``Delta_n`` standard normal, or uniform
+      on the sphere of radius ``sqrt(d1)``, instead of Rademacher. ``1 / Delta^i`` has no
+      finite mean for these, so the step uses the smoothing estimator ``s_n Delta_n /
+      delta_n`` (unbiased for the gradient of the ``delta``-smoothed payoff, since
+      ``E[Delta Delta^T] = I``); with Rademacher signs the two forms are the same numbers.
+      Works with every other option (two-sided: ``(s+ - s-) Delta / (2 delta)``).
+
+    None of these reads anything but the leader's own payoffs and its own random directions,
+    so the leader stays uncoupled with every option.
 
     Args:
         action_space: the leader's strategy box: a float64 ``gymnasium.spaces.Box`` (the
@@ -550,6 +629,9 @@ class HiCLeader(RuleAgent):
         baseline_init: the baseline's initial value, or None (the first interval's payoff).
             Needs ``baseline``.
         interval_schedules: index ``delta`` and ``k`` by intervals completed, not updates.
+        momentum: weight ``beta`` in ``[0, 1)`` of the estimate's moving average, or None
+            (off: the step of Eq. 11).
+        directions: ``"rademacher"`` (Algorithm 1), ``"gaussian"`` or ``"sphere"``.
         check_assumptions: warn when ``(alpha_n, delta_n)`` break Assumption 4.4.
 
     The perturbed strategy is clipped to ``X`` (the env would project it anyway); near the
@@ -590,6 +672,8 @@ class HiCLeader(RuleAgent):
         burn_in: int = 0,
         baseline_init: float | None = None,
         interval_schedules: bool = False,
+        momentum: float | None = None,
+        directions: str = "rademacher",
         check_assumptions: bool = True,
     ) -> None:
         super().__init__(*box_of(action_space, "leader"), num_envs=num_envs, seed=seed)
@@ -604,6 +688,8 @@ class HiCLeader(RuleAgent):
             burn_in=burn_in,
             baseline_init=baseline_init,
             interval_schedules=interval_schedules,
+            momentum=momentum,
+            directions=directions,
         )
         for name in ("baseline", "burn_in"):
             v = getattr(options, name)

@@ -17,7 +17,11 @@ wall-clock time. Hi-C variants (all uncoupled: they read nothing but the leader'
 * ``hic-adaptive``: commitment ended when the follower's observed action settles
   (:class:`~agents.hic.AdaptiveCommitment`, ``min_length=2``, ``max_length`` 200);
 * ``hic-step4``: the preset with a 4x larger step ``alpha_n`` (a tuning, to see whether the
-  preset's step, which shrinks with ``d``, is what limits it).
+  preset's step, which shrinks with ``d``, is what limits it);
+* ``hic-momentum``, ``hic-gaussian``, ``hic-sphere``: the preset with ``momentum=0.9`` (a
+  moving average of the SPSA estimate), or Gaussian / uniform-on-sphere directions (the
+  smoothing estimator); not in the default ``--methods`` (the recorded study added them at
+  d = 8 and 25 with ``--append``).
 
 and the coupled leaders also at 0.3x their default step (``hierarchical-cg-step0.3``,
 ``lola-step0.3``; the recorded study added them with ``--append`` after its first command
@@ -70,6 +74,9 @@ HIC_VARIANTS = {
     "hic-two-sided": {"two_sided": True},
     "hic-adaptive": {"commitment": "adaptive:min_length=2,max_length=200"},
     "hic-step4": {"step_scale": 4.0},
+    "hic-momentum": {"momentum": 0.9},
+    "hic-gaussian": {"directions": "gaussian"},
+    "hic-sphere": {"directions": "sphere"},
 }
 #: The other leaders: name -> catalog leader name (``lola`` is built matrix-free, below).
 OTHERS = {"hierarchical-cg": "hierarchical-cg", "lola": "lola", "sga": "sga"}
@@ -77,6 +84,10 @@ OTHERS = {"hierarchical-cg": "hierarchical-cg", "lola": "lola", "sga": "sga"}
 #: drives them to the box's corners within 100 stages.
 SMALL_STEP = {"hierarchical-cg-step0.3": "hierarchical-cg", "lola-step0.3": "lola"}
 METHODS = tuple(HIC_VARIANTS) + tuple(OTHERS) + tuple(SMALL_STEP)
+#: The methods of a run without ``--methods`` (the variants added later are asked for by name).
+DEFAULT_METHODS = tuple(
+    m for m in METHODS if m not in ("hic-momentum", "hic-gaussian", "hic-sphere")
+)
 COUPLED = ("hierarchical-cg", "lola", *SMALL_STEP)
 
 
@@ -86,7 +97,7 @@ class Config:
 
     dims: tuple[int, ...] = (2, 4, 8, 16, 25)
     """Data dimensions d (d^2 parameters per player)."""
-    methods: tuple[str, ...] = METHODS
+    methods: tuple[str, ...] = DEFAULT_METHODS
     """Leaders to run (the Hi-C variants; hierarchical-cg, lola, sga; the 0.3x-step ones)."""
     seeds: int = 16
     """Rows per run (one batch)."""
@@ -253,7 +264,7 @@ def plot(rows: list[dict], cfg: Config, folder: Path) -> list[Path]:
 
     dims = sorted({r["d"] for r in rows})
     methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
-    colors = {m: plt.cm.tab10(i) for i, m in enumerate(METHODS)}
+    colors = {m: plt.cm.tab20(i) for i, m in enumerate(METHODS)}
     style = {m: ("-" if m.startswith("hic") else "--") for m in METHODS}
     fig, axes = plt.subplots(2, len(dims), figsize=(3.6 * len(dims), 6.4), squeeze=False)
     for j, d in enumerate(dims):

@@ -13,15 +13,29 @@ declared capabilities); every library learner is one.
 """
 
 from agents.rules.gradient import ascent_step, ascent_steps, checked_ascent_step
-from agents.rules.hic import baseline_update, commit, spsa_step
+from agents.rules.hic import (
+    DIRECTIONS,
+    baseline_update,
+    commit,
+    direction_estimate,
+    estimate_step,
+    momentum_average,
+    on_sphere,
+    spsa_step,
+)
 from agents.rules.xp import namespace
 
 __all__ = [
+    "DIRECTIONS",
     "ascent_step",
     "ascent_steps",
     "baseline_update",
     "checked_ascent_step",
     "commit",
+    "direction_estimate",
+    "estimate_step",
+    "momentum_average",
     "namespace",
+    "on_sphere",
     "spsa_step",
 ]

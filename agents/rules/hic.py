@@ -12,7 +12,19 @@ from typing import Any
 
 from agents.rules.xp import namespace
 
-__all__ = ["baseline_update", "commit", "spsa_step"]
+__all__ = [
+    "DIRECTIONS",
+    "baseline_update",
+    "commit",
+    "direction_estimate",
+    "estimate_step",
+    "momentum_average",
+    "on_sphere",
+    "spsa_step",
+]
+
+#: The perturbation distributions of :func:`direction_estimate` (Hi-C's ``directions``).
+DIRECTIONS = ("rademacher", "gaussian", "sphere")
 
 
 def commit(x: Any, sign: Any, delta: Any, Delta: Any, low: Any, high: Any) -> Any:
@@ -51,3 +63,48 @@ def baseline_update(b: Any, ready: Any, s: Any, lam: float) -> tuple[Any, Any]:
     ``s`` (the first interval initialises it)."""
     xp = namespace(b, s)
     return s - b, xp.where(ready, lam * b + (1 - lam) * s, s)
+
+
+def on_sphere(z: Any) -> Any:
+    """Directions uniform on the sphere of radius ``sqrt(d)`` from standard normals ``z``
+    ``(S, d)``: ``sqrt(d) z / |z|`` (so ``E[Delta Delta^T] = I``, as for Rademacher and
+    Gaussian directions). A row of zeros (a row the NumPy face drew nothing for) stays 0."""
+    xp = namespace(z)
+    norm = xp.sqrt(xp.sum(z * z, axis=1))
+    scale = xp.where(norm > 0, (z.shape[1] ** 0.5) / xp.where(norm > 0, norm, 1.0), 0.0)
+    return z * scale[:, None]
+
+
+def direction_estimate(g_scale: Any, delta: Any, Delta: Any, directions: str) -> Any:
+    """The one-measurement gradient estimate ``(S, d)`` of an interval.
+
+    * ``"rademacher"``: SPSA, Eq. (11)'s ``s_n / (delta_n Delta_n^i)`` (``1 / Delta^i`` is
+      bounded because ``Delta^i = +-1``);
+    * ``"gaussian"`` and ``"sphere"``: the smoothing (random-direction) estimator
+      ``s_n Delta_n^i / delta_n``. ``1 / Delta^i`` has no finite moments for these
+      distributions, so SPSA's form does not apply; with ``E[Delta Delta^T] = I`` this one is
+      unbiased for the gradient of the ``delta``-smoothed payoff.
+
+    Args:
+        g_scale: ``(S,)`` the measured payoff ``s_n`` (less the baseline, or the two-sided
+            half difference).
+        delta: ``(S,)`` perturbation sizes.
+        Delta: ``(S, d)`` the interval's directions.
+        directions: one of :data:`DIRECTIONS`.
+    """
+    coef = (g_scale / delta)[:, None]
+    if directions == "rademacher":
+        return coef / Delta
+    return coef * Delta
+
+
+def momentum_average(g: Any, estimate: Any, beta: Any) -> Any:
+    """The estimate's exponential moving average ``beta g + (1 - beta) estimate`` ``(S, d)``."""
+    return beta * g + (1 - beta) * estimate
+
+
+def estimate_step(x: Any, alpha: Any, g: Any, low: Any, high: Any) -> Any:
+    """``proj_X(x + alpha_n g)`` for a gradient estimate ``g`` ``(S, d)`` (the step of the
+    options beyond Eq. 11: other directions, momentum)."""
+    xp = namespace(x, g)
+    return xp.clip(x + alpha[:, None] * g, low, high)

@@ -105,6 +105,8 @@ _LEADER_OFF = {
     "two_sided": False,
     "burn_in": 0,
     "interval_schedules": False,
+    "momentum": None,
+    "directions": "rademacher",
 }
 
 
@@ -113,9 +115,10 @@ def fast_path(leader: Any, follower: Any) -> str | None:
     (:data:`agents.hic.HIC_RULES`, by identity: the learning rule, not the face's type) with a
     schedule (not adaptive, not per row) commitment, step-size and perturbation schedules
     shared by every row or per row (:class:`~agents.schedules.PerRow`), and none of
-    ``average_last``, ``two_sided``, ``burn_in``, ``interval_schedules``, against the
-    gradient or stochastic-gradient rule set with a constant step. Every other pair runs in
-    the generic loop (:class:`~agents.compose.engines.jax_rules.RulesRunner`)."""
+    ``average_last``, ``two_sided``, ``burn_in``, ``interval_schedules``, ``momentum``,
+    ``directions`` other than Rademacher, against the gradient or stochastic-gradient rule
+    set with a constant step. Every other pair runs in the generic loop
+    (:class:`~agents.compose.engines.jax_rules.RulesRunner`)."""
     if getattr(leader, "rules", None) is not HIC_RULES:
         return "the leader's rule set is not Hi-C's"
     options = leader.options
