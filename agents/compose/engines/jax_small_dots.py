@@ -60,6 +60,7 @@ def start_backends() -> None:
         else:
             os.environ["XLA_FLAGS"] = flags
 
+
 #: The longest contraction written out as multiply-adds (longer ones keep the library kernel).
 MAX_CONTRACTION = 16
 
