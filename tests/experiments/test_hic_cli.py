@@ -226,7 +226,7 @@ def test_bench_has_a_row_per_catalog_pair_and_backend(capsys):
     limit = BenchResult("numba limit (1 thread)", 4, 1000, 2 * hic["result"].best, 1.0, 1.0)
     text = format_report({**report, "results": [limit]})
     row = next(line for line in text.splitlines() if line.startswith("| hic x gradient | numpy"))
-    assert row.endswith("| 0.50x |")
+    assert row.endswith("| 0.5x |")
     refused = [line for line in text.splitlines() if "refused: " in line]
     assert all(line.count("|") == row.count("|") for line in refused)
 

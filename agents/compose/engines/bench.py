@@ -485,7 +485,7 @@ def format_report(report: dict) -> str:
             if r:
                 cells = f"{r.best:.3g} | {r.median:.3g} | {r.cpu_best:.3g}"
                 if head:
-                    cells += f" | {r.best / lim:.2f}x"
+                    cells += f" | {r.best / lim:.2g}x"
             else:
                 cells = f"refused: {p['refused'][:140]} | | " + ("| " if head else "")
             lines.append(f"| {p['leader']} x {p['follower']} | {p['backend']} | {cells} |")

@@ -98,10 +98,10 @@ def _like(new: dict, old: dict) -> dict:
     return {k: jnp.asarray(v).astype(old[k].dtype) for k, v in new.items()}
 
 
-#: The lengths of a schedule's table (:func:`_schedule_tables`): the first while the stage
-#: count is below it, then the second (the program is compiled once per length; 8 MiB a
-#: table at most).
-_TABLE_SIZES = (1 << 16, 1 << 20)
+#: Entries of a schedule's table (:func:`_schedule_tables`; 1 MiB each): indices past it are
+#: evaluated directly (:class:`_Tabled`). One length, so the program compiles once; a longer
+#: table costs each call of the program a copy of it.
+_TABLE_SIZE = 1 << 17
 
 #: Entries of a table one stage reads (:class:`_Tabled`): from the rows' smallest index on.
 _WINDOW = 4096
@@ -258,7 +258,9 @@ def _make_stage(
         new_f = F.observe(Fo, Fs, new_f, r2, x, _draws(k(2), req, S))
         return _like(new_l, sl), _like(new_f, sf), x, y, r1, r2
 
-    return stage
+    # The rule sets' own products too (a follower's gradient of RandomQuadratic: y @ H):
+    # short ones as multiply-adds (jax_small_dots), which keeps the loop one native function.
+    return small_dots(stage)
 
 
 def _carry(stage: Any, t0: Any, sl: dict, sf: dict, obs_l: Any, obs_f: Any, key: Any):
@@ -286,6 +288,18 @@ def _conform(st: dict, out: dict) -> dict:
             new[k] = jnp.zeros(o.shape, o.dtype)
         else:
             new[k] = jnp.broadcast_to(v, o.shape).astype(o.dtype)
+    return new
+
+
+def _host_conform(st: dict, out: dict) -> dict:
+    """:func:`_conform` on the host (NumPy arrays of the carried shapes and dtypes)."""
+    new = {}
+    for k, v in st.items():
+        a, o = np.asarray(v), out[k]
+        if a.shape != o.shape and a.size == 0:
+            new[k] = np.zeros(o.shape, o.dtype)
+        else:
+            new[k] = np.broadcast_to(a, o.shape).astype(o.dtype)
     return new
 
 
@@ -467,7 +481,8 @@ class RulesRunner:
             raise TypeError(f"buffer_rows must be an integer, got {buffer_rows!r}")
         self._capacity = max(S, int(buffer_rows))
         self._program: Any = None
-        self._tables: tuple[int, tuple] = (0, ({}, {}))  # (length, (leader's, follower's))
+        self._tables: tuple[dict, dict] = ({}, {})  # the schedules' tables (leader's, follower's)
+        self._shapes: Any = None  # the carried states' shapes and dtypes
         self._check_trace()
 
     def _check_trace(self) -> None:
@@ -652,23 +667,31 @@ class RulesRunner:
     def _play(self, t0: int, end: int, rec: dict[str, list]) -> None:
         leader, follower = self.leader, self.follower
         tmpl_l, tmpl_f = dict(leader.state), dict(follower.state)
-        # Schedule tables long enough for the indices of this many stages (an interval lasts
-        # a stage at least); an index past them is evaluated directly (see _Tabled).
-        size = _TABLE_SIZES[0] if end <= _TABLE_SIZES[0] else _TABLE_SIZES[1]
         with jax.enable_x64(True):
             if self._program is None:
                 self._program = self._build()
-            if self._tables[0] < size:
-                self._tables = (
-                    size,
-                    tuple(
-                        {k: jax.device_put(v) for k, v in _schedule_tables(a.options, size).items()}
-                        for a in (leader, follower)
-                    ),
+                self._tables = tuple(
+                    {
+                        k: jax.device_put(v)
+                        for k, v in _schedule_tables(a.options, _TABLE_SIZE).items()
+                    }
+                    for a in (leader, follower)
                 )
-            tables = self._tables[1]
+                # The states as the loop carries them (an adaptive Hi-C's empty prev_obs, a
+                # flag held as a Python scalar): given so from the first call, the program is
+                # traced and compiled once, not again at the second call.
+                stage = _make_stage(self.game, leader, follower, self.noise_std, self.max_cycles)
+                obs = (
+                    jnp.zeros((self.num_envs, self.game.d2)),
+                    jnp.zeros((self.num_envs, self.game.d1)),
+                )
+                self._shapes = jax.eval_shape(
+                    lambda a, b: _carry(stage, 0, a, b, *obs, jax.random.key(0)), tmpl_l, tmpl_f
+                )
+            tables = self._tables
             key = jax.random.wrap_key_data(jax.device_put(self._key))
-            sl, sf = tmpl_l, tmpl_f
+            sl = _host_conform(tmpl_l, self._shapes[0])
+            sf = _host_conform(tmpl_f, self._shapes[1])
             obs_l, obs_f, n_seen = self._obs_l, self._obs_f, self._n_seen
             t, r_sum = t0, np.zeros(self.num_envs)
             while t < end:
