@@ -131,3 +131,23 @@ def test_tabled_schedules_read_the_numpy_values_and_fall_back_outside_the_window
     assert isinstance(opts.step_size, jax_rules._Tabled)
     assert isinstance(opts.commitment.tol, jax_rules._Tabled)
     assert isinstance(opts.commitment, AdaptiveCommitment)
+
+
+def test_the_generic_loop_compiles_once_across_runs():
+    """Adaptive Hi-C starts with an empty ``prev_obs`` (its size is fixed by the first
+    observation) and flags held as Python scalars: the runner gives the program its states in
+    the carried shapes from the first call, so later runs (and long ones, whose schedule
+    indices pass any table length) reuse the one compiled program."""
+    from agents import AdaptiveCommitment
+    from agents.compose.engines.jax_rules import RulesRunner
+
+    game = Duopoly()
+    follower = catalog.make_follower("gradient", game, 4, {})
+    leader = catalog.make_leader(
+        "hic", game, 4, {"commitment": AdaptiveCommitment()}, partner=follower
+    )
+    runner = RulesRunner(game, leader, follower, 0, record=None)
+    for stages in (10, 10, 70_000, 5):
+        runner.run(stages)
+    assert runner._program._cache_size() == 1
+    assert runner.updates.min() > 0
