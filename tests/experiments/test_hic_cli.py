@@ -200,18 +200,35 @@ def test_bench_quick_prints_the_table(capsys):
 
 def test_bench_has_a_row_per_catalog_pair_and_backend(capsys):
     from agents import catalog
-    from agents.compose.engines.bench import format_report, pair_benchmarks
+    from agents.compose.engines.bench import (
+        PAIR_VARIANTS,
+        BenchResult,
+        format_report,
+        pair_benchmarks,
+    )
 
     rows = pair_benchmarks(4, seconds=0.01, repeats=1)
     backends = {r["backend"] for r in rows}
-    assert len(rows) == len(catalog.LEADERS) * len(catalog.FOLLOWERS) * len(backends)
+    leaders = len(catalog.LEADERS) + len(PAIR_VARIANTS)
+    assert len(rows) == leaders * len(catalog.FOLLOWERS) * len(backends)
     for r in rows:
         assert (r["result"] is None) != (r["refused"] is None)
         assert r["result"] is None or r["result"].best > 0
     assert all(r["result"] for r in rows if r["backend"] == "numpy")
-    text = format_report({"machine": {}, "workload": "", "results": [], "memory": [],
-                          "pairs": rows, "peak_rss_MB": 0.0})  # fmt: skip
+    report = {"machine": {}, "workload": "", "results": [], "memory": [], "pairs": rows,
+              "peak_rss_MB": 0.0}  # fmt: skip
+    text = format_report(report)
     assert "| hic x gradient | numpy |" in text
+    assert "| hic (adaptive) x gradient | numpy |" in text
+    assert "numba limit" not in text  # no limit measured: no column
+    # With the numba limit measured at the pairs' S, each row shows its rate over it.
+    hic = next(r for r in rows if r["leader"] == "hic" and r["follower"] == "gradient")
+    limit = BenchResult("numba limit (1 thread)", 4, 1000, 2 * hic["result"].best, 1.0, 1.0)
+    text = format_report({**report, "results": [limit]})
+    row = next(line for line in text.splitlines() if line.startswith("| hic x gradient | numpy"))
+    assert row.endswith("| 0.5x |")
+    refused = [line for line in text.splitlines() if "refused: " in line]
+    assert all(line.count("|") == row.count("|") for line in refused)
 
 
 def test_profile_stages_script_prints_every_part(capsys, load_script):

@@ -82,3 +82,72 @@ def test_hic_through_its_rule_set_has_the_numpy_distribution():
         dist[backend] = np.abs(x[:, 0] - x_star)
     assert np.median(dist["numpy"]) < 8.0  # from a uniform start on [0, 50], x* = 24.5
     assert stats.ks_2samp(dist["numpy"], dist["jax"]).pvalue > 1e-3
+
+
+def test_tabled_schedules_read_the_numpy_values_and_fall_back_outside_the_window():
+    """The generic loop reads a rule set's schedules from tables of their NumPy values
+    (jax_rules._Tabled): where the rows' indices lie in one window of the table the values
+    are the NumPy engine's (its ScheduleTable) bit for bit; indices spread wider than the
+    window, or past the table, get the schedule's own traced evaluation (bit for bit what the
+    loop computed before the tables). Hi-C's options with adaptive commitment are rebuilt
+    with every costly schedule tabled (the tolerance inside AdaptiveCommitment too)."""
+    import jax
+    import jax.numpy as jnp
+
+    from agents import AdaptiveCommitment, HiCLeader
+    from agents.compose.engines import jax_rules
+    from agents.schedules import CommitmentSchedule, Logarithmic, LogLinear, PowerLaw, ScheduleTable
+
+    size, W = 1 << 16, jax_rules._WINDOW
+    inside = np.array([0, 1, 7, 100, W - 1], dtype=np.int64)
+    shifted = inside + 50_000
+    spread = np.array([3, 3 + W, 17, 40], dtype=np.int64)
+    past = np.array([size - 2, size + 5, 10**9, size], dtype=np.int64)
+    schedules = [
+        PowerLaw(0.5, 0.602, 3.0),
+        Logarithmic(2.0),
+        LogLinear(9.86, 41.3, ceil=True),
+        CommitmentSchedule(0.1, 2.0, 10.0, 1.0, PowerLaw(0.5, 0.101)),
+    ]
+    with jax.enable_x64(True):
+        for s in schedules:
+            tab = jax_rules._Tabled(s, jnp.asarray(np.asarray(s(np.arange(size)), np.float64)))
+            numpy_table = ScheduleTable(s, "s")
+            for n in (inside, shifted):
+                got = np.asarray(jax.jit(tab)(jnp.asarray(n)))
+                np.testing.assert_array_equal(got, numpy_table(n))
+            for n in (spread, past):
+                got = np.asarray(jax.jit(tab)(jnp.asarray(n)))
+                own = np.asarray(jax.jit(lambda m, s=s: jnp.asarray(s(m)).astype(jnp.float64))(n))
+                np.testing.assert_array_equal(got, own)
+            np.testing.assert_array_equal(tab(inside), s(inside))  # NumPy: the schedule itself
+
+    game = Duopoly()
+    leader = HiCLeader(game, PowerLaw(0.1, 0.6), PowerLaw(0.5, 0.1), AdaptiveCommitment(),
+                       num_envs=2, check_assumptions=False)  # fmt: skip
+    tables = jax_rules._schedule_tables(leader.options, 1024)
+    assert sorted(tables) == ["commitment/tol", "perturbation", "step_size"]
+    opts = jax_rules._with_tables(leader.options, tables)
+    assert isinstance(opts.step_size, jax_rules._Tabled)
+    assert isinstance(opts.commitment.tol, jax_rules._Tabled)
+    assert isinstance(opts.commitment, AdaptiveCommitment)
+
+
+def test_the_generic_loop_compiles_once_across_runs():
+    """Adaptive Hi-C starts with an empty ``prev_obs`` (its size is fixed by the first
+    observation) and flags held as Python scalars: the runner gives the program its states in
+    the carried shapes from the first call, so later runs (and long ones, whose schedule
+    indices pass any table length) reuse the one compiled program."""
+    from agents import AdaptiveCommitment
+    from agents.compose.engines.jax_rules import RulesRunner
+
+    game = Duopoly()
+    follower = catalog.make_follower("gradient", game, 4, {})
+    leader = catalog.make_leader(
+        "hic", game, 4, {"commitment": AdaptiveCommitment()}, partner=follower
+    )
+    runner = RulesRunner(game, leader, follower, 0, record=None)
+    for stages in (10, 10, 70_000, 5):
+        runner.run(stages)
+    assert runner._program._cache_size() == 1
+    assert runner.updates.min() > 0

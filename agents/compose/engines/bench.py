@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from agents import catalog
+from agents import AdaptiveCommitment, catalog
 from agents.compose.engines.runner import BatchRunner, make_runner, play, run_batch
 from agents.followers import GradientAscentFollower
 from agents.hic import HiCLeader
@@ -164,6 +164,14 @@ def numba_available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
+#: Leader variants measured besides the catalog's defaults: ``(label, catalog leader,
+#: options)`` (Hi-C's adaptive commitment ends each row's intervals at its own stage, which
+#: the JAX engine runs in its generic loop; issue 18's goals table has a row for it).
+PAIR_VARIANTS: tuple[tuple[str, str, dict], ...] = (
+    ("hic (adaptive)", "hic", {"commitment": AdaptiveCommitment()}),
+)
+
+
 def pair_benchmarks(
     S: int = 32,
     *,
@@ -172,25 +180,28 @@ def pair_benchmarks(
     log: Callable[[str], None] | None = None,
 ) -> list[dict]:
     """Seed-stages per second of every catalog leader against every catalog follower on the
-    duopoly (per-game defaults, ``S`` seeds, ``record=None``), per backend.
+    duopoly (per-game defaults, ``S`` seeds, ``record=None``), per backend, and of the
+    variants of :data:`PAIR_VARIANTS` against every follower.
 
     A pair a backend refuses is a row with its message instead of a rate.
 
     Returns:
-        A list of dicts with keys ``leader``, ``follower``, ``backend``, ``result`` (a
-        ``BenchResult``, or ``None`` when refused) and ``refused`` (the message, or ``None``).
+        A list of dicts with keys ``leader`` (the catalog name, or a variant's label),
+        ``follower``, ``backend``, ``result`` (a ``BenchResult``, or ``None`` when refused)
+        and ``refused`` (the message, or ``None``).
     """
     say = log or (lambda m: None)
     game = Duopoly()
     rows = []
     backends = ("numpy", "jax") if _jax_available() else ("numpy",)
-    for lname in catalog.LEADERS:
+    leaders = [(name, name, {}) for name in catalog.LEADERS] + list(PAIR_VARIANTS)
+    for label, lname, opts in leaders:
         for fname in catalog.FOLLOWERS:
             for backend in backends:
-                row: dict[str, Any] = {"leader": lname, "follower": fname, "backend": backend}
-                say(f"pair {lname} x {fname}, backend={backend} ...")
+                row: dict[str, Any] = {"leader": label, "follower": fname, "backend": backend}
+                say(f"pair {label} x {fname}, backend={backend} ...")
                 follower = catalog.make_follower(fname, game, S, {})
-                leader = catalog.make_leader(lname, game, S, {}, partner=follower)
+                leader = catalog.make_leader(lname, game, S, dict(opts), partner=follower)
                 try:
                     runner = make_runner(game, leader, follower, 0, record=None, backend=backend)
                 except ValueError as err:
@@ -204,7 +215,7 @@ def pair_benchmarks(
                     _ = runner.leader.strategies  # waits for the device
                     return time.perf_counter() - t, time.process_time() - c
 
-                name = f"{lname} x {fname} ({backend})"
+                name = f"{label} x {fname} ({backend})"
                 res = _measure(name, S, timer, seconds, repeats, 100, max_stages=10_000_000)
                 rows.append({**row, "result": res, "refused": None})
     return rows
@@ -335,7 +346,10 @@ def run_benchmarks(
     if numba_available():
         from agents.compose.engines.bench_numba import NumbaHiC  # numba is imported here only
 
-        for S in jax_sizes if not quick else tuple(s for s in jax_sizes if s <= 1000):
+        limit_sizes = jax_sizes if not quick else tuple(s for s in jax_sizes if s <= 1000)
+        if pair_seeds and pair_seeds not in limit_sizes:  # the pairs' table shows it too
+            limit_sizes = (*limit_sizes, pair_seeds)
+        for S in limit_sizes:
             say(f"numba limit S={S}: compile ...")
             kernel = NumbaHiC(*_workload(S))
             say(f"numba limit S={S} ...")
@@ -458,19 +472,22 @@ def format_report(report: dict) -> str:
         )
     if report.get("pairs"):
         S = next((p["result"].seeds for p in report["pairs"] if p["result"]), "")
+        lim = limit.get(S)  # the single-thread numba Hi-C loop at this S, when measured
+        head = "" if lim is None else f" / numba limit ({lim:.3g})"
         lines += [
             "",
             f"| leader x follower (Duopoly, S={S}) | backend | seed-stages/s (best) | "
-            "(median) | per CPU-second (best) |",
-            "|---|---|---:|---:|---:|",
+            f"(median) | per CPU-second (best) |{head and f' best{head} |'}",
+            "|---|---|---:|---:|---:|" + ("---:|" if head else ""),
         ]
         for p in report["pairs"]:
             r = p["result"]
-            cells = (
-                f"{r.best:.3g} | {r.median:.3g} | {r.cpu_best:.3g}"
-                if r
-                else f"refused: {p['refused'][:90]} | | "
-            )
+            if r:
+                cells = f"{r.best:.3g} | {r.median:.3g} | {r.cpu_best:.3g}"
+                if head:
+                    cells += f" | {r.best / lim:.2g}x"
+            else:
+                cells = f"refused: {p['refused'][:140]} | | " + ("| " if head else "")
             lines.append(f"| {p['leader']} x {p['follower']} | {p['backend']} | {cells} |")
     if report.get("jax_compile_s"):
         lines.append(

@@ -41,25 +41,23 @@ short products written as multiply-adds take it to 4.7 ns (``python scripts/benc
 XLA's CPU compiler runs a while loop as one native function only when it touches few bytes
 (``xla_cpu_small_while_loop_byte_threshold``, 1 KB by default); otherwise each operation of
 the loop body is a separate call into the runtime, which at a small batch costs more than the
-arithmetic. When this module is imported it raises that threshold to 1 MB for the process's
-CPU backend (through ``XLA_FLAGS``, read once when JAX starts its backends; the variable is
-restored right after), so the interval loop at up to a few thousand seeds compiles to one
-native loop (the README's Speed section measures both settings with ``python
-scripts/bench.py``). If JAX's backends were started before, or ``XLA_FLAGS`` already sets
-``xla_backend_extra_options``, nothing is changed.
+arithmetic. When this module (or the generic loop's) is imported it raises that threshold to
+1 MB for the process's CPU backend
+(:func:`~agents.compose.engines.jax_small_dots.start_backends`), so the interval loop at up to
+a few thousand seeds compiles to one native loop (the README's Speed section measures both
+settings with ``python scripts/bench.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from agents.compose.engines.jax_small_dots import small_dots
+from agents.compose.engines.jax_small_dots import small_dots, start_backends
 from agents.compose.engines.records import (
     RECORD_FIELDS,
     BatchHistory,
@@ -76,29 +74,7 @@ from hic_envs.games.base import Game
 
 __all__ = ["JaxRunner", "check_supported", "fast_path"]
 
-#: ``xla_cpu_small_while_loop_byte_threshold`` asked for (see the module docstring).
-_SMALL_LOOP_BYTES = 1_000_000
-
-
-def _start_backends() -> None:
-    """Start JAX's backends with the small-loop threshold raised (once per process)."""
-    flags = os.environ.get("XLA_FLAGS")
-    if flags is not None and "xla_backend_extra_options" in flags:
-        return  # the user's own choice
-    option = (
-        f"--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold={_SMALL_LOOP_BYTES}"
-    )
-    os.environ["XLA_FLAGS"] = f"{flags} {option}" if flags else option
-    try:
-        jax.devices()  # parses XLA_FLAGS; a no-op if the backends were started before
-    finally:
-        if flags is None:
-            del os.environ["XLA_FLAGS"]
-        else:
-            os.environ["XLA_FLAGS"] = flags
-
-
-_start_backends()
+start_backends()  # the small-loop threshold (see the module docstring)
 
 _LEADER_OFF = {
     "average_last": None,

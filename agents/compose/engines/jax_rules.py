@@ -33,13 +33,14 @@ at.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from agents.compose.engines.jax_small_dots import small_dots
+from agents.compose.engines.jax_small_dots import small_dots, start_backends
 from agents.compose.engines.records import (
     RECORD_FIELDS,
     BatchHistory,
@@ -52,24 +53,28 @@ from agents.compose.engines.records import (
     nonfinite_read,
 )
 from agents.rules.protocol import capabilities_of
+from agents.schedules import Constant, PerRow, Schedule
 from hic_envs.stage import Stage
 
 __all__ = ["RulesRunner", "check_rules", "run_rules"]
 
+start_backends()  # the small-loop threshold (jax_small_dots): one native loop per program
+
 
 def _draws(key: Any, requests: tuple, S: int) -> dict[str, Any]:
-    """The named arrays ``requests`` ask for, drawn for every row from ``key``; a name whose
-    requests all carry row masks is drawn only at stages where some row asks for it (a
-    ``lax.cond``: Hi-C asks for fresh directions only where intervals end, and the generator
-    costs more than the rest of its stage)."""
+    """The named arrays ``requests`` ask for, drawn for every row from ``key()`` (a function:
+    the key is derived only where something is drawn); a name whose requests all carry row
+    masks is drawn only at stages where some row asks for it (a ``lax.cond``: Hi-C asks for
+    fresh directions only where intervals end, and the generator costs more than the rest of
+    its stage)."""
     out: dict[str, Any] = {}
     for i, r in enumerate(requests):
         if r.rows is False or r.name in out:
             continue  # one array per name, drawn for every row
-        k = jax.random.fold_in(key, i)
         shape = (S, *r.shape)
 
-        def draw(k=k, r=r, shape=shape):
+        def draw(i=i, r=r, shape=shape):
+            k = jax.random.fold_in(key(), i)
             if r.kind == "rademacher":
                 v = jnp.where(jax.random.bernoulli(k, 0.5, shape), 1.0, -1.0)
             elif r.kind == "normal":
@@ -93,6 +98,105 @@ def _like(new: dict, old: dict) -> dict:
     return {k: jnp.asarray(v).astype(old[k].dtype) for k, v in new.items()}
 
 
+#: Entries of a schedule's table (:func:`_schedule_tables`; 1 MiB each): indices past it are
+#: evaluated directly (:class:`_Tabled`). One length, so the program compiles once; a longer
+#: table costs each call of the program a copy of it.
+_TABLE_SIZE = 1 << 17
+
+#: Entries of a table one stage reads (:class:`_Tabled`): from the rows' smallest index on.
+_WINDOW = 4096
+
+
+class _Tabled(Schedule):
+    """``schedule`` read from ``table`` (its NumPy values at ``0 .. len(table) - 1``) at traced
+    indices inside the table, and evaluated as before elsewhere (a ``lax.cond``; NumPy indices
+    call ``schedule`` itself).
+
+    A rule set evaluates its schedules at every stage of the generic loop (Hi-C: the step,
+    the perturbation and the commitment or tolerance, for every row); a power law is a ``pow``
+    per row, which cost Hi-C three quarters of its stage. A table read costs a gather, and
+    gives the values the NumPy engine reads (its :class:`~agents.schedules.ScheduleTable` is
+    the same ``schedule(arange(size))``), bit for bit."""
+
+    def __init__(self, schedule: Any, table: Any) -> None:
+        self.schedule, self.table = schedule, table
+
+    def __call__(self, n: Any) -> Any:
+        if not isinstance(n, jax.Array):
+            return self.schedule(n)
+        size = self.table.shape[0]
+        n = jnp.asarray(n)
+        # A window of the table from the rows' smallest index (a slice, then a gather from
+        # it): XLA's CPU compiler counts a gather's whole operand as bytes the loop touches,
+        # and a loop that touches more than the small-loop threshold (jax_small_dots) is no
+        # longer one native function.
+        low = jnp.clip(jnp.min(n), 0, size - _WINDOW)
+        window = jax.lax.dynamic_slice(self.table, (low,), (_WINDOW,))
+        read = window[jnp.clip(n - low, 0, _WINDOW - 1)]  # outside the cond: none copied in
+
+        def direct(i: Any) -> Any:
+            return jnp.broadcast_to(jnp.asarray(self.schedule(i)).astype(jnp.float64), i.shape)
+
+        inside = jnp.all((n >= low) & (n < low + _WINDOW))
+        return jax.lax.cond(inside, lambda i: read, direct, n)
+
+
+def _schedules(options: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """``(path, schedule)`` of the schedules among ``options``' fields (a dataclass, and the
+    dataclasses in its fields, such as an ``AdaptiveCommitment``) worth a table: every
+    :class:`~agents.schedules.Schedule` but :class:`~agents.schedules.Constant` (no cost) and
+    :class:`~agents.schedules.PerRow` (one schedule per row)."""
+    if not dataclasses.is_dataclass(options) or isinstance(options, type):
+        return []
+    out = []
+    for f in dataclasses.fields(options):
+        if not f.init:
+            continue
+        v, path = getattr(options, f.name), prefix + f.name
+        if isinstance(v, Schedule):
+            if not isinstance(v, (Constant, PerRow)):
+                out.append((path, v))
+        elif dataclasses.is_dataclass(v) and not isinstance(v, type):
+            out.extend(_schedules(v, path + "/"))
+    return out
+
+
+def _schedule_tables(options: Any, size: int) -> dict[str, np.ndarray]:
+    """The tables of ``options``' costly schedules (:func:`_schedules`) at ``0 .. size - 1``,
+    keyed by path; a schedule whose values over that range raise (a commitment length past
+    2**62 stages) or are not element-wise keeps its own evaluation."""
+    out = {}
+    for path, schedule in _schedules(options):
+        try:
+            with np.errstate(all="ignore"):
+                v = np.asarray(schedule(np.arange(size, dtype=np.int64)), dtype=np.float64)
+        except (ValueError, TypeError, OverflowError, ArithmeticError):
+            continue
+        if v.shape == (size,):
+            out[path] = v
+    return out
+
+
+def _with_tables(options: Any, tables: dict[str, Any], prefix: str = "") -> Any:
+    """``options`` with each tabled schedule read from its table (:class:`_Tabled`); the
+    options as they are where they cannot be rebuilt so."""
+    if not tables:
+        return options
+    changes = {}
+    for f in dataclasses.fields(options):
+        if not f.init:
+            continue
+        v, path = getattr(options, f.name), prefix + f.name
+        if path in tables:
+            changes[f.name] = _Tabled(v, tables[path])
+        elif any(p.startswith(path + "/") for p in tables):
+            changes[f.name] = _with_tables(v, tables, path + "/")
+    try:
+        return dataclasses.replace(options, **changes)
+    except (TypeError, ValueError):
+        return options
+
+
 def check_rules(game: Any, leader: Any, follower: Any) -> None:
     """Raise a ``ValueError`` naming what cannot run here, by declared capability."""
     if not game.array_api:
@@ -113,12 +217,21 @@ def check_rules(game: Any, leader: Any, follower: Any) -> None:
             )
 
 
-def _make_stage(game: Any, leader: Any, follower: Any, noise_std: float, max_cycles: int):
+def _make_stage(
+    game: Any,
+    leader: Any,
+    follower: Any,
+    noise_std: float,
+    max_cycles: int,
+    options: tuple[Any, Any] | None = None,
+):
     """The traced stage ``(t, sl, sf, obs_l, obs_f, key) -> (sl, sf, x, y, r1, r2)``: both rule
     sets act on what they observed (the box centres at an episode's first stage), the actions
-    are projected, paid, and each rule set prepares and observes with its draws."""
+    are projected, paid, and each rule set prepares and observes with its draws. ``options``
+    replaces the faces' options (the same options with tabled schedules, :func:`_tabled`)."""
     L, F = leader.rules, follower.rules
-    Lo, Fo, Ls, Fs = leader.options, follower.options, leader.spec, follower.spec
+    Lo, Fo = options if options is not None else (leader.options, follower.options)
+    Ls, Fs = leader.spec, follower.spec
     S = leader.num_envs
     xl, xh = (np.asarray(a, np.float64) for a in (game.leader_low, game.leader_high))
     yl, yh = (np.asarray(a, np.float64) for a in (game.follower_low, game.follower_high))
@@ -132,17 +245,22 @@ def _make_stage(game: Any, leader: Any, follower: Any, noise_std: float, max_cyc
         x = jnp.clip(L.act(Lo, Ls, sl, obs_l), xl, xh)
         y = jnp.clip(F.act(Fo, Fs, sf, obs_f), yl, yh)
         r1, r2 = payoffs(x, y)
-        k = jax.random.fold_in(key, t)
+
+        def k(i):  # the stage's i-th key, derived where it is used (a draw may sit in a cond)
+            return lambda: jax.random.fold_in(jax.random.fold_in(key, t), i)
+
         if noise_std > 0.0:
-            w = jax.random.normal(jax.random.fold_in(k, 0), (2, S), jnp.float64)
+            w = jax.random.normal(k(0)(), (2, S), jnp.float64)
             r1, r2 = r1 + noise_std * w[0], r2 + noise_std * w[1]
         new_l, req = L.prepare(Lo, Ls, sl, r1, y)
-        new_l = L.observe(Lo, Ls, new_l, r1, y, _draws(jax.random.fold_in(k, 1), req, S))
+        new_l = L.observe(Lo, Ls, new_l, r1, y, _draws(k(1), req, S))
         new_f, req = F.prepare(Fo, Fs, sf, r2, x)
-        new_f = F.observe(Fo, Fs, new_f, r2, x, _draws(jax.random.fold_in(k, 2), req, S))
+        new_f = F.observe(Fo, Fs, new_f, r2, x, _draws(k(2), req, S))
         return _like(new_l, sl), _like(new_f, sf), x, y, r1, r2
 
-    return stage
+    # The rule sets' own products too (a follower's gradient of RandomQuadratic: y @ H):
+    # short ones as multiply-adds (jax_small_dots), which keeps the loop one native function.
+    return small_dots(stage)
 
 
 def _carry(stage: Any, t0: Any, sl: dict, sf: dict, obs_l: Any, obs_f: Any, key: Any):
@@ -170,6 +288,18 @@ def _conform(st: dict, out: dict) -> dict:
             new[k] = jnp.zeros(o.shape, o.dtype)
         else:
             new[k] = jnp.broadcast_to(v, o.shape).astype(o.dtype)
+    return new
+
+
+def _host_conform(st: dict, out: dict) -> dict:
+    """:func:`_conform` on the host (NumPy arrays of the carried shapes and dtypes)."""
+    new = {}
+    for k, v in st.items():
+        a, o = np.asarray(v), out[k]
+        if a.shape != o.shape and a.size == 0:
+            new[k] = np.zeros(o.shape, o.dtype)
+        else:
+            new[k] = np.broadcast_to(a, o.shape).astype(o.dtype)
     return new
 
 
@@ -351,6 +481,8 @@ class RulesRunner:
             raise TypeError(f"buffer_rows must be an integer, got {buffer_rows!r}")
         self._capacity = max(S, int(buffer_rows))
         self._program: Any = None
+        self._tables: tuple[dict, dict] = ({}, {})  # the schedules' tables (leader's, follower's)
+        self._shapes: Any = None  # the carried states' shapes and dtypes
         self._check_trace()
 
     def _check_trace(self) -> None:
@@ -423,14 +555,18 @@ class RulesRunner:
     # ------------------------------------------------------------------ play
     def _build(self) -> Any:
         game, leader, follower, S = self.game, self.leader, self.follower, self.num_envs
-        stage = _make_stage(game, leader, follower, self.noise_std, self.max_cycles)
-        L, F, Lo = leader.rules, follower.rules, leader.options
+        L, F = leader.rules, follower.rules
         paid_l = not leader.capabilities.reward_free
         paid_f = not follower.capabilities.reward_free
         thin, C = self.thinning, self._capacity
         d1, d2 = game.d1, game.d2
 
-        def program(sl, sf, obs_l, obs_f, n_seen, t0, end, key):
+        def program(sl, sf, obs_l, obs_f, n_seen, t0, end, key, tables):
+            Lo = _with_tables(leader.options, tables[0])
+            Fo = _with_tables(follower.options, tables[1])
+            stage = _make_stage(
+                game, leader, follower, self.noise_std, self.max_cycles, options=(Lo, Fo)
+            )
             sl, sf = _carry(stage, t0, sl, sf, obs_l, obs_f, key)
             buf = {
                 "row": jnp.zeros(C, jnp.int64),
@@ -458,7 +594,7 @@ class RulesRunner:
                 if not thin.none:  # records of the updates kept, written at their places
                     keep = moved & _keep(thin, counts)
                     pos = jnp.where(keep, count + jnp.cumsum(keep) - 1, C)
-                    xs, ys = L.strategy(Lo, a), F.strategy(follower.options, b)
+                    xs, ys = L.strategy(Lo, a), F.strategy(Fo, b)
                     put = {
                         "row": rows,
                         "update": counts,
@@ -534,13 +670,35 @@ class RulesRunner:
         with jax.enable_x64(True):
             if self._program is None:
                 self._program = self._build()
+                self._tables = tuple(
+                    {
+                        k: jax.device_put(v)
+                        for k, v in _schedule_tables(a.options, _TABLE_SIZE).items()
+                    }
+                    for a in (leader, follower)
+                )
+                # The states as the loop carries them (an adaptive Hi-C's empty prev_obs, a
+                # flag held as a Python scalar): given so from the first call, the program is
+                # traced and compiled once, not again at the second call.
+                stage = _make_stage(self.game, leader, follower, self.noise_std, self.max_cycles)
+                obs = (
+                    jnp.zeros((self.num_envs, self.game.d2)),
+                    jnp.zeros((self.num_envs, self.game.d1)),
+                )
+                self._shapes = jax.eval_shape(
+                    lambda a, b: _carry(stage, 0, a, b, *obs, jax.random.key(0)), tmpl_l, tmpl_f
+                )
+            tables = self._tables
             key = jax.random.wrap_key_data(jax.device_put(self._key))
-            sl, sf = tmpl_l, tmpl_f
+            sl = _host_conform(tmpl_l, self._shapes[0])
+            sf = _host_conform(tmpl_f, self._shapes[1])
             obs_l, obs_f, n_seen = self._obs_l, self._obs_f, self._n_seen
             t, r_sum = t0, np.zeros(self.num_envs)
             while t < end:
                 try:
-                    c = self._program(sl, sf, obs_l, obs_f, n_seen, np.int64(t), np.int64(end), key)
+                    c = self._program(
+                        sl, sf, obs_l, obs_f, n_seen, np.int64(t), np.int64(end), key, tables
+                    )
                 except (jax.errors.JAXTypeError, TypeError) as err:
                     raise _trace_error(leader, follower, err) from None
                 count = int(c["count"])

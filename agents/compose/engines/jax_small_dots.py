@@ -1,4 +1,5 @@
-"""Small matrix products as element-wise code, for the JAX engine's stage loop (issue 18).
+"""How the JAX engine's loops compile on XLA's CPU backend (issue 18): small matrix products
+as element-wise code, and the small-loop threshold.
 
 XLA's CPU compiler hands every ``dot_general`` to a library kernel (YNNPACK, or Eigen): a
 call out of the compiled loop, with a fixed cost far above the arithmetic of a ``(32, 4) @
@@ -14,18 +15,51 @@ how its products are lowered changes (their rounding may differ from the library
 an ulp, as XLA's and OpenBLAS's already do). Products with batch dimensions, a contraction
 not on the last axis of the left operand, or a long contraction are bound as they were.
 
+XLA's CPU compiler runs a while loop as one native function only when it touches few bytes
+(``xla_cpu_small_while_loop_byte_threshold``, 1 KB by default); otherwise each operation of
+the loop body is a separate call into the runtime, which at a small batch costs more than the
+arithmetic. :func:`start_backends` (called when either JAX loop's module is imported) raises
+that threshold to :data:`SMALL_LOOP_BYTES` for the process's CPU backend, through
+``XLA_FLAGS``, read once when JAX starts its backends; the variable is restored right after.
+If JAX's backends were started before, or ``XLA_FLAGS`` already sets
+``xla_backend_extra_options``, nothing is changed.
+
 This module imports JAX; only the JAX engine imports it.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 import jax
 from jax.extend import core as jcore
 
-__all__ = ["MAX_CONTRACTION", "small_dots"]
+__all__ = ["MAX_CONTRACTION", "SMALL_LOOP_BYTES", "small_dots", "start_backends"]
+
+#: ``xla_cpu_small_while_loop_byte_threshold`` asked for (see the module docstring).
+SMALL_LOOP_BYTES = 1_000_000
+
+
+def start_backends() -> None:
+    """Start JAX's backends with the small-loop threshold raised (once per process; see the
+    module docstring)."""
+    flags = os.environ.get("XLA_FLAGS")
+    if flags is not None and "xla_backend_extra_options" in flags:
+        return  # the user's own choice
+    option = (
+        f"--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold={SMALL_LOOP_BYTES}"
+    )
+    os.environ["XLA_FLAGS"] = f"{flags} {option}" if flags else option
+    try:
+        jax.devices()  # parses XLA_FLAGS; a no-op if the backends were started before
+    finally:
+        if flags is None:
+            del os.environ["XLA_FLAGS"]
+        else:
+            os.environ["XLA_FLAGS"] = flags
+
 
 #: The longest contraction written out as multiply-adds (longer ones keep the library kernel).
 MAX_CONTRACTION = 16
