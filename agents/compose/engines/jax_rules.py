@@ -111,6 +111,12 @@ def check_rules(game: Any, leader: Any, follower: Any) -> None:
                 f"the {role} {type(agent).__name__}'s rule set declares pure=False; use "
                 "backend='numpy'"
             )
+        if caps.needs_best_response and not getattr(game, "array_api_best_response", False):
+            raise ValueError(
+                f"the {role} {type(agent).__name__} calls {type(game).__name__}.best_response, "
+                "a numerical solve in NumPy/SciPy that JAX cannot trace (the game declares "
+                "array_api_best_response=False); use backend='numpy'"
+            )
 
 
 def _make_stage(game: Any, leader: Any, follower: Any, noise_std: float, max_cycles: int):
