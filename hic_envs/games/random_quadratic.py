@@ -276,14 +276,15 @@ class RandomQuadraticGame(Game):
             )
         n_b = self.d1 if block[1] == "x" else self.d2
         n_a = self.d1 if block[0] == "x" else self.d2
-        v = np.asarray(v, dtype=np.float64)
+        xp = namespace(x, y, v)
+        v = xp.asarray(v, dtype=xp.float64)
         if v.ndim < 1 or v.shape[-1] != n_b:
             raise ValueError(f"v must have shape (..., {n_b}) for block {block!r}, got {v.shape}")
         batch = np.broadcast_shapes(np.shape(x)[:-1], np.shape(y)[:-1], v.shape[:-1])
         m = mats[(player, block)]
         # Row vectors: (H v)^T = v^T H^T, and each matrix above is stored as H^T's operand.
-        out = np.zeros(v.shape[:-1] + (n_a,)) if m is None else v @ m
-        return np.broadcast_to(out, batch + (n_a,)).copy()
+        out = xp.zeros(v.shape[:-1] + (n_a,), dtype=xp.float64) if m is None else v @ m
+        return spread(out, batch + (n_a,))
 
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``-H`` broadcast to ``(..., d2, d2)``: a read-only view."""
