@@ -250,7 +250,9 @@ class HierarchicalGradientLeader(GradientLeader):
 class OracleRules(HiCRules):
     """Hi-C's rule set with the oracle measurement of Eq. (10) (reads the game: coupled)."""
 
-    capabilities = dataclasses.replace(HiCRules.capabilities, needs_game=True, coupled=True)
+    capabilities = dataclasses.replace(
+        HiCRules.capabilities, needs_game=True, coupled=True, needs_best_response=True
+    )
 
     def measurement(self, options: Any, spec: Spec, state: dict, s: Any, y: Any, done: Any) -> Any:
         """Eq. (10): ``f1(x~, r(x~)) + w``, keeping the observed noise ``w = s - f1(x~, y~)``."""

@@ -265,7 +265,11 @@ class BestResponseRules:
     """
 
     capabilities = Capabilities(
-        reward_free=True, needs_game=True, draws=("y0",), reads=("best response",)
+        reward_free=True,
+        needs_game=True,
+        draws=("y0",),
+        reads=("best response",),
+        needs_best_response=True,
     )
 
     def init_draws(self, options: StepOptions, spec: Spec, num_rows: int) -> tuple[Draw, ...]:

@@ -135,6 +135,9 @@ class Capabilities:
         reads: what ``observe`` reads from the game and folds into the state entry
             :data:`READ_CHECK` (e.g. ``("gradient",)``; named in the error when one is NaN or
             infinite); empty for a rule set that reads nothing a projection could hide.
+        needs_best_response: calls the game's ``best_response`` (the best-response follower,
+            the oracle leader's ``hierarchical_payoff``): the JAX engine then needs a game
+            that declares ``array_api_best_response``.
     """
 
     pure: bool = True
@@ -145,6 +148,7 @@ class Capabilities:
     coupled: bool = False
     draws: tuple[str, ...] = ()
     reads: tuple[str, ...] = ()
+    needs_best_response: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

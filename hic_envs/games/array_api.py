@@ -19,7 +19,17 @@ import numpy as np
 import scipy
 from array_api_compat import array_namespace
 
-__all__ = ["logsumexp", "namespace", "softmax", "xlogy"]
+__all__ = [
+    "batch_shape",
+    "diag_embed",
+    "expit",
+    "full",
+    "logsumexp",
+    "namespace",
+    "softmax",
+    "spread",
+    "xlogy",
+]
 
 
 def namespace(*arrays: Any) -> Any:
@@ -63,3 +73,48 @@ def xlogy(x: Any, y: Any) -> Any:
         return scipy.special.xlogy(x, y)
     safe = xp.where(x == 0, xp.ones_like(y), y)  # log(0) never computed where x == 0
     return xp.where(x == 0, xp.zeros_like(x), x * xp.log(safe))
+
+
+def batch_shape(x: Any, y: Any) -> tuple[int, ...]:
+    """The leading (batch) shape that ``x (..., d1)`` and ``y (..., d2)`` broadcast to."""
+    return np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
+
+
+def spread(g: Any, shape: tuple[int, ...]) -> Any:
+    """``g`` broadcast to ``shape`` as a new array (NumPy: a writable copy, as
+    ``np.broadcast_to(g, shape).copy()``; other namespaces' arrays are immutable)."""
+    xp = namespace(g)
+    if xp is np:
+        return np.broadcast_to(g, shape).copy()
+    return xp.broadcast_to(g, shape)
+
+
+def full(shape: tuple[int, ...], value: float, *like: Any) -> Any:
+    """A float64 array of ``shape`` filled with ``value``, in the namespace of ``like``."""
+    xp = namespace(*like)
+    if xp is np:
+        return np.full(shape, value)
+    return xp.full(shape, value, dtype=xp.float64)
+
+
+def diag_embed(values: Any) -> Any:
+    """Diagonal matrices ``(..., n, n)`` with ``values (..., n)`` on their diagonals, zeros
+    elsewhere (NumPy: a zero array written on its diagonal)."""
+    xp = namespace(values)
+    n = values.shape[-1]
+    if xp is np:
+        out = np.zeros(values.shape + (n,))
+        idx = np.arange(n)
+        out[..., idx, idx] = values
+        return out
+    eye = xp.eye(n, dtype=xp.bool)
+    return xp.where(eye, values[..., :, None], 0.0)
+
+
+def expit(z: Any) -> Any:
+    """The logistic function ``1 / (1 + exp(-z))``: ``scipy.special.expit`` on NumPy arrays,
+    the formula elsewhere."""
+    xp = namespace(z)
+    if xp is np:
+        return scipy.special.expit(z)
+    return 1.0 / (1.0 + xp.exp(-z))

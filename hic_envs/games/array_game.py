@@ -127,6 +127,8 @@ class ArrayGame(Game):
         self._f1 = leader_payoff
         self._f2 = follower_payoff
         self._br = best_response
+        #: The given best response is traced like the payoffs; the default is a SciPy solve.
+        self.array_api_best_response = self._br is not None
         self._build()
         xc = 0.5 * (self.leader_low + self.leader_high)
         yc = 0.5 * (self.follower_low + self.follower_high)

@@ -114,29 +114,35 @@ def _fd_jacobian(fn: Callable[[Array], Array], z: Array, scale: Array) -> Array:
     """Central-difference Jacobian of ``fn`` w.r.t. the last axis of ``z``.
 
     ``fn`` maps ``(..., n)`` to ``(..., *out)``; the result has shape ``(..., *out, n)``.
+    Array-API code: the namespace is ``z``'s (NumPy arrays take NumPy's own operations, so
+    their bits are unchanged).
     """
+    xp = namespace(z)
     n = z.shape[-1]
-    h = 1e-6 * np.maximum(1.0, np.abs(z)) * scale  # relative step, robust for large strategies
+    h = 1e-6 * xp.maximum(1.0, xp.abs(z)) * scale  # relative step, robust for large strategies
     cols = []
     for i in range(n):
-        e = np.zeros(z.shape)
-        e[..., i] = h[..., i]
+        if xp is np:
+            e = np.zeros(z.shape)
+            e[..., i] = h[..., i]
+        else:  # no item assignment: the same values by a mask
+            e = xp.where(xp.arange(n) == i, h, 0.0)
         diff = fn(z + e) - fn(z - e)
         out_ndim = diff.ndim - (z.ndim - 1)
-        step = h[..., i].reshape(h.shape[:-1] + (1,) * out_ndim)
+        step = xp.reshape(h[..., i], h.shape[:-1] + (1,) * out_ndim)
         cols.append(diff / (2.0 * step))
-    return np.stack(cols, axis=-1)
+    return xp.stack(cols, axis=-1)
 
 
 def _matvec(h: Array, v: Array) -> Array:
     """``h @ v`` over the batch: ``(..., m, n), (..., n) -> (..., m)`` (a BLAS call per row,
     about half of ``einsum``'s time on a broadcast block)."""
-    return np.matmul(h, v[..., None])[..., 0]
+    return namespace(h, v).matmul(h, v[..., None])[..., 0]
 
 
 def _vecmat(v: Array, h: Array) -> Array:
     """``v @ h`` over the batch: ``(..., m), (..., m, n) -> (..., n)``."""
-    return np.matmul(v[..., None, :], h)[..., 0, :]
+    return namespace(h, v).matmul(v[..., None, :], h)[..., 0, :]
 
 
 def _directional_difference(
@@ -144,12 +150,13 @@ def _directional_difference(
 ) -> Array:
     """``(grad(z + h v) - grad(z - h v)) / 2h`` per row, the derivative of ``grad`` along
     ``v``; ``h = step max(1, |z|) / |v|`` (max norms), and zero where ``v`` is zero."""
-    vmax = np.abs(v).max(axis=-1, keepdims=True)
-    zmax = np.maximum(1.0, np.abs(z).max(axis=-1, keepdims=True))
-    safe = np.where(vmax > 0, vmax, 1.0)
+    xp = namespace(z, v)
+    vmax = xp.max(xp.abs(v), axis=-1, keepdims=True)
+    zmax = xp.maximum(1.0, xp.max(xp.abs(z), axis=-1, keepdims=True))
+    safe = xp.where(vmax > 0, vmax, 1.0)
     h = step * zmax / safe
     out = (grad(z + h * v) - grad(z - h * v)) / (2.0 * h)
-    return np.where(vmax > 0, out, 0.0)
+    return xp.where(vmax > 0, out, 0.0)
 
 
 class Game:
@@ -173,6 +180,13 @@ class Game:
             that the JAX engine can trace them. Every library game is; a subclass whose
             payoffs call NumPy or SciPy on their arguments sets it to False (as
             :class:`~hic_envs.games.CustomGame` does) and runs on the NumPy engine only.
+        array_api_best_response: a declared capability (class attribute): whether
+            :meth:`best_response` (and so :meth:`hierarchical_payoff`) is array-API code the
+            JAX engine can trace, as the derivatives are wherever :attr:`array_api` is (their
+            difference defaults included). False for the default, a numerical solve with
+            SciPy's L-BFGS-B (a game given only its payoffs); every library game but
+            :class:`~hic_envs.games.MogGAN` (whose best response is that solve) sets it True.
+            The best-response follower and the oracle SPSA leader need it on the JAX engine.
         has_equilibria: a declared capability (class attribute): whether :meth:`stackelberg`
             and :meth:`nash` give an answer. True for every game but those whose equilibria
             are unknown and not computable (:class:`~hic_envs.games.MogGAN`, a neural GAN
@@ -183,6 +197,7 @@ class Game:
 
     name: str = "Game"
     array_api: bool = True
+    array_api_best_response: bool = False
     has_equilibria: bool = True
 
     def __init__(
@@ -266,7 +281,7 @@ class Game:
         x, y = self._broadcast(x, y)
         scale = self._y_scale * self._outer_step(self._follower_grad_is_numeric())
         h = _fd_jacobian(lambda z: self._coarse_follower_grad(x, z), y, scale)
-        return 0.5 * (h + np.swapaxes(h, -1, -2))
+        return 0.5 * (h + namespace(h).matrix_transpose(h))
 
     def follower_hess_yx(self, x: Array, y: Array) -> Array:
         """``grad_yx f2(x, y)``: the Jacobian of ``grad_y f2`` w.r.t. ``x``, shape
@@ -376,9 +391,10 @@ class Game:
             raise ValueError(f"player must be 'leader' or 'follower', got {player!r}")
         if block not in ("xx", "xy", "yx", "yy"):
             raise ValueError(f"block must be one of 'xx', 'xy', 'yx', 'yy', got {block!r}")
-        x = np.asarray(x, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-        v = np.asarray(v, dtype=np.float64)
+        xp = namespace(x, y, v)
+        x = xp.asarray(x, dtype=xp.float64)
+        y = xp.asarray(y, dtype=xp.float64)
+        v = xp.asarray(v, dtype=xp.float64)
         d_b = self.d1 if block[1] == "x" else self.d2
         if v.ndim == 0 or v.shape[-1] != d_b:
             raise ValueError(
@@ -386,9 +402,9 @@ class Game:
             )
         batch = np.broadcast_shapes(x.shape[:-1], y.shape[:-1], v.shape[:-1])
         return (
-            np.broadcast_to(x, batch + x.shape[-1:]),
-            np.broadcast_to(y, batch + y.shape[-1:]),
-            np.broadcast_to(v, batch + v.shape[-1:]),
+            xp.broadcast_to(x, batch + x.shape[-1:]),
+            xp.broadcast_to(y, batch + y.shape[-1:]),
+            xp.broadcast_to(v, batch + v.shape[-1:]),
         )
 
     def _constant_hvp(
@@ -462,6 +478,7 @@ class Game:
             ValueError: where ``grad_yy f2`` (on the free coordinates) is singular: the
                 follower's payoff is not strictly concave in ``y`` there (Assumption 4.8).
         """
+        xp = namespace(x, y)
         x, y = self._broadcast(x, y)
         g1x = self.leader_grad(x, y)
         g1y = self.leader_grad_y(x, y)
@@ -472,8 +489,13 @@ class Game:
             # Rows of held coordinates become e_i^T (H) and 0 (H_yx): the solve then gives
             # grad_x r_i = 0 there and the implicit-function rows on the free coordinates.
             rows = active[..., :, None]
-            hyy = np.where(rows, np.eye(self.d2), hyy)
-            hyx = np.where(rows, 0.0, hyx)
+            hyy = xp.where(rows, xp.eye(self.d2, dtype=xp.float64), hyy)
+            hyx = xp.where(rows, 0.0, hyx)
+        if xp is not np:  # traced: no error can be raised (a singular H_yy gives inf or NaN)
+            if self.d2 == 1:  # v = g1y / H_yy, the solve's closed form
+                return g1x - hyx[..., 0, :] * (g1y / hyy[..., 0, :])
+            v = xp.linalg.solve(xp.matrix_transpose(hyy), g1y[..., None])[..., 0]
+            return g1x - xp.sum(hyx * v[..., :, None], axis=-2)
         # v = (H_yy)^{-T} grad_y f1 solves H_yy^T v = grad_y f1.
         try:
             v = np.linalg.solve(np.swapaxes(hyy, -1, -2), g1y[..., None])[..., 0]
@@ -489,23 +511,27 @@ class Game:
     def _held_at_bound(self, x: Array, y: Array) -> Array | None:
         """Mask ``(..., d2)`` of the coordinates of ``y`` at a bound of ``Y`` that
         ``grad_y f2`` pushes outwards, or None where there is none (the common case, which
-        costs one comparison)."""
+        costs one comparison; traced, the mask is always made)."""
+        xp = namespace(x, y)
         lo, hi = self.follower_low, self.follower_high
         at_low, at_high = y <= lo, y >= hi
-        if not (at_low.any() or at_high.any()):
+        if xp is np and not (at_low.any() or at_high.any()):
             return None
         g2 = self.follower_grad(x, y)
         active = (at_low & (g2 < 0)) | (at_high & (g2 > 0))
-        return active if active.any() else None
+        return active if xp is not np or active.any() else None
 
     def hierarchical_payoff(self, x: Array) -> Array:
-        """The leader's Stackelberg objective ``f1(x, r(x))``, shape ``(...)``."""
-        x = np.asarray(x, dtype=np.float64)
+        """The leader's Stackelberg objective ``f1(x, r(x))``, shape ``(...)`` (array-API code
+        where :meth:`best_response` is: see :attr:`array_api_best_response`)."""
+        xp = namespace(x)
+        x = xp.asarray(x, dtype=xp.float64)
         return self.leader_payoff(x, self.best_response(x))
 
     def hierarchical_grad(self, x: Array) -> Array:
         """``grad_x [f1(x, r(x))] = D(x, r(x))``, shape ``(..., d1)``."""
-        x = np.asarray(x, dtype=np.float64)
+        xp = namespace(x)
+        x = xp.asarray(x, dtype=xp.float64)
         return self.total_leader_grad(x, self.best_response(x))
 
     def hierarchical_hess(self, x: Array) -> Array:

@@ -23,7 +23,8 @@ def _pad(z: np.ndarray) -> np.ndarray:
 
 def _jac(p: np.ndarray) -> np.ndarray:
     """``diag(p) - p p^T``: the Jacobian of the softmax, ``(..., k, k)``."""
-    return p[..., :, None] * np.eye(p.shape[-1]) - p[..., :, None] * p[..., None, :]
+    eye = namespace(p).eye(p.shape[-1], dtype=p.dtype)
+    return p[..., :, None] * eye - p[..., :, None] * p[..., None, :]
 
 
 def _neg_entropy_grad(z: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -92,6 +93,7 @@ class Bimatrix(Game):
     """
 
     name = "Bimatrix"
+    array_api_best_response = True
 
     def __init__(
         self,
@@ -123,11 +125,15 @@ class Bimatrix(Game):
     # ------------------------------------------------------------------ helpers
     def leader_mixed(self, x: np.ndarray) -> np.ndarray:
         """``pi = softmax([x, 0])``, shape ``(..., n)``."""
-        return scipy.special.softmax(_pad(np.asarray(x, dtype=np.float64)), axis=-1)
+        xp = namespace(x)
+        z = _pad(xp.asarray(x, dtype=xp.float64))
+        return scipy.special.softmax(z, axis=-1) if xp is np else softmax(z, axis=-1)
 
     def follower_mixed(self, y: np.ndarray) -> np.ndarray:
         """``sigma = softmax([y, 0])``, shape ``(..., m)``."""
-        return scipy.special.softmax(_pad(np.asarray(y, dtype=np.float64)), axis=-1)
+        xp = namespace(y)
+        z = _pad(xp.asarray(y, dtype=xp.float64))
+        return scipy.special.softmax(z, axis=-1) if xp is np else softmax(z, axis=-1)
 
     def _parts(self, x, y):
         z, w = _pad(x), _pad(y)
@@ -175,9 +181,10 @@ class Bimatrix(Game):
         c = pi @ self.B - self.tau * w
         cb = (sg * c).sum(axis=-1, keepdims=True)
         d = c - cb
-        h = np.eye(self.m) * (sg * (d - self.tau))[..., None, :] - sg[..., :, None] * sg[
-            ..., None, :
-        ] * (d[..., :, None] + d[..., None, :] - self.tau)
+        eye = namespace(x, y).eye(self.m, dtype=sg.dtype)
+        h = eye * (sg * (d - self.tau))[..., None, :] - sg[..., :, None] * sg[..., None, :] * (
+            d[..., :, None] + d[..., None, :] - self.tau
+        )
         return h[..., :-1, :-1]
 
     def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -191,7 +198,7 @@ class Bimatrix(Game):
     def best_response(self, x: np.ndarray) -> np.ndarray:
         c = self.leader_mixed(x) @ self.B  # B^T pi
         r = (c[..., :-1] - c[..., -1:]) / self.tau
-        return np.clip(r, self.follower_low, self.follower_high)
+        return namespace(c).clip(r, self.follower_low, self.follower_high)
 
     def hierarchical_grad(self, x: np.ndarray) -> np.ndarray:
         # d sigma(r(x)) / dx = J(sigma) B^T J(pi)_(:, :n-1) / tau (the softmax of B^T pi / tau),

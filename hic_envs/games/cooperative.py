@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from hic_envs.games import _checks
+from hic_envs.games.array_api import batch_shape, full, namespace, spread
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = ["CooperativeGame"]
@@ -66,6 +67,7 @@ class CooperativeGame(Game):
     """
 
     name = "Cooperative"
+    array_api_best_response = True
 
     def __init__(
         self, v: float = 1.0, s: float = 0.5, alpha: float = 1.0, beta: float = 1.0
@@ -117,19 +119,18 @@ class CooperativeGame(Game):
 
     def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         g = self.v + self.s * x
-        return np.broadcast_to(g, np.broadcast_shapes(g.shape, y.shape)).copy()
+        return spread(g, np.broadcast_shapes(g.shape, y.shape))
 
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
-        return np.full(shape, -self.beta)
+        return full(batch_shape(x, y) + (1, 1), -self.beta, x, y)
 
     def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
-        return np.full(shape, self.s)
+        return full(batch_shape(x, y) + (1, 1), self.s, x, y)
 
     def best_response(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        return np.clip((self.v + self.s * x) / self.beta, self.follower_low, self.follower_high)
+        xp = namespace(x)
+        x = xp.asarray(x, dtype=xp.float64)
+        return xp.clip((self.v + self.s * x) / self.beta, self.follower_low, self.follower_high)
 
     def _stackelberg(self) -> Equilibrium:
         x = np.array([self._x_star])

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from hic_envs.games import _checks
-from hic_envs.games.array_api import namespace
+from hic_envs.games.array_api import namespace, spread
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = ["CovarianceGAN"]
@@ -94,6 +94,7 @@ class CovarianceGAN(Game):
     """
 
     name = "CovarianceGAN"
+    array_api_best_response = True
 
     def __init__(self, d: int = 2, seed: int = 0, lam: float = 0.2) -> None:
         d = _checks.positive_int("d", d)
@@ -188,27 +189,29 @@ class CovarianceGAN(Game):
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``-lambda_ I`` broadcast to ``(..., d^2, d^2)``: a read-only view."""
         n = self.d * self.d
-        return np.broadcast_to(-self.reg * np.eye(n), self._batch(x, y) + (n, n))
+        xp = namespace(x, y)
+        return xp.broadcast_to(-self.reg * xp.eye(n, dtype=xp.float64), self._batch(x, y) + (n, n))
 
     def _d_vvt(self, v: np.ndarray) -> np.ndarray:
         """The Jacobian of ``vec(V V^T)`` w.r.t. ``vec(V)``, shape ``(..., d^2, d^2)``:
         ``d(V V^T)_ij / dV_kl = delta_ik V_jl + V_il delta_jk``."""
         d = self.d
-        eye = np.eye(d)
-        j = np.einsum("ik,...jl->...ijkl", eye, v) + np.einsum("...il,jk->...ijkl", v, eye)
+        xp = namespace(v)
+        eye = xp.eye(d, dtype=xp.float64)
+        j = xp.einsum("ik,...jl->...ijkl", eye, v) + xp.einsum("...il,jk->...ijkl", v, eye)
         return j.reshape(v.shape[:-2] + (d * d, d * d))
 
     def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         v = self._mat(x)
         jac = -self._d_vvt(v)
         n = self.d * self.d
-        return np.broadcast_to(jac, self._batch(x, y) + (n, n)).copy()
+        return spread(jac, self._batch(x, y) + (n, n))
 
     def leader_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         v = self._mat(x)
         jac = self._d_vvt(v)
         n = self.d * self.d
-        return np.broadcast_to(jac, self._batch(x, y) + (n, n)).copy()
+        return spread(jac, self._batch(x, y) + (n, n))
 
     def payoff_hvp(
         self, player: str, block: str, x: np.ndarray, y: np.ndarray, v: np.ndarray
@@ -232,7 +235,8 @@ class CovarianceGAN(Game):
             raise ValueError(f"player must be one of {_PLAYERS}, got {player!r}")
         if block not in _BLOCKS:
             raise ValueError(f"block must be one of {_BLOCKS}, got {block!r}")
-        vv = np.asarray(v, dtype=np.float64)
+        xp = namespace(x, y, v)
+        vv = xp.asarray(v, dtype=xp.float64)
         if vv.ndim < 1 or vv.shape[-1] != self.d * self.d:
             raise ValueError(f"v must have shape (..., {self.d * self.d}), got shape {np.shape(v)}")
         mv, mw, dm = self._mat(x), self._mat(y), self._mat(vv)
@@ -247,17 +251,23 @@ class CovarianceGAN(Game):
             reg = 0.0 if player == "leader" else self.reg
             out = -reg * dm
         batch = np.broadcast_shapes(mv.shape[:-2], mw.shape[:-2], dm.shape[:-2])
-        return np.broadcast_to(self._vec(out), batch + (self.d * self.d,)).copy()
+        return spread(self._vec(out), batch + (self.d * self.d,))
 
     def total_leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Eq. (7)'s ``D(x, y) = (W + W^T) V - (2 / lambda_) (V V^T - S) V`` (closed form:
         ``grad_yy f2 = -lambda_ I``); where ``y`` is held at a bound of ``Y``, the base class's
         boundary-aware solve."""
+        xp = namespace(x, y)
         x, y = self._broadcast(x, y)
-        if self._held_at_bound(x, y) is not None:
+        held = self._held_at_bound(x, y)
+        if xp is np and held is not None:
             return super().total_leader_grad(x, y)
         v, w = self._mat(x), self._mat(y)
-        return self._vec((w + self._t(w)) @ v + (2.0 / self.reg) * (self._gap(v) @ v))
+        out = self._vec((w + self._t(w)) @ v + (2.0 / self.reg) * (self._gap(v) @ v))
+        if xp is np:
+            return out
+        # traced: the mask is always made; rows with a held coordinate take the solve
+        return xp.where(xp.any(held, axis=-1, keepdims=True), super().total_leader_grad(x, y), out)
 
     def hierarchical_hess(self, x: np.ndarray) -> np.ndarray:
         """``grad_xx [-||S - V V^T||_F^2 / lambda_]``, exact, shape ``(..., d^2, d^2)``."""
@@ -278,7 +288,8 @@ class CovarianceGAN(Game):
     # ------------------------------------------------------------------ ground truth
     def best_response(self, x: np.ndarray) -> np.ndarray:
         v = self._mat(x)
-        return np.clip(self._vec(self._gap(v) / self.reg), self.follower_low, self.follower_high)
+        xp = namespace(v)
+        return xp.clip(self._vec(self._gap(v) / self.reg), self.follower_low, self.follower_high)
 
     def _stackelberg(self) -> Equilibrium:
         x = self.S_sqrt.reshape(-1)

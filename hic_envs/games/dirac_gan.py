@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from hic_envs.games import _checks
+from hic_envs.games.array_api import batch_shape, full, namespace, spread
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = ["DiracGAN"]
@@ -63,6 +64,7 @@ class DiracGAN(Game):
     """
 
     name = "DiracGAN"
+    array_api_best_response = True
 
     def __init__(self, c: float = 1.0, gamma: float = 1.0) -> None:
         self.c = _checks.finite("c", c)
@@ -89,7 +91,7 @@ class DiracGAN(Game):
         return -f2, f2
 
     def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(y, np.broadcast_shapes(x.shape, y.shape)).copy()
+        return spread(y, np.broadcast_shapes(x.shape, y.shape))
 
     def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.c - x - self.gamma * y
@@ -98,15 +100,13 @@ class DiracGAN(Game):
         return x - self.c + self.gamma * y
 
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
-        return np.full(shape, -self.gamma)
+        return full(batch_shape(x, y) + (1, 1), -self.gamma, x, y)
 
     def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
-        return np.full(shape, -1.0)
+        return full(batch_shape(x, y) + (1, 1), -1.0, x, y)
 
     def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(-y, np.broadcast_shapes(x.shape, y.shape)).copy()
+        return spread(-y, np.broadcast_shapes(x.shape, y.shape))
 
     def payoff_hvp(
         self, player: str, block: str, x: np.ndarray, y: np.ndarray, v: np.ndarray
@@ -119,8 +119,9 @@ class DiracGAN(Game):
         return self._constant_hvp(both, player, block, x, y, v)
 
     def best_response(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        return np.clip((self.c - x) / self.gamma, self.follower_low, self.follower_high)
+        xp = namespace(x)
+        x = xp.asarray(x, dtype=xp.float64)
+        return xp.clip((self.c - x) / self.gamma, self.follower_low, self.follower_high)
 
     def _stackelberg(self) -> Equilibrium:
         return self.equilibrium_at([self.c], [0.0])

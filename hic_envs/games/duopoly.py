@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from hic_envs.games import _checks
-from hic_envs.games.array_api import namespace
+from hic_envs.games.array_api import batch_shape, full, namespace, spread
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = ["Duopoly"]
@@ -50,6 +50,7 @@ class Duopoly(Game):
     """
 
     name = "Duopoly"
+    array_api_best_response = True
 
     def __init__(self, a: float = 50.0, b: float = 1.0, c1: float = 1.0, c2: float = 1.0):
         self.a = _checks.positive("a", a)
@@ -96,18 +97,16 @@ class Duopoly(Game):
         return lambda y: own - slope * y
 
     def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(-self.b * x, np.broadcast_shapes(x.shape, y.shape)).copy()
+        return spread(-self.b * x, np.broadcast_shapes(x.shape, y.shape))
 
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(np.shape(x)[:-1], np.shape(y)[:-1]) + (1, 1)
-        return np.full(shape, -2 * self.b)
+        return full(batch_shape(x, y) + (1, 1), -2 * self.b, x, y)
 
     def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(np.shape(x)[:-1], np.shape(y)[:-1]) + (1, 1)
-        return np.full(shape, -self.b)
+        return full(batch_shape(x, y) + (1, 1), -self.b, x, y)
 
     def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(-self.b * y, np.broadcast_shapes(x.shape, y.shape)).copy()
+        return spread(-self.b * y, np.broadcast_shapes(x.shape, y.shape))
 
     def payoff_hvp(
         self, player: str, block: str, x: np.ndarray, y: np.ndarray, v: np.ndarray

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from hic_envs.games import _checks
+from hic_envs.games.array_api import batch_shape, full, namespace, spread
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = ["HamiltonianGame"]
@@ -54,6 +55,7 @@ class HamiltonianGame(Game):
     """
 
     name = "Hamiltonian"
+    array_api_best_response = True
 
     def __init__(self, reg: float = 1.0) -> None:
         self.reg = _checks.nonnegative("reg", reg)
@@ -74,28 +76,25 @@ class HamiltonianGame(Game):
         return -x[..., 0] * y[..., 0] - 0.5 * self.reg * y[..., 0] ** 2
 
     def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(y, np.broadcast_shapes(x.shape, y.shape)).copy()
+        return spread(y, np.broadcast_shapes(x.shape, y.shape))
 
     def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -x - self.reg * y
 
     def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(x, np.broadcast_shapes(x.shape, y.shape)).copy()
+        return spread(x, np.broadcast_shapes(x.shape, y.shape))
 
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
-        return np.full(shape, -self.reg)
+        return full(batch_shape(x, y) + (1, 1), -self.reg, x, y)
 
     def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
-        return np.full(shape, -1.0)
+        return full(batch_shape(x, y) + (1, 1), -1.0, x, y)
 
     def leader_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
-        return np.full(shape, 1.0)
+        return full(batch_shape(x, y) + (1, 1), 1.0, x, y)
 
     def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(-y, np.broadcast_shapes(x.shape, y.shape)).copy()
+        return spread(-y, np.broadcast_shapes(x.shape, y.shape))
 
     def payoff_hvp(
         self, player: str, block: str, x: np.ndarray, y: np.ndarray, v: np.ndarray
@@ -120,8 +119,9 @@ class HamiltonianGame(Game):
 
     def best_response(self, x: np.ndarray) -> np.ndarray:
         self._require_reg("best_response")
-        x = np.asarray(x, dtype=np.float64)
-        return np.clip(-x / self.reg, self.follower_low, self.follower_high)
+        xp = namespace(x)
+        x = xp.asarray(x, dtype=xp.float64)
+        return xp.clip(-x / self.reg, self.follower_low, self.follower_high)
 
     def hierarchical_grad(self, x: np.ndarray) -> np.ndarray:
         # -2x / reg where r is interior; where r sits on a bound it does not move with x, and

@@ -226,21 +226,27 @@ class IteratedPrisonersDilemma(Game):
         columns in the leader's state order (see the class docstring)."""
         M, V, omega, cx, cy, ax, ay = parts
         g = self.discount
-        Minv = np.linalg.solve(M, np.broadcast_to(np.eye(4), M.shape))
+        xp = namespace(M, V)
+        Minv = xp.linalg.solve(M, xp.broadcast_to(xp.eye(4, dtype=xp.float64), M.shape))
         c = {"x": cx, "y": cy}
         a = {"x": ax[..., k], "y": ay[..., k]}
 
         def T(p: str, q: str) -> np.ndarray:
             # T[i, l] = omega_i (c_pi . Minv[:, s_l]) a_ql for the state rows l >= 1.
-            Bfull = np.zeros(Minv.shape[:-2] + (5, 5))
-            Bfull[..., 1:] = c[p] @ Minv
+            if xp is np:
+                Bfull = np.zeros(Minv.shape[:-2] + (5, 5))
+                Bfull[..., 1:] = c[p] @ Minv
+            else:  # no item assignment: the same values by a concatenation
+                cm = c[p] @ Minv
+                zero = xp.zeros(cm.shape[:-1] + (1,), dtype=xp.float64)
+                Bfull = xp.concat([zero, cm], axis=-1)
             return omega[..., :, None] * Bfull * a[q][..., None, :]
 
-        H = (1.0 - g) * g * (T(row, col) + np.swapaxes(T(col, row), -1, -2))
+        H = (1.0 - g) * g * (T(row, col) + xp.matrix_transpose(T(col, row)))
         if row != col:
-            cross = np.einsum("s,...sj->...j", _CROSS, V)[..., k]  # scalar per batch
+            cross = xp.einsum("s,...sj->...j", _CROSS, V)[..., k]  # scalar per batch
             diag = (1.0 - g) * omega * cross[..., None]
-            H = H + diag[..., :, None] * np.eye(5)
+            H = H + diag[..., :, None] * xp.eye(5, dtype=xp.float64)
         return H
 
     # ------------------------------------------------------------------ payoffs
@@ -294,8 +300,9 @@ class IteratedPrisonersDilemma(Game):
         H = self._hessian_block(parts, "y", "y", 1)[..., OWN_TO_LEADER, :][..., OWN_TO_LEADER]
         if self.tau == 0:
             return H
-        yb = np.broadcast_to(np.asarray(y, dtype=np.float64), H.shape[:-1])
-        return H - (self.tau / (yb * (1.0 - yb)))[..., None] * np.eye(5)
+        xp = namespace(x, y)
+        yb = xp.broadcast_to(xp.asarray(y, dtype=xp.float64), H.shape[:-1])
+        return H - (self.tau / (yb * (1.0 - yb)))[..., None] * xp.eye(5, dtype=xp.float64)
 
     def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         _, _, parts = self._first_order(x, y)
@@ -321,7 +328,7 @@ class IteratedPrisonersDilemma(Game):
             H = H[..., OWN_TO_LEADER, :]
         if block[1] == "y":
             H = H[..., OWN_TO_LEADER]
-        out = np.einsum("...ij,...j->...i", H, v)
+        out = namespace(H, v).einsum("...ij,...j->...i", H, v)
         own, tau = ("xx", self.leader_tau) if k == 0 else ("yy", self.tau)
         if block == own and tau > 0:
             z = x if k == 0 else y

@@ -11,7 +11,7 @@ import scipy
 from numpy.typing import ArrayLike
 
 from hic_envs.games import _checks
-from hic_envs.games.array_api import namespace, xlogy
+from hic_envs.games.array_api import batch_shape, expit, full, namespace, spread, xlogy
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = [
@@ -209,6 +209,7 @@ class MatrixGame(Game):
     """
 
     name = "Matrix"
+    array_api_best_response = True
     DEFAULT_A: tuple = ((1.0, 0.0), (0.0, 1.0))
     DEFAULT_B: tuple = ((1.0, 0.0), (0.0, 1.0))
 
@@ -282,21 +283,20 @@ class MatrixGame(Game):
 
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         h = -self.tau / (y * (1.0 - y))
-        return np.broadcast_to(h, np.broadcast_shapes(x.shape, y.shape))[..., None].copy()
+        return spread(h, np.broadcast_shapes(x.shape, y.shape))[..., None]
 
     def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
-        return np.full(shape, self._cB[3])
+        return full(batch_shape(x, y) + (1, 1), self._cB[3], x, y)
 
     def leader_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
-        return np.full(shape, self._cA[3])
+        return full(batch_shape(x, y) + (1, 1), self._cA[3], x, y)
 
     def best_response(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
+        xp = namespace(x)
+        x = xp.asarray(x, dtype=xp.float64)
         _, _, bq, bpq = self._cB
-        q = scipy.special.expit((bq + bpq * x) / self.tau)
-        return np.clip(q, self.follower_low, self.follower_high)
+        q = expit((bq + bpq * x) / self.tau)
+        return xp.clip(q, self.follower_low, self.follower_high)
 
     # ------------------------------------------------------------------ equilibria
     def strong_stackelberg(self) -> StrongStackelberg:

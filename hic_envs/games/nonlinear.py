@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from hic_envs.games import _checks
-from hic_envs.games.array_api import namespace
+from hic_envs.games.array_api import diag_embed, namespace
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = ["NonlinearGame"]
@@ -15,6 +15,12 @@ __all__ = ["NonlinearGame"]
 def _log_cosh(z):
     # log cosh z = logaddexp(z, -z) - log 2, without overflow for large |z|.
     return namespace(z).logaddexp(z, -z) - np.log(2.0)
+
+
+#: Newton steps of :meth:`NonlinearGame.best_response` on traced arrays: from the
+#: linearisation's root the safeguarded iteration has converged to rounding well before
+#: (``tests/games/test_array_api_games.py`` checks the traced values against NumPy's to 1e-12).
+_TRACED_NEWTON_STEPS = 40
 
 
 class NonlinearGame(Game):
@@ -70,6 +76,7 @@ class NonlinearGame(Game):
     """
 
     name = "Nonlinear"
+    array_api_best_response = True
 
     def __init__(
         self, k: float = 1.0, t: ArrayLike = 0.5, lam: float = 0.1, dim: int = 1, bound: float = 3.0
@@ -117,19 +124,13 @@ class NonlinearGame(Game):
         g = self.t - y
         return xp.broadcast_to(g, np.broadcast_shapes(x.shape, g.shape)).copy()
 
-    def _diag(self, values):
-        out = np.zeros(values.shape + (self.dim,))
-        idx = np.arange(self.dim)
-        out[..., idx, idx] = values
-        return out
-
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        sech2 = 1.0 - np.tanh(y - x) ** 2
-        return self._diag(-1.0 - self.k * sech2)
+        sech2 = 1.0 - namespace(x, y).tanh(y - x) ** 2
+        return diag_embed(-1.0 - self.k * sech2)
 
     def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        sech2 = 1.0 - np.tanh(y - x) ** 2
-        return self._diag(self.k * sech2)
+        sech2 = 1.0 - namespace(x, y).tanh(y - x) ** 2
+        return diag_embed(self.k * sech2)
 
     # ------------------------------------------------------------------ best response
     def best_response(
@@ -140,23 +141,27 @@ class NonlinearGame(Game):
         Newton's method on the whole batch at once, safeguarded by the bracket ``[-k, k]``
         (``phi(-k) < 0 < phi(k)`` for ``phi(y) = y + k tanh(y - x)``, and ``phi' >= 1``): a step
         leaving the bracket is replaced by bisection. Stops when every step is below ``tol``.
+        Array-API code: on traced arrays (the JAX engine) it takes a fixed
+        ``_TRACED_NEWTON_STEPS`` steps instead (a traced loop cannot stop on its values).
         """
-        x = np.asarray(x, dtype=np.float64)
+        xp = namespace(x)
+        x = xp.asarray(x, dtype=xp.float64)
         k = self.k
-        lo = np.full(x.shape, -k)
-        hi = np.full(x.shape, k)
-        y = np.clip(k * x / (1.0 + k), lo, hi)  # the root of the linearisation at y = x
-        for _ in range(max_iter):
-            th = np.tanh(y - x)
+        lo = xp.full(x.shape, -k, dtype=xp.float64)
+        hi = xp.full(x.shape, k, dtype=xp.float64)
+        y = xp.clip(k * x / (1.0 + k), lo, hi)  # the root of the linearisation at y = x
+        for _ in range(max_iter if xp is np else _TRACED_NEWTON_STEPS):
+            th = xp.tanh(y - x)
             phi = y + k * th
-            lo = np.where(phi < 0, y, lo)
-            hi = np.where(phi > 0, y, hi)
+            lo = xp.where(phi < 0, y, lo)
+            hi = xp.where(phi > 0, y, hi)
             y_new = y - phi / (1.0 + k * (1.0 - th * th))
             outside = (y_new < lo) | (y_new > hi)
-            y_new = np.where(outside, 0.5 * (lo + hi), y_new)
-            done = np.max(np.abs(y_new - y), initial=0.0) <= tol
+            y_new = xp.where(outside, 0.5 * (lo + hi), y_new)
+            if xp is np:
+                done = np.max(np.abs(y_new - y), initial=0.0) <= tol
             y = y_new
-            if done:
+            if xp is np and done:
                 break
         return y
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from hic_envs.games import _checks
+from hic_envs.games.array_api import batch_shape, full, namespace, spread
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = ["QuadraticGame"]
@@ -58,6 +59,7 @@ class QuadraticGame(Game):
     """
 
     name = "Quadratic"
+    array_api_best_response = True
 
     def __init__(
         self,
@@ -102,22 +104,20 @@ class QuadraticGame(Game):
 
     def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         g = -self.lam * (x - self.s)
-        return np.broadcast_to(g, np.broadcast_shapes(g.shape, y.shape)).copy()
+        return spread(g, np.broadcast_shapes(g.shape, y.shape))
 
     def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -self.m * (y - self.k * x)
 
     def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         g = -(y - self.t)
-        return np.broadcast_to(g, np.broadcast_shapes(x.shape, g.shape)).copy()
+        return spread(g, np.broadcast_shapes(x.shape, g.shape))
 
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
-        return np.full(shape, -self.m)
+        return full(batch_shape(x, y) + (1, 1), -self.m, x, y)
 
     def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
-        return np.full(shape, self.m * self.k)
+        return full(batch_shape(x, y) + (1, 1), self.m * self.k, x, y)
 
     def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.m * self.k * (y - self.k * x)
@@ -141,8 +141,9 @@ class QuadraticGame(Game):
         return self._constant_hvp(table, player, block, x, y, v)
 
     def best_response(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        return np.clip(self.k * x, self.follower_low, self.follower_high)
+        xp = namespace(x)
+        x = xp.asarray(x, dtype=xp.float64)
+        return xp.clip(self.k * x, self.follower_low, self.follower_high)
 
     def _stackelberg(self) -> Equilibrium:
         x = np.array([self._x_star])

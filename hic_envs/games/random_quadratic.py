@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from hic_envs.games import _checks
+from hic_envs.games.array_api import namespace, spread
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = ["RandomQuadraticGame"]
@@ -118,6 +119,7 @@ class RandomQuadraticGame(Game):
     """
 
     name = "RandomQuadratic"
+    array_api_best_response = True
 
     A: np.ndarray
     B: np.ndarray
@@ -246,9 +248,10 @@ class RandomQuadraticGame(Game):
 
     def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``grad_x f2 = G^T y``, shape ``(..., d1)``."""
-        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        xp = namespace(x, y)
+        x, y = xp.asarray(x, dtype=xp.float64), xp.asarray(y, dtype=xp.float64)
         batch = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
-        return np.broadcast_to(y @ self.G, batch + (self.d1,)).copy()
+        return spread(y @ self.G, batch + (self.d1,))
 
     def payoff_hvp(
         self, player: str, block: str, x: np.ndarray, y: np.ndarray, v: np.ndarray
@@ -279,6 +282,16 @@ class RandomQuadraticGame(Game):
             )
         n_b = self.d1 if block[1] == "x" else self.d2
         n_a = self.d1 if block[0] == "x" else self.d2
+        xp = namespace(x, y, v)
+        if xp is not np:  # traced (the JAX engine): the same product in the arrays' namespace
+            v = xp.asarray(v, dtype=xp.float64)
+            if v.ndim < 1 or v.shape[-1] != n_b:
+                raise ValueError(
+                    f"v must have shape (..., {n_b}) for block {block!r}, got {v.shape}"
+                )
+            batch = np.broadcast_shapes(np.shape(x)[:-1], np.shape(y)[:-1], v.shape[:-1])
+            out = xp.zeros(v.shape[:-1] + (n_a,), dtype=xp.float64)
+            return spread(out if name is None else v @ getattr(self, name), batch + (n_a,))
         if type(v) is not np.ndarray or v.dtype != np.float64:
             v = np.asarray(v, dtype=np.float64)
         if v.ndim < 1 or v.shape[-1] != n_b:
@@ -294,12 +307,12 @@ class RandomQuadraticGame(Game):
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``-H`` broadcast to ``(..., d2, d2)``: a read-only view."""
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
-        return np.broadcast_to(self._neg_H, shape + self._neg_H.shape)
+        return namespace(x, y).broadcast_to(self._neg_H, shape + self._neg_H.shape)
 
     def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``G`` broadcast to ``(..., d2, d1)``: a read-only view."""
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
-        return np.broadcast_to(self.G, shape + self.G.shape)
+        return namespace(x, y).broadcast_to(self.G, shape + self.G.shape)
 
     def total_leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         # -(grad_yx f2)^T (grad_yy f2)^{-T} = G^T H^{-1} = R^T: no solve per call.
@@ -312,7 +325,8 @@ class RandomQuadraticGame(Game):
 
     # ------------------------------------------------------------------ ground truth
     def best_response(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
+        xp = namespace(x)
+        x = xp.asarray(x, dtype=xp.float64)
         return x @ self._Rt + self._r0
 
     def _stackelberg(self) -> Equilibrium:

@@ -7,7 +7,7 @@ import scipy
 from numpy.typing import ArrayLike
 
 from hic_envs.games import _checks
-from hic_envs.games.array_api import namespace
+from hic_envs.games.array_api import diag_embed, namespace
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = ["SecurityGame"]
@@ -105,6 +105,7 @@ class SecurityGame(Game):
     """
 
     name = "Security"
+    array_api_best_response = True
 
     def __init__(
         self,
@@ -233,22 +234,16 @@ class SecurityGame(Game):
 
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
-        diag = np.broadcast_to(-self.tau / y, shape + (self.n,))
-        out = np.zeros(shape + (self.n, self.n))
-        idx = np.arange(self.n)
-        out[..., idx, idx] = diag
-        return out
+        return diag_embed(namespace(x, y).broadcast_to(-self.tau / y, shape + (self.n,)))
 
     def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
-        out = np.zeros(shape + (self.n, self.n))
-        idx = np.arange(self.n)
-        out[..., idx, idx] = -self._dA
-        return out
+        return diag_embed(namespace(x, y).broadcast_to(-self._dA, shape + (self.n,)))
 
     def best_response(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        return np.exp(self.attacker_utility(x) / self.tau)
+        xp = namespace(x)
+        x = xp.asarray(x, dtype=xp.float64)
+        return xp.exp(self.attacker_utility(x) / self.tau)
 
     def _nash(self) -> Equilibrium | None:
         # grad_xx f1 = -coverage_cost I - 2 budget_penalty max(0, sum x - budget) 11^T is

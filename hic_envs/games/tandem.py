@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hic_envs.games.array_api import batch_shape, full, namespace
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = ["TandemGame"]
@@ -54,6 +55,7 @@ class TandemGame(Game):
     """
 
     name = "Tandem"
+    array_api_best_response = True
 
     def __init__(self) -> None:
         super().__init__([-4.0], [4.0], [-4.0], [4.0], mu=2.0, K2=2.0)
@@ -74,16 +76,13 @@ class TandemGame(Game):
         return -2.0 * (x + y)
 
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
-        return np.full(shape, -2.0)
+        return full(batch_shape(x, y) + (1, 1), -2.0, x, y)
 
     def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
-        return np.full(shape, -2.0)
+        return full(batch_shape(x, y) + (1, 1), -2.0, x, y)
 
     def leader_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
-        return np.full(shape, -2.0)
+        return full(batch_shape(x, y) + (1, 1), -2.0, x, y)
 
     def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -2.0 * (x + y)
@@ -95,8 +94,9 @@ class TandemGame(Game):
         return self._constant_hvp(_HESSIAN, player, block, x, y, v)
 
     def best_response(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        return np.clip(1.0 - x, self.follower_low, self.follower_high)
+        xp = namespace(x)
+        x = xp.asarray(x, dtype=xp.float64)
+        return xp.clip(1.0 - x, self.follower_low, self.follower_high)
 
     def hierarchical_grad(self, x: np.ndarray) -> np.ndarray:
         # d/dx [2x - 1] = 2 where r is interior; where r sits on its bound (x < -3) it does not

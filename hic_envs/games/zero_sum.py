@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from hic_envs.games import _checks
+from hic_envs.games.array_api import batch_shape, full, namespace
 from hic_envs.games.base import Equilibrium, Game
 
 __all__ = ["ZeroSumNoNash"]
@@ -59,6 +60,7 @@ class ZeroSumNoNash(Game):
     """
 
     name = "ZeroSum"
+    array_api_best_response = True
 
     def __init__(self, a: float = 1.0, b: float = 2.0, c: float = 1.0, bound: float = 1.0) -> None:
         self.a = _checks.finite("a", a)
@@ -104,12 +106,10 @@ class ZeroSumNoNash(Game):
         return -self.b * x + self.c * y
 
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
-        return np.full(shape, -self.c)
+        return full(batch_shape(x, y) + (1, 1), -self.c, x, y)
 
     def follower_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (1, 1)
-        return np.full(shape, self.b)
+        return full(batch_shape(x, y) + (1, 1), self.b, x, y)
 
     def follower_grad_x(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -self.a * x + self.b * y
@@ -124,8 +124,9 @@ class ZeroSumNoNash(Game):
         return self._constant_hvp(both, player, block, x, y, v)
 
     def best_response(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        return np.clip(self.b * x / self.c, self.follower_low, self.follower_high)
+        xp = namespace(x)
+        x = xp.asarray(x, dtype=xp.float64)
+        return xp.clip(self.b * x / self.c, self.follower_low, self.follower_high)
 
     def _stackelberg(self) -> Equilibrium:
         return self.equilibrium_at([0.0], [0.0])

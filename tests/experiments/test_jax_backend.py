@@ -298,18 +298,32 @@ def test_what_the_interval_loop_does_not_take_runs_in_the_generic_loop(build, wh
     assert np.isfinite(h.final_leader).all()
 
 
+class _NumPyDerivativeDuopoly(Duopoly):
+    """A user's game that declares array_api but whose grad_y f1 is NumPy code."""
+
+    def leader_grad_y(self, x, y):
+        return np.asarray(super().leader_grad_y(x, y))
+
+
 def test_a_rule_set_that_does_not_trace_is_refused_by_make_runner():
-    """The hierarchical leader reads the game's NumPy-only derivatives: refused when the
-    runner is made, naming the pair and the game function that stopped the trace."""
-    game = Duopoly()
-    leader = HierarchicalGradientLeader(game, 0.01, num_envs=2)
-    follower = GradientAscentFollower(game, 0.1, num_envs=2)
-    match = (
-        r"HierarchicalGradientLeader x GradientAscentFollower: .*Duopoly\.leader_grad_y calls "
-        "NumPy-only code"
-    )
-    with pytest.raises(ValueError, match=match):
-        make_runner(game, leader, follower, 0, backend="jax")
+    """The hierarchical leader reads the game's leader_grad_y; a game whose leader_grad_y is
+    NumPy code (although it declares array_api) is refused when the runner is made, naming
+    the pair and the innermost library function on the way (total_leader_grad, which called
+    it); the library's Duopoly runs."""
+    for game, refused in ((_NumPyDerivativeDuopoly(), True), (Duopoly(), False)):
+        leader = HierarchicalGradientLeader(game, 0.01, num_envs=2)
+        follower = GradientAscentFollower(game, 0.1, num_envs=2)
+        if not refused:
+            assert np.isfinite(
+                make_runner(game, leader, follower, 0, backend="jax").run(20).final_leader
+            ).all()
+            continue
+        match = (
+            r"HierarchicalGradientLeader x GradientAscentFollower: .*"
+            r"hic_envs\.games\.base\.Game\.total_leader_grad calls NumPy-only code"
+        )
+        with pytest.raises(ValueError, match=match):
+            make_runner(game, leader, follower, 0, backend="jax")
 
 
 def test_numpy_only_custom_game_is_refused():

@@ -19,14 +19,15 @@ to the host when the buffer is full. After each :meth:`RulesRunner.run` the face
 final states (``runner.leader.strategies`` is the face's), and :meth:`RulesRunner.state_dict`
 is the faces' state dicts plus the key and counters, as for the NumPy engine.
 
-What traces: Hi-C with every option and schedule of :mod:`agents.schedules` (``PerRow``
-included) and SGA, against the gradient and stochastic-gradient followers, on games whose
-``payoffs`` and ``follower_grad`` are array-API code, and against the best-response follower
-on games whose ``best_response`` is (today the duopoly's). A rule set that declares
-``pure=False`` and a game that declares ``array_api=False`` are refused by that declaration;
-one that declares ``pure=True`` but calls NumPy-only code (today: the games'
-``total_leader_grad``, ``leader_grad_y``, ``hierarchical_payoff`` and second derivatives,
-which the hierarchical, LOLA and oracle leaders read, and most games' ``best_response``) is
+What traces: every rule set of the catalog (Hi-C with every option and schedule of
+:mod:`agents.schedules`, ``PerRow`` included; SGA, the hierarchical gradient, LOLA and oracle
+SPSA) against the gradient, stochastic-gradient and best-response followers, on games whose
+functions are array-API code (every library game's payoffs, derivatives, Hessian blocks and
+hierarchical gradient). A rule set that declares ``pure=False`` and a game that declares
+``array_api=False`` are refused by that declaration, as is a rule set that declares
+``needs_best_response`` (the best-response follower, the oracle leader) on a game whose best
+response is a numerical solve (``array_api_best_response=False``: the base class's SciPy
+default, the IPD's, MogGAN's); one that declares ``pure=True`` but calls NumPy-only code is
 refused when the runner is made, naming the pair and the project function its trace stopped
 at.
 """
@@ -214,6 +215,12 @@ def check_rules(game: Any, leader: Any, follower: Any) -> None:
             raise ValueError(
                 f"the {role} {type(agent).__name__}'s rule set declares pure=False; use "
                 "backend='numpy'"
+            )
+        if caps.needs_best_response and not getattr(game, "array_api_best_response", False):
+            raise ValueError(
+                f"the {role} {type(agent).__name__} calls {type(game).__name__}.best_response, "
+                "a numerical solve in NumPy/SciPy that JAX cannot trace (the game declares "
+                "array_api_best_response=False); use backend='numpy'"
             )
 
 
