@@ -434,9 +434,9 @@ def _lola(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
     if (
         "step_size" not in opts
         and isinstance(partner, LOLALearner)
-        and isinstance(partner.step_size, schedules.Constant)
+        and isinstance(step := getattr(partner, "step_size", None), schedules.Constant)
     ):
-        opts["step_size"] = partner.step_size.value  # a LOLA pair shares its step
+        opts["step_size"] = step.value  # a LOLA pair shares its step
     return lola_leader(game, num_envs, opts)
 
 
@@ -487,9 +487,9 @@ def _coupled(cls: type, role: str) -> Factory:
         elif (
             isinstance(partner, CoupledLearner)
             and type(partner) is cls
-            and isinstance(partner.step_size, schedules.Constant)
+            and isinstance(shared := getattr(partner, "step_size", None), schedules.Constant)
         ):
-            step = partner.step_size.value
+            step = shared.value
         elif role == "leader":
             step = presets.gradient_leader_step(game)
         else:

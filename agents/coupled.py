@@ -107,10 +107,10 @@ def _positive(name: str, value: Any, *, allow_zero: bool = False) -> Any:
         return v
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+    f = float(value)
+    if not math.isfinite(f) or f < 0 or (f == 0 and not allow_zero):
         raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return v
+    return f
 
 
 def _col(v: Any) -> Any:

@@ -323,6 +323,7 @@ def to_numpy(closed_jaxpr: Any, bound: tuple[int, ...] = ()) -> Callable | None:
                     early.add(id(out))
                 continue
         in_shapes = [tuple(getattr(v.aval, "shape", ())) for v in eqn.invars]
+        expr: str | None
         if id(out) in fused:
             kept, neg = fused[id(out)]
             src, shape = negated[id(neg)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import cast
 
 import numpy as np
 
@@ -274,12 +275,13 @@ class RandomQuadraticGame(Game):
         Raises:
             ValueError: for an unknown player or block, or a ``v`` of the wrong last dimension.
         """
-        name = _HVP_OPERANDS.get((player, block), _UNKNOWN)
-        if name is _UNKNOWN:
+        found = _HVP_OPERANDS.get((player, block), _UNKNOWN)
+        if found is _UNKNOWN:
             raise ValueError(
                 f"player must be 'leader' or 'follower' and block one of 'xx', 'xy', 'yx', "
                 f"'yy', got player={player!r}, block={block!r}"
             )
+        name = cast("str | None", found)
         n_b = self.d1 if block[1] == "x" else self.d2
         n_a = self.d1 if block[0] == "x" else self.d2
         xp = namespace(x, y, v)

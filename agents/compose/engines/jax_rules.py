@@ -488,7 +488,7 @@ class RulesRunner:
             raise TypeError(f"buffer_rows must be an integer, got {buffer_rows!r}")
         self._capacity = max(S, int(buffer_rows))
         self._program: Any = None
-        self._tables: tuple[dict, dict] = ({}, {})  # the schedules' tables (leader's, follower's)
+        self._tables: tuple[dict, ...] = ({}, {})  # the schedules' tables (leader's, follower's)
         self._shapes: Any = None  # the carried states' shapes and dtypes
         self._check_trace()
 

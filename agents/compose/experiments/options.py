@@ -161,7 +161,9 @@ class RunOptions:
         """
         if self.env_id is None:
             raise ValueError("the environment ID is required (e.g. hic run hic/Duopoly-v0 ...)")
-        kw = {n: dict(v) if isinstance(v, dict) else v for n in _EXP for v in [getattr(self, n)]}
+        kw: dict[str, Any] = {
+            n: dict(v) if isinstance(v, dict) else v for n in _EXP for v in [getattr(self, n)]
+        }
         if self.adaptive:
             if self.leader_options.get("commitment") is not None:
                 raise ValueError("--adaptive and --commitment exclude each other; pass one")
