@@ -140,9 +140,16 @@ def test_a_jax_checkpoint_of_a_coupled_pair_round_trips(case):
     np.testing.assert_array_equal(h2.final_follower, h_first.final_follower)
 
 
-def test_on_the_library_games_the_trace_names_the_numpy_derivative():
-    """The library's RandomQuadraticGame computes payoff_hvp in NumPy: refused, naming it."""
-    game = RandomQuadraticGame(3, 2, seed=1)
+class _NumpyHvpQuadratic(RandomQuadraticGame):
+    """A user's game whose payoff_hvp is NumPy code (the library's own is array-API code)."""
+
+    def payoff_hvp(self, player, block, x, y, v):
+        return super().payoff_hvp(player, block, np.asarray(x), np.asarray(y), np.asarray(v))
+
+
+def test_a_numpy_only_derivative_is_refused_naming_it():
+    """A game whose payoff_hvp is NumPy code cannot be traced: refused, naming it."""
+    game = _NumpyHvpQuadratic(3, 2, seed=1)
     leader, follower = _pair("hierarchical_cg", game)
     with pytest.raises(ValueError, match="does not trace.*NumPy-only"):
         make_runner(game, leader, follower, 0, backend="jax")
