@@ -18,22 +18,48 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("seeds", ["1e9", "1e30"])
-def test_a_run_that_cannot_fit_in_memory_says_how_much_it_needs(seeds, tmp_path, capsys):
+def test_a_run_that_cannot_fit_in_memory_says_how_much_it_needs(
+    seeds, tmp_path, capsys, monkeypatch
+):
+    # 16 GiB available, whatever the machine running the suite has.
+    monkeypatch.setattr(budget, "available_memory", lambda: 16 * 2**30)
     out = tmp_path / "run"
     assert main(["run", "hic/Duopoly-v0", "--seeds", seeds, "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("hic run: error: seeds=1e+") and "GiB of memory" in err, err
-    assert "is available; use fewer seeds" in err and "Traceback" not in err, err
+    assert "but 16 GiB is available; use fewer seeds" in err and "Traceback" not in err, err
     assert not out.exists()  # nothing allocated, nothing written
 
 
-def test_a_large_csv_is_refused_unless_accepted_knowingly(tmp_path, capsys):
+def test_a_large_csv_is_refused_unless_accepted_knowingly(tmp_path, capsys, monkeypatch):
+    # The disk is said to have room (the refusal for a full disk is the next test): what is
+    # checked here must not depend on how much the machine running the suite has free.
+    monkeypatch.setattr(budget, "free_disk", lambda path: 2**50)
     out = tmp_path / "run"
     argv = ["run", "hic/Duopoly-v0", "--seeds", "1e6", "--stages", "1e4", "--record", "all"]
     assert main([*argv, "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "the run writes about" in err and "GiB of updates.csv" in err, err
     assert "--allow-large-output" in err and not out.exists()
+
+
+def test_a_csv_larger_than_the_free_disk_is_refused_whatever_is_accepted(
+    tmp_path, capsys, monkeypatch
+):
+    seen = []
+
+    def free_disk(path):
+        seen.append(path)
+        return 2**30  # 1 GiB free
+
+    monkeypatch.setattr(budget, "free_disk", free_disk)
+    out = tmp_path / "new" / "run"
+    argv = ["run", "hic/Duopoly-v0", "--seeds", "1e6", "--stages", "1e4", "--record", "all"]
+    assert main([*argv, "--allow-large-output", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "GiB of updates.csv" in err and "but 1 GiB is free on the disk of" in err, err
+    assert "--record log" in err and "--allow-large-output" not in err, err
+    assert seen == [tmp_path] and not out.exists()  # the nearest existing directory is probed
 
 
 @pytest.mark.parametrize(

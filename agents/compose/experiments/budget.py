@@ -29,7 +29,15 @@ from agents import catalog
 from agents.compose.engines.runner import as_thinning, make_runner
 from agents.compose.experiments.results import csv_rows
 
-__all__ = ["LARGE_OUTPUT", "WORK_FACTOR", "Estimate", "available_memory", "check", "estimate"]
+__all__ = [
+    "LARGE_OUTPUT",
+    "WORK_FACTOR",
+    "Estimate",
+    "available_memory",
+    "check",
+    "estimate",
+    "free_disk",
+]
 
 #: Peak memory over the runner's state, per seed (a safety margin: the traced peak of Hi-C and
 #: SGA on the duopoly at S = 1e5 is 3.3 and 4.2 times the state; tests/experiments/
@@ -134,6 +142,11 @@ def available_memory() -> int | None:
         return None
 
 
+def free_disk(path: Path) -> int:
+    """Bytes free on the disk holding the existing directory ``path``."""
+    return shutil.disk_usage(path).free
+
+
 def _gib(n: float) -> str:
     return f"{n / 2**30:.3g} GiB" if n >= 2**20 else f"{n / 2**10:.3g} KiB"
 
@@ -172,7 +185,7 @@ def check(
         probe = Path(out_dir).resolve()
         while not probe.exists() and probe != probe.parent:
             probe = probe.parent
-        free = shutil.disk_usage(probe).free
+        free = free_disk(probe)
         if est.csv_bytes > free:
             raise ValueError(
                 f"the run writes about {_gib(est.csv_bytes)} of updates.csv "
