@@ -83,6 +83,10 @@ class LOLALeader(GradientLeader):
     ``grad_x f1 - (grad_yx f2)^T (grad_yy f2)^{-T} grad_y f1``: LOLA's fixed points are the
     DSE's exactly where ``eta I`` stands in for ``-(grad_yy f2)^{-1}``, e.g. in a quadratic game
     with ``grad_yy f2 = -m I`` and ``eta = 1 / m`` (a Newton step); elsewhere they differ.
+    On the duopoly (``m = 2``) the default ``eta = 1`` gives ``g = y >= 0``: the leader climbs
+    until the follower's best response is 0 (``x >= 49``), far from the DSE ``x = 24.5``,
+    which ``eta = 1/2`` reaches (tested: ``test_where_lola_goes_on_the_duopoly`` in
+    ``tests/agents/test_lola.py``).
 
     Args:
         game: the game (``leader_grad``, ``leader_grad_y``, ``follower_grad``,

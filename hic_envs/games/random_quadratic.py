@@ -316,6 +316,13 @@ class RandomQuadraticGame(Game):
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
         return namespace(x, y).broadcast_to(self.G, shape + self.G.shape)
 
+    def leader_hess_yx(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``B^T`` broadcast to ``(..., d2, d1)``: a read-only view (exact: ``grad_y f1 =
+        B^T x - C y + c`` is linear in ``x``; the base class's default is a difference, whose
+        error amplifies the last bits of the gradient by about ``1 / step``)."""
+        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
+        return namespace(x, y).broadcast_to(self._Bt, shape + self._Bt.shape)
+
     def total_leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         # -(grad_yx f2)^T (grad_yy f2)^{-T} = G^T H^{-1} = R^T: no solve per call.
         return self.leader_grad(x, y) + self.leader_grad_y(x, y) @ self._R

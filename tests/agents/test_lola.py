@@ -6,7 +6,7 @@ import pytest
 from agents import GradientAscentFollower
 from agents.compose import run_batch
 from agents.lola import LOLALeader, lola_leader
-from hic_envs.games import HamiltonianGame, QuadraticGame, TandemGame
+from hic_envs.games import Duopoly, HamiltonianGame, QuadraticGame, TandemGame
 
 
 @pytest.mark.parametrize("correction", [True, False])
@@ -67,6 +67,27 @@ def test_lola_reaches_the_hamiltonian_dse():
     follower = GradientAscentFollower(game, 0.5, num_envs=10)
     hist = run_batch(game, leader, follower, 2000, seed=1, record="none")
     np.testing.assert_allclose(hist.final_leader, 0.0, atol=1e-8)
+
+
+@pytest.mark.parametrize(("eta", "x_end"), [(1.0, None), (0.5, 24.5), (0.25, 19.6)])
+def test_where_lola_goes_on_the_duopoly(eta, x_end):
+    # f1 = x (50 - x - y) - x, f2 = y (50 - x - y) - y: grad_x f1 = 49 - 2x - y, grad_y f1 = -x,
+    # grad_y f2 = 49 - x - 2y, grad_yx f1 = grad_yx f2 = -1. Corrected LOLA:
+    # g = 49 - 2x - y + eta (x - (49 - x - 2y)) = (1 - eta) 49 - 2 (1 - eta) x - (1 - 2 eta) y.
+    # eta = 1 (the catalog's default): g = y >= 0, so x climbs until y = r(x) = 0, at x >= 49
+    # (to the box's edge 50 when it overshoots, and against a noisy follower, whose y >= 0);
+    # eta = 1/2 (the Newton step for grad_yy f2 = -2): g = 24.5 - x, the DSE;
+    # eta = 1/4 with y = r(x) = (49 - x) / 2: g = 24.5 - 1.25 x = 0 at x = 19.6.
+    game = Duopoly()
+    leader = lola_leader(game, 8, {"lookahead": eta, "seed": 3})
+    follower = GradientAscentFollower(game, 0.1, num_envs=8)
+    hist = run_batch(game, leader, follower, 5000, seed=3, record="none")
+    x = hist.final_leader[:, 0]
+    if x_end is None:
+        assert np.all((x >= 49.0 - 1e-6) & (x <= 50.0)), x
+        assert np.all(hist.final_follower[:, 0] <= 1e-6), hist.final_follower
+    else:
+        np.testing.assert_allclose(x, x_end, atol=1e-6)
 
 
 def test_factory_and_validation():

@@ -106,6 +106,18 @@ def _directions(game, rng, S):
     return {"x": rng.normal(size=(S, game.d1)), "y": rng.normal(size=(S, game.d2))}
 
 
+#: Methods whose NumPy values changed on purpose since the frozen copy, and why; each is
+#: checked against its exact value here and against the frozen difference to its tolerance.
+CHANGED = {
+    ("RandomQuadraticGame", "leader_hess_yx"): (
+        "closed form B^T instead of the base class's difference: LOLA (correction=True) "
+        "read the difference, whose error amplified the gradient's last bits by about "
+        "1 / step, so the JAX engine's replay drifted by 2.8e-12 after 3000 stages",
+        lambda g, x, y: np.broadcast_to(g.B.T, x.shape[:-1] + g.B.T.shape),
+    ),
+}
+
+
 @pytest.mark.parametrize(("new", "frozen", "kw"), CASES, ids=[c[0].__name__ for c in CASES])
 def test_numpy_results_are_the_old_code_bit_for_bit(new, frozen, kw):
     """Every derivative, Hessian block and product, the hierarchical gradient (interior and
@@ -122,6 +134,11 @@ def test_numpy_results_are_the_old_code_bit_for_bit(new, frozen, kw):
                 continue
             a, b = np.asarray(_call(g_new, name, x, y, v)), np.asarray(_call(g_old, name, x, y, v))
             assert a.shape == b.shape and a.dtype == b.dtype, name
+            changed = CHANGED.get((new.__name__, name))
+            if changed is not None:
+                np.testing.assert_array_equal(a, changed[1](g_new, x, y))
+                np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-8)
+                continue
             np.testing.assert_array_equal(a, b, err_msg=f"{new.__name__}.{name}")
 
 
