@@ -37,17 +37,19 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-#: ``payoff_hvp``'s operand per ``(player, block)``: the attribute holding ``H^T`` of the block
-#: (None: the zero block).
-_HVP_OPERANDS = {
-    ("leader", "xx"): "_neg_A",
-    ("leader", "xy"): "_Bt",
-    ("leader", "yx"): "B",
-    ("leader", "yy"): "_neg_C",
+#: ``payoff_hvp``'s operand per ``(player, block)``: the attribute holding ``H^T`` of the block,
+#: or of ``-H^T`` with ``True`` (the product is then negated: ``v (-M) = -(v M)`` bit for bit,
+#: IEEE rounding being symmetric in sign, and the follower's ``-H`` product reads the matrix its
+#: gradient reads, one matrix less to stream per stage); None: the zero block.
+_HVP_OPERANDS: dict[tuple[str, str], tuple[str, bool] | None] = {
+    ("leader", "xx"): ("A", True),
+    ("leader", "xy"): ("_Bt", False),
+    ("leader", "yx"): ("B", False),
+    ("leader", "yy"): ("C", True),
     ("follower", "xx"): None,
-    ("follower", "xy"): "G",
-    ("follower", "yx"): "_Gt",
-    ("follower", "yy"): "_neg_H",
+    ("follower", "xy"): ("G", False),
+    ("follower", "yx"): ("_Gt", False),
+    ("follower", "yy"): ("H", True),
 }
 _UNKNOWN = object()
 
@@ -220,8 +222,6 @@ class RandomQuadraticGame(Game):
         self._Bt, self._Gt, self._R, self._Rt, self._r0 = map(_frozen, (B.T, G.T, R, R.T, r0))
         self._M = _frozen(M)
         self._neg_H = _frozen(-H)
-        self._neg_A: np.ndarray = _frozen(-A)
-        self._neg_C: np.ndarray = _frozen(-C)
         half = L * np.abs(R).sum(axis=1) + 1.0
         super().__init__(np.full(d1, -L), np.full(d1, L), r0 - half, r0 + half, mu=mu, K2=K2)
         _checks.finite_on_boxes(self, **params)
@@ -281,10 +281,13 @@ class RandomQuadraticGame(Game):
                 f"player must be 'leader' or 'follower' and block one of 'xx', 'xy', 'yx', "
                 f"'yy', got player={player!r}, block={block!r}"
             )
-        name = cast("str | None", found)
+        operand = cast("tuple[str, bool] | None", found)
         n_b = self.d1 if block[1] == "x" else self.d2
         n_a = self.d1 if block[0] == "x" else self.d2
-        xp = namespace(x, y, v)
+        if type(v) is np.ndarray and type(x) is np.ndarray and type(y) is np.ndarray:
+            xp = np  # the per-stage case, without the namespace lookup
+        else:
+            xp = namespace(x, y, v)
         if xp is not np:  # traced (the JAX engine): the same product in the arrays' namespace
             v = xp.asarray(v, dtype=xp.float64)
             if v.ndim < 1 or v.shape[-1] != n_b:
@@ -292,15 +295,25 @@ class RandomQuadraticGame(Game):
                     f"v must have shape (..., {n_b}) for block {block!r}, got {v.shape}"
                 )
             batch = np.broadcast_shapes(np.shape(x)[:-1], np.shape(y)[:-1], v.shape[:-1])
-            out = xp.zeros(v.shape[:-1] + (n_a,), dtype=xp.float64)
-            return spread(out if name is None else v @ getattr(self, name), batch + (n_a,))
+            if operand is None:
+                out = xp.zeros(v.shape[:-1] + (n_a,), dtype=xp.float64)
+            else:
+                out = v @ getattr(self, operand[0])
+                out = -out if operand[1] else out
+            return spread(out, batch + (n_a,))
         if type(v) is not np.ndarray or v.dtype != np.float64:
             v = np.asarray(v, dtype=np.float64)
-        if v.ndim < 1 or v.shape[-1] != n_b:
-            raise ValueError(f"v must have shape (..., {n_b}) for block {block!r}, got {v.shape}")
+        shape = v.shape
+        if not shape or shape[-1] != n_b:
+            raise ValueError(f"v must have shape (..., {n_b}) for block {block!r}, got {shape}")
         # Row vectors: (H v)^T = v^T H^T, and each operand above is stored as H^T's.
-        out = np.zeros(v.shape[:-1] + (n_a,)) if name is None else v @ getattr(self, name)
-        lead = v.shape[:-1]
+        if operand is None:
+            out = np.zeros(shape[:-1] + (n_a,))
+        else:
+            out = v @ getattr(self, operand[0])
+            if operand[1]:
+                np.negative(out, out=out)  # a fresh array: negated in place
+        lead = shape[:-1]
         if np.shape(x)[:-1] == lead and np.shape(y)[:-1] == lead:
             return out  # the per-stage case: a fresh array of the batch's shape already
         batch = np.broadcast_shapes(np.shape(x)[:-1], np.shape(y)[:-1], lead)
