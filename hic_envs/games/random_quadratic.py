@@ -38,9 +38,10 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 
 
 #: ``payoff_hvp``'s operand per ``(player, block)``: the attribute holding ``H^T`` of the block,
-#: or of ``-H^T`` with ``True`` (the product is then negated: ``v (-M) = -(v M)`` bit for bit,
-#: IEEE rounding being symmetric in sign, and the follower's ``-H`` product reads the matrix its
-#: gradient reads, one matrix less to stream per stage); None: the zero block.
+#: or of ``-H^T`` with ``True``: the product is then ``0 - v M``, bit for bit ``v (-M)`` (IEEE
+#: rounding is symmetric in sign, and an exact zero stays ``+0``, where ``-(v M)`` would give
+#: ``-0``), so the follower's ``-H`` product reads the matrix its gradient reads: one matrix less
+#: to stream per stage. None: the zero block.
 _HVP_OPERANDS: dict[tuple[str, str], tuple[str, bool] | None] = {
     ("leader", "xx"): ("A", True),
     ("leader", "xy"): ("_Bt", False),
@@ -299,7 +300,7 @@ class RandomQuadraticGame(Game):
                 out = xp.zeros(v.shape[:-1] + (n_a,), dtype=xp.float64)
             else:
                 out = v @ getattr(self, operand[0])
-                out = -out if operand[1] else out
+                out = 0.0 - out if operand[1] else out
             return spread(out, batch + (n_a,))
         if type(v) is not np.ndarray or v.dtype != np.float64:
             v = np.asarray(v, dtype=np.float64)
@@ -312,7 +313,7 @@ class RandomQuadraticGame(Game):
         else:
             out = v @ getattr(self, operand[0])
             if operand[1]:
-                np.negative(out, out=out)  # a fresh array: negated in place
+                np.subtract(0.0, out, out=out)  # a fresh array: negated in place
         lead = shape[:-1]
         if np.shape(x)[:-1] == lead and np.shape(y)[:-1] == lead:
             return out  # the per-stage case: a fresh array of the batch's shape already
