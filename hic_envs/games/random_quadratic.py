@@ -37,20 +37,17 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-#: ``payoff_hvp``'s operand per ``(player, block)``: the attribute holding ``H^T`` of the block,
-#: or of ``-H^T`` with ``True``: the product is then ``0 - v M``, bit for bit ``v (-M)`` (IEEE
-#: rounding is symmetric in sign, and an exact zero stays ``+0``, where ``-(v M)`` would give
-#: ``-0``), so the follower's ``-H`` product reads the matrix its gradient reads: one matrix less
-#: to stream per stage. None: the zero block.
-_HVP_OPERANDS: dict[tuple[str, str], tuple[str, bool] | None] = {
-    ("leader", "xx"): ("A", True),
-    ("leader", "xy"): ("_Bt", False),
-    ("leader", "yx"): ("B", False),
-    ("leader", "yy"): ("C", True),
+#: ``payoff_hvp``'s operand per ``(player, block)``: the attribute holding ``H^T`` of the block
+#: (None: the zero block).
+_HVP_OPERANDS = {
+    ("leader", "xx"): "_neg_A",
+    ("leader", "xy"): "_Bt",
+    ("leader", "yx"): "B",
+    ("leader", "yy"): "_neg_C",
     ("follower", "xx"): None,
-    ("follower", "xy"): ("G", False),
-    ("follower", "yx"): ("_Gt", False),
-    ("follower", "yy"): ("H", True),
+    ("follower", "xy"): "G",
+    ("follower", "yx"): "_Gt",
+    ("follower", "yy"): "_neg_H",
 }
 _UNKNOWN = object()
 
@@ -223,6 +220,8 @@ class RandomQuadraticGame(Game):
         self._Bt, self._Gt, self._R, self._Rt, self._r0 = map(_frozen, (B.T, G.T, R, R.T, r0))
         self._M = _frozen(M)
         self._neg_H = _frozen(-H)
+        self._neg_A: np.ndarray = _frozen(-A)
+        self._neg_C: np.ndarray = _frozen(-C)
         half = L * np.abs(R).sum(axis=1) + 1.0
         super().__init__(np.full(d1, -L), np.full(d1, L), r0 - half, r0 + half, mu=mu, K2=K2)
         _checks.finite_on_boxes(self, **params)
@@ -240,10 +239,11 @@ class RandomQuadraticGame(Game):
 
     # ------------------------------------------------------------------ derivatives
     def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return -(x @ self.A) + y @ self._Bt + self.a
+        # y B^T - x A: (-p) + q is q - p in IEEE arithmetic (the same bits, one operation less).
+        return y @ self._Bt - x @ self.A + self.a
 
     def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return -(y @ self.H) + x @ self._Gt + self.h
+        return x @ self._Gt - y @ self.H + self.h  # as leader_grad: the same bits
 
     def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return x @ self.B - y @ self.C + self.c
@@ -282,43 +282,33 @@ class RandomQuadraticGame(Game):
                 f"player must be 'leader' or 'follower' and block one of 'xx', 'xy', 'yx', "
                 f"'yy', got player={player!r}, block={block!r}"
             )
-        operand = cast("tuple[str, bool] | None", found)
+        name = cast("str | None", found)
         n_b = self.d1 if block[1] == "x" else self.d2
         n_a = self.d1 if block[0] == "x" else self.d2
         if type(v) is np.ndarray and type(x) is np.ndarray and type(y) is np.ndarray:
-            xp = np  # the per-stage case, without the namespace lookup
-        else:
-            xp = namespace(x, y, v)
-        if xp is not np:  # traced (the JAX engine): the same product in the arrays' namespace
-            v = xp.asarray(v, dtype=xp.float64)
+            # The per-stage case (NumPy arrays), without the namespace lookup.
+            if v.dtype != np.float64:
+                v = v.astype(np.float64)
+            lead = v.shape[:-1]
             if v.ndim < 1 or v.shape[-1] != n_b:
                 raise ValueError(
                     f"v must have shape (..., {n_b}) for block {block!r}, got {v.shape}"
                 )
-            batch = np.broadcast_shapes(np.shape(x)[:-1], np.shape(y)[:-1], v.shape[:-1])
-            if operand is None:
-                out = xp.zeros(v.shape[:-1] + (n_a,), dtype=xp.float64)
-            else:
-                out = v @ getattr(self, operand[0])
-                out = 0.0 - out if operand[1] else out
-            return spread(out, batch + (n_a,))
-        if type(v) is not np.ndarray or v.dtype != np.float64:
-            v = np.asarray(v, dtype=np.float64)
-        shape = v.shape
-        if not shape or shape[-1] != n_b:
-            raise ValueError(f"v must have shape (..., {n_b}) for block {block!r}, got {shape}")
-        # Row vectors: (H v)^T = v^T H^T, and each operand above is stored as H^T's.
-        if operand is None:
-            out = np.zeros(shape[:-1] + (n_a,))
-        else:
-            out = v @ getattr(self, operand[0])
-            if operand[1]:
-                np.subtract(0.0, out, out=out)  # a fresh array: negated in place
-        lead = shape[:-1]
-        if np.shape(x)[:-1] == lead and np.shape(y)[:-1] == lead:
-            return out  # the per-stage case: a fresh array of the batch's shape already
-        batch = np.broadcast_shapes(np.shape(x)[:-1], np.shape(y)[:-1], lead)
-        return np.broadcast_to(out, batch + (n_a,)).copy()
+            # Row vectors: (H v)^T = v^T H^T, and each operand above is stored as H^T's.
+            out = np.zeros(lead + (n_a,)) if name is None else v @ getattr(self, name)
+            if x.shape[:-1] == lead and y.shape[:-1] == lead:
+                return out  # a fresh array of the batch's shape already
+            batch = np.broadcast_shapes(x.shape[:-1], y.shape[:-1], lead)
+            return np.broadcast_to(out, batch + (n_a,)).copy()
+        xp = namespace(x, y, v)
+        v = xp.asarray(v, dtype=xp.float64)
+        if v.ndim < 1 or v.shape[-1] != n_b:
+            raise ValueError(f"v must have shape (..., {n_b}) for block {block!r}, got {v.shape}")
+        batch = np.broadcast_shapes(np.shape(x)[:-1], np.shape(y)[:-1], v.shape[:-1])
+        # Python or NumPy scalars and lists here; traced arrays (the JAX engine): the same
+        # product in their namespace.
+        out = xp.zeros(v.shape[:-1] + (n_a,), dtype=xp.float64)
+        return spread(out if name is None else v @ getattr(self, name), batch + (n_a,))
 
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``-H`` broadcast to ``(..., d2, d2)``: a read-only view."""

@@ -205,10 +205,10 @@ def test_a_numerical_best_response_is_refused_by_its_declaration():
 
 @pytest.mark.parametrize(("d", "S"), [(3, 5), (256, 8)])
 def test_random_quadratic_products_keep_their_bits_and_signed_zeros(d, S):
-    """``RandomQuadraticGame.payoff_hvp`` negates ``v A``, ``v C``, ``v H`` instead of
-    multiplying by stored negated copies: every block's bytes (so the sign of an exact zero
-    too: zero rows of ``v`` give ``+0`` as ``v (-M)`` did) are the frozen code's, batched and
-    for one row, in this process."""
+    """``RandomQuadraticGame.payoff_hvp``'s NumPy fast path (no namespace lookup) and its
+    gradients written ``q - p`` for ``-p + q``: every block's and gradient's bytes (so the
+    sign of an exact zero too: a zero row of ``v`` and ``x = y = 0``) are the frozen code's,
+    batched and for one row, in this process."""
     g_new = games.RandomQuadraticGame(d, d, seed=3)
     g_old = old.random_quadratic.RandomQuadraticGame(d, d, seed=3)
     rng = np.random.default_rng(d)
@@ -221,3 +221,8 @@ def test_random_quadratic_products_keep_their_bits_and_signed_zeros(d, S):
             assert a.shape == b.shape and a.dtype == b.dtype, (player, block)
             assert a.tobytes() == b.tobytes(), (player, block, args[2].shape)
             assert a.flags.writeable
+    x[1], y[1] = 0.0, 0.0
+    for name in ("leader_grad", "follower_grad", "leader_grad_y"):
+        for args in ((x, y), (x[1], y[1]), (x, y[2])):
+            a, b = getattr(g_new, name)(*args), getattr(g_old, name)(*args)
+            assert a.shape == b.shape and a.tobytes() == b.tobytes(), name
