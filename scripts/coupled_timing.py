@@ -15,10 +15,15 @@ set-up, ``scripts/scaling.py``), per update:
   largest distance ``|x - x*|`` over the rows at the end; and the same with
   ``cg_iters=2`` (two iterations per stage: the solve tracked across stages);
 
-each with the game's own ``payoff_hvp`` (today the base class's default for this game: its
-dense blocks times ``v``) and with a closed-form product ``v @ H`` (a subclass here, what a
-game of many parameters overrides; random_quadratic.py itself is another helper's). The
-relative error of the CG direction against the dense one is shown.
+each with the game's own ``payoff_hvp`` (a closed form: one product with a coefficient
+matrix) and with the closed-form product ``v @ H`` written in a subclass here. The relative
+error of the CG direction against the dense one is shown; and, as a floor for the
+two-iteration update, ``products alone``: the µs of that update's eight ``(S, d) @ (d, d)``
+products by themselves, in play's order (``grad_y f1``: ``x B``, ``y C``; the first residual
+and two CG iterations: three ``v (-H)``; ``grad_x f1``: ``x A``, ``y B^T``; ``f2_xy w``:
+``w G``), with the follower's two (``y H``, ``x G^T``) between updates, not counted: what a
+leader update costs with no Python or element-wise work at all (the products' matrices are
+read from memory again at each update once the ones in play exceed the core's cache).
 
 ``--covariance d ...`` (instead of the table above): the covariance GAN at data dimension
 ``d`` (``d^2`` parameters per player; ``d = 100`` is 1e4), where nothing may form a
@@ -124,6 +129,22 @@ def _in_play_us(
     return spent / stages * 1e6, float(score(leader.strategies).max())
 
 
+def products_us(game: RandomQuadraticGame, S: int, stages: int) -> float:
+    """Mean µs of the two-iteration update's eight products alone (the module docstring), over
+    ``stages`` updates with the follower's two products between them."""
+    A, B, C, G, H = game.A, game.B, game.C, game.G, game.H
+    Bt, Gt, neg_H = np.ascontiguousarray(B.T), np.ascontiguousarray(G.T), -H  # the game's layout
+    rng = np.random.default_rng(0)
+    x, y, w = (rng.standard_normal((S, n)) for n in (game.d1, game.d2, game.d2))
+    spent = 0.0
+    for stage in range(stages + 1):  # the first update warms up: not counted
+        t = time.perf_counter()
+        x @ B, y @ C, w @ neg_H, w @ neg_H, w @ neg_H, x @ A, y @ Bt, w @ G
+        spent += (time.perf_counter() - t) if stage else 0.0
+        y @ H, x @ Gt
+    return spent / stages * 1e6
+
+
 def covariance_row(d: int, cfg: Config) -> str:
     """The covariance GAN's row at data dimension ``d``."""
     game = CovarianceGAN(d)
@@ -154,6 +175,7 @@ def rows(d: int, cfg: Config) -> list[str]:
     if d <= cfg.dense_max:
         dense = f"{_us(lambda: Game.total_leader_grad(base, x, y)):.4g}"
     w0 = np.zeros((S, d))
+    floor = products_us(base, S, cfg.stages)
     out = []
     for label, game in (("game's", base), ("closed form", closed)):
         D, _ = rules.hierarchical_cg(game, x, y, w0, 500, 1e-6)
@@ -170,7 +192,7 @@ def rows(d: int, cfg: Config) -> list[str]:
         err = float(np.abs(D - ref).max() / np.abs(ref).max())
         out.append(
             f"| {d} | {build:.2g} | {dense} | {label} | {cold:.4g} ({iters}) | {err:.1e} | "
-            f"{play:.4g} ({dist:.1e}) | {play2:.4g} ({dist2:.1e}) |"
+            f"{play:.4g} ({dist:.1e}) | {play2:.4g} ({dist2:.1e}) | {floor:.4g} |"
         )
     return out
 
@@ -188,8 +210,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     print(
         "| d | build s | dense µs | HVP | CG cold µs (iters) | CG rel. error | "
-        "CG in play µs (max dist.) | CG 2 iterations in play µs (max dist.) |\n"
-        "|---:|---:|---:|---|---:|---:|---:|---:|"
+        "CG in play µs (max dist.) | CG 2 iterations in play µs (max dist.) | "
+        "products alone µs |\n"
+        "|---:|---:|---:|---|---:|---:|---:|---:|---:|"
     )
     for d in cfg.dims:
         for line in rows(d, cfg):

@@ -193,13 +193,19 @@ def conjugate_gradient(
     p = r
     rs = _dot(r, r)
     stop = (tol * tol) * _dot(b, b)
-    if xp is np:
+    if xp is np:  # step's operations inline (this runs at every stage of the NumPy engine)
+        reduce = np.add.reduce  # what ndarray.sum calls: the same pairwise sums
         k = 0
-        while k < iters and bool(np.any(rs > stop)):
+        while k < iters and (rs > stop).any():
+            ap = matvec(p)
+            alpha = rs / (reduce(p * ap, axis=-1, keepdims=True) + tiny)
             if k + 1 == iters:  # the last allowed step: its residual and direction are never read
-                ap = matvec(p)
-                return u + (rs / (_dot(p, ap) + tiny)) * p, iters
-            u, r, p, rs = step(u, r, p, rs)
+                return u + alpha * p, iters
+            u = u + alpha * p
+            r = r - alpha * ap
+            rs_new = reduce(r * r, axis=-1, keepdims=True)
+            p = r + (rs_new / (rs + tiny)) * p
+            rs = rs_new
             k += 1
         return u, k
 

@@ -239,10 +239,11 @@ class RandomQuadraticGame(Game):
 
     # ------------------------------------------------------------------ derivatives
     def leader_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return -(x @ self.A) + y @ self._Bt + self.a
+        # y B^T - x A: (-p) + q is q - p in IEEE arithmetic (the same bits, one operation less).
+        return y @ self._Bt - x @ self.A + self.a
 
     def follower_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return -(y @ self.H) + x @ self._Gt + self.h
+        return x @ self._Gt - y @ self.H + self.h  # as leader_grad: the same bits
 
     def leader_grad_y(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return x @ self.B - y @ self.C + self.c
@@ -284,27 +285,30 @@ class RandomQuadraticGame(Game):
         name = cast("str | None", found)
         n_b = self.d1 if block[1] == "x" else self.d2
         n_a = self.d1 if block[0] == "x" else self.d2
-        xp = namespace(x, y, v)
-        if xp is not np:  # traced (the JAX engine): the same product in the arrays' namespace
-            v = xp.asarray(v, dtype=xp.float64)
+        if type(v) is np.ndarray and type(x) is np.ndarray and type(y) is np.ndarray:
+            # The per-stage case (NumPy arrays), without the namespace lookup.
+            if v.dtype != np.float64:
+                v = v.astype(np.float64)
+            lead = v.shape[:-1]
             if v.ndim < 1 or v.shape[-1] != n_b:
                 raise ValueError(
                     f"v must have shape (..., {n_b}) for block {block!r}, got {v.shape}"
                 )
-            batch = np.broadcast_shapes(np.shape(x)[:-1], np.shape(y)[:-1], v.shape[:-1])
-            out = xp.zeros(v.shape[:-1] + (n_a,), dtype=xp.float64)
-            return spread(out if name is None else v @ getattr(self, name), batch + (n_a,))
-        if type(v) is not np.ndarray or v.dtype != np.float64:
-            v = np.asarray(v, dtype=np.float64)
+            # Row vectors: (H v)^T = v^T H^T, and each operand above is stored as H^T's.
+            out = np.zeros(lead + (n_a,)) if name is None else v @ getattr(self, name)
+            if x.shape[:-1] == lead and y.shape[:-1] == lead:
+                return out  # a fresh array of the batch's shape already
+            batch = np.broadcast_shapes(x.shape[:-1], y.shape[:-1], lead)
+            return np.broadcast_to(out, batch + (n_a,)).copy()
+        xp = namespace(x, y, v)
+        v = xp.asarray(v, dtype=xp.float64)
         if v.ndim < 1 or v.shape[-1] != n_b:
             raise ValueError(f"v must have shape (..., {n_b}) for block {block!r}, got {v.shape}")
-        # Row vectors: (H v)^T = v^T H^T, and each operand above is stored as H^T's.
-        out = np.zeros(v.shape[:-1] + (n_a,)) if name is None else v @ getattr(self, name)
-        lead = v.shape[:-1]
-        if np.shape(x)[:-1] == lead and np.shape(y)[:-1] == lead:
-            return out  # the per-stage case: a fresh array of the batch's shape already
-        batch = np.broadcast_shapes(np.shape(x)[:-1], np.shape(y)[:-1], lead)
-        return np.broadcast_to(out, batch + (n_a,)).copy()
+        batch = np.broadcast_shapes(np.shape(x)[:-1], np.shape(y)[:-1], v.shape[:-1])
+        # Python or NumPy scalars and lists here; traced arrays (the JAX engine): the same
+        # product in their namespace.
+        out = xp.zeros(v.shape[:-1] + (n_a,), dtype=xp.float64)
+        return spread(out if name is None else v @ getattr(self, name), batch + (n_a,))
 
     def follower_hess_yy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``-H`` broadcast to ``(..., d2, d2)``: a read-only view."""

@@ -13,6 +13,7 @@ def test_rows_time_both_products_and_agree_with_the_dense_update(load_script):
     for line in lines:
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert float(cells[5]) < 1e-5  # CG direction vs the dense one, relative
+        assert len(cells) == 9 and float(cells[8]) > 0  # the products alone, µs
 
 
 def test_closed_form_hvp_equals_the_game_default(load_script):

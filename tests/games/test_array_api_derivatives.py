@@ -218,3 +218,28 @@ def test_a_numerical_best_response_is_refused_by_its_declaration():
     leader = catalog.make_leader("hierarchical", game, 2, {}, partner=follower)
     h = make_runner(game, leader, follower, 0, backend="jax").run(20)
     assert np.isfinite(h.final_leader).all()
+
+
+@pytest.mark.parametrize(("d", "S"), [(3, 5), (256, 8)])
+def test_random_quadratic_products_keep_their_bits_and_signed_zeros(d, S):
+    """``RandomQuadraticGame.payoff_hvp``'s NumPy fast path (no namespace lookup) and its
+    gradients written ``q - p`` for ``-p + q``: every block's and gradient's bytes (so the
+    sign of an exact zero too: a zero row of ``v`` and ``x = y = 0``) are the frozen code's,
+    batched and for one row, in this process."""
+    g_new = games.RandomQuadraticGame(d, d, seed=3)
+    g_old = old.random_quadratic.RandomQuadraticGame(d, d, seed=3)
+    rng = np.random.default_rng(d)
+    x, y = rng.normal(size=(S, d)), rng.normal(size=(S, d))
+    v = rng.normal(size=(S, d))
+    v[1] = 0.0  # a zero row: exact zeros in every product
+    for player, block in BLOCKS:
+        for args in ((x, y, v), (x[1], y[1], v[1]), (x, y, v[2])):
+            a, b = g_new.payoff_hvp(player, block, *args), g_old.payoff_hvp(player, block, *args)
+            assert a.shape == b.shape and a.dtype == b.dtype, (player, block)
+            assert a.tobytes() == b.tobytes(), (player, block, args[2].shape)
+            assert a.flags.writeable
+    x[1], y[1] = 0.0, 0.0
+    for name in ("leader_grad", "follower_grad", "leader_grad_y"):
+        for args in ((x, y), (x[1], y[1]), (x, y[2])):
+            a, b = getattr(g_new, name)(*args), getattr(g_old, name)(*args)
+            assert a.shape == b.shape and a.tobytes() == b.tobytes(), name
