@@ -24,6 +24,11 @@ and two CG iterations: three ``v (-H)``; ``grad_x f1``: ``x A``, ``y B^T``; ``f2
 ``w G``), with the follower's two (``y H``, ``x G^T``) between updates, not counted: what a
 leader update costs with no Python or element-wise work at all (the products' matrices are
 read from memory again at each update once the ones in play exceed the core's cache).
+The last column divides the dense, in-play and two-iteration times by ``seeds``: µs per
+update per seed, the unit of the scaling study's "generic coupled µs per update"
+(:func:`agents.compose.engines.bench.scaling_study`, ``_generic_hierarchical_us``: the
+time of a batch over its ``S``), where issue 20 measured the dense update at 1.07 ms at
+``d = 256`` with 8 seeds.
 
 ``--covariance d ...`` (instead of the table above): the covariance GAN at data dimension
 ``d`` (``d^2`` parameters per player; ``d = 100`` is 1e4), where nothing may form a
@@ -171,9 +176,10 @@ def rows(d: int, cfg: Config) -> list[str]:
     x = rng.uniform(base.leader_low, base.leader_high, (S, d))
     y = rng.uniform(base.follower_low, base.follower_high, (S, d))
     ref = base.total_leader_grad(x, y)  # the game's closed form (no solve per call)
-    dense = "–"
+    dense, dense_us = "–", None
     if d <= cfg.dense_max:
-        dense = f"{_us(lambda: Game.total_leader_grad(base, x, y)):.4g}"
+        dense_us = _us(lambda: Game.total_leader_grad(base, x, y))
+        dense = f"{dense_us:.4g}"
     w0 = np.zeros((S, d))
     floor = products_us(base, S, cfg.stages)
     out = []
@@ -190,9 +196,13 @@ def rows(d: int, cfg: Config) -> list[str]:
         play, dist = _in_play_us(game, S, cfg.stages)
         play2, dist2 = _in_play_us(game, S, cfg.stages, cg_iters=2)
         err = float(np.abs(D - ref).max() / np.abs(ref).max())
+        per_seed = " / ".join(
+            "–" if v is None else f"{v / S:.3g}" for v in (dense_us, play, play2)
+        )
         out.append(
             f"| {d} | {build:.2g} | {dense} | {label} | {cold:.4g} ({iters}) | {err:.1e} | "
-            f"{play:.4g} ({dist:.1e}) | {play2:.4g} ({dist2:.1e}) | {floor:.4g} |"
+            f"{play:.4g} ({dist:.1e}) | {play2:.4g} ({dist2:.1e}) | {floor:.4g} | "
+            f"{per_seed} |"
         )
     return out
 
@@ -211,8 +221,8 @@ def main(argv: list[str] | None = None) -> None:
     print(
         "| d | build s | dense µs | HVP | CG cold µs (iters) | CG rel. error | "
         "CG in play µs (max dist.) | CG 2 iterations in play µs (max dist.) | "
-        "products alone µs |\n"
-        "|---:|---:|---:|---|---:|---:|---:|---:|---:|"
+        "products alone µs | per seed µs: dense / in play / 2 iterations |\n"
+        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"
     )
     for d in cfg.dims:
         for line in rows(d, cfg):

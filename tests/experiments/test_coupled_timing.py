@@ -13,7 +13,11 @@ def test_rows_time_both_products_and_agree_with_the_dense_update(load_script):
     for line in lines:
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert float(cells[5]) < 1e-5  # CG direction vs the dense one, relative
-        assert len(cells) == 9 and float(cells[8]) > 0  # the products alone, µs
+        assert len(cells) == 10 and float(cells[8]) > 0  # the products alone, µs
+        dense, play, play2 = (float(v) for v in cells[9].split(" / "))  # per seed: / S
+        assert dense == pytest.approx(float(cells[2]) / 2, rel=1e-2)
+        assert play == pytest.approx(float(cells[6].split()[0]) / 2, rel=1e-2)
+        assert play2 == pytest.approx(float(cells[7].split()[0]) / 2, rel=1e-2)
 
 
 def test_closed_form_hvp_equals_the_game_default(load_script):
