@@ -196,9 +196,7 @@ def rows(d: int, cfg: Config) -> list[str]:
         play, dist = _in_play_us(game, S, cfg.stages)
         play2, dist2 = _in_play_us(game, S, cfg.stages, cg_iters=2)
         err = float(np.abs(D - ref).max() / np.abs(ref).max())
-        per_seed = " / ".join(
-            "–" if v is None else f"{v / S:.3g}" for v in (dense_us, play, play2)
-        )
+        per_seed = " / ".join("–" if v is None else f"{v / S:.3g}" for v in (dense_us, play, play2))
         out.append(
             f"| {d} | {build:.2g} | {dense} | {label} | {cold:.4g} ({iters}) | {err:.1e} | "
             f"{play:.4g} ({dist:.1e}) | {play2:.4g} ({dist2:.1e}) | {floor:.4g} | "
