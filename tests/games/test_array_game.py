@@ -257,6 +257,13 @@ def test_fused_negated_sums_change_no_bit(seed, monkeypatch):
     assert "(-" not in src and " - " in src, src
 
 
+def _all_values(game, names, x, y, v) -> dict:
+    out = {n: getattr(game, n)(x, y) for n in names}
+    out["given"] = game.follower_grad_given(x)(y)
+    out["hvp"] = game.payoff_hvp("follower", "xy", x, y, v)
+    return out
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_elided_reshapes_change_no_bit(seed, monkeypatch):
     """The writer's pure reshapes held as their operands (element-wise operations run on the
@@ -288,15 +295,9 @@ def test_elided_reshapes_change_no_bit(seed, monkeypatch):
         x, y = _points(elided, seed, (5,))
         v = np.random.default_rng(seed).normal(size=(5, elided.d2))
 
-        def values(game):
-            out = {n: getattr(game, n)(x, y) for n in names}
-            out["given"] = game.follower_grad_given(x)(y)
-            out["hvp"] = game.payoff_hvp("follower", "xy", x, y, v)
-            return out
-
-        want = values(plain)
+        want = _all_values(plain, names, x, y, v)
         monkeypatch.setattr(_jaxpr_numpy, "ELIDE_RESHAPES", True)
-        got_all = values(elided)
+        got_all = _all_values(elided, names, x, y, v)
         for n, got in got_all.items():
             ref = want[n]
             got, ref = (got, ref) if isinstance(got, tuple) else ((got,), (ref,))
