@@ -7,6 +7,12 @@ NumPy statements (one per equation of the jaxpr, dead equations dropped) costs a
 microsecond per operation. :func:`to_numpy` writes that program when every primitive in it has
 a NumPy form below, and returns None otherwise (the caller then keeps the JAX function).
 
+``vmap`` moves each pair's arrays between ``(S, d)`` and ``(S,)`` shapes with reshapes (a
+NumPy call each, as many as the arithmetic in a small game's gradient);
+the writer holds a pure reshape's output as its operand and runs element-wise operations on
+the arrays as held (the same entries in C order, so the same values), reshaping only where
+an operation reads a shape (a contraction, a reduction, an output).
+
 This module does not import JAX: it reads the jaxpr's public attributes (``eqns``,
 ``primitive.name``, ``params``, ``invars``, ``outvars``, ``aval``, a literal's ``val``).
 """
@@ -231,6 +237,8 @@ def to_numpy(closed_jaxpr: Any, bound: tuple[int, ...] = ()) -> Callable | None:
     def is_literal(v) -> bool:
         return type(v).__name__ == "Literal"
 
+    literals: dict[tuple, str] = {}
+
     def ref(v) -> str:
         if is_literal(v):
             val = np.asarray(v.val)
@@ -240,8 +248,13 @@ def to_numpy(closed_jaxpr: Any, bound: tuple[int, ...] = ()) -> Callable | None:
             # operands (so the same bits), and about half the cost of a Python float, which
             # NumPy converts at every call (0.86 against 1.65 us for ``a - c`` on 32 entries,
             # NumPy 2.4). Other dtypes keep Python numbers (their weak promotion).
-            key = f"lit{len(env)}"
-            env[key] = val.astype(np.float64) if val.dtype == np.float64 else val
+            # One name per value (dtype, shape and bits), so that the same operation on the same
+            # number is written once (``seen`` below): autodiff repeats a payoff's constants.
+            same = (val.dtype.str, val.shape, val.tobytes())
+            key = literals.get(same)
+            if key is None:
+                key = literals[same] = f"lit{len(env)}"
+                env[key] = val.astype(np.float64) if val.dtype == np.float64 else val
             return key
         return names[id(v)]
 

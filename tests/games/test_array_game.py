@@ -313,6 +313,10 @@ def test_elided_reshapes_change_no_bit(seed, monkeypatch):
     src = duo._jit[("follower_grad_given", (4, 1), (4, 1))].source
     rest = src.split("def rest(")[1]
     assert "reshape" not in rest and " - " in rest, src
+    # Equal literals are one name, so the payoffs' shared 50 - x is computed once.
+    duo.payoffs(x, y)
+    src = duo._jit[("payoffs", (4, 1), (4, 1))].source
+    assert src.count(" - in0)") == 1, src
 
 
 def test_follower_grad_given_refuses_what_is_not_finite():
