@@ -46,16 +46,10 @@ def checked_ascent_step(
 
 
 def _spread(v: Any, y: np.ndarray) -> np.ndarray:
-    """``v`` as an array of ``y``'s shape and dtype (itself if it is one already).
-
-    Assigned into a fresh array (the values of ``np.broadcast_to(np.asarray(v, y.dtype),
-    y.shape).copy()``, at a fraction of its cost: this runs twice per commitment interval,
-    for the interval's quiet stages and for its last one)."""
+    """``v`` as an array of ``y``'s shape and dtype (itself if it is one already)."""
     if type(v) is np.ndarray and v.shape == y.shape and v.dtype == y.dtype:
         return v
-    out = np.empty(y.shape, y.dtype)
-    out[...] = v
-    return out
+    return np.broadcast_to(np.asarray(v, y.dtype), y.shape).copy()
 
 
 #: Values (``stages x S x d``) of the unprojected points :func:`ascent_steps` keeps before it
