@@ -8,10 +8,10 @@ microsecond per operation. :func:`to_numpy` writes that program when every primi
 a NumPy form below, and returns None otherwise (the caller then keeps the JAX function).
 
 ``vmap`` moves each pair's arrays between ``(S, d)`` and ``(S,)`` shapes with reshapes (a
-NumPy call each, as many as the arithmetic in a small game's gradient);
-the writer holds a pure reshape's output as its operand and runs element-wise operations on
-the arrays as held (the same entries in C order, so the same values), reshaping only where
-an operation reads a shape (a contraction, a reduction, an output).
+NumPy call each, as many as the arithmetic in a small game's gradient); the writer holds a
+pure reshape's output as its operand and runs element-wise operations on the arrays as held
+(the same entries in C order, so the same values), reshaping only where an operation reads
+a shape (a contraction, a reduction, an output).
 
 This module does not import JAX: it reads the jaxpr's public attributes (``eqns``,
 ``primitive.name``, ``params``, ``invars``, ``outvars``, ``aval``, a literal's ``val``).
