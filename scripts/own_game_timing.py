@@ -17,8 +17,9 @@ whole processes (start-up, JAX's import and the results files included):
   schedules as ``ArrayGame, default``: what the default's extra intervals cost a built-in game.
 
 It prints the wall times side by side, the ratios to the built-in's median, the load average
-before and after, and each run's final median distance (the same job must land where the
-built-in does).
+before and after, each run's CPU time (user + system, of the process: less disturbed than the
+wall time by other jobs on a loaded machine, so its ratios are the ones to compare there) and
+each run's final median distance (the same job must land where the built-in does).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -74,6 +76,7 @@ def main() -> None:
     args = ap.parse_args()
     hic = [sys.executable, "-m", "agents.compose.cli"]
     times: dict[str, list[float]] = {k: [] for k in ROWS}
+    cpu: dict[str, list[float]] = {k: [] for k in ROWS}
     dist: dict[str, str] = {}
     load0 = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,22 +89,37 @@ def main() -> None:
                 out = Path(tmp, f"run{rep}-{row}")
                 cmd = [*hic, "run", *argv, "--stages", str(int(args.stages))]
                 cmd += ["--out", str(out), "--no-progress"]
-                t = time.perf_counter()
+                t, c = time.perf_counter(), _children_cpu()
                 done = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True)
                 if done.returncode != 0:
                     sys.exit(f"{' '.join(cmd)} failed:\n{done.stderr}")
                 times[name].append(time.perf_counter() - t)
+                cpu[name].append(_children_cpu() - c)
                 summary = json.loads((out / "summary.json").read_text())
                 dist[name] = f"{summary['final']['distance_to_dse']['median']:.3g}"
     load1 = os.getloadavg()
     base = statistics.median(times["built-in"])
+    base_cpu = statistics.median(cpu["built-in"])
     print(f"default job, {int(args.stages):,} stages, 32 seeds; {args.repeats} repeats in turn")
     print(f"load average before {load0[0]:.2f}, after {load1[0]:.2f} ({os.cpu_count()} cores)")
-    print(f"{'game':22s} {'wall times (s)':28s} {'median':>8s} {'ratio':>6s}  final distance")
+    print(
+        f"{'game':22s} {'wall times (s)':24s} {'median':>7s} {'ratio':>6s}  "
+        f"{'CPU times (s)':24s} {'median':>7s} {'ratio':>6s}  final distance"
+    )
     for name, ts in times.items():
-        med = statistics.median(ts)
+        med, med_cpu = statistics.median(ts), statistics.median(cpu[name])
         walls = ", ".join(f"{t:.1f}" for t in ts)
-        print(f"{name:22s} {walls:28s} {med:8.1f} {med / base:6.2f}  {dist[name]}")
+        cpus = ", ".join(f"{t:.1f}" for t in cpu[name])
+        print(
+            f"{name:22s} {walls:24s} {med:7.1f} {med / base:6.2f}  "
+            f"{cpus:24s} {med_cpu:7.1f} {med_cpu / base_cpu:6.2f}  {dist[name]}"
+        )
+
+
+def _children_cpu() -> float:
+    """User + system seconds of the child processes waited for so far."""
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
 
 
 if __name__ == "__main__":

@@ -7,12 +7,19 @@ NumPy statements (one per equation of the jaxpr, dead equations dropped) costs a
 microsecond per operation. :func:`to_numpy` writes that program when every primitive in it has
 a NumPy form below, and returns None otherwise (the caller then keeps the JAX function).
 
+``vmap`` moves each pair's arrays between ``(S, d)`` and ``(S,)`` shapes with reshapes (a
+NumPy call each, as many as the arithmetic in a small game's gradient); the writer holds a
+pure reshape's output as its operand and runs element-wise operations on the arrays as held
+(the same entries in C order, so the same values), reshaping only where an operation reads
+a shape (a contraction, a reduction, an output).
+
 This module does not import JAX: it reads the jaxpr's public attributes (``eqns``,
 ``primitive.name``, ``params``, ``invars``, ``outvars``, ``aval``, a literal's ``val``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -65,6 +72,13 @@ _UNARY = {
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 #: Write ``a + (-b)`` as ``a - b`` (:func:`to_numpy`; off only to test that it changes no bit).
 FUSE_NEGATED_SUMS = True
+#: Write no statement for a pure reshape: element-wise operations run on the array as it is
+#: held, and it is reshaped only where an operation reads its shape (:func:`to_numpy`; off only
+#: to test that it changes no bit).
+ELIDE_RESHAPES = True
+#: Element-wise primitives besides ``_BINARY`` and ``_UNARY`` (their values do not depend on the
+#: operands' shapes, only on the entries in C order).
+_ELEMENTWISE = {"integer_pow", "convert_element_type", "select_n"}
 #: Unary primitives that return their operand (no new array).
 _PASS = {"copy", "copy_p", "stop_gradient"}
 #: Primitives that compute a new array.
@@ -223,6 +237,8 @@ def to_numpy(closed_jaxpr: Any, bound: tuple[int, ...] = ()) -> Callable | None:
     def is_literal(v) -> bool:
         return type(v).__name__ == "Literal"
 
+    literals: dict[tuple, str] = {}
+
     def ref(v) -> str:
         if is_literal(v):
             val = np.asarray(v.val)
@@ -232,19 +248,38 @@ def to_numpy(closed_jaxpr: Any, bound: tuple[int, ...] = ()) -> Callable | None:
             # operands (so the same bits), and about half the cost of a Python float, which
             # NumPy converts at every call (0.86 against 1.65 us for ``a - c`` on 32 entries,
             # NumPy 2.4). Other dtypes keep Python numbers (their weak promotion).
-            key = f"lit{len(env)}"
-            env[key] = val.astype(np.float64) if val.dtype == np.float64 else val
+            # One name per value (dtype, shape and bits), so that the same operation on the same
+            # number is written once (``seen`` below): autodiff repeats a payoff's constants.
+            same = (val.dtype.str, val.shape, val.tobytes())
+            key = literals.get(same)
+            if key is None:
+                key = literals[same] = f"lit{len(env)}"
+                env[key] = val.astype(np.float64) if val.dtype == np.float64 else val
             return key
         return names[id(v)]
+
+    #: the shape of the array each name holds (a pure reshape's output is held as its operand)
+    held: dict[str, tuple] = {}
+
+    def ref_as(v, shape: tuple | None = None) -> str:
+        """``v``'s array in ``shape`` (default: its own): a reshape where it is held in
+        another."""
+        name = ref(v)
+        shape = _shape_of(v) if shape is None else shape
+        if is_literal(v) or held.get(name, shape) == shape:
+            return name
+        return _reshape(name, shape)
 
     def is_one(v) -> bool:
         return is_literal(v) and np.ndim(v.val) == 0 and float(np.asarray(v.val)) == 1.0
 
     for k, v in enumerate(jaxpr.invars):
         names[id(v)] = f"in{k}"
+        held[f"in{k}"] = _shape_of(v)
     for k, (v, c) in enumerate(zip(jaxpr.constvars, closed_jaxpr.consts, strict=True)):
         names[id(v)] = f"const{k}"
         env[f"const{k}"] = np.asarray(c)
+        held[f"const{k}"] = np.shape(env[f"const{k}"])
     # Dead-code elimination: keep the equations some output depends on.
     needed = {id(v) for v in jaxpr.outvars if not is_literal(v)}
     keep = []
@@ -323,15 +358,50 @@ def to_numpy(closed_jaxpr: Any, bound: tuple[int, ...] = ()) -> Callable | None:
                     early.add(id(out))
                 continue
         in_shapes = [tuple(getattr(v.aval, "shape", ())) for v in eqn.invars]
+        prim, out_shape = eqn.primitive.name, _shape_of(out)
+        if (
+            ELIDE_RESHAPES
+            and len(eqn.invars) == 1
+            and not is_literal(eqn.invars[0])
+            and _is_reshape(eqn, in_shapes[0])
+        ):
+            # A pure reshape (the same entries in C order): its operand's array, reshaped only
+            # where an operation reads the shape (ref_as).
+            src_var = eqn.invars[0]
+            names[id(out)] = names[id(src_var)]
+            if id(src_var) in early:
+                early.add(id(out))
+            if id(src_var) in fresh:
+                fresh.add(id(out))
+            continue
         expr: str | None
+        # An element-wise operation whose operands are held in one shape (and literals are
+        # numbers) runs on them as held: the same entries in the same order, so the same bits.
+        operands: list = []
+        if id(out) in fused:
+            operands = [fused[id(out)][0], negated[id(fused[id(out)][1])][0]]
+        elif prim in _BINARY or prim in _UNARY or prim in _ELEMENTWISE:
+            operands = list(eqn.invars)
+        arrays = [v for v in operands if not is_literal(v)]
+        shapes = {held[names[id(v)]] for v in arrays}
+        as_held = (
+            ELIDE_RESHAPES
+            and bool(arrays)
+            and len(shapes) == 1
+            and all(np.ndim(v.val) == 0 for v in operands if is_literal(v))
+            and all(math.prod(_shape_of(v)) == math.prod(out_shape) for v in arrays)
+        )
+        shape_out = next(iter(shapes)) if as_held else out_shape
         if id(out) in fused:
             kept, neg = fused[id(out)]
-            src, shape = negated[id(neg)]
-            sub = ref(src) if shape is None else _reshape(ref(src), shape)
-            expr = f"({ref(kept)} - {sub})"
+            src, _ = negated[id(neg)]
+            if as_held:
+                expr = f"({ref(kept)} - {ref(src)})"
+            else:
+                expr = f"({ref_as(kept)} - {ref_as(src, out_shape)})"
         else:
-            ins = [ref(v) for v in eqn.invars]
-            expr = _statement(eqn.primitive.name, eqn.params, ins, in_shapes, out.aval.shape)
+            ins = [ref(v) if as_held else ref_as(v) for v in eqn.invars]
+            expr = _statement(prim, eqn.params, ins, in_shapes, out.aval.shape)
         if expr is None:
             return None
         if expr in seen:
@@ -341,12 +411,12 @@ def to_numpy(closed_jaxpr: Any, bound: tuple[int, ...] = ()) -> Callable | None:
             continue
         seen[expr] = f"v{n}"
         names[id(out)] = f"v{n}"
+        held[f"v{n}"] = tuple(shape_out)
         if bound and all(is_literal(v) or id(v) in early for v in eqn.invars):
             early.add(id(out))
             head.append(f"    v{n} = {expr}")
         else:
             lines.append(f"    v{n} = {expr}")
-        prim = eqn.primitive.name
         if prim in _BINARY or (prim in _UNARY and prim not in _PASS) or prim in _COMPUTED:
             fresh.add(id(out))
         elif prim in _VIEWS and all(id(v) in fresh for v in eqn.invars if not is_literal(v)):
@@ -362,12 +432,13 @@ def to_numpy(closed_jaxpr: Any, bound: tuple[int, ...] = ()) -> Callable | None:
             and _shape_of(v) == shape
             and np.dtype(v.aval.dtype) == np.float64
         ):
-            # An array this program made (not a view of an input or a constant): no copy.
-            outs.append(ref(v))
+            # An array this program made (not a view of an input or a constant): no copy (a
+            # reshape of it where it is held in another shape).
+            outs.append(ref_as(v))
             returned.add(ref(v))
             continue
         same = not is_literal(v) and _shape_of(v) == shape
-        value = ref(v) if same else f"np.broadcast_to({ref(v)}, {shape!r})"
+        value = ref_as(v) if same else f"np.broadcast_to({ref(v)}, {shape!r})"
         outs.append(f"np.array({value}, dtype=np.float64)")
     free = [k for k in range(len(jaxpr.invars)) if k not in bound]
     args = ", ".join(f"in{k}" for k in free)

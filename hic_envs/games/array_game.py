@@ -57,9 +57,10 @@ class ArrayGame(Game):
     Two engines run it:
 
     * the NumPy engine (and everything else that passes NumPy arrays): arrays are converted at
-      the boundary, computed by a ``jax.jit``-compiled function (compiled once per batch shape,
-      in float64) and returned as float64 NumPy arrays; a non-finite result raises
-      ``ValueError``;
+      the boundary, computed by the traced program written out as NumPy code once per batch
+      shape, in float64 (``hic_envs.games._jaxpr_numpy``; a ``jax.jit``-compiled function where
+      an operation has no NumPy form there) and returned as float64 NumPy arrays; a
+      non-finite result raises ``ValueError``;
     * the JAX engine: given JAX arrays (or tracers) every method stays in JAX, so the engine
       traces the game into its compiled program (``jax_traceable`` is True).
 

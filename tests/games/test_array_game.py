@@ -257,6 +257,68 @@ def test_fused_negated_sums_change_no_bit(seed, monkeypatch):
     assert "(-" not in src and " - " in src, src
 
 
+def _all_values(game, names, x, y, v) -> dict:
+    out = {n: getattr(game, n)(x, y) for n in names}
+    out["given"] = game.follower_grad_given(x)(y)
+    out["hvp"] = game.payoff_hvp("follower", "xy", x, y, v)
+    return out
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_elided_reshapes_change_no_bit(seed, monkeypatch):
+    """The writer's pure reshapes held as their operands (element-wise operations run on the
+    array as held, reshaped only where an operation reads the shape): every program, the
+    split follower gradient and the HVPs give the same bits with and without; outputs are
+    fresh arrays of their own shapes that share no memory; the duopoly's per-stage program
+    really has no reshape left."""
+    from hic_envs.games import _jaxpr_numpy
+
+    names = (
+        "payoffs",
+        "leader_grad",
+        "follower_grad",
+        "leader_grad_y",
+        "follower_grad_x",
+        "follower_hess_yy",
+        "follower_hess_yx",
+        "leader_hess_yx",
+    )
+    games = (
+        nonlinear,
+        lambda s: array_duopoly(),
+        lambda s: array_quadratic(RandomQuadraticGame(3, 2, seed=s)),
+    )
+    for make in games:
+        elided = make(seed)
+        monkeypatch.setattr(_jaxpr_numpy, "ELIDE_RESHAPES", False)
+        plain = make(seed)
+        x, y = _points(elided, seed, (5,))
+        v = np.random.default_rng(seed).normal(size=(5, elided.d2))
+
+        want = _all_values(plain, names, x, y, v)
+        monkeypatch.setattr(_jaxpr_numpy, "ELIDE_RESHAPES", True)
+        got_all = _all_values(elided, names, x, y, v)
+        for n, got in got_all.items():
+            ref = want[n]
+            got, ref = (got, ref) if isinstance(got, tuple) else ((got,), (ref,))
+            for g, w in zip(got, ref, strict=True):
+                assert g.shape == w.shape and g.dtype == np.float64, (elided.name, n)
+                assert np.array_equal(g, w), (elided.name, n)
+                assert g.flags.writeable, (elided.name, n)
+        f1, f2 = got_all["payoffs"]
+        assert not np.shares_memory(f1, f2)
+    duo = array_duopoly()
+    x, y = _points(duo, seed, (4,))
+    duo.follower_grad_given(x)(y)
+    src = duo._jit[("follower_grad_given", (4, 1), (4, 1))].source
+    rest = src.split("def rest(")[1]
+    assert "reshape" not in rest and " - " in rest, src
+    # Equal literals are one name, so the payoffs' shared 50 - x is computed once.
+    duo.payoffs(x, y)
+    src = duo._jit[("payoffs", (4, 1), (4, 1))].source
+    assert src.count(" - in0)") == 1, src
+
+
 def test_follower_grad_given_refuses_what_is_not_finite():
     def f2(x, y):
         return -jnp.sum((y - 1.0 / x) ** 2)
