@@ -236,11 +236,14 @@ def test_serial_sweep_writes_hic_runs_layout_and_table(serial_tiny, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [*names, "sweep.csv", "sweep.json", "sweep.jsonl"]
     )
-    for name in names:  # a batched run keeps no checkpoint (run_sweep(batch=False) does)
-        assert {p.name for p in (out / name).iterdir()} == {"updates.csv", "summary.json"}
+    for name in names:  # hic run's files, its checkpoint included
+        assert {p.name for p in (out / name).iterdir()} == {
+            "updates.csv",
+            "summary.json",
+            "checkpoint.npz",
+        }
     assert no_temp_files(out)
-    # Each configuration is exactly `hic run` with the same options (summary.json's `files`
-    # names the checkpoint that hic run keeps and a batched run does not).
+    # Each configuration is exactly `hic run` with the same options.
     c = summary["configurations"][3]  # noise 0.5, gamma 0.8
     assert c["values"] == {"noise_std": 0.5, "step_size.gamma": 0.8}
     ref = tmp_path / "ref"
@@ -250,8 +253,7 @@ def test_serial_sweep_writes_hic_runs_layout_and_table(serial_tiny, tmp_path):
     assert main(argv) == 0
     assert (ref / "updates.csv").read_bytes() == (out / c["dir"] / "updates.csv").read_bytes()
     alone, batched = run_summary_without_timing(ref), run_summary_without_timing(out / c["dir"])
-    assert alone.pop("files") == {"updates": "updates.csv", "checkpoint": "checkpoint.npz"}
-    assert batched.pop("files") == {"updates": "updates.csv"}
+    assert alone["files"] == {"updates": "updates.csv", "checkpoint": "checkpoint.npz"}
     assert alone == batched
     # The table: one row per configuration, the final distance statistics of its summary.
     rows = list(csv.DictReader((out / "sweep.csv").open()))

@@ -44,7 +44,13 @@ from typing import Any
 from agents.compose.experiments.experiment import ExperimentConfig, run_experiment
 from agents.compose.experiments.results import CHECKPOINT_NAME
 from agents.compose.sweeps.batched import run_group
-from agents.compose.sweeps.store import RUN_CSV, RUN_SUMMARY, finished_summary, summary_digest
+from agents.compose.sweeps.store import (
+    RUN_CSV,
+    RUN_FILES,
+    RUN_SUMMARY,
+    finished_summary,
+    summary_digest,
+)
 
 __all__ = ["EXECUTORS", "execute", "prepare_worker", "ray_connect", "results_of", "run_task"]
 
@@ -128,7 +134,7 @@ def _run_one(task: dict[str, Any]) -> dict[str, Any]:
             result["ran"] = True
         result.update(status="finished", summary=summary_digest(done))
         if task.get("return_files"):
-            result["files"] = {n: (out / n).read_bytes() for n in (RUN_SUMMARY, RUN_CSV)}
+            result["files"] = {n: (out / n).read_bytes() for n in RUN_FILES if (out / n).is_file()}
     except Exception as err:  # noqa: BLE001 - reported per configuration, never lost
         result.update(
             status="failed",
