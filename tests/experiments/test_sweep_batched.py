@@ -25,7 +25,7 @@ from agents.compose.experiments.experiment import (
     run_experiment,
     write_batched_run,
 )
-from agents.compose.experiments.results import read_checkpoint
+from agents.compose.experiments.results import RunDirError, read_checkpoint
 from agents.compose.sweeps import SweepInterrupted, batch_groups, load_sweep, run_sweep
 from agents.compose.sweeps import batched as batched_mod
 from agents.compose.sweeps.batched import group_tasks, play_group
@@ -396,3 +396,46 @@ def test_ctrl_c_on_a_pool_of_batches_stops_them_and_starts_no_other(tmp_path):
     status = [c["status"] for c in summary["configurations"]]
     assert status.count("interrupted") == 4 and status.count("pending") == 4, status
     assert not list(out.glob("*/summary.json"))
+
+
+def test_a_worker_without_the_shared_file_system_returns_the_checkpoint_too(tmp_path):
+    """A Ray worker on a node that does not see the sweep directory returns a finished run's
+    files to the driver: the checkpoint with the CSV and the summary, batched or alone."""
+    from agents.compose.sweeps import executors
+
+    configs = [ExperimentConfig(env_id="hic/Duopoly-v0", seeds=2, stages=300, seed=s)
+               for s in (1, 2)]  # fmt: skip
+    members = [
+        {"index": i, "config": c.to_dict(), "out_dir": str(tmp_path / f"b{i}"),
+         "return_files": True}
+        for i, c in enumerate(configs)
+    ]  # fmt: skip
+    out = batched_mod.run_group({"members": members}, executors._run_one)
+    alone = executors._run_one(
+        {**members[0], "out_dir": str(tmp_path / "a"), "sys_path": [], "imports": [],
+         "checkpoint_seconds": 10.0}
+    )  # fmt: skip
+    for r in [*out["results"], alone]:
+        assert r["status"] == "finished" and "unbatched" not in r
+        assert list(r["files"]) == ["updates.csv", "checkpoint.npz", "summary.json"]
+    assert alone["files"]["updates.csv"] == out["results"][0]["files"]["updates.csv"]
+    _same_run(tmp_path / "a", tmp_path / "b0")
+
+
+def test_resuming_a_finished_run_kept_without_a_checkpoint_says_it_is_finished(tmp_path):
+    """A directory of a batched sweep of an earlier version (a finished run with no checkpoint,
+    `files` naming only the CSV): --resume says there is nothing to resume, not --restart
+    (which would play it again)."""
+    c = ExperimentConfig(env_id="hic/Duopoly-v0", seeds=2, stages=300)
+    captured = {}
+
+    def keep(i, body, final, wall):
+        final.state = None  # as such a sweep wrote it
+        write_batched_run(c, tmp_path / "r", body, final, wall)
+        captured["files"] = {p.name for p in (tmp_path / "r").iterdir()}
+
+    play_group([c], keep)
+    assert captured["files"] == {"updates.csv", "summary.json"}
+    with pytest.raises(RunDirError, match="finished run written without a checkpoint") as err:
+        run_experiment(c, tmp_path / "r", resume=True, progress=False)
+    assert "--restart" not in str(err.value)

@@ -623,7 +623,8 @@ def _run_locked(
 
     summary: dict[str, Any] = {
         "config": cfg,
-        "resolved": _resolved(runner.leader, runner.follower),
+        # The learners as built (the JAX engine's runner holds views of them).
+        "resolved": _resolved(leader, follower),
         "game": game.info(),
         "record": runner.thinning.describe(),
         "files": {"updates": CSV_NAME, "checkpoint": CHECKPOINT_NAME},

@@ -194,8 +194,13 @@ def _play_group(configs, on_block) -> float:
             leader=SimpleNamespace(strategies=x[a:b]),
             follower=SimpleNamespace(strategies=y[a:b]),
             # What the configuration's run alone checkpoints at its end (hic run's last
-            # checkpoint): its block's state, bit for bit on the NumPy engine.
-            state=runner.block_state_dict(i),
+            # checkpoint): its block's state, bit for bit on the NumPy engine; on the JAX
+            # engine its rows' state (the batch's keys: JAX draws per batch, not per block).
+            state=(
+                runner.rows_state_dict(slice(a, b))
+                if c0.backend == "jax"
+                else runner.block_state_dict(i)
+            ),
         )
         on_block(i, b"".join(bodies[i]), final, wall * (b - a) / S)
     return wall
