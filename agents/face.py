@@ -322,6 +322,7 @@ class RuleAgent(BatchAgent):
                     "rows' generator, or use block_state_dict"
                 )
             rng = self.np_random
+        assert rng is not None  # reset() made it
         take = getattr(self.rules, "take_rows", None)
         state = (
             take(self.options, self._state, rows)
