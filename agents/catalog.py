@@ -180,10 +180,7 @@ class LolaSettings:
     """LOLA's options."""
 
     step_size: ScheduleValue | None = preset(_lola_partner_step)
-    (
-        """alpha_n (default: a LOLA follower's constant step, else the gradient baselines' rule): """
-        + SCHEDULE_HELP
-    )  # noqa: E501
+    """alpha_n (default: a LOLA partner's constant step or the gradient rule): """ + SCHEDULE_HELP
     lookahead: float | None = None
     """LOLA's look-ahead step on the follower's gradient (default 1.0)."""
     correction: bool | None = None

@@ -26,7 +26,13 @@ from agents.compose.experiments.experiment import (
     write_batched_run,
 )
 from agents.compose.experiments.results import RunDirError, read_checkpoint
-from agents.compose.sweeps import SweepInterrupted, batch_groups, load_sweep, run_sweep
+from agents.compose.sweeps import (
+    DamagedRunWarning,
+    SweepInterrupted,
+    batch_groups,
+    load_sweep,
+    run_sweep,
+)
 from agents.compose.sweeps import batched as batched_mod
 from agents.compose.sweeps.batched import group_tasks, play_group
 from agents.rules.protocol import Draw, RowStreams, capabilities_of, draw_numpy
@@ -439,3 +445,21 @@ def test_resuming_a_finished_run_kept_without_a_checkpoint_says_it_is_finished(t
     with pytest.raises(RunDirError, match="finished run written without a checkpoint") as err:
         run_experiment(c, tmp_path / "r", resume=True, progress=False)
     assert "--restart" not in str(err.value)
+
+
+@pytest.mark.parametrize("batch", [True, False])
+def test_a_damaged_finished_run_with_a_checkpoint_runs_again_from_the_start(batch, tmp_path):
+    """A finished run whose CSV was truncated keeps a checkpoint that vouches for the whole
+    CSV: `--resume` runs it again from the start (batched or alone), not from that checkpoint
+    (which read_and_check would refuse), and writes the same files."""
+    out = tmp_path / "s"
+    summary = run_sweep(TINY, out, executor="serial", progress=False, batch=batch)
+    run = out / summary["configurations"][1]["dir"]
+    keep = tmp_path / "keep"
+    shutil.copytree(run, keep)
+    (run / "updates.csv").write_bytes((keep / "updates.csv").read_bytes()[:300])
+    with pytest.warns(DamagedRunWarning, match="runs again"):
+        resumed = run_sweep(TINY, out, executor="serial", progress=False, resume=True,
+                            batch=batch)  # fmt: skip
+    assert resumed["counts"]["finished"] == 4 and resumed["counts"]["skipped"] == 3
+    _same_run(keep, run)

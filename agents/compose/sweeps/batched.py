@@ -54,7 +54,7 @@ from agents.compose.experiments.experiment import (
 )
 from agents.compose.experiments.results import CHECKPOINT_NAME, csv_rows
 from agents.compose.sweeps.spec import batch_key, config_hash
-from agents.compose.sweeps.store import RUN_CSV, RUN_FILES, RUN_SUMMARY, summary_digest
+from agents.compose.sweeps.store import RUN_FILES, summary_digest
 from agents.rules.protocol import capabilities_of
 from agents.schedules import PerRow
 
@@ -291,8 +291,11 @@ def run_group(task: dict[str, Any], run_one: Callable[[dict], dict]) -> dict[str
     try:
         configs = [ExperimentConfig.from_dict(m["config"]) for m in members]
         outs = [Path(m["out_dir"]) for m in members]
-        for out in outs:  # files of a batch that stopped before writing them are stale
-            for name in (RUN_CSV, RUN_SUMMARY):
+        # Files of a batch that stopped before writing them are stale, and so are those of a
+        # damaged finished run that runs again (a member never holds a partial run's files:
+        # group_tasks leaves those alone).
+        for out in outs:
+            for name in RUN_FILES:
                 with contextlib.suppress(FileNotFoundError):
                     (out / name).unlink()
         results: list[dict[str, Any]] = []
@@ -347,11 +350,12 @@ def group_tasks(
     consecutive configurations of at most about ``rows / (2 * workers)`` rows (at least one
     configuration each), so the executor's ``workers`` have work to share (``workers=0``: one
     batch per group). A task whose directory holds a checkpoint (a partial run) stays alone
-    and resumes. On the JAX engine the groups are by :func:`group_key`."""
+    and resumes, unless it runs again from the start (``restart``: a damaged finished run).
+    On the JAX engine the groups are by :func:`group_key`."""
     by_key: dict[str, list[dict[str, Any]]] = {}
     alone: list[dict[str, Any]] = []
     for t in tasks:
-        partial = (Path(t["out_dir"]) / CHECKPOINT_NAME).exists()
+        partial = not t.get("restart") and (Path(t["out_dir"]) / CHECKPOINT_NAME).exists()
         if partial:
             alone.append(t)
         else:

@@ -250,6 +250,9 @@ def _run(spec, points, out, executor, workers, address, resume, progress, checkp
                 "sys_path": [os.path.abspath(x or os.curdir) for x in sys.path],
                 "checkpoint_seconds": float(checkpoint_seconds),
                 "return_files": executor == "ray",
+                # A damaged finished run runs again from the start: its checkpoint is bound
+                # to files that no longer hold (or no longer show) what it vouched for.
+                "restart": bool(damaged),
             }
         )
     counts = {

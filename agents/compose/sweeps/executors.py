@@ -45,9 +45,7 @@ from agents.compose.experiments.experiment import ExperimentConfig, run_experime
 from agents.compose.experiments.results import CHECKPOINT_NAME
 from agents.compose.sweeps.batched import run_group
 from agents.compose.sweeps.store import (
-    RUN_CSV,
     RUN_FILES,
-    RUN_SUMMARY,
     finished_summary,
     summary_digest,
 )
@@ -119,9 +117,10 @@ def _run_one(task: dict[str, Any]) -> dict[str, Any]:
             # a crashed worker); otherwise start afresh. A configuration directory with files
             # but no checkpoint was stopped before its first checkpoint (which is written
             # before any stage is played): nothing in it is worth keeping.
-            resume = (out / CHECKPOINT_NAME).exists()
+            # A damaged finished run ("restart", from a resumed sweep) starts again.
+            resume = not task.get("restart") and (out / CHECKPOINT_NAME).exists()
             if not resume:
-                for name in (RUN_CSV, RUN_SUMMARY):
+                for name in RUN_FILES:
                     with contextlib.suppress(FileNotFoundError):
                         (out / name).unlink()
             done = run_experiment(
