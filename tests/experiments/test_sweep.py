@@ -34,8 +34,10 @@ from agents.compose.sweeps import (
     SweepSpec,
     config_from_options,
     config_hash,
+    load_sweep,
     run_sweep,
 )
+from agents.hic import AdaptiveCommitment
 
 
 def sweep_main(argv):
@@ -434,3 +436,29 @@ def test_an_unreachable_ray_address_fails_fast_writing_nothing(tmp_path, address
     with pytest.raises(error, match=re.escape(message)):
         run_sweep(TINY, tmp_path / "s", executor="ray", address=address, progress=False)
     assert not (tmp_path / "s").exists()
+
+
+def test_a_field_key_takes_the_fields_own_type():
+    """``OPTION.FIELD`` goes through the one coerce with the field's declared type: an
+    adaptive commitment's integer lengths take whole numbers (they were read as floats and
+    refused), a non-integer is refused naming the key, and float fields are unchanged."""
+    base = {
+        "env_id": "hic/Quadratic-v0",
+        "commitment": "adaptive:tol=0.01,min_length=2,max_length=100",
+    }  # noqa: E501
+    spec = {"name": "a", "base": base,
+            "grid": {"commitment.min_length": [3, 5], "commitment.tol": [0.02]}}  # fmt: skip
+    got = [p.config.leader_options["commitment"] for p in load_sweep(spec).points()]
+    want = [AdaptiveCommitment(0.02, m, 100) for m in (3, 5)]
+    assert got == want
+    assert all(type(c.min_length) is int for c in got)
+    direct = ExperimentConfig(
+        "hic/Quadratic-v0",
+        leader_options={"commitment": "adaptive:tol=0.02,min_length=3,max_length=100"},
+    )
+    assert config_hash(load_sweep(spec).points()[0].config) == config_hash(direct)
+    bad = {**spec, "grid": {"commitment.min_length": [3.5]}}
+    with pytest.raises(
+        SweepFileError, match=r"commitment\.min_length: expected an integer, got 3\.5"
+    ):  # noqa: E501
+        load_sweep(bad).points()
