@@ -225,7 +225,7 @@ class LolaFollowerSettings(LookAheadSettings):
     """LOLA's options for the follower."""
 
     lookahead: float | None = preset(lambda game, partner: 1.0)
-    """The look-ahead step on the leader's gradient (default 1.0, as the LOLA leader's)."""
+    """The look-ahead step on the other player's gradient (default: the step size; LOLA's 1.0, as the LOLA leader's)."""  # noqa: E501
 
     correction: bool | None = None
     """Keep LOLA's shaping term (default on)."""
