@@ -536,6 +536,21 @@ class BatchAgent:
             out[attr.lstrip("_")] = np.array(v, copy=True)
         return out
 
+    def block_state_dict(self, block: int) -> dict[str, np.ndarray]:
+        """The :meth:`state_dict` of one block of rows as a learner of those rows alone holds
+        it, for a learner reset with :class:`~agents.rules.protocol.RowStreams` (a batch of
+        several runs; only learners that declare ``row_streams`` take one, and they define
+        this).
+
+        Raises:
+            ValueError: always here: this learner draws from one generator, so its batch
+                holds one run.
+        """
+        raise ValueError(
+            f"{type(self).__name__} draws from one generator: its batch holds one run, whose "
+            "state is state_dict()"
+        )
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore the learning state saved by :meth:`state_dict`.
 

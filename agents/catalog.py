@@ -31,7 +31,6 @@ from agents.base import BatchAgent
 from agents.baselines import HierarchicalGradientLeader, OracleSPSALeader, SGALeader
 from agents.coupled import (
     ConsensusLearner,
-    CoupledLearner,
     ExtragradientLearner,
     HierarchicalCGLeader,
     LOLALearner,
@@ -53,7 +52,6 @@ from agents.specs import (
     ScheduleValue,
     build_options,
     option_fields,
-    parse_schedule,
     resolve_commitment,
 )
 from hic_envs.games.base import Game
@@ -84,6 +82,49 @@ __all__ = [
 ]
 
 Factory = Callable[[Game, "int | None", dict[str, Any], Any], BatchAgent]
+
+
+# ---------------------------------------------------------------------------------- presets
+Preset = Callable[[Game, Any], Any]
+
+
+def preset(fill: Preset) -> Any:
+    """A settings field whose unset value (None) is the game's preset: ``fill(game, partner)``
+    when the learner is built (:func:`fill_presets`; None: still unset). The field's default
+    stays None, so the options a configuration records (and its hash) name only what a user
+    set."""
+    return dataclasses.field(default=None, metadata={"preset": fill})
+
+
+def fill_presets(settings: type, options: dict[str, Any], game: Game, partner: Any) -> dict:
+    """``options`` (typed values of the settings class ``settings``) with every unset field that
+    declares a :func:`preset` filled from it: the one place presets are filled in, which every
+    factory of the catalog calls with its settings class (a user's factory may too)."""
+    out = dict(options)
+    for f in dataclasses.fields(settings):
+        fill = f.metadata.get("preset")
+        if fill is not None and out.get(f.name) is None:
+            value = fill(game, partner)
+            if value is not None:
+                out[f.name] = value
+    return out
+
+
+def _leader_step(game: Game, partner: Any) -> Any:
+    return presets.gradient_leader_step(game)
+
+
+def _follower_step(game: Game, partner: Any) -> Any:
+    return presets.follower_step_size(game)
+
+
+def _lola_partner_step(game: Game, partner: Any) -> Any:
+    """A LOLA pair shares its step: the LOLA follower's constant step (else unset: the LOLA
+    leader's own rule)."""
+    step = getattr(partner, "step_size", None)
+    if isinstance(partner, LOLALearner) and isinstance(step, schedules.Constant):
+        return step.value
+    return None
 
 
 # ---------------------------------------------------------------------------------- options
@@ -130,7 +171,7 @@ class HiCSettings:
 class GradientLeaderSettings:
     """The gradient baselines' options."""
 
-    step_size: ScheduleValue | None = None
+    step_size: ScheduleValue | None = preset(_leader_step)
     """alpha_n (default: 0.1 / the largest curvature of f1(x, r(x))): """ + SCHEDULE_HELP
 
 
@@ -138,8 +179,8 @@ class GradientLeaderSettings:
 class LolaSettings:
     """LOLA's options."""
 
-    step_size: ScheduleValue | None = None
-    """alpha_n (default: the gradient baselines' rule): """ + SCHEDULE_HELP
+    step_size: ScheduleValue | None = preset(_lola_partner_step)
+    """alpha_n (default: a LOLA partner's constant step or the gradient rule): """ + SCHEDULE_HELP
     lookahead: float | None = None
     """LOLA's look-ahead step on the follower's gradient (default 1.0)."""
     correction: bool | None = None
@@ -182,6 +223,9 @@ class SOSSettings(LookAheadSettings):
 @dataclasses.dataclass(frozen=True)
 class LolaFollowerSettings(LookAheadSettings):
     """LOLA's options for the follower."""
+
+    lookahead: float | None = preset(lambda game, partner: 1.0)
+    """The look-ahead step on the other player's gradient (default: the step size; LOLA's 1.0, as the LOLA leader's)."""  # noqa: E501
 
     correction: bool | None = None
     """Keep LOLA's shaping term (default on)."""
@@ -235,7 +279,7 @@ class HierarchicalCGSettings(CoupledSettings):
 class FollowerSettings:
     """A gradient follower's options."""
 
-    step_size: ScheduleValue | None = None
+    step_size: ScheduleValue | None = preset(_follower_step)
     """beta (default: the game's preset): """ + SCHEDULE_HELP
 
 
@@ -243,7 +287,7 @@ class FollowerSettings:
 class StochasticFollowerSettings(FollowerSettings):
     """The stochastic-gradient follower's options."""
 
-    noise: float | None = None
+    noise: float | None = preset(lambda game, partner: 1.0)
     """Gradient-noise scale of the stochastic follower (default 1)."""
 
 
@@ -421,81 +465,39 @@ def _oracle(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any
     return OracleSPSALeader(game, num_envs=num_envs, check_assumptions=False, **kw)
 
 
-def _gradient_leader(cls: type) -> Factory:
+def _construct(cls: Callable[..., Any], settings: type, **rename: str) -> Factory:
+    """The factory ``cls(game, num_envs=num_envs, **options)`` of a learner whose settings
+    class ``settings`` declares its presets (:func:`fill_presets`); ``rename``: a settings field
+    that the constructor names otherwise (``noise="noise_std"``)."""
+
     def build(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
-        step = opts.get("step_size") or presets.gradient_leader_step(game)
-        return cls(game, num_envs=num_envs, step_size=step)
+        kw = fill_presets(settings, opts, game, partner)
+        return cls(game, num_envs=num_envs, **{rename.get(k, k): v for k, v in kw.items()})
 
     return build
 
 
 def _lola(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
-    opts = dict(opts)  # typed already (LearnerSpec.check_options parsed any text)
-    if (
-        "step_size" not in opts
-        and isinstance(partner, LOLALearner)
-        and isinstance(step := getattr(partner, "step_size", None), schedules.Constant)
-    ):
-        opts["step_size"] = step.value  # a LOLA pair shares its step
-    return lola_leader(game, num_envs, opts)
-
-
-def _follower_step(game: Game, opts: dict[str, Any]) -> Any:
-    return opts.get("step_size") or presets.follower_step_size(game)
-
-
-def _gradient(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
-    return GradientAscentFollower(game, _follower_step(game, opts), num_envs=num_envs)
-
-
-def _stochastic(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
-    noise = opts.get("noise")
-    return StochasticGradientFollower(
-        game,
-        _follower_step(game, opts),
-        noise_std=1.0 if noise is None else noise,
-        num_envs=num_envs,
-    )
+    return lola_leader(game, num_envs, fill_presets(LolaSettings, opts, game, partner))
 
 
 def _best_response(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
     return BestResponseFollower(game, num_envs=num_envs)
 
 
-def _option(value: Any) -> Any:
-    """A textual option value as a number or a bool (Python values pass through)."""
-    if not isinstance(value, str):
-        return value
-    low = value.strip().lower()
-    if low in ("true", "false"):
-        return low == "true"
-    try:
-        return int(low) if low.lstrip("+-").isdigit() else float(low)
-    except ValueError:
-        raise ValueError(f"expected a number or true/false, got {value!r}") from None
-
-
-def _coupled(cls: type, role: str) -> Factory:
+def _coupled(cls: type, role: str, settings: type) -> Factory:
     """The factory of a coupled learner for ``role``. Unset step size: the partner's when it
     is a coupled learner of the same method with a constant step (so that two of them run the
     joint algorithm), else the gradient baselines' leader step or the follower preset."""
 
     def build(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
-        kw = {k: _option(v) for k, v in opts.items() if k != "step_size"}
-        if "step_size" in opts:
-            step = parse_schedule(opts["step_size"], "--step-size")
-        elif (
-            isinstance(partner, CoupledLearner)
-            and type(partner) is cls
-            and isinstance(shared := getattr(partner, "step_size", None), schedules.Constant)
-        ):
+        kw = fill_presets(settings, opts, game, partner)
+        step = kw.pop("step_size", None)
+        shared = getattr(partner, "step_size", None)
+        if step is None and type(partner) is cls and isinstance(shared, schedules.Constant):
             step = shared.value
-        elif role == "leader":
-            step = presets.gradient_leader_step(game)
-        else:
-            step = presets.follower_step_size(game)
-        if cls is LOLALearner:
-            kw.setdefault("lookahead", 1.0)  # the "lola" leader's default (LOLALeader)
+        if step is None:
+            step = (_leader_step if role == "leader" else _follower_step)(game, partner)
         if cls is HierarchicalCGLeader:
             return cls(game, step, num_envs=num_envs, **kw)
         return cls(game, role, step, num_envs=num_envs, **kw)
@@ -556,7 +558,7 @@ for _row in (
         "sga",
         "leader",
         "SGA",
-        _gradient_leader(SGALeader),
+        _construct(SGALeader, GradientLeaderSettings),
         GradientLeaderSettings,
         "simultaneous gradient ascent (Eq. 1), uncoupled: finds the Nash equilibrium",
     ),
@@ -564,7 +566,7 @@ for _row in (
         "hierarchical",
         "leader",
         "hierarchical gradient",
-        _gradient_leader(HierarchicalGradientLeader),
+        _construct(HierarchicalGradientLeader, GradientLeaderSettings),
         GradientLeaderSettings,
         "the hierarchical gradient (Eq. 8), coupled: reads the follower's Hessians",
         coupled=True,
@@ -597,7 +599,7 @@ for _name, _cls, _display, _opts, _summary in _COUPLED:
                 _name,
                 _role,
                 _display,
-                _coupled(_cls, _role),
+                _coupled(_cls, _role, _opts),
                 _opts,
                 _summary,
                 coupled=True,
@@ -608,7 +610,7 @@ register_follower(
         "lola",
         "follower",
         "LOLA",
-        _coupled(LOLALearner, "follower"),
+        _coupled(LOLALearner, "follower", LolaFollowerSettings),
         LolaFollowerSettings,
         "LOLA (Foerster et al. 2018) for the follower, coupled: first-order look-ahead on "
         "the leader's step plus shaping (lookahead default 1, as the leader's)",
@@ -620,7 +622,7 @@ register_leader(
         "hierarchical-cg",
         "leader",
         "hierarchical gradient (CG)",
-        _coupled(HierarchicalCGLeader, "leader"),
+        _coupled(HierarchicalCGLeader, "leader", HierarchicalCGSettings),
         HierarchicalCGSettings,
         "the hierarchical gradient (Eq. 8) matrix-free: conjugate gradient on Hessian-vector "
         "products, coupled",
@@ -633,7 +635,7 @@ for _row in (
         "gradient",
         "follower",
         "gradient-ascent follower",
-        _gradient,
+        _construct(GradientAscentFollower, FollowerSettings),
         FollowerSettings,
         "projected gradient ascent on f2 (Eq. 21)",
     ),
@@ -641,7 +643,7 @@ for _row in (
         "stochastic",
         "follower",
         "stochastic-gradient follower",
-        _stochastic,
+        _construct(StochasticGradientFollower, StochasticFollowerSettings, noise="noise_std"),
         StochasticFollowerSettings,
         "gradient ascent with Gaussian gradient noise (Eq. 9)",
     ),

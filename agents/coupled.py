@@ -388,6 +388,10 @@ class HierarchicalCGRules(CoupledRules):
     gradient's warm start ``w`` ``(S, d2)`` (zeros at ``init``) in the state, the previous
     stage's solution (:func:`agents.rules.coupled.hierarchical_cg`)."""
 
+    # The conjugate gradient iterates every row until the last converges: a row's direction
+    # depends on the other rows of its batch.
+    capabilities = dataclasses.replace(CoupledRules.capabilities, rows_independent=False)
+
     def __init__(self) -> None:
         super().__init__(_no_joint_directions)
 

@@ -29,11 +29,21 @@ from agents.rules.protocol import (
     Spec,
     draw_numpy,
     nonfinite_rows,
+    slice_rows,
 )
 
 __all__ = ["RuleAgent"]
 
 _EMPTY: dict[str, Any] = {}
+
+
+def _saved(key: str, value: Any) -> np.ndarray:
+    """A state entry as a face saves it: a copy, and the read check with its zeros as +0.0
+    (``-0.0 + 0.0`` is +0.0, NaN stays NaN): its sign of zero depends on how many steps a
+    fast path folded at once, not on what was read (:data:`~agents.rules.protocol.READ_CHECK`)."""
+    if key == READ_CHECK:
+        return np.asarray(value, dtype=np.float64) + 0.0
+    return np.array(value, copy=True)
 
 
 def _option_property(name: str, settable: bool) -> property:
@@ -260,7 +270,70 @@ class RuleAgent(BatchAgent):
         if self.obs_dim is not None:
             out["obs_dim"] = np.asarray(self.obs_dim, dtype=np.int64)
         for k, v in self._state.items():
-            out[k] = np.array(v, copy=True)
+            out[k] = _saved(k, v)
+        return out
+
+    def block_state_dict(self, block: int) -> dict[str, np.ndarray]:
+        """The :meth:`state_dict` that a learner of block ``block``'s rows alone holds, for a
+        learner reset with :class:`~agents.rules.protocol.RowStreams` (a batch of several
+        runs): the block's generator, and the rule set's state of its rows
+        (:meth:`rows_state_dict`).
+
+        Raises:
+            ValueError: if the learner was not reset with RowStreams, or ``block`` is not
+                one of its blocks.
+        """
+        self._require_reset()
+        streams = self.np_random
+        if not isinstance(streams, RowStreams):
+            raise ValueError(
+                f"{type(self).__name__}: block_state_dict needs a learner reset with "
+                "RowStreams (a batch of several runs); use state_dict"
+            )
+        if isinstance(block, bool) or not 0 <= block < len(streams.sizes):
+            raise ValueError(
+                f"{type(self).__name__}: block must be one of 0..{len(streams.sizes) - 1}, "
+                f"got {block!r}"
+            )
+        return self.rows_state_dict(streams.slices[block], streams.generators[block])
+
+    def rows_state_dict(
+        self, rows: slice, rng: np.random.Generator | None = None
+    ) -> dict[str, np.ndarray]:
+        """The :meth:`state_dict` of the rows ``rows`` as a learner of those rows alone holds
+        it: the rule set's state of those rows (its ``take_rows``, else
+        :func:`~agents.rules.protocol.slice_rows`) and, as ``"rng"``, ``rng`` (default: this
+        learner's generator, which a batch of several runs on the JAX engine shares).
+
+        Raises:
+            ValueError: for ``rows`` that are not a slice of this learner's rows.
+        """
+        self._require_reset()
+        assert self._state is not None  # reset() made it
+        if not isinstance(rows, slice) or rows.step not in (None, 1):
+            raise ValueError(f"rows must be a slice of consecutive rows, got {rows!r}")
+        start, stop, _ = rows.indices(self._S)
+        if not 0 <= start < stop:
+            raise ValueError(f"rows {rows!r} hold none of this learner's {self._S} rows")
+        if rng is None:
+            if isinstance(self.np_random, RowStreams):
+                raise ValueError(
+                    f"{type(self).__name__}: a batch of several runs (RowStreams): name the "
+                    "rows' generator, or use block_state_dict"
+                )
+            rng = self.np_random
+        assert rng is not None  # reset() made it
+        take = getattr(self.rules, "take_rows", None)
+        state = (
+            take(self.options, self._state, rows)
+            if take is not None
+            else slice_rows(self._state, rows, self._S)
+        )
+        out = {"rng": rng_to_array(rng)}
+        if self.obs_dim is not None:
+            out["obs_dim"] = np.asarray(self.obs_dim, dtype=np.int64)
+        for k, v in state.items():
+            out[k] = _saved(k, v)
         return out
 
     def load_state_dict(self, state: dict[str, Any]) -> None:

@@ -35,6 +35,7 @@ from agents.rules.protocol import (
     m_not,
     m_or,
     select,
+    slice_rows,
     uniform_init_draws,
 )
 from agents.schedules import (
@@ -507,7 +508,13 @@ class HiCRules:
                 st["begin"] = st["fresh"] = False
             else:
                 st["begin"] = st["fresh"] = xp.zeros_like(rows)
-        # Stage count at which observe must do array work; before it, nothing happens.
+        st["next_event"] = self._next_event(options, st, xp)
+        return st
+
+    def _next_event(self, options: HiCOptions, st: dict, xp: Any) -> Any:
+        """The stage count at which ``observe`` must do array work (before it, nothing
+        happens): the earliest of the rows' interval ends (and watch starts), at least the
+        next stage."""
         start = st["start"]
         due = start + st["k"]
         if options.average_last is not None:
@@ -516,9 +523,19 @@ class HiCRules:
             # Watch from one stage before the earliest allowed end, to have a previous action.
             due = xp.minimum(due, start + options.commitment.min_length - 1)
         if xp is np:
-            st["next_event"] = max(int(due.min()), st["t"] + 1)
-        else:
-            st["next_event"] = xp.maximum(xp.min(due), st["t"] + 1)
+            return max(int(due.min()), st["t"] + 1)
+        return xp.maximum(xp.min(due), st["t"] + 1)
+
+    def take_rows(self, options: HiCOptions, state: dict, rows: slice) -> dict:
+        """The state of the rows ``rows`` as a batch of them alone holds it
+        (:func:`~agents.rules.protocol.slice_rows`, with the two reductions over rows made
+        again over these rows: ``updates``, the total of ``n``, and ``next_event``, the
+        earliest of their events; between events ``t`` has moved on by quiet stages only, so
+        the earliest event of these rows, at least ``t + 1``, is what their batch alone
+        computed at its last event)."""
+        st = slice_rows(state, rows, np.shape(state["n"])[0])
+        st["updates"] = np.int64(st["n"].sum())
+        st["next_event"] = self._next_event(options, st, np)
         return st
 
     # ------------------------------------------------------------------ schedules

@@ -31,6 +31,10 @@ NAMES = {
     "agents/specs.py": ["_parse_fields", "_Ceil"],
     "agents/catalog.py": [
         "_spsa_kwargs", "_gradient_leader", "_lola", "_follower_step", "_SPSA_OPTIONS",
+        # The gradient leaders' and the LOLA pair's presets, moved from their factories onto
+        # the settings fields (catalog.preset); the filling itself is the generic
+        # catalog.fill_presets.
+        "_leader_step", "_lola_partner_step",
     ],
 }  # fmt: skip
 #: The one text parser of schedules (kept by design; counted only with --parser).

@@ -35,6 +35,11 @@ and, where its capabilities declare them:
 * ``repeat``: ``observe_repeated(options, spec, state, obs, stages) -> state``, ``stages``
   reward-free stages against one observation in one call (a NumPy fast path; bit for bit the
   same as ``stages`` observe calls). Only rule sets without draws may declare it;
+* ``take_rows(options, state, rows: slice) -> state`` (optional): the state of the rows
+  ``rows`` as a batch of those rows alone holds it (how a batched sweep writes each of its
+  runs' checkpoints). Without it, :func:`slice_rows` is used: every array entry's leading
+  axis is the row axis, and a 0-d entry is the same for every row (a stage count). A rule set
+  whose state holds a reduction over rows (a total, a minimum) defines it;
 * ``reads``: what ``observe`` reads from the game that a projection would hide (a gradient,
   a best response). Every such value is folded into the state entry :data:`READ_CHECK`
   (:func:`fold_read`: one multiply per read, no reduction, no branch), which the engines and
@@ -97,6 +102,7 @@ __all__ = [
     "m_not",
     "m_or",
     "select",
+    "slice_rows",
     "stage_counts",
     "draw_numpy",
     "fold_read",
@@ -112,7 +118,8 @@ DRAW_KINDS = ("rademacher", "normal", "uniform")
 
 #: The state entry into which a rule set that declares ``reads`` folds what it reads
 #: (:func:`fold_read`): float64 ``(S, d)``, 0 while every value read was finite, NaN in a row
-#: from the first read that was not.
+#: from the first read that was not. The sign of a 0 is not part of the state (it depends on
+#: how many steps a fast path folded at once): a face's ``state_dict`` holds +0.0.
 READ_CHECK = "read_check"
 
 
@@ -138,6 +145,11 @@ class Capabilities:
         needs_best_response: calls the game's ``best_response`` (the best-response follower,
             the oracle leader's ``hierarchical_payoff``): the JAX engine then needs a game
             that declares ``array_api_best_response``.
+        rows_independent: a row's values depend on that row alone, so a batch of several
+            runs (:class:`RowStreams`) gives each run what it gets alone. False for a rule set
+            with a loop over the whole batch (the hierarchical CG leader's solver iterates
+            every row until the last converges): a batched sweep then runs its
+            configurations one at a time.
     """
 
     pure: bool = True
@@ -149,6 +161,7 @@ class Capabilities:
     draws: tuple[str, ...] = ()
     reads: tuple[str, ...] = ()
     needs_best_response: bool = False
+    rows_independent: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -369,6 +382,29 @@ def draw_numpy(
             full[...] = vals
         else:
             full[rows] = vals
+    return out
+
+
+def slice_rows(state: dict[str, Any], rows: slice, num_rows: int) -> dict[str, Any]:
+    """The rows ``rows`` of a rule-set state of ``num_rows`` rows: each array entry sliced on
+    its leading (row) axis, each 0-d entry kept (the default ``take_rows`` of a rule set,
+    see the module's docstring).
+
+    Raises:
+        ValueError: for an array entry whose leading axis is not ``num_rows`` long (a state
+            that is not one of ``num_rows`` rows).
+    """
+    out: dict[str, Any] = {}
+    for k, v in state.items():
+        if np.ndim(v) == 0:
+            out[k] = v
+            continue
+        if np.shape(v)[0] != num_rows:
+            raise ValueError(
+                f"state entry {k!r} has shape {np.shape(v)}, not one row per each of the "
+                f"{num_rows} rows"
+            )
+        out[k] = np.array(v[rows], copy=True)
     return out
 
 

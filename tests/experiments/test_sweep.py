@@ -34,8 +34,10 @@ from agents.compose.sweeps import (
     SweepSpec,
     config_from_options,
     config_hash,
+    load_sweep,
     run_sweep,
 )
+from agents.hic import AdaptiveCommitment
 
 
 def sweep_main(argv):
@@ -236,11 +238,14 @@ def test_serial_sweep_writes_hic_runs_layout_and_table(serial_tiny, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [*names, "sweep.csv", "sweep.json", "sweep.jsonl"]
     )
-    for name in names:  # a batched run keeps no checkpoint (run_sweep(batch=False) does)
-        assert {p.name for p in (out / name).iterdir()} == {"updates.csv", "summary.json"}
+    for name in names:  # hic run's files, its checkpoint included
+        assert {p.name for p in (out / name).iterdir()} == {
+            "updates.csv",
+            "summary.json",
+            "checkpoint.npz",
+        }
     assert no_temp_files(out)
-    # Each configuration is exactly `hic run` with the same options (summary.json's `files`
-    # names the checkpoint that hic run keeps and a batched run does not).
+    # Each configuration is exactly `hic run` with the same options.
     c = summary["configurations"][3]  # noise 0.5, gamma 0.8
     assert c["values"] == {"noise_std": 0.5, "step_size.gamma": 0.8}
     ref = tmp_path / "ref"
@@ -250,8 +255,7 @@ def test_serial_sweep_writes_hic_runs_layout_and_table(serial_tiny, tmp_path):
     assert main(argv) == 0
     assert (ref / "updates.csv").read_bytes() == (out / c["dir"] / "updates.csv").read_bytes()
     alone, batched = run_summary_without_timing(ref), run_summary_without_timing(out / c["dir"])
-    assert alone.pop("files") == {"updates": "updates.csv", "checkpoint": "checkpoint.npz"}
-    assert batched.pop("files") == {"updates": "updates.csv"}
+    assert alone["files"] == {"updates": "updates.csv", "checkpoint": "checkpoint.npz"}
     assert alone == batched
     # The table: one row per configuration, the final distance statistics of its summary.
     rows = list(csv.DictReader((out / "sweep.csv").open()))
@@ -432,3 +436,29 @@ def test_an_unreachable_ray_address_fails_fast_writing_nothing(tmp_path, address
     with pytest.raises(error, match=re.escape(message)):
         run_sweep(TINY, tmp_path / "s", executor="ray", address=address, progress=False)
     assert not (tmp_path / "s").exists()
+
+
+def test_a_field_key_takes_the_fields_own_type():
+    """``OPTION.FIELD`` goes through the one coerce with the field's declared type: an
+    adaptive commitment's integer lengths take whole numbers (they were read as floats and
+    refused), a non-integer is refused naming the key, and float fields are unchanged."""
+    base = {
+        "env_id": "hic/Quadratic-v0",
+        "commitment": "adaptive:tol=0.01,min_length=2,max_length=100",
+    }  # noqa: E501
+    spec = {"name": "a", "base": base,
+            "grid": {"commitment.min_length": [3, 5], "commitment.tol": [0.02]}}  # fmt: skip
+    got = [p.config.leader_options["commitment"] for p in load_sweep(spec).points()]
+    want = [AdaptiveCommitment(0.02, m, 100) for m in (3, 5)]
+    assert got == want
+    assert all(type(c.min_length) is int for c in got)
+    direct = ExperimentConfig(
+        "hic/Quadratic-v0",
+        leader_options={"commitment": "adaptive:tol=0.02,min_length=3,max_length=100"},
+    )
+    assert config_hash(load_sweep(spec).points()[0].config) == config_hash(direct)
+    bad = {**spec, "grid": {"commitment.min_length": [3.5]}}
+    with pytest.raises(
+        SweepFileError, match=r"commitment\.min_length: expected an integer, got 3\.5"
+    ):  # noqa: E501
+        load_sweep(bad).points()

@@ -175,3 +175,43 @@ def test_a_generic_loop_batch_with_mixed_noise_runs_its_configurations_one_by_on
         run_experiment(ExperimentConfig.from_dict(c["config"]), alone, progress=False)
         got = (tmp_path / "s" / c["dir"] / "updates.csv").read_bytes()
         assert got == (alone / "updates.csv").read_bytes(), c["name"]
+
+
+@pytest.mark.parametrize("leader", ["hic", "sga"])
+def test_a_jax_batched_sweep_writes_checkpoints_that_hic_run_resumes(leader, tmp_path):
+    """On the JAX engine (the interval engine for Hi-C, the generic loop for SGA) each
+    configuration of a batch gets hic run's checkpoint too: its rows' state. `--resume`
+    (run_experiment(resume=True)) reads and checks it against the run, loads it, finds the run
+    finished and writes the summary again from the loaded state: the same summary but for
+    the timing (the final distances, strategies and update counts come from the checkpoint's
+    arrays), and the CSV and checkpoint arrays unchanged."""
+    from agents.compose.experiments.results import read_checkpoint
+
+    spec = {
+        "name": "jaxckpt",
+        "base": {
+            "env_id": "hic/Duopoly-v0",
+            "leader": leader,
+            "seeds": 2,
+            "stages": 200,
+            "backend": "jax",
+        },  # fmt: skip
+        "grid": {"seed": [1, 2], "step_size": [0.01, 0.02]},
+    }
+    out = tmp_path / "s"
+    summary = run_sweep(spec, out, executor="serial", progress=False)
+    assert summary["counts"]["finished"] == 4
+    for c in summary["configurations"]:
+        d = out / c["dir"]
+        before = json.loads((d / "summary.json").read_text())
+        assert before["files"] == {"updates": "updates.csv", "checkpoint": "checkpoint.npz"}
+        csv, (state, meta) = (d / "updates.csv").read_bytes(), read_checkpoint(d / "checkpoint.npz")
+        assert meta["stage"] == 200 and meta["csv_bytes"] == len(csv)
+        run_experiment(ExperimentConfig.from_dict(c["config"]), d, resume=True, progress=False)
+        after = json.loads((d / "summary.json").read_text())
+        before.pop("timing"), after.pop("timing")
+        assert after == before, c["name"]
+        assert (d / "updates.csv").read_bytes() == csv
+        again, _ = read_checkpoint(d / "checkpoint.npz")
+        assert again.keys() == state.keys()
+        assert all(np.array_equal(again[k], state[k], equal_nan=True) for k in state)

@@ -133,7 +133,7 @@ class SweepCommand:
     plot: bool = False
     """Also make the sweep's figures."""
     batch: bool = True
-    """Run the configurations that differ only in seeds, noise and numeric or schedule options as one engine run per group (the same results bit for bit; a finished batched run keeps no checkpoint); --no-batch runs each configuration alone."""  # noqa: E501
+    """Run the configurations that differ only in seeds, noise and numeric or schedule options as one engine run per group (the same files bit for bit, checkpoint included, but for the timing); --no-batch runs each configuration alone, checkpointed as it runs."""  # noqa: E501
     imports: tuple[str, ...] = import_field()
     """Module to import first (the sweep file's own imports are imported in every worker)."""
 

@@ -469,6 +469,27 @@ class JaxRunner:
         )
         return out
 
+    def rows_state_dict(self, rows: slice) -> dict[str, np.ndarray]:
+        """The :meth:`state_dict` of the rows ``rows`` as a runner of those rows holds it
+        (every row shares the schedule's position, the host counters; the generator keys are
+        the runner's, not part of the state): what a batched sweep writes as the checkpoint
+        of the configuration those rows are.
+
+        Raises:
+            ValueError: for ``rows`` that are not a slice of this runner's rows.
+        """
+        S = self.num_envs
+        if not isinstance(rows, slice) or rows.step not in (None, 1):
+            raise ValueError(f"rows must be a slice of consecutive rows, got {rows!r}")
+        start, stop, _ = rows.indices(S)
+        if not 0 <= start < stop:
+            raise ValueError(f"rows {rows!r} hold none of this runner's {S} rows")
+        full = self.state_dict()
+        return {
+            k: (v if k in ("stage", "host") or v.ndim == 0 else np.array(v[rows]))
+            for k, v in full.items()
+        }
+
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Restore a state saved by :meth:`state_dict` (from a runner built alike).
 

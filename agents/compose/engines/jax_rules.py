@@ -532,6 +532,35 @@ class RulesRunner:
                 out[f"{role}/{k}"] = v
         return out
 
+    def rows_state_dict(self, rows: slice) -> dict[str, np.ndarray]:
+        """The :meth:`state_dict` of the rows ``rows`` as a runner of those rows holds it: their
+        counters and observations, the learners' states of those rows
+        (:meth:`~agents.face.RuleAgent.rows_state_dict`) and the runner's key (a JAX batch
+        draws for all its rows from one key): what a batched sweep writes as the checkpoint of
+        the configuration those rows are.
+
+        Raises:
+            ValueError: for ``rows`` that are not a slice of this runner's rows.
+        """
+        S = self.num_envs
+        if not isinstance(rows, slice) or rows.step not in (None, 1):
+            raise ValueError(f"rows must be a slice of consecutive rows, got {rows!r}")
+        start, stop, _ = rows.indices(S)
+        if not 0 <= start < stop:
+            raise ValueError(f"rows {rows!r} hold none of this runner's {S} rows")
+        out: dict[str, np.ndarray] = {
+            "key": self._key.copy(),
+            "stage": np.asarray(self.stage, dtype=np.int64),
+            "n_seen": self._n_seen[rows].copy(),
+            "started": np.asarray(self._started),
+            "obs_l": self._obs_l[rows].copy(),
+            "obs_f": self._obs_f[rows].copy(),
+        }
+        for role, agent in (("leader", self.leader), ("follower", self.follower)):
+            for k, v in agent.rows_state_dict(rows).items():
+                out[f"{role}/{k}"] = v
+        return out
+
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Restore a state saved by :meth:`state_dict` (from a runner built alike).
 

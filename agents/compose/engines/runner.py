@@ -253,7 +253,8 @@ class BatchRunner:
         record: which updates to record, anything :func:`as_thinning` accepts.
         blocks: several runs in one batch (:class:`Block`, rows in order, summing to ``S``),
             each with its own seed and noise; ``seed`` and ``noise_std`` are then not given.
-            Such a runner has no :meth:`state_dict` (each block's run is written alone).
+            Such a runner has no :meth:`state_dict`; :meth:`block_state_dict` gives each
+            block's (each block's run is written alone).
     """
 
     def __init__(
@@ -310,6 +311,7 @@ class BatchRunner:
         self.blocks = blocks
         self.noise_rng = None
         streams = RowStreams([np.random.default_rng(e) for e, _, _ in split], sizes)
+        self._block_streams = streams
         for b, gen, sl in zip(blocks, streams.generators, streams.slices, strict=True):
             stage = Stage(self.game, b.noise_std)
             if stage.noise_std > 0.0:
@@ -345,6 +347,36 @@ class BatchRunner:
             out["obs_f"] = np.array(self._obs_f)
         for role, agent in (("leader", self.leader), ("follower", self.follower)):
             for k, v in agent.state_dict().items():
+                out[f"{role}/{k}"] = v
+        return out
+
+    def block_state_dict(self, block: int) -> dict[str, np.ndarray]:
+        """The :meth:`state_dict` of block ``block``'s run alone (a runner of several
+        :class:`Block` runs): its noise generator, its rows' counters and observations, and
+        its rows' learner states (:meth:`~agents.face.RuleAgent.block_state_dict`). A runner
+        of that block alone, given it by :meth:`load_state_dict`, continues as the block
+        does in the batch (this is what a batched sweep writes as each run's checkpoint).
+
+        Raises:
+            ValueError: for a runner without blocks, or a ``block`` it does not hold.
+        """
+        if self.blocks is None:
+            raise ValueError("block_state_dict is for a runner of several blocks; use state_dict")
+        streams = self._block_streams
+        if isinstance(block, bool) or not 0 <= block < len(self.blocks):
+            raise ValueError(f"block must be one of 0..{len(self.blocks) - 1}, got {block!r}")
+        rows = streams.slices[block]
+        out: dict[str, np.ndarray] = {
+            "noise_rng": rng_to_array(streams.generators[block]),
+            "stage": np.asarray(self.stage, dtype=np.int64),
+            "n_seen": self._n_seen[rows].copy(),
+            "started": np.asarray(self._started),
+        }
+        if self._obs_l is not None and self._obs_f is not None:
+            out["obs_l"] = np.array(self._obs_l[rows])
+            out["obs_f"] = np.array(self._obs_f[rows])
+        for role, agent in (("leader", self.leader), ("follower", self.follower)):
+            for k, v in agent.block_state_dict(block).items():
                 out[f"{role}/{k}"] = v
         return out
 

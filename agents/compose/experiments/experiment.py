@@ -563,8 +563,8 @@ def _clear_unstarted(out: Path) -> None:
 
 def _no_checkpoint_message(out: Path, ckpt_path: Path, summary_path: Path) -> str:
     """Why ``--resume`` cannot go on without a checkpoint: a finished run written without one
-    (a batched sweep keeps none) has nothing to resume; any other run stopped before its
-    first checkpoint and starts again with ``--restart``."""
+    (by a batched sweep of an earlier version, which kept none) has nothing to resume; any
+    other run stopped before its first checkpoint and starts again with ``--restart``."""
     try:
         summary = read_json(summary_path)
     except RunDirError:
@@ -577,9 +577,9 @@ def _no_checkpoint_message(out: Path, ckpt_path: Path, summary_path: Path) -> st
         and progress.get("complete") is True
     ):
         return (
-            f"--resume: {out} holds a finished run written without a checkpoint (a batched "
-            "sweep keeps none): there is nothing to resume; to play more stages, run it "
-            "again with more --stages (or sweep with --no-batch, which keeps checkpoints)"
+            f"--resume: {out} holds a finished run written without a checkpoint (by a "
+            "batched sweep of an earlier version, which kept none): there is nothing to "
+            "resume; to play more stages, run it again with more --stages"
         )
     return (
         f"--resume: {ckpt_path} is missing, so {out} cannot be resumed; if its run "
@@ -623,7 +623,8 @@ def _run_locked(
 
     summary: dict[str, Any] = {
         "config": cfg,
-        "resolved": _resolved(runner.leader, runner.follower),
+        # The learners as built (the JAX engine's runner holds views of them).
+        "resolved": _resolved(leader, follower),
         "game": game.info(),
         "record": runner.thinning.describe(),
         "files": {"updates": CSV_NAME, "checkpoint": CHECKPOINT_NAME},
@@ -728,16 +729,21 @@ def write_batched_run(
     wall_seconds: float,
 ) -> dict[str, Any]:
     """Write a finished run that was played as one block of a batch of several
-    (:class:`~agents.compose.engines.runner.Block`): the ``updates.csv`` and ``summary.json``
-    :func:`run_experiment` writes for ``config``, bit for bit but for the timing, and no
-    checkpoint (a finished run needs none; ``files`` names only the CSV).
+    (:class:`~agents.compose.engines.runner.Block`): the files :func:`run_experiment` writes
+    for ``config`` at its end, ``updates.csv``, ``checkpoint.npz`` and ``summary.json``, bit
+    for bit but for the timing (the checkpoint's ``elapsed`` and the summary's ``timing``),
+    so ``hic run --resume`` and ``hic sweep --resume`` take the directory as they take one of
+    ``hic run``.
 
     Args:
         config: the run's configuration.
         out_dir: its directory (created if needed; it must hold no run).
         csv_body: the CSV's rows after the header (:func:`~.results.csv_rows` of its block).
-        final: the block at the end: ``stage``, ``updates`` ``(S,)`` and ``leader`` /
-            ``follower`` with ``strategies`` (what the summary's statistics read).
+        final: the block at the end: ``stage``, ``updates`` ``(S,)``, ``leader`` /
+            ``follower`` with ``strategies`` (what the summary's statistics read) and
+            ``state``, the runner state of the block's run alone
+            (:meth:`~agents.compose.engines.runner.BatchRunner.block_state_dict`), or None
+            for a run written without a checkpoint (``files`` then names only the CSV).
         wall_seconds: its share of the batch's wall time.
 
     Returns:
@@ -750,12 +756,16 @@ def write_batched_run(
     cfg = config.to_dict()
     game, leader, follower = config.build()
     data = csv_header(game.d1, game.d2).encode() + csv_body
+    state = getattr(final, "state", None)
+    files = {"updates": CSV_NAME}
+    if state is not None:
+        files["checkpoint"] = CHECKPOINT_NAME
     summary: dict[str, Any] = {
         "config": cfg,
         "resolved": _resolved(leader, follower),
         "game": game.info(),
         "record": as_thinning(config.record).describe(),
-        "files": {"updates": CSV_NAME},
+        "files": files,
         "versions": _versions(),
         "progress": {
             "stage": final.stage,
@@ -780,5 +790,16 @@ def write_batched_run(
             raise FileExistsError(f"{out} already holds a run ({taken[0].name})")
         lock.check()
         atomic_write(out / CSV_NAME, data)
+        if state is not None:  # as run_experiment's last checkpoint, before the summary
+            meta = {
+                "config": cfg,
+                "csv_bytes": len(data),
+                "csv_sha256": hashlib.sha256(data).hexdigest(),
+                "elapsed": wall_seconds,
+                "stage": final.stage,
+            }
+            lock.check()
+            write_checkpoint(out / CHECKPOINT_NAME, state, meta)
+        lock.check()
         atomic_write(out / SUMMARY_NAME, dump_json(summary))
     return summary

@@ -5,13 +5,15 @@ played as one NumPy :class:`~agents.compose.engines.runner.BatchRunner` whose ro
 (configuration, seed) pairs.
 
 Each configuration is one :class:`~agents.compose.engines.runner.Block` of the batch: its
-rows draw from its own generators (:class:`~agents.rules.protocol.RowStreams`) what a run of
+rows draw from their own generators (:class:`~agents.rules.protocol.RowStreams`) what a run of
 that configuration alone draws, and its differing options are per-row values
 (:class:`~agents.schedules.PerRow` schedules, per-row arrays), so a configuration gives the
 same bits alone (``hic run``) and inside any batch (``tests/experiments/test_sweep_batched.py``).
-Its files are written as ``hic run`` writes them
-(:func:`~agents.compose.experiments.experiment.write_batched_run`: the same ``updates.csv``
-and ``summary.json`` but for the timing, and no checkpoint, which a finished run needs not).
+Its files are the ones ``hic run`` leaves at its end
+(:func:`~agents.compose.experiments.experiment.write_batched_run`): the same ``updates.csv``,
+``summary.json`` but for the timing, and ``checkpoint.npz`` holding the state of its run
+alone (:meth:`~agents.compose.engines.runner.BatchRunner.block_state_dict`, the same arrays
+bit for bit), so ``hic run --resume`` and ``hic sweep --resume`` take its directory.
 
 On the JAX engine (``backend: jax``) a group is also split by the leader's resolved
 commitment schedule (:func:`group_key`) and runs as one
@@ -21,8 +23,9 @@ draws are the batch's (:func:`batch_seed`): the distribution of its run alone, n
 
 A batch is all or nothing: an interrupted batch writes nothing (``--resume`` runs its
 configurations again), and a batch that fails (a NaN in one configuration, a learner that
-cannot take per-row options) is run again one configuration at a time, so a failure stays
-with its configuration. A configuration that left a checkpoint (a partial run) resumes alone.
+cannot take per-row options, one whose rows depend on each other) is run again one
+configuration at a time, so a failure stays with its configuration. A configuration that
+left a checkpoint without a summary (a partial run) resumes alone.
 """
 
 from __future__ import annotations
@@ -51,7 +54,8 @@ from agents.compose.experiments.experiment import (
 )
 from agents.compose.experiments.results import CHECKPOINT_NAME, csv_rows
 from agents.compose.sweeps.spec import batch_key, config_hash
-from agents.compose.sweeps.store import RUN_CSV, RUN_SUMMARY, summary_digest
+from agents.compose.sweeps.store import RUN_FILES, summary_digest
+from agents.rules.protocol import capabilities_of
 from agents.schedules import PerRow
 
 __all__ = [
@@ -145,6 +149,14 @@ def _play_group(configs, on_block) -> float:
     alone = [c.build() for c in configs]
     if len({group_key(c, b) for c, b in zip(configs, alone, strict=True)}) != 1:
         raise NotBatchable("the configurations differ in more than per-row values")
+    if len(configs) > 1:
+        for agent in alone[0][1:]:
+            caps = capabilities_of(agent)
+            if caps is not None and not caps.rows_independent:
+                raise NotBatchable(
+                    f"{type(agent).__name__}'s rows depend on each other (its rule set "
+                    "declares rows_independent=False)"
+                )
     # The JAX engine compiles its program once per game object: the batches of a worker that
     # share a game share one.
     game = _shared_game(c0) if c0.backend == "jax" else c0.game()
@@ -181,6 +193,14 @@ def _play_group(configs, on_block) -> float:
             updates=n[a:b],
             leader=SimpleNamespace(strategies=x[a:b]),
             follower=SimpleNamespace(strategies=y[a:b]),
+            # What the configuration's run alone checkpoints at its end (hic run's last
+            # checkpoint): its block's state, bit for bit on the NumPy engine; on the JAX
+            # engine its rows' state (the batch's keys: JAX draws per batch, not per block).
+            state=(
+                runner.rows_state_dict(slice(a, b))
+                if c0.backend == "jax"
+                else runner.block_state_dict(i)
+            ),
         )
         on_block(i, b"".join(bodies[i]), final, wall * (b - a) / S)
     return wall
@@ -271,8 +291,11 @@ def run_group(task: dict[str, Any], run_one: Callable[[dict], dict]) -> dict[str
     try:
         configs = [ExperimentConfig.from_dict(m["config"]) for m in members]
         outs = [Path(m["out_dir"]) for m in members]
-        for out in outs:  # files of a batch that stopped before writing them are stale
-            for name in (RUN_CSV, RUN_SUMMARY):
+        # Files of a batch that stopped before writing them are stale, and so are those of a
+        # damaged finished run that runs again (a member never holds a partial run's files:
+        # group_tasks leaves those alone).
+        for out in outs:
+            for name in RUN_FILES:
                 with contextlib.suppress(FileNotFoundError):
                     (out / name).unlink()
         results: list[dict[str, Any]] = []
@@ -290,7 +313,7 @@ def run_group(task: dict[str, Any], run_one: Callable[[dict], dict]) -> dict[str
                 "task_seconds": wall,
             }
             if m.get("return_files"):
-                r["files"] = {n: (out / n).read_bytes() for n in (RUN_SUMMARY, RUN_CSV)}
+                r["files"] = {n: (out / n).read_bytes() for n in RUN_FILES if (out / n).is_file()}
             results.append(r)
 
         play_group(configs, on_block)
@@ -327,11 +350,12 @@ def group_tasks(
     consecutive configurations of at most about ``rows / (2 * workers)`` rows (at least one
     configuration each), so the executor's ``workers`` have work to share (``workers=0``: one
     batch per group). A task whose directory holds a checkpoint (a partial run) stays alone
-    and resumes. On the JAX engine the groups are by :func:`group_key`."""
+    and resumes, unless it runs again from the start (``restart``: a damaged finished run).
+    On the JAX engine the groups are by :func:`group_key`."""
     by_key: dict[str, list[dict[str, Any]]] = {}
     alone: list[dict[str, Any]] = []
     for t in tasks:
-        partial = (Path(t["out_dir"]) / CHECKPOINT_NAME).exists()
+        partial = not t.get("restart") and (Path(t["out_dir"]) / CHECKPOINT_NAME).exists()
         if partial:
             alone.append(t)
         else:

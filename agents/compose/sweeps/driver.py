@@ -123,9 +123,10 @@ def run_sweep(
         max_configurations: refuse a sweep of more configurations than this (None: no cap),
             checked before any configuration is built (:meth:`SweepSpec.points`).
         batch: run the configurations that differ only in per-row values as one engine run
-            each group (:mod:`~agents.compose.sweeps.batched`; the same files bit for bit but
-            for the timing and the checkpoint, which a finished batched run does not keep);
-            False runs every configuration alone, with its checkpoints.
+            each group (:mod:`~agents.compose.sweeps.batched`; the same files, checkpoint
+            included, bit for bit but for the timing); False runs every configuration alone
+            (checkpointed every ``checkpoint_seconds`` while it runs, so a stopped one
+            resumes midway).
 
     Returns:
         The sweep summary (what ``sweep.json`` holds): ``configurations`` (one entry per
@@ -249,6 +250,9 @@ def _run(spec, points, out, executor, workers, address, resume, progress, checkp
                 "sys_path": [os.path.abspath(x or os.curdir) for x in sys.path],
                 "checkpoint_seconds": float(checkpoint_seconds),
                 "return_files": executor == "ray",
+                # A damaged finished run runs again from the start: its checkpoint is bound
+                # to files that no longer hold (or no longer show) what it vouched for.
+                "restart": bool(damaged),
             }
         )
     counts = {

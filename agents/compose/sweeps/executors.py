@@ -44,7 +44,11 @@ from typing import Any
 from agents.compose.experiments.experiment import ExperimentConfig, run_experiment
 from agents.compose.experiments.results import CHECKPOINT_NAME
 from agents.compose.sweeps.batched import run_group
-from agents.compose.sweeps.store import RUN_CSV, RUN_SUMMARY, finished_summary, summary_digest
+from agents.compose.sweeps.store import (
+    RUN_FILES,
+    finished_summary,
+    summary_digest,
+)
 
 __all__ = ["EXECUTORS", "execute", "prepare_worker", "ray_connect", "results_of", "run_task"]
 
@@ -113,9 +117,10 @@ def _run_one(task: dict[str, Any]) -> dict[str, Any]:
             # a crashed worker); otherwise start afresh. A configuration directory with files
             # but no checkpoint was stopped before its first checkpoint (which is written
             # before any stage is played): nothing in it is worth keeping.
-            resume = (out / CHECKPOINT_NAME).exists()
+            # A damaged finished run ("restart", from a resumed sweep) starts again.
+            resume = not task.get("restart") and (out / CHECKPOINT_NAME).exists()
             if not resume:
-                for name in (RUN_CSV, RUN_SUMMARY):
+                for name in RUN_FILES:
                     with contextlib.suppress(FileNotFoundError):
                         (out / name).unlink()
             done = run_experiment(
@@ -128,7 +133,7 @@ def _run_one(task: dict[str, Any]) -> dict[str, Any]:
             result["ran"] = True
         result.update(status="finished", summary=summary_digest(done))
         if task.get("return_files"):
-            result["files"] = {n: (out / n).read_bytes() for n in (RUN_SUMMARY, RUN_CSV)}
+            result["files"] = {n: (out / n).read_bytes() for n in RUN_FILES if (out / n).is_file()}
     except Exception as err:  # noqa: BLE001 - reported per configuration, never lost
         result.update(
             status="failed",

@@ -252,8 +252,15 @@ class _Key:
                     + f"; give {self.option} a schedule such as 'power:a=1,gamma=0.602,A=100' "
                     "in base or the case",
                 )
+            # The field's own type, through the one coerce (an integer field such as an
+            # adaptive commitment's min_length takes 3; the key read it as a number).
+            tp = typing.get_type_hints(type(inner))[self.field]
             try:
-                new = dataclasses.replace(inner, **{self.field: value})
+                typed = coerce(tp, value, self.text)
+            except ValueError as err:
+                raise _where(where, str(err)) from None
+            try:
+                new = dataclasses.replace(inner, **{self.field: typed})
             except (TypeError, ValueError) as err:
                 raise _where(where, f"{self.text}={value!r}: {err}") from None
             options[self.option] = Ceil(new) if isinstance(current, Ceil) else new

@@ -41,13 +41,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from agents.compose.experiments.results import RunDirError, atomic_write, read_json
+from agents.compose.experiments.results import (
+    CHECKPOINT_NAME,
+    RunDirError,
+    atomic_write,
+    read_json,
+)
 from agents.compose.sweeps.spec import SweepFileError
 
 __all__ = [
     "CSV_SECONDS",
     "CSV_STATS",
     "RUN_CSV",
+    "RUN_FILES",
     "RUN_SUMMARY",
     "SWEEP_CSV",
     "SWEEP_JSON",
@@ -76,6 +82,10 @@ _RESULT_FIELDS = ("status", "error", "traceback", "final", "wall_seconds", "host
 #: The files of one ``hic run`` directory (agents.compose.experiments.results' layout).
 RUN_SUMMARY = "summary.json"
 RUN_CSV = "updates.csv"
+#: The files a finished run's directory holds, in the order a copy writes them (the summary,
+#: which marks the run finished, last): what a Ray worker without a shared file system
+#: returns to the driver.
+RUN_FILES = (RUN_CSV, CHECKPOINT_NAME, RUN_SUMMARY)
 
 
 def finished_summary(
