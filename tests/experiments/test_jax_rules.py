@@ -89,8 +89,9 @@ def test_tabled_schedules_read_the_numpy_values_and_fall_back_outside_the_window
     (jax_rules._Tabled): where the rows' indices lie in one window of the table the values
     are the NumPy engine's (its ScheduleTable) bit for bit; indices spread wider than the
     window, or past the table, get the schedule's own traced evaluation (bit for bit what the
-    loop computed before the tables). Hi-C's options with adaptive commitment are rebuilt
-    with every costly schedule tabled (the tolerance inside AdaptiveCommitment too)."""
+    loop computed before the tables; once for all rows where their indices agree). Hi-C's
+    options with adaptive commitment are rebuilt with every costly schedule tabled (the
+    tolerance inside AdaptiveCommitment too)."""
     import jax
     import jax.numpy as jnp
 
@@ -103,6 +104,9 @@ def test_tabled_schedules_read_the_numpy_values_and_fall_back_outside_the_window
     shifted = inside + 50_000
     spread = np.array([3, 3 + W, 17, 40], dtype=np.int64)
     past = np.array([size - 2, size + 5, 10**9, size], dtype=np.int64)
+    # Past the table, rows whose indices agree evaluate the schedule once (one pow, not one
+    # a row): the same bits.
+    agree = [np.full(6, v, dtype=np.int64) for v in (size, size + 5, 10**6 + 3, 10**9)]
     schedules = [
         PowerLaw(0.5, 0.602, 3.0),
         Logarithmic(2.0),
@@ -116,7 +120,7 @@ def test_tabled_schedules_read_the_numpy_values_and_fall_back_outside_the_window
             for n in (inside, shifted):
                 got = np.asarray(jax.jit(tab)(jnp.asarray(n)))
                 np.testing.assert_array_equal(got, numpy_table(n))
-            for n in (spread, past):
+            for n in (spread, past, *agree):
                 got = np.asarray(jax.jit(tab)(jnp.asarray(n)))
                 own = np.asarray(jax.jit(lambda m, s=s: jnp.asarray(s(m)).astype(jnp.float64))(n))
                 np.testing.assert_array_equal(got, own)
@@ -151,3 +155,34 @@ def test_the_generic_loop_compiles_once_across_runs():
         runner.run(stages)
     assert runner._program._cache_size() == 1
     assert runner.updates.min() > 0
+
+
+def test_threefry_written_out_gives_jax_bits():
+    """The generic loop's Rademacher signs come from Threefry-2x32 written round by round
+    (jax_rules.threefry2x32; JAX's own lowers to a rolled loop on the CPU): the same bits as
+    JAX's ``threefry_2x32``, and signs of both kinds in equal shares."""
+    import jax
+    import jax.numpy as jnp
+    from jax.extend.random import threefry_2x32
+
+    from agents.compose.engines import jax_rules
+
+    rng = np.random.default_rng(0)
+    key = rng.integers(0, 2**32, size=2, dtype=np.uint32)
+    count = rng.integers(0, 2**32, size=64, dtype=np.uint32)
+    with jax.enable_x64(True):
+        want = np.asarray(threefry_2x32(jnp.asarray(key), jnp.asarray(count)))
+        a, b = jax.jit(jax_rules.threefry2x32)(
+            jnp.uint32(key[0]), jnp.uint32(key[1]), jnp.asarray(count[:32]), jnp.asarray(count[32:])
+        )
+        np.testing.assert_array_equal(np.concatenate([np.asarray(a), np.asarray(b)]), want)
+        signs = np.concatenate([
+            np.asarray(jax.jit(lambda t: jax_rules._rademacher(
+                lambda n: jax_rules._words(jnp.asarray(key), t, 1 << 16, n), (37, 3)))(t))
+            for t in range(200)
+        ])  # fmt: skip
+    assert set(np.unique(signs)) == {-1.0, 1.0}
+    # 22200 fair signs: the mean is within 5 standard deviations (0.0067) of 0.
+    assert abs(signs.mean()) < 5 / np.sqrt(signs.size)
+    assert not np.array_equal(signs[:37], signs[37:74])  # stages draw afresh
+

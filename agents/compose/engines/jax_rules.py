@@ -13,7 +13,11 @@ never their types, and re-implements no learning rule: it calls the rule sets' o
 
 The initial states are the faces' own (``reset`` with the seeds the NumPy engine derives), so
 a pair without draws after the start replays the NumPy engine (to rounding); later draws come
-from JAX's generator keyed by the run's seed (the NumPy engine's distribution, not its bits).
+from JAX's generator keyed by the run's seed (the NumPy engine's distribution, not its bits):
+Rademacher signs (Hi-C's and oracle SPSA's directions) are one bit each of Threefry-2x32
+(:func:`threefry2x32`, JAX's hash written out round by round) of the stage and the request
+under the run's key, the other kinds ``jax.random``'s normal and uniform draws.
+
 Updates are recorded inside the loop into a fixed buffer (thinned as asked); the loop returns
 to the host when the buffer is full. After each :meth:`RulesRunner.run` the faces hold the
 final states (``runner.leader.strategies`` is the face's), and :meth:`RulesRunner.state_dict`
@@ -62,12 +66,60 @@ __all__ = ["RulesRunner", "check_rules", "run_rules"]
 start_backends()  # the small-loop threshold (jax_small_dots): one native loop per program
 
 
-def _draws(key: Any, requests: tuple, S: int) -> dict[str, Any]:
+#: The rotations of Threefry-2x32's rounds (Salmon et al. 2011), as JAX's generator has them.
+_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
+
+
+def threefry2x32(k1: Any, k2: Any, x1: Any, x2: Any) -> tuple[Any, Any]:
+    """Threefry-2x32 (20 rounds) of the counters ``(x1, x2)`` under the key ``(k1, k2)``:
+    the bits of ``jax.extend.random.threefry_2x32``, written out round by round.
+
+    JAX lowers its own on the CPU as a rolled loop of five iterations (a compile-time
+    saving), a loop nested in the stage loop for every key derived and every block drawn:
+    with it a stage of oracle SPSA (fresh Rademacher signs for every row at every stage)
+    spent 200 ns on its draws, against 22 ns written out (``uint32`` element-wise code that
+    XLA fuses with the rest of the stage)."""
+    u = jnp.uint32
+    ks = (k1, k2, k1 ^ k2 ^ u(0x1BD11BDA))
+    x1, x2 = x1 + ks[0], x2 + ks[1]
+    for r in range(5):
+        for rot in _ROTATIONS[r % 2]:
+            x1 = x1 + x2
+            x2 = x1 ^ ((x2 << u(rot)) | (x2 >> u(32 - rot)))
+        x1 = x1 + ks[(r + 1) % 3]
+        x2 = x2 + ks[(r + 2) % 3] + u(r + 1)
+    return x1, x2
+
+
+def _words(key: Any, t: Any, stream: Any, n: int) -> Any:
+    """``n`` random ``uint32`` words of ``stream`` at stage ``t``: Threefry of the counters
+    ``(stream, 0 .. )`` under the stage's key, itself Threefry of ``t`` (its high word with
+    the top bit set, apart from the counters JAX's ``fold_in`` hashes) under the run's key
+    ``key`` (its two key words)."""
+    u = jnp.uint32
+    t = jnp.asarray(t).astype(jnp.uint64)
+    hi = (t >> jnp.uint64(32)).astype(u) | u(0x80000000)
+    a, b = threefry2x32(key[0], key[1], hi, t.astype(u))
+    blocks = -(-n // 2)
+    w1, w2 = threefry2x32(a, b, jnp.full(blocks, stream, u), jnp.arange(blocks, dtype=u))
+    return jnp.concatenate([w1, w2])[:n]
+
+
+def _rademacher(words: Any, shape: tuple[int, ...]) -> Any:
+    """Signs in ``{-1.0, 1.0}`` of ``shape``, one bit each of ``words(n)`` (``n`` words)."""
+    size = int(np.prod(shape))
+    w = words(-(-size // 32))
+    bits = (w[:, None] >> jnp.arange(32, dtype=jnp.uint32)[None, :]) & jnp.uint32(1)
+    return jnp.where(bits.reshape(-1)[:size].reshape(shape) == 1, 1.0, -1.0)
+
+
+def _draws(key: Any, requests: tuple, S: int, words: Any = None) -> dict[str, Any]:
     """The named arrays ``requests`` ask for, drawn for every row from ``key()`` (a function:
     the key is derived only where something is drawn); a name whose requests all carry row
     masks is drawn only at stages where some row asks for it (a ``lax.cond``: Hi-C asks for
     fresh directions only where intervals end, and the generator costs more than the rest of
-    its stage)."""
+    its stage). Rademacher signs are bits of ``words(i, n)`` (``n`` words of the ``i``-th
+    request's stream, :func:`_words`) where given: one bit a sign, not a 64-bit uniform."""
     out: dict[str, Any] = {}
     for i, r in enumerate(requests):
         if r.rows is False or r.name in out:
@@ -75,6 +127,8 @@ def _draws(key: Any, requests: tuple, S: int) -> dict[str, Any]:
         shape = (S, *r.shape)
 
         def draw(i=i, r=r, shape=shape):
+            if r.kind == "rademacher" and words is not None:
+                return _rademacher(lambda n: words(i, n), shape)
             k = jax.random.fold_in(key(), i)
             if r.kind == "rademacher":
                 v = jnp.where(jax.random.bernoulli(k, 0.5, shape), 1.0, -1.0)
@@ -135,8 +189,17 @@ class _Tabled(Schedule):
         window = jax.lax.dynamic_slice(self.table, (low,), (_WINDOW,))
         read = window[jnp.clip(n - low, 0, _WINDOW - 1)]  # outside the cond: none copied in
 
-        def direct(i: Any) -> Any:
+        def each(i: Any) -> Any:
             return jnp.broadcast_to(jnp.asarray(self.schedule(i)).astype(jnp.float64), i.shape)
+
+        def direct(i: Any) -> Any:
+            # Rows whose indices agree (every row of a fixed commitment) evaluate the
+            # schedule once: a power law is a pow, tens of ns a row.
+            if i.ndim == 0:
+                return each(i)
+            first = jnp.min(i)
+            one = lambda i: jnp.broadcast_to(each(first), i.shape)  # noqa: E731
+            return jax.lax.cond(first == jnp.max(i), one, each, i)
 
         inside = jnp.all((n >= low) & (n < low + _WINDOW))
         return jax.lax.cond(inside, lambda i: read, direct, n)
@@ -256,13 +319,17 @@ def _make_stage(
         def k(i):  # the stage's i-th key, derived where it is used (a draw may sit in a cond)
             return lambda: jax.random.fold_in(jax.random.fold_in(key, t), i)
 
+        def words(player):  # the player's streams of raw bits (Rademacher signs)
+            kw = jax.random.key_data(key)
+            return lambda i, n: _words(kw, t, (player << 16) | i, n)
+
         if noise_std > 0.0:
             w = jax.random.normal(k(0)(), (2, S), jnp.float64)
             r1, r2 = r1 + noise_std * w[0], r2 + noise_std * w[1]
         new_l, req = L.prepare(Lo, Ls, sl, r1, y)
-        new_l = L.observe(Lo, Ls, new_l, r1, y, _draws(k(1), req, S))
+        new_l = L.observe(Lo, Ls, new_l, r1, y, _draws(k(1), req, S, words(1)))
         new_f, req = F.prepare(Fo, Fs, sf, r2, x)
-        new_f = F.observe(Fo, Fs, new_f, r2, x, _draws(k(2), req, S))
+        new_f = F.observe(Fo, Fs, new_f, r2, x, _draws(k(2), req, S, words(2)))
         return _like(new_l, sl), _like(new_f, sf), x, y, r1, r2
 
     # The rule sets' own products too (a follower's gradient of RandomQuadratic: y @ H):
