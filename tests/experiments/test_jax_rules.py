@@ -186,3 +186,85 @@ def test_threefry_written_out_gives_jax_bits():
     assert abs(signs.mean()) < 5 / np.sqrt(signs.size)
     assert not np.array_equal(signs[:37], signs[37:74])  # stages draw afresh
 
+
+class _EchoRules:
+    """A follower whose action reads what it observed: ``(y + obs) / 2`` (obs: the leader's
+    last action, the box centre at an episode's first stage); it learns ``y += (obs - y) / 10``."""
+
+    from agents.rules.protocol import Capabilities
+
+    capabilities = Capabilities(reward_free=True)
+
+    def init_draws(self, options, spec, num_rows):
+        return ()
+
+    def init(self, options, spec, num_rows, draws):
+        return {"y": np.broadcast_to(spec.low, (num_rows, spec.dim)).copy(), "t": 0}
+
+    def act(self, options, spec, state, obs):
+        return 0.5 * (state["y"] + obs)
+
+    def prepare(self, options, spec, state, reward, obs):
+        return state, ()
+
+    def observe(self, options, spec, state, reward, obs, draws):
+        return {"y": state["y"] + 0.1 * (obs - state["y"]), "t": state["t"] + 1}
+
+    def strategy(self, options, state):
+        return state["y"]
+
+    def update_counts(self, options, state):
+        from agents.rules.protocol import stage_counts
+
+        return stage_counts(state["y"], state["t"])
+
+    def updates(self, options, state):
+        return state["y"].shape[0] * state["t"]
+
+
+def test_a_rule_set_that_acts_on_its_observation_keeps_it_across_stages_and_chunks():
+    """The generic loop carries the observations from stage to stage only for a rule set whose
+    ``act`` reads them (the library's do not: their loop plays its last stage apart): a user
+    follower that does replays the NumPy engine across chunks and episodes, to 1e-12."""
+    import dataclasses
+
+    import jax
+    import jax.numpy as jnp
+
+    from agents.compose.engines import jax_rules
+    from agents.face import RuleAgent
+
+    @dataclasses.dataclass(frozen=True)
+    class EchoOptions:
+        _cache: dict = dataclasses.field(default_factory=dict, init=False, compare=False)
+
+    class Echo(RuleAgent):
+        rules = _EchoRules()
+        options_type = EchoOptions
+
+        def __init__(self, game, *, num_envs=None, seed=None):
+            super().__init__(game.follower_low, game.follower_high, num_envs=num_envs, seed=seed)
+            self._setup(EchoOptions())
+
+    game, S = Duopoly(), 5
+    make = lambda: (catalog.make_leader("sga", game, S, {}), Echo(game, num_envs=S))  # noqa: E731
+    leader, follower = make()
+    numpy_runner = BatchRunner(game, leader, follower, 3, max_cycles=7)
+    with jax.enable_x64(True):
+        z = jax.ShapeDtypeStruct((S, 1), jnp.float64)
+        shapes = {"y": z, "t": jax.ShapeDtypeStruct((), jnp.int64)}
+        assert jax_rules._reads_obs(follower.rules, follower.options, follower.spec, shapes, z)
+        lshapes = {k: jax.ShapeDtypeStruct(np.shape(v), np.asarray(v).dtype)
+                   for k, v in leader.state.items()}  # fmt: skip
+        assert not jax_rules._reads_obs(leader.rules, leader.options, leader.spec, lshapes, z)
+    leader2, follower2 = make()
+    jax_runner = jax_rules.RulesRunner(game, leader2, follower2, 3, max_cycles=7)
+    for stages in (1, 12, 30):
+        numpy_runner.run(stages)
+        jax_runner.run(stages)
+        a, b = numpy_runner.state_dict(), jax_runner.state_dict()
+        for k in ("obs_l", "obs_f", "n_seen"):
+            np.testing.assert_allclose(b[k], a[k], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(follower2.strategies, follower.strategies, rtol=1e-12)
+        np.testing.assert_allclose(leader2.strategies, leader.strategies, rtol=1e-12)
+    assert not np.allclose(follower.strategies, game.follower_low)  # it moved

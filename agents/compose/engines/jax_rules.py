@@ -18,6 +18,11 @@ Rademacher signs (Hi-C's and oracle SPSA's directions) are one bit each of Three
 (:func:`threefry2x32`, JAX's hash written out round by round) of the stage and the request
 under the run's key, the other kinds ``jax.random``'s normal and uniform draws.
 
+Where neither rule set's ``act`` reads what its player observed (every library rule set: an
+operand check of ``act``'s trace, :func:`_reads_obs`), the loop carries no observations: the
+stages of a call but its last are played without writing them, and the last stage, played
+apart, leaves them for the next call (and the checkpoint). Unrecorded (``record=None``), the
+per-row update counts are read once after the loop instead of at every stage.
 Updates are recorded inside the loop into a fixed buffer (thinned as asked); the loop returns
 to the host when the buffer is full. After each :meth:`RulesRunner.run` the faces hold the
 final states (``runner.leader.strategies`` is the face's), and :meth:`RulesRunner.state_dict`
@@ -39,11 +44,13 @@ at.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.extend import core as jcore
 
 from agents.compose.engines.jax_small_dots import small_dots, start_backends
 from agents.compose.engines.records import (
@@ -377,6 +384,16 @@ def _host_conform(st: dict, out: dict) -> dict:
     return new
 
 
+def _reads_obs(rules: Any, options: Any, spec: Any, state: dict, obs: Any) -> bool:
+    """Whether ``rules.act`` reads what the player observed: whether the observation is an
+    operand of any operation (or an output) of ``act``'s trace at these shapes."""
+    closed = jax.make_jaxpr(lambda s, o: rules.act(options, spec, s, o))(state, obs)
+    jaxpr = closed.jaxpr
+    seen = set(jaxpr.invars[len(jax.tree.leaves(state)) :])
+    used = [v for e in jaxpr.eqns for v in e.invars] + list(jaxpr.outvars)
+    return any(not isinstance(v, jcore.Literal) and v in seen for v in used)
+
+
 def _where(err: BaseException) -> str:
     """The project function (``module.function``) where a trace stopped: the innermost frame
     of ``err``'s traceback in ``agents`` or ``hic_envs``."""
@@ -654,7 +671,7 @@ class RulesRunner:
             def cond(c):
                 return (c["t"] < end) & (c["count"] + S <= C)
 
-            def body(c):
+            def body(c, obs=True):
                 t = c["t"]
                 a, b, x, y, r1, r2 = stage(t, c["sl"], c["sf"], c["obs_l"], c["obs_f"], key)
                 r = c["r_sum"]
@@ -681,9 +698,10 @@ class RulesRunner:
                 return {
                     "sl": a,
                     "sf": b,
-                    "obs_l": y,
-                    "obs_f": x,
-                    "n_seen": jnp.where(moved, counts, c["n_seen"]),
+                    "obs_l": y if obs else c["obs_l"],
+                    "obs_f": x if obs else c["obs_f"],
+                    # Unrecorded, n_seen is only read after the loop: the final counts.
+                    "n_seen": c["n_seen"] if thin.none else jnp.where(moved, counts, c["n_seen"]),
                     "t": t + 1,
                     "count": count,
                     "r_sum": r,
@@ -701,7 +719,28 @@ class RulesRunner:
                 "r_sum": jnp.zeros(S),
                 "buf": buf,
             }
-            return jax.lax.while_loop(cond, body, c)
+            shape = functools.partial(
+                jax.tree.map, lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype)
+            )
+            peel = C >= 2 * S and not (
+                _reads_obs(L, Lo, leader.spec, shape(sl), shape(obs_l))
+                or _reads_obs(F, Fo, follower.spec, shape(sf), shape(obs_f))
+            )
+            if peel:
+                # Neither rule set acts on what it observed: the stages but the last carry
+                # no observations (two arrays fewer written per stage), and the last one,
+                # played apart, leaves them for the next call. Room for the last stage's
+                # records is kept: each stage of the loop starts with room for two.
+                def cond2(c):
+                    return (c["t"] < end - 1) & (c["count"] + 2 * S <= C)
+
+                c = jax.lax.while_loop(cond2, functools.partial(body, obs=False), c)
+                c = body(c)
+            else:
+                c = jax.lax.while_loop(cond, body, c)
+            if thin.none:  # every stage sets n_seen to the counts (counts != n_seen: moved)
+                c["n_seen"] = jnp.asarray(L.update_counts(Lo, c["sl"])).astype(jnp.int64)
+            return c
 
         return jax.jit(program)
 
