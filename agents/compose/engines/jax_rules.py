@@ -82,10 +82,10 @@ def threefry2x32(k1: Any, k2: Any, x1: Any, x2: Any) -> tuple[Any, Any]:
     the bits of ``jax.extend.random.threefry_2x32``, written out round by round.
 
     JAX lowers its own on the CPU as a rolled loop of five iterations (a compile-time
-    saving), a loop nested in the stage loop for every key derived and every block drawn:
-    with it a stage of oracle SPSA (fresh Rademacher signs for every row at every stage)
-    spent 200 ns on its draws, against 22 ns written out (``uint32`` element-wise code that
-    XLA fuses with the rest of the stage)."""
+    saving), a loop nested in the stage loop for every key derived and every block drawn,
+    which was most of a stage of oracle SPSA (fresh Rademacher signs for every row at every
+    stage; see ``docs/results/speed.md``). Written out, it is ``uint32`` element-wise code
+    that XLA fuses with the rest of the stage."""
     u = jnp.uint32
     ks = (k1, k2, k1 ^ k2 ^ u(0x1BD11BDA))
     x1, x2 = x1 + ks[0], x2 + ks[1]

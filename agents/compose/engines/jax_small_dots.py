@@ -22,9 +22,9 @@ arithmetic. :func:`start_backends` (called when either JAX loop's module is impo
 that threshold to :data:`SMALL_LOOP_BYTES` for the process's CPU backend, through
 ``XLA_FLAGS``, read once when JAX starts its backends; the variable is restored right after.
 It also asks for vectors of :data:`VECTOR_BITS` bits (``xla_cpu_prefer_vector_width``; XLA's
-default is 256): on a CPU with AVX-512 a stage over 32 rows then takes half the vector
-instructions (SGA against a gradient follower ran 1.2x faster per CPU second, see
-``docs/results/speed.md``); on a CPU without it the compiler keeps the widths it has. If
+default is 256): on a CPU with AVX-512 a stage over 32 float64 rows then takes half the
+vector instructions (``docs/results/speed.md`` measures the generic loop with it); on a CPU
+without it the compiler keeps the widths it has. If
 JAX's backends were started before, or ``XLA_FLAGS`` already sets
 ``xla_backend_extra_options``, nothing is changed (a ``xla_cpu_prefer_vector_width`` of your
 own is kept).
