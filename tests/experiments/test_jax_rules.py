@@ -268,3 +268,30 @@ def test_a_rule_set_that_acts_on_its_observation_keeps_it_across_stages_and_chun
         np.testing.assert_allclose(follower2.strategies, follower.strategies, rtol=1e-12)
         np.testing.assert_allclose(leader2.strategies, leader.strategies, rtol=1e-12)
     assert not np.allclose(follower.strategies, game.follower_low)  # it moved
+
+
+def test_the_loop_without_observations_gives_the_carried_loops_records():
+    """Library rule sets do not act on their observations, so the loop plays the last stage
+    of each call apart and carries none; with a buffer of one stage's records (no room for
+    two, so the carried form) the records, states and observations are the same, bit for
+    bit, across chunks that end at buffer boundaries and between them."""
+    from agents.compose.engines.jax_rules import RulesRunner
+
+    game, S = RandomQuadraticGame(d1=2, d2=3, seed=1), 3
+    out = []
+    for rows in (None, S):
+        leader, follower = _pair(game, "sga", "gradient", S)
+        runner = RulesRunner(
+            game, leader, follower, 7, record="all", buffer_rows=rows, max_cycles=50
+        )
+        hist = [runner.run(n) for n in (1, 2, 97, 40)]
+        out.append((hist, runner.state_dict()))
+    (h1, s1), (h2, s2) = out
+    for a, b in zip(h1, h2, strict=True):
+        np.testing.assert_array_equal(a.leader_strategies, b.leader_strategies)
+        np.testing.assert_array_equal(a.follower_strategies, b.follower_strategies)
+        np.testing.assert_array_equal(a.stage, b.stage)
+        np.testing.assert_array_equal(a.update, b.update)
+    assert sorted(s1) == sorted(s2)
+    for k in s1:
+        np.testing.assert_array_equal(s1[k], s2[k])
