@@ -192,7 +192,8 @@ class _Tabled(Schedule):
         # it): XLA's CPU compiler counts a gather's whole operand as bytes the loop touches,
         # and a loop that touches more than the small-loop threshold (jax_small_dots) is no
         # longer one native function.
-        low = jnp.clip(jnp.min(n), 0, size - _WINDOW)
+        first, last = jnp.min(n), jnp.max(n)
+        low = jnp.clip(first, 0, size - _WINDOW)
         window = jax.lax.dynamic_slice(self.table, (low,), (_WINDOW,))
         read = window[jnp.clip(n - low, 0, _WINDOW - 1)]  # outside the cond: none copied in
 
@@ -201,14 +202,15 @@ class _Tabled(Schedule):
 
         def direct(i: Any) -> Any:
             # Rows whose indices agree (every row of a fixed commitment) evaluate the
-            # schedule once: a power law is a pow, tens of ns a row.
+            # schedule once (a power law is a pow per row).
             if i.ndim == 0:
                 return each(i)
-            first = jnp.min(i)
             one = lambda i: jnp.broadcast_to(each(first), i.shape)  # noqa: E731
-            return jax.lax.cond(first == jnp.max(i), one, each, i)
+            return jax.lax.cond(first == last, one, each, i)
 
-        inside = jnp.all((n >= low) & (n < low + _WINDOW))
+        # Every row inside the window: from the extremes (two scalars, not a reduction of
+        # two comparisons per row).
+        inside = (first >= low) & (last < low + _WINDOW)
         return jax.lax.cond(inside, lambda i: read, direct, n)
 
 
