@@ -4,13 +4,16 @@ The interval engine (:class:`~agents.compose.engines.jax_engine.JaxRunner`, the 
 Hi-C with a fixed schedule against a gradient follower) and the generic stage loop over rule
 sets (:class:`~agents.compose.engines.jax_rules.RulesRunner`, every other pure pair), with the
 NumPy engine beside them: the catalog's Hi-C and SGA against the gradient follower, and Hi-C
-with adaptive commitment, on the duopoly (catalog defaults, ``record=None``, best of 3). Each
-row gives seed-stages per wall second and per CPU second of the process (on a shared machine
-the second discounts the time the process waited for a core).
+with adaptive commitment, on the duopoly (catalog defaults, ``record=None``, best of 3); and
+the generic loop alone for the other catalog leaders of issue 18's goals (hierarchical, LOLA,
+oracle SPSA). Each row gives seed-stages per wall second and per CPU second of the process (on
+a shared machine the second discounts the time the process waited for a core).
 
 Usage::
 
-    python scripts/jax_loops.py [S] [STAGES]     # default S = 32, 200000 stages per timing
+    python scripts/jax_loops.py [S] [STAGES] [LEADER ...]
+    # default S = 32, 200000 stages per timing; LEADER (e.g. "sga", "hic adaptive") keeps
+    # only those rows
 """
 
 from __future__ import annotations
@@ -40,8 +43,14 @@ def main() -> None:
         ("hic", {"commitment": AdaptiveCommitment()}, BatchRunner),
         ("sga", {}, RulesRunner),
         ("sga", {}, BatchRunner),
+        ("hierarchical", {}, RulesRunner),
+        ("lola", {}, RulesRunner),
+        ("oracle-spsa", {}, RulesRunner),
     ]
+    only = sys.argv[3:]
     for lname, opts, cls in cases:
+        if only and f"{lname}{' adaptive' if opts else ''}" not in only:
+            continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             follower = catalog.make_follower("gradient", game, S, {})

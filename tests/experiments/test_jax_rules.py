@@ -89,8 +89,9 @@ def test_tabled_schedules_read_the_numpy_values_and_fall_back_outside_the_window
     (jax_rules._Tabled): where the rows' indices lie in one window of the table the values
     are the NumPy engine's (its ScheduleTable) bit for bit; indices spread wider than the
     window, or past the table, get the schedule's own traced evaluation (bit for bit what the
-    loop computed before the tables). Hi-C's options with adaptive commitment are rebuilt
-    with every costly schedule tabled (the tolerance inside AdaptiveCommitment too)."""
+    loop computed before the tables; once for all rows where their indices agree). Hi-C's
+    options with adaptive commitment are rebuilt with every costly schedule tabled (the
+    tolerance inside AdaptiveCommitment too)."""
     import jax
     import jax.numpy as jnp
 
@@ -103,6 +104,9 @@ def test_tabled_schedules_read_the_numpy_values_and_fall_back_outside_the_window
     shifted = inside + 50_000
     spread = np.array([3, 3 + W, 17, 40], dtype=np.int64)
     past = np.array([size - 2, size + 5, 10**9, size], dtype=np.int64)
+    # Past the table, rows whose indices agree evaluate the schedule once (one pow, not one
+    # a row): the same bits.
+    agree = [np.full(6, v, dtype=np.int64) for v in (size, size + 5, 10**6 + 3, 10**9)]
     schedules = [
         PowerLaw(0.5, 0.602, 3.0),
         Logarithmic(2.0),
@@ -116,7 +120,7 @@ def test_tabled_schedules_read_the_numpy_values_and_fall_back_outside_the_window
             for n in (inside, shifted):
                 got = np.asarray(jax.jit(tab)(jnp.asarray(n)))
                 np.testing.assert_array_equal(got, numpy_table(n))
-            for n in (spread, past):
+            for n in (spread, past, *agree):
                 got = np.asarray(jax.jit(tab)(jnp.asarray(n)))
                 own = np.asarray(jax.jit(lambda m, s=s: jnp.asarray(s(m)).astype(jnp.float64))(n))
                 np.testing.assert_array_equal(got, own)
@@ -151,3 +155,143 @@ def test_the_generic_loop_compiles_once_across_runs():
         runner.run(stages)
     assert runner._program._cache_size() == 1
     assert runner.updates.min() > 0
+
+
+def test_threefry_written_out_gives_jax_bits():
+    """The generic loop's Rademacher signs come from Threefry-2x32 written round by round
+    (jax_rules.threefry2x32; JAX's own lowers to a rolled loop on the CPU): the same bits as
+    JAX's ``threefry_2x32``, and signs of both kinds in equal shares."""
+    import jax
+    import jax.numpy as jnp
+    from jax.extend.random import threefry_2x32
+
+    from agents.compose.engines import jax_rules
+
+    rng = np.random.default_rng(0)
+    key = rng.integers(0, 2**32, size=2, dtype=np.uint32)
+    count = rng.integers(0, 2**32, size=64, dtype=np.uint32)
+    with jax.enable_x64(True):
+        want = np.asarray(threefry_2x32(jnp.asarray(key), jnp.asarray(count)))
+        a, b = jax.jit(jax_rules.threefry2x32)(
+            jnp.uint32(key[0]), jnp.uint32(key[1]), jnp.asarray(count[:32]), jnp.asarray(count[32:])
+        )
+        np.testing.assert_array_equal(np.concatenate([np.asarray(a), np.asarray(b)]), want)
+        signs = np.concatenate([
+            np.asarray(jax.jit(lambda t: jax_rules._rademacher(
+                lambda n: jax_rules._words(jnp.asarray(key), t, 1 << 16, n), (37, 3)))(t))
+            for t in range(200)
+        ])  # fmt: skip
+    assert set(np.unique(signs)) == {-1.0, 1.0}
+    # 22200 fair signs: the mean is within 5 standard deviations (0.0067) of 0.
+    assert abs(signs.mean()) < 5 / np.sqrt(signs.size)
+    assert not np.array_equal(signs[:37], signs[37:74])  # stages draw afresh
+
+
+class _EchoRules:
+    """A follower whose action reads what it observed: ``(y + obs) / 2`` (obs: the leader's
+    last action, the box centre at an episode's first stage); it learns ``y += (obs - y) / 10``."""
+
+    from agents.rules.protocol import Capabilities
+
+    capabilities = Capabilities(reward_free=True)
+
+    def init_draws(self, options, spec, num_rows):
+        return ()
+
+    def init(self, options, spec, num_rows, draws):
+        return {"y": np.broadcast_to(spec.low, (num_rows, spec.dim)).copy(), "t": 0}
+
+    def act(self, options, spec, state, obs):
+        return 0.5 * (state["y"] + obs)
+
+    def prepare(self, options, spec, state, reward, obs):
+        return state, ()
+
+    def observe(self, options, spec, state, reward, obs, draws):
+        return {"y": state["y"] + 0.1 * (obs - state["y"]), "t": state["t"] + 1}
+
+    def strategy(self, options, state):
+        return state["y"]
+
+    def update_counts(self, options, state):
+        from agents.rules.protocol import stage_counts
+
+        return stage_counts(state["y"], state["t"])
+
+    def updates(self, options, state):
+        return state["y"].shape[0] * state["t"]
+
+
+def test_a_rule_set_that_acts_on_its_observation_keeps_it_across_stages_and_chunks():
+    """The generic loop carries the observations from stage to stage only for a rule set whose
+    ``act`` reads them (the library's do not: their loop plays its last stage apart): a user
+    follower that does replays the NumPy engine across chunks and episodes, to 1e-12."""
+    import dataclasses
+
+    import jax
+    import jax.numpy as jnp
+
+    from agents.compose.engines import jax_rules
+    from agents.face import RuleAgent
+
+    @dataclasses.dataclass(frozen=True)
+    class EchoOptions:
+        _cache: dict = dataclasses.field(default_factory=dict, init=False, compare=False)
+
+    class Echo(RuleAgent):
+        rules = _EchoRules()
+        options_type = EchoOptions
+
+        def __init__(self, game, *, num_envs=None, seed=None):
+            super().__init__(game.follower_low, game.follower_high, num_envs=num_envs, seed=seed)
+            self._setup(EchoOptions())
+
+    game, S = Duopoly(), 5
+    make = lambda: (catalog.make_leader("sga", game, S, {}), Echo(game, num_envs=S))  # noqa: E731
+    leader, follower = make()
+    numpy_runner = BatchRunner(game, leader, follower, 3, max_cycles=7)
+    with jax.enable_x64(True):
+        z = jax.ShapeDtypeStruct((S, 1), jnp.float64)
+        shapes = {"y": z, "t": jax.ShapeDtypeStruct((), jnp.int64)}
+        assert jax_rules._reads_obs(follower.rules, follower.options, follower.spec, shapes, z)
+        lshapes = {k: jax.ShapeDtypeStruct(np.shape(v), np.asarray(v).dtype)
+                   for k, v in leader.state.items()}  # fmt: skip
+        assert not jax_rules._reads_obs(leader.rules, leader.options, leader.spec, lshapes, z)
+    leader2, follower2 = make()
+    jax_runner = jax_rules.RulesRunner(game, leader2, follower2, 3, max_cycles=7)
+    for stages in (1, 12, 30):
+        numpy_runner.run(stages)
+        jax_runner.run(stages)
+        a, b = numpy_runner.state_dict(), jax_runner.state_dict()
+        for k in ("obs_l", "obs_f", "n_seen"):
+            np.testing.assert_allclose(b[k], a[k], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(follower2.strategies, follower.strategies, rtol=1e-12)
+        np.testing.assert_allclose(leader2.strategies, leader.strategies, rtol=1e-12)
+    assert not np.allclose(follower.strategies, game.follower_low)  # it moved
+
+
+def test_the_loop_without_observations_gives_the_carried_loops_records():
+    """Library rule sets do not act on their observations, so the loop plays the last stage
+    of each call apart and carries none; with a buffer of one stage's records (no room for
+    two, so the carried form) the records, states and observations are the same, bit for
+    bit, across chunks that end at buffer boundaries and between them."""
+    from agents.compose.engines.jax_rules import RulesRunner
+
+    game, S = RandomQuadraticGame(d1=2, d2=3, seed=1), 3
+    out = []
+    for rows in (None, S):
+        leader, follower = _pair(game, "sga", "gradient", S)
+        runner = RulesRunner(
+            game, leader, follower, 7, record="all", buffer_rows=rows, max_cycles=50
+        )
+        hist = [runner.run(n) for n in (1, 2, 97, 40)]
+        out.append((hist, runner.state_dict()))
+    (h1, s1), (h2, s2) = out
+    for a, b in zip(h1, h2, strict=True):
+        np.testing.assert_array_equal(a.leader_strategies, b.leader_strategies)
+        np.testing.assert_array_equal(a.follower_strategies, b.follower_strategies)
+        np.testing.assert_array_equal(a.stage, b.stage)
+        np.testing.assert_array_equal(a.update, b.update)
+    assert sorted(s1) == sorted(s2)
+    for k in s1:
+        np.testing.assert_array_equal(s1[k], s2[k])

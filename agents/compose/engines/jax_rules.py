@@ -13,7 +13,16 @@ never their types, and re-implements no learning rule: it calls the rule sets' o
 
 The initial states are the faces' own (``reset`` with the seeds the NumPy engine derives), so
 a pair without draws after the start replays the NumPy engine (to rounding); later draws come
-from JAX's generator keyed by the run's seed (the NumPy engine's distribution, not its bits).
+from JAX's generator keyed by the run's seed (the NumPy engine's distribution, not its bits):
+Rademacher signs (Hi-C's and oracle SPSA's directions) are one bit each of Threefry-2x32
+(:func:`threefry2x32`, JAX's hash written out round by round) of the stage and the request
+under the run's key, the other kinds ``jax.random``'s normal and uniform draws.
+
+Where neither rule set's ``act`` reads what its player observed (every library rule set: an
+operand check of ``act``'s trace, :func:`_reads_obs`), the loop carries no observations: the
+stages of a call but its last are played without writing them, and the last stage, played
+apart, leaves them for the next call (and the checkpoint). Unrecorded (``record=None``), the
+per-row update counts are read once after the loop instead of at every stage.
 Updates are recorded inside the loop into a fixed buffer (thinned as asked); the loop returns
 to the host when the buffer is full. After each :meth:`RulesRunner.run` the faces hold the
 final states (``runner.leader.strategies`` is the face's), and :meth:`RulesRunner.state_dict`
@@ -35,11 +44,13 @@ at.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.extend import core as jcore
 
 from agents.compose.engines.jax_small_dots import small_dots, start_backends
 from agents.compose.engines.records import (
@@ -62,12 +73,60 @@ __all__ = ["RulesRunner", "check_rules", "run_rules"]
 start_backends()  # the small-loop threshold (jax_small_dots): one native loop per program
 
 
-def _draws(key: Any, requests: tuple, S: int) -> dict[str, Any]:
+#: The rotations of Threefry-2x32's rounds (Salmon et al. 2011), as JAX's generator has them.
+_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
+
+
+def threefry2x32(k1: Any, k2: Any, x1: Any, x2: Any) -> tuple[Any, Any]:
+    """Threefry-2x32 (20 rounds) of the counters ``(x1, x2)`` under the key ``(k1, k2)``:
+    the bits of ``jax.extend.random.threefry_2x32``, written out round by round.
+
+    JAX lowers its own on the CPU as a rolled loop of five iterations (a compile-time
+    saving), a loop nested in the stage loop for every key derived and every block drawn,
+    which was most of a stage of oracle SPSA (fresh Rademacher signs for every row at every
+    stage; see ``docs/results/speed.md``). Written out, it is ``uint32`` element-wise code
+    that XLA fuses with the rest of the stage."""
+    u = jnp.uint32
+    ks = (k1, k2, k1 ^ k2 ^ u(0x1BD11BDA))
+    x1, x2 = x1 + ks[0], x2 + ks[1]
+    for r in range(5):
+        for rot in _ROTATIONS[r % 2]:
+            x1 = x1 + x2
+            x2 = x1 ^ ((x2 << u(rot)) | (x2 >> u(32 - rot)))
+        x1 = x1 + ks[(r + 1) % 3]
+        x2 = x2 + ks[(r + 2) % 3] + u(r + 1)
+    return x1, x2
+
+
+def _words(key: Any, t: Any, stream: Any, n: int) -> Any:
+    """``n`` random ``uint32`` words of ``stream`` at stage ``t``: Threefry of the counters
+    ``(stream, 0 .. )`` under the stage's key, itself Threefry of ``t`` (its high word with
+    the top bit set, apart from the counters JAX's ``fold_in`` hashes) under the run's key
+    ``key`` (its two key words)."""
+    u = jnp.uint32
+    t = jnp.asarray(t).astype(jnp.uint64)
+    hi = (t >> jnp.uint64(32)).astype(u) | u(0x80000000)
+    a, b = threefry2x32(key[0], key[1], hi, t.astype(u))
+    blocks = -(-n // 2)
+    w1, w2 = threefry2x32(a, b, jnp.full(blocks, stream, u), jnp.arange(blocks, dtype=u))
+    return jnp.concatenate([w1, w2])[:n]
+
+
+def _rademacher(words: Any, shape: tuple[int, ...]) -> Any:
+    """Signs in ``{-1.0, 1.0}`` of ``shape``, one bit each of ``words(n)`` (``n`` words)."""
+    size = int(np.prod(shape))
+    w = words(-(-size // 32))
+    bits = (w[:, None] >> jnp.arange(32, dtype=jnp.uint32)[None, :]) & jnp.uint32(1)
+    return jnp.where(bits.reshape(-1)[:size].reshape(shape) == 1, 1.0, -1.0)
+
+
+def _draws(key: Any, requests: tuple, S: int, words: Any = None) -> dict[str, Any]:
     """The named arrays ``requests`` ask for, drawn for every row from ``key()`` (a function:
     the key is derived only where something is drawn); a name whose requests all carry row
     masks is drawn only at stages where some row asks for it (a ``lax.cond``: Hi-C asks for
     fresh directions only where intervals end, and the generator costs more than the rest of
-    its stage)."""
+    its stage). Rademacher signs are bits of ``words(i, n)`` (``n`` words of the ``i``-th
+    request's stream, :func:`_words`) where given: one bit a sign, not a 64-bit uniform."""
     out: dict[str, Any] = {}
     for i, r in enumerate(requests):
         if r.rows is False or r.name in out:
@@ -75,6 +134,8 @@ def _draws(key: Any, requests: tuple, S: int) -> dict[str, Any]:
         shape = (S, *r.shape)
 
         def draw(i=i, r=r, shape=shape):
+            if r.kind == "rademacher" and words is not None:
+                return _rademacher(lambda n: words(i, n), shape)
             k = jax.random.fold_in(key(), i)
             if r.kind == "rademacher":
                 v = jnp.where(jax.random.bernoulli(k, 0.5, shape), 1.0, -1.0)
@@ -131,14 +192,25 @@ class _Tabled(Schedule):
         # it): XLA's CPU compiler counts a gather's whole operand as bytes the loop touches,
         # and a loop that touches more than the small-loop threshold (jax_small_dots) is no
         # longer one native function.
-        low = jnp.clip(jnp.min(n), 0, size - _WINDOW)
+        first, last = jnp.min(n), jnp.max(n)
+        low = jnp.clip(first, 0, size - _WINDOW)
         window = jax.lax.dynamic_slice(self.table, (low,), (_WINDOW,))
         read = window[jnp.clip(n - low, 0, _WINDOW - 1)]  # outside the cond: none copied in
 
-        def direct(i: Any) -> Any:
+        def each(i: Any) -> Any:
             return jnp.broadcast_to(jnp.asarray(self.schedule(i)).astype(jnp.float64), i.shape)
 
-        inside = jnp.all((n >= low) & (n < low + _WINDOW))
+        def direct(i: Any) -> Any:
+            # Rows whose indices agree (every row of a fixed commitment) evaluate the
+            # schedule once (a power law is a pow per row).
+            if i.ndim == 0:
+                return each(i)
+            one = lambda i: jnp.broadcast_to(each(first), i.shape)  # noqa: E731
+            return jax.lax.cond(first == last, one, each, i)
+
+        # Every row inside the window: from the extremes (two scalars, not a reduction of
+        # two comparisons per row).
+        inside = (first >= low) & (last < low + _WINDOW)
         return jax.lax.cond(inside, lambda i: read, direct, n)
 
 
@@ -256,13 +328,17 @@ def _make_stage(
         def k(i):  # the stage's i-th key, derived where it is used (a draw may sit in a cond)
             return lambda: jax.random.fold_in(jax.random.fold_in(key, t), i)
 
+        def words(player):  # the player's streams of raw bits (Rademacher signs)
+            kw = jax.random.key_data(key)
+            return lambda i, n: _words(kw, t, (player << 16) | i, n)
+
         if noise_std > 0.0:
             w = jax.random.normal(k(0)(), (2, S), jnp.float64)
             r1, r2 = r1 + noise_std * w[0], r2 + noise_std * w[1]
         new_l, req = L.prepare(Lo, Ls, sl, r1, y)
-        new_l = L.observe(Lo, Ls, new_l, r1, y, _draws(k(1), req, S))
+        new_l = L.observe(Lo, Ls, new_l, r1, y, _draws(k(1), req, S, words(1)))
         new_f, req = F.prepare(Fo, Fs, sf, r2, x)
-        new_f = F.observe(Fo, Fs, new_f, r2, x, _draws(k(2), req, S))
+        new_f = F.observe(Fo, Fs, new_f, r2, x, _draws(k(2), req, S, words(2)))
         return _like(new_l, sl), _like(new_f, sf), x, y, r1, r2
 
     # The rule sets' own products too (a follower's gradient of RandomQuadratic: y @ H):
@@ -308,6 +384,16 @@ def _host_conform(st: dict, out: dict) -> dict:
         else:
             new[k] = np.broadcast_to(a, o.shape).astype(o.dtype)
     return new
+
+
+def _reads_obs(rules: Any, options: Any, spec: Any, state: dict, obs: Any) -> bool:
+    """Whether ``rules.act`` reads what the player observed: whether the observation is an
+    operand of any operation (or an output) of ``act``'s trace at these shapes."""
+    closed = jax.make_jaxpr(lambda s, o: rules.act(options, spec, s, o))(state, obs)
+    jaxpr = closed.jaxpr
+    seen = set(jaxpr.invars[len(jax.tree.leaves(state)) :])
+    used = [v for e in jaxpr.eqns for v in e.invars] + list(jaxpr.outvars)
+    return any(not isinstance(v, jcore.Literal) and v in seen for v in used)
 
 
 def _where(err: BaseException) -> str:
@@ -616,7 +702,7 @@ class RulesRunner:
             def cond(c):
                 return (c["t"] < end) & (c["count"] + S <= C)
 
-            def body(c):
+            def body(c, obs=True):
                 t = c["t"]
                 a, b, x, y, r1, r2 = stage(t, c["sl"], c["sf"], c["obs_l"], c["obs_f"], key)
                 r = c["r_sum"]
@@ -643,9 +729,10 @@ class RulesRunner:
                 return {
                     "sl": a,
                     "sf": b,
-                    "obs_l": y,
-                    "obs_f": x,
-                    "n_seen": jnp.where(moved, counts, c["n_seen"]),
+                    "obs_l": y if obs else c["obs_l"],
+                    "obs_f": x if obs else c["obs_f"],
+                    # Unrecorded, n_seen is only read after the loop: the final counts.
+                    "n_seen": c["n_seen"] if thin.none else jnp.where(moved, counts, c["n_seen"]),
                     "t": t + 1,
                     "count": count,
                     "r_sum": r,
@@ -663,7 +750,28 @@ class RulesRunner:
                 "r_sum": jnp.zeros(S),
                 "buf": buf,
             }
-            return jax.lax.while_loop(cond, body, c)
+            shape = functools.partial(
+                jax.tree.map, lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype)
+            )
+            peel = C >= 2 * S and not (
+                _reads_obs(L, Lo, leader.spec, shape(sl), shape(obs_l))
+                or _reads_obs(F, Fo, follower.spec, shape(sf), shape(obs_f))
+            )
+            if peel:
+                # Neither rule set acts on what it observed: the stages but the last carry
+                # no observations (two arrays fewer written per stage), and the last one,
+                # played apart, leaves them for the next call. Room for the last stage's
+                # records is kept: each stage of the loop starts with room for two.
+                def cond2(c):
+                    return (c["t"] < end - 1) & (c["count"] + 2 * S <= C)
+
+                c = jax.lax.while_loop(cond2, functools.partial(body, obs=False), c)
+                c = body(c)
+            else:
+                c = jax.lax.while_loop(cond, body, c)
+            if thin.none:  # every stage sets n_seen to the counts (counts != n_seen: moved)
+                c["n_seen"] = jnp.asarray(L.update_counts(Lo, c["sl"])).astype(jnp.int64)
+            return c
 
         return jax.jit(program)
 

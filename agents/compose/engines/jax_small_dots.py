@@ -21,8 +21,13 @@ the loop body is a separate call into the runtime, which at a small batch costs 
 arithmetic. :func:`start_backends` (called when either JAX loop's module is imported) raises
 that threshold to :data:`SMALL_LOOP_BYTES` for the process's CPU backend, through
 ``XLA_FLAGS``, read once when JAX starts its backends; the variable is restored right after.
-If JAX's backends were started before, or ``XLA_FLAGS`` already sets
-``xla_backend_extra_options``, nothing is changed.
+It also asks for vectors of :data:`VECTOR_BITS` bits (``xla_cpu_prefer_vector_width``; XLA's
+default is 256): on a CPU with AVX-512 a stage over 32 float64 rows then takes half the
+vector instructions (``docs/results/speed.md`` measures the generic loop with it); on a CPU
+without it the compiler keeps the widths it has. If
+JAX's backends were started before, or ``XLA_FLAGS`` already sets
+``xla_backend_extra_options``, nothing is changed (a ``xla_cpu_prefer_vector_width`` of your
+own is kept).
 
 This module imports JAX; only the JAX engine imports it.
 """
@@ -36,21 +41,35 @@ from typing import Any
 import jax
 from jax.extend import core as jcore
 
-__all__ = ["MAX_CONTRACTION", "SMALL_LOOP_BYTES", "small_dots", "start_backends"]
+__all__ = ["MAX_CONTRACTION", "SMALL_LOOP_BYTES", "VECTOR_BITS", "small_dots", "start_backends"]
 
 #: ``xla_cpu_small_while_loop_byte_threshold`` asked for (see the module docstring).
 SMALL_LOOP_BYTES = 1_000_000
 
 
+#: ``xla_cpu_prefer_vector_width`` asked for, in bits (see the module docstring).
+VECTOR_BITS = 512
+
+#: The first JAX release (major, minor) with which :data:`VECTOR_BITS` is asked for (the one
+#: it was measured with; older ones keep XLA's default width).
+VECTOR_BITS_SINCE = (0, 10)
+
+
 def start_backends() -> None:
-    """Start JAX's backends with the small-loop threshold raised (once per process; see the
-    module docstring)."""
+    """Start JAX's backends with the small-loop threshold raised and the vector width
+    preferred (once per process; see the module docstring)."""
     flags = os.environ.get("XLA_FLAGS")
     if flags is not None and "xla_backend_extra_options" in flags:
         return  # the user's own choice
     option = (
         f"--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold={SMALL_LOOP_BYTES}"
     )
+    # An XLA_FLAGS entry the XLA of this jaxlib does not know aborts the process: the flag is
+    # asked for only from the JAX release it was measured with on.
+    if (flags is None or "xla_cpu_prefer_vector_width" not in flags) and tuple(
+        getattr(jax, "__version_info__", (0, 0))[:2]
+    ) >= VECTOR_BITS_SINCE:
+        option += f" --xla_cpu_prefer_vector_width={VECTOR_BITS}"
     os.environ["XLA_FLAGS"] = f"{flags} {option}" if flags else option
     try:
         jax.devices()  # parses XLA_FLAGS; a no-op if the backends were started before
