@@ -50,9 +50,11 @@ SMALL_LOOP_BYTES = 1_000_000
 #: ``xla_cpu_prefer_vector_width`` asked for, in bits (see the module docstring).
 VECTOR_BITS = 512
 
-#: The first JAX release (major, minor) with which :data:`VECTOR_BITS` is asked for (the one
-#: it was measured with; older ones keep XLA's default width).
+#: The JAX releases (major, minor), from and before, with which :data:`VECTOR_BITS` is asked
+#: for: the series it was measured and tested with. An XLA that does not know a flag aborts
+#: the process, so neither an older nor a newer XLA is given it (they keep XLA's default width).
 VECTOR_BITS_SINCE = (0, 10)
+VECTOR_BITS_BEFORE = (0, 11)
 
 
 def start_backends() -> None:
@@ -65,10 +67,11 @@ def start_backends() -> None:
         f"--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold={SMALL_LOOP_BYTES}"
     )
     # An XLA_FLAGS entry the XLA of this jaxlib does not know aborts the process: the flag is
-    # asked for only from the JAX release it was measured with on.
-    if (flags is None or "xla_cpu_prefer_vector_width" not in flags) and tuple(
-        getattr(jax, "__version_info__", (0, 0))[:2]
-    ) >= VECTOR_BITS_SINCE:
+    # asked for only in the JAX series it was measured and tested with.
+    version = tuple(getattr(jax, "__version_info__", (0, 0))[:2])
+    if (
+        flags is None or "xla_cpu_prefer_vector_width" not in flags
+    ) and VECTOR_BITS_SINCE <= version < VECTOR_BITS_BEFORE:
         option += f" --xla_cpu_prefer_vector_width={VECTOR_BITS}"
     os.environ["XLA_FLAGS"] = f"{flags} {option}" if flags else option
     try:
