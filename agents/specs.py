@@ -229,6 +229,10 @@ def _num(v: float | int) -> str:
     return str(int(v)) if v.is_integer() and abs(v) < 1e16 else repr(v)
 
 
+#: :class:`AdaptiveCommitment`'s default ``tol`` (a schedule), which its text form leaves out.
+_ADAPTIVE_TOL = next(f.default for f in dataclasses.fields(AdaptiveCommitment) if f.name == "tol")
+
+
 def to_text(value: Any) -> str:
     """The one text form of a typed option value (inverse of the parsers here).
 
@@ -257,11 +261,12 @@ def to_text(value: Any) -> str:
             if getattr(value, k) is not None
         ]
         return "corollary:" + ",".join(parts)
-    if isinstance(value, AdaptiveCommitment) and isinstance(value.tol, schedules.Constant):
-        return (
-            f"adaptive:tol={_num(value.tol.value)},min_length={value.min_length},"
-            f"max_length={value.max_length}"
-        )
+    if isinstance(value, AdaptiveCommitment):
+        lengths = f"min_length={value.min_length},max_length={value.max_length}"
+        if isinstance(value.tol, schedules.Constant):
+            return f"adaptive:tol={_num(value.tol.value)},{lengths}"
+        if value.tol == _ADAPTIVE_TOL:  # the class's decaying default: the text omits it
+            return f"adaptive:{lengths}"
     raise TypeError(f"{value!r} has no text form (write it in Python, not in a results file)")
 
 

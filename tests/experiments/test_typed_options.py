@@ -96,11 +96,30 @@ def test_a_schedule_has_one_text_form(text, value):
         ("corollary:p=1,beta=0.1,mu=2", Corollary(1.0, 0.1, 2.0)),
         ("power:a=10,gamma=0.5", Ceil(schedules.PowerLaw(10.0, 0.5))),
         ("adaptive:tol=0.05,min_length=3,max_length=99", AdaptiveCommitment(0.05, 3, 99)),
+        # The default tol (a decaying schedule) is left out of the text: it had no text form,
+        # so hic run --commitment adaptive:min_length=3 failed writing its config.
+        ("adaptive:min_length=3,max_length=10000", AdaptiveCommitment(min_length=3)),
     ],
 )
 def test_a_commitment_has_one_text_form(text, value):
     assert parse_commitment(text) == value
     assert to_text(value) == text
+
+
+def test_an_adaptive_commitment_with_another_schedule_tol_has_no_text_form():
+    with pytest.raises(TypeError, match="has no text form"):
+        to_text(AdaptiveCommitment(tol=schedules.PowerLaw(0.5, 1.0)))
+
+
+def test_hic_run_takes_an_adaptive_commitment_with_its_default_tol(tmp_path):
+    out = tmp_path / "run"
+    argv = ["run", "hic/Duopoly-v0", "--seeds", "2", "--stages", "200", "--no-progress"]
+    assert main([*argv, "--commitment", "adaptive:min_length=3", "--out", str(out)]) == 0
+    saved = json.loads((out / "summary.json").read_text())["config"]["leader_options"]
+    assert saved["commitment"] == "adaptive:min_length=3,max_length=10000"
+    assert (
+        main([*argv, "--commitment", "adaptive:min_length=3", "--out", str(out), "--resume"]) == 0
+    )
 
 
 def test_coerce_names_the_option_and_the_value():
