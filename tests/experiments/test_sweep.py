@@ -119,9 +119,7 @@ def test_sweep_options_give_the_config_hic_run_gives():
         "max_cycles": 50,
         "step_size": "power:a=1,gamma=0.602,A=100",
         "perturbation": 0.5,
-        "adaptive": True,
-        "adaptive_tol": 0.02,
-        "adaptive_max": 500,
+        "commitment": "adaptive:tol=0.02,max_length=500",
         "no_baseline": True,
         "follower": "stochastic",
         "follower_step_size": 0.05,
@@ -131,7 +129,7 @@ def test_sweep_options_give_the_config_hic_run_gives():
     argv = ["run", "hic/Duopoly-v0", "--out", "unused", "--seeds", "4", "--stages", "1e4",
             "--seed", "3", "--game-kwarg", "a=60", "--noise-std", "0.5", "--max-cycles", "50",
             "--step-size", "power:a=1,gamma=0.602,A=100", "--perturbation", "0.5",
-            "--adaptive", "--adaptive-tol", "0.02", "--adaptive-max", "500", "--no-baseline",
+            "--commitment", "adaptive:tol=0.02,min_length=2,max_length=500", "--no-baseline",
             "--follower", "stochastic", "--follower-step-size", "0.05", "--follower-noise",
             "0.3", "--record", "10"]  # fmt: skip
     from_cli = _from_cli(argv)
@@ -178,8 +176,10 @@ BAD = [
     ({"base": {"env_id": "hic/Duopoly-v0"}, "grid": {"step_size.gamma": [0.7]}},
      "step_size.gamma sets one field of a schedule, but step_size is None"),
     ({"base": {"env_id": "hic/Duopoly-v0"}, "grid": {"seeds.x": [1]}}, "only game_kwargs.KEY"),
-    ({"base": {"env_id": "hic/Duopoly-v0", "adaptive": True, "commitment": 5}},
-     "--adaptive and --commitment exclude each other"),
+    ({"base": {"env_id": "hic/Duopoly-v0", "adaptive": True}},
+     "base.adaptive: 'adaptive' was removed; write commitment: adaptive:tol=T,"),
+    ({"base": {"env_id": "hic/Duopoly-v0"}, "grid": {"adaptive-min": [3]}},
+     "grid.adaptive-min: 'adaptive-min' was removed; write commitment: adaptive:"),
     ({"base": {"env_id": "hic/Duopoly-v0", "leader": "hicc"}}, "unknown leader 'hicc'"),
     ({"base": {"env_id": "hic/Duopoly-v0", "out": "x"}}, "'out' is how hic sweep runs"),
     ({"base": {"env_id": "hic/Duopoly-v0"}, "grid": {"seeds": [2, 2.0]}}, "is the same "

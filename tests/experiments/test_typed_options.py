@@ -18,7 +18,7 @@ from agents.compose.cli import config as cfgparse
 from agents.compose.cli.main import COMMANDS, main
 from agents.compose.experiments.experiment import ExperimentConfig
 from agents.compose.experiments.options import RunOptions, learner_options
-from agents.compose.sweeps import SweepFileError, SweepSpec, run_sweep, sweep_keys
+from agents.compose.sweeps import SweepFileError, SweepSpec, config_hash, run_sweep, sweep_keys
 from agents.hic import AdaptiveCommitment
 from agents.specs import (
     Ceil,
@@ -133,14 +133,26 @@ def test_coerce_names_the_option_and_the_value():
 
 
 # ---------------------------------------------------------------------------------- one model
-def test_adaptive_flags_give_a_typed_commitment_not_text():
-    config = RunOptions(env_id="hic/Duopoly-v0", adaptive=True, adaptive_min=3).experiment()
+def test_an_adaptive_commitment_is_a_typed_value_with_one_spelling():
+    config = RunOptions(
+        env_id="hic/Duopoly-v0", leader_options={"commitment": "adaptive:tol=0.01,min_length=3"}
+    ).experiment()
     commitment = config.leader_options["commitment"]
     assert commitment == AdaptiveCommitment(0.01, 3, 10_000)
     assert config.to_dict()["leader_options"]["commitment"] == (
         "adaptive:tol=0.01,min_length=3,max_length=10000"
     )
     assert ExperimentConfig.from_dict(config.to_dict()) == config
+    # A config that the removed --adaptive --adaptive-min 3 wrote (ExperimentConfig held only
+    # the commitment's text) still loads, as the same config with the same hash.
+    # (the to_dict() of RunOptions(env_id="hic/Duopoly-v0", adaptive=True, adaptive_min=3)
+    # .experiment() at commit e87d076).
+    written = {"env_id": "hic/Duopoly-v0", "game_kwargs": {}, "leader": "hic", "leader_options":
+               {"commitment": "adaptive:tol=0.01,min_length=3,max_length=10000"},
+               "follower": "gradient", "follower_options": {}, "seeds": 32, "stages": 1000000,
+               "seed": 0, "noise_std": 0.0, "max_cycles": 1000, "record": "log"}  # fmt: skip
+    assert ExperimentConfig.from_dict(written) == config
+    assert config_hash(ExperimentConfig.from_dict(written)) == config_hash(config)
 
 
 def test_the_command_line_and_a_sweep_file_give_equal_configs(tmp_path):

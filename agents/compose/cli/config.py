@@ -35,6 +35,8 @@ placeholder default required. A ``dict`` field with ``"flags"`` (a callable retu
 :class:`~agents.compose.experiments.options.LearnerOption`-like rows: ``flag``, ``field``,
 ``type``, ``default``, ``help``) becomes one flag per row, collected into the dict as
 ``{field: value}`` (the values that were given, as text, converted later by their owner).
+A class attribute ``REMOVED = {old_name: (option, value)}`` names options that were removed:
+``--old-name`` is refused with ``--old-name was removed; write --option VALUE``.
 
 Bad values exit with ``PROG: error: ...`` naming the value (status 2), including the
 ``ValueError`` / ``TypeError`` of the dataclass's own ``__post_init__`` checks.
@@ -201,7 +203,30 @@ def parser_for(
             # append actions extend a given default list; start from none and fill in below
             kw["default"] = None if kw.get("action") == "append" else default
         parser.add_argument(flag, dest=f.name, **kw)
+    for old, replacement in getattr(cls, "REMOVED", {}).items():
+        parser.add_argument(
+            "--" + old.replace("_", "-"),
+            action=_Removed,
+            replacement=replacement,
+            dest=f"removed.{old}",
+        )
     return parser
+
+
+class _Removed(argparse.Action):
+    """A removed option (``REMOVED`` of the config class): refused, naming its replacement."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, replacement: tuple[str, str]):
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
+        self.replacement = replacement
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kw: Any) -> None:
+        option, value = self.replacement
+        parser.error(
+            f"{self.option_strings[0]} was removed; write --{option.replace('_', '-')} {value}"
+        )
 
 
 def _legacy_json(text: str, f: dataclasses.Field, parser: argparse.ArgumentParser) -> dict:

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from typing import Any
+from typing import Any, ClassVar
 
 from agents import catalog
 from agents.compose.experiments.experiment import ExperimentConfig
-from agents.hic import AdaptiveCommitment
 from agents.specs import field_docs, option_fields
 
 __all__ = ["LearnerOption", "RunOptions", "import_field", "learner_options"]
@@ -130,14 +129,6 @@ class RunOptions:
     """Payoff noise scale."""
     max_cycles: int = _default("max_cycles")
     """Episode length (observations restart at the box centres)."""
-    adaptive: bool = False
-    """Adaptive commitment: end intervals once the follower has settled (the same as --commitment adaptive:tol=T,min_length=M,max_length=N)."""  # noqa: E501
-    adaptive_tol: float = 0.01
-    """Settling tolerance relative to delta_n (with --adaptive)."""
-    adaptive_min: int = 2
-    """Shortest adaptive interval (with --adaptive)."""
-    adaptive_max: int = 10_000
-    """Longest adaptive interval (with --adaptive)."""
     record: str = _default("record")
     """Updates written to the CSV: 'log' (all below 100, then 90 per decade), 'all', 'none', 'log:P' or an integer K (every K-th)."""  # noqa: E501
     backend: str = _default("backend")
@@ -151,10 +142,22 @@ class RunOptions:
     )
     """The follower's own options (its options class's fields)."""
 
+    #: Options that were removed, by name, with the value of the option that replaces them:
+    #: ``{old: (option, value)}``. ``hic run --OLD`` and a sweep file's ``OLD:`` are refused
+    #: with a message naming the replacement (:func:`agents.compose.cli.config.parser_for`,
+    #: the sweep reader); nothing converts them.
+    REMOVED: ClassVar[dict[str, tuple[str, str]]] = dict.fromkeys(
+        ("adaptive", "adaptive_tol", "adaptive_min", "adaptive_max"),
+        (
+            "commitment",
+            "adaptive:tol=T,min_length=M,max_length=N (the removed options' defaults were "
+            "adaptive:tol=0.01,min_length=2,max_length=10000)",
+        ),
+    )
+
     def experiment(self) -> ExperimentConfig:
         """The :class:`ExperimentConfig` these options describe (checked there, once): every
-        field the config has, taken as it is, and ``--adaptive``'s fields as the typed
-        :class:`~agents.hic.AdaptiveCommitment` commitment.
+        field the config has, taken as it is.
 
         Raises:
             ValueError: for contradictory or bad options, naming them.
@@ -164,11 +167,6 @@ class RunOptions:
         kw: dict[str, Any] = {
             n: dict(v) if isinstance(v, dict) else v for n in _EXP for v in [getattr(self, n)]
         }
-        if self.adaptive:
-            if self.leader_options.get("commitment") is not None:
-                raise ValueError("--adaptive and --commitment exclude each other; pass one")
-            commitment = AdaptiveCommitment(self.adaptive_tol, self.adaptive_min, self.adaptive_max)
-            kw["leader_options"] = {**self.leader_options, "commitment": commitment}
         return ExperimentConfig(**kw)
 
     @classmethod

@@ -126,6 +126,9 @@ def _option_name(key: Any, where: str) -> str:
             f"{key!r} is how hic sweep runs, not part of a configuration; pass it to "
             "hic sweep / run_sweep",
         )
+    if name in RunOptions.REMOVED:
+        option, value = RunOptions.REMOVED[name]
+        raise _where(where, f"{key!r} was removed; write {option}: {value}")
     if name not in sweep_keys():
         raise _where(where, f"unknown option {key!r}; expected one of {sorted(sweep_keys())}")
     return name
