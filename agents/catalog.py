@@ -148,7 +148,7 @@ class HiCSettings:
     no_baseline: bool = False
     """Turn off a default baseline."""
     two_sided: bool = False
-    """Antithetic two-interval estimate."""
+    """Antithetic two-interval estimate (no baseline: the payoff level cancels)."""
     average_last: int | None = None
     """Average the payoff over the last M stages of each interval."""
     momentum: float | None = None
@@ -159,6 +159,11 @@ class HiCSettings:
     def __post_init__(self) -> None:
         if self.baseline is not None and self.no_baseline:
             raise ValueError("baseline and no_baseline exclude each other; pass one")
+        if self.baseline is not None and self.two_sided:
+            raise ValueError(
+                f"baseline={self.baseline} has no effect with two_sided (the payoff level cancels "
+                "in s+ - s-); pass one"
+            )
         if self.average_last is not None and self.average_last < 1:
             raise ValueError(f"average_last must be a positive integer, got {self.average_last}")
         if self.momentum is not None and not (0.0 <= self.momentum < 1.0):

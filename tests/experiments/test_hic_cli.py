@@ -163,6 +163,7 @@ def test_other_leaders_and_followers_run(tmp_path):
         (["run", "hic/Duopoly-v0", "--step-size", "powr:a=1"], "unknown schedule 'powr'"),
         (["run", "hic/Duopoly-v0", "--commitment", "2.5"], "'2.5'"),
         (["run", "hic/Duopoly-v0", "--baseline", "1.5"], "1.5"),
+        (["run", "hic/Duopoly-v0", "--baseline", "0.5", "--two-sided"], "no effect with two_sided"),
         (["run", "hic/Duopoly-v0", "--adaptive"], "--adaptive was removed; write --commitment"),
         (["run", "hic/Duopoly-v0", "--adaptive-max", "9"], "write --commitment adaptive:"),
         (["run", "hic/Duopoly-v0", "--record", "often"], "'often'"),

@@ -136,9 +136,9 @@ def test_sweep_options_give_the_config_hic_run_gives():
     spec = SweepSpec.from_dict({"base": options})
     (point,) = spec.points()
     assert point.config.to_dict() == from_cli.to_dict()
-    argv2 = ["run", "hic/Quadratic-v0", "--out", "x", "--commitment", "8", "--baseline", "0.5",
+    argv2 = ["run", "hic/Quadratic-v0", "--out", "x", "--commitment", "8", "--momentum", "0.5",
              "--two-sided", "--average-last", "3", "--leader", "hic"]  # fmt: skip
-    opts2 = {"env_id": "hic/Quadratic-v0", "commitment": 8, "baseline": 0.5,
+    opts2 = {"env_id": "hic/Quadratic-v0", "commitment": 8, "momentum": 0.5,
              "two-sided": True, "average-last": 3}  # fmt: skip
     assert (
         config_from_options(SweepSpec.from_dict({"base": opts2}).base).to_dict()
@@ -181,6 +181,8 @@ BAD = [
     ({"base": {"env_id": "hic/Duopoly-v0"}, "grid": {"adaptive-min": [3]}},
      "grid.adaptive-min: 'adaptive-min' was removed; write commitment: adaptive:"),
     ({"base": {"env_id": "hic/Duopoly-v0", "leader": "hicc"}}, "unknown leader 'hicc'"),
+    ({"base": {"env_id": "hic/Duopoly-v0", "baseline": 0.5, "two_sided": True}},
+     "baseline=0.5 has no effect with two_sided"),
     ({"base": {"env_id": "hic/Duopoly-v0", "out": "x"}}, "'out' is how hic sweep runs"),
     ({"base": {"env_id": "hic/Duopoly-v0"}, "grid": {"seeds": [2, 2.0]}}, "is the same "
      "configuration as configuration 0"),
