@@ -23,6 +23,7 @@ already-built other player (a leader's factory sees the follower, e.g. to fit Co
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -71,6 +72,7 @@ __all__ = [
     "HiCSettings",
     "LolaSettings",
     "NoSettings",
+    "OracleSettings",
     "StochasticFollowerSettings",
     "LEADERS",
     "LearnerSpec",
@@ -85,46 +87,91 @@ Factory = Callable[[Game, "int | None", dict[str, Any], Any], BatchAgent]
 
 
 # ---------------------------------------------------------------------------------- presets
-Preset = Callable[[Game, Any], Any]
+#: ``fill(game, partner, options)``: a field's preset; ``options`` are the learner's options
+#: filled so far (the set ones, and the presets of the fields declared before this one).
+Preset = Callable[[Game, Any, dict[str, Any]], Any]
+#: ``fit(value, game, partner, options)``: a set value fitted to the game when it is built.
+Fit = Callable[[Any, Game, Any, dict[str, Any]], Any]
 
 
-def preset(fill: Preset) -> Any:
-    """A settings field whose unset value (None) is the game's preset: ``fill(game, partner)``
-    when the learner is built (:func:`fill_presets`; None: still unset). The field's default
-    stays None, so the options a configuration records (and its hash) name only what a user
-    set."""
-    return dataclasses.field(default=None, metadata={"preset": fill})
+def preset(fill: Preset, fit: Fit | None = None) -> Any:
+    """A settings field whose unset value (None) is the game's preset: ``fill(game, partner,
+    options)`` when the learner is built (:func:`fill_presets`; None: still unset). ``fit``:
+    how a value the user set is fitted to the game, the partner and the options filled before
+    it (a Corollary 4.11 commitment names quantities of all three). The field's default stays
+    None, so the options a configuration records (and its hash) name only what a user set."""
+    meta: dict[str, Any] = {"preset": fill}
+    if fit is not None:
+        meta["fit"] = fit
+    return dataclasses.field(default=None, metadata=meta)
 
 
 def fill_presets(settings: type, options: dict[str, Any], game: Game, partner: Any) -> dict:
     """``options`` (typed values of the settings class ``settings``) with every unset field that
-    declares a :func:`preset` filled from it: the one place presets are filled in, which every
-    factory of the catalog calls with its settings class (a user's factory may too)."""
+    declares a :func:`preset` filled from it, and every set one that declares a ``fit`` fitted,
+    in field order: the one place presets are filled in, which every factory of the catalog
+    calls with its settings class (a user's factory may too)."""
     out = dict(options)
     for f in dataclasses.fields(settings):
         fill = f.metadata.get("preset")
-        if fill is not None and out.get(f.name) is None:
-            value = fill(game, partner)
+        if fill is None:
+            continue
+        if out.get(f.name) is None:
+            value = fill(game, partner, out)
             if value is not None:
                 out[f.name] = value
+        elif "fit" in f.metadata:
+            out[f.name] = f.metadata["fit"](out[f.name], game, partner, out)
     return out
 
 
-def _leader_step(game: Game, partner: Any) -> Any:
+def _leader_step(game: Game, partner: Any, options: dict[str, Any]) -> Any:
     return presets.gradient_leader_step(game)
 
 
-def _follower_step(game: Game, partner: Any) -> Any:
+def _follower_step(game: Game, partner: Any, options: dict[str, Any]) -> Any:
     return presets.follower_step_size(game)
 
 
-def _lola_partner_step(game: Game, partner: Any) -> Any:
+def _lola_partner_step(game: Game, partner: Any, options: dict[str, Any]) -> Any:
     """A LOLA pair shares its step: the LOLA follower's constant step (else unset: the LOLA
     leader's own rule)."""
     step = getattr(partner, "step_size", None)
     if isinstance(partner, LOLALearner) and isinstance(step, schedules.Constant):
         return step.value
     return None
+
+
+def _follower_beta(partner: Any) -> float | None:
+    """The follower's constant step ``beta`` (Corollary 4.11), or None."""
+    step = getattr(partner, "step_size", None)
+    return step.value if isinstance(step, schedules.Constant) else None
+
+
+def _spsa_preset(key: str) -> Preset:
+    """One value of the game's Hi-C preset (:func:`agents.presets.hic_leader_kwargs`), whose
+    commitment is fitted to the follower's constant step when it has one (every value is taken
+    from that one preset, so a follower's step that the preset commitment cannot suit is
+    refused whichever value is filled)."""
+
+    def fill(game: Game, partner: Any, options: dict[str, Any]) -> Any:
+        return presets.hic_leader_kwargs(game, beta=_follower_beta(partner))[key]
+
+    return fill
+
+
+def _spsa_baseline(game: Game, partner: Any, options: dict[str, Any]) -> Any:
+    """The preset baseline, none with ``no_baseline`` or ``two_sided`` (the payoff level
+    cancels in a two-sided estimate)."""
+    if options.get("no_baseline") or options.get("two_sided"):
+        return None
+    return _spsa_preset("baseline")(game, partner, options)
+
+
+def _fit_commitment(value: Any, game: Game, partner: Any, options: dict[str, Any]) -> Any:
+    """A Corollary 4.11 commitment fitted to the game, the perturbation and the follower's
+    constant step (:func:`agents.specs.resolve_commitment`); any other as it is."""
+    return resolve_commitment(value, game, options["perturbation"], _follower_beta(partner))
 
 
 # ---------------------------------------------------------------------------------- options
@@ -135,15 +182,16 @@ class NoSettings:
 
 @dataclasses.dataclass(frozen=True)
 class HiCSettings:
-    """Hi-C's and the oracle SPSA leader's options; unset ones come from the game's presets."""
+    """Hi-C's options (and the oracle SPSA leader's, :class:`OracleSettings`); unset ones come
+    from the game's presets."""
 
-    step_size: ScheduleValue | None = None
+    step_size: ScheduleValue | None = preset(_spsa_preset("step_size"))
     """alpha_n (also the gradient baselines' step): """ + SCHEDULE_HELP
-    perturbation: ScheduleValue | None = None
+    perturbation: ScheduleValue | None = preset(_spsa_preset("perturbation"))
     """delta_n: """ + SCHEDULE_HELP
-    commitment: CommitmentValue | None = None
+    commitment: CommitmentValue | None = preset(_spsa_preset("commitment"), _fit_commitment)
     """k_n: an integer, 'power:...'/'log:...' (rounded up), 'corollary:p=P[,beta=..,mu=..,B=..]' for Corollary 4.11, or 'adaptive:tol=T,min_length=M,max_length=N'."""  # noqa: E501
-    baseline: float | None = None
+    baseline: float | None = preset(_spsa_baseline)
     """Subtract a moving-average baseline with weight LAM in [0, 1)."""
     no_baseline: bool = False
     """Turn off a default baseline."""
@@ -170,6 +218,14 @@ class HiCSettings:
             raise ValueError(f"momentum must be a weight in [0, 1), got {self.momentum}")
         if self.directions is not None and self.directions not in DIRECTIONS:
             raise ValueError(f"directions must be one of {DIRECTIONS}, got {self.directions!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class OracleSettings(HiCSettings):
+    """The oracle SPSA leader's options: Hi-C's, with one measurement per stage unless set."""
+
+    commitment: CommitmentValue | None = preset(lambda game, partner, options: 1, _fit_commitment)
+    """k_n (default 1, one measurement per stage: the oracle's does not wait for the follower, Eq. 10): an integer, 'power:...'/'log:...' (rounded up), 'corollary:p=P[,beta=..,mu=..,B=..]' for Corollary 4.11, or 'adaptive:tol=T,min_length=M,max_length=N'."""  # noqa: E501
 
 
 @dataclasses.dataclass(frozen=True)
@@ -229,7 +285,7 @@ class SOSSettings(LookAheadSettings):
 class LolaFollowerSettings(LookAheadSettings):
     """LOLA's options for the follower."""
 
-    lookahead: float | None = preset(lambda game, partner: 1.0)
+    lookahead: float | None = preset(lambda game, partner, options: 1.0)
     """The look-ahead step on the other player's gradient (default: the step size; LOLA's 1.0, as the LOLA leader's)."""  # noqa: E501
 
     correction: bool | None = None
@@ -292,7 +348,7 @@ class FollowerSettings:
 class StochasticFollowerSettings(FollowerSettings):
     """The stochastic-gradient follower's options."""
 
-    noise: float | None = preset(lambda game, partner: 1.0)
+    noise: float | None = preset(lambda game, partner, options: 1.0)
     """Gradient-noise scale of the stochastic follower (default 1)."""
 
 
@@ -431,55 +487,24 @@ def display_name(name: str) -> str:
 
 
 # ---------------------------------------------------------------------------------- rows
-def _follower_beta(partner: Any) -> float | None:
-    step = getattr(partner, "step_size", None)
-    return step.value if isinstance(step, schedules.Constant) else None
-
-
-def _spsa_kwargs(game: Game, opts: dict[str, Any], partner: Any, oracle: bool) -> dict[str, Any]:
-    follower_step = _follower_beta(partner)
-    beta = follower_step if isinstance(follower_step, float) else None
-    kw = dict(presets.hic_leader_kwargs(game, beta=beta))
-    if oracle:
-        kw["commitment"] = 1  # the oracle needs no commitment (Eq. 10)
-        kw.pop("average_last", None)
-    for key in ("step_size", "perturbation"):
-        if key in opts:
-            kw[key] = opts.pop(key)
-    if "commitment" in opts:
-        kw["commitment"] = resolve_commitment(
-            opts.pop("commitment"), game, kw["perturbation"], follower_step
-        )
-    if opts.pop("no_baseline", False):
-        kw.pop("baseline", None)
-    for key in ("baseline", "average_last", "two_sided", "momentum", "directions"):
-        if key in opts:
-            kw[key] = opts.pop(key)
-    if kw.get("two_sided"):
-        kw.pop("baseline", None)  # the payoff level cancels in a two-sided estimate
-    return kw
-
-
-def _hic(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any) -> HiCLeader:
-    kw = _spsa_kwargs(game, dict(opts), partner, oracle=False)
-    return HiCLeader(game, num_envs=num_envs, check_assumptions=False, **kw)
-
-
-def _oracle(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
-    kw = _spsa_kwargs(game, dict(opts), partner, oracle=True)
-    return OracleSPSALeader(game, num_envs=num_envs, check_assumptions=False, **kw)
-
-
-def _construct(cls: Callable[..., Any], settings: type, **rename: str) -> Factory:
+def _construct(cls: Callable[..., Any], settings: type, **rename: str | None) -> Factory:
     """The factory ``cls(game, num_envs=num_envs, **options)`` of a learner whose settings
     class ``settings`` declares its presets (:func:`fill_presets`); ``rename``: a settings field
-    that the constructor names otherwise (``noise="noise_std"``)."""
+    that the constructor names otherwise (``noise="noise_std"``), or None for a field that
+    only steers presets and is no constructor argument (``no_baseline=None``)."""
 
     def build(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
         kw = fill_presets(settings, opts, game, partner)
-        return cls(game, num_envs=num_envs, **{rename.get(k, k): v for k, v in kw.items()})
+        names = {k: rename.get(k, k) for k in kw}
+        return cls(game, num_envs=num_envs, **{names[k]: v for k, v in kw.items() if names[k]})
 
     return build
+
+
+def _no_check(cls: type) -> Callable[..., Any]:
+    """An SPSA leader's class built without ``check_spsa_schedules`` (no warnings about
+    Assumption 4.4: a user's constant step, say, is run as given)."""
+    return functools.partial(cls, check_assumptions=False)
 
 
 def _lola(game: Game, num_envs: int | None, opts: dict[str, Any], partner: Any):
@@ -502,7 +527,7 @@ def _coupled(cls: type, role: str, settings: type) -> Factory:
         if step is None and type(partner) is cls and isinstance(shared, schedules.Constant):
             step = shared.value
         if step is None:
-            step = (_leader_step if role == "leader" else _follower_step)(game, partner)
+            step = (_leader_step if role == "leader" else _follower_step)(game, partner, kw)
         if cls is HierarchicalCGLeader:
             return cls(game, step, num_envs=num_envs, **kw)
         return cls(game, role, step, num_envs=num_envs, **kw)
@@ -555,7 +580,7 @@ for _row in (
         "hic",
         "leader",
         "Hi-C",
-        _hic,
+        _construct(_no_check(HiCLeader), HiCSettings, no_baseline=None),
         HiCSettings,
         "Hi-C (Algorithm 1), uncoupled; unset schedules from the game's presets",
     ),
@@ -589,8 +614,8 @@ for _row in (
         "oracle-spsa",
         "leader",
         "oracle SPSA",
-        _oracle,
-        HiCSettings,
+        _construct(_no_check(OracleSPSALeader), OracleSettings, no_baseline=None),
+        OracleSettings,
         "SPSA on f1(x, r(x)) (Eq. 10), a coupled oracle",
         coupled=True,
     ),

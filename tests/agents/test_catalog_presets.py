@@ -10,6 +10,7 @@ import dataclasses
 import pytest
 
 from agents import catalog, presets, schedules
+from agents.specs import Corollary, resolve_commitment
 from hic_envs.registration import game_from_id
 
 
@@ -21,8 +22,8 @@ def game():
 def test_fill_presets_fills_only_unset_fields_and_skips_a_none_preset(game):
     @dataclasses.dataclass(frozen=True)
     class Settings:
-        a: float | None = catalog.preset(lambda g, p: 2.5)
-        b: float | None = catalog.preset(lambda g, p: None)
+        a: float | None = catalog.preset(lambda g, p, o: 2.5)
+        b: float | None = catalog.preset(lambda g, p, o: None)
         c: float | None = None
 
     assert catalog.fill_presets(Settings, {}, game, None) == {"a": 2.5}
@@ -59,3 +60,42 @@ def test_a_lola_pair_shares_the_followers_constant_step(game):
     assert catalog.make_leader("lola", game, 2, {"step_size": 0.5}, partner=f).step_size == (
         schedules.Constant(0.5)
     )
+
+
+def test_a_preset_sees_the_options_filled_before_it_and_fit_fits_a_set_value(game):
+    @dataclasses.dataclass(frozen=True)
+    class Settings:
+        a: float | None = catalog.preset(lambda g, p, o: 2.0)
+        b: float | None = catalog.preset(lambda g, p, o: o["a"] + 1, lambda v, g, p, o: v * o["a"])
+
+    assert catalog.fill_presets(Settings, {}, game, None) == {"a": 2.0, "b": 3.0}
+    assert catalog.fill_presets(Settings, {"a": 5.0}, game, None) == {"a": 5.0, "b": 6.0}
+    assert catalog.fill_presets(Settings, {"b": 4.0}, game, None) == {"a": 2.0, "b": 8.0}
+
+
+def test_the_spsa_leaders_take_the_hic_preset_fitted_to_the_followers_step(game):
+    f = catalog.make_follower("gradient", game, 2, {"step_size": 0.05})
+    want = presets.hic_leader_kwargs(game, beta=0.05)
+    assert want["baseline"] is not None
+    hic = catalog.make_leader("hic", game, 2, {}, partner=f).options
+    assert (hic.step_size, hic.perturbation, hic.commitment, hic.baseline) == (
+        want["step_size"],
+        want["perturbation"],
+        want["commitment"],
+        want["baseline"],
+    )
+    # The oracle: the same schedules, one measurement per stage.
+    oracle = catalog.make_leader("oracle-spsa", game, 2, {}, partner=f).options
+    assert oracle.commitment == schedules.Constant(1.0)
+    assert (oracle.step_size, oracle.baseline) == (want["step_size"], want["baseline"])
+    # no_baseline and two_sided leave the baseline unset.
+    for opts in ({"two_sided": True}, {"no_baseline": True}):
+        assert catalog.make_leader("hic", game, 2, opts, partner=f).options.baseline is None
+    # A Corollary 4.11 commitment is fitted to the perturbation as set and the follower's step.
+    set_ = {"perturbation": 0.2, "commitment": "corollary:p=0.5"}
+    for name in ("hic", "oracle-spsa"):
+        got = catalog.make_leader(name, game, 2, set_, partner=f).options.commitment
+        assert got == resolve_commitment(Corollary(0.5), game, schedules.Constant(0.2), 0.05)
+        assert got.perturbation == schedules.Constant(0.2) and got.beta == 0.05
+    with pytest.raises(ValueError, match="needs beta"):  # no constant follower step: say so
+        catalog.make_leader("hic", game, 2, set_, partner=None)
