@@ -27,7 +27,9 @@ NAMES = {
         "_SPEC_OPTIONS", "_option_name", "_convert", "config_from_options", "_num_text",
         "_spec_fields", "_set_spec_field", "_Key",
     ],
-    "agents/compose/experiments/options.py": ["experiment", "parse_game_kwarg"],
+    # _record_text: _convert's special case for record (an int as its text), moved into the
+    # record field's type (read by the one coerce).
+    "agents/compose/experiments/options.py": ["experiment", "parse_game_kwarg", "_record_text"],
     "agents/specs.py": ["_parse_fields", "_Ceil"],
     "agents/catalog.py": [
         "_spsa_kwargs", "_gradient_leader", "_lola", "_follower_step", "_SPSA_OPTIONS",
@@ -35,6 +37,9 @@ NAMES = {
         # the settings fields (catalog.preset); the filling itself is the generic
         # catalog.fill_presets.
         "_leader_step", "_lola_partner_step",
+        # _spsa_kwargs' presets, moved onto HiCSettings' fields the same way (the oracle's
+        # commitment of 1 is OracleSettings' preset, a lambda on the field).
+        "_spsa_preset", "_spsa_baseline", "_fit_commitment",
     ],
 }  # fmt: skip
 #: The one text parser of schedules (kept by design; counted only with --parser).

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from agents import catalog
 from agents.compose.experiments.experiment import ExperimentConfig
@@ -93,6 +93,18 @@ def learner_options() -> dict[str, LearnerOption]:
     return out
 
 
+def _record_text(value: Any, where: str) -> str:
+    """``record`` as the command line gives it: a whole number K (a sweep file's ``record:
+    10``) is its text ``"10"``, so ``--record 10`` and the sweep file give one config."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"expected 'log', 'all', 'none', 'log:P' or an integer K, got {value!r}")
+    return str(value)
+
+
+#: The ``record`` option: text, or a whole number (its text).
+RecordText = Annotated[str, _record_text]
+
+
 def _learner_flags(role: str) -> list[LearnerOption]:
     return [o for o in learner_options().values() if o.role == role]
 
@@ -129,7 +141,7 @@ class RunOptions:
     """Payoff noise scale."""
     max_cycles: int = _default("max_cycles")
     """Episode length (observations restart at the box centres)."""
-    record: str = _default("record")
+    record: RecordText = _default("record")
     """Updates written to the CSV: 'log' (all below 100, then 90 per decade), 'all', 'none', 'log:P' or an integer K (every K-th)."""  # noqa: E501
     backend: str = _default("backend")
     """Engine: 'numpy' or 'jax' (needs pip install -e ".[jax]"; same distribution of results, other random numbers)."""  # noqa: E501

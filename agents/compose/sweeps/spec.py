@@ -138,8 +138,6 @@ def _convert(name: str, value: Any, where: str) -> Any:
     tp, default = sweep_keys()[name]
     if value is None and default is not None and name != "game_kwargs":
         raise _where(where, f"{name} cannot be null")
-    if name == "record" and isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)  # record: 10 is every 10th update, as --record 10
     try:
         return coerce(tp, value, where) if value is not None else copy.deepcopy(default)
     except ValueError as err:
@@ -191,10 +189,15 @@ def _num_text(v: float | int) -> str:
 
 
 def _structured(option: str) -> bool:
-    """Whether an option holds a structured value (a schedule) whose fields a key may set."""
+    """Whether an option holds a structured value (a schedule) whose fields a key may set: its
+    type is parsed (``Annotated``) into something other than a plain scalar."""
     tp = sweep_keys()[option][0]
     args = [a for a in typing.get_args(tp) if a is not type(None)] or [tp]
-    return any(typing.get_origin(a) is typing.Annotated for a in args)
+    return any(
+        typing.get_origin(a) is typing.Annotated
+        and typing.get_args(a)[0] not in (str, int, float, bool)
+        for a in args
+    )
 
 
 @dataclasses.dataclass(frozen=True)
