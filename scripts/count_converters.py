@@ -6,7 +6,8 @@ catalog's factories' parsing), counted by name in the tree it runs in.
     python scripts/count_converters.py --parser # with the one schedule parser too
     git stash; python scripts/count_converters.py; git stash pop   # or on another commit
 
-A name that no longer exists counts 0; a name that stayed counts its current length.
+A name that no longer exists counts 0; a name that stayed counts its current length; code
+that moved under a new name (a factory's presets onto the settings fields, say) is named too.
 
 Not counted: the one text parser of schedules that the design keeps (issue 19: "parsed in one
 place"), ``agents.specs.parse_schedule``, ``parse_commitment`` and its ``_whole`` (69 lines):
