@@ -101,11 +101,10 @@ def ascent_steps(
     A ``grad`` with an ``unchecked`` attribute (a game's gradient that refuses non-finite
     values, :meth:`hic_envs.games.Game.follower_grad_given`, made for the rows of ``y``) is
     called through it on float64 strategies: the block's check sees every value it returns
-    anyway. Where that check finds a non-finite
-    point, the block's steps are taken again from its first strategies through ``grad``
-    itself, so a gradient the game refuses raises the game's error at the same stage as
-    before (the values are the same either way; numerical warnings of the stages after it
-    may come first).
+    anyway. Where that check finds a non-finite point, the block's steps are taken again from
+    its first strategies through ``grad`` itself, so a gradient the game refuses raises the
+    game's error at the same stage as before (the values are the same either way; numerical
+    warnings of the block's later stages may come first).
 
     Returns:
         ``(y, check)`` after the steps.
