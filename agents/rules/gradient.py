@@ -98,6 +98,14 @@ def ascent_steps(
     of one shape costs about half of one that broadcasts a ``(d,)`` bound or converts a
     Python float, on small batches.
 
+    A ``grad`` with an ``unchecked`` attribute (a game's gradient that refuses non-finite
+    values, :meth:`hic_envs.games.Game.follower_grad_given`, made for the rows of ``y``) is
+    called through it on float64 strategies: the block's check sees every value it returns
+    anyway. Where that check finds a non-finite point, the block's steps are taken again from
+    its first strategies through ``grad`` itself, so a gradient the game refuses raises the
+    game's error at the same stage as before (the values are the same either way; numerical
+    warnings of the block's later stages may come first).
+
     Returns:
         ``(y, check)`` after the steps.
     """
@@ -106,14 +114,34 @@ def ascent_steps(
     out = np.empty_like(y)  # the strategies after the first step (y itself is not written)
     beta, low, high = (_spread(v, y) for v in (beta, low, high))
     mul, add, lo, hi, isfinite = np.multiply, np.add, np.maximum, np.minimum, math.isfinite
+    fast = getattr(grad, "unchecked", grad) if y.dtype == np.float64 else grad
     for start in range(0, stages, block):
         n = min(block, stages - start)
+        # where fast is not grad: the block's first strategies, to take its steps again
+        first = y if fast is grad or start == 0 else y.copy()
         for u in slots if n == block else slots[:n]:
-            mul(beta, grad(y), out=u)
+            mul(beta, fast(y), out=u)
             add(y, u, out=u)  # the unprojected point, kept for the check
             lo(u, low, out=out)
             y = hi(out, high, out=out)
         done = points[:n]
         if not isfinite(done.sum()):  # a point is NaN or infinite (or the sum overflowed)
+            if fast is not grad:
+                _steps(first, beta, grad, low, high, n)  # raises where grad refuses a value
             check = check * np.where(np.isfinite(done).all(axis=0), 0.0, np.nan)
     return y, check
+
+
+def _steps(
+    y: np.ndarray,
+    beta: np.ndarray,
+    grad: Callable[[np.ndarray], np.ndarray],
+    low: np.ndarray,
+    high: np.ndarray,
+    stages: int,
+) -> None:
+    """:func:`ascent_steps`' steps again (the same operations on fresh arrays), for the
+    errors ``grad`` raises on the way; the values are discarded."""
+    for _ in range(stages):
+        u = np.multiply(beta, grad(y))
+        y = np.minimum(np.maximum(np.add(y, u), low), high)

@@ -217,7 +217,9 @@ def _is_reshape(eqn: Any, in_shape: tuple) -> bool:
     return False
 
 
-def to_numpy(closed_jaxpr: Any, bound: tuple[int, ...] = ()) -> Callable | None:
+def to_numpy(
+    closed_jaxpr: Any, bound: tuple[int, ...] = (), single: bool = False
+) -> Callable | None:
     """The program of ``closed_jaxpr`` as a NumPy function of its inputs, or None.
 
     The function takes NumPy arrays of the jaxpr's input shapes and returns a tuple of float64
@@ -229,6 +231,9 @@ def to_numpy(closed_jaxpr: Any, bound: tuple[int, ...] = ()) -> Callable | None:
     the program of the others: the equations that depend on the bound inputs alone run once,
     when it is called, and the returned program runs only the rest. The values are those of
     the whole program bit for bit (the same operations on the same operands, split in two).
+
+    With ``single`` (for a program of one output), the function returns that array itself, not
+    a tuple of it.
     """
     jaxpr = closed_jaxpr.jaxpr
     names: dict[int, str] = {}
@@ -442,7 +447,10 @@ def to_numpy(closed_jaxpr: Any, bound: tuple[int, ...] = ()) -> Callable | None:
         outs.append(f"np.array({value}, dtype=np.float64)")
     free = [k for k in range(len(jaxpr.invars)) if k not in bound]
     args = ", ".join(f"in{k}" for k in free)
-    body = "\n".join(lines) + f"\n    return ({', '.join(outs)},)\n"
+    if single and len(outs) == 1:
+        body = "\n".join(lines) + f"\n    return {outs[0]}\n"
+    else:
+        body = "\n".join(lines) + f"\n    return ({', '.join(outs)},)\n"
     if bound:
         inner = "\n".join("    " + line for line in body.rstrip("\n").split("\n"))
         src = (

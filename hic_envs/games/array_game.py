@@ -279,17 +279,20 @@ class ArrayGame(Game):
             f"(first arguments {[np.asarray(a).tolist() for a in args[:2]]})"
         )
 
-    def _compile(self, name: str, flat: list[np.ndarray], bound: tuple[int, ...] = ()) -> Any:
+    def _compile(
+        self, name: str, flat: list[np.ndarray], bound: tuple[int, ...] = (), single: bool = False
+    ) -> Any:
         """The vmapped ``self._pair[name]`` for inputs shaped like ``flat``, made once per shape:
         its traced program written out as NumPy where every operation in it has a NumPy form
         (no dispatch cost per call), else the ``jax.jit``-compiled function. With ``bound``,
-        the NumPy program split at those inputs (:func:`_jaxpr_numpy.to_numpy`), or None."""
+        the NumPy program split at those inputs (:func:`_jaxpr_numpy.to_numpy`; with
+        ``single``, its one output not in a tuple), or None."""
         jax, jnp = self._jax, self._jnp
         fn = jax.vmap(self._pair[name])
         specs = [jax.ShapeDtypeStruct(a.shape, jnp.float64) for a in flat]
         with jax.enable_x64(True):
             closed = jax.make_jaxpr(fn)(*specs)
-        program = _jaxpr_numpy.to_numpy(closed, bound)
+        program = _jaxpr_numpy.to_numpy(closed, bound, single)
         if program is not None or bound:
             return program
         compiled = jax.jit(fn)
@@ -334,7 +337,7 @@ class ArrayGame(Game):
             split = self._jit[key]
         else:
             split = self._jit[key] = self._compile(
-                "follower_grad", [x, np.empty(shape_y)], bound=(0,)
+                "follower_grad", [x, np.empty(shape_y)], bound=(0,), single=True
             )
         if split is None:  # no NumPy form of the program: the compiled whole
             return super().follower_grad_given(x)
@@ -344,13 +347,17 @@ class ArrayGame(Game):
         def grad(y: Any) -> Any:
             if type(y) is not np.ndarray or y.dtype is not _F64 or y.shape != shape_y:
                 return fallback(x, y)
-            (out,) = rest(y)
+            out = rest(y)
             # |out|^2 is finite unless an entry is inf or NaN (or it overflowed: then every
             # entry is looked at); one BLAS call, cheaper than a sum on small batches.
             if not math.isfinite(_VDOT(out, out)) and not np.isfinite(out).all():
                 self._not_finite("follower_grad", (x, y))
             return out
 
+        # The program itself, without the finite check, for a caller that checks what it steps
+        # with itself (agents.rules.ascent_steps: one sum per block of stages, not a vdot per
+        # stage), on the (S, d2) float64 strategies only (see Game.follower_grad_given).
+        grad.unchecked = rest  # type: ignore[attr-defined]
         return grad
 
     def leader_grad_y(self, x: Any, y: Any) -> Any:

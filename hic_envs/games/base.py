@@ -263,6 +263,14 @@ class Game:
         step. Games whose gradient has a part that depends on ``x`` alone may override it to
         compute that part once; the values must equal ``follower_grad(x, y)`` bit for bit (a
         ground-truth test checks every library game). Default: ``follower_grad`` itself.
+
+        A game whose function refuses non-finite values (raises, as
+        :class:`~hic_envs.games.ArrayGame`'s does) may give it an attribute ``unchecked``: a
+        function with the same values that need not refuse them, and need only accept the
+        engines' strategies (float64 arrays of shape ``(S, d2)``, ``S`` the rows of ``x``),
+        for callers that check every value they step with themselves
+        (:func:`agents.rules.ascent_steps`, which calls the checked function again where its
+        own check finds a non-finite value, so the game's error is raised as before).
         """
         grad = self.follower_grad
         return lambda y: grad(x, y)

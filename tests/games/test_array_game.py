@@ -207,6 +207,7 @@ def test_follower_grad_given_is_follower_grad_bit_for_bit(seed):
             assert got.dtype == np.float64 and got.shape == want.shape
             assert np.array_equal(got, want), game.name
             assert got is not grad(y2)  # a fresh array at every call
+            assert np.array_equal(grad.unchecked(y2), want), game.name  # ascent_steps' way in
         split = game._jit[("follower_grad_given", x.shape, (7, game.d2))]
         assert "def rest(" in split.source
         # Another batch shape, a list and one pair: the whole program, the same values.
@@ -327,6 +328,44 @@ def test_follower_grad_given_refuses_what_is_not_finite():
     grad = game.follower_grad_given(np.array([[0.0], [1.0]]))
     with pytest.raises(ValueError, match="Pole: follower_grad is not finite"):
         grad(np.array([[1.0], [1.0]]))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_ascent_steps_through_the_unchecked_gradient_are_the_checked_steps():
+    # ascent_steps calls the game's gradient without its finite check (the block's own check
+    # sees every value): the strategies are those of one checked step at a time, bit for bit,
+    # and a gradient that overflows mid-block raises the game's error at the same stage.
+    from agents.rules import ascent_steps, checked_ascent_step
+
+    def f2(x, y):  # grad_y = x + 2e-299 exp(20 y): infinite once y passes 35.5
+        return y[0] * x[0] + 1e-300 * jnp.exp(20.0 * y[0])
+
+    pole = ArrayGame(duo_f1, f2, [0.0], [50.0], [0.0], [50.0], name="Pole")
+    cases = [(nonlinear(0), 300, None), (array_duopoly(), 300, None), (pole, 100, [30.0])]
+    for game, stages, y_start in cases:
+        x, y0 = _points(game, 0, (4,))
+        if y_start is not None:
+            x, y0 = np.ones_like(x), np.full_like(y0, y_start[0])
+        grad = game.follower_grad_given(x)
+        low, high = game.follower_low, game.follower_high
+        want: tuple | str
+        try:
+            y1, check1 = y0, np.zeros(y0.shape)
+            for _ in range(stages):
+                y1, check1 = checked_ascent_step(y1, 0.1, grad(y1), low, high, check1)
+            want = (y1, check1)
+        except ValueError as err:
+            want = str(err)
+        try:
+            got: tuple | str = ascent_steps(y0, 0.1, grad, low, high, stages, np.zeros(y0.shape))
+        except ValueError as err:
+            got = str(err)
+        if isinstance(want, str):
+            assert got == want and "Pole: follower_grad is not finite" in want, game.name
+        else:
+            assert not isinstance(got, str), (game.name, got)
+            assert np.array_equal(got[0], want[0]) and not np.isnan(got[1]).any(), game.name
+    assert isinstance(want, str)  # the pole's case raised, mid-block (y passes 35.5)
 
 
 def test_an_operation_without_a_numpy_form_falls_back_to_jit():
