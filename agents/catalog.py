@@ -149,13 +149,25 @@ def _follower_beta(partner: Any) -> float | None:
 
 
 def _spsa_preset(key: str) -> Preset:
-    """One value of the game's Hi-C preset (:func:`agents.presets.hic_leader_kwargs`), whose
-    commitment is fitted to the follower's constant step when it has one (every value is taken
-    from that one preset, so a follower's step that the preset commitment cannot suit is
-    refused whichever value is filled)."""
+    """One value of the game's Hi-C preset (:func:`agents.presets.hic_leader_kwargs`). The
+    commitment is fitted to the follower's constant step when it has one; the other values do
+    not depend on it, so a follower's step that no preset commitment suits is refused only
+    when the commitment is the preset's (not for the oracle's commitment of 1, nor for a
+    commitment the user sets)."""
+    with_commitment = key == "commitment"
 
     def fill(game: Game, partner: Any, options: dict[str, Any]) -> Any:
-        return presets.hic_leader_kwargs(game, beta=_follower_beta(partner))[key]
+        beta = _follower_beta(partner) if with_commitment else None
+        try:
+            return presets.hic_leader_kwargs(game, beta=beta, commitment=with_commitment)[key]
+        except ValueError as err:
+            if not with_commitment or beta is None:
+                raise
+            raise ValueError(
+                f"the preset commitment fits Corollary 4.11 to the follower's step {beta}: "
+                f"{err}; set the commitment (e.g. commitment=20, --commitment 20) or give "
+                "the follower a smaller step"
+            ) from None
 
     return fill
 

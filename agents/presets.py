@@ -224,7 +224,11 @@ def _payoff_spread(game: Game) -> float:
 
 
 def hic_leader_kwargs(
-    game: Game, beta: float | None = None, rule: PresetRule | None = None
+    game: Game,
+    beta: float | None = None,
+    rule: PresetRule | None = None,
+    *,
+    commitment: bool = True,
 ) -> dict[str, Any]:
     """Keyword arguments for :class:`agents.HiCLeader` on ``game`` (besides the action space).
 
@@ -233,27 +237,32 @@ def hic_leader_kwargs(
         beta: the follower's gradient step the commitment schedule must suit; defaults to
             :func:`follower_step_size`.
         rule: knobs to use instead of :func:`preset_rule` (for experiments).
+        commitment: False leaves the commitment out (and ``beta`` unread): the other three
+            do not depend on it, and a follower's step that no Corollary 4.11 commitment
+            suits is refused only when the commitment is asked for.
 
     Returns:
-        ``{"step_size", "perturbation", "commitment", "baseline"}``.
+        ``{"step_size", "perturbation", "commitment", "baseline"}`` (without ``"commitment"``
+        when ``commitment`` is False).
     """
     rule = preset_rule(game) if rule is None else rule
-    beta = follower_step_size(game, rule) if beta is None else float(beta)
-    mu, K2 = _follower_constants(game)
     width = float(np.mean(game.leader_high - game.leader_low))
     perturbation = PowerLaw(rule.c_frac * width, _SPALL_DELTA)
     a = rule.a_rule * (1.0 + _A) ** _SPALL_ALPHA / _curvature(game)
     if rule.dim_factor:
         a *= min(1.0, 2.0 / math.sqrt(game.d1))
     step_size = PowerLaw(a, _SPALL_ALPHA, _A)
-    B = float(np.linalg.norm(game.follower_high - game.follower_low))
-    commitment = CommitmentSchedule(beta, mu, B, rule.p, perturbation, K2=K2)
-    return {
+    out: dict[str, Any] = {
         "step_size": step_size,
         "perturbation": perturbation,
-        "commitment": commitment,
         "baseline": rule.baseline,
     }
+    if commitment:
+        beta = follower_step_size(game, rule) if beta is None else float(beta)
+        mu, K2 = _follower_constants(game)
+        B = float(np.linalg.norm(game.follower_high - game.follower_low))
+        out["commitment"] = CommitmentSchedule(beta, mu, B, rule.p, perturbation, K2=K2)
+    return {k: out[k] for k in ("step_size", "perturbation", "commitment", "baseline") if k in out}
 
 
 def recommended_stages(game: Game) -> int:

@@ -99,3 +99,23 @@ def test_the_spsa_leaders_take_the_hic_preset_fitted_to_the_followers_step(game)
         assert got.perturbation == schedules.Constant(0.2) and got.beta == 0.05
     with pytest.raises(ValueError, match="needs beta"):  # no constant follower step: say so
         catalog.make_leader("hic", game, 2, set_, partner=None)
+
+
+def test_a_follower_step_no_preset_commitment_suits_is_refused_only_where_that_commitment_is_used():
+    # The duopoly's follower has mu = 2: a step of 0.6 converges (|1 - 0.6 * 2| < 1) but no
+    # Corollary 4.11 commitment suits it (beta * mu = 1.2 >= 1).
+    game = game_from_id("hic/Duopoly-v0")
+    f = catalog.make_follower("gradient", game, 2, {"step_size": 0.6})
+    with pytest.raises(ValueError, match=r"beta \* mu"):
+        catalog.make_leader("hic", game, 2, {}, partner=f)  # the preset commitment: refused
+    want = presets.hic_leader_kwargs(game)  # the three values that do not depend on beta
+    without = presets.hic_leader_kwargs(game, beta=0.6, commitment=False)
+    assert list(without) == ["step_size", "perturbation", "baseline"]
+    assert without == {k: want[k] for k in without}
+    # The oracle's commitment of 1 and a commitment the user sets need no preset commitment.
+    oracle = catalog.make_leader("oracle-spsa", game, 2, {}, partner=f).options
+    assert oracle.commitment == schedules.Constant(1.0)
+    assert (oracle.step_size, oracle.perturbation) == (want["step_size"], want["perturbation"])
+    hic = catalog.make_leader("hic", game, 2, {"commitment": 20}, partner=f).options
+    assert hic.commitment == schedules.Constant(20.0)
+    assert (hic.step_size, hic.baseline) == (want["step_size"], want["baseline"])
