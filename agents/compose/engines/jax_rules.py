@@ -23,6 +23,12 @@ operand check of ``act``'s trace, :func:`_reads_obs`), the loop carries no obser
 stages of a call but its last are played without writing them, and the last stage, played
 apart, leaves them for the next call (and the checkpoint). Unrecorded (``record=None``), the
 per-row update counts are read once after the loop instead of at every stage.
+Inside the loop a state's per-row vectors ``(S,)`` are carried as columns ``(S, 1)``
+(:func:`_columns`): XLA's CPU compiler emits a fused loop over ``(S,)`` as a loop of ``S``
+iterations that LLVM unrolls in full and then leaves largely scalar (Hi-C's integer and mask
+entries), while a loop over ``(S, 1)`` is vectorized. The operations are the same; the
+results were the same bit for bit in every job compared with the loop before
+(``docs/results/speed.md``).
 Updates are recorded inside the loop into a fixed buffer (thinned as asked); the loop returns
 to the host when the buffer is full. After each :meth:`RulesRunner.run` the faces hold the
 final states (``runner.leader.strategies`` is the face's), and :meth:`RulesRunner.state_dict`
@@ -386,6 +392,17 @@ def _host_conform(st: dict, out: dict) -> dict:
     return new
 
 
+def _columns(state: dict, keys: frozenset) -> dict:
+    """``state`` as the stage loop carries it: the per-row vectors ``(S,)`` named by ``keys``
+    as columns ``(S, 1)`` (see :func:`_rows`)."""
+    return {k: v[:, None] if k in keys else v for k, v in state.items()}
+
+
+def _rows(state: dict, keys: frozenset) -> dict:
+    """The inverse of :func:`_columns`: the rule sets' own shapes."""
+    return {k: v[:, 0] if k in keys else v for k, v in state.items()}
+
+
 def _reads_obs(rules: Any, options: Any, spec: Any, state: dict, obs: Any) -> bool:
     """Whether ``rules.act`` reads what the player observed: whether the observation is an
     operand of any operation (or an output) of ``act``'s trace at these shapes."""
@@ -690,6 +707,7 @@ class RulesRunner:
                 game, leader, follower, self.noise_std, self.max_cycles, options=(Lo, Fo)
             )
             sl, sf = _carry(stage, t0, sl, sf, obs_l, obs_f, key)
+            vl, vf = (frozenset(k for k, v in st.items() if v.shape == (S,)) for st in (sl, sf))
             buf = {
                 "row": jnp.zeros(C, jnp.int64),
                 "update": jnp.zeros(C, jnp.int64),
@@ -704,8 +722,10 @@ class RulesRunner:
 
             def body(c, obs=True):
                 t = c["t"]
-                a, b, x, y, r1, r2 = stage(t, c["sl"], c["sf"], c["obs_l"], c["obs_f"], key)
-                r = c["r_sum"]
+                a, b, x, y, r1, r2 = stage(
+                    t, _rows(c["sl"], vl), _rows(c["sf"], vf), c["obs_l"], c["obs_f"], key
+                )
+                r = c["r_sum"][:, 0]
                 if paid_l:
                     r = r + r1
                 if paid_f:
@@ -727,27 +747,27 @@ class RulesRunner:
                     bf = {f: bf[f].at[pos].set(put[f], mode="drop") for f in bf}
                     count = count + jnp.sum(keep)
                 return {
-                    "sl": a,
-                    "sf": b,
+                    "sl": _columns(a, vl),
+                    "sf": _columns(b, vf),
                     "obs_l": y if obs else c["obs_l"],
                     "obs_f": x if obs else c["obs_f"],
                     # Unrecorded, n_seen is only read after the loop: the final counts.
                     "n_seen": c["n_seen"] if thin.none else jnp.where(moved, counts, c["n_seen"]),
                     "t": t + 1,
                     "count": count,
-                    "r_sum": r,
+                    "r_sum": r[:, None],
                     "buf": bf,
                 }
 
             c = {
-                "sl": sl,
-                "sf": sf,
+                "sl": _columns(sl, vl),
+                "sf": _columns(sf, vf),
                 "obs_l": obs_l,
                 "obs_f": obs_f,
                 "n_seen": n_seen,
                 "t": t0,
                 "count": jnp.int64(0),
-                "r_sum": jnp.zeros(S),
+                "r_sum": jnp.zeros((S, 1)),
                 "buf": buf,
             }
             shape = functools.partial(
@@ -769,6 +789,8 @@ class RulesRunner:
                 c = body(c)
             else:
                 c = jax.lax.while_loop(cond, body, c)
+            c["sl"], c["sf"] = _rows(c["sl"], vl), _rows(c["sf"], vf)
+            c["r_sum"] = c["r_sum"][:, 0]
             if thin.none:  # every stage sets n_seen to the counts (counts != n_seen: moved)
                 c["n_seen"] = jnp.asarray(L.update_counts(Lo, c["sl"])).astype(jnp.int64)
             return c
