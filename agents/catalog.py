@@ -150,16 +150,21 @@ def _follower_beta(partner: Any) -> float | None:
 
 def _spsa_preset(key: str) -> Preset:
     """One value of the game's Hi-C preset (:func:`agents.presets.hic_leader_kwargs`). The
-    commitment is fitted to the follower's constant step when it has one; the other values do
-    not depend on it, so a follower's step that no preset commitment suits is refused only
-    when the commitment is the preset's (not for the oracle's commitment of 1, nor for a
-    commitment the user sets)."""
+    commitment (Eq. 28) is fitted to the perturbation the leader uses (the preset's or the one
+    set) and to the follower's constant step when it has one. The other values depend on
+    neither, so a follower's step that no preset commitment suits is refused only when the
+    commitment is the preset's (not for the oracle's commitment of 1, nor for a commitment the
+    user sets)."""
     with_commitment = key == "commitment"
 
     def fill(game: Game, partner: Any, options: dict[str, Any]) -> Any:
         beta = _follower_beta(partner) if with_commitment else None
+        # Eq. (28) fits k_n to delta_n: to the perturbation the leader uses (filled before).
+        fit_to = options.get("perturbation") if with_commitment else None
         try:
-            return presets.hic_leader_kwargs(game, beta=beta, commitment=with_commitment)[key]
+            return presets.hic_leader_kwargs(
+                game, beta=beta, commitment=with_commitment, perturbation=fit_to
+            )[key]
         except ValueError as err:
             if not with_commitment or beta is None:
                 raise

@@ -229,6 +229,7 @@ def hic_leader_kwargs(
     rule: PresetRule | None = None,
     *,
     commitment: bool = True,
+    perturbation: Any = None,
 ) -> dict[str, Any]:
     """Keyword arguments for :class:`agents.HiCLeader` on ``game`` (besides the action space).
 
@@ -240,13 +241,16 @@ def hic_leader_kwargs(
         commitment: False leaves the commitment out (and ``beta`` unread): the other three
             do not depend on it, and a follower's step that no Corollary 4.11 commitment
             suits is refused only when the commitment is asked for.
+        perturbation: the perturbation schedule ``delta_n`` the leader will use, when it is not
+            the preset's: Eq. (28) fits the commitment to it (the returned ``"perturbation"``
+            stays the preset's).
 
     Returns:
         ``{"step_size", "perturbation", "commitment", "baseline"}`` (without ``"commitment"``
         when ``commitment`` is False).
     """
     rule = preset_rule(game) if rule is None else rule
-    width = float(np.mean(game.leader_high - game.leader_low))
+    fit_to, width = perturbation, float(np.mean(game.leader_high - game.leader_low))
     perturbation = PowerLaw(rule.c_frac * width, _SPALL_DELTA)
     a = rule.a_rule * (1.0 + _A) ** _SPALL_ALPHA / _curvature(game)
     if rule.dim_factor:
@@ -261,7 +265,8 @@ def hic_leader_kwargs(
         beta = follower_step_size(game, rule) if beta is None else float(beta)
         mu, K2 = _follower_constants(game)
         B = float(np.linalg.norm(game.follower_high - game.follower_low))
-        out["commitment"] = CommitmentSchedule(beta, mu, B, rule.p, perturbation, K2=K2)
+        fit_to = perturbation if fit_to is None else fit_to
+        out["commitment"] = CommitmentSchedule(beta, mu, B, rule.p, fit_to, K2=K2)
     return {k: out[k] for k in ("step_size", "perturbation", "commitment", "baseline") if k in out}
 
 

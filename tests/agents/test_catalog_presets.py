@@ -119,3 +119,23 @@ def test_a_follower_step_no_preset_commitment_suits_is_refused_only_where_that_c
     hic = catalog.make_leader("hic", game, 2, {"commitment": 20}, partner=f).options
     assert hic.commitment == schedules.Constant(20.0)
     assert (hic.step_size, hic.baseline) == (want["step_size"], want["baseline"])
+
+
+def test_the_preset_commitment_is_fitted_to_the_perturbation_the_leader_uses():
+    # Eq. (28): k_n = ceil(2 (ln delta_n - ln B - p ln n) / ln(1 - beta mu)) is fitted to the
+    # leader's delta_n; a perturbation the user sets must not leave it fitted to the preset's.
+    game = game_from_id("hic/Duopoly-v0")
+    f = catalog.make_follower("gradient", game, 2, {"step_size": 0.1})
+    preset = presets.hic_leader_kwargs(game, beta=0.1)
+    default = catalog.make_leader("hic", game, 2, {}, partner=f).options
+    assert default.commitment == preset["commitment"]  # the preset's perturbation: as before
+    set_ = catalog.make_leader("hic", game, 2, {"perturbation": 0.01}, partner=f).options
+    assert set_.perturbation == schedules.Constant(0.01)
+    want = schedules.CommitmentSchedule(
+        0.1, preset["commitment"].mu, preset["commitment"].B, preset["commitment"].p,
+        schedules.Constant(0.01), K2=preset["commitment"].K2,
+    )  # fmt: skip
+    assert set_.commitment == want
+    # A smaller delta_n asks for longer commitments (the follower must get closer to r(x)).
+    assert want(100) > preset["commitment"](100)
+    assert set_.step_size == preset["step_size"]  # the other values: the preset's
