@@ -124,8 +124,7 @@ def _run(c: RunCommand) -> int:
         config = read_config(c.out, c.imports)
     else:
         config = c.experiment()  # checked once, in ExperimentConfig; built once, by the run
-    # Memory and output estimated before anything is allocated or written.
-    config.check_budget(c.out, c.chunk, allow_large_output=c.allow_large_output, resume=c.resume)
+    # Memory and output are estimated by run_experiment, before it allocates or writes anything.
     try:
         summary = run_experiment(
             config,
