@@ -127,21 +127,9 @@ def ascent_steps(
         done = points[:n]
         if not isfinite(done.sum()):  # a point is NaN or infinite (or the sum overflowed)
             if fast is not grad:
-                _steps(first, beta, grad, low, high, n)  # raises where grad refuses a value
+                # The block's steps again, through the checked gradient (a callable without
+                # `unchecked`), for the error it raises where the game refuses a value. The
+                # values are the same (so is the scratch block it refills).
+                ascent_steps(first, beta, lambda v: grad(v), low, high, n, check)
             check = check * np.where(np.isfinite(done).all(axis=0), 0.0, np.nan)
     return y, check
-
-
-def _steps(
-    y: np.ndarray,
-    beta: np.ndarray,
-    grad: Callable[[np.ndarray], np.ndarray],
-    low: np.ndarray,
-    high: np.ndarray,
-    stages: int,
-) -> None:
-    """:func:`ascent_steps`' steps again (the same operations on fresh arrays), for the
-    errors ``grad`` raises on the way; the values are discarded."""
-    for _ in range(stages):
-        u = np.multiply(beta, grad(y))
-        y = np.minimum(np.maximum(np.add(y, u), low), high)
