@@ -608,15 +608,14 @@ def _run_locked(
         # Everything is checked before anything is written (read_and_check loads the runner).
         meta, csv_hash = read_and_check(ckpt_path, csv_path, config, cfg, game, runner)
         csv_bytes, elapsed = meta["csv_bytes"], float(meta["elapsed"])
-        lock.check()
-        with open_regular(csv_path, "r+b") as f:  # drop rows written after the last checkpoint
+        with lock.writing(), open_regular(csv_path, "r+b") as f:  # drop rows after the checkpoint
             f.truncate(csv_bytes)
             f.flush()
             os.fsync(f.fileno())
     else:
         header = csv_header(game.d1, game.d2).encode()
-        lock.check()
-        atomic_write(csv_path, header)
+        with lock.writing():
+            atomic_write(csv_path, header)
         csv_bytes = len(header)
         csv_hash = hashlib.sha256(header)
         elapsed = 0.0
@@ -633,10 +632,10 @@ def _run_locked(
     t_start = time.perf_counter()
 
     def write_summary(error: str | None = None) -> None:
-        lock.check()
         if error is not None:  # keep the statistics of the last good chunk, add the error
             summary["error"] = error
-            atomic_write(summary_path, dump_json(summary))
+            with lock.writing():
+                atomic_write(summary_path, dump_json(summary))
             return
         complete = runner.stage >= config.stages
         summary["progress"] = {
@@ -652,7 +651,8 @@ def _run_locked(
             "wall_seconds": total,
             "seed_stages_per_second": runner.stage * config.seeds / total if total else None,
         }
-        atomic_write(summary_path, dump_json(summary))
+        with lock.writing():
+            atomic_write(summary_path, dump_json(summary))
 
     def checkpoint() -> None:
         total = elapsed + (time.perf_counter() - t_start)
@@ -663,8 +663,8 @@ def _run_locked(
             "elapsed": total,
             "stage": runner.stage,
         }
-        lock.check()
-        write_checkpoint(ckpt_path, runner.state_dict(), meta)
+        with lock.writing():
+            write_checkpoint(ckpt_path, runner.state_dict(), meta)
         write_summary()
 
     bar = None
@@ -692,8 +692,7 @@ def _run_locked(
                     raise
                 dist = game.distance_to_stackelberg(h.leader_strategies)
                 rows = csv_rows(h, dist).encode()
-                lock.check()
-                with open(csv_path, "ab") as f:
+                with lock.writing(), open(csv_path, "ab") as f:
                     f.write(rows)
                     f.flush()
                 csv_bytes += len(rows)
@@ -788,8 +787,8 @@ def write_batched_run(
         ]
         if taken:
             raise FileExistsError(f"{out} already holds a run ({taken[0].name})")
-        lock.check()
-        atomic_write(out / CSV_NAME, data)
+        with lock.writing():
+            atomic_write(out / CSV_NAME, data)
         if state is not None:  # as run_experiment's last checkpoint, before the summary
             meta = {
                 "config": cfg,
@@ -798,8 +797,8 @@ def write_batched_run(
                 "elapsed": wall_seconds,
                 "stage": final.stage,
             }
-            lock.check()
-            write_checkpoint(out / CHECKPOINT_NAME, state, meta)
-        lock.check()
-        atomic_write(out / SUMMARY_NAME, dump_json(summary))
+            with lock.writing():
+                write_checkpoint(out / CHECKPOINT_NAME, state, meta)
+        with lock.writing():
+            atomic_write(out / SUMMARY_NAME, dump_json(summary))
     return summary

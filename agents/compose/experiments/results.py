@@ -415,6 +415,19 @@ class DirLock:
                 "two runs never write one directory"
             )
 
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """:meth:`check`, then the write in the ``with`` block. A write that fails
+        (``OSError``) is checked again: where the directory was moved away while it wrote
+        (its temporary file went with it), the :class:`RunDirError` above says so, not the
+        ``FileNotFoundError`` of the rename."""
+        self.check()
+        try:
+            yield
+        except OSError:
+            self.check()
+            raise
+
 
 def _ident(st: os.stat_result) -> tuple[int, int]:
     return st.st_dev, st.st_ino
