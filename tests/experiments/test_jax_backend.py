@@ -446,3 +446,47 @@ def test_jax_replays_numpy_with_per_row_step_sizes_and_perturbations():
         np.testing.assert_allclose(getattr(h_jx, f), getattr(h_np, f), rtol=1e-12, atol=1e-12)
     # The rows' schedules differ, so their runs do: the per-row values were read.
     assert not np.allclose(h_jx.final_leader[0], h_jx.final_leader[1])
+
+
+@pytest.mark.parametrize(
+    ("game", "S", "chunk"),
+    [
+        (Duopoly(), 3000, 1000),  # 3 blocks of 1000 rows
+        (RandomQuadraticGame(d1=2, d2=3, seed=4), 1200, 300),  # 4 blocks of 300 rows (900 values)
+    ],
+)
+def test_blocks_of_rows_give_the_bits_of_one_block(monkeypatch, game, S, chunk):
+    """Past ROW_CHUNK_VALUES values the follower's steps run in blocks of rows (each through
+    the interval's stages): the same strategies, bit for bit, as all rows at once (compared
+    in one process), and the same records."""
+    from agents.compose.engines import jax_engine
+
+    def run(values):
+        monkeypatch.setattr(jax_engine, "ROW_CHUNK_VALUES", values)
+        jax_engine._advance.clear_cache()  # the block size is read when the loop is traced
+        leader, follower = _pair(game, S)
+        return JaxRunner(game, leader, follower, 7).run(3000)
+
+    try:
+        whole = run(10**9)
+        assert jax_engine._row_chunk(S, game.d2) == S  # one block
+        blocks = run(chunk * game.d2)
+        assert jax_engine._row_chunk(S, game.d2) == chunk
+    finally:
+        jax_engine._advance.clear_cache()  # no program of a patched size outlives the test
+    assert len(whole) > 10 * S
+    for f in ("row", "update", "stage", "leader_strategies", "follower_strategies"):
+        np.testing.assert_array_equal(getattr(blocks, f), getattr(whole, f), err_msg=f)
+    np.testing.assert_array_equal(blocks.final_follower, whole.final_follower)
+
+
+def test_row_blocks_divide_the_batch():
+    from agents.compose.engines.jax_engine import ROW_CHUNK_VALUES, _row_chunk
+
+    assert _row_chunk(32, 1) == 32 and _row_chunk(ROW_CHUNK_VALUES, 1) == ROW_CHUNK_VALUES
+    assert _row_chunk(100_000, 1) == 1000  # the largest divisor within 1024 values
+    assert _row_chunk(100_000, 4) == 250
+    assert _row_chunk(100_003, 1) == 100_003  # a prime: no divisor, one block
+    for S, d2 in ((5000, 1), (4096, 3), (10**6, 7)):
+        C = _row_chunk(S, d2)
+        assert S % C == 0 and C * d2 <= ROW_CHUNK_VALUES

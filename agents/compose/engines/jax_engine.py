@@ -45,7 +45,10 @@ arithmetic. When this module (or the generic loop's) is imported it raises that 
 1 MB for the process's CPU backend
 (:func:`~agents.compose.engines.jax_small_dots.start_backends`), so the interval loop at up to
 a few thousand seeds compiles to one native loop (the README's Speed section measures both
-settings with ``python scripts/bench.py``).
+settings with ``python scripts/bench.py``). Larger batches run the follower's steps of an
+interval in blocks of rows (``ROW_CHUNK_VALUES`` values each, :func:`_row_chunk`), each block
+through all of the interval's stages, so that each block's loop stays native and in cache;
+row by row these are the same operations, so the same values (tested against one block).
 """
 
 from __future__ import annotations
@@ -193,6 +196,31 @@ def _sign_block_len(S: int, d1: int) -> int:
     return max(1, min(64, _SIGN_VALUES // (S * d1)))
 
 
+#: Most values (rows x follower dimension) the follower's steps of an interval advance
+#: together (see :func:`_row_chunk`).
+ROW_CHUNK_VALUES = 1024
+
+
+def _row_chunk(S: int, d2: int) -> int:
+    """Rows per block of the follower's steps within an interval: ``S`` (one block) up to
+    ``ROW_CHUNK_VALUES`` values, else the largest divisor of ``S`` within that many values
+    (and at least a quarter of them; ``S`` if it has none).
+
+    Past a few thousand rows the interval's loop over stages streams its arrays through
+    memory at every stage, and past XLA's small-loop threshold (1 MB, raised at import) each
+    operation of the loop body becomes a call into the runtime; blocks of rows that stay in
+    cache, each through all of the interval's stages, avoid both (as the numba limit's blocks
+    of rows do). The follower's noise is drawn for all rows at a stage at once, so a noisy
+    follower is not blocked."""
+    most = max(1, ROW_CHUNK_VALUES // d2)
+    if S <= most:
+        return S
+    for C in range(most, max(1, most // 4) - 1, -1):
+        if S % C == 0:
+            return C
+    return S
+
+
 def _sign_block(keys, b, B, shape):
     """The signs ``Delta_j`` of intervals ``j = b B, ..., b B + B - 1``, ``(B, *shape)``: Alg. 1,
     line 4, ``Delta_n`` uniform on ``{-1, 1}^d1`` independently per row and interval."""
@@ -215,17 +243,37 @@ def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
     S, d1 = st["x"].shape
     B = _sign_block_len(S, d1)
 
+    d2 = st["y"].shape[1]
+    C = _row_chunk(S, d2) if static.follower_noise == 0.0 else S
+
     def follower_steps(st, steps):
         xt, t0 = st["xt"], st["t"]
-        # Its x part once per interval, as in NumPy; short products as multiply-adds.
-        grad = small_dots(static.game.follower_grad_given(xt))
 
-        def step(i, carry):  # one loop iteration per stage: XLA compiles it to a tight loop
-            y, check = carry  # check: every gradient step read, folded (as in NumPy)
-            g = _grad(static, keys, grad, y, t0 + i)
-            return checked_ascent_step(y, static.beta, g, ylow, yhigh, check)
+        def rows_steps(xt, y, check):
+            # Its x part once per interval, as in NumPy; short products as multiply-adds.
+            grad = small_dots(static.game.follower_grad_given(xt))
 
-        y, check = jax.lax.fori_loop(jnp.int64(0), steps, step, (st["y"], st["read_check"]))
+            def step(i, carry):  # one loop iteration per stage: XLA compiles it to a tight loop
+                y, check = carry  # check: every gradient step read, folded (as in NumPy)
+                g = _grad(static, keys, grad, y, t0 + i)
+                return checked_ascent_step(y, static.beta, g, ylow, yhigh, check)
+
+            return jax.lax.fori_loop(jnp.int64(0), steps, step, (y, check))
+
+        if C == S:
+            y, check = rows_steps(xt, st["y"], st["read_check"])
+        else:
+            # Blocks of C rows, each through all the steps (row by row the same operations,
+            # so the same values): see _row_chunk.
+            y, check = jax.lax.map(
+                lambda a: rows_steps(*a),
+                (
+                    xt.reshape(S // C, C, d1),
+                    st["y"].reshape(S // C, C, d2),
+                    st["read_check"].reshape(S // C, C, d2),
+                ),
+            )
+            y, check = y.reshape(S, d2), check.reshape(S, d2)
         return {
             **st,
             "y": y,
