@@ -487,6 +487,8 @@ def test_row_blocks_divide_the_batch():
     assert _row_chunk(100_000, 1) == 1000  # the largest divisor within 1024 values
     assert _row_chunk(100_000, 4) == 250
     assert _row_chunk(100_003, 1) == 100_003  # a prime: no divisor, one block
-    for S, d2 in ((5000, 1), (4096, 3), (10**6, 7)):
+    # Wider followers keep the batch whole (their products over fewer rows would lose).
+    assert _row_chunk(32, 256) == 32 and _row_chunk(100_000, 8) == 100_000
+    for S, d2 in ((5000, 1), (4096, 3), (10**6, 2)):
         C = _row_chunk(S, d2)
         assert S % C == 0 and C * d2 <= ROW_CHUNK_VALUES

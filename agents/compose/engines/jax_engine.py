@@ -199,12 +199,16 @@ def _sign_block_len(S: int, d1: int) -> int:
 #: Most values (rows x follower dimension) the follower's steps of an interval advance
 #: together (see :func:`_row_chunk`).
 ROW_CHUNK_VALUES = 1024
+#: Fewest rows in a block: a follower of more coordinates keeps the batch whole, since its
+#: gradient's matrix products over fewer rows would lose more than the blocks gain.
+ROW_CHUNK_MIN_ROWS = 256
 
 
 def _row_chunk(S: int, d2: int) -> int:
     """Rows per block of the follower's steps within an interval: ``S`` (one block) up to
     ``ROW_CHUNK_VALUES`` values, else the largest divisor of ``S`` within that many values
-    (and at least a quarter of them; ``S`` if it has none).
+    (and at least a quarter of them; ``S`` if it has none, or where fewer than
+    ``ROW_CHUNK_MIN_ROWS`` rows fit).
 
     Past a few thousand rows the interval's loop over stages streams its arrays through
     memory at every stage, and past XLA's small-loop threshold (1 MB, raised at import) each
@@ -212,8 +216,8 @@ def _row_chunk(S: int, d2: int) -> int:
     cache, each through all of the interval's stages, avoid both (as the numba limit's blocks
     of rows do). The follower's noise is drawn for all rows at a stage at once, so a noisy
     follower is not blocked."""
-    most = max(1, ROW_CHUNK_VALUES // d2)
-    if S <= most:
+    most = ROW_CHUNK_VALUES // d2
+    if S <= most or most < ROW_CHUNK_MIN_ROWS:
         return S
     for C in range(most, max(1, most // 4) - 1, -1):
         if S % C == 0:
