@@ -250,24 +250,20 @@ def hic_leader_kwargs(
         when ``commitment`` is False).
     """
     rule = preset_rule(game) if rule is None else rule
-    fit_to, width = perturbation, float(np.mean(game.leader_high - game.leader_low))
-    perturbation = PowerLaw(rule.c_frac * width, _SPALL_DELTA)
+    width = float(np.mean(game.leader_high - game.leader_low))
+    delta = PowerLaw(rule.c_frac * width, _SPALL_DELTA)
     a = rule.a_rule * (1.0 + _A) ** _SPALL_ALPHA / _curvature(game)
     if rule.dim_factor:
         a *= min(1.0, 2.0 / math.sqrt(game.d1))
-    step_size = PowerLaw(a, _SPALL_ALPHA, _A)
-    out: dict[str, Any] = {
-        "step_size": step_size,
-        "perturbation": perturbation,
-        "baseline": rule.baseline,
-    }
+    out: dict[str, Any] = {"step_size": PowerLaw(a, _SPALL_ALPHA, _A), "perturbation": delta}
     if commitment:
         beta = follower_step_size(game, rule) if beta is None else float(beta)
         mu, K2 = _follower_constants(game)
         B = float(np.linalg.norm(game.follower_high - game.follower_low))
-        fit_to = perturbation if fit_to is None else fit_to
+        fit_to = delta if perturbation is None else perturbation
         out["commitment"] = CommitmentSchedule(beta, mu, B, rule.p, fit_to, K2=K2)
-    return {k: out[k] for k in ("step_size", "perturbation", "commitment", "baseline") if k in out}
+    out["baseline"] = rule.baseline
+    return out
 
 
 def recommended_stages(game: Game) -> int:
