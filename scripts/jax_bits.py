@@ -18,6 +18,7 @@ final strategies and states only). A leader a game refuses is left out (and prin
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import sys
 import warnings
@@ -28,19 +29,11 @@ GAMES = ("hic/Duopoly-v0", "hic/RandomQuadratic-v0", "hic/Nonlinear-v0", "hic/Ta
 LEADERS = ("hic", "sga", "hierarchical", "oracle-spsa", "lola", "hic adaptive")
 #: (seed, S, noise_std) of each job.
 CONFIGS = ((0, 32, 0.0), (1, 32, 0.0), (2, 7, 0.0), (3, 32, 0.5))
-FIELDS = (
-    "row",
-    "update",
-    "stage",
-    "leader_strategies",
-    "follower_strategies",
-    "final_leader",
-    "final_follower",
-)
 
 
 def run(record: str | None) -> dict[str, np.ndarray]:
     from agents import AdaptiveCommitment, catalog
+    from agents.compose.engines.records import BatchHistory
     from agents.compose.engines.runner import make_runner
     from hic_envs.registration import LIBRARY_GAMES
 
@@ -68,8 +61,8 @@ def run(record: str | None) -> dict[str, np.ndarray]:
                 key = f"{gid}|{label}|{seed}|{S}|{noise}"
                 for part in range(2):  # two calls: what one call carries to the next too
                     h = runner.run(150)
-                    for f in FIELDS:
-                        out[f"{key}|{part}|{f}"] = np.asarray(getattr(h, f))
+                    for f in dataclasses.fields(BatchHistory):  # every array it records
+                        out[f"{key}|{part}|{f.name}"] = np.asarray(getattr(h, f.name))
                 for k, v in runner.state_dict().items():
                     out[f"{key}|state|{k}"] = np.asarray(v)
                 print(key, type(runner).__name__, flush=True)
