@@ -152,7 +152,7 @@ def _options_table(spec: Any, flags: dict[tuple[str, str, str], str]) -> str:
 
 def _learner_pages(out: Path) -> None:
     from agents import catalog
-    from agents.compose.experiments.options import learner_options
+    from agents.compose.experiments.experiment import learner_options
     from hic_envs.games import Duopoly
 
     flags = {

@@ -16,8 +16,7 @@ import yaml
 from agents import catalog, schedules
 from agents.compose.cli import config as cfgparse
 from agents.compose.cli.main import COMMANDS, main
-from agents.compose.experiments.experiment import ExperimentConfig
-from agents.compose.experiments.options import RunOptions, learner_options
+from agents.compose.experiments.experiment import ExperimentConfig, learner_options
 from agents.compose.sweeps import SweepFileError, SweepSpec, config_hash, run_sweep, sweep_keys
 from agents.hic import AdaptiveCommitment
 from agents.specs import (
@@ -134,9 +133,9 @@ def test_coerce_names_the_option_and_the_value():
 
 # ---------------------------------------------------------------------------------- one model
 def test_an_adaptive_commitment_is_a_typed_value_with_one_spelling():
-    config = RunOptions(
+    config = ExperimentConfig(
         env_id="hic/Duopoly-v0", leader_options={"commitment": "adaptive:tol=0.01,min_length=3"}
-    ).experiment()
+    )
     commitment = config.leader_options["commitment"]
     assert commitment == AdaptiveCommitment(0.01, 3, 10_000)
     assert config.to_dict()["leader_options"]["commitment"] == (
@@ -214,7 +213,7 @@ def test_learner_options_are_declared_once_in_their_class():
 
 def test_an_option_the_leader_does_not_take_is_refused_with_its_name():
     with pytest.raises(ValueError, match=r"\['lookahead'\] do not apply to leader 'hic'"):
-        RunOptions(env_id="hic/Duopoly-v0", leader_options={"lookahead": 2.0}).experiment()
+        ExperimentConfig(env_id="hic/Duopoly-v0", leader_options={"lookahead": 2.0})
     spec = {"base": {"env_id": "hic/Duopoly-v0", "leader": "sga", "perturbation": 0.1}}
     with pytest.raises(SweepFileError, match=r"\['perturbation'\] do not apply to leader 'sga'"):
         SweepSpec.from_dict(spec).points()

@@ -1,10 +1,10 @@
 """The ``hic`` commands' configurations: one typed dataclass each, a docstring per field.
 
 :mod:`agents.compose.cli.config` parses them into the CLI (``hic COMMAND --help`` prints the
-fields' docs). :class:`RunCommand` is the run's options
-(:class:`~agents.compose.experiments.options.RunOptions`, which sweeps build from a sweep file,
-so a sweep configuration and the same flags on the command line give equal experiments) plus
-how ``hic run`` writes it.
+fields' docs). :class:`RunCommand` is the run's config
+(:class:`~agents.compose.experiments.experiment.ExperimentConfig`, which sweeps build from a
+sweep file, so a sweep configuration and the same flags on the command line give equal
+experiments) plus how ``hic run`` writes it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import dataclasses
 from pathlib import Path
 from typing import Literal
 
-from agents.compose.experiments.options import RunOptions, import_field
+from agents.compose.experiments.experiment import ExperimentConfig, import_field
 from agents.compose.sweeps.spec import MAX_CONFIGURATIONS
 
 __all__ = ["BenchCommand", "ListCommand", "PlotCommand", "RunCommand", "SweepCommand"]
@@ -33,7 +33,7 @@ class ListCommand:
 
 
 @dataclasses.dataclass(frozen=True)
-class RunCommand(RunOptions):
+class RunCommand(ExperimentConfig):
     """Run S seeds of a leader against a follower in lockstep, writing results as it goes.
 
     Results are written as the run goes (updates.csv, summary.json, checkpoint.npz in --out),
@@ -41,6 +41,11 @@ class RunCommand(RunOptions):
     files as an uninterrupted run. Schedules left unset use the per-game presets.
     """
 
+    # Optional here alone: hic run --resume --out DIR reads the ID from DIR.
+    env_id: str | None = dataclasses.field(  # type: ignore[assignment]
+        default=None, metadata={"positional": True, "metavar": "ID"}
+    )
+    """Environment ID, e.g. hic/Duopoly-v0 (may be omitted with --resume: the run in --out names it)."""  # noqa: E501
     out: str = dataclasses.field(default="", metadata={"required": True})
     """Output directory."""
     resume: bool = False
@@ -67,6 +72,14 @@ class RunCommand(RunOptions):
             raise ValueError(
                 "--force and --resume exclude each other: replace the run or continue it"
             )
+        if not (self.resume and self.env_id is None):  # else the config is read from --out
+            super().__post_init__()
+
+    def experiment(self) -> ExperimentConfig:
+        """The run's :class:`ExperimentConfig`: this command's config fields (checked when the
+        command was made), without how the run is written."""
+        names = [f.name for f in dataclasses.fields(ExperimentConfig)]
+        return ExperimentConfig(**{n: getattr(self, n) for n in names})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,7 +32,7 @@ positional argument (``"nargs"`` as argparse's: ``"?"``, ``"*"``, ``"+"``), ``"f
 the option, ``"metavar"`` names its value, ``"choices"`` lists (or a callable returns) the
 allowed values, ``"help"`` replaces the docstring, ``"required": True`` makes an option with a
 placeholder default required. A ``dict`` field with ``"flags"`` (a callable returning
-:class:`~agents.compose.experiments.options.LearnerOption`-like rows: ``flag``, ``field``,
+:class:`~agents.compose.experiments.experiment.LearnerOption`-like rows: ``flag``, ``field``,
 ``type``, ``default``, ``help``) becomes one flag per row, collected into the dict as
 ``{field: value}`` (the values that were given, as text, converted later by their owner).
 A class attribute ``REMOVED = {old_name: (option, value)}`` names options that were removed:
@@ -119,6 +119,20 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
+def _help_order(cls: type) -> list[dataclasses.Field]:
+    """``cls``'s fields in the order ``--help`` lists them: by the class that first declares
+    each (a base class's before a subclass's), and within one class its plain fields before
+    its ``"flags"`` groups (``hic run``: the config's own options, then the learners', then
+    how the run is written)."""
+    fields = dataclasses.fields(cls)
+    bases = [b for b in reversed(cls.__mro__) if dataclasses.is_dataclass(b)]
+
+    def home(f: dataclasses.Field) -> int:
+        return next(i for i, b in enumerate(bases) if f.name in b.__dataclass_fields__)
+
+    return sorted(fields, key=lambda f: (home(f), "flags" in f.metadata))
+
+
 def parser_for(
     cls: type, *, prog: str | None = None, description: str | None = None
 ) -> argparse.ArgumentParser:
@@ -139,7 +153,7 @@ def parser_for(
         description=description or " ".join(doc.split()),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    for f in dataclasses.fields(cls):
+    for f in _help_order(cls):
         if not f.init:
             continue
         meta = f.metadata
@@ -302,5 +316,6 @@ def parse(
     try:
         return cls(**values)
     except (TypeError, ValueError) as err:
-        parser.error(str(err))
-        raise  # unreachable: parser.error exits
+        # A bad value, not a bad command line: the message names it (no usage block).
+        parser.exit(2, f"{parser.prog}: error: {err}\n")
+        raise  # unreachable: parser.exit exits

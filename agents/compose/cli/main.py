@@ -49,10 +49,10 @@ from agents.compose.experiments.experiment import (
     blas_limits,
     config_from_results,
     import_modules,
+    learner_options,
     read_config,
     run_experiment,
 )
-from agents.compose.experiments.options import learner_options
 from agents.compose.experiments.results import RunDirError, load_results
 from agents.compose.plots import plotting, sweep_plots
 from agents.compose.sweeps.batched import group_key

@@ -37,10 +37,11 @@ import signal
 import sys
 import threading
 import time
+import typing
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 import threadpoolctl
@@ -67,7 +68,7 @@ from agents.compose.experiments.results import (
     read_json,
     write_checkpoint,
 )
-from agents.specs import options_to_text
+from agents.specs import field_docs, option_fields, options_to_text
 from hic_envs.games.base import Game
 from hic_envs.registration import game_from_id
 from hic_envs.stage import check_noise_scale
@@ -76,11 +77,15 @@ __all__ = [
     "BLAS_THREAD_VARS",
     "ExperimentConfig",
     "Interrupted",
+    "LearnerOption",
     "blas_limits",
     "blas_threads",
+    "config_fields",
     "config_from_results",
     "default_chunk",
+    "import_field",
     "import_modules",
+    "learner_options",
     "read_config",
     "run_experiment",
     "write_batched_run",
@@ -166,51 +171,175 @@ def import_modules(
                 ) from None
 
 
+def import_field() -> Any:
+    """The ``--import MODULE`` field (repeatable) of every command that resolves IDs."""
+    return dataclasses.field(
+        default=(), metadata={"flag": "--import", "append": True, "metavar": "MODULE"}
+    )
+
+
 @dataclasses.dataclass(frozen=True)
-class ExperimentConfig:
-    """Everything that determines an experiment's results (JSON-serialisable).
+class LearnerOption:
+    """One learner option as the command line and sweep files name it.
 
     Attributes:
-        env_id: a registered ID such as ``"hic/Duopoly-v0"``.
-        game_kwargs: keyword arguments of the game's constructor.
-        leader: a leader of the catalog (:data:`agents.catalog.LEADERS`).
-        leader_options: its options (its options class's fields, in any of their forms:
-            text, YAML or Python values; None means "default"); held as the typed values.
-        follower: a follower of the catalog (:data:`agents.catalog.FOLLOWERS`).
-        follower_options: its options, likewise.
-        seeds: number of independent seeds ``S`` (batch rows).
-        stages: stages to play.
-        seed: the run's master seed.
-        noise_std: payoff noise scale.
-        max_cycles: episode length (the env's; observations restart at the box centres).
-        record: which updates go to the CSV (:func:`~agents.compose.engines.runner.as_thinning`).
-        imports: modules imported before the ID and the learners are resolved (users' modules
-            that register games or learners); recorded so that ``plot`` and ``--resume``
-            import them again.
-        backend: ``"numpy"`` or ``"jax"`` (:func:`~agents.compose.engines.runner.make_runner`): the
-            JAX engine draws other random numbers, so its results have the same distribution,
-            not the same bits.
-
-    How often results are written (chunks, checkpoints) is not part of the config: it does
-    not change the results.
+        key: the sweep key (``"follower_step_size"``); the flag is ``--`` + key with dashes.
+        role: ``"leader"`` or ``"follower"``.
+        field: the field of the learners' options classes (``"step_size"``).
+        type: the field's type (of the first learner that declares it).
+        default: its default there.
+        help: its docstring, with the learners that take it.
+        learners: the catalog names of the learners that take it.
     """
 
-    env_id: str
-    game_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    key: str
+    role: str
+    field: str
+    type: Any
+    default: Any
+    help: str
+    learners: tuple[str, ...]
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.key.replace("_", "-")
+
+
+def learner_options() -> dict[str, LearnerOption]:
+    """Every registered learner's options, by sweep key: a leader's field ``step_size`` is
+    ``--step-size`` (sweep key ``step_size``), a follower's is ``--follower-step-size``
+    (``follower_step_size``), and a leader's field whose name another option already has is
+    ``--leader-NAME`` (LOLA's ``noise_std``: ``--leader-noise-std``)."""
+    taken = {f.name for f in dataclasses.fields(ExperimentConfig)}
+    found: dict[str, dict[str, list]] = {"leader": {}, "follower": {}}
+    for role, table in (("follower", catalog.FOLLOWERS), ("leader", catalog.LEADERS)):
+        for name, spec in sorted(table.items()):
+            docs = field_docs(spec.options)
+            for fname, (tp, default) in option_fields(spec.options).items():
+                row = found[role].setdefault(fname, [tp, default, docs.get(fname, ""), []])
+                row[3].append(name)
+    out: dict[str, LearnerOption] = {}
+    for fname, (tp, default, doc, names) in found["follower"].items():
+        out[f"follower_{fname}"] = LearnerOption(
+            f"follower_{fname}", "follower", fname, tp, default, doc, tuple(names)
+        )
+    for fname, (tp, default, doc, names) in found["leader"].items():
+        key = fname if fname not in taken and fname not in out else f"leader_{fname}"
+        out[key] = LearnerOption(key, "leader", fname, tp, default, doc, tuple(names))
+    for opt in out.values():
+        who = ", ".join(opt.learners)
+        object.__setattr__(opt, "help", f"{opt.help} [{opt.role}s: {who}]".strip())
+    return out
+
+
+def _learner_flags(role: str) -> list[LearnerOption]:
+    return [o for o in learner_options().values() if o.role == role]
+
+
+def _record_text(value: Any, where: str) -> str:
+    """``record`` as the command line gives it: a whole number K (a sweep file's ``record:
+    10``) is its text ``"10"``, so ``--record 10`` and the sweep file give one config."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"expected 'log', 'all', 'none', 'log:P' or an integer K, got {value!r}")
+    return str(value)
+
+
+#: The ``record`` option: text, or a whole number (its text).
+RecordText = Annotated[str, _record_text]
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything that determines an experiment's results (JSON-serialisable): the game, the
+    learners and their options, seeds and stages.
+
+    Each field is declared here once, with its docstring: ``hic run``'s flags and help
+    (:class:`agents.compose.cli.commands.RunCommand` adds how the run is written), a sweep
+    file's keys (:func:`agents.compose.sweeps.spec.sweep_keys`) and their validation (here, in
+    ``__post_init__``) are made from these fields; the learners' own options from their
+    options classes (:func:`learner_options`). Schedules left unset use the per-game presets.
+    How often results are written (chunks, checkpoints) is not part of the config: it does not
+    change the results.
+    """
+
+    env_id: str = dataclasses.field(metadata={"positional": True, "metavar": "ID"})
+    """Environment ID, e.g. hic/Duopoly-v0 (a registered ID; may be omitted with hic run --resume)."""  # noqa: E501
+    game_kwargs: dict[str, Any] = dataclasses.field(
+        default_factory=dict,
+        metadata={"flag": "--game-kwarg", "append": True, "metavar": "KEY=VALUE"},
+    )
+    """Game constructor argument (repeatable), e.g. --game-kwarg a=60 (the value is read as a number or JSON where it is one)."""  # noqa: E501
     leader: str = "hic"
-    leader_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """Leader, by catalog name (agents.catalog.LEADERS; hic list shows them)."""
+    leader_options: dict[str, Any] = dataclasses.field(
+        default_factory=dict, metadata={"flags": lambda: _learner_flags("leader")}
+    )
+    """The leader's own options (its options class's fields, in any of their forms: text, YAML or Python values; None means the default), held as the typed values."""  # noqa: E501
     follower: str = "gradient"
-    follower_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """Follower, by catalog name (agents.catalog.FOLLOWERS; hic list shows them)."""
+    follower_options: dict[str, Any] = dataclasses.field(
+        default_factory=dict, metadata={"flags": lambda: _learner_flags("follower")}
+    )
+    """The follower's own options, likewise."""
     seeds: int = 32
+    """Number of seeds S (batch rows)."""
     stages: int = 1_000_000
+    """Stages to play (1e6 style accepted)."""
     seed: int = 0
+    """Master seed."""
     noise_std: float = 0.0
+    """Payoff noise scale."""
     max_cycles: int = 1000
-    record: Any = "log"
-    imports: tuple[str, ...] = ()
+    """Episode length (observations restart at the box centres)."""
+    record: RecordText = "log"
+    """Updates written to the CSV: 'log' (all below 100, then 90 per decade), 'all', 'none', 'log:P' or an integer K (every K-th)."""  # noqa: E501
+    imports: tuple[str, ...] = import_field()
+    """Module to import before resolving the ID (registers users' games or learners); one in the working directory is found, as python -m finds it. Recorded, so that hic plot and --resume import it again."""  # noqa: E501
     backend: str = "numpy"
+    """Engine: 'numpy' or 'jax' (needs pip install -e ".[jax]"; same distribution of results, other random numbers)."""  # noqa: E501
+
+    #: Options that were removed, by name, with the value of the option that replaces them:
+    #: ``{old: (option, value)}``. ``hic run --OLD`` and a sweep file's ``OLD:`` are refused
+    #: with a message naming the replacement (:func:`agents.compose.cli.config.parser_for`,
+    #: the sweep reader); nothing converts them.
+    REMOVED: ClassVar[dict[str, tuple[str, str]]] = dict.fromkeys(
+        ("adaptive", "adaptive_tol", "adaptive_min", "adaptive_max"),
+        (
+            "commitment",
+            "adaptive:tol=T,min_length=M,max_length=N (the removed options' defaults were "
+            "adaptive:tol=0.01,min_length=2,max_length=10000)",
+        ),
+    )
+
+    @classmethod
+    def from_flat(cls, values: dict[str, Any], **extra: Any) -> ExperimentConfig:
+        """The config of one flat mapping of its fields and learner keys (a sweep file's
+        configuration: ``step_size``, ``follower_noise``, ...; see :func:`learner_options`).
+
+        Raises:
+            ValueError: for contradictory or bad options, naming them.
+        """
+        learners = learner_options()
+        kw: dict[str, Any] = {"leader_options": {}, "follower_options": {}, **extra}
+        for k, v in values.items():
+            if k in learners:
+                opt = learners[k]
+                if v is not None and not _same(v, opt.default):  # unset: the learner's default
+                    kw[f"{opt.role}_options"][opt.field] = v
+            else:
+                kw[k] = v
+        try:
+            return cls(**kw)
+        except TypeError as err:
+            raise ValueError(str(err)) from None
 
     def __post_init__(self) -> None:
+        if self.env_id is None:
+            raise ValueError("the environment ID is required (e.g. hic run hic/Duopoly-v0 ...)")
+        if not isinstance(self.env_id, str) or not self.env_id.strip():
+            raise ValueError(
+                f"env_id must be a registered ID such as 'hic/Duopoly-v0', got {self.env_id!r}"
+            )
         if isinstance(self.imports, str) or not all(isinstance(m, str) for m in self.imports):
             raise ValueError(f"imports must be a list of module names, got {self.imports!r}")
         object.__setattr__(self, "imports", tuple(self.imports))
@@ -318,6 +447,31 @@ class ExperimentConfig:
             self.leader, game, self.seeds, dict(self.leader_options), partner=follower
         )
         return game, leader, follower
+
+
+def _same(value: Any, default: Any) -> bool:
+    try:
+        return type(value) is type(default) and bool(value == default)
+    except (TypeError, ValueError):  # an array, say
+        return False
+
+
+def config_fields() -> dict[str, tuple[Any, Any]]:
+    """``{name: (type, default)}`` of :class:`ExperimentConfig`'s fields that a sweep file may
+    set by name (the learners' options are set by their keys, :func:`learner_options`)."""
+    hints = typing.get_type_hints(ExperimentConfig, include_extras=True)
+    out = {}
+    for f in dataclasses.fields(ExperimentConfig):
+        if f.name in ("imports", "leader_options", "follower_options"):
+            continue
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:
+            default = None  # env_id: required, no default
+        out[f.name] = (hints[f.name], default)
+    return out
 
 
 # ---------------------------------------------------------------------------------- running

@@ -24,8 +24,8 @@ Grid keys are option names (``seeds``, ``commitment``, ``env_id``, ...), ``game_
 for one game keyword argument, and ``OPTION.FIELD`` for one field of a schedule option's
 value such as ``power:a=1,gamma=0.602,A=100`` (``step_size.gamma``: the value is a
 :class:`~agents.schedules.PowerLaw` and the key replaces its field). The keys are made from
-:class:`~agents.compose.experiments.options.RunOptions` and the registered learners' options
-classes (:func:`sweep_keys`): a user's learner registered by a module in ``imports`` has its
+:class:`~agents.compose.experiments.experiment.ExperimentConfig` and the registered learners'
+options classes (:func:`sweep_keys`): a user's learner registered by a module in ``imports`` has its
 options here too. The published Hi-C code's form, a field whose value is
 ``{grid_search: [...]}`` (Ray Tune's), is accepted anywhere in ``base`` (including inside
 ``game_kwargs``), and a file without a ``base`` section is read as one flat base. Values
@@ -59,8 +59,11 @@ from typing import Any
 
 import yaml
 
-from agents.compose.experiments.experiment import ExperimentConfig
-from agents.compose.experiments.options import RunOptions, learner_options, run_fields
+from agents.compose.experiments.experiment import (
+    ExperimentConfig,
+    config_fields,
+    learner_options,
+)
 from agents.specs import Ceil, coerce, to_text
 
 __all__ = [
@@ -102,10 +105,11 @@ def _where(where: str, msg: str) -> SweepFileError:
 
 def sweep_keys() -> dict[str, tuple[Any, Any]]:
     """``{key: (type, default)}``: every option a sweep file may set, made from
-    :class:`~agents.compose.experiments.options.RunOptions`' fields and the registered
-    learners' options classes (:func:`~agents.compose.experiments.options.learner_options`),
-    so a user's registered learner gets its keys here for free."""
-    out = dict(run_fields())
+    :class:`~agents.compose.experiments.experiment.ExperimentConfig`'s fields and the
+    registered learners' options classes
+    (:func:`~agents.compose.experiments.experiment.learner_options`), so a user's registered
+    learner gets its keys here for free."""
+    out = dict(config_fields())
     out.update({k: (o.type, o.default) for k, o in learner_options().items()})
     return out
 
@@ -126,8 +130,8 @@ def _option_name(key: Any, where: str) -> str:
             f"{key!r} is how hic sweep runs, not part of a configuration; pass it to "
             "hic sweep / run_sweep",
         )
-    if name in RunOptions.REMOVED:
-        option, value = RunOptions.REMOVED[name]
+    if name in ExperimentConfig.REMOVED:
+        option, value = ExperimentConfig.REMOVED[name]
         raise _where(where, f"{key!r} was removed; write {option}: {value}")
     if name not in sweep_keys():
         raise _where(where, f"unknown option {key!r}; expected one of {sorted(sweep_keys())}")
@@ -171,7 +175,7 @@ def config_from_options(
         SweepFileError: for contradictory options or a config that does not validate.
     """
     try:
-        return RunOptions.from_flat(dict(options), imports=tuple(imports)).experiment()
+        return ExperimentConfig.from_flat(dict(options), imports=tuple(imports))
     except (TypeError, ValueError) as err:
         raise _where(where, str(err)) from None
 
