@@ -516,7 +516,8 @@ class SweepSpec:
         """``"24 configurations (2 cases x 3 step_size.gamma x 4 seeds)"``."""
         factors = [f"{len(self.cases)} cases"] if self.cases else []
         factors += [f"{len(v)} {k}" for k, v in self.grid]
-        return f"{self.size} configurations" + (f" ({' x '.join(factors)})" if factors else "")
+        noun = "configuration" if self.size == 1 else "configurations"
+        return f"{self.size} {noun}" + (f" ({' x '.join(factors)})" if factors else "")
 
     def points(self, max_configurations: int | None = MAX_CONFIGURATIONS) -> list[SweepPoint]:
         """Every configuration, in the deterministic expansion order.
