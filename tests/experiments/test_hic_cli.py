@@ -168,6 +168,9 @@ def test_other_leaders_and_followers_run(tmp_path):
         (["run", "hic/Duopoly-v0", "--adaptive-max", "9"], "write --commitment adaptive:"),
         (["run", "hic/Duopoly-v0", "--record", "often"], "'often'"),
         (["run", "--resume"], "holds no run"),
+        # Options the resumed run would ignore (its config is read from --out) are refused.
+        (["run", "--resume", "--stages", "5000"], "options given (--stages) would be ignored"),
+        (["run", "--resume", "--step-size", "0.1"], "(--step-size) would be ignored"),
         (["run"], "environment ID is required"),
         (["plot", "nowhere"], "nowhere is not a run directory"),
         (["fly"], "unknown command 'fly'"),

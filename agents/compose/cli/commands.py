@@ -49,7 +49,7 @@ class RunCommand(ExperimentConfig):
     out: str = dataclasses.field(default="", metadata={"required": True})
     """Output directory."""
     resume: bool = False
-    """Continue the run in --out from its last checkpoint (ID and options may be omitted)."""
+    """Continue the run in --out from its last checkpoint (ID and options may be omitted: then none may be given, since the run's are read from --out)."""  # noqa: E501
     restart: bool = False
     """Start again in an --out left by a run that stopped before its first checkpoint (only such a directory is cleared)."""  # noqa: E501
     force: bool = False
@@ -72,8 +72,28 @@ class RunCommand(ExperimentConfig):
             raise ValueError(
                 "--force and --resume exclude each other: replace the run or continue it"
             )
-        if not (self.resume and self.env_id is None):  # else the config is read from --out
+        if not (self.resume and self.env_id is None):
             super().__post_init__()
+            return
+        # --resume without an ID: the config is read from --out, so an option given here would
+        # be ignored; refuse it rather than run without it.
+        given: list[str] = []
+        for f in dataclasses.fields(ExperimentConfig):
+            if f.name in ("env_id", "imports"):  # imports: needed to read a user's run
+                continue
+            value = getattr(self, f.name)
+            if "flags" in f.metadata:  # a learner's options: {field: value} of those given
+                given += [o.flag for o in f.metadata["flags"]() if o.field in value]
+            elif f.default is dataclasses.MISSING:  # a dict: empty by default
+                given += [f.metadata.get("flag", f"--{f.name}")] if value else []
+            elif value != f.default:
+                given.append(f.metadata.get("flag", "--" + f.name.replace("_", "-")))
+        if given:
+            raise ValueError(
+                f"--resume without an ID reads the run's options from {self.out}; the options "
+                f"given ({', '.join(given)}) would be ignored: give the ID and every option of "
+                "the run (they are checked against it), or leave them out"
+            )
 
     def experiment(self) -> ExperimentConfig:
         """The run's :class:`ExperimentConfig`: this command's config fields (checked when the
