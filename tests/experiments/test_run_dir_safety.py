@@ -256,3 +256,29 @@ def test_sweep_resume_imports_no_module_the_user_did_not_name(tmp_path, capsys):
         assert main(["sweep", "--resume", *argv, "--import", "usergame_for_sweep"]) == 0
     finally:
         sys.path.remove(str(here))
+
+
+@pytest.mark.parametrize("damage", [b'{"config": {"env_', b"", b"[1, 2]"])
+def test_resume_says_it_rewrites_a_damaged_summary(tmp_path, capsys, damage):
+    # summary.json is derived from the checkpoint and updates.csv: --resume rewrites it, and
+    # says so where it found it damaged (garbled, empty, not an object).
+    out, ref = tmp_path / "run", tmp_path / "ref"
+    for d in (out, ref):
+        assert main(["run", *RUN, "--out", str(d)]) == 0
+    capsys.readouterr()
+    (out / "summary.json").write_bytes(damage)
+    assert main(["run", "--resume", "--out", str(out), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert f"hic run: warning: {out / 'summary.json'}" in err, err
+    assert "rewritten from the checkpoint" in err
+    assert main(["run", "--resume", "--out", str(ref), "--no-progress"]) == 0
+    assert "warning" not in capsys.readouterr().err  # an intact one is rewritten silently
+    fixed, want = (json.loads((d / "summary.json").read_text()) for d in (out, ref))
+    for s in (fixed, want):
+        s.pop("timing")
+    assert fixed == want
+    # The library says it as a RuntimeWarning.
+    (out / "summary.json").write_bytes(damage)
+    config = ExperimentConfig("hic/Duopoly-v0", seeds=2, stages=600)
+    with pytest.warns(RuntimeWarning, match="rewritten from the checkpoint"):
+        run_experiment(config, out, resume=True, progress=False, chunk=200)

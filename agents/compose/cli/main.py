@@ -126,17 +126,20 @@ def _run(c: RunCommand) -> int:
         config = c.experiment()  # checked once, in ExperimentConfig; built once, by the run
     # Memory and output are estimated by run_experiment, before it allocates or writes anything.
     try:
-        summary = run_experiment(
-            config,
-            c.out,
-            resume=c.resume,
-            progress=c.progress,
-            chunk=c.chunk,
-            checkpoint_seconds=c.checkpoint_seconds,
-            restart=c.restart,
-            allow_large_output=c.allow_large_output,
-            force=c.force,
-        )
+        with warnings.catch_warnings():
+            # A damaged summary found by --resume is said as the other messages are.
+            warnings.showwarning = _say_warnings("hic run")
+            summary = run_experiment(
+                config,
+                c.out,
+                resume=c.resume,
+                progress=c.progress,
+                chunk=c.chunk,
+                checkpoint_seconds=c.checkpoint_seconds,
+                restart=c.restart,
+                allow_large_output=c.allow_large_output,
+                force=c.force,
+            )
     except Interrupted as stop:
         print(
             f"\ninterrupted; checkpoint written at stage {stop.stage} of {config.stages} in "
@@ -222,8 +225,13 @@ def _check_named_imports(cfg: Any, source: Path, named: Sequence[str]) -> None:
         )
 
 
-def _say_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
-    print(f"hic sweep: warning: {message}", file=sys.stderr)
+def _say_warnings(prog: str) -> Any:
+    """A ``warnings.showwarning`` that prints ``PROG: warning: MESSAGE``, as errors are."""
+
+    def say(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+        print(f"{prog}: warning: {message}", file=sys.stderr)
+
+    return say
 
 
 def _cmd_sweep(c: SweepCommand) -> int:
@@ -259,7 +267,7 @@ def _cmd_sweep(c: SweepCommand) -> int:
     try:
         with warnings.catch_warnings():
             # A damaged run directory found by --resume is said as the other messages are.
-            warnings.showwarning = _say_warning
+            warnings.showwarning = _say_warnings("hic sweep")
             summary = sweep.run_sweep(
                 spec,
                 out,

@@ -38,6 +38,7 @@ import sys
 import threading
 import time
 import typing
+import warnings
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
@@ -761,6 +762,15 @@ def _run_locked(
             raise RunDirError(_no_checkpoint_message(out, ckpt_path, summary_path))
         # Everything is checked before anything is written (read_and_check loads the runner).
         meta, csv_hash = read_and_check(ckpt_path, csv_path, config, cfg, game, runner)
+        if summary_path.exists() or summary_path.is_symlink():
+            # summary.json is derived (from the checkpoint and updates.csv) and rewritten at
+            # once; say so where it was damaged rather than replace it silently.
+            try:
+                read_json(summary_path)
+            except RunDirError as err:
+                warnings.warn(
+                    f"{err}; it is rewritten from the checkpoint", RuntimeWarning, stacklevel=2
+                )
         csv_bytes, elapsed = meta["csv_bytes"], float(meta["elapsed"])
         with lock.writing(), open_regular(csv_path, "r+b") as f:  # drop rows after the checkpoint
             f.truncate(csv_bytes)
