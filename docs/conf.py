@@ -41,6 +41,12 @@ autosummary_generate = True
 autosummary_imported_members = False
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
+# Annotated option types by their names (their parsers' reprs hold memory addresses).
+autodoc_type_aliases = {
+    "RecordText": "agents.compose.experiments.experiment.RecordText",
+    "ScheduleValue": "agents.specs.ScheduleValue",
+    "CommitmentValue": "agents.specs.CommitmentValue",
+}
 # Each object once, where it is defined (packages re-export names through __all__).
 autodoc_default_options = {"members": True, "show-inheritance": True, "ignore-module-all": True}
 napoleon_google_docstring = True

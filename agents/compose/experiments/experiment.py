@@ -264,7 +264,7 @@ class ExperimentConfig:
     """
 
     env_id: str = dataclasses.field(metadata={"positional": True, "metavar": "ID"})
-    """Environment ID, e.g. hic/Duopoly-v0 (a registered ID; may be omitted with hic run --resume)."""  # noqa: E501
+    """Environment ID, a registered one such as hic/Duopoly-v0."""
     game_kwargs: dict[str, Any] = dataclasses.field(
         default_factory=dict,
         metadata={"flag": "--game-kwarg", "append": True, "metavar": "KEY=VALUE"},
