@@ -32,8 +32,13 @@ NAMES = {
     # _record_text: _convert's special case for record (an int as its text), moved into the
     # record field's type (read by the one coerce). options.py (RunOptions) is gone: its fields
     # are ExperimentConfig's, whose module now holds _record_text.
-    "agents/compose/experiments/options.py": ["experiment", "parse_game_kwarg", "_record_text"],
-    "agents/compose/experiments/experiment.py": ["_record_text"],
+    "agents/compose/experiments/options.py": [
+        "experiment", "parse_game_kwarg", "_record_text", "from_flat", "_same",
+    ],
+    # from_flat: a sweep configuration's flat keys into the learners' option dicts, what the
+    # sweep's option table (OPTIONS, _SPEC_OPTIONS, _spec_fields) did; counted since 2adac4b
+    # (it was RunOptions.from_flat, left out before: an omission).
+    "agents/compose/experiments/experiment.py": ["_record_text", "from_flat", "_same"],
     # The command's config without how the run is written (what RunOptions.experiment was).
     "agents/compose/cli/commands.py": ["experiment"],
     "agents/specs.py": ["_parse_fields", "_Ceil"],
