@@ -42,6 +42,7 @@ __all__ = [
     "Ceil",
     "CommitmentValue",
     "Corollary",
+    "Parser",
     "ScheduleValue",
     "build_options",
     "coerce",
@@ -217,10 +218,26 @@ def _whole(v: float, option: str, spec: Any) -> int:
     return int(v)
 
 
+@dataclasses.dataclass(frozen=True)
+class Parser:
+    """The parser in an option's ``Annotated[T, Parser(fn)]`` type (:func:`coerce` calls it as
+    ``fn(value, where)``), shown by its function's name: a type prints as
+    ``Annotated[Any, parse_schedule]``, in ``--help``, errors and the API pages, not with the
+    function's memory address."""
+
+    fn: Callable[[Any, str], Any]
+
+    def __call__(self, value: Any, where: str) -> Any:
+        return self.fn(value, where)
+
+    def __repr__(self) -> str:
+        return self.fn.__name__
+
+
 #: A schedule option: a number or a spec string in, a float or a schedule out.
-ScheduleValue = Annotated[Any, parse_schedule]
+ScheduleValue = Annotated[Any, Parser(parse_schedule)]
 #: A commitment option: a whole number, a spec string or a typed commitment.
-CommitmentValue = Annotated[Any, parse_commitment]
+CommitmentValue = Annotated[Any, Parser(parse_commitment)]
 
 
 # ---------------------------------------------------------------------------------- text

@@ -69,7 +69,7 @@ from agents.compose.experiments.results import (
     read_json,
     write_checkpoint,
 )
-from agents.specs import field_docs, option_fields, options_to_text
+from agents.specs import Parser, field_docs, option_fields, options_to_text
 from hic_envs.games.base import Game
 from hic_envs.registration import game_from_id
 from hic_envs.stage import check_noise_scale
@@ -246,7 +246,7 @@ def _record_text(value: Any, where: str) -> str:
 
 
 #: The ``record`` option: text, or a whole number (its text).
-RecordText = Annotated[str, _record_text]
+RecordText = Annotated[str, Parser(_record_text)]
 
 
 @dataclasses.dataclass(frozen=True)
