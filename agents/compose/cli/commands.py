@@ -13,7 +13,8 @@ import dataclasses
 from pathlib import Path
 from typing import Literal
 
-from agents.compose.experiments.experiment import ExperimentConfig, import_field
+from agents.compose.cli.config import meta_flag
+from agents.compose.experiments.experiment import ExperimentConfig, config_fields, import_field
 from agents.compose.sweeps.spec import MAX_CONFIGURATIONS
 
 __all__ = ["BenchCommand", "ListCommand", "PlotCommand", "RunCommand", "SweepCommand"]
@@ -77,17 +78,14 @@ class RunCommand(ExperimentConfig):
             return
         # --resume without an ID: the config is read from --out, so an option given here would
         # be ignored; refuse it rather than run without it.
+        defaults = config_fields()  # imports (needed to read a user's run) is not among them
         given: list[str] = []
         for f in dataclasses.fields(ExperimentConfig):
-            if f.name in ("env_id", "imports"):  # imports: needed to read a user's run
-                continue
             value = getattr(self, f.name)
             if "flags" in f.metadata:  # a learner's options: {field: value} of those given
                 given += [o.flag for o in f.metadata["flags"]() if o.field in value]
-            elif f.default is dataclasses.MISSING:  # a dict: empty by default
-                given += [f.metadata.get("flag", f"--{f.name}")] if value else []
-            elif value != f.default:
-                given.append(f.metadata.get("flag", "--" + f.name.replace("_", "-")))
+            elif f.name in defaults and value != defaults[f.name][1]:
+                given.append(meta_flag(f))
         if given:
             raise ValueError(
                 f"--resume without an ID reads the run's options from {self.out}; the options "
