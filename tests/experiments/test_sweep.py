@@ -146,6 +146,20 @@ def test_sweep_options_give_the_config_hic_run_gives():
     )
 
 
+def test_record_as_an_integer_is_one_config_from_python_the_cli_and_a_sweep_file():
+    """``ExperimentConfig(record=10)`` (Python), ``--record 10`` and a sweep file's
+    ``record: 10`` are one config: equal, with one hash (the field's parser gives the text)."""
+    py = ExperimentConfig(env_id="hic/Duopoly-v0", record=10)
+    cli = _from_cli(["run", "hic/Duopoly-v0", "--out", "unused", "--record", "10"])
+    (point,) = SweepSpec.from_dict({"base": {"env_id": "hic/Duopoly-v0", "record": 10}}).points()
+    assert py.record == cli.record == point.config.record == "10"
+    assert config_hash(py) == config_hash(cli) == config_hash(point.config)
+    assert ExperimentConfig.from_dict(py.to_dict()) == py
+    for bad in (1.5, True, None):
+        with pytest.raises(ValueError, match=rf"record: expected .* got {bad!r}"):
+            ExperimentConfig(env_id="hic/Duopoly-v0", record=bad)
+
+
 def test_yaml_file_with_floats_written_like_1e4(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(

@@ -241,7 +241,9 @@ def _record_text(value: Any, where: str) -> str:
     """``record`` as the command line gives it: a whole number K (a sweep file's ``record:
     10``) is its text ``"10"``, so ``--record 10`` and the sweep file give one config."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValueError(f"expected 'log', 'all', 'none', 'log:P' or an integer K, got {value!r}")
+        raise ValueError(
+            f"{where}: expected 'log', 'all', 'none', 'log:P' or an integer K, got {value!r}"
+        )
     return str(value)
 
 
@@ -375,6 +377,9 @@ class ExperimentConfig:
                 raise ValueError(f"{role}_options must be a mapping, got {opts!r}")
             spec = table[getattr(self, role)]
             object.__setattr__(self, f"{role}_options", spec.check_options(opts, f"{role}_options"))
+        # The field's own parser (an integer K is its text), so that record=10 here, --record
+        # 10 and a sweep file's record: 10 are one config, with one hash.
+        object.__setattr__(self, "record", _record_text(self.record, "record"))
         as_thinning(self.record)
         if self.backend not in ("numpy", "jax"):
             raise ValueError(f"backend must be 'numpy' or 'jax', got {self.backend!r}")
