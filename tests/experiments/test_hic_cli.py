@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 
+from agents.compose.cli.commands import RunCommand
 from agents.compose.cli.main import main
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -150,6 +151,13 @@ def test_other_leaders_and_followers_run(tmp_path):
         assert summary["config"]["leader"] == leader and summary["final"]["stage"] == 2000
 
 
+def test_resume_without_an_id_refuses_run_options_made_in_python_too():
+    """Made in Python (not parsed), a RunCommand tells a given option by its value."""
+    with pytest.raises(ValueError, match=r"options given \(--step-size, --stages\) would be"):
+        RunCommand(out="x", resume=True, stages=5000, leader_options={"step_size": 0.1})
+    assert RunCommand(out="x", resume=True, imports=()).env_id is None
+
+
 @pytest.mark.parametrize(
     "argv, needle",
     [
@@ -171,6 +179,10 @@ def test_other_leaders_and_followers_run(tmp_path):
         # Options the resumed run would ignore (its config is read from --out) are refused.
         (["run", "--resume", "--stages", "5000"], "options given (--stages) would be ignored"),
         (["run", "--resume", "--step-size", "0.1"], "(--step-size) would be ignored"),
+        # Given at their default values too (they would be ignored all the same), abbreviated.
+        (["run", "--resume", "--stages", "1e6", "--record", "log"], "(--stages, --record) would"),
+        (["run", "--resume", "--seed", "0", "--no-baseline"], "(--no-baseline, --seed) would"),
+        (["run", "--resume", "--follower-st", "0.1"], "(--follower-step-size) would be"),
         (["run"], "environment ID is required"),
         (["plot", "nowhere"], "nowhere is not a run directory"),
         (["fly"], "unknown command 'fly'"),

@@ -10,6 +10,7 @@ experiments) plus how ``hic run`` writes it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from pathlib import Path
 from typing import Literal
 
@@ -77,19 +78,51 @@ class RunCommand(ExperimentConfig):
             super().__post_init__()
             return
         # --resume without an ID: the config is read from --out, so an option given here would
-        # be ignored; refuse it rather than run without it.
-        defaults = config_fields()  # imports (needed to read a user's run) is not among them
-        given: list[str] = []
+        # be ignored; refuse it rather than run without it. Made in Python, an option is told
+        # by a value other than its default; on the command line, by being given at all
+        # (refuse_given, which parse calls).
+        defaults = config_fields()
+        self._refuse(
+            self.out,
+            [
+                f.name
+                for f in dataclasses.fields(ExperimentConfig)
+                if f.name in defaults and getattr(self, f.name) != defaults[f.name][1]
+            ]
+            + [
+                f"{role}_options.{k}"
+                for role in ("leader", "follower")
+                for k in getattr(self, f"{role}_options")
+            ],
+        )
+
+    @classmethod
+    def refuse_given(cls, values: dict, given: frozenset[str]) -> None:
+        """Refuse the run's options given on the command line with ``--resume`` and no ID, at
+        any value (:func:`agents.compose.cli.config.parse` calls this with the options'
+        destinations, :func:`~agents.compose.cli.config.given_dests`).
+
+        Raises:
+            ValueError: naming the options given.
+        """
+        if values.get("resume") and values.get("env_id") is None:
+            cls._refuse(values.get("out", ""), given)
+
+    @staticmethod
+    def _refuse(out: str, names: Collection[str]) -> None:
+        """Refuse the config options (field names, ``ROLE_options.FIELD``) among ``names``
+        (``imports``, needed to read a user's run, is not one)."""
+        defaults = config_fields()
+        flags: list[str] = []
         for f in dataclasses.fields(ExperimentConfig):
-            value = getattr(self, f.name)
-            if "flags" in f.metadata:  # a learner's options: {field: value} of those given
-                given += [o.flag for o in f.metadata["flags"]() if o.field in value]
-            elif f.name in defaults and value != defaults[f.name][1]:
-                given.append(meta_flag(f))
-        if given:
+            if "flags" in f.metadata:  # a learner's options, by their flags
+                flags += [o.flag for o in f.metadata["flags"]() if f"{f.name}.{o.field}" in names]
+            elif f.name in defaults and f.name in names:
+                flags.append(meta_flag(f))
+        if flags:
             raise ValueError(
-                f"--resume without an ID reads the run's options from {self.out}; the options "
-                f"given ({', '.join(given)}) would be ignored: give the ID and every option of "
+                f"--resume without an ID reads the run's options from {out}; the options "
+                f"given ({', '.join(flags)}) would be ignored: give the ID and every option of "
                 "the run (they are checked against it), or leave them out"
             )
 

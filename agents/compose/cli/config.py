@@ -133,8 +133,17 @@ def _help_order(cls: type) -> list[dataclasses.Field]:
     return sorted(fields, key=lambda f: (home(f), "flags" in f.metadata))
 
 
+#: The default of every option in :func:`given_dests`' parser: left so, the option was not
+#: given.
+_NOT_GIVEN = object()
+
+
 def parser_for(
-    cls: type, *, prog: str | None = None, description: str | None = None
+    cls: type,
+    *,
+    prog: str | None = None,
+    description: str | None = None,
+    unset: bool = False,
 ) -> argparse.ArgumentParser:
     """An ``argparse`` parser with one argument per field of the dataclass ``cls``.
 
@@ -142,6 +151,7 @@ def parser_for(
         cls: a dataclass whose fields all have defaults (positionals may have none).
         prog: the command's name in usage and error lines (e.g. ``"hic run"``).
         description: the help's text; the class docstring's first paragraph by default.
+        unset: every option's default is a marker of "not given" (:func:`given_dests`).
     """
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls!r} is not a dataclass")
@@ -166,8 +176,10 @@ def parser_for(
             if f.default is not dataclasses.MISSING
             else (f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
         )
+        if unset:
+            default = _NOT_GIVEN
         if "flags" in meta:
-            _add_sub_flags(parser, f.name, meta["flags"]())
+            _add_sub_flags(parser, f.name, meta["flags"](), _NOT_GIVEN if unset else None)
             continue
         kw: dict[str, Any] = {"help": meta.get("help", docs.get(f.name, ""))}
         if "metavar" in meta:
@@ -175,7 +187,8 @@ def parser_for(
         origin = typing.get_origin(tp)
         if tp is bool:
             # A flag that is off by default is a plain switch; one that is on has --no-x.
-            kw["action"] = "store_true" if default is False else argparse.BooleanOptionalAction
+            off = default is False or (unset and f.default is False)
+            kw["action"] = "store_true" if off else argparse.BooleanOptionalAction
         elif origin is tuple:
             elem = typing.get_args(tp)[0]
             kw["type"] = _converter(elem, False)
@@ -264,15 +277,27 @@ def meta_flag(f: dataclasses.Field) -> str:
     return f.metadata.get("flag", "--" + f.name.replace("_", "-"))
 
 
-def _add_sub_flags(parser: argparse.ArgumentParser, name: str, rows: Sequence[Any]) -> None:
+def _add_sub_flags(
+    parser: argparse.ArgumentParser, name: str, rows: Sequence[Any], default: Any = None
+) -> None:
     for row in rows:
         tp, _ = _unwrap_optional(row.type)
-        kw: dict[str, Any] = {"help": row.help, "dest": f"{name}.{row.field}", "default": None}
+        kw: dict[str, Any] = {"help": row.help, "dest": f"{name}.{row.field}", "default": default}
         if tp is bool:
             kw["action"] = "store_true" if row.default is False else argparse.BooleanOptionalAction
         else:
             kw["metavar"] = "SPEC" if typing.get_origin(tp) is typing.Annotated else "VALUE"
         parser.add_argument(row.flag, **kw)
+
+
+def given_dests(cls: type, argv: Sequence[str] | None) -> frozenset[str]:
+    """The destinations (field names, ``ROLE_options.FIELD`` for a learner's flags) of the
+    options that ``argv`` gives, whatever their values (a flag given with its default value
+    too): ``argv`` parsed again with every default a "not given" marker."""
+    parser = parser_for(cls, unset=True)
+    return frozenset(
+        k for k, v in vars(parser.parse_args(argv)).items() if v is not _NOT_GIVEN and v is not None
+    )
 
 
 def parse(
@@ -314,6 +339,11 @@ def parse(
         elif isinstance(v, list):
             values[f.name] = tuple(v)
     try:
+        # A command that refuses options by whether they were given, not by their values
+        # (hic run --resume without an ID: every option of the run is read from --out).
+        refuse = getattr(cls, "refuse_given", None)
+        if refuse is not None:
+            refuse(values, given_dests(cls, argv))
         return cls(**values)
     except (TypeError, ValueError) as err:
         # A bad value, not a bad command line: the message names it (no usage block).
