@@ -65,6 +65,7 @@ from agents.compose.engines.records import (
     RECORD_FIELDS,
     BatchHistory,
     as_thinning,
+    check_rows,
     chunk_history,
     derive_seeds,
     nonfinite_read,
@@ -530,12 +531,7 @@ class JaxRunner:
         Raises:
             ValueError: for ``rows`` that are not a slice of this runner's rows.
         """
-        S = self.num_envs
-        if not isinstance(rows, slice) or rows.step not in (None, 1):
-            raise ValueError(f"rows must be a slice of consecutive rows, got {rows!r}")
-        start, stop, _ = rows.indices(S)
-        if not 0 <= start < stop:
-            raise ValueError(f"rows {rows!r} hold none of this runner's {S} rows")
+        check_rows(rows, self.num_envs)
         full = self.state_dict()
         return {
             k: (v if k in ("stage", "host") or v.ndim == 0 else np.array(v[rows]))

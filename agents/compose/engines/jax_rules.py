@@ -64,11 +64,15 @@ from agents.compose.engines.records import (
     BatchHistory,
     RecordLike,
     Thinning,
+    agents_state,
     as_thinning,
     check_reads,
+    check_rows,
     chunk_history,
     derive_seeds,
+    load_agents_state,
     nonfinite_read,
+    saved_updates,
 )
 from agents.rules.protocol import capabilities_of
 from agents.schedules import Constant, PerRow, Schedule
@@ -630,10 +634,7 @@ class RulesRunner:
             "obs_l": self._obs_l.copy(),
             "obs_f": self._obs_f.copy(),
         }
-        for role, agent in (("leader", self.leader), ("follower", self.follower)):
-            for k, v in agent.state_dict().items():
-                out[f"{role}/{k}"] = v
-        return out
+        return {**out, **agents_state(self.leader.state_dict(), self.follower.state_dict())}
 
     def rows_state_dict(self, rows: slice) -> dict[str, np.ndarray]:
         """The :meth:`state_dict` of the rows ``rows`` as a runner of those rows holds it: their
@@ -645,12 +646,7 @@ class RulesRunner:
         Raises:
             ValueError: for ``rows`` that are not a slice of this runner's rows.
         """
-        S = self.num_envs
-        if not isinstance(rows, slice) or rows.step not in (None, 1):
-            raise ValueError(f"rows must be a slice of consecutive rows, got {rows!r}")
-        start, stop, _ = rows.indices(S)
-        if not 0 <= start < stop:
-            raise ValueError(f"rows {rows!r} hold none of this runner's {S} rows")
+        check_rows(rows, self.num_envs)
         out: dict[str, np.ndarray] = {
             "key": self._key.copy(),
             "stage": np.asarray(self.stage, dtype=np.int64),
@@ -659,10 +655,8 @@ class RulesRunner:
             "obs_l": self._obs_l[rows].copy(),
             "obs_f": self._obs_f[rows].copy(),
         }
-        for role, agent in (("leader", self.leader), ("follower", self.follower)):
-            for k, v in agent.rows_state_dict(rows).items():
-                out[f"{role}/{k}"] = v
-        return out
+        learners = (self.leader.rows_state_dict(rows), self.follower.rows_state_dict(rows))
+        return {**out, **agents_state(*learners)}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Restore a state saved by :meth:`state_dict` (from a runner built alike).
@@ -670,20 +664,9 @@ class RulesRunner:
         Raises:
             ValueError: for a missing key or one that does not fit this runner.
         """
-        for key in ("key", "stage", "n_seen", "started", "obs_l", "obs_f"):
-            if key not in state:
-                raise ValueError(f"JAX runner state lacks {key!r}")
-        n_seen = np.asarray(state["n_seen"])
-        if n_seen.shape != (self.num_envs,):
-            raise ValueError(
-                f"runner state is for {n_seen.shape[0] if n_seen.ndim else '?'} seeds, this run "
-                f"has {self.num_envs}"
-            )
-        for role, agent in (("leader", self.leader), ("follower", self.follower)):
-            prefix = role + "/"
-            agent.load_state_dict(
-                {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
-            )
+        keys = ("key", "stage", "n_seen", "started", "obs_l", "obs_f")
+        n_seen = saved_updates(state, keys, self.num_envs, "JAX ")
+        load_agents_state(state, self.leader, self.follower)
         self._key = np.asarray(state["key"], dtype=np.uint32).copy()
         self.stage = int(np.asarray(state["stage"]))
         self._n_seen = n_seen.astype(np.int64, copy=True)

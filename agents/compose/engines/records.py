@@ -1,8 +1,8 @@
 """What the batched engines record and how they derive their streams: the records
 (:class:`BatchHistory`) and their thinning (:class:`Thinning`), the error a non-finite run
-raises, and the split of a run's seed. Every engine (:mod:`.runner`'s NumPy engine, the JAX
-engines :mod:`.jax_engine` and :mod:`.jax_rules`) builds on this module, and none on another
-engine (no import circles).
+raises, the split of a run's seed, and the learners' part of a runner's state dict. Every
+engine (:mod:`.runner`'s NumPy engine, the JAX engines :mod:`.jax_engine` and
+:mod:`.jax_rules`) builds on this module, and none on another engine (no import circles).
 """
 
 from __future__ import annotations
@@ -25,8 +25,12 @@ __all__ = [
     "as_thinning",
     "check_reads",
     "chunk_history",
+    "agents_state",
+    "check_rows",
     "derive_seeds",
+    "load_agents_state",
     "nonfinite_read",
+    "saved_updates",
 ]
 
 
@@ -251,3 +255,55 @@ def check_reads(leader: Any, follower: Any, game: Game, t0: int, t1: int, engine
             raise nonfinite_read(
                 f"the {role} {type(agent).__name__}", what, game, bad, t0, t1, engine
             )
+
+
+# ---------------------------------------------------------------------------------- state
+def agents_state(leader_state: dict, follower_state: dict) -> dict[str, np.ndarray]:
+    """A runner's state dict's learner part: ``leader/KEY`` and ``follower/KEY`` for the two
+    learners' state dicts (whole, or of a block or a slice of rows)."""
+    out: dict[str, np.ndarray] = {}
+    for role, st in (("leader", leader_state), ("follower", follower_state)):
+        out.update({f"{role}/{k}": v for k, v in st.items()})
+    return out
+
+
+def load_agents_state(state: dict, leader: Any, follower: Any) -> None:
+    """Give each learner its part of a runner's state dict (see :func:`agents_state`)."""
+    for role, agent in (("leader", leader), ("follower", follower)):
+        prefix = role + "/"
+        agent.load_state_dict(
+            {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+        )
+
+
+def saved_updates(state: dict, keys: tuple[str, ...], num_envs: int, engine: str) -> np.ndarray:
+    """``state["n_seen"]`` (updates per row) of a runner's state dict, after checking that
+    ``state`` has every key of ``keys`` and is for ``num_envs`` rows.
+
+    Raises:
+        ValueError: naming the missing key, or the number of rows.
+    """
+    for key in keys:
+        if key not in state:
+            raise ValueError(f"{engine}runner state lacks {key!r}")
+    n_seen = np.asarray(state["n_seen"])
+    if n_seen.shape != (num_envs,):
+        raise ValueError(
+            f"runner state is for {n_seen.shape[0] if n_seen.ndim else '?'} seeds, this run "
+            f"has {num_envs}"
+        )
+    return n_seen
+
+
+def check_rows(rows: Any, num_envs: int) -> None:
+    """Refuse ``rows`` unless it is a slice of consecutive rows of a batch of ``num_envs``
+    holding at least one (a runner's ``rows_state_dict``).
+
+    Raises:
+        ValueError: naming ``rows``.
+    """
+    if not isinstance(rows, slice) or rows.step not in (None, 1):
+        raise ValueError(f"rows must be a slice of consecutive rows, got {rows!r}")
+    start, stop, _ = rows.indices(num_envs)
+    if not 0 <= start < stop:
+        raise ValueError(f"rows {rows!r} hold none of this runner's {num_envs} rows")

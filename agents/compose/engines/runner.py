@@ -28,11 +28,14 @@ from agents.compose.engines.records import (
     NonFiniteError,
     RecordLike,
     Thinning,
+    agents_state,
     as_thinning,
     check_reads,
     chunk_history,
     derive_seeds,
+    load_agents_state,
     nonfinite_read,
+    saved_updates,
 )
 from agents.compose.engines.threads import small_product_threads
 from agents.rules.protocol import RowStreams, capabilities_of
@@ -345,10 +348,7 @@ class BatchRunner:
         if self._obs_l is not None:
             out["obs_l"] = np.array(self._obs_l)
             out["obs_f"] = np.array(self._obs_f)
-        for role, agent in (("leader", self.leader), ("follower", self.follower)):
-            for k, v in agent.state_dict().items():
-                out[f"{role}/{k}"] = v
-        return out
+        return {**out, **agents_state(self.leader.state_dict(), self.follower.state_dict())}
 
     def block_state_dict(self, block: int) -> dict[str, np.ndarray]:
         """The :meth:`state_dict` of block ``block``'s run alone (a runner of several
@@ -375,10 +375,8 @@ class BatchRunner:
         if self._obs_l is not None and self._obs_f is not None:
             out["obs_l"] = np.array(self._obs_l[rows])
             out["obs_f"] = np.array(self._obs_f[rows])
-        for role, agent in (("leader", self.leader), ("follower", self.follower)):
-            for k, v in agent.block_state_dict(block).items():
-                out[f"{role}/{k}"] = v
-        return out
+        learners = (self.leader.block_state_dict(block), self.follower.block_state_dict(block))
+        return {**out, **agents_state(*learners)}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Restore a state saved by :meth:`state_dict` (from a runner built alike).
@@ -386,20 +384,9 @@ class BatchRunner:
         Raises:
             ValueError: for a missing key or one that does not fit this runner.
         """
-        for key in ("noise_rng", "stage", "n_seen", "started"):
-            if key not in state:
-                raise ValueError(f"runner state lacks {key!r}")
-        n_seen = np.asarray(state["n_seen"])
-        if n_seen.shape != (self.num_envs,):
-            raise ValueError(
-                f"runner state is for {n_seen.shape[0] if n_seen.ndim else '?'} seeds, this run "
-                f"has {self.num_envs}"
-            )
-        for role, agent in (("leader", self.leader), ("follower", self.follower)):
-            prefix = role + "/"
-            agent.load_state_dict(
-                {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
-            )
+        keys = ("noise_rng", "stage", "n_seen", "started")
+        n_seen = saved_updates(state, keys, self.num_envs, "")
+        load_agents_state(state, self.leader, self.follower)
         self.noise_rng = rng_from_array(state["noise_rng"])
         self.stage = int(np.asarray(state["stage"]))
         self._n_seen = n_seen.astype(np.int64, copy=True)
