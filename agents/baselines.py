@@ -28,11 +28,9 @@ from agents.rules.protocol import (
     Capabilities,
     Draw,
     Spec,
+    StepwiseRules,
     cache_field,
-    initial_strategy,
     schedule_at,
-    stage_counts,
-    uniform_init_draws,
 )
 from agents.schedules import as_schedule
 from hic_envs.games.base import Game
@@ -84,7 +82,7 @@ class GradientLeaderOptions:
         object.__setattr__(self, "correction", bool(self.correction))
 
 
-class GradientLeaderRules:
+class GradientLeaderRules(StepwiseRules):
     """The rule set of a leader that takes one projected gradient step per stage along a
     direction ``direction(options, game, x, y)`` of its strategies ``x`` and the observed
     follower actions ``y`` (SGA, hierarchical gradient, LOLA).
@@ -107,24 +105,7 @@ class GradientLeaderRules:
             reads=("gradient",),
         )
 
-    def init_draws(self, options: Any, spec: Spec, num_rows: int) -> tuple[Draw, ...]:
-        return uniform_init_draws(options.init, spec)
-
-    def init(self, options: Any, spec: Spec, num_rows: int, draws: dict) -> dict:
-        x = initial_strategy(options.init, spec, num_rows, draws)
-        return {"x": x, "t": 0, READ_CHECK: np.zeros(x.shape)}
-
-    def act(self, options: Any, spec: Spec, state: dict, obs: Any) -> Any:
-        return state["x"]
-
-    def strategy(self, options: Any, state: dict) -> Any:
-        return state["x"]
-
-    def update_counts(self, options: Any, state: dict) -> Any:
-        return stage_counts(state["x"], state["t"])
-
-    def updates(self, options: Any, state: dict) -> Any:
-        return state["x"].shape[0] * state["t"]
+    key, init_draw = "x", "x0"
 
     def prepare(
         self, options: Any, spec: Spec, state: dict, reward: Any, obs: Any

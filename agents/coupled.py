@@ -48,13 +48,10 @@ from agents.rules import coupled as rules
 from agents.rules.protocol import (
     READ_CHECK,
     Capabilities,
-    Draw,
     Spec,
+    StepwiseRules,
     cache_field,
-    initial_strategy,
     schedule_at,
-    stage_counts,
-    uniform_init_draws,
 )
 from agents.schedules import Constant, as_schedule
 from hic_envs.games.base import Game
@@ -307,7 +304,7 @@ class HierarchicalCGOptions(CoupledOptions):
 Directions = Callable[[Any, Game, Any, Any], tuple[Any, Any]]
 
 
-class CoupledRules:
+class CoupledRules(StepwiseRules):
     """The rule set of one player of a coupled method: a projected step along its half of
     the method's joint direction ``directions(options, game, x, y) -> (dx, dy)`` at the joint
     action just played (its own strategy and the observed one).
@@ -331,8 +328,7 @@ class CoupledRules:
     def __init__(self, directions: Directions) -> None:
         self.directions = directions
 
-    def init_draws(self, options: Any, spec: Spec, num_rows: int) -> tuple[Draw, ...]:
-        return uniform_init_draws(options.init, spec)
+    key, init_draw = "z", "x0"
 
     def init(self, options: Any, spec: Spec, num_rows: int, draws: dict) -> dict:
         for f in dataclasses.fields(options):
@@ -342,25 +338,7 @@ class CoupledRules:
                     f"the per-row option {f.name} has {v.shape[0]} values for a batch of "
                     f"{num_rows} rows"
                 )
-        z = initial_strategy(options.init, spec, num_rows, draws)
-        return {"z": z, "t": 0, READ_CHECK: np.zeros(z.shape)}
-
-    def act(self, options: Any, spec: Spec, state: dict, obs: Any) -> Any:
-        return state["z"]
-
-    def strategy(self, options: Any, state: dict) -> Any:
-        return state["z"]
-
-    def update_counts(self, options: Any, state: dict) -> Any:
-        return stage_counts(state["z"], state["t"])
-
-    def updates(self, options: Any, state: dict) -> Any:
-        return state["z"].shape[0] * state["t"]
-
-    def prepare(
-        self, options: Any, spec: Spec, state: dict, reward: Any, obs: Any
-    ) -> tuple[dict, tuple]:
-        return state, ()
+        return super().init(options, spec, num_rows, draws)
 
     @staticmethod
     def joint(options: Any, z: Any, obs: Any) -> tuple[Any, Any]:

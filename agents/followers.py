@@ -24,6 +24,7 @@ from agents.rules.protocol import (
     Capabilities,
     Draw,
     Spec,
+    StepwiseRules,
     cache_field,
     fold_read,
     initial_strategy,
@@ -114,7 +115,7 @@ def _beta(options: StepOptions, t: int, shape: tuple[int, int]) -> Any:
     return step(t)  # a traced stage count (the JAX engine): the schedule in its namespace
 
 
-class StepRules:
+class StepRules(StepwiseRules):
     """The rule set of :class:`GradientAscentFollower` and :class:`StochasticGradientFollower`:
     projected (stochastic) gradient ascent, Eq. (21) and Eq. (9).
 
@@ -126,29 +127,7 @@ class StepRules:
         reward_free=True, repeat=True, needs_game=True, draws=("y0",), reads=("gradient",)
     )
 
-    def init_draws(self, options: StepOptions, spec: Spec, num_rows: int) -> tuple[Draw, ...]:
-        return uniform_init_draws(options.init, spec, "y0")
-
-    def init(self, options: StepOptions, spec: Spec, num_rows: int, draws: dict) -> dict:
-        y = initial_strategy(options.init, spec, num_rows, draws, "y0")
-        return {"y": y, "t": 0, READ_CHECK: np.zeros(y.shape)}
-
-    def act(self, options: StepOptions, spec: Spec, state: dict, obs: Any) -> Any:
-        return state["y"]
-
-    def strategy(self, options: StepOptions, state: dict) -> Any:
-        return state["y"]
-
-    def update_counts(self, options: StepOptions, state: dict) -> Any:
-        return stage_counts(state["y"], state["t"])
-
-    def updates(self, options: StepOptions, state: dict) -> Any:
-        return state["y"].shape[0] * state["t"]
-
-    def prepare(
-        self, options: StepOptions, spec: Spec, state: dict, reward: Any, obs: Any
-    ) -> tuple[dict, tuple]:
-        return state, ()
+    key, init_draw = "y", "y0"
 
     def gradient(self, options: StepOptions, spec: Spec, obs: Any, draws: dict) -> Any:
         """``y -> `` the gradient stepped along against the observed leader action ``obs``."""

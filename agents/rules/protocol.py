@@ -95,6 +95,7 @@ __all__ = [
     "RowStreams",
     "RuleSet",
     "Spec",
+    "StepwiseRules",
     "cache_field",
     "capabilities_of",
     "collapse",
@@ -568,6 +569,45 @@ def stage_counts(strategies: Any, t: Any) -> Any:
         return np.full(strategies.shape[0], t, dtype=np.int64)
     xp = namespace(strategies)
     return xp.zeros(strategies.shape[0], dtype=xp.int64) + xp.astype(t, xp.int64)
+
+
+class StepwiseRules:
+    """What the rule sets that update their strategy at every stage they observe share (the
+    gradient leaders, the gradient and mirror followers, the coupled players): the state
+    ``{key: (S, d) strategies, "t": stages observed, READ_CHECK: (S, d)}``, its
+    initial strategy (``options.init``, or the uniform draw named ``init_draw``), and the
+    accessors of it. A subclass names ``key`` and ``init_draw`` and writes ``observe`` (and
+    ``prepare``, if it draws anything).
+    """
+
+    #: The state entry of the strategies.
+    key = "x"
+    #: The name of the uniform initial strategy's draw.
+    init_draw = "x0"
+
+    def init_draws(self, options: Any, spec: Spec, num_rows: int) -> tuple[Draw, ...]:
+        return uniform_init_draws(options.init, spec, self.init_draw)
+
+    def init(self, options: Any, spec: Spec, num_rows: int, draws: dict) -> dict:
+        z = initial_strategy(options.init, spec, num_rows, draws, self.init_draw)
+        return {self.key: z, "t": 0, READ_CHECK: np.zeros(z.shape)}
+
+    def act(self, options: Any, spec: Spec, state: dict, obs: Any) -> Any:
+        return state[self.key]
+
+    def strategy(self, options: Any, state: dict) -> Any:
+        return state[self.key]
+
+    def update_counts(self, options: Any, state: dict) -> Any:
+        return stage_counts(state[self.key], state["t"])
+
+    def updates(self, options: Any, state: dict) -> Any:
+        return state[self.key].shape[0] * state["t"]
+
+    def prepare(
+        self, options: Any, spec: Spec, state: dict, reward: Any, obs: Any
+    ) -> tuple[dict, tuple]:
+        return state, ()
 
 
 def fold_read(check: Any, value: Any) -> Any:
