@@ -49,6 +49,7 @@ import dataclasses
 import json
 import math
 import sys
+import textwrap
 import types
 import typing
 from collections.abc import Callable, Sequence
@@ -133,6 +134,27 @@ def _help_order(cls: type) -> list[dataclasses.Field]:
     return sorted(fields, key=lambda f: (home(f), "flags" in f.metadata))
 
 
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's help with the defaults shown (but no "default: None": an option left
+    unset, such as a learner's flag, takes the learner's or the game's default); a
+    description's paragraphs (separated by a blank line) are wrapped one by one, and a
+    paragraph of indented lines (a table) is kept as it is."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None:
+            return action.help or ""
+        return super()._get_help_string(action) or ""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out = []
+        for p in text.split("\n\n"):
+            table = p.startswith("  ")
+            out.append(
+                textwrap.indent(p, indent) if table else super()._fill_text(p, width, indent)
+            )
+        return "\n\n".join(out)
+
+
 #: The default of every option in :func:`given_dests`' parser: left so, the option was not
 #: given.
 _NOT_GIVEN = object()
@@ -161,7 +183,7 @@ def parser_for(
     parser = argparse.ArgumentParser(
         prog=prog,
         description=description or " ".join(doc.split()),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_Formatter,
     )
     for f in _help_order(cls):
         if not f.init:

@@ -27,6 +27,7 @@ import argparse
 import dataclasses
 import importlib.util
 import sys
+import textwrap
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -440,9 +441,18 @@ def _description(name: str, cls: type) -> str | None:
     if name != "run":
         return None
     doc = " ".join((cls.__doc__ or "").split())
-    leaders = "; ".join(f"{k}: {v.summary}" for k, v in sorted(catalog.LEADERS.items()))
-    followers = "; ".join(f"{k}: {v.summary}" for k, v in sorted(catalog.FOLLOWERS.items()))
-    return f"{doc} Leaders - {leaders}. Followers - {followers}."
+    width = max(len(k) for k in (*catalog.LEADERS, *catalog.FOLLOWERS)) + 2
+
+    def table(specs: dict) -> str:  # a row per learner: its name, its summary wrapped beside it
+        return "\n".join(
+            textwrap.fill(
+                v.summary, 78, initial_indent=f"  {k:<{width}}", subsequent_indent=" " * (width + 2)
+            )
+            for k, v in sorted(specs.items())
+        )
+
+    leaders, followers = table(catalog.LEADERS), table(catalog.FOLLOWERS)
+    return f"{doc}\n\nleaders (--leader):\n\n{leaders}\n\nfollowers (--follower):\n\n{followers}"
 
 
 if __name__ == "__main__":  # pragma: no cover
