@@ -136,18 +136,18 @@ def _help_order(cls: type) -> list[dataclasses.Field]:
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
     """argparse's help with the defaults shown (but no "default: None": an option left
-    unset, such as a learner's flag, takes the learner's or the game's default); a
-    description's paragraphs (separated by a blank line) are wrapped one by one, and a
-    paragraph of indented lines (a table) is kept as it is."""
+    unset, such as a learner's flag, takes the learner's or the game's default) and the
+    docstrings' reST literals as plain text; a description's paragraphs (separated by a blank
+    line) are wrapped one by one, and a paragraph of indented lines (a table) is kept as it
+    is."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
-        if action.default is None:
-            return action.help or ""
-        return super()._get_help_string(action) or ""
+        text = action.help if action.default is None else super()._get_help_string(action)
+        return (text or "").replace("``", "")  # the docstrings' reST literals, as plain text
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         out = []
-        for p in text.split("\n\n"):
+        for p in text.replace("``", "").split("\n\n"):
             table = p.startswith("  ")
             out.append(
                 textwrap.indent(p, indent) if table else super()._fill_text(p, width, indent)
