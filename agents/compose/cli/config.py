@@ -48,6 +48,7 @@ import argparse
 import dataclasses
 import json
 import math
+import shutil
 import sys
 import textwrap
 import types
@@ -134,30 +135,35 @@ def _help_order(cls: type) -> list[dataclasses.Field]:
     return sorted(fields, key=lambda f: (home(f), "flags" in f.metadata))
 
 
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
-    """argparse's help with the defaults shown (but no "default: None": an option left
-    unset, such as a learner's flag, takes the learner's or the game's default) and the
-    docstrings' reST literals as plain text; a description's paragraphs (separated by a blank
-    line) are wrapped one by one, and a paragraph of indented lines (a table) is kept as it
-    is."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help if action.default is None else super()._get_help_string(action)
-        return (text or "").replace("``", "")  # the docstrings' reST literals, as plain text
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        out = []
-        for p in text.replace("``", "").split("\n\n"):
-            table = p.startswith("  ")
-            out.append(
-                textwrap.indent(p, indent) if table else super()._fill_text(p, width, indent)
-            )
-        return "\n\n".join(out)
-
-
 #: The default of every option in :func:`given_dests`' parser: left so, the option was not
 #: given.
 _NOT_GIVEN = object()
+
+
+def _plain(text: str) -> str:
+    """A docstring's text for the terminal: its reST literals (double backticks) plain."""
+    return text.replace("``", "")
+
+
+def _wrapped(text: str) -> str:
+    """A description for :class:`argparse.RawDescriptionHelpFormatter`: each paragraph
+    (separated by a blank line) filled to the terminal's width as argparse fills one, and a
+    paragraph of indented lines (a table) kept as it is."""
+    width = max(shutil.get_terminal_size().columns - 2, 40)
+    return "\n\n".join(
+        p if p.startswith("  ") else textwrap.fill(" ".join(p.split()), width)
+        for p in _plain(text).split("\n\n")
+    )
+
+
+def _show_default(action: argparse.Action) -> None:
+    """Append ``(default: ...)`` to an option's help, as
+    :class:`argparse.ArgumentDefaultsHelpFormatter` does, but not for a default of None (an
+    option left unset takes the learner's or the game's default, or none)."""
+    default = action.default
+    if action.help and "%(default)" not in action.help and default is not None:
+        if default is not argparse.SUPPRESS and default is not _NOT_GIVEN:
+            action.help += " (default: %(default)s)"
 
 
 def parser_for(
@@ -182,8 +188,8 @@ def parser_for(
     doc = (cls.__doc__ or "").strip().split("\n\n")[0]
     parser = argparse.ArgumentParser(
         prog=prog,
-        description=description or " ".join(doc.split()),
-        formatter_class=_Formatter,
+        description=_wrapped(description or doc),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     for f in _help_order(cls):
         if not f.init:
@@ -203,7 +209,7 @@ def parser_for(
         if "flags" in meta:
             _add_sub_flags(parser, f.name, meta["flags"](), _NOT_GIVEN if unset else None)
             continue
-        kw: dict[str, Any] = {"help": meta.get("help", docs.get(f.name, ""))}
+        kw: dict[str, Any] = {"help": _plain(meta.get("help", docs.get(f.name, "")))}
         if "metavar" in meta:
             kw["metavar"] = meta["metavar"]
         origin = typing.get_origin(tp)
@@ -243,7 +249,7 @@ def parser_for(
                 kw["nargs"] = "?"
             if has_default:
                 kw["default"] = default
-            parser.add_argument(f.name, **kw)
+            _show_default(parser.add_argument(f.name, **kw))
             continue
         flag = meta_flag(f)
         if not has_default or meta.get("required"):
@@ -251,7 +257,7 @@ def parser_for(
         else:
             # append actions extend a given default list; start from none and fill in below
             kw["default"] = None if kw.get("action") == "append" else default
-        parser.add_argument(flag, dest=f.name, **kw)
+        _show_default(parser.add_argument(flag, dest=f.name, **kw))
     for old, replacement in getattr(cls, "REMOVED", {}).items():
         parser.add_argument(
             "--" + old.replace("_", "-"),
@@ -304,12 +310,13 @@ def _add_sub_flags(
 ) -> None:
     for row in rows:
         tp, _ = _unwrap_optional(row.type)
-        kw: dict[str, Any] = {"help": row.help, "dest": f"{name}.{row.field}", "default": default}
+        kw: dict[str, Any] = {"help": _plain(row.help), "dest": f"{name}.{row.field}"}
+        kw["default"] = default
         if tp is bool:
             kw["action"] = "store_true" if row.default is False else argparse.BooleanOptionalAction
         else:
             kw["metavar"] = "SPEC" if typing.get_origin(tp) is typing.Annotated else "VALUE"
-        parser.add_argument(row.flag, **kw)
+        _show_default(parser.add_argument(row.flag, **kw))
 
 
 def given_dests(cls: type, argv: Sequence[str] | None) -> frozenset[str]:
