@@ -197,6 +197,22 @@ def test_every_option_of_every_command_has_help_text():
             assert action.help and action.help.strip(), (name, action.option_strings)
 
 
+def test_given_dests_names_what_the_command_line_gave_at_any_value():
+    """Given at its default value, abbreviated, as a learner's flag, as a switch: each counts;
+    what was not given does not."""
+    from agents.compose.cli.commands import RunCommand
+
+    argv = ["--out", "o", "--stages", "1e6", "--rec", "log", "--step-size", "0.1",
+            "--no-baseline", "--game-kwarg", "a=60"]  # fmt: skip
+    assert cfgparse.given_dests(RunCommand, argv) == {
+        "out", "stages", "record", "leader_options.step_size", "leader_options.no_baseline",
+        "game_kwargs",
+    }  # fmt: skip
+    assert cfgparse.given_dests(RunCommand, ["hic/Duopoly-v0", "--out", "o"]) == {
+        "env_id", "out",
+    }  # fmt: skip
+
+
 def test_learner_options_are_declared_once_in_their_class():
     opts = learner_options()
     # Each catalog learner's fields, and nothing else, are its flags.

@@ -36,7 +36,11 @@ placeholder default required. A ``dict`` field with ``"flags"`` (a callable retu
 ``type``, ``default``, ``help``) becomes one flag per row, collected into the dict as
 ``{field: value}`` (the values that were given, as text, converted later by their owner).
 A class attribute ``REMOVED = {old_name: (option, value)}`` names options that were removed:
-``--old-name`` is refused with ``--old-name was removed; write --option VALUE``.
+``--old-name`` is refused with ``--old-name was removed; write --option VALUE``. A classmethod
+``refuse_given(values, given)`` is called before the instance is made, with the parsed values
+and the destinations of the options the command line gave (:func:`given_dests`: given at any
+value, the default's too), and may refuse them with a ``ValueError`` (``hic run --resume``
+without an ID refuses every run option, since the run's are read from ``--out``).
 
 Bad values exit with ``PROG: error: ...`` naming the value (status 2), including the
 ``ValueError`` / ``TypeError`` of the dataclass's own ``__post_init__`` checks.
@@ -59,7 +63,7 @@ from typing import Any, TypeVar
 
 from agents.specs import coerce, field_docs
 
-__all__ = ["field_docs", "parse", "parser_for", "to_int"]
+__all__ = ["field_docs", "given_dests", "parse", "parser_for", "to_int"]
 
 T = TypeVar("T")
 
@@ -339,7 +343,8 @@ def parse(
     """Parse command-line arguments into an instance of the dataclass ``cls``.
 
     Exits with status 2 and ``PROG: error: ...`` on a bad value, including a ``ValueError`` or
-    ``TypeError`` raised by the dataclass's own checks; ``--help`` prints the fields' docs.
+    ``TypeError`` raised by the dataclass's own checks or its ``refuse_given`` (see the module
+    docstring); ``--help`` prints the fields' docs.
     """
     parser = parser_for(cls, prog=prog, description=description)
     ns = parser.parse_args(argv)
