@@ -155,6 +155,7 @@ def test_record_as_an_integer_is_one_config_from_python_the_cli_and_a_sweep_file
     assert py.record == cli.record == point.config.record == "10"
     assert config_hash(py) == config_hash(cli) == config_hash(point.config)
     assert ExperimentConfig.from_dict(py.to_dict()) == py
+    assert ExperimentConfig(env_id="hic/Duopoly-v0", record=np.int64(10)) == py  # NumPy's too
     for bad in (1.5, True, None):
         with pytest.raises(ValueError, match=rf"record: expected .* got {bad!r}"):
             ExperimentConfig(env_id="hic/Duopoly-v0", record=bad)

@@ -31,6 +31,7 @@ import hashlib
 import importlib
 import json
 import math
+import numbers
 import os
 import platform
 import signal
@@ -240,11 +241,13 @@ def _learner_flags(role: str) -> list[LearnerOption]:
 def _record_text(value: Any, where: str) -> str:
     """``record`` as the command line gives it: a whole number K (a sweep file's ``record:
     10``) is its text ``"10"``, so ``--record 10`` and the sweep file give one config."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise ValueError(
             f"{where}: expected 'log', 'all', 'none', 'log:P' or an integer K, got {value!r}"
         )
-    return str(value)
+    return str(int(value))  # a NumPy integer too (np.int64(10) is "10")
 
 
 #: The ``record`` option: text, or a whole number (its text).
