@@ -192,3 +192,27 @@ def test_bad_configs_are_named():
         ExperimentConfig("hic/Duopoly-v0", game_kwargs={"a": -5}).build()
     with pytest.raises(ValueError, match=r"do not apply to leader 'sga'"):
         ExperimentConfig("hic/Duopoly-v0", leader="sga", leader_options={"commitment": 3}).build()
+
+
+def test_build_at_other_batch_sizes_and_the_configs_runner():
+    """build(game, seeds) and make_runner(built) are what the run, the memory estimate and
+    the checkpoint schema each build: the config's learners, seed, noise and episode length,
+    at any batch size, recording as the config says unless told otherwise."""
+    config = ExperimentConfig(
+        env_id="hic/Duopoly-v0", seeds=3, stages=200, noise_std=0.5, max_cycles=50, record="log"
+    )
+    game, leader, follower = config.build()
+    assert (leader.num_envs, follower.num_envs) == (3, 3)
+    game2, leader2, follower2 = config.build(game, seeds=2)
+    assert game2 is game and (leader2.num_envs, follower2.num_envs) == (2, 2)
+    runner = config.make_runner((game, leader, follower))
+    assert runner.thinning == ex.as_thinning("log")
+    assert (runner.noise_std, runner.max_cycles, runner.num_envs) == (0.5, 50, 3)
+    other = config.make_runner(config.build(game, 2), record="none")
+    assert other.thinning.none and other.num_envs == 2
+    # The same seed, the same bits: the config's runner plays as run_batch with its fields.
+    a = config.make_runner(config.build(game, 2), record="none")
+    a.run(100)
+    other.run(100)
+    np.testing.assert_array_equal(a.leader.strategies, other.leader.strategies)
+    assert np.isfinite(a.leader.strategies).all()

@@ -25,8 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from agents import catalog
-from agents.compose.engines.runner import as_thinning, make_runner
+from agents.compose.engines.runner import as_thinning
 from agents.compose.experiments.results import csv_rows
 
 __all__ = [
@@ -68,19 +67,7 @@ class Estimate:
 
 
 def _probe(config: Any, game: Any, seeds: int, stages: int, record: Any):
-    follower = catalog.make_follower(config.follower, game, seeds, dict(config.follower_options))
-    leader = catalog.make_leader(
-        config.leader, game, seeds, dict(config.leader_options), partner=follower
-    )
-    runner = make_runner(
-        game,
-        leader,
-        follower,
-        config.seed,
-        noise_std=config.noise_std,
-        max_cycles=config.max_cycles,
-        record=record,
-    )
+    runner = config.make_runner(config.build(game, seeds), record=record, backend="numpy")
     state = sum(v.nbytes for v in runner.state_dict().values())
     return runner, state, runner.run(stages) if stages else None
 

@@ -28,8 +28,6 @@ from typing import Any
 
 import numpy as np
 
-from agents import catalog
-from agents.compose.engines.runner import make_runner
 from agents.compose.experiments.results import (
     RunDirError,
     Schema,
@@ -48,20 +46,7 @@ _COUNTERS = ("stage", "n_seen", "leader/n", "follower/n", "leader/updates", "fol
 
 
 def _template_states(config: Any, game: Any, seeds: int) -> list[dict[str, np.ndarray]]:
-    follower = catalog.make_follower(config.follower, game, seeds, dict(config.follower_options))
-    leader = catalog.make_leader(
-        config.leader, game, seeds, dict(config.leader_options), partner=follower
-    )
-    runner = make_runner(
-        game,
-        leader,
-        follower,
-        config.seed,
-        noise_std=config.noise_std,
-        max_cycles=config.max_cycles,
-        record="none",
-        backend=config.backend,
-    )
+    runner = config.make_runner(config.build(game, seeds), record="none")
     first = runner.state_dict()
     runner.run(min(config.stages, TEMPLATE_STAGES))
     return [first, runner.state_dict()]

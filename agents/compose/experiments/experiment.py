@@ -250,6 +250,9 @@ def _record_text(value: Any, where: str) -> str:
     return str(int(value))  # a NumPy integer too (np.int64(10) is "10")
 
 
+#: "The config's own" (:meth:`ExperimentConfig.make_runner`'s defaults).
+_CONFIG: Any = object()
+
 #: The ``record`` option: text, or a whole number (its text).
 RecordText = Annotated[str, Parser(_record_text)]
 
@@ -446,16 +449,45 @@ class ExperimentConfig:
             resume=resume,
         )
 
-    def build(self) -> tuple[Game, BatchAgent, BatchAgent]:
-        """``(game, leader, follower)`` built from the config (agents not yet reset)."""
-        game = self.game()
-        follower = catalog.make_follower(
-            self.follower, game, self.seeds, dict(self.follower_options)
-        )
+    def build(
+        self, game: Game | None = None, seeds: int | None = None
+    ) -> tuple[Game, BatchAgent, BatchAgent]:
+        """``(game, leader, follower)`` built from the config (agents not yet reset).
+
+        Args:
+            game: the config's game, already built (default: a new one, :meth:`game`).
+            seeds: batch rows of the agents (default: the config's ``seeds``); the memory
+                estimate and the checkpoint schema build the config at 1 and 2 rows.
+        """
+        game = self.game() if game is None else game
+        S = self.seeds if seeds is None else seeds
+        follower = catalog.make_follower(self.follower, game, S, dict(self.follower_options))
         leader = catalog.make_leader(
-            self.leader, game, self.seeds, dict(self.leader_options), partner=follower
+            self.leader, game, S, dict(self.leader_options), partner=follower
         )
         return game, leader, follower
+
+    def make_runner(
+        self,
+        built: tuple[Game, BatchAgent, BatchAgent],
+        *,
+        record: Any = _CONFIG,
+        backend: Any = _CONFIG,
+    ) -> Any:
+        """The engine's runner of ``built`` (:meth:`build`'s agents) with the config's seed,
+        noise and episode length, recording as ``record`` and on ``backend`` (default: the
+        config's own)."""
+        game, leader, follower = built
+        return make_runner(
+            game,
+            leader,
+            follower,
+            self.seed,
+            noise_std=self.noise_std,
+            max_cycles=self.max_cycles,
+            record=self.record if record is _CONFIG else record,
+            backend=self.backend if backend is _CONFIG else backend,
+        )
 
 
 def _same(value: Any, default: Any) -> bool:
@@ -755,16 +787,7 @@ def _run_locked(
 ):  # fmt: skip
     csv_path, summary_path, ckpt_path = out / CSV_NAME, out / SUMMARY_NAME, out / CHECKPOINT_NAME
     game, leader, follower = built
-    runner = make_runner(
-        game,
-        leader,
-        follower,
-        config.seed,
-        noise_std=config.noise_std,
-        max_cycles=config.max_cycles,
-        record=config.record,
-        backend=config.backend,
-    )
+    runner = config.make_runner(built)
     if resume:
         if not ckpt_path.exists() and not ckpt_path.is_symlink():
             raise RunDirError(_no_checkpoint_message(out, ckpt_path, summary_path))
