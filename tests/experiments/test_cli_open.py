@@ -140,3 +140,32 @@ def test_train_follower_refuses_an_existing_out_without_force(tmp_path):
     with pytest.raises(FileExistsError, match="pass --force"):
         train_follower(TrainConfig(out=str(tmp_path), total_steps=10, progress_bar=False))
     assert (tmp_path / "model.zip").read_bytes() == b"an earlier model"
+
+
+@pytest.mark.parametrize("columns", [60, 100])
+def test_run_help_lists_every_learner_within_the_terminal(columns, capsys, monkeypatch):
+    """``hic run --help`` names every catalog leader and follower with its summary, the
+    table filled to the terminal's width as argparse fills the rest (COLUMNS)."""
+    import dataclasses
+
+    from agents import catalog
+
+    # A learner registered without a summary is listed too, by name alone.
+    bare = dataclasses.replace(catalog.LEADERS["sga"], name="bare", summary="")
+    monkeypatch.setitem(catalog.LEADERS, "bare", bare)
+    monkeypatch.setenv("COLUMNS", str(columns))
+    assert main(["run", "--help"]) == 0
+    text = capsys.readouterr().out
+    head, _, rest = text.partition("leaders (--leader):\n\n")
+    leaders, _, followers = rest.partition("followers (--follower):\n\n")
+    followers = followers.split("\n\n")[0]
+    for block, table in ((leaders, catalog.LEADERS), (followers, catalog.FOLLOWERS)):
+        rows: list[list[str]] = []  # a row: a learner's name, then its summary's words
+        for ln in block.strip("\n").splitlines():
+            assert len(ln) <= columns, ln
+            if ln[2] != " ":
+                rows.append([])
+            rows[-1].extend(ln.split())
+        assert [r[0] for r in rows] == sorted(table)
+        for name, *words in rows:  # each summary whole, wrapped beside its name
+            assert words == table[name].summary.split()

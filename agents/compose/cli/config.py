@@ -63,7 +63,7 @@ from typing import Any, TypeVar
 
 from agents.specs import coerce, field_docs
 
-__all__ = ["field_docs", "given_dests", "parse", "parser_for", "to_int"]
+__all__ = ["field_docs", "given_dests", "help_width", "parse", "parser_for", "to_int"]
 
 T = TypeVar("T")
 
@@ -149,11 +149,17 @@ def _plain(text: str) -> str:
     return text.replace("``", "")
 
 
+def help_width() -> int:
+    """Columns that ``--help`` text is filled to: the terminal's width less two, as argparse
+    fills its own (``COLUMNS`` where set), and at least 40."""
+    return max(shutil.get_terminal_size().columns - 2, 40)
+
+
 def _wrapped(text: str) -> str:
     """A description for :class:`argparse.RawDescriptionHelpFormatter`: each paragraph
-    (separated by a blank line) filled to the terminal's width as argparse fills one, and a
-    paragraph of indented lines (a table) kept as it is."""
-    width = max(shutil.get_terminal_size().columns - 2, 40)
+    (separated by a blank line) filled to :func:`help_width` as argparse fills one, and a
+    paragraph of indented lines (a table, filled by its maker) kept as it is."""
+    width = help_width()
     return "\n\n".join(
         p if p.startswith("  ") else textwrap.fill(" ".join(p.split()), width)
         for p in _plain(text).split("\n\n")

@@ -442,12 +442,18 @@ def _description(name: str, cls: type) -> str | None:
         return None
     doc = " ".join((cls.__doc__ or "").split())
     width = max(len(k) for k in (*catalog.LEADERS, *catalog.FOLLOWERS)) + 2
+    columns = max(cfgparse.help_width(), width + 22)  # a summary keeps 20 columns at least
 
     def table(specs: dict) -> str:  # a row per learner: its name, its summary wrapped beside it
         return "\n".join(
             textwrap.fill(
-                v.summary, 78, initial_indent=f"  {k:<{width}}", subsequent_indent=" " * (width + 2)
+                v.summary,
+                columns,
+                initial_indent=f"  {k:<{width}}",
+                subsequent_indent=" " * (width + 2),
+                break_on_hyphens=False,  # "look-ahead", "Hessian-vector" whole
             )
+            or f"  {k}"  # a learner registered without a summary is listed all the same
             for k, v in sorted(specs.items())
         )
 
