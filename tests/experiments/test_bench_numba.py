@@ -23,3 +23,17 @@ def test_the_kernel_learns_the_duopoly_dse_in_chunks():
     half_delta = 0.5 * kernel.delta[kernel.n]
     assert np.max(np.abs(np.abs(kernel.y - y_star) - half_delta)) < 0.01
     assert np.all(np.isin(kernel.sgn, (-1.0, 1.0)))
+
+
+def test_the_kernel_folds_the_read_check_as_the_engines_do():
+    """The follower's steps fold their unprojected points into a read check (the engines'
+    checked_ascent_step): an infinite follower strategy, which the projection would put back
+    on the box's edge, is caught at the end of the call, naming its row."""
+    game, leader, follower = _workload(8)
+    kernel = NumbaHiC(game, leader, follower, intervals=1 << 10)
+    kernel.run(1000)
+    assert np.all(kernel.check == 0.0)  # finite reads: 0 * v stays 0
+    kernel.y[3] = np.inf  # inf + beta * (own - 2 b inf) is NaN
+    with pytest.raises(FloatingPointError, match=r"rows \[3\]"):
+        kernel.run(10)
+    assert np.isnan(kernel.check[3]) and not np.isnan(np.delete(kernel.check, 3)).any()

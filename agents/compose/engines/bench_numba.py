@@ -3,11 +3,15 @@
 The bench's workload (Hi-C with a payoff baseline and a fixed commitment schedule against a
 gradient-ascent follower on the duopoly) written as one compiled loop per seed row, in
 scalar code, with nothing but the arithmetic: the follower's projected steps within an
-interval; at its end the leader's payoff, the baseline, the SPSA step, a fresh sign and the
-commitment (Algorithm 1). It is what one core can do with this loop, the mark the engines are
-measured against. Its first interval steps against a zero baseline (the engines' first
-makes no step), and its signs come from a xorshift generator, not the engines' streams: it is
-a speed reference, and its results are not compared with theirs.
+interval, each folding its unprojected point into the read check as the engines' steps do
+(:func:`agents.rules.checked_ascent_step`: one multiply, so that a NaN or infinite gradient,
+which the projection would hide on the box's edge, is caught; checked once per call, as the
+engines check once per chunk); at its end the leader's payoff, the baseline, the SPSA step, a
+fresh sign and the commitment (Algorithm 1). It is what one core can do with this loop, the
+mark the engines are measured against. (At 36be5e0 and before, it left the read check out:
+a loop with less work than the engines'.) Its first interval steps against a zero baseline
+(the engines' first makes no step), and its signs come from a xorshift generator, not the
+engines' streams: it is a speed reference, and its results are not compared with theirs.
 
 Only the bench imports this module, and only when numba is installed (``pip install -e
 ".[bench]"``); the library never imports numba.
@@ -33,10 +37,12 @@ _BLOCK = 64
 
 
 @numba.njit(cache=False, fastmath=False)
-def _run(x, y, b, sgn, rng, n0, played0, alpha, delta, k, lam, beta, dem, slope, c1, c2, box,
-         stages):  # fmt: skip
-    """Play ``stages`` stages on every row (in place); Duopoly's payoffs written out. Every
-    row's schedule position is ``(n0, played0)`` (a fixed schedule); returns the new one."""
+def _run(x, y, b, sgn, rng, check, n0, played0, alpha, delta, k, lam, beta, dem, slope, c1, c2,
+         box, stages):  # fmt: skip
+    """Play ``stages`` stages on every row (in place); Duopoly's payoffs written out, and the
+    follower's unprojected points folded into ``check`` (zeros: NaN once one was not finite).
+    Every row's schedule position is ``(n0, played0)`` (a fixed schedule); returns the new
+    one."""
     S = x.shape[0]
     lo_x, hi_x, lo_y, hi_y = box[0], box[1], box[2], box[3]
     xt = np.empty(_BLOCK)
@@ -52,9 +58,11 @@ def _run(x, y, b, sgn, rng, n0, played0, alpha, delta, k, lam, beta, dem, slope,
         while left > 0:
             steps = min(k[n] - played - 1, left)
             yb = y[start : start + m]
+            cb = check[start : start + m]
             for _ in range(steps):  # the follower's steps against the commitment
                 for j in range(m):  # selects, not branches: the compiler vectorises this
                     v = yb[j] + beta * (own[j] - 2.0 * slope * yb[j])
+                    cb[j] *= v  # the read check (agents.rules.fold_read)
                     v = lo_y if v < lo_y else v
                     yb[j] = hi_y if v > hi_y else v
             left -= steps
@@ -64,7 +72,9 @@ def _run(x, y, b, sgn, rng, n0, played0, alpha, delta, k, lam, beta, dem, slope,
             for j in range(m):  # the interval's last stage (Alg. 1, lines 8-9; Eq. (11))
                 i = start + j
                 s = xt[j] * (dem - slope * (xt[j] + y[i]) - c1)
-                y[i] = min(max(y[i] + beta * (own[j] - 2.0 * slope * y[i]), lo_y), hi_y)
+                u = y[i] + beta * (own[j] - 2.0 * slope * y[i])
+                check[i] *= u
+                y[i] = min(max(u, lo_y), hi_y)
                 x[i] = min(max(x[i] + alpha[n] * (s - b[i]) / (delta[n] * sgn[i]), lo_x), hi_x)
                 b[i] = lam * b[i] + (1.0 - lam) * s
                 r = rng[i]
@@ -101,6 +111,7 @@ class NumbaHiC:
         self.x = rng.uniform(leader.low[0], leader.high[0], S)
         self.y = rng.uniform(follower.low[0], follower.high[0], S)
         self.b = np.zeros(S)
+        self.check = np.zeros(S)  # the read check of the follower's steps
         self.sgn = 2.0 * rng.integers(0, 2, S) - 1.0
         self.rng = rng.integers(1, 2**63, S, dtype=np.int64).astype(np.uint64)
         self.n, self.played = 0, 0
@@ -115,10 +126,16 @@ class NumbaHiC:
             self.n, self.played = 0, 0  # the table would run out: start it over (a speed test)
         g = self.game
         self.n, self.played = _run(
-            self.x, self.y, self.b, self.sgn, self.rng, self.n, self.played, self.alpha,
-            self.delta, self.k, self.lam, self.beta, g.a, g.b, g.c1, g.c2, self.box,
+            self.x, self.y, self.b, self.sgn, self.rng, self.check, self.n, self.played,
+            self.alpha, self.delta, self.k, self.lam, self.beta, g.a, g.b, g.c1, g.c2, self.box,
             int(stages),
         )  # fmt: skip
+        bad = np.isnan(self.check)  # once per call, as the engines check once per chunk
+        if bad.any():
+            raise FloatingPointError(
+                f"rows {np.flatnonzero(bad)[:10].tolist()}: a follower gradient read was NaN "
+                "or infinite"
+            )
 
     def timed(self, stages: int) -> tuple[float, float]:
         """Wall and CPU seconds of ``stages`` more stages."""
