@@ -82,7 +82,10 @@ def compare(a_path: str, b_path: str) -> int:
     values = sum(a[k].size for k in a.files)
     print(f"{len(a.files)} arrays, {values} values; arrays that differ: {len(bad)}")
     for k in bad[:20]:
-        print("  ", k)
+        # Equal as numbers (NaN where NaN), the bits apart: the sign of a zero, say.
+        same = a[k].shape == b[k].shape and np.array_equal(a[k], b[k], equal_nan=True)
+        note = "(equal as values: a zero's sign or a NaN's payload differs)" if same else ""
+        print("  ", k, note)
     return 1 if bad else 0
 
 

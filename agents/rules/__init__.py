@@ -12,7 +12,12 @@ options plus pure ``init/act/prepare/observe`` over explicit state, with explici
 declared capabilities); every library learner is one.
 """
 
-from agents.rules.gradient import ascent_step, ascent_steps, checked_ascent_step
+from agents.rules.gradient import (
+    ascent_step,
+    ascent_steps,
+    checked_ascent_step,
+    poisoned_ascent_step,
+)
 from agents.rules.hic import (
     DIRECTIONS,
     baseline_update,
@@ -31,6 +36,7 @@ __all__ = [
     "ascent_steps",
     "baseline_update",
     "checked_ascent_step",
+    "poisoned_ascent_step",
     "commit",
     "direction_estimate",
     "estimate_step",

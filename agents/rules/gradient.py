@@ -11,7 +11,7 @@ import numpy as np
 
 from agents.rules.xp import namespace
 
-__all__ = ["ascent_step", "ascent_steps", "checked_ascent_step"]
+__all__ = ["ascent_step", "ascent_steps", "checked_ascent_step", "poisoned_ascent_step"]
 
 
 def ascent_step(y: Any, beta: Any, grad: Any, low: Any, high: Any) -> Any:
@@ -43,6 +43,24 @@ def checked_ascent_step(
     xp = namespace(y, grad)
     u = y + beta * grad
     return xp.minimum(xp.maximum(u, low), high), check * u
+
+
+def poisoned_ascent_step(y: Any, beta: Any, grad: Any, low: Any, high: Any) -> Any:
+    """:func:`ascent_step` whose read check is carried in the strategy itself:
+    ``proj_Y(u + 0 * u)`` for the unprojected point ``u = y + beta * grad``.
+
+    For a finite ``u``, ``0 * u`` is a zero of ``u``'s sign and ``u + 0 * u`` is ``u``, so the
+    step is :func:`ascent_step`'s, bit for bit. Where the gradient was NaN or infinite, or the
+    step overflowed, ``0 * u`` is NaN and so is the new strategy (the projection keeps a NaN),
+    and every later step from it: the strategy itself records what
+    :func:`checked_ascent_step` folds into its check, which the projection would otherwise
+    hide on the box's edge. A loop of these steps carries one array instead of two (the JAX
+    interval engine's follower steps); its caller folds the strategies into its read check
+    afterwards (``fold_read(check, y)``: NaN exactly where a step was poisoned).
+    """
+    xp = namespace(y, grad)
+    u = y + beta * grad
+    return xp.minimum(xp.maximum(u + 0.0 * u, low), high)
 
 
 def _spread(v: Any, y: np.ndarray) -> np.ndarray:

@@ -72,7 +72,14 @@ from agents.compose.engines.records import (
 )
 from agents.followers import NOISY_STEP_RULES, STEP_RULES
 from agents.hic import HIC_RULES
-from agents.rules import baseline_update, checked_ascent_step, commit, spsa_step
+from agents.rules import (
+    baseline_update,
+    checked_ascent_step,
+    commit,
+    poisoned_ascent_step,
+    spsa_step,
+)
+from agents.rules.protocol import fold_read
 from agents.schedules import Constant, PerRow, ScheduleTable
 from hic_envs.games.base import Game
 
@@ -258,12 +265,14 @@ def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
             # Its x part once per interval, as in NumPy; short products as multiply-adds.
             grad = small_dots(static.game.follower_grad_given(xt))
 
-            def step(i, carry):  # one loop iteration per stage: XLA compiles it to a tight loop
-                y, check = carry  # check: every gradient step read, folded (as in NumPy)
+            def step(i, y):  # one loop iteration per stage: XLA compiles it to a tight loop
                 g = _grad(static, keys, grad, y, t0 + i)
-                return checked_ascent_step(y, static.beta, g, ylow, yhigh, check)
+                # The read check rides in y (NaN from a non-finite read on), so the loop
+                # writes one array a stage, not two (the strategy and its check).
+                return poisoned_ascent_step(y, static.beta, g, ylow, yhigh)
 
-            return jax.lax.fori_loop(jnp.int64(0), steps, step, (y, check))
+            y = jax.lax.fori_loop(jnp.int64(0), steps, step, y)
+            return y, fold_read(check, y)  # NaN exactly where a step read a non-finite value
 
         if C == S:
             y, check = rows_steps(xt, st["y"], st["read_check"])
@@ -294,6 +303,10 @@ def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
         if static.noisy:
             w = jax.random.normal(jax.random.fold_in(keys["noise"], st["t"]), s.shape)
             s = s + tabs["noise"] * w
+        # A row whose follower read a non-finite gradient (its y poisoned, and its read check
+        # NaN) pays the leader at a NaN y, which the NumPy engine, whose y stays on the box,
+        # does not: its reward is not folded, so the error names the follower's read there.
+        poisoned = jnp.isnan(y).any(axis=-1)
         g = _grad(static, keys, small_dots(static.game.follower_grad_given(xt)), y, st["t"])
         y_new, check = checked_ascent_step(y, static.beta, g, ylow, yhigh, st["read_check"])
         if static.lam is not None:
@@ -327,7 +340,7 @@ def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
             "ready": jnp.bool_(True),
             "played": jnp.int64(0),
             "read_check": check,
-            "reward_check": st["reward_check"] * s,  # fold_read of the leader's reward
+            "reward_check": fold_read(st["reward_check"], jnp.where(poisoned, 0.0, s)),
             "t": st["t"] + 1,
         }, blk
 
