@@ -36,12 +36,12 @@ __all__ = [
     "ascent_steps",
     "baseline_update",
     "checked_ascent_step",
-    "poisoned_ascent_step",
     "commit",
     "direction_estimate",
     "estimate_step",
     "momentum_average",
     "namespace",
     "on_sphere",
+    "poisoned_ascent_step",
     "spsa_step",
 ]

@@ -695,7 +695,8 @@ class JaxRunner:
             record(n, t0 + off)
         self._advance(int(stages) - done)
         self.stage = t0 + int(stages)
-        # The read checks, once per chunk (folded at every stage on the device).
+        # The read checks, once per chunk (on the device the leader's reward is folded at
+        # every interval's end, the follower's gradient steps carried in y and folded there).
         for key, what in (("reward_check", "reward"), ("read_check", "gradient")):
             check = np.asarray(self._state[key])
             bad = np.isnan(check).reshape(S, -1).any(axis=1)
