@@ -32,7 +32,6 @@ from agents.compose.plots.sweep_plots import plot_sweep
 from agents.compose.sweeps import (
     SweepFileError,
     SweepSpec,
-    config_from_options,
     config_hash,
     load_sweep,
     run_sweep,
@@ -140,10 +139,35 @@ def test_sweep_options_give_the_config_hic_run_gives():
              "--two-sided", "--average-last", "3", "--leader", "hic"]  # fmt: skip
     opts2 = {"env_id": "hic/Quadratic-v0", "commitment": 8, "momentum": 0.5,
              "two-sided": True, "average-last": 3}  # fmt: skip
-    assert (
-        config_from_options(SweepSpec.from_dict({"base": opts2}).base).to_dict()
-        == _from_cli(argv2).to_dict()
+    (point2,) = SweepSpec.from_dict({"base": opts2}).points()
+    assert point2.config.to_dict() == _from_cli(argv2).to_dict()
+
+
+def test_a_learner_option_the_leader_does_not_take_is_refused_as_hic_run_refuses_it(capsys):
+    """A learner's option in a sweep file is the flag on ``hic run``: given for a leader that
+    does not take it, both refuse it with one message, whatever its value (its default
+    too, which a sweep used to drop silently); ``null``, where the option may be null, leaves it
+    unset."""
+    refusal = (
+        "option(s) ['two_sided'] do not apply to leader 'hierarchical' (it takes ['step_size'])"
     )
+    argv = ["run", "hic/Duopoly-v0", "--out", "x", "--leader", "hierarchical", "--two-sided"]
+    with pytest.raises(SystemExit) as exit_info:
+        _from_cli(argv)
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.strip().endswith(refusal)
+    for value in (False, True):
+        base = {"env_id": "hic/Duopoly-v0", "leader": "hierarchical", "two_sided": value}
+        with pytest.raises(SweepFileError, match="configuration 0: " + re.escape(refusal)):
+            SweepSpec.from_dict({"base": base}).points()
+    base = {"env_id": "hic/Duopoly-v0", "leader": "hierarchical", "baseline": None}
+    (point,) = SweepSpec.from_dict({"base": base}).points()
+    assert point.config.leader_options == {}
+    # A case that switches the leader carries the base's options to it: refused the same way.
+    spec = {"base": {"env_id": "hic/Duopoly-v0", "baseline": 0.9},
+            "cases": [{}, {"leader": "hierarchical"}]}  # fmt: skip
+    with pytest.raises(SweepFileError, match=r"configuration 1 \(cases\[1\]\) .*'baseline'"):
+        SweepSpec.from_dict(spec).points()
 
 
 def test_record_as_an_integer_is_one_config_from_python_the_cli_and_a_sweep_file():

@@ -320,28 +320,6 @@ class ExperimentConfig:
         ),
     )
 
-    @classmethod
-    def from_flat(cls, values: dict[str, Any], **extra: Any) -> ExperimentConfig:
-        """The config of one flat mapping of its fields and learner keys (a sweep file's
-        configuration: ``step_size``, ``follower_noise``, ...; see :func:`learner_options`).
-
-        Raises:
-            ValueError: for contradictory or bad options, naming them.
-        """
-        learners = learner_options()
-        kw: dict[str, Any] = {"leader_options": {}, "follower_options": {}, **extra}
-        for k, v in values.items():
-            if k in learners:
-                opt = learners[k]
-                if v is not None and not _same(v, opt.default):  # unset: the learner's default
-                    kw[f"{opt.role}_options"][opt.field] = v
-            else:
-                kw[k] = v
-        try:
-            return cls(**kw)
-        except TypeError as err:
-            raise ValueError(str(err)) from None
-
     def __post_init__(self) -> None:
         if self.env_id is None:
             raise ValueError("the environment ID is required (e.g. hic run hic/Duopoly-v0 ...)")
@@ -488,13 +466,6 @@ class ExperimentConfig:
             record=self.record if record is _CONFIG else record,
             backend=self.backend if backend is _CONFIG else backend,
         )
-
-
-def _same(value: Any, default: Any) -> bool:
-    try:
-        return type(value) is type(default) and bool(value == default)
-    except (TypeError, ValueError):  # an array, say
-        return False
 
 
 def config_fields() -> dict[str, tuple[Any, Any]]:

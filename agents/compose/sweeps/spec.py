@@ -75,7 +75,6 @@ __all__ = [
     "SweepSpec",
     "batch_groups",
     "batch_key",
-    "config_from_options",
     "config_hash",
     "independent_keys",
     "load_sweep",
@@ -148,6 +147,15 @@ def _convert(name: str, value: Any, where: str) -> Any:
         raise SweepFileError(str(err)) from None
 
 
+def _slot(options: dict[str, Any], option: str) -> tuple[dict[str, Any], str]:
+    """The mapping and name that hold ``option`` among a config's keyword arguments: a
+    learner's option is its field in the role's options (``step_size`` is
+    ``leader_options["step_size"]``; :func:`learner_options`, the one table), any other is the
+    config's own field."""
+    opt = learner_options().get(option)
+    return (options, option) if opt is None else (options[f"{opt.role}_options"], opt.field)
+
+
 def _plain(v: Any) -> Any:
     """A typed value as JSON: schedules in their text form."""
     if v is None or isinstance(v, (bool, int, float, str)):
@@ -157,27 +165,6 @@ def _plain(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return [_plain(x) for x in v]
     return to_text(v)
-
-
-def config_from_options(
-    options: Mapping[str, Any], where: str = "options", imports: Sequence[str] = ()
-) -> ExperimentConfig:
-    """The :class:`ExperimentConfig` that ``hic run`` builds from these options.
-
-    Args:
-        options: sweep key (as in :func:`sweep_keys`) -> value; missing ones take ``hic run``'s
-            defaults.
-        where: where the options came from, for error messages.
-        imports: the sweep's user modules, recorded in the config (``hic plot`` and
-            ``--resume`` of a configuration's directory import them again).
-
-    Raises:
-        SweepFileError: for contradictory options or a config that does not validate.
-    """
-    try:
-        return ExperimentConfig.from_flat(dict(options), imports=tuple(imports))
-    except (TypeError, ValueError) as err:
-        raise _where(where, str(err)) from None
 
 
 def config_hash(config: ExperimentConfig) -> str:
@@ -245,12 +232,16 @@ class _Key:
             raise SweepFileError(str(err)) from None
 
     def apply(self, options: dict[str, Any], value: Any, where: str) -> None:
+        slot, name = _slot(options, self.option)
         if self.field is None:
-            options[self.option] = copy.deepcopy(value)
+            if value is None and slot is not options:  # a learner's option unset: its default
+                slot.pop(name, None)
+            else:
+                slot[name] = copy.deepcopy(value)
         elif self.option == "game_kwargs":
             options["game_kwargs"] = {**options["game_kwargs"], self.field: value}
         else:
-            current = options[self.option]
+            current = slot.get(name)
             inner = current.inner if isinstance(current, Ceil) else current
             names = [f.name for f in dataclasses.fields(inner)] if _is_value(inner) else []
             if self.field not in names:
@@ -273,14 +264,15 @@ class _Key:
                 new = dataclasses.replace(inner, **{self.field: typed})
             except (TypeError, ValueError) as err:
                 raise _where(where, f"{self.text}={value!r}: {err}") from None
-            options[self.option] = Ceil(new) if isinstance(current, Ceil) else new
+            slot[name] = Ceil(new) if isinstance(current, Ceil) else new
 
-    def read(self, options: Mapping[str, Any]) -> Any:
+    def read(self, options: dict[str, Any]) -> Any:
+        slot, name = _slot(options, self.option)
         if self.field is None:
-            return _plain(options[self.option])
+            return _plain(slot.get(name, sweep_keys()[self.option][1]))
         if self.option == "game_kwargs":
             return options["game_kwargs"].get(self.field)
-        current = options[self.option]
+        current = slot.get(name)
         inner = current.inner if isinstance(current, Ceil) else current
         return getattr(inner, self.field, None) if _is_value(inner) else None
 
@@ -541,7 +533,6 @@ class SweepSpec:
                     f"{max_configurations}; pass --max-configurations {self.size} "
                     f"(run_sweep(..., max_configurations={self.size})) to run it anyway"
                 )
-        keys_all = sweep_keys()
         keys = {k: _Key.parse(k, k) for k in self.swept}
         grid_keys = [keys[k] for k, _ in self.grid]
         swept = [keys[k] for k in self.swept]
@@ -551,10 +542,13 @@ class SweepSpec:
             for combo in itertools.product(*(v for _, v in self.grid)):
                 i = len(out)
                 where = f"configuration {i}" + (f" (cases[{ci}])" if self.cases else "")
-                opts = {k: copy.deepcopy(v) for k, (_, v) in keys_all.items()}
-                opts.update(copy.deepcopy(self.base))
+                # The config's keyword arguments: its defaults, the learners' options unset.
+                opts = {k: copy.deepcopy(v) for k, (_, v) in config_fields().items()}
+                opts.update(leader_options={}, follower_options={})
                 # Whole options first, then fields of them, within each layer.
                 layers = [[(keys[k], v) for k, v in case], list(zip(grid_keys, combo, strict=True))]
+                for key, value in self.base.items():
+                    _Key(key).apply(opts, value, where)
                 for layer in layers:
                     for key, value in sorted(layer, key=lambda kv: kv[0].field is not None):
                         key.apply(opts, value, where)
@@ -568,9 +562,10 @@ class SweepSpec:
                     for key in swept
                 }
                 desc = ", ".join(f"{k}={v!r}" for k, v in values.items())
-                config = config_from_options(
-                    opts, f"{where} ({desc})" if desc else where, imports=self.imports
-                )
+                try:
+                    config = ExperimentConfig(**opts, imports=self.imports)
+                except (TypeError, ValueError) as err:
+                    raise _where(f"{where} ({desc})" if desc else where, str(err)) from None
                 h = config_hash(config)
                 if h in seen:
                     raise SweepFileError(
