@@ -27,11 +27,10 @@ NAMES = {
         "_text", "_number", "_count", "_nonneg_int", "_nonneg_float", "_float", "_flag", "_spec",
         "_record", "_kwarg_value", "_game_kwargs", "_game_kwarg", "OPTIONS", "_ALIASES",
         "_SPEC_OPTIONS", "_option_name", "_convert", "config_from_options", "_num_text",
+        # _Key.slot (counted with _Key): where a key's value sits among the config's keyword
+        # arguments (a learner's option in its role's options), what from_flat did once the
+        # sweep had pre-filled every key; the sweep now builds ExperimentConfig's arguments.
         "_spec_fields", "_set_spec_field", "_Key",
-        # _slot: where a flat key's value sits in the config's keyword arguments (a learner's
-        # option in its role's options), what from_flat did once the sweep had pre-filled
-        # every key; the sweep now builds ExperimentConfig's own arguments.
-        "_slot",
     ],
     # _record_text: _convert's special case for record (an int as its text), moved into the
     # record field's type (read by the one coerce). options.py (RunOptions) is gone: its fields

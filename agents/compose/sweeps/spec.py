@@ -61,6 +61,7 @@ import yaml
 
 from agents.compose.experiments.experiment import (
     ExperimentConfig,
+    LearnerOption,
     config_fields,
     learner_options,
 )
@@ -147,15 +148,6 @@ def _convert(name: str, value: Any, where: str) -> Any:
         raise SweepFileError(str(err)) from None
 
 
-def _slot(options: dict[str, Any], option: str) -> tuple[dict[str, Any], str]:
-    """The mapping and name that hold ``option`` among a config's keyword arguments: a
-    learner's option is its field in the role's options (``step_size`` is
-    ``leader_options["step_size"]``; :func:`learner_options`, the one table), any other is the
-    config's own field."""
-    opt = learner_options().get(option)
-    return (options, option) if opt is None else (options[f"{opt.role}_options"], opt.field)
-
-
 def _plain(v: Any) -> Any:
     """A typed value as JSON: schedules in their text form."""
     if v is None or isinstance(v, (bool, int, float, str)):
@@ -197,6 +189,16 @@ class _Key:
 
     option: str
     field: str | None = None
+    #: The learner's option the key names (:func:`learner_options`, the one table), None for
+    #: the config's own field; looked up once, when the key is parsed.
+    learner: LearnerOption | None = dataclasses.field(default=None, compare=False)
+
+    def slot(self, options: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """The mapping and name that hold the option among a config's keyword arguments
+        (``step_size`` is ``leader_options["step_size"]``)."""
+        if self.learner is None:
+            return options, self.option
+        return options[f"{self.learner.role}_options"], self.learner.field
 
     @property
     def text(self) -> str:
@@ -208,8 +210,9 @@ class _Key:
             raise _where(where, f"keys must be strings, got {key!r}")
         head, dot, field = key.partition(".")
         option = _option_name(head, where)
+        learner = learner_options().get(option)
         if not dot:
-            return cls(option)
+            return cls(option, None, learner)
         field = field.strip()
         if not field:
             raise _where(where, f"empty field in key {key!r}")
@@ -219,7 +222,7 @@ class _Key:
                 f"{key!r}: only game_kwargs.KEY and OPTION.FIELD for the schedule options "
                 f"{[k for k in sweep_keys() if _structured(k)]} take a field",
             )
-        return cls(option, field)
+        return cls(option, field, learner)
 
     def convert(self, value: Any, where: str) -> Any:
         if self.field is None:
@@ -232,7 +235,7 @@ class _Key:
             raise SweepFileError(str(err)) from None
 
     def apply(self, options: dict[str, Any], value: Any, where: str) -> None:
-        slot, name = _slot(options, self.option)
+        slot, name = self.slot(options)
         if self.field is None:
             if value is None and slot is not options:  # a learner's option unset: its default
                 slot.pop(name, None)
@@ -267,9 +270,9 @@ class _Key:
             slot[name] = Ceil(new) if isinstance(current, Ceil) else new
 
     def read(self, options: dict[str, Any]) -> Any:
-        slot, name = _slot(options, self.option)
+        slot, name = self.slot(options)
         if self.field is None:
-            return _plain(slot.get(name, sweep_keys()[self.option][1]))
+            return _plain(slot.get(name, None if self.learner is None else self.learner.default))
         if self.option == "game_kwargs":
             return options["game_kwargs"].get(self.field)
         current = slot.get(name)
@@ -380,7 +383,7 @@ class SweepSpec:
             if opt in base:
                 raise _where(where, f"{opt} is given twice")
             if _is_grid_search(raw):
-                key = _Key(opt)
+                key = _Key.parse(opt, where)
                 grid.append(
                     (
                         key,
@@ -534,6 +537,7 @@ class SweepSpec:
                     f"(run_sweep(..., max_configurations={self.size})) to run it anyway"
                 )
         keys = {k: _Key.parse(k, k) for k in self.swept}
+        base = [(_Key.parse(k, k), v) for k, v in self.base.items()]
         grid_keys = [keys[k] for k, _ in self.grid]
         swept = [keys[k] for k in self.swept]
         out: list[SweepPoint] = []
@@ -547,8 +551,8 @@ class SweepSpec:
                 opts.update(leader_options={}, follower_options={})
                 # Whole options first, then fields of them, within each layer.
                 layers = [[(keys[k], v) for k, v in case], list(zip(grid_keys, combo, strict=True))]
-                for key, value in self.base.items():
-                    _Key(key).apply(opts, value, where)
+                for key, value in base:
+                    key.apply(opts, value, where)
                 for layer in layers:
                     for key, value in sorted(layer, key=lambda kv: kv[0].field is not None):
                         key.apply(opts, value, where)
