@@ -446,6 +446,32 @@ def test_bad_sweep_file_exits_2_naming_the_key(tmp_path, capsys):
     assert f"sweep file {path}: base.seeds: expected a number, got 'many'" in err
 
 
+def test_a_configuration_that_does_not_validate_is_named_with_its_file(tmp_path, capsys):
+    """An error found while the grid is expanded (a configuration that does not validate, a
+    duplicate, the cap) names the sweep file too, as an error in one key does; and the
+    spec read back from sweep.json names that file."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "base: {env_id: hic/Duopoly-v0, baseline: 0.5}\ncases: [{}, {leader: hierarchical}]\n"
+    )
+    for argv in ([], ["--dry-run"]):
+        assert sweep_main([str(path), "--out", str(tmp_path / "o"), *argv]) == 2
+        err = capsys.readouterr().err
+        assert (
+            f"sweep file {path}: configuration 1 (cases[1]) (leader='hierarchical'): "
+            "option(s) ['baseline'] do not apply to leader 'hierarchical'"
+        ) in err
+    assert sweep_main([str(path), "--out", "o", "--max-configurations", "1"]) == 2
+    assert f"sweep file {path}: sweep 'sweep' has 2 configurations" in capsys.readouterr().err
+    dup = tmp_path / "dup.yaml"
+    dup.write_text("base: {env_id: hic/Duopoly-v0}\ngrid: {seeds: [2, 2.0]}\n")
+    with pytest.raises(SweepFileError, match=f"^sweep file {re.escape(str(dup))}: configuration 1"):
+        load_sweep(dup).points()
+    spec = load_sweep(dup)
+    assert SweepSpec.from_dict(spec.to_dict()) == spec  # the source is not part of the spec
+    assert "source" not in spec.to_dict()
+
+
 # ---------------------------------------------------------------------------------- figures
 def test_plot_sweep_draws_both_figures(serial_tiny, tmp_path):
     import matplotlib.image as mpimg

@@ -326,6 +326,8 @@ class SweepSpec:
         base: option -> converted value.
         grid: ``(key, values)`` pairs, in file order (inline ``grid_search`` first).
         cases: each an ordered tuple of ``(key, value)`` overrides.
+        source: where it was read from (``"sweep file study.yaml"``), which the errors of
+            :meth:`points` name; not part of the spec (not compared, not written).
     """
 
     name: str = "sweep"
@@ -333,6 +335,7 @@ class SweepSpec:
     base: dict[str, Any] = dataclasses.field(default_factory=dict)
     grid: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     cases: tuple[tuple[tuple[str, Any], ...], ...] = ()
+    source: str = dataclasses.field(default="sweep spec", compare=False, repr=False)
 
     @classmethod
     def from_dict(cls, d: Any, source: str = "sweep spec") -> SweepSpec:
@@ -458,6 +461,7 @@ class SweepSpec:
             base=base,
             grid=tuple((k.text, tuple(v)) for k, v in grid),
             cases=tuple(cases),
+            source=source,
         )
 
     @classmethod
@@ -532,8 +536,8 @@ class SweepSpec:
                 )
             if self.size > max_configurations:
                 raise SweepFileError(
-                    f"sweep {self.name!r} has {self.describe_size()}, more than the cap of "
-                    f"{max_configurations}; pass --max-configurations {self.size} "
+                    f"{self.source}: sweep {self.name!r} has {self.describe_size()}, more than "
+                    f"the cap of {max_configurations}; pass --max-configurations {self.size} "
                     f"(run_sweep(..., max_configurations={self.size})) to run it anyway"
                 )
         keys = {k: _Key.parse(k, k) for k in self.swept}
@@ -545,7 +549,9 @@ class SweepSpec:
         for ci, case in enumerate(self.cases or ((),)):
             for combo in itertools.product(*(v for _, v in self.grid)):
                 i = len(out)
-                where = f"configuration {i}" + (f" (cases[{ci}])" if self.cases else "")
+                where = f"{self.source}: configuration {i}" + (
+                    f" (cases[{ci}])" if self.cases else ""
+                )
                 # The config's keyword arguments: its defaults, the learners' options unset.
                 opts = {k: copy.deepcopy(v) for k, (_, v) in config_fields().items()}
                 opts.update(leader_options={}, follower_options={})
