@@ -542,6 +542,7 @@ class SweepSpec:
                 )
         keys = {k: _Key.parse(k, k) for k in self.swept}
         base = [(_Key.parse(k, k), v) for k, v in self.base.items()]
+        defaults = config_fields()
         grid_keys = [keys[k] for k, _ in self.grid]
         swept = [keys[k] for k in self.swept]
         out: list[SweepPoint] = []
@@ -553,7 +554,7 @@ class SweepSpec:
                     f" (cases[{ci}])" if self.cases else ""
                 )
                 # The config's keyword arguments: its defaults, the learners' options unset.
-                opts = {k: copy.deepcopy(v) for k, (_, v) in config_fields().items()}
+                opts = {k: copy.deepcopy(v) for k, (_, v) in defaults.items()}
                 opts.update(leader_options={}, follower_options={})
                 # Whole options first, then fields of them, within each layer.
                 layers = [[(keys[k], v) for k, v in case], list(zip(grid_keys, combo, strict=True))]
