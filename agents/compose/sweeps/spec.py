@@ -244,7 +244,7 @@ class _Key:
         elif self.option == "game_kwargs":
             options["game_kwargs"] = {**options["game_kwargs"], self.field: value}
         else:
-            current = slot.get(name)
+            current: Any = slot.get(name)
             inner = current.inner if isinstance(current, Ceil) else current
             names = [f.name for f in dataclasses.fields(inner)] if _is_value(inner) else []
             if self.field not in names:
