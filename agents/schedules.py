@@ -581,7 +581,9 @@ class ScheduleTable:
             table = self._table[: max(self._valid, 0)]
             ok = _whole_lengths(table)
             self._lengths_valid = int(np.argmin(ok)) if not ok.all() else table.shape[0]
-            self._lengths = table.astype(np.int64)
+            # Only the checked prefix is ever read; the rest is cast as 0 (a value past int64's
+            # range, or not finite, would make the cast warn about a value no one reads).
+            self._lengths = np.where(ok, table, 0.0).astype(np.int64)
         return commitment_lengths(k, n, self.name)
 
     def at(self, i: int) -> float:

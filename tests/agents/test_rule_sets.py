@@ -274,7 +274,8 @@ def test_library_learners_declare_their_capabilities():
     game = Duopoly()
     hic = capabilities_of(_hic(agents, game, 2))
     assert hic.fast_forward and hic.pure and not hic.needs_game and not hic.coupled
-    oracle = capabilities_of(agents.OracleSPSALeader(game, 0.05, 0.5, num_envs=2))
+    with pytest.warns(UserWarning, match="Assumption 4.4 may not hold"):  # constant schedules
+        oracle = capabilities_of(agents.OracleSPSALeader(game, 0.05, 0.5, num_envs=2))
     assert oracle.fast_forward and oracle.needs_game and oracle.coupled
     for f in (
         agents.GradientAscentFollower(game, 0.1, num_envs=2),
@@ -296,7 +297,9 @@ def test_non_rule_set_agents_declare_what_they_lack():
     from hic_envs.games import CustomGame
 
     assert SB3Follower.capabilities.pure is False
-    assert capabilities_of(R.HiCLeader(Duopoly(), 0.1, 0.5, 3)) is None
+    with pytest.warns(UserWarning, match="Assumption 4.4 may not hold"):  # constant schedules
+        reference = R.HiCLeader(Duopoly(), 0.1, 0.5, 3)
+    assert capabilities_of(reference) is None
     custom = CustomGame(
         lambda x, y: -((x - y) ** 2).sum(), lambda x, y: -((y - x) ** 2).sum(), 0, 1, 0, 1
     )

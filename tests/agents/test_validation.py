@@ -63,6 +63,8 @@ def test_commitment_schedule_defaults_unchanged():
     np.testing.assert_array_equal(sched(n), np.maximum(k_log, 1).astype(np.int64))
 
 
+# Refused with the message alone: no NumPy warning about casting a value past int64 on the way.
+@pytest.mark.filterwarnings("error::RuntimeWarning")
 @pytest.mark.parametrize("commitment", [2**63, 2**64 + 7, 1e19, lambda n: 2.0**70])
 def test_hic_leader_refuses_commitments_beyond_int64(commitment):
     leader = HiCLeader(_box(), 0.1, 0.5, commitment, check_assumptions=False)
