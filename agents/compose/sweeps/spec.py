@@ -237,7 +237,7 @@ class _Key:
     def apply(self, options: dict[str, Any], value: Any, where: str) -> None:
         slot, name = self.slot(options)
         if self.field is None:
-            if value is None and slot is not options:  # a learner's option unset: its default
+            if value is None and self.learner is not None:  # unset: the learner's default
                 slot.pop(name, None)
             else:
                 slot[name] = copy.deepcopy(value)
