@@ -461,7 +461,7 @@ def test_a_configuration_that_does_not_validate_is_named_with_its_file(tmp_path,
             f"sweep file {path}: configuration 1 (cases[1]) (leader='hierarchical'): "
             "option(s) ['baseline'] do not apply to leader 'hierarchical'"
         ) in err
-    assert sweep_main([str(path), "--out", "o", "--max-configurations", "1"]) == 2
+    assert sweep_main([str(path), "--out", str(tmp_path / "o"), "--max-configurations", "1"]) == 2
     assert f"sweep file {path}: sweep 'sweep' has 2 configurations" in capsys.readouterr().err
     dup = tmp_path / "dup.yaml"
     dup.write_text("base: {env_id: hic/Duopoly-v0}\ngrid: {seeds: [2, 2.0]}\n")
