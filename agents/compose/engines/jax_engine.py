@@ -304,8 +304,9 @@ def _advance_impl(st, stages, static, tabs, boxes, keys, signs):
             w = jax.random.normal(jax.random.fold_in(keys["noise"], st["t"]), s.shape)
             s = s + tabs["noise"] * w
         # A row whose follower read a non-finite gradient (its y poisoned, and its read check
-        # NaN) pays the leader at a NaN y, which the NumPy engine, whose y stays on the box,
-        # does not: its reward is not folded, so the error names the follower's read there.
+        # NaN) pays the leader at a NaN y, also where the NumPy engine's y is on the box's edge
+        # (an infinite gradient): its reward is not folded, so the error names the follower's
+        # read, as NumPy's does there.
         poisoned = jnp.isnan(y).any(axis=-1)
         g = _grad(static, keys, small_dots(static.game.follower_grad_given(xt)), y, st["t"])
         y_new, check = checked_ascent_step(y, static.beta, g, ylow, yhigh, st["read_check"])
