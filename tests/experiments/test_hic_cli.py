@@ -126,6 +126,46 @@ def test_list_computes_no_equilibrium_unless_asked(capsys, monkeypatch):
     assert "x*=" not in out and "leaders:" in out
 
 
+@pytest.mark.parametrize("columns", ["72", "120"])
+def test_list_learners_by_role_within_the_width(monkeypatch, capsys, columns):
+    """hic list's learner tables: a leader lists the leader's flags only (consensus runs as
+    either role, and its follower's --follower-* flags are not the leader's), and every line
+    fits the terminal's width, as --help does (COLUMNS less two; text columns are at least 30
+    wide, which a 72-column terminal leaves)."""
+    from agents.compose.experiments.experiment import learner_options
+
+    monkeypatch.setenv("COLUMNS", columns)
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    learners = out[out.index("\nleaders:") :]
+    assert all(len(ln) <= int(columns) - 2 for ln in learners.splitlines())
+    leaders = learners[: learners.index("\nfollowers:")]
+    followers = learners[learners.index("\nfollowers:") : learners.index("\noptions (")]
+
+    def flags(section: str, name: str) -> set[str]:
+        """The flags listed under ``name`` in one table (the options wrap onto more lines)."""
+        lines = section.splitlines()
+        start = next(i for i, ln in enumerate(lines) if ln.split()[:1] == [name])
+        block = []
+        for ln in lines[start + 1 :]:
+            if ln[:3].strip():  # the next learner
+                break
+            block.append(ln)
+        text = " ".join(block).split("options:", 1)[1]
+        return {f.strip() for f in text.split(",")} - {"none"}
+
+    opts = learner_options().values()
+    for section, role in ((leaders, "leader"), (followers, "follower")):
+        for name in ("consensus", "hic", "sos", "best-response"):
+            if f"  {name} " not in section:
+                continue
+            want = {o.flag for o in opts if o.role == role and name in o.learners}
+            assert flags(section, name) == want, (role, name)
+    assert flags(leaders, "consensus") == {"--step-size", "--gamma"}
+    assert flags(followers, "consensus") == {"--follower-step-size", "--follower-gamma"}
+    assert "``" not in out  # reST literals (--damping's help) are plain text
+
+
 def test_other_leaders_and_followers_run(tmp_path):
     for i, (leader, follower) in enumerate(
         [("sga", "gradient"), ("hierarchical", "best-response"), ("oracle-spsa", "stochastic")]

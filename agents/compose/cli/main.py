@@ -100,18 +100,41 @@ def _cmd_list(c: ListCommand) -> int:
 
 def _learners_text() -> str:
     """The learners and their options, made from the catalog's options classes (a user's
-    registered learner is listed with its own options)."""
+    registered learner is listed with its own options): two columns, filled to the terminal's
+    width (:func:`~agents.compose.cli.config.help_width`) as ``--help`` is."""
     options = learner_options()
-    lines = []
-    for role, table in (("leaders", catalog.LEADERS), ("followers", catalog.FOLLOWERS)):
-        lines += ["", f"{role}:"]
+    tables = (("leader", catalog.LEADERS), ("follower", catalog.FOLLOWERS))
+    width = cfgparse.help_width()
+
+    def rows(pairs: list[tuple[str, str]], col: int) -> list[str]:
+        out = []
+        for a, b in pairs:
+            wrapper = textwrap.TextWrapper(
+                width=max(width, col + 30),
+                initial_indent=f"  {a:<{col}}",
+                # an options list's further lines under its first option
+                subsequent_indent=" " * (col + 2 + (9 if b.startswith("options: ") else 0)),
+                break_on_hyphens=False,
+            )
+            out += wrapper.wrap(b.replace("``", ""))
+        return out
+
+    lines: list[str] = []
+    col = max(len(name) for _, table in tables for name in table) + 2  # both tables alike
+    for role, table in tables:
+        lines += ["", f"{role}s:"]
+        pairs = []
         for name, spec in sorted(table.items()):
-            flags = [o.flag for o in options.values() if name in o.learners]
-            lines.append(f"  {name:<14} {spec.summary}")
-            lines.append(f"  {'':<14} options: {', '.join(flags) or 'none'}")
+            # The options of this role's learner of that name (a method with a leader and a
+            # follower, such as consensus, lists each role's under its own table).
+            flags = [o.flag for o in options.values() if o.role == role and name in o.learners]
+            pairs += [(name, spec.summary), ("", f"options: {', '.join(flags) or 'none'}")]
+        lines += rows(pairs, col)
     lines += ["", "options (hic run flags; in sweep files the same names without '--'):"]
-    for opt in options.values():
-        lines.append(f"  {opt.flag:<22} {opt.help}")
+    lines += rows(
+        [(o.flag, o.help) for o in options.values()],
+        max((len(o.flag) for o in options.values()), default=0) + 2,
+    )
     return "\n".join(lines)
 
 
