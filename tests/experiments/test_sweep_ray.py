@@ -47,6 +47,9 @@ def serial_tiny(tmp_path_factory):
     return out
 
 
+# JAX warns at any os.fork() once it is imported; Ray starts its processes with
+# subprocess (fork, then exec at once), which that warning does not concern.
+@pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")
 def test_ray_executor_gives_the_serial_results(serial_tiny, tmp_path):
     out = tmp_path / "ray"
     summary = run_sweep(TINY, out, executor="ray", progress=False)

@@ -15,6 +15,9 @@ from ray.cluster_utils import Cluster  # noqa: E402
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy  # noqa: E402
 
 
+# JAX warns at any os.fork() once it is imported; Ray starts its processes with
+# subprocess (fork, then exec at once), which that warning does not concern.
+@pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")
 @pytest.mark.slow
 def test_two_node_cluster_runs_configurations_on_both_nodes(tmp_path):
     serial = tmp_path / "serial"

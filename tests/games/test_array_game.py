@@ -320,6 +320,12 @@ def test_elided_reshapes_change_no_bit(seed, monkeypatch):
     assert src.count(" - in0)") == 1, src
 
 
+# The NumPy program's warnings on the bad values this test feeds in on purpose (a division by
+# zero, a log of a negative); what is checked is the error naming them.
+@pytest.mark.filterwarnings(
+    "ignore:divide by zero encountered:RuntimeWarning",
+    "ignore:invalid value encountered:RuntimeWarning",
+)
 def test_follower_grad_given_refuses_what_is_not_finite():
     def f2(x, y):
         return -jnp.sum((y - 1.0 / x) ** 2)
@@ -436,6 +442,12 @@ def test_a_given_best_response_is_used():
 # ---------------------------------------------------------------------------- errors
 
 
+# The NumPy program's warnings on the bad values this test feeds in on purpose (a division by
+# zero, a log of a negative); what is checked is the error naming them.
+@pytest.mark.filterwarnings(
+    "ignore:divide by zero encountered:RuntimeWarning",
+    "ignore:invalid value encountered:RuntimeWarning",
+)
 def test_bad_input_is_refused():
     with pytest.raises(TypeError, match="leader_payoff must be callable"):
         ArrayGame(1.0, duo_f2, [0.0], [1.0], [0.0], [1.0])
