@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import difflib
 import functools
 import inspect
 import json
@@ -111,6 +112,27 @@ def _fields(spec: str, option: str) -> tuple[str, dict[str, float]]:
 
 
 def _make(cls: Callable, fields: dict[str, Any], option: str, spec: Any) -> Any:
+    """``cls(**fields)``; a field the class does not have, or one it needs and the spec lacks,
+    is named with the class's fields (and the nearest one to a misspelling)."""
+    if dataclasses.is_dataclass(cls):
+        known = [f.name for f in dataclasses.fields(cls) if f.init]
+        unknown = [k for k in fields if k not in known]
+        if unknown:
+            near = difflib.get_close_matches(unknown[0], known, n=1)
+            raise ValueError(
+                f"{option} {spec!r}: unknown field(s) {unknown}; expected {', '.join(known)}"
+                + (f" (did you mean {near[0]!r}?)" if near else "")
+            )
+        needed = [
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.init and f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING and f.name not in fields
+        ]  # fmt: skip
+        if needed:
+            raise ValueError(
+                f"{option} {spec!r}: missing field(s) {needed}; give them as NAME=VALUE"
+            )
     try:
         return cls(**fields)
     except (TypeError, ValueError) as err:
@@ -174,11 +196,6 @@ def parse_commitment(spec: Any, option: str = "commitment") -> Any:
             kw = {k: (v if k == "tol" else _whole(v, option, spec)) for k, v in fields.items()}
             return _make(AdaptiveCommitment, kw, option, spec)
         if kind == "corollary":
-            unknown = sorted(set(fields) - {f.name for f in dataclasses.fields(Corollary)})
-            if unknown:
-                raise ValueError(
-                    f"{option} {spec!r}: unknown field(s) {unknown}; expected p, beta, mu, B"
-                )
             return _make(Corollary, fields, option, spec)
         return Ceil(parse_schedule(spec, option))
     if isinstance(spec, schedules.Schedule) or (callable(spec) and not isinstance(spec, type)):

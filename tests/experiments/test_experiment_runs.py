@@ -161,6 +161,14 @@ def test_schedule_specs():
         ("power:a=1,gamma=x", "gamma must be a number, got 'x'"),
         ("power:a=1", "power:a=1"),
         ("power:a=1,gamma", "expected key=value"),
+        # A misspelt or missing field is named with the schedule's fields.
+        (
+            "power:a=1,gama=0.6",
+            r"unknown field\(s\) \['gama'\]; expected a, gamma, A \(did you mean 'gamma'\?\)",
+        ),
+        ("power:gamma=0.6", r"missing field\(s\) \['a'\]"),
+        ("log:a=1,bas=2", r"\['bas'\]; expected a, base \(did you mean 'base'\?\)"),
+        ("constant:x=1", r"unknown field\(s\) \['x'\]; expected value$"),
     ],
 )
 def test_bad_schedule_specs_are_named(spec, match):
@@ -172,8 +180,10 @@ def test_bad_schedule_specs_are_named(spec, match):
     "spec, match",
     [
         ("2.5", "whole number of stages"),
-        ("corollary:q=1", "unknown field"),
+        ("corollary:q=1", r"unknown field\(s\) \['q'\]; expected p, beta, mu, B$"),
         ("adaptive:tol=0.1,min_length=1", "min_length"),
+        ("adaptive:tol=0.1,min_len=3", r"\['min_len'\].*\(did you mean 'min_length'\?\)"),
+        ("power:a=2", r"missing field\(s\) \['gamma'\]"),
     ],
 )
 def test_bad_commitments_are_named(spec, match):
