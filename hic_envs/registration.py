@@ -6,6 +6,7 @@ parallel and AEC registries. Users add their own with :func:`register_game`.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Callable
@@ -240,9 +241,12 @@ def game_from_id(env_id: str, game_kwargs: dict[str, Any] | None = None) -> Game
     """
     known = list_envs()
     if env_id not in known:
+        near = difflib.get_close_matches(str(env_id), known, n=1)
         raise ValueError(
-            f"unknown environment ID {env_id!r}; known IDs: {', '.join(known)} (a game of "
-            "your own must be registered first: hic_envs.register_game, or hic --import MODULE)"
+            f"unknown environment ID {env_id!r}"
+            + (f" (did you mean {near[0]!r}?)" if near else "")
+            + f"; known IDs: {', '.join(known)} (a game of your own must be registered first: "
+            "hic_envs.register_game, or hic --import MODULE)"
         )
     try:
         env = pettingzoo.make("parallel", env_id, **(game_kwargs or {}))

@@ -198,6 +198,9 @@ def test_bad_configs_are_named():
         ExperimentConfig("hic/Duopoly-v0", seeds=0)
     with pytest.raises(ValueError, match="unknown environment ID 'hic/Nope-v0'"):
         ExperimentConfig("hic/Nope-v0").build()
+    # A misspelt ID is answered with the nearest registered one.
+    with pytest.raises(ValueError, match=r"'hic/Duoply-v0' \(did you mean 'hic/Duopoly-v0'\?\)"):
+        ExperimentConfig("hic/Duoply-v0").build()
     with pytest.raises(ValueError, match=r"bad game arguments \{'a': -5\}.*got -5"):
         ExperimentConfig("hic/Duopoly-v0", game_kwargs={"a": -5}).build()
     with pytest.raises(ValueError, match=r"do not apply to leader 'sga'"):
