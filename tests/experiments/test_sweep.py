@@ -203,7 +203,8 @@ def test_flat_file_in_the_published_codes_form():
 
 
 BAD = [
-    ({"base": {"env_id": "hic/Duopoly-v0", "sedes": 3}}, "unknown option 'sedes'"),
+    ({"base": {"env_id": "hic/Duopoly-v0", "sedes": 3}}, "unknown option 'sedes' (did you mean "
+     "'seeds'?); expected one of"),
     ({"base": {"env_id": "hic/Duopoly-v0", "seeds": "three"}}, "base.seeds: expected a number"),
     ({"base": {"env_id": "hic/Duopoly-v0", "seeds": 0}}, "seeds must be a positive integer, got 0"),
     ({"base": {"env_id": "hic/Duopoly-v0", "noise_std": -1}}, "noise_std must be a finite "
@@ -214,6 +215,12 @@ BAD = [
     ({"base": {"env_id": "hic/Duopoly-v0", "seeds": {"grid_search": 3}}}, "grid_search: expected"),
     ({"base": {"env_id": "hic/Duopoly-v0"}, "grid": {"step_size.gamma": [0.7]}},
      "step_size.gamma sets one field of a schedule, but step_size is None"),
+    ({"base": {"env_id": "hic/Duopoly-v0", "step_size": "power:a=1,gamma=0.6"},
+      "grid": {"step_size.gama": [0.7]}}, "configuration 0: step_size.gama: step_size 'power:a="
+     "1,gamma=0.6' has no field 'gama'; its fields are a, gamma, A (did you mean "
+     "step_size.gamma?)"),
+    ({"base": {"env_id": "hic/Duopoly-v0", "step_size": 0.1}, "grid": {"step_size.gamma": [0.7]}},
+     "step_size.gamma sets one field of a schedule, but step_size is 0.1; give step_size a "),
     ({"base": {"env_id": "hic/Duopoly-v0"}, "grid": {"seeds.x": [1]}}, "only game_kwargs.KEY"),
     ({"base": {"env_id": "hic/Duopoly-v0"}, "grid": {"record.every": [1]}},
      "only game_kwargs.KEY"),

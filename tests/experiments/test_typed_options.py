@@ -240,7 +240,8 @@ def test_a_field_key_needs_a_schedule_with_that_field():
         "base": {"env_id": "hic/Duopoly-v0", "step_size": "log:a=1"},
         "grid": {"step_size.gamma": [0.7]},
     }
-    with pytest.raises(SweepFileError, match=r"fields \['a', 'base'\]"):
+    # (no near name: gamma is a PowerLaw's field, and log has a and base)
+    with pytest.raises(SweepFileError, match=r"has no field 'gamma'; its fields are a, base$"):
         SweepSpec.from_dict(spec).points()
 
 

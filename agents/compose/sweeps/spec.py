@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import difflib
 import hashlib
 import itertools
 import json
@@ -134,7 +135,9 @@ def _option_name(key: Any, where: str) -> str:
         option, value = ExperimentConfig.REMOVED[name]
         raise _where(where, f"{key!r} was removed; write {option}: {value}")
     if name not in sweep_keys():
-        raise _where(where, f"unknown option {key!r}; expected one of {sorted(sweep_keys())}")
+        near = difflib.get_close_matches(name, sweep_keys(), n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise _where(where, f"unknown option {key!r}{hint}; expected one of {sorted(sweep_keys())}")
     return name
 
 
@@ -247,14 +250,20 @@ class _Key:
             current: Any = slot.get(name)
             inner = current.inner if isinstance(current, Ceil) else current
             names = [f.name for f in dataclasses.fields(inner)] if _is_value(inner) else []
+            if names and self.field not in names:  # a schedule without that field
+                near = difflib.get_close_matches(self.field, names, n=1)
+                raise _where(
+                    where,
+                    f"{self.text}: {self.option} {_plain(current)!r} has no field "
+                    f"{self.field!r}; its fields are {', '.join(names)}"
+                    + (f" (did you mean {self.option}.{near[0]}?)" if near else ""),
+                )
             if self.field not in names:
                 raise _where(
                     where,
                     f"{self.text} sets one field of a schedule, but {self.option} is "
-                    f"{_plain(current)!r}"
-                    + (f" (fields {names})" if names else "")
-                    + f"; give {self.option} a schedule such as 'power:a=1,gamma=0.602,A=100' "
-                    "in base or the case",
+                    f"{_plain(current)!r}; give {self.option} a schedule such as "
+                    "'power:a=1,gamma=0.602,A=100' in base or the case",
                 )
             # The field's own type, through the one coerce (an integer field such as an
             # adaptive commitment's min_length takes 3; the key read it as a number).
