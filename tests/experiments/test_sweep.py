@@ -269,6 +269,16 @@ def test_unknown_id_fails_before_anything_runs(tmp_path, fresh_user_module):
     assert not (tmp_path / "s").exists()
 
 
+def test_a_misspelt_id_is_answered_with_the_nearest(tmp_path):
+    spec = {"base": {"env_id": "hic/Duoply-v0", "seeds": 2, "stages": 10}}
+    near = r"'hic/Duoply-v0' \(did you mean 'hic/Duopoly-v0'\?\); a user game"
+    with pytest.raises(
+        SweepFileError, match=r"configuration 0 \(.*\): unknown environment ID " + near
+    ):
+        run_sweep(spec, tmp_path / "s", executor="serial", progress=False)
+    assert not (tmp_path / "s").exists()
+
+
 # ---------------------------------------------------------------------------------- running
 @pytest.fixture(scope="module")
 def serial_tiny(tmp_path_factory):

@@ -13,6 +13,7 @@ edits of the sweep file.
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 import time
@@ -374,7 +375,10 @@ def _check_ids(spec: SweepSpec, points: Sequence[SweepPoint]) -> None:
     known = set(hic_envs.list_envs())
     for p in points:
         if p.config.env_id not in known:
-            hint = "" if spec.imports else "; a user game needs its module under imports:"
+            near = difflib.get_close_matches(p.config.env_id, known, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            if not spec.imports:
+                hint += "; a user game needs its module under imports:"
             raise SweepFileError(
                 f"configuration {p.index} ({p.name}): unknown environment ID "
                 f"{p.config.env_id!r}{hint}; known IDs: {', '.join(sorted(known))}"
