@@ -124,6 +124,28 @@ def test_help_names_the_command(capsys):
     assert proc.returncode == 0 and proc.stdout.startswith("usage: hic train-follower")
 
 
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [
+        (["run", "hic/Duopoly-v0", "--step-sise", "0.1"], " (did you mean --step-size?)"),
+        (
+            ["run", "hic/Duopoly-v0", "--sed", "3", "--stagse=10"],
+            " (did you mean --seed, --stages?)",
+        ),
+        (["sweep", "s.yaml", "--wrkers", "2"], " (did you mean --workers?)"),
+        (["run", "hic/Duopoly-v0", "--zzzz"], ""),  # nothing near: no hint
+        # a removed option (--adaptive-tol) is not suggested for a near miss
+        (["run", "hic/Duopoly-v0", "--adaptive-toll", "1"], ""),
+    ],
+)
+def test_a_misspelt_option_is_answered_with_the_nearest(argv, hint, tmp_path, capsys):
+    assert main([*argv, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    extras = " ".join(a for a in argv[2:] if a.startswith("--") or a[0].isdigit())
+    assert err == f"hic {argv[0]}: error: unrecognized arguments: {extras}{hint}"
+    assert not (tmp_path / "o").exists()
+
+
 def test_lola_runs_from_the_cli(tmp_path, capsys):
     out = tmp_path / "lola"
     assert main(["run", "hic/Quadratic-v0", "--leader", "lola", "--out", str(out), *TINY]) == 0

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import json
 import math
 import shutil
@@ -196,7 +197,7 @@ def parser_for(
     hints = typing.get_type_hints(cls)
     docs = field_docs(cls)
     doc = (cls.__doc__ or "").strip().split("\n\n")[0]
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=prog,
         description=_wrapped(description or doc),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -276,6 +277,37 @@ def parser_for(
             dest=f"removed.{old}",
         )
     return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser whose "unrecognized arguments" error names the nearest option to a
+    misspelt one (``--step-sise``: did you mean ``--step-size``?), as Python 3.14's
+    ``suggest_on_error`` does for choices. Options whose help is suppressed (removed ones)
+    are never suggested."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        self.long_options: list[str] = []
+        super().__init__(*args, **kw)
+
+    def add_argument(self, *args: Any, **kw: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kw)
+        if action.help is not argparse.SUPPRESS:
+            self.long_options += [o for o in action.option_strings if o.startswith("--")]
+        return action
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        ns, extras = self.parse_known_args(args, namespace)
+        if extras:
+            near = [
+                m[0]
+                for a in extras
+                if a.startswith("--")
+                for m in [difflib.get_close_matches(a.split("=", 1)[0], self.long_options, n=1)]
+                if m
+            ]
+            hint = f" (did you mean {', '.join(near)}?)" if near else ""
+            self.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+        return ns
 
 
 class _Removed(argparse.Action):
