@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import difflib
 import functools
 import inspect
 import json
@@ -37,6 +36,7 @@ import numpy as np
 from agents import schedules
 from agents.hic import AdaptiveCommitment
 from hic_envs.games.base import Game
+from hic_envs.suggest import nearest
 
 __all__ = [
     "SCHEDULE_HELP",
@@ -118,10 +118,10 @@ def _make(cls: Callable, fields: dict[str, Any], option: str, spec: Any) -> Any:
         known = [f.name for f in dataclasses.fields(cls) if f.init]
         unknown = [k for k in fields if k not in known]
         if unknown:
-            near = difflib.get_close_matches(unknown[0], known, n=1)
+            near = nearest(unknown[0], known)
             raise ValueError(
                 f"{option} {spec!r}: unknown field(s) {unknown}; expected {', '.join(known)}"
-                + (f" (did you mean {near[0]!r}?)" if near else "")
+                + (f" (did you mean {near!r}?)" if near else "")
             )
         needed = [
             f.name

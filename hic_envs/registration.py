@@ -6,7 +6,6 @@ parallel and AEC registries. Users add their own with :func:`register_game`.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 from hic_envs.env import GameEnv, _snake
 from hic_envs.games.base import Game
+from hic_envs.suggest import nearest
 
 __all__ = [
     "DEFAULT_MAX_EPISODE_STEPS",
@@ -241,10 +241,10 @@ def game_from_id(env_id: str, game_kwargs: dict[str, Any] | None = None) -> Game
     """
     known = list_envs()
     if env_id not in known:
-        near = difflib.get_close_matches(str(env_id), known, n=1)
+        near = nearest(str(env_id), known)
         raise ValueError(
             f"unknown environment ID {env_id!r}"
-            + (f" (did you mean {near[0]!r}?)" if near else "")
+            + (f" (did you mean {near!r}?)" if near else "")
             + f"; known IDs: {', '.join(known)} (a game of your own must be registered first: "
             "hic_envs.register_game, or hic --import MODULE)"
         )

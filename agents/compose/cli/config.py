@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import difflib
 import json
 import math
 import shutil
@@ -63,6 +62,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from agents.specs import coerce, field_docs
+from hic_envs.suggest import nearest
 
 __all__ = ["field_docs", "given_dests", "help_width", "parse", "parser_for", "to_int"]
 
@@ -298,13 +298,10 @@ class _Parser(argparse.ArgumentParser):
     def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
         ns, extras = self.parse_known_args(args, namespace)
         if extras:
-            near = [
-                m[0]
-                for a in extras
-                if a.startswith("--")
-                for m in [difflib.get_close_matches(a.split("=", 1)[0], self.long_options, n=1)]
-                if m
-            ]
+            guesses = (
+                nearest(a.split("=", 1)[0], self.long_options) for a in extras if a[:2] == "--"
+            )
+            near = [g for g in guesses if g]
             hint = f" (did you mean {', '.join(near)}?)" if near else ""
             self.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
         return ns

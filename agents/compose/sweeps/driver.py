@@ -13,7 +13,6 @@ edits of the sweep file.
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 import time
@@ -54,6 +53,7 @@ from agents.compose.sweeps.store import (
     write_sweep_csv,
     write_sweep_files,
 )
+from hic_envs.suggest import nearest
 
 __all__ = ["DamagedRunWarning", "SweepInterrupted", "run_sweep"]
 
@@ -375,8 +375,8 @@ def _check_ids(spec: SweepSpec, points: Sequence[SweepPoint]) -> None:
     known = set(hic_envs.list_envs())
     for p in points:
         if p.config.env_id not in known:
-            near = difflib.get_close_matches(p.config.env_id, known, n=1)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            near = nearest(p.config.env_id, known)
+            hint = f" (did you mean {near!r}?)" if near else ""
             if not spec.imports:
                 hint += "; a user game needs its module under imports:"
             raise SweepFileError(

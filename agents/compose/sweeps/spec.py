@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import difflib
 import hashlib
 import itertools
 import json
@@ -67,6 +66,7 @@ from agents.compose.experiments.experiment import (
     learner_options,
 )
 from agents.specs import Ceil, coerce, to_text
+from hic_envs.suggest import nearest
 
 __all__ = [
     "MAX_CONFIGURATIONS",
@@ -135,8 +135,8 @@ def _option_name(key: Any, where: str) -> str:
         option, value = ExperimentConfig.REMOVED[name]
         raise _where(where, f"{key!r} was removed; write {option}: {value}")
     if name not in sweep_keys():
-        near = difflib.get_close_matches(name, sweep_keys(), n=1)
-        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        near = nearest(name, sweep_keys())
+        hint = f" (did you mean {near!r}?)" if near else ""
         raise _where(where, f"unknown option {key!r}{hint}; expected one of {sorted(sweep_keys())}")
     return name
 
@@ -251,12 +251,12 @@ class _Key:
             inner = current.inner if isinstance(current, Ceil) else current
             names = [f.name for f in dataclasses.fields(inner)] if _is_value(inner) else []
             if names and self.field not in names:  # a schedule without that field
-                near = difflib.get_close_matches(self.field, names, n=1)
+                near = nearest(self.field, names)
                 raise _where(
                     where,
                     f"{self.text}: {self.option} {_plain(current)!r} has no field "
                     f"{self.field!r}; its fields are {', '.join(names)}"
-                    + (f" (did you mean {self.option}.{near[0]}?)" if near else ""),
+                    + (f" (did you mean {self.option}.{near}?)" if near else ""),
                 )
             if self.field not in names:
                 raise _where(
