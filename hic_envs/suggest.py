@@ -2,8 +2,10 @@
 
 One rule for every message that suggests (environment IDs, sweep keys, schedule fields,
 command-line options): :func:`difflib.get_close_matches` with a similarity cutoff of
-:data:`CUTOFF`, high enough that a guess is a likely typo (``--sed`` is ``--seed``, 0.91;
-``--timestep`` is not ``--hic-step``, 0.70).
+:data:`CUTOFF`, high enough that a guess is a likely typo: ``--sed`` is taken for ``--seed``
+(ratio 0.91), while ``--timestep`` is not taken for ``--hic-step`` (0.70), where difflib's
+default cutoff of 0.6 took it (the ratios are ``difflib.SequenceMatcher(None, a, b).ratio()``;
+``tests/test_suggest.py`` checks them).
 """
 
 from __future__ import annotations
