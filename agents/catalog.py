@@ -56,6 +56,7 @@ from agents.specs import (
     resolve_commitment,
 )
 from hic_envs.games.base import Game
+from hic_envs.suggest import nearest
 
 __all__ = [
     "FOLLOWERS",
@@ -417,9 +418,10 @@ class LearnerSpec:
         names = [f.name for f in dataclasses.fields(self.options)]
         unknown = sorted(set(opts) - set(names))
         if unknown:
+            near = nearest(unknown[0], names)
             raise ValueError(
                 f"option(s) {unknown} do not apply to {self.role} {self.name!r} (it takes "
-                f"{names or 'none'})"
+                f"{names or 'none'})" + (f"; did you mean {near!r}?" if near else "")
             )
         inst = build_options(self.options, opts, where)
         # The canonical form: the options that differ from their defaults.

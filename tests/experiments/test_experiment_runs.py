@@ -194,6 +194,13 @@ def test_bad_commitments_are_named(spec, match):
 def test_bad_configs_are_named():
     with pytest.raises(ValueError, match="unknown leader 'nosuch'"):
         ExperimentConfig("hic/Duopoly-v0", leader="nosuch")
+    # A learner option misspelt in Python is answered with the nearest the learner takes; one
+    # that another learner takes is not guessed at.
+    with pytest.raises(ValueError, match=r"\['step_sise'\] do not apply to leader 'hic' \(it "
+                       r"takes \[.*\]\); did you mean 'step_size'\?$"):  # fmt: skip
+        ExperimentConfig("hic/Duopoly-v0", leader_options={"step_sise": 0.1})
+    with pytest.raises(ValueError, match=r"'hierarchical' \(it takes \['step_size'\]\)$"):
+        ExperimentConfig("hic/Duopoly-v0", leader="hierarchical", leader_options={"baseline": 0.5})
     with pytest.raises(ValueError, match="seeds must be a positive integer, got 0"):
         ExperimentConfig("hic/Duopoly-v0", seeds=0)
     with pytest.raises(ValueError, match="unknown environment ID 'hic/Nope-v0'"):
