@@ -78,6 +78,7 @@ __all__ = [
     "LEADERS",
     "LearnerSpec",
     "display_name",
+    "learner_spec",
     "make_follower",
     "make_leader",
     "register_follower",
@@ -470,11 +471,23 @@ def register_follower(spec: LearnerSpec) -> None:
     FOLLOWERS[spec.name] = spec
 
 
-def _spec(table: dict[str, LearnerSpec], role: str, name: str) -> LearnerSpec:
-    try:
+def learner_spec(role: str, name: str) -> LearnerSpec:
+    """The registered ``role`` (``"leader"`` or ``"follower"``) called ``name``.
+
+    Raises:
+        ValueError: for an unknown name, naming the registered ones and the nearest.
+    """
+    table = {"leader": LEADERS, "follower": FOLLOWERS}.get(role)
+    if table is None:
+        raise ValueError(f"role must be 'leader' or 'follower', got {role!r}")
+    if name in table:
         return table[name]
-    except KeyError:
-        raise ValueError(f"unknown {role} {name!r}; expected one of {sorted(table)}") from None
+    near = nearest(str(name), table)
+    raise ValueError(
+        f"unknown {role} {name!r}"
+        + (f" (did you mean {near!r}?)" if near else "")
+        + f"; expected one of {sorted(table)}"
+    )
 
 
 def make_leader(
@@ -485,7 +498,7 @@ def make_leader(
     Raises:
         ValueError: for an unknown name or bad options.
     """
-    return _spec(LEADERS, "leader", name).build(game, num_envs, options, partner)
+    return learner_spec("leader", name).build(game, num_envs, options, partner)
 
 
 def make_follower(
@@ -496,7 +509,7 @@ def make_follower(
     Raises:
         ValueError: for an unknown name or bad options.
     """
-    return _spec(FOLLOWERS, "follower", name).build(game, num_envs, options, partner)
+    return learner_spec("follower", name).build(game, num_envs, options, partner)
 
 
 def display_name(name: str) -> str:

@@ -139,3 +139,15 @@ def test_the_preset_commitment_is_fitted_to_the_perturbation_the_leader_uses():
     # A smaller delta_n asks for longer commitments (the follower must get closer to r(x)).
     assert want(100) > preset["commitment"](100)
     assert set_.step_size == preset["step_size"]  # the other values: the preset's
+
+
+def test_learner_spec_finds_a_registered_learner_and_names_a_misspelt_one(game):
+    assert catalog.learner_spec("leader", "hic") is catalog.LEADERS["hic"]
+    assert catalog.learner_spec("follower", "gradient") is catalog.FOLLOWERS["gradient"]
+    # make_leader / make_follower look their learner up the same way
+    with pytest.raises(ValueError, match=r"unknown leader 'hicc' \(did you mean 'hic'\?\)"):
+        catalog.make_leader("hicc", game, 2, {})
+    with pytest.raises(ValueError, match=r"unknown follower 'nosuch'; expected one of \["):
+        catalog.make_follower("nosuch", game, 2, {})
+    with pytest.raises(ValueError, match="role must be 'leader' or 'follower', got 'referee'"):
+        catalog.learner_spec("referee", "hic")

@@ -192,8 +192,10 @@ def test_bad_commitments_are_named(spec, match):
 
 
 def test_bad_configs_are_named():
-    with pytest.raises(ValueError, match="unknown leader 'nosuch'"):
+    with pytest.raises(ValueError, match=r"unknown leader 'nosuch'; expected one of \["):
         ExperimentConfig("hic/Duopoly-v0", leader="nosuch")
+    with pytest.raises(ValueError, match=r"unknown follower 'gradiant' \(did you mean 'gradient'"):
+        ExperimentConfig("hic/Duopoly-v0", follower="gradiant")
     # A learner option misspelt in Python is answered with the nearest the learner takes; one
     # that another learner takes is not guessed at.
     with pytest.raises(ValueError, match=r"\['step_sise'\] do not apply to leader 'hic' \(it "

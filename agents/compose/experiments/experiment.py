@@ -347,19 +347,11 @@ class ExperimentConfig:
         ):
             raise ValueError(f"noise_std must be a finite number >= 0, got {self.noise_std!r}")
         check_noise_scale("noise_std", self.noise_std)
-        if self.leader not in catalog.LEADERS:
-            raise ValueError(
-                f"unknown leader {self.leader!r}; expected one of {sorted(catalog.LEADERS)}"
-            )
-        if self.follower not in catalog.FOLLOWERS:
-            raise ValueError(
-                f"unknown follower {self.follower!r}; expected one of {sorted(catalog.FOLLOWERS)}"
-            )
-        for role, table in (("leader", catalog.LEADERS), ("follower", catalog.FOLLOWERS)):
+        specs = {r: catalog.learner_spec(r, getattr(self, r)) for r in ("leader", "follower")}
+        for role, spec in specs.items():
             opts = getattr(self, f"{role}_options")
             if not isinstance(opts, dict):
                 raise ValueError(f"{role}_options must be a mapping, got {opts!r}")
-            spec = table[getattr(self, role)]
             object.__setattr__(self, f"{role}_options", spec.check_options(opts, f"{role}_options"))
         # The field's own parser (an integer K is its text), so that record=10 here, --record
         # 10 and a sweep file's record: 10 are one config, with one hash.
