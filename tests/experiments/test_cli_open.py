@@ -85,6 +85,11 @@ def test_unknown_ids_are_clear_errors_in_every_command(tmp_path, capsys):
     assert proc.returncode == 2, proc.stderr
     assert "unknown follower view 'hic/Nope-Follower-v0'" in proc.stderr
     assert "Traceback" not in proc.stderr
+    from agents.compose.experiments.training import TrainConfig
+
+    near = r"'hic/Duoply-Follower-v0' \(did you mean 'hic/Duopoly-Follower-v0'\?\); known"
+    with pytest.raises(ValueError, match=near):
+        TrainConfig(env_id="hic/Duoply-Follower-v0")
 
 
 def test_list_shows_user_games_and_the_learners(user_module, capsys):
