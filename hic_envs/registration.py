@@ -7,8 +7,9 @@ parallel and AEC registries. Users add their own with :func:`register_game`.
 from __future__ import annotations
 
 import functools
+import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import gymnasium
@@ -23,6 +24,7 @@ from hic_envs.suggest import nearest
 
 __all__ = [
     "DEFAULT_MAX_EPISODE_STEPS",
+    "ENV_KWARGS",
     "LIBRARY_GAMES",
     "LIBRARY_WITHOUT_VIEWS",
     "alias_module",
@@ -79,7 +81,34 @@ _ID_RE = re.compile(r"^(?:[\w.-]+/)?[A-Za-z][\w.]*-v\d+$")
 _registered: list[str] = []
 
 
-def build_game(game_factory: Callable[..., Game], game_kwargs: dict[str, Any]) -> Game:
+#: The keyword arguments that the env factories keep for the env (the rest go to the game).
+ENV_KWARGS = ("max_cycles", "noise_std", "render_mode")
+
+
+def build_game(
+    game_factory: Callable[..., Game], game_kwargs: dict[str, Any], kept: Sequence[str] = ()
+) -> Game:
+    """``game_factory(**game_kwargs)``, checked to be a :class:`Game`.
+
+    A keyword the factory does not take (one without ``**kwargs``) is refused naming the
+    factory's keywords, those the caller keeps for itself (``kept``: the env's, a view's) and
+    the nearest of them, rather than with Python's "unexpected keyword argument".
+    """
+    try:
+        params = inspect.signature(game_factory).parameters.values()
+    except (TypeError, ValueError):  # a callable without a signature: let it check its own
+        params = None
+    if params is not None and not any(p.kind is p.VAR_KEYWORD for p in params):
+        names = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        unknown = [k for k in game_kwargs if k not in names]
+        if unknown:
+            near = nearest(unknown[0], [*names, *kept])
+            raise TypeError(
+                f"{getattr(game_factory, '__name__', game_factory)} takes no argument(s) "
+                f"{unknown}" + (f" (did you mean {near!r}?)" if near else "")
+                + f"; its arguments are {names}"
+                + (f", besides {sorted(kept)} for the env" if kept else "")
+            )  # fmt: skip
     game = game_factory(**game_kwargs)
     if not isinstance(game, Game):
         raise TypeError(
@@ -97,7 +126,7 @@ def _parallel_env(
     **game_kwargs: Any,
 ) -> GameEnv:
     return GameEnv(
-        build_game(game_factory, game_kwargs),
+        build_game(game_factory, game_kwargs, ENV_KWARGS),
         max_cycles=max_cycles,
         noise_std=noise_std,
         render_mode=render_mode,
@@ -247,6 +276,14 @@ def game_from_id(env_id: str, game_kwargs: dict[str, Any] | None = None) -> Game
             + (f" (did you mean {near!r}?)" if near else "")
             + f"; known IDs: {', '.join(known)} (a game of your own must be registered first: "
             "hic_envs.register_game, or hic --import MODULE)"
+        )
+    # The env's own keywords would build an env with them and return its game without them.
+    kept = sorted(set(game_kwargs or {}) & set(ENV_KWARGS))
+    if kept:
+        raise ValueError(
+            f"bad game arguments {game_kwargs!r} for {env_id}: {kept} are the env's, not the "
+            "game's, and game_from_id returns the game alone (hic run: --noise-std, "
+            "--max-cycles)"
         )
     try:
         env = pettingzoo.make("parallel", env_id, **(game_kwargs or {}))

@@ -53,6 +53,30 @@ def test_env_arguments_and_game_arguments_are_separated():
     assert env.game.b == 2.0
     with pytest.raises(TypeError, match="nonsense"):
         pettingzoo.make("parallel", "hic/Duopoly-v0", nonsense=1)
+    # A misspelt keyword names the game's and the env's, and the nearest of either.
+    want = (
+        r"^Duopoly takes no argument\(s\) \['nosie_std'\] \(did you mean 'noise_std'\?\); its "
+        r"arguments are \['a', 'b', 'c1', 'c2'\], besides \['max_cycles', 'noise_std', "
+        r"'render_mode'\] for the env$"
+    )
+    with pytest.raises(TypeError, match=want):
+        pettingzoo.make("parallel", "hic/Duopoly-v0", nosie_std=0.5)
+    with pytest.raises(TypeError, match=r"\['aa'\]; its arguments"):  # nothing near enough
+        pettingzoo.make("aec", "hic/Duopoly-v0", aa=50)
+    # A factory with **kwargs checks its own keywords.
+    hic_envs.register_game("test/AnyKwargs-v0", lambda **kw: Duopoly(**kw))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'aa'"):
+        pettingzoo.make("parallel", "test/AnyKwargs-v0", aa=50)
+    assert pettingzoo.make("parallel", "test/AnyKwargs-v0", a=60).game.a == 60
+
+
+def test_game_from_id_refuses_the_envs_keywords():
+    """game_from_id returns the game alone: an env keyword among the game's arguments would be
+    dropped with the env (``hic run --game-kwarg noise_std=1`` ran without noise)."""
+    for kw in ({"noise_std": 1.0}, {"max_cycles": 5, "a": 60}):
+        with pytest.raises(ValueError, match=r"are the env's, not the game's"):
+            hic_envs.game_from_id("hic/Duopoly-v0", kw)
+    assert hic_envs.game_from_id("hic/Duopoly-v0", {"a": 60}).a == 60
     with pytest.raises(ValueError, match="a must be a positive finite number, got -1"):
         pettingzoo.make("parallel", "hic/Duopoly-v0", a=-1)
 

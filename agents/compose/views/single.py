@@ -483,7 +483,7 @@ def _make_view(view_cls: type[_V], game_factory: Callable[..., Game], **kwargs: 
     game_kwargs = {k: v for k, v in kwargs.items() if k not in names}
     # Made by ID, episodes are ended by gymnasium's TimeLimit (max_episode_steps of make).
     view_kwargs.setdefault("max_episode_steps", None)
-    return view_cls(build_game(game_factory, game_kwargs), **view_kwargs)
+    return view_cls(build_game(game_factory, game_kwargs, sorted(names)), **view_kwargs)
 
 
 def follower_view(game_factory: Callable[..., Game], **kwargs: Any) -> FollowerView:
