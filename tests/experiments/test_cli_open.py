@@ -92,6 +92,22 @@ def test_unknown_ids_are_clear_errors_in_every_command(tmp_path, capsys):
         TrainConfig(env_id="hic/Duoply-Follower-v0")
 
 
+def test_env_and_view_keywords_are_refused_as_game_arguments(tmp_path, capsys):
+    """Game arguments that are the env's or the view's own were dropped or overridden without
+    a word (``hic run --game-kwarg noise_std=1`` ran without noise): refused, naming them."""
+    from agents.compose.experiments.training import TrainConfig
+
+    out = tmp_path / "r"
+    assert main(["run", "hic/Duopoly-v0", "--game-kwarg", "noise_std=1", "--out", str(out)]) == 2
+    assert "['noise_std'] are the env's, not the game's" in capsys.readouterr().err
+    assert not out.exists()
+    with pytest.raises(ValueError, match=r"\['max_episode_steps', 'noise_std'\] are the follower "
+                       r"view's options, not the game's; train-follower sets them itself "
+                       r"\(--max-episode-steps, --noise-std where it has one\)"):  # fmt: skip
+        TrainConfig(game_kwargs={"noise_std": 1.0, "max_episode_steps": 5, "a": 60})
+    assert TrainConfig(game_kwargs={"a": 60}).game_kwargs == {"a": 60}
+
+
 def test_list_shows_user_games_and_the_learners(user_module, capsys):
     name, _ = user_module
     assert main(["list", "--import", name]) == 0

@@ -58,6 +58,17 @@ def _hic_factory(kwargs: dict[str, Any], game: Game) -> HiCLeader:
 
 
 # ---------------------------------------------------------------------------------- config
+#: The follower view's keywords that :func:`train_follower` sets from a :class:`TrainConfig`.
+_VIEW_KWARGS = (
+    "leader",
+    "observe_leader",
+    "noise_std",
+    "reward_scale",
+    "max_episode_steps",
+    "render_mode",
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """Training an SB3 follower against a Hi-C leader (``scripts/train_sb3_follower.py``)."""
@@ -163,6 +174,15 @@ class TrainConfig:
             object.__setattr__(self, "game_kwargs", kw)
         if not isinstance(self.game_kwargs, dict):
             raise ValueError(f"game_kwargs must be a JSON object, got {self.game_kwargs!r}")
+        # The view's own keywords, which train_follower sets from this config's options: in
+        # game_kwargs they would be overridden without a word.
+        view_own = sorted(set(self.game_kwargs) & set(_VIEW_KWARGS))
+        if view_own:
+            flags = ", ".join("--" + k.replace("_", "-") for k in view_own)
+            raise ValueError(
+                f"game_kwargs {view_own} are the follower view's options, not the game's; "
+                f"train-follower sets them itself ({flags} where it has one)"
+            )
         for nm in (
             "total_steps",
             "n_envs",
@@ -378,8 +398,7 @@ def train_follower(
                 game, config.hic_step, config.hic_perturbation, config.hic_commitment
             )
         leader = functools.partial(_hic_factory, hic_kwargs)
-    env_kwargs = dict(
-        game_kwargs,
+    view_kwargs = dict(
         leader=leader,
         observe_leader=config.observe_leader,
         noise_std=config.noise_std,
@@ -387,6 +406,8 @@ def train_follower(
         max_episode_steps=config.max_episode_steps,
         render_mode=None,
     )
+    assert set(view_kwargs) == set(_VIEW_KWARGS)  # what __post_init__ refuses in game_kwargs
+    env_kwargs = {**game_kwargs, **view_kwargs}
     vec_env = make_vec_env(
         config.env_id, n_envs=config.n_envs, seed=config.seed, env_kwargs=env_kwargs
     )
