@@ -81,10 +81,6 @@ _ID_RE = re.compile(r"^(?:[\w.-]+/)?[A-Za-z][\w.]*-v\d+$")
 _registered: list[str] = []
 
 
-#: The keyword arguments that the env factories keep for the env (the rest go to the game).
-ENV_KWARGS = ("max_cycles", "noise_std", "render_mode")
-
-
 def build_game(
     game_factory: Callable[..., Game], game_kwargs: dict[str, Any], kept: Sequence[str] = ()
 ) -> Game:
@@ -131,6 +127,11 @@ def _parallel_env(
         noise_std=noise_std,
         render_mode=render_mode,
     )
+
+
+#: The keyword arguments that the env factories keep for the env (the rest go to the game):
+#: ``_parallel_env``'s own.
+ENV_KWARGS = tuple(inspect.signature(_parallel_env).parameters)[1:-1]
 
 
 def _raw_env(game_factory: Callable[..., Game], **kwargs: Any):
