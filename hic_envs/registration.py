@@ -283,8 +283,8 @@ def game_from_id(env_id: str, game_kwargs: dict[str, Any] | None = None) -> Game
     if kept:
         raise ValueError(
             f"bad game arguments {game_kwargs!r} for {env_id}: {kept} are the env's, not the "
-            "game's, and game_from_id returns the game alone (hic run: --noise-std, "
-            "--max-cycles)"
+            "game's, and game_from_id returns the game alone (they are options of the run: "
+            "hic run --noise-std / --max-cycles, noise_std / max_cycles in a sweep file)"
         )
     try:
         env = pettingzoo.make("parallel", env_id, **(game_kwargs or {}))
