@@ -56,7 +56,7 @@ from agents.specs import (
     resolve_commitment,
 )
 from hic_envs.games.base import Game
-from hic_envs.suggest import nearest
+from hic_envs.suggest import did_you_mean
 
 __all__ = [
     "FOLLOWERS",
@@ -419,10 +419,9 @@ class LearnerSpec:
         names = [f.name for f in dataclasses.fields(self.options)]
         unknown = sorted(set(opts) - set(names))
         if unknown:
-            near = nearest(unknown[0], names)
             raise ValueError(
-                f"option(s) {unknown} do not apply to {self.role} {self.name!r} (it takes "
-                f"{names or 'none'})" + (f"; did you mean {near!r}?" if near else "")
+                f"option(s) {unknown}{did_you_mean(unknown[0], names)} do not apply to "
+                f"{self.role} {self.name!r} (it takes {names or 'none'})"
             )
         inst = build_options(self.options, opts, where)
         # The canonical form: the options that differ from their defaults.
@@ -482,11 +481,8 @@ def learner_spec(role: str, name: str) -> LearnerSpec:
         raise ValueError(f"role must be 'leader' or 'follower', got {role!r}")
     if name in table:
         return table[name]
-    near = nearest(str(name), table)
     raise ValueError(
-        f"unknown {role} {name!r}"
-        + (f" (did you mean {near!r}?)" if near else "")
-        + f"; expected one of {sorted(table)}"
+        f"unknown {role} {name!r}{did_you_mean(str(name), table)}; expected one of {sorted(table)}"
     )
 
 

@@ -36,7 +36,7 @@ import numpy as np
 from agents import schedules
 from agents.hic import AdaptiveCommitment
 from hic_envs.games.base import Game
-from hic_envs.suggest import nearest
+from hic_envs.suggest import did_you_mean
 
 __all__ = [
     "SCHEDULE_HELP",
@@ -118,10 +118,9 @@ def _make(cls: Callable, fields: dict[str, Any], option: str, spec: Any) -> Any:
         known = [f.name for f in dataclasses.fields(cls) if f.init]
         unknown = [k for k in fields if k not in known]
         if unknown:
-            near = nearest(unknown[0], known)
             raise ValueError(
                 f"{option} {spec!r}: unknown field(s) {unknown}; expected {', '.join(known)}"
-                + (f" (did you mean {near!r}?)" if near else "")
+                + did_you_mean(unknown[0], known)
             )
         needed = [
             f.name

@@ -20,7 +20,7 @@ from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 from hic_envs.env import GameEnv, _snake
 from hic_envs.games.base import Game
-from hic_envs.suggest import nearest
+from hic_envs.suggest import did_you_mean
 
 __all__ = [
     "DEFAULT_MAX_EPISODE_STEPS",
@@ -98,10 +98,9 @@ def build_game(
         names = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
         unknown = [k for k in game_kwargs if k not in names]
         if unknown:
-            near = nearest(unknown[0], [*names, *kept])
             raise TypeError(
                 f"{getattr(game_factory, '__name__', game_factory)} takes no argument(s) "
-                f"{unknown}" + (f" (did you mean {near!r}?)" if near else "")
+                f"{unknown}{did_you_mean(unknown[0], [*names, *kept])}"
                 + f"; its arguments are {names}"
                 + (f", besides {sorted(kept)} for the env" if kept else "")
             )  # fmt: skip
@@ -271,10 +270,9 @@ def game_from_id(env_id: str, game_kwargs: dict[str, Any] | None = None) -> Game
     """
     known = list_envs()
     if env_id not in known:
-        near = nearest(str(env_id), known)
         raise ValueError(
             f"unknown environment ID {env_id!r}"
-            + (f" (did you mean {near!r}?)" if near else "")
+            + did_you_mean(str(env_id), known)
             + f"; known IDs: {', '.join(known)} (a game of your own must be registered first: "
             "hic_envs.register_game, or hic --import MODULE)"
         )

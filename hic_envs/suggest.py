@@ -11,9 +11,9 @@ default cutoff of 0.6 took it (the ratios are ``difflib.SequenceMatcher(None, a,
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-__all__ = ["CUTOFF", "nearest"]
+__all__ = ["CUTOFF", "did_you_mean", "nearest"]
 
 #: The least :class:`difflib.SequenceMatcher` ratio of a suggestion.
 CUTOFF = 0.75
@@ -23,3 +23,10 @@ def nearest(word: str, choices: Iterable[str]) -> str | None:
     """The choice nearest ``word`` if it is at least :data:`CUTOFF` similar, else None."""
     found = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=CUTOFF)
     return found[0] if found else None
+
+
+def did_you_mean(word: str, choices: Iterable[str], show: Callable[[str], str] = repr) -> str:
+    """``" (did you mean X?)"`` with ``X`` the :func:`nearest` choice as ``show`` writes it
+    (``repr`` by default), or ``""`` when none is near: the clause every message appends."""
+    near = nearest(word, choices)
+    return "" if near is None else f" (did you mean {show(near)}?)"

@@ -6,7 +6,7 @@ import difflib
 
 import pytest
 
-from hic_envs.suggest import CUTOFF, nearest
+from hic_envs.suggest import CUTOFF, did_you_mean, nearest
 
 
 def _ratio(a: str, b: str) -> float:
@@ -33,3 +33,9 @@ def test_the_ratios_the_docstring_quotes():
 def test_nearest_takes_a_likely_typo_and_nothing_else(word, choices, want):
     assert nearest(word, choices) == want
     assert nearest(word, iter(choices)) == want  # any iterable of names (dict keys, a generator)
+
+
+def test_did_you_mean_is_the_clause_or_nothing():
+    assert did_you_mean("gama", ["a", "gamma", "A"]) == " (did you mean 'gamma'?)"
+    assert did_you_mean("--sed", ["--seed"], str) == " (did you mean --seed?)"
+    assert did_you_mean("x", ["value"]) == ""

@@ -198,8 +198,8 @@ def test_bad_configs_are_named():
         ExperimentConfig("hic/Duopoly-v0", follower="gradiant")
     # A learner option misspelt in Python is answered with the nearest the learner takes; one
     # that another learner takes is not guessed at.
-    with pytest.raises(ValueError, match=r"\['step_sise'\] do not apply to leader 'hic' \(it "
-                       r"takes \[.*\]\); did you mean 'step_size'\?$"):  # fmt: skip
+    with pytest.raises(ValueError, match=r"\['step_sise'\] \(did you mean 'step_size'\?\) do "
+                       r"not apply to leader 'hic' \(it takes \[.*\]\)$"):  # fmt: skip
         ExperimentConfig("hic/Duopoly-v0", leader_options={"step_sise": 0.1})
     with pytest.raises(ValueError, match=r"'hierarchical' \(it takes \['step_size'\]\)$"):
         ExperimentConfig("hic/Duopoly-v0", leader="hierarchical", leader_options={"baseline": 0.5})

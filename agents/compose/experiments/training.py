@@ -38,7 +38,7 @@ from agents.sb3 import (
     policy_response,
 )
 from hic_envs.games.base import Game
-from hic_envs.suggest import nearest
+from hic_envs.suggest import did_you_mean
 
 __all__ = [
     "ALGORITHMS",
@@ -157,10 +157,9 @@ class TrainConfig:
         import_modules(self.imports)
         if self.env_id not in gymnasium.registry:
             known = sorted(k for k in gymnasium.registry if "-Follower-v" in k)
-            near = nearest(self.env_id, known)
             raise ValueError(
                 f"unknown follower view {self.env_id!r}"
-                + (f" (did you mean {near!r}?)" if near else "")
+                + did_you_mean(self.env_id, known)
                 + f"; known: {', '.join(known)} (a game of your own: register it with "
                 "hic_envs.register_game, and pass --import MODULE)"
             )

@@ -53,7 +53,7 @@ from agents.compose.sweeps.store import (
     write_sweep_csv,
     write_sweep_files,
 )
-from hic_envs.suggest import nearest
+from hic_envs.suggest import did_you_mean
 
 __all__ = ["DamagedRunWarning", "SweepInterrupted", "run_sweep"]
 
@@ -375,8 +375,7 @@ def _check_ids(spec: SweepSpec, points: Sequence[SweepPoint]) -> None:
     known = set(hic_envs.list_envs())
     for p in points:
         if p.config.env_id not in known:
-            near = nearest(p.config.env_id, known)
-            hint = f" (did you mean {near!r}?)" if near else ""
+            hint = did_you_mean(p.config.env_id, known)
             if not spec.imports:
                 hint += "; a user game needs its module under imports:"
             raise SweepFileError(

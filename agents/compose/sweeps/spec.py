@@ -66,7 +66,7 @@ from agents.compose.experiments.experiment import (
     learner_options,
 )
 from agents.specs import Ceil, coerce, to_text
-from hic_envs.suggest import nearest
+from hic_envs.suggest import did_you_mean
 
 __all__ = [
     "MAX_CONFIGURATIONS",
@@ -135,8 +135,7 @@ def _option_name(key: Any, where: str) -> str:
         option, value = ExperimentConfig.REMOVED[name]
         raise _where(where, f"{key!r} was removed; write {option}: {value}")
     if name not in sweep_keys():
-        near = nearest(name, sweep_keys())
-        hint = f" (did you mean {near!r}?)" if near else ""
+        hint = did_you_mean(name, sweep_keys())
         raise _where(where, f"unknown option {key!r}{hint}; expected one of {sorted(sweep_keys())}")
     return name
 
@@ -251,12 +250,11 @@ class _Key:
             inner = current.inner if isinstance(current, Ceil) else current
             names = [f.name for f in dataclasses.fields(inner)] if _is_value(inner) else []
             if names and self.field not in names:  # a schedule without that field
-                near = nearest(self.field, names)
                 raise _where(
                     where,
                     f"{self.text}: {self.option} {_plain(current)!r} has no field "
                     f"{self.field!r}; its fields are {', '.join(names)}"
-                    + (f" (did you mean {self.option}.{near}?)" if near else ""),
+                    + did_you_mean(self.field, names, lambda n: f"{self.option}.{n}"),
                 )
             if self.field not in names:
                 raise _where(
