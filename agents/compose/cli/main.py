@@ -98,6 +98,9 @@ def _cmd_list(c: ListCommand) -> int:
     return 0
 
 
+_OPTS = "options: "
+
+
 def _learners_text() -> str:
     """The learners and their options, made from the catalog's options classes (a user's
     registered learner is listed with its own options): two columns, filled to the terminal's
@@ -113,7 +116,7 @@ def _learners_text() -> str:
                 width=max(width, col + 30),
                 initial_indent=f"  {a:<{col}}",
                 # an options list's further lines under its first option
-                subsequent_indent=" " * (col + 2 + (9 if b.startswith("options: ") else 0)),
+                subsequent_indent=" " * (col + 2 + (len(_OPTS) if b.startswith(_OPTS) else 0)),
                 break_on_hyphens=False,
             )
             out += wrapper.wrap(b.replace("``", ""))
@@ -128,7 +131,7 @@ def _learners_text() -> str:
             # The options of this role's learner of that name (a method with a leader and a
             # follower, such as consensus, lists each role's under its own table).
             flags = [o.flag for o in options.values() if o.role == role and name in o.learners]
-            pairs += [(name, spec.summary), ("", f"options: {', '.join(flags) or 'none'}")]
+            pairs += [(name, spec.summary), ("", f"{_OPTS}{', '.join(flags) or 'none'}")]
         lines += rows(pairs, col)
     lines += ["", "options (hic run flags; in sweep files the same names without '--'):"]
     lines += rows(
